@@ -1,0 +1,169 @@
+"""The `workbench` command: a thin mapping from commands to workbench functions."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from workbench.config import get_settings
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.errors import WorkbenchError
+from workbench.jobs import service
+from workbench.jobs.progress import describe, job_progress
+from workbench.jobs.runner import run_job
+from workbench.jobs.worker import ensure_worker, serve_forever
+from workbench.models import registry
+from workbench.tasks.spec import load_task_file
+
+APP_FILE = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+def user_errors(command):
+    """Show a WorkbenchError as a one-line message and exit 1, never as a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except WorkbenchError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@click.group()
+def cli() -> None:
+    """SLM Workbench: small language models over your spreadsheets, on this machine."""
+
+
+@cli.command()
+@click.argument("task_file", type=click.Path(path_type=Path))
+@click.argument("input_file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Result file (.csv or .xlsx).")
+@click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
+@user_errors
+def run(task_file: Path, input_file: Path, output: Path, sheet: Optional[str], limit: Optional[int]) -> None:
+    """Run TASK_FILE over every row of INPUT_FILE and write OUTPUT."""
+    settings = get_settings()
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise WorkbenchError(f"Cannot write '{output.name}': the output must end in .csv or .xlsx.")
+    spec = load_task_file(task_file)
+    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli")
+    with session_scope(settings) as session:
+        repo.claim_job(session, job_id, os.getpid())
+    click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
+    status = run_job(settings, job_id, on_batch=_print_progress)
+    click.echo("", err=True)
+    _report_end(settings, job_id, status, output)
+
+
+def _print_progress(job) -> None:
+    click.echo(f"\r{describe(job_progress(job))}" + " " * 10, err=True, nl=False)
+
+
+def _report_end(settings, job_id: int, status: str, output: Path) -> None:
+    job = service.get_job(settings, job_id)
+    if status != "completed":
+        raise WorkbenchError(f"Job #{job_id} {status}: {job.error or 'stopped before the end'}")
+    service.export_job(settings, job_id, output)
+    click.echo(f"Done: {job.done_rows:,} rows, {job.failed_rows:,} failed -> {output}", err=True)
+
+
+@cli.group()
+def jobs() -> None:
+    """List, inspect, cancel and export jobs."""
+
+
+@jobs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def jobs_list(as_json: bool) -> None:
+    rows = [_job_row(job) for job in service.list_jobs(get_settings())]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"#{row['id']:<5} {row['status']:<10} {row['task']:<10} {row['done']:>7}/{row['total']:<7} {row['name']}")
+
+
+def _job_row(job) -> dict:
+    return {"id": job.id, "name": job.name, "task": job.task, "status": job.status, "done": job.done_rows,
+            "failed": job.failed_rows, "total": job.total_rows, "created_at": job.created_at.isoformat()}
+
+
+@jobs.command("show")
+@click.argument("job_id", type=int)
+@user_errors
+def jobs_show(job_id: int) -> None:
+    job = service.get_job(get_settings(), job_id)
+    click.echo(json.dumps({**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
+                           "input": job.input_path, "spec": job.spec, "model": job.model.get("name")}, indent=2))
+
+
+@jobs.command("cancel")
+@click.argument("job_id", type=int)
+@user_errors
+def jobs_cancel(job_id: int) -> None:
+    service.cancel_job(get_settings(), job_id)
+    click.echo(f"Job #{job_id} cancelled.")
+
+
+@jobs.command("export")
+@click.argument("job_id", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@user_errors
+def jobs_export(job_id: int, output: Path) -> None:
+    click.echo(f"Wrote {service.export_job(get_settings(), job_id, output)}")
+
+
+@cli.group()
+def models() -> None:
+    """List and prepare models."""
+
+
+@models.command("list")
+def models_list() -> None:
+    for row in registry.list_models(get_settings()):
+        state = f"ready, {row['size_bytes'] / 1e6:.1f} MB, {row['quantization']['preset']}" if row["prepared"] else "not prepared"
+        click.echo(f"{row['name']:<24} {row['kind']:<10} {state}")
+
+
+@models.command("prepare")
+@click.argument("name", required=False)
+@user_errors
+def models_prepare(name: Optional[str]) -> None:
+    """Export and quantize a bundled model (all of them when no NAME is given)."""
+    with click.progressbar(length=100, label="Preparing", file=sys.stderr) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.label = message
+            bar.update(int(fraction * 100) - bar.pos)
+
+        folder = registry.prepare(get_settings(), name, progress=progress)
+    click.echo(f"Ready: {folder}")
+
+
+@cli.command()
+def worker() -> None:
+    """Run the background worker in the foreground."""
+    serve_forever(get_settings())
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True)
+def serve(port: int) -> None:
+    """Start the background worker and the web app."""
+    ensure_worker(get_settings())
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port)]
+    raise SystemExit(subprocess.call(command))
+
+
+if __name__ == "__main__":
+    cli()

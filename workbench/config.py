@@ -1,0 +1,52 @@
+"""One Settings object; every path derives from WORKBENCH_DATA_DIR."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("WORKBENCH_DATA_DIR", Path.home() / ".slm-workbench"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = field(default_factory=lambda: os.environ.get("WORKBENCH_DATABASE_URL", ""))
+    max_upload_mb: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_UPLOAD_MB", 200))
+    max_rows: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_ROWS", 1_000_000))
+    max_cell_chars: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_CELL_CHARS", 100_000))
+    batch_size: int = field(default_factory=lambda: _env_int("WORKBENCH_BATCH_SIZE", 64))
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'workbench.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    def ensure_dirs(self) -> "Settings":
+        for folder in (self.data_dir, self.models_dir, self.uploads_dir, self.exports_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the environment, with their folders created."""
+    return Settings().ensure_dirs()

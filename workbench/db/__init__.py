@@ -1,0 +1,1 @@
+"""SQLAlchemy 2.0 storage: schema, session factory, migrations and repository functions."""

@@ -1,0 +1,37 @@
+"""Ordered schema migrations, applied once each and recorded in schema_migrations."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, text
+
+from workbench.db import schema
+
+
+def m001_initial(conn: Connection) -> None:
+    tables = [schema.Upload.__table__, schema.Template.__table__, schema.Job.__table__, schema.Result.__table__]
+    schema.Base.metadata.create_all(conn, tables=tables)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial]
+
+
+def _applied(conn: Connection) -> set[str]:
+    conn.execute(
+        text("CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)")
+    )
+    return {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the migrations this database has not seen yet; returns their names."""
+    applied_now = []
+    with engine.begin() as conn:
+        done = _applied(conn)
+        for migration in MIGRATIONS:
+            if migration.__name__ not in done:
+                migration(conn)
+                conn.execute(text("INSERT INTO schema_migrations (name) VALUES (:n)"), {"n": migration.__name__})
+                applied_now.append(migration.__name__)
+    return applied_now

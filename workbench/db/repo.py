@@ -1,0 +1,135 @@
+"""Repository functions: each takes a session and never commits (the caller owns the unit of work)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from workbench.db.schema import Job, Result, Template, Upload, utcnow
+from workbench.errors import JobStateError, NotFoundError
+
+# Which status a job may move to from each status; anything else is a bug or a race and raises.
+JOB_TRANSITIONS: dict[str, set[str]] = {
+    "queued": {"running", "cancelled"},
+    "running": {"completed", "failed", "cancelled", "queued"},
+    "completed": set(),
+    "failed": {"queued"},
+    "cancelled": {"queued"},
+}
+ACTIVE_STATUSES = ("queued", "running")
+
+
+def add_upload(session: Session, filename: str, stored_path: str, sha256: str, size_bytes: int) -> Upload:
+    upload = Upload(filename=filename, stored_path=stored_path, sha256=sha256, size_bytes=size_bytes)
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def create_job(session: Session, **fields: Any) -> Job:
+    job = Job(**fields)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFoundError(f"There is no job #{job_id}. `workbench jobs list` shows the jobs there are.")
+    return job
+
+
+def list_jobs(session: Session, limit: int = 200) -> list[Job]:
+    return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
+
+
+def set_status(session: Session, job: Job, status: str, error: Optional[str] = None) -> Job:
+    if status not in JOB_TRANSITIONS.get(job.status, set()):
+        raise JobStateError(f"Job #{job.id} is {job.status}; it cannot become {status}.")
+    job.status, job.updated_at = status, utcnow()
+    if status == "running" and job.started_at is None:
+        job.started_at = utcnow()
+    if status in ("completed", "failed", "cancelled"):
+        job.finished_at = utcnow()
+    job.error = error
+    session.flush()
+    return job
+
+
+def finish_if_running(session: Session, job_id: int, status: str, error: Optional[str] = None) -> str:
+    """End a run; a guarded UPDATE so a cancel that landed meanwhile is never overwritten."""
+    if status not in JOB_TRANSITIONS["running"]:
+        raise JobStateError(f"A running job cannot become {status}.")
+    now = utcnow()
+    session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running")
+        .values(status=status, error=error, finished_at=now, updated_at=now)
+    )
+    session.execute(update(Job).where(Job.id == job_id).values(runner_pid=None))
+    return current_status(session, job_id)
+
+
+def current_status(session: Session, job_id: int) -> str:
+    """Read the status straight from the database, past any cached object."""
+    return session.execute(select(Job.status).where(Job.id == job_id)).scalar_one()
+
+
+def claim_next_queued(session: Session, runner_pid: int) -> Optional[Job]:
+    """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one."""
+    for job_id in session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)):
+        if claim_job(session, job_id, runner_pid):
+            return session.get(Job, job_id, populate_existing=True)
+    return None
+
+
+def claim_job(session: Session, job_id: int, runner_pid: int) -> bool:
+    """Mark one queued job as running in this process; False if someone else got it first."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", runner_pid=runner_pid, updated_at=now, started_at=func.coalesce(Job.started_at, now))
+    )
+    return claimed.rowcount == 1
+
+
+def save_results(session: Session, job: Job, rows: Iterable[dict[str, Any]]) -> None:
+    """Store one batch of row results and advance the job's counters in the same transaction."""
+    rows = list(rows)
+    session.add_all(Result(job_id=job.id, **row) for row in rows)
+    job.done_rows += sum(1 for row in rows if row["status"] == "ok")
+    job.failed_rows += sum(1 for row in rows if row["status"] != "ok")
+    job.updated_at = utcnow()
+    session.flush()
+
+
+def processed_row_indexes(session: Session, job_id: int) -> set[int]:
+    return set(session.scalars(select(Result.row_index).where(Result.job_id == job_id)))
+
+
+def job_results(session: Session, job_id: int) -> list[Result]:
+    return list(session.scalars(select(Result).where(Result.job_id == job_id).order_by(Result.row_index)))
+
+
+def clear_results(session: Session, job_id: int) -> None:
+    session.execute(delete(Result).where(Result.job_id == job_id))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status: count for status, count in rows}
+
+
+def save_template(session: Session, name: str, task: str, spec: dict[str, Any]) -> Template:
+    """Save a new version of the named template; earlier versions stay."""
+    latest = session.scalar(select(func.max(Template.version)).where(Template.name == name)) or 0
+    template = Template(name=name, task=task, spec=spec, version=latest + 1)
+    session.add(template)
+    session.flush()
+    return template
+
+
+def list_templates(session: Session) -> list[Template]:
+    return list(session.scalars(select(Template).order_by(Template.name, Template.version.desc())))

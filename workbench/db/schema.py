@@ -1,0 +1,77 @@
+"""Tables, in SQLAlchemy 2.0 typed style."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Template(Base):
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(default=1)
+    task: Mapped[str] = mapped_column(String(40))
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    task: Mapped[str] = mapped_column(String(40))
+    # The spec is a snapshot of the template as it ran, so later edits never change history.
+    spec: Mapped[dict[str, Any]]
+    model: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    upload_id: Mapped[Optional[int]] = mapped_column(ForeignKey("uploads.id"))
+    input_path: Mapped[str] = mapped_column(Text)
+    sheet: Mapped[Optional[str]] = mapped_column(String(200))
+    row_limit: Mapped[Optional[int]]
+    source: Mapped[str] = mapped_column(String(20), default="ui")
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    # The process running the job, so a restarted worker can tell a dead run from a live one.
+    runner_pid: Mapped[Optional[int]]
+    total_rows: Mapped[int] = mapped_column(default=0)
+    done_rows: Mapped[int] = mapped_column(default=0)
+    failed_rows: Mapped[int] = mapped_column(default=0)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[Optional[datetime]]
+    finished_at: Mapped[Optional[datetime]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Result(Base):
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("job_id", "row_index"), Index("ix_results_job", "job_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    row_index: Mapped[int]
+    outputs: Mapped[dict[str, Any]]
+    confidence: Mapped[Optional[float]]
+    status: Mapped[str] = mapped_column(String(20), default="ok")
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    latency_ms: Mapped[Optional[float]]

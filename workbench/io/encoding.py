@@ -1,0 +1,47 @@
+"""Turn the bytes of a text spreadsheet into text, whatever encoding it was saved in."""
+
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+
+from workbench.errors import InputFileError
+
+_BOMS = [
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    # UTF-16 without a BOM has many NULs too, but real text files from spreadsheet tools carry a BOM.
+    return b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) * 0.1
+
+
+def detect_encoding(data: bytes) -> str:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    if _looks_binary(data):
+        raise InputFileError(
+            "This file is not a text spreadsheet (it holds binary data). "
+            "Save it from Excel as CSV or XLSX and upload that file."
+        )
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        best = from_bytes(data[:200_000]).best()
+        # cp1252 decodes any byte sequence, so it is the safe fallback for old Excel exports.
+        return best.encoding if best is not None else "cp1252"
+
+
+def decode_text(data: bytes) -> str:
+    encoding = detect_encoding(data)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")

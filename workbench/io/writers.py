@@ -1,0 +1,57 @@
+"""Write result tables as CSV or XLSX that are safe to open in a spreadsheet program."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from workbench.errors import InputFileError
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def neutralise(value: object) -> object:
+    """Prefix a quote so a spreadsheet shows the text instead of running it."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write_table(frame: pd.DataFrame, path: Path, sheet_name: str = "results") -> Path:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        safe = frame.map(neutralise)
+        safe.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        _write_xlsx(frame, path, sheet_name)
+    else:
+        raise InputFileError(f"Cannot write '{path.name}': choose a .csv or .xlsx output file.")
+    return path
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    sheet.title = sheet_name[:31]
+    sheet.append([_xlsx_text(c) for c in frame.columns])
+    for row_number, row in enumerate(frame.itertuples(index=False), start=2):
+        for column_number, value in enumerate(row, start=1):
+            _write_value_cell(sheet, row_number, column_number, value)
+    workbook.save(path)
+
+
+def _write_value_cell(sheet, row: int, column: int, value: object) -> None:
+    # openpyxl turns any string starting with "=" into a formula; forcing type "s" keeps it a value.
+    cell = sheet.cell(row=row, column=column, value=_xlsx_text(value) if isinstance(value, str) else value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def _xlsx_text(value: object) -> str:
+    return _XLSX_ILLEGAL.sub("", str(value))

@@ -1,0 +1,54 @@
+"""Progress figures a user reads: done / total, rows per second, time left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from workbench.db.schema import Job, utcnow
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    failed: int
+    total: int
+    rows_per_second: Optional[float]
+    seconds_left: Optional[float]
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, (self.done + self.failed) / self.total) if self.total else 0.0
+
+
+def job_progress(job: Job, now: Optional[datetime] = None) -> Progress:
+    processed = job.done_rows + job.failed_rows
+    end = job.finished_at or now or utcnow()
+    elapsed = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    rate = processed / elapsed if elapsed > 0 and processed else None
+    left = (job.total_rows - processed) / rate if rate and job.status == "running" else None
+    return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, left)
+
+
+def describe(progress: Progress) -> str:
+    """'120 / 500 rows · 42.0 rows/s · about 9 s left'."""
+    parts = [f"{progress.done + progress.failed:,} / {progress.total:,} rows"]
+    if progress.failed:
+        parts.append(f"{progress.failed:,} failed")
+    if progress.rows_per_second:
+        parts.append(f"{progress.rows_per_second:,.1f} rows/s")
+    if progress.seconds_left is not None:
+        parts.append(f"about {format_duration(progress.seconds_left)} left")
+    return " · ".join(parts)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

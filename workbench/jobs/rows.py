@@ -1,0 +1,42 @@
+"""Build the text the model reads for each row from the chosen column(s)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pandas as pd
+
+from workbench.errors import TaskConfigError
+
+
+@dataclass(frozen=True)
+class RowText:
+    index: int
+    text: str
+    error: Optional[str] = None
+
+
+def check_columns(frame: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise TaskConfigError(
+            f"The file has no column {', '.join(map(repr, missing))}. Its columns are: {', '.join(frame.columns)}."
+        )
+
+
+def row_texts(frame: pd.DataFrame, columns: list[str], max_chars: int) -> list[RowText]:
+    """One text per row; several columns are joined with their names ("Subject: ...\\nBody: ...")."""
+    check_columns(frame, columns)
+    values = frame[columns].astype(str).itertuples(index=False, name=None)
+    return [_row_text(i, cells, columns, max_chars) for i, cells in enumerate(values)]
+
+
+def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> RowText:
+    if len(columns) == 1:
+        text = cells[0].strip()
+    else:
+        text = "\n".join(f"{name}: {value.strip()}" for name, value in zip(columns, cells) if value.strip())
+    if len(text) > max_chars:
+        return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
+    return RowText(index, text)

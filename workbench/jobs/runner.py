@@ -1,0 +1,109 @@
+"""Run one job: read its rows, run the template batch by batch, commit each batch's results.
+
+Job state lives in the database. The status is re-read before every batch, so a cancel from the UI
+or the CLI stops the run at the next batch; rows that already have a result are skipped, so a run
+that was interrupted continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Optional
+
+from workbench.config import Settings
+from workbench.db import repo
+from workbench.db.schema import Job
+from workbench.db.session import session_scope
+from workbench.errors import WorkbenchError
+from workbench.io import read_table
+from workbench.jobs.rows import RowText, row_texts
+from workbench.models.registry import load_encoder
+from workbench.tasks.base import RowOutput, Task
+from workbench.tasks.spec import spec_from_dict
+
+OnBatch = Callable[[Job], None]
+
+
+def run_job(settings: Settings, job_id: int, on_batch: Optional[OnBatch] = None, encoder_loader=None) -> str:
+    """Run a job that is already marked running; returns its final status."""
+    loader = encoder_loader or (lambda name: load_encoder(settings, name))
+    try:
+        task, pending = _prepare(settings, job_id, loader)
+        for batch in _batches(pending, task.batch_size):
+            if not _still_running(settings, job_id):
+                break
+            job = _run_batch(settings, job_id, task, batch)
+            if on_batch:
+                on_batch(job)
+    except WorkbenchError as exc:
+        return _finish(settings, job_id, "failed", str(exc))
+    except Exception as exc:  # a bug must not leave the job "running" forever
+        return _finish(settings, job_id, "failed", f"Unexpected error: {exc!r}\n{traceback.format_exc(limit=3)}")
+    return _finish(settings, job_id, "completed")
+
+
+def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, list[RowText]]:
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        done = repo.processed_row_indexes(session, job_id)
+    spec = spec_from_dict(job.spec)
+    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
+    rows = [r for r in row_texts(frame, spec.text, settings.max_cell_chars) if r.index not in done]
+    task = spec.build(loader)
+    task.setup()
+    return task, rows
+
+
+def _batches(rows: list[RowText], size: int):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _still_running(settings: Settings, job_id: int) -> bool:
+    with session_scope(settings) as session:
+        return repo.current_status(session, job_id) == "running"
+
+
+def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]) -> Job:
+    started = time.perf_counter()
+    runnable = [r for r in batch if r.error is None]
+    outputs = _outputs_or_errors(task, runnable)
+    latency_ms = (time.perf_counter() - started) * 1000 / max(len(runnable), 1)
+    records = [_record(r, outputs.get(r.index), latency_ms) for r in batch]
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        repo.save_results(session, job, records)
+        return job
+
+
+def _outputs_or_errors(task: Task, rows: list[RowText]) -> dict[int, RowOutput | str]:
+    """Outputs by row; if the batch fails, each row is tried alone so one bad row fails only itself."""
+    if not rows:
+        return {}
+    try:
+        return dict(zip((r.index for r in rows), task.run_batch([r.text for r in rows])))
+    except Exception:
+        return {r.index: _run_one(task, r) for r in rows}
+
+
+def _run_one(task: Task, row: RowText) -> RowOutput | str:
+    try:
+        return task.run_batch([row.text])[0]
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _record(row: RowText, output: RowOutput | str | None, latency_ms: float) -> dict:
+    if isinstance(output, RowOutput):
+        return {"row_index": row.index, "outputs": output.outputs, "confidence": output.confidence,
+                "status": "ok", "error": None, "latency_ms": latency_ms}
+    error = row.error or output or "No output"
+    return {"row_index": row.index, "outputs": {}, "confidence": None, "status": "failed",
+            "error": error, "latency_ms": None}
+
+
+def _finish(settings: Settings, job_id: int, status: str, error: Optional[str] = None) -> str:
+    with session_scope(settings) as session:
+        return repo.finish_if_running(session, job_id, status, error)

@@ -1,0 +1,94 @@
+"""What the UI and the CLI do with jobs: store uploads, create, cancel, export."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+
+from workbench.config import Settings
+from workbench.db import repo
+from workbench.db.schema import Job, Upload
+from workbench.db.session import session_scope
+from workbench.errors import InputFileError
+from workbench.io import read_table, write_table
+from workbench.jobs.rows import check_columns
+from workbench.models.registry import model_snapshot
+from workbench.tasks.spec import TaskSpec, spec_from_dict
+
+RESULT_SUFFIX = "_result"
+
+
+def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
+    """Keep a copy of the uploaded bytes under the data folder, named by content."""
+    if len(data) > settings.max_upload_mb * 1024 * 1024:
+        raise InputFileError(f"'{filename}' is larger than the {settings.max_upload_mb} MB limit. Split it into smaller files.")
+    digest = hashlib.sha256(data).hexdigest()
+    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name)[-100:]
+    stored = settings.uploads_dir / f"{digest[:16]}_{safe_name}"
+    if not stored.exists():
+        stored.write_bytes(data)
+    with session_scope(settings) as session:
+        return repo.add_upload(session, filename, str(stored), digest, len(data))
+
+
+def create_job(
+    settings: Settings, spec: TaskSpec, input_path: Path, sheet: Optional[str] = None,
+    limit: Optional[int] = None, upload_id: Optional[int] = None, source: str = "ui",
+) -> int:
+    """Check the input against the spec and queue a job; returns its id."""
+    frame = read_table(Path(input_path), sheet=sheet, nrows=limit)
+    check_columns(frame, spec.text)
+    _check_row_limit(settings, len(frame))
+    with session_scope(settings) as session:
+        job = repo.create_job(
+            session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.to_dict(),
+            model=model_snapshot(settings, spec.model), upload_id=upload_id, input_path=str(input_path),
+            sheet=sheet or None, row_limit=limit, source=source, total_rows=len(frame),
+        )
+        return job.id
+
+
+def _check_row_limit(settings: Settings, rows: int) -> None:
+    if rows > settings.max_rows:
+        raise InputFileError(f"The file has {rows:,} rows; the limit is {settings.max_rows:,}. Split the file or raise the limit.")
+
+
+def cancel_job(settings: Settings, job_id: int) -> None:
+    with session_scope(settings) as session:
+        repo.set_status(session, repo.get_job(session, job_id), "cancelled")
+
+
+def get_job(settings: Settings, job_id: int) -> Job:
+    with session_scope(settings) as session:
+        return repo.get_job(session, job_id)
+
+
+def list_jobs(settings: Settings) -> list[Job]:
+    with session_scope(settings) as session:
+        return repo.list_jobs(session)
+
+
+def results_frame(settings: Settings, job_id: int) -> pd.DataFrame:
+    """The input rows with the template's output columns added (empty where a row has no result yet)."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        results = repo.job_results(session, job_id)
+    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
+    columns = spec_from_dict(job.spec).output_columns()
+    outputs = pd.DataFrame({r.row_index: r.outputs for r in results}).T.reindex(index=range(len(frame)), columns=columns)
+    if any(r.status != "ok" for r in results):
+        outputs["error"] = pd.Series({r.row_index: r.error for r in results}).reindex(range(len(frame)))
+    outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
+    return pd.concat([frame, outputs.astype(object).where(outputs.notna(), "")], axis=1)
+
+
+def _free_name(column: str, existing) -> str:
+    return f"{column}{RESULT_SUFFIX}" if column in existing else column
+
+
+def export_job(settings: Settings, job_id: int, path: Path) -> Path:
+    return write_table(results_frame(settings, job_id), Path(path))

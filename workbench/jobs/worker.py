@@ -1,0 +1,94 @@
+"""The background worker: a process of its own that runs queued jobs, so closing the browser stops nothing.
+
+Started by `workbench serve` and, if it is not alive, by the app itself. One worker per data folder
+(a pid file guards it). On start it re-queues jobs whose runner died, so they continue where they
+stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from workbench.config import Settings, get_settings
+from workbench.db import repo
+from workbench.db.schema import Job
+from workbench.db.session import session_scope
+from workbench.jobs.runner import run_job
+
+POLL_SECONDS = 1.0
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.data_dir / "worker.pid"
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def worker_running(settings: Settings) -> bool:
+    try:
+        return pid_alive(int(pid_file(settings).read_text().strip()))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def ensure_worker(settings: Settings) -> bool:
+    """Start the worker in its own session if none is alive; returns True when one was started."""
+    if worker_running(settings):
+        return False
+    log = open(settings.data_dir / "worker.log", "ab")
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench.jobs.worker"], stdout=log, stderr=log, env=env, start_new_session=True
+    )
+    # Written at once, not when the worker is up, so a second page load does not start another one.
+    pid_file(settings).write_text(str(process.pid))
+    return True
+
+
+def requeue_orphans(settings: Settings) -> list[int]:
+    """Jobs marked running whose process is gone go back to the queue."""
+    with session_scope(settings) as session:
+        running = session.scalars(select(Job).where(Job.status == "running")).all()
+        orphans = [job for job in running if not pid_alive(job.runner_pid)]
+        for job in orphans:
+            repo.set_status(session, job, "queued")
+        return [job.id for job in orphans]
+
+
+def run_next(settings: Settings) -> bool:
+    """Run the oldest queued job, if any; returns whether there was one."""
+    with session_scope(settings) as session:
+        job = repo.claim_next_queued(session, os.getpid())
+        job_id = job.id if job else None
+    if job_id is None:
+        return False
+    run_job(settings, job_id)
+    return True
+
+
+def serve_forever(settings: Settings) -> None:
+    pid_file(settings).write_text(str(os.getpid()))
+    requeue_orphans(settings)
+    while True:
+        if not run_next(settings):
+            time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    serve_forever(get_settings())

@@ -1,0 +1,1 @@
+"""Model layer: bundled packs, ONNX export, quantization, manifests and the onnxruntime runtimes."""

@@ -1,0 +1,68 @@
+"""Sentence embeddings on onnxruntime: tokenizer + ONNX session, mean pooling, length-sorted batches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from workbench.errors import ModelNotReadyError
+from workbench.models.manifest import Manifest, read_manifest
+
+
+def _session(model_path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(os.environ.get("WORKBENCH_THREADS", os.cpu_count() or 1))
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxEncoder:
+    """Turns texts into unit-length vectors; cosine similarity is then a dot product."""
+
+    def __init__(self, folder: Path, batch_size: int = 32):
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise ModelNotReadyError(f"No prepared model in '{folder}'. Run `workbench models prepare`.")
+        self.manifest: Manifest = manifest
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(manifest.max_length)
+        self.tokenizer.no_padding()
+        self.session = _session(Path(folder) / manifest.onnx_file)
+        self.input_names = {i.name for i in self.session.get_inputs()}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings in the order given; batches are formed from texts of similar length to pad little."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            vectors[batch] = self._embed_batch([texts[i] for i in batch])
+        return vectors
+
+    @property
+    def dimension(self) -> int:
+        return int(self.session.get_outputs()[0].shape[-1])
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        ids, mask = self._tokenize(texts)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+        summed = (hidden * mask[..., None]).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        encodings = self.tokenizer.encode_batch([t if t.strip() else " " for t in texts])
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        return ids, mask

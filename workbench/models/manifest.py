@@ -1,0 +1,58 @@
+"""The manifest written next to every prepared model: where it came from and what was done to it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+MANIFEST_NAME = "manifest.json"
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: str
+    source: str
+    source_sha256: str
+    onnx_file: str
+    onnx_sha256: str
+    quantization: dict[str, Any]
+    size_bytes: int
+    max_length: int
+    created_at: str
+    measurements: dict[str, Any] = {}
+
+
+def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_folder(folder: Path) -> str:
+    """One digest over every file name and content, so any change in a source folder shows."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> Path:
+    path = Path(folder) / MANIFEST_NAME
+    path.write_text(json.dumps(manifest.model_dump(), indent=2))
+    return path
+
+
+def read_manifest(folder: Path) -> Optional[Manifest]:
+    path = Path(folder) / MANIFEST_NAME
+    if not path.exists():
+        return None
+    return Manifest.model_validate_json(path.read_text())

@@ -1,0 +1,86 @@
+"""Prepare a model once: export to ONNX, quantize, write the manifest, move into place atomically."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional
+
+from workbench.config import Settings
+from workbench.errors import ModelNotReadyError
+from workbench.models.bundled import DEFAULT_ENCODER, BundledPack
+from workbench.models.export import export_onnx
+from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
+from workbench.models.quantize import DEFAULT_ENCODER_PRESET, PRESETS, quantize
+
+Progress = Callable[[float, str], None]
+QUANTIZED_NAME = "model.quant.onnx"
+
+
+def no_progress(_fraction: float, _message: str) -> None:
+    return None
+
+
+def model_dir(settings: Settings, name: str) -> Path:
+    return settings.models_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def is_prepared(folder: Path) -> bool:
+    manifest = read_manifest(folder)
+    return manifest is not None and (folder / manifest.onnx_file).exists()
+
+
+def prepare_encoder(
+    settings: Settings,
+    pack: BundledPack = DEFAULT_ENCODER,
+    source: Optional[Path] = None,
+    preset: str = DEFAULT_ENCODER_PRESET,
+    progress: Progress = no_progress,
+) -> Path:
+    """The prepared folder for this encoder, building it if it is not there yet."""
+    target = model_dir(settings, pack.name)
+    if is_prepared(target):
+        progress(1.0, f"{pack.name} is ready")
+        return target
+    source = Path(source) if source else pack.source_path()
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=settings.models_dir))
+    try:
+        _build(pack, source, staging, preset, progress)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    except Exception as exc:
+        raise ModelNotReadyError(f"Preparing {pack.name} failed ({exc}). Nothing was kept; run it again.") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    progress(1.0, f"{pack.name} is ready")
+    return target
+
+
+def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress: Progress) -> None:
+    progress(0.05, f"Exporting {pack.name} to ONNX")
+    exported = export_onnx(source, staging / "export")
+    progress(0.6, f"Quantizing {pack.name} ({preset})")
+    quantized = quantize(exported, staging / QUANTIZED_NAME, preset)
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(staging / "export" / name, staging / name)
+    shutil.rmtree(staging / "export")
+    progress(0.9, "Writing the manifest")
+    write_manifest(staging, _manifest(pack, source, quantized, preset))
+
+
+def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> Manifest:
+    return Manifest(
+        name=pack.name,
+        kind=pack.kind,
+        source=f"package:{pack.package}" if pack.package else str(source),
+        source_sha256=sha256_folder(source),
+        onnx_file=quantized.name,
+        onnx_sha256=sha256_file(quantized),
+        quantization={"preset": preset, **PRESETS[preset]},
+        size_bytes=quantized.stat().st_size,
+        max_length=pack.max_length,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,63 @@
+"""Which models exist, and loading them once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from workbench.config import Settings
+from workbench.errors import ModelNotReadyError
+from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER
+from workbench.models.encoder import OnnxEncoder
+from workbench.models.manifest import Manifest, read_manifest
+from workbench.models.prepare import Progress, no_progress, is_prepared, model_dir, prepare_encoder
+
+DEFAULT_MODEL = "default"
+
+
+def resolve_name(name: Optional[str]) -> str:
+    return DEFAULT_ENCODER.name if name in (None, "", DEFAULT_MODEL) else name
+
+
+def list_models(settings: Settings) -> list[dict]:
+    """Every bundled model with its state, plus any other prepared model folder."""
+    rows = {name: {"name": name, "kind": pack.kind, "prepared": False} for name, pack in BUNDLED.items()}
+    for folder in sorted(p for p in settings.models_dir.glob("*") if p.is_dir() and not p.name.startswith(".")):
+        manifest = read_manifest(folder)
+        if manifest is not None:
+            rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump()}
+    return list(rows.values())
+
+
+def prepare(settings: Settings, name: Optional[str] = None, progress: Progress = no_progress) -> Path:
+    name = resolve_name(name)
+    if name not in BUNDLED:
+        raise ModelNotReadyError(f"'{name}' is not a bundled model. Bundled models: {', '.join(BUNDLED)}.")
+    return prepare_encoder(settings, BUNDLED[name], progress=progress)
+
+
+def encoder_folder(settings: Settings, name: Optional[str] = None) -> Path:
+    """The prepared folder of this encoder; bundled models are prepared on first use."""
+    name = resolve_name(name)
+    folder = model_dir(settings, name)
+    if is_prepared(folder):
+        return folder
+    if name in BUNDLED:
+        return prepare(settings, name)
+    raise ModelNotReadyError(f"The model '{name}' is not prepared. `workbench models list` shows the models there are.")
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str) -> OnnxEncoder:
+    return OnnxEncoder(Path(folder))
+
+
+def load_encoder(settings: Settings, name: Optional[str] = None) -> OnnxEncoder:
+    return _load(str(encoder_folder(settings, name)))
+
+
+def model_snapshot(settings: Settings, name: Optional[str] = None) -> dict:
+    """What a job records about the model it ran with."""
+    manifest: Optional[Manifest] = read_manifest(encoder_folder(settings, name))
+    return manifest.model_dump() if manifest else {"name": resolve_name(name)}

@@ -1,0 +1,1 @@
+"""Task templates: one module per template, each registered through tasks.registry."""

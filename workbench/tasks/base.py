@@ -1,0 +1,51 @@
+"""The contract every task template follows: a config model, a setup step, and a batch function."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from workbench.models.encoder import OnnxEncoder
+
+EncoderLoader = Callable[[Optional[str]], OnnxEncoder]
+
+
+class TaskConfig(BaseModel):
+    """Base for template settings; a key the template does not know is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class RowOutput:
+    outputs: dict[str, Any]
+    confidence: Optional[float] = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Task(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    config_model: ClassVar[type[TaskConfig]]
+    batch_size: ClassVar[int] = 64
+
+    def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: Optional[str] = None):
+        self.config = config
+        self.load_encoder = load_encoder
+        self.model = model
+
+    @classmethod
+    @abstractmethod
+    def output_columns(cls, config: TaskConfig) -> list[str]:
+        """Names of the columns this template adds to every row."""
+
+    def setup(self) -> None:
+        """Work done once per job before the first batch (embedding labels, fitting on examples)."""
+
+    @abstractmethod
+    def run_batch(self, texts: list[str]) -> list[RowOutput]:
+        """One output per input text, in the same order."""

@@ -1,0 +1,92 @@
+"""`classify`: one label per row, zero-shot from label names and descriptions, few-shot from examples."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workbench.tasks.base import RowOutput, Task, TaskConfig
+from workbench.tasks.registry import register
+from workbench.tasks.scoring import FewShotScorer, ZeroShotScorer
+
+
+class LabelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    description: str = ""
+
+    def prompt_text(self) -> str:
+        """What the encoder compares rows with: the name in plain words, then the description."""
+        words = self.name.replace("_", " ").replace("-", " ").strip()
+        return f"{words}: {self.description.strip()}" if self.description.strip() else words
+
+
+class Example(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    label: str
+
+
+class ClassifyConfig(TaskConfig):
+    labels: list[LabelSpec] = Field(default_factory=list)
+    examples: list[Example] = Field(default_factory=list)
+    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _names_as_labels(cls, value):
+        # A task file may list bare names: labels: [billing, tech_support].
+        return [{"name": v} if isinstance(v, str) else v for v in value or []]
+
+    @model_validator(mode="after")
+    def _labels_cover_examples(self) -> "ClassifyConfig":
+        if not self.labels:
+            self.labels = [LabelSpec(name=n) for n in dict.fromkeys(e.label for e in self.examples)]
+        names = [label.name for label in self.labels]
+        if len(names) < 2:
+            raise ValueError("give at least two labels (or examples of at least two labels)")
+        if len(set(names)) != len(names):
+            raise ValueError(f"each label must appear once; repeated: {sorted({n for n in names if names.count(n) > 1})}")
+        unknown = sorted({e.label for e in self.examples} - set(names))
+        if unknown:
+            raise ValueError(f"examples use labels that are not in the label list: {unknown}; add them or fix the examples")
+        return self
+
+
+@register
+class ClassifyTask(Task):
+    name = "classify"
+    title = "Classify"
+    description = "Give every row one of your labels, with a confidence score."
+    config_model = ClassifyConfig
+    config: ClassifyConfig
+
+    @classmethod
+    def output_columns(cls, config: ClassifyConfig) -> list[str]:
+        return ["label", "confidence", "needs_review"]
+
+    def setup(self) -> None:
+        self.encoder = self.load_encoder(self.model)
+        self.label_names = [label.name for label in self.config.labels]
+        label_vectors = self.encoder.embed([label.prompt_text() for label in self.config.labels])
+        self.scorer = self._few_shot(label_vectors) if self.config.examples else ZeroShotScorer(label_vectors)
+
+    def _few_shot(self, label_vectors: np.ndarray) -> FewShotScorer:
+        # Each label's own text counts as one more example, so a label without examples can still win.
+        example_vectors = self.encoder.embed([e.text for e in self.config.examples])
+        example_ids = np.array([self.label_names.index(e.label) for e in self.config.examples])
+        vectors = np.vstack([example_vectors, label_vectors])
+        ids = np.concatenate([example_ids, np.arange(len(self.label_names))])
+        return FewShotScorer(vectors, ids, len(self.label_names))
+
+    def run_batch(self, texts: list[str]) -> list[RowOutput]:
+        probabilities = self.scorer.probabilities(self.encoder.embed(texts))
+        return [self._row(p) for p in probabilities]
+
+    def _row(self, probabilities: np.ndarray) -> RowOutput:
+        best = int(probabilities.argmax())
+        confidence = round(float(probabilities[best]), 4)
+        outputs = {"label": self.label_names[best], "confidence": confidence,
+                   "needs_review": confidence < self.config.threshold}
+        return RowOutput(outputs=outputs, confidence=confidence)
+

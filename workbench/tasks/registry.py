@@ -1,0 +1,29 @@
+"""Templates register here; built-ins use the same path an extension would."""
+
+from __future__ import annotations
+
+from workbench.errors import TaskConfigError
+from workbench.tasks.base import Task
+
+_TASKS: dict[str, type[Task]] = {}
+
+
+def register(task_class: type[Task]) -> type[Task]:
+    _TASKS[task_class.name] = task_class
+    return task_class
+
+
+def get_task_class(name: str) -> type[Task]:
+    _load_builtins()
+    if name not in _TASKS:
+        raise TaskConfigError(f"Unknown task '{name}'. Available tasks: {', '.join(sorted(_TASKS))}.")
+    return _TASKS[name]
+
+
+def task_classes() -> dict[str, type[Task]]:
+    _load_builtins()
+    return dict(_TASKS)
+
+
+def _load_builtins() -> None:
+    import workbench.tasks.classify  # noqa: F401  (registers itself on import)

@@ -1,0 +1,103 @@
+"""A task spec: which template, which input columns, which model, and the template's settings.
+
+The same spec comes from the New job page, a saved template or a YAML task file, and a job keeps a
+snapshot of it, with examples read in, so it can always be re-run as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from workbench.errors import TaskConfigError
+from workbench.io import read_table
+from workbench.tasks.base import Task, TaskConfig
+from workbench.tasks.registry import get_task_class
+
+COMMON_KEYS = ("task", "text", "model", "name")
+
+
+class TaskSpec(BaseModel):
+    task: str
+    text: list[str]
+    model: str = "default"
+    name: Optional[str] = None
+    config: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat form used in task files and job snapshots."""
+        head = {"task": self.task, "text": self.text, "model": self.model}
+        return {**head, **({"name": self.name} if self.name else {}), **self.config}
+
+    def validated_config(self) -> TaskConfig:
+        return validate_config(self.task, self.config)
+
+    def output_columns(self) -> list[str]:
+        return get_task_class(self.task).output_columns(self.validated_config())
+
+    def build(self, load_encoder) -> Task:
+        return get_task_class(self.task)(self.validated_config(), load_encoder, self.model)
+
+
+def spec_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> TaskSpec:
+    if not isinstance(data, dict) or "task" not in data:
+        raise TaskConfigError("A task file must say which task to run, e.g. `task: classify`.")
+    data = dict(data)
+    common = {key: data.pop(key) for key in COMMON_KEYS if key in data}
+    text = common.get("text")
+    if not text:
+        raise TaskConfigError("Say which column(s) hold the text, e.g. `text: Body` or `text: [Subject, Body]`.")
+    if isinstance(data.get("examples"), dict):
+        data["examples"] = _examples_from_file(data["examples"], base_dir or Path.cwd())
+    spec = TaskSpec(task=str(common["task"]), text=[text] if isinstance(text, str) else list(text),
+                    model=str(common.get("model") or "default"), name=common.get("name"), config=data)
+    spec.validated_config()
+    return spec
+
+
+def load_task_file(path: Path) -> TaskSpec:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaskConfigError(f"The task file '{path}' does not exist.") from None
+    except yaml.YAMLError as exc:
+        raise TaskConfigError(f"'{path.name}' is not valid YAML: {exc}") from None
+    return spec_from_dict(data, base_dir=path.parent)
+
+
+def validate_config(task: str, config: dict[str, Any]) -> TaskConfig:
+    task_class = get_task_class(task)
+    try:
+        return task_class.config_model.model_validate(config)
+    except ValidationError as exc:
+        raise TaskConfigError(f"The {task} settings need fixing: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a setting of this task (check the spelling)"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def _examples_from_file(source: dict[str, Any], base_dir: Path) -> list[dict[str, str]]:
+    missing = {"file", "text", "label"} - set(source)
+    if missing:
+        raise TaskConfigError(f"examples needs `file`, `text` and `label`; missing: {', '.join(sorted(missing))}.")
+    table = read_table(base_dir / source["file"])
+    for column in (source["text"], source["label"]):
+        if column not in table.columns:
+            raise TaskConfigError(
+                f"The examples file has no column '{column}'. Its columns are: {', '.join(table.columns)}."
+            )
+    rows = table[[source["text"], source["label"]]]
+    rows = rows[(rows[source["label"]].str.strip() != "") & (rows[source["text"]].str.strip() != "")]
+    return [{"text": t, "label": lab} for t, lab in rows.itertuples(index=False)]
