@@ -18,7 +18,7 @@ from workbench.db.schema import Job
 from workbench.db.session import session_scope
 from workbench.errors import WorkbenchError
 from workbench.io import read_table
-from workbench.jobs.rows import RowText, row_texts
+from workbench.io.rows import RowText, row_texts
 from workbench.models.registry import load_encoder
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.spec import spec_from_dict

@@ -15,9 +15,9 @@ from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError
 from workbench.io import read_table, write_table
-from workbench.jobs.rows import check_columns
-from workbench.models.registry import model_snapshot
-from workbench.tasks.spec import TaskSpec, spec_from_dict
+from workbench.io.rows import check_columns, row_texts
+from workbench.models.registry import load_encoder, model_snapshot
+from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
 
 RESULT_SUFFIX = "_result"
 
@@ -50,6 +50,19 @@ def create_job(
             sheet=sheet or None, row_limit=limit, source=source, total_rows=len(frame),
         )
         return job.id
+
+
+def create_job_from_task_file(settings: Settings, task_file: Path, input_path: Path, **options) -> int:
+    return create_job(settings, load_task_file(task_file), input_path, **options)
+
+
+def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Run the template on a few rows in this process, without creating a job."""
+    task = spec.build(lambda name: load_encoder(settings, name))
+    task.setup()
+    texts = row_texts(frame, spec.text, settings.max_cell_chars)
+    outputs = task.run_batch([t.text for t in texts])
+    return pd.concat([frame.reset_index(drop=True), pd.DataFrame([o.outputs for o in outputs])], axis=1)
 
 
 def _check_row_limit(settings: Settings, rows: int) -> None:

@@ -90,3 +90,13 @@ class ClassifyTask(Task):
                    "needs_review": confidence < self.config.threshold}
         return RowOutput(outputs=outputs, confidence=confidence)
 
+
+
+def parse_label_lines(text: str) -> list[dict[str, str]]:
+    """Labels typed one per line, as `name` or `name: description`."""
+    labels = []
+    for line in text.splitlines():
+        name, _, description = line.partition(":")
+        if name.strip():
+            labels.append({"name": name.strip(), "description": description.strip()})
+    return labels

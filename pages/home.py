@@ -1,0 +1,25 @@
+import streamlit as st
+
+from workbench.jobs import service
+from workbench.ui.context import SAMPLE_DIR, app_settings, open_job
+from workbench.ui.widgets import user_errors
+
+st.title("🧰 SLM Workbench")
+st.markdown(
+    """
+Upload a spreadsheet of texts — emails, tickets, reviews — pick a task, and a **small language model
+running on this computer** processes every row. Nothing leaves the machine.
+
+1. **New job**: upload a CSV or Excel file, choose the text column(s), set up your labels, try it on 5 rows.
+2. **Jobs**: the job runs in the background; you can close the browser and come back.
+3. **Job results**: review the answers with their confidence and download them as CSV or Excel.
+"""
+)
+st.subheader("Try it now")
+st.write("Sort 64 sample support emails into six queues, with a few labelled examples.")
+if st.button("▶ Run the demo on sample support emails", type="primary"):
+    with user_errors(), st.spinner("Creating the demo job…"):
+        job_id = service.create_job_from_task_file(
+            app_settings(), SAMPLE_DIR / "support_emails.task.yaml", SAMPLE_DIR / "support_emails.csv"
+        )
+        open_job(job_id)

@@ -1,0 +1,27 @@
+import streamlit as st
+
+from workbench.jobs import service
+from workbench.ui.context import app_settings, open_job
+from workbench.ui.widgets import cancel_button, job_header, job_progress_bar
+
+st.title("Jobs")
+
+
+@st.fragment(run_every=2)
+def job_list() -> None:
+    jobs = service.list_jobs(app_settings())
+    if not jobs:
+        st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
+        return
+    for job in jobs:
+        with st.container(border=True):
+            job_header(job)
+            job_progress_bar(job)
+            left, right = st.columns([1, 5])
+            if left.button("Open", key=f"open-{job.id}"):
+                open_job(job.id)
+            with right:
+                cancel_button(job)
+
+
+job_list()

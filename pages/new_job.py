@@ -1,0 +1,33 @@
+import streamlit as st
+
+from workbench.jobs import service
+from workbench.tasks.spec import spec_from_dict
+from workbench.ui import new_job as steps
+from workbench.ui.context import app_settings, open_job
+from workbench.ui.widgets import user_errors
+
+st.title("New job")
+chosen = steps.choose_input()
+if chosen is None:
+    st.info("Upload a CSV or Excel file of texts, or pick a sample file, to begin.")
+    st.stop()
+
+with user_errors():
+    sheet = steps.choose_sheet(chosen)
+    frame = steps.preview(chosen, sheet)
+    columns = steps.choose_text_columns(frame)
+    task = steps.choose_task()
+    config = steps.classify_settings(frame, columns)
+    if not columns or (len(config["labels"]) < 2 and not config.get("examples")):
+        st.info("Choose the text column(s) and type at least two labels (or give labelled examples).")
+        st.stop()
+    spec_data = {"task": task, "text": columns, "model": steps.choose_model(), "name": chosen.name, **config}
+    spec = spec_from_dict(spec_data)
+
+    try_col, run_col = st.columns(2)
+    if try_col.button("Try on 5 rows", use_container_width=True):
+        with st.spinner("Running on 5 rows…"):
+            st.dataframe(service.try_on_rows(app_settings(), spec, frame.head(5)), hide_index=True)
+    if run_col.button("Run on all rows", type="primary", use_container_width=True):
+        job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
+        open_job(job_id)

@@ -1,0 +1,19 @@
+"""SLM Workbench: the web app's entry point (navigation and the shared sidebar)."""
+
+import streamlit as st
+
+from workbench.ui.context import start_worker
+
+st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
+start_worker()
+
+navigation = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/new_job.py", title="New job", icon="➕"),
+        st.Page("pages/jobs.py", title="Jobs", icon="📋"),
+        st.Page("pages/job_results.py", title="Job results", icon="📊"),
+    ]
+)
+st.sidebar.caption("Runs on this machine only: your data never leaves it.")
+navigation.run()

@@ -1,0 +1,110 @@
+"""The steps of the New job page, one function each: input, sheet, columns, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import streamlit as st
+
+from workbench.io import list_sheets, read_table
+from workbench.io.rows import examples_from_table
+from workbench.jobs import service
+from workbench.models.registry import list_models
+from workbench.tasks.classify import parse_label_lines
+from workbench.tasks.registry import task_classes
+from workbench.ui.context import app_settings, sample_files
+from workbench.ui.widgets import user_errors
+
+PREVIEW_ROWS = 500
+
+
+@dataclass
+class ChosenInput:
+    path: Path
+    name: str
+    upload_id: Optional[int] = None
+
+
+def choose_input() -> Optional[ChosenInput]:
+    source = st.radio("Data", ["Upload a file", "Use a sample file"], horizontal=True, label_visibility="collapsed")
+    if source == "Use a sample file":
+        samples = sample_files()
+        name = st.selectbox("Sample file", list(samples))
+        return ChosenInput(samples[name], name) if name else None
+    uploaded = st.file_uploader("CSV, TSV or Excel file", type=["csv", "tsv", "txt", "xlsx", "xlsm"])
+    return _stored_upload(uploaded) if uploaded else None
+
+
+def _stored_upload(uploaded) -> Optional[ChosenInput]:
+    # Store each upload once per session, not on every rerun of the page.
+    cache = st.session_state.setdefault("uploads", {})
+    if uploaded.file_id not in cache:
+        with user_errors():
+            upload = service.store_upload(app_settings(), uploaded.name, uploaded.getvalue())
+            cache[uploaded.file_id] = ChosenInput(Path(upload.stored_path), uploaded.name, upload.id)
+    return cache.get(uploaded.file_id)
+
+
+def choose_sheet(chosen: ChosenInput) -> Optional[str]:
+    sheets = list_sheets(chosen.path)
+    if len(sheets) <= 1:
+        return sheets[0] or None
+    return st.selectbox("Sheet", sheets)
+
+
+def preview(chosen: ChosenInput, sheet: Optional[str]) -> pd.DataFrame:
+    frame = read_table(chosen.path, sheet=sheet, nrows=PREVIEW_ROWS)
+    st.dataframe(frame.head(10), use_container_width=True, hide_index=True)
+    return frame
+
+
+def choose_text_columns(frame: pd.DataFrame) -> list[str]:
+    longest = frame.apply(lambda c: c.str.len().mean()).idxmax()
+    return st.multiselect("Text column(s) the model reads", list(frame.columns), default=[longest],
+                          help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
+
+
+def choose_task() -> str:
+    classes = task_classes()
+    return st.selectbox("Task", list(classes), format_func=lambda n: f"{classes[n].title}: {classes[n].description}")
+
+
+def classify_settings(frame: pd.DataFrame, text_columns: list[str]) -> dict:
+    labels = st.text_area("Labels, one per line (`name: description`, the description is optional)", height=150,
+                          placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages")
+    threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.5, 0.05)
+    config = {"labels": parse_label_lines(labels), "threshold": threshold}
+    examples = _examples(frame, text_columns)
+    if examples:
+        config["examples"] = examples
+    return config
+
+
+def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
+    source = st.radio("Labelled examples (optional, they make answers better)",
+                      ["None", "A label column of this sheet", "Another file"], horizontal=True)
+    if source == "A label column of this sheet":
+        label_column = st.selectbox("Column with labels (rows left empty are not used)", list(frame.columns))
+        return examples_from_table(frame, text_columns, label_column)
+    if source == "Another file":
+        return _examples_from_upload()
+    return []
+
+
+def _examples_from_upload() -> list[dict]:
+    uploaded = st.file_uploader("Examples file", type=["csv", "tsv", "xlsx"], key="examples-file")
+    chosen = _stored_upload(uploaded) if uploaded else None
+    if chosen is None:
+        return []
+    table = read_table(chosen.path)
+    text_column = st.selectbox("Examples: text column", list(table.columns))
+    label_column = st.selectbox("Examples: label column", list(table.columns), index=min(1, len(table.columns) - 1))
+    return examples_from_table(table, [text_column], label_column)
+
+
+def choose_model() -> str:
+    names = ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"]]
+    return st.selectbox("Model", list(dict.fromkeys(names)), help="'default' is the bundled all-MiniLM-L6-v2 encoder.")
