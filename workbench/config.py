@@ -31,7 +31,9 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        # Models can live apart from the data, so several data folders (or test runs) share one copy.
+        override = os.environ.get("WORKBENCH_MODELS_DIR")
+        return Path(override) if override else self.data_dir / "models"
 
     @property
     def uploads_dir(self) -> Path:

@@ -30,13 +30,16 @@ def detect_encoding(data: bytes) -> str:
             "This file is not a text spreadsheet (it holds binary data). "
             "Save it from Excel as CSV or XLSX and upload that file."
         )
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        best = from_bytes(data[:200_000]).best()
-        # cp1252 decodes any byte sequence, so it is the safe fallback for old Excel exports.
-        return best.encoding if best is not None else "cp1252"
+    # Excel on Western Windows saves cp1252; detectors often mistake short samples for a
+    # neighbouring code page, so cp1252 wins whenever the bytes are valid in it.
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            data.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    best = from_bytes(data[:200_000]).best()
+    return best.encoding if best is not None else "latin-1"
 
 
 def decode_text(data: bytes) -> str:
@@ -44,4 +47,4 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return data.decode("latin-1")

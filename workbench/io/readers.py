@@ -41,11 +41,12 @@ def list_sheets(path: Path) -> list[str]:
 def read_table(path: Path, sheet: Optional[str] = None, nrows: Optional[int] = None) -> pd.DataFrame:
     """The sheet as a DataFrame of strings (blank cells are empty strings)."""
     path = Path(path)
+    kind = file_kind(path)
     if not path.exists():
         raise InputFileError(f"The file '{path}' does not exist. Check the path and try again.")
     if path.stat().st_size == 0:
         raise InputFileError(f"'{path.name}' is empty. Export the sheet again with its header row and data.")
-    frame = _read_excel(path, sheet, nrows) if file_kind(path) == "excel" else _read_text(path, nrows)
+    frame = _read_excel(path, sheet, nrows) if kind == "excel" else _read_text(path, nrows)
     return _check_table(_clean_headers(frame), path.name)
 
 

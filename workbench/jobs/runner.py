@@ -51,9 +51,23 @@ def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, list[RowTex
     spec = spec_from_dict(job.spec)
     frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
     rows = [r for r in row_texts(frame, spec.text, settings.max_cell_chars) if r.index not in done]
-    task = spec.build(loader)
+    loaded = []
+    task = spec.build(lambda name: _remember(loaded, loader(name)))
     task.setup()
+    _record_model(settings, job_id, loaded)
     return task, rows
+
+
+def _remember(loaded: list, model):
+    loaded.append(model)
+    return model
+
+
+def _record_model(settings: Settings, job_id: int, loaded: list) -> None:
+    """Snapshot the manifest of the model the job really runs with."""
+    if loaded:
+        with session_scope(settings) as session:
+            repo.get_job(session, job_id).model = loaded[0].manifest.model_dump()
 
 
 def _batches(rows: list[RowText], size: int):

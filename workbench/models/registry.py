@@ -58,6 +58,6 @@ def load_encoder(settings: Settings, name: Optional[str] = None) -> OnnxEncoder:
 
 
 def model_snapshot(settings: Settings, name: Optional[str] = None) -> dict:
-    """What a job records about the model it ran with."""
-    manifest: Optional[Manifest] = read_manifest(encoder_folder(settings, name))
+    """What a job records about its model before it runs (the runner records the manifest it loads)."""
+    manifest: Optional[Manifest] = read_manifest(model_dir(settings, resolve_name(name)))
     return manifest.model_dump() if manifest else {"name": resolve_name(name)}

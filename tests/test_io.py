@@ -1,0 +1,113 @@
+import codecs
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from workbench.errors import InputFileError
+from workbench.io import list_sheets, read_table, write_table
+from workbench.io.rows import examples_from_table, row_texts
+
+ROWS = [["Subject", "Body"], ["Café order", "Où est ma commande ?"], ["Invoice", "Charged twice, 49,99 €"]]
+
+
+def _csv(rows, delimiter=","):
+    return "\r\n".join(delimiter.join(f'"{c}"' if delimiter in c else c for c in row) for row in rows) + "\r\n"
+
+
+@pytest.mark.parametrize(
+    "encoding,prefix",
+    [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16", b""), ("cp1252", b"")],
+)
+def test_text_files_in_any_common_encoding(tmp_path, encoding, prefix):
+    path = tmp_path / "emails.csv"
+    path.write_bytes(prefix + _csv(ROWS).encode(encoding))
+    frame = read_table(path)
+    assert list(frame.columns) == ["Subject", "Body"]
+    assert frame.loc[0, "Body"] == "Où est ma commande ?"
+
+
+@pytest.mark.parametrize("delimiter,suffix", [(";", ".csv"), ("\t", ".tsv"), ("\t", ".csv"), ("|", ".txt")])
+def test_delimiter_is_detected(tmp_path, delimiter, suffix):
+    path = tmp_path / f"emails{suffix}"
+    path.write_text(_csv(ROWS, delimiter), encoding="utf-8")
+    assert read_table(path).loc[1, "Body"] == "Charged twice, 49,99 €"
+
+
+def test_xlsx_sheets_can_be_listed_and_chosen(tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "Notes"
+    workbook.active.append(["note"])
+    workbook.active.append(["see other sheet"])
+    data = workbook.create_sheet("Emails")
+    for row in ROWS:
+        data.append(row)
+    data.append(["Numbers", 42])
+    path = tmp_path / "book.xlsx"
+    workbook.save(path)
+    assert list_sheets(path) == ["Notes", "Emails"]
+    frame = read_table(path, sheet="Emails")
+    assert frame["Body"].tolist()[-1] == "42"
+    with pytest.raises(InputFileError, match="no sheet named 'Nope'.*Notes, Emails"):
+        read_table(path, sheet="Nope")
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "is empty"),
+        (b"Subject,Body\r\n", "no data rows"),
+        (b"Body,Body\nhello,there\n", "more than one column named 'Body'"),
+        (b"\x00\x01\x02\xff\xfe\x00garbage" * 50, "not a text spreadsheet"),
+        (b'A,B\n"unclosed,1\n2,3\n', "could not be read"),
+    ],
+)
+def test_broken_text_files_say_what_to_fix(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=message):
+        read_table(path)
+
+
+def test_blank_headers_get_names(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text(",Body\n1,hello\n")
+    assert list(read_table(path).columns) == ["column_1", "Body"]
+
+
+def test_unsupported_and_fake_excel_files(tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("not a zip")
+    with pytest.raises(InputFileError, match="not a valid Excel workbook"):
+        read_table(fake)
+    with pytest.raises(InputFileError, match="Old .xls"):
+        read_table(tmp_path / "old.xls")
+
+
+def test_csv_export_neutralises_formulas(tmp_path):
+    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "plain"]})
+    path = write_table(frame, tmp_path / "out.csv")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert back["text"].tolist()[:5] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx"]
+    assert back["text"].tolist()[5] == "plain"
+
+
+def test_xlsx_export_writes_values_never_formulas(tmp_path):
+    frame = pd.DataFrame({"text": ["=1+1", "bell\x07char"], "n": [1, 2]})
+    path = write_table(frame, tmp_path / "out.xlsx")
+    sheet = load_workbook(path).active
+    assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == "bellchar"
+    assert sheet["B2"].value == 1
+
+
+def test_row_texts_join_columns_with_names_and_enforce_cell_limit():
+    frame = pd.DataFrame({"Subject": ["Hi", "x"], "Body": ["Card lost", "y" * 50]})
+    rows = row_texts(frame, ["Subject", "Body"], max_chars=40)
+    assert rows[0].text == "Subject: Hi\nBody: Card lost"
+    assert rows[1].error and "limit is 40" in rows[1].error
+
+
+def test_examples_skip_rows_without_a_label():
+    frame = pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "", "y"]})
+    assert examples_from_table(frame, ["text"], "label") == [{"text": "a", "label": "x"}, {"text": "c", "label": "y"}]

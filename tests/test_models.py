@@ -1,0 +1,58 @@
+import json
+
+import numpy as np
+
+from workbench.models.manifest import read_manifest, sha256_file
+from workbench.models.prepare import is_prepared
+
+
+def test_prepared_folder_has_a_manifest_that_matches_the_file(tiny_encoder_folder):
+    manifest = read_manifest(tiny_encoder_folder)
+    onnx_file = tiny_encoder_folder / manifest.onnx_file
+    assert manifest.onnx_sha256 == sha256_file(onnx_file)
+    assert manifest.size_bytes == onnx_file.stat().st_size
+    assert manifest.quantization["preset"] == "int8-per-channel"
+    assert is_prepared(tiny_encoder_folder)
+    assert not list(tiny_encoder_folder.parent.glob(".staging-*"))
+
+
+def test_embeddings_are_unit_length_and_in_input_order(tiny_encoder):
+    texts = ["refund my card payment please", "hi", "my parcel arrived late and the box was broken"]
+    vectors = tiny_encoder.embed(texts)
+    assert vectors.shape == (3, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    one_by_one = np.vstack([tiny_encoder.embed([t]) for t in texts])
+    assert np.allclose(vectors, one_by_one, atol=1e-4)
+
+
+def test_empty_text_gets_an_embedding(tiny_encoder):
+    assert np.isfinite(tiny_encoder.embed(["", "   "])).all()
+
+
+def test_inference_path_does_not_import_torch(tiny_encoder_folder, tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from workbench.models.encoder import OnnxEncoder; "
+        f"OnnxEncoder({str(tiny_encoder_folder)!r}).embed(['hello']); "
+        "print(json.dumps('torch' in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) is False
+
+
+def test_failed_preparation_leaves_nothing_behind(tmp_path):
+    import pytest
+
+    from tests.conftest import TINY_PACK
+    from workbench.errors import ModelNotReadyError
+    from workbench.models.prepare import prepare_encoder
+
+    class _Settings:
+        models_dir = tmp_path
+
+    (tmp_path / "broken").mkdir()
+    with pytest.raises(ModelNotReadyError, match="run it again"):
+        prepare_encoder(_Settings(), TINY_PACK, source=tmp_path / "broken")
+    assert list(tmp_path.iterdir()) == [tmp_path / "broken"]
