@@ -39,5 +39,5 @@ with user_errors():
         st.subheader("Label counts")
         label_chart(frame, label_column)
     st.subheader("Rows")
-    st.dataframe(frame, use_container_width=True, hide_index=True)
+    st.dataframe(frame, width="stretch", hide_index=True)
     download_buttons(job_id)

@@ -25,9 +25,9 @@ with user_errors():
     spec = spec_from_dict(spec_data)
 
     try_col, run_col = st.columns(2)
-    if try_col.button("Try on 5 rows", use_container_width=True):
+    if try_col.button("Try on 5 rows", width="stretch"):
         with st.spinner("Running on 5 rows…"):
             st.dataframe(service.try_on_rows(app_settings(), spec, frame.head(5)), hide_index=True)
-    if run_col.button("Run on all rows", type="primary", use_container_width=True):
+    if run_col.button("Run on all rows", type="primary", width="stretch"):
         job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
         open_job(job_id)

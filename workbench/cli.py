@@ -162,7 +162,8 @@ def serve(port: int) -> None:
     """Start the background worker and the web app."""
     ensure_worker(get_settings())
     command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port)]
-    raise SystemExit(subprocess.call(command))
+    # From the project folder, so Streamlit reads our .streamlit/config.toml (upload limit, no telemetry).
+    raise SystemExit(subprocess.call(command, cwd=APP_FILE.parent))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def choose_sheet(chosen: ChosenInput) -> Optional[str]:
 
 def preview(chosen: ChosenInput, sheet: Optional[str]) -> pd.DataFrame:
     frame = read_table(chosen.path, sheet=sheet, nrows=PREVIEW_ROWS)
-    st.dataframe(frame.head(10), use_container_width=True, hide_index=True)
+    st.dataframe(frame.head(10), width="stretch", hide_index=True)
     return frame
 
 

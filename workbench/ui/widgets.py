@@ -12,6 +12,7 @@ from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
 from workbench.ui.context import app_settings
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_ICONS = {"queued": "⏳", "running": "▶️", "completed": "✅", "failed": "❌", "cancelled": "⏹️"}
 
 
@@ -50,9 +51,16 @@ def label_chart(frame: pd.DataFrame, column: str) -> None:
 
 
 def download_buttons(job_id: int) -> None:
-    settings = app_settings()
     left, right = st.columns(2)
-    for column, suffix, mime in ((left, "csv", "text/csv"), (right, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
-        path = service.export_job(settings, job_id, settings.exports_dir / f"job_{job_id}.{suffix}")
-        column.download_button(f"Download {suffix.upper()}", path.read_bytes(), file_name=path.name, mime=mime,
-                               key=f"download-{suffix}-{job_id}", use_container_width=True)
+    for column, suffix, mime in ((left, "csv", "text/csv"), (right, "xlsx", XLSX_MIME)):
+        # Built when clicked, not on every rerun: the file always holds the rows done by then.
+        column.download_button(f"Download {suffix.upper()}", _exporter(job_id, suffix), file_name=f"job_{job_id}.{suffix}",
+                               mime=mime, key=f"download-{suffix}-{job_id}", width="stretch")
+
+
+def _exporter(job_id: int, suffix: str):
+    def export() -> bytes:
+        settings = app_settings()
+        return service.export_job(settings, job_id, settings.exports_dir / f"job_{job_id}.{suffix}").read_bytes()
+
+    return export

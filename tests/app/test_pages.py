@@ -1,0 +1,112 @@
+"""Every page, run headless with Streamlit's AppTest against a fresh data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workbench.jobs import service
+from workbench.jobs.runner import run_job
+from workbench.db import repo
+from workbench.db.session import session_scope
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_data"
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def fresh_app(monkeypatch):
+    """The pages cache their settings per process; each test has its own data folder and no worker."""
+    from workbench.ui.context import app_settings
+
+    monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)
+    app_settings.clear()
+    yield
+    app_settings.clear()
+
+
+def page(name: str, **query) -> AppTest:
+    """The app through its entry point (so page switches work), opened on one page."""
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    app.query_params.update(query)
+    return app.run().switch_page(f"pages/{name}")
+
+
+def demo_job(settings) -> int:
+    return service.create_job_from_task_file(settings, SAMPLES / "support_emails.task.yaml", SAMPLES / "support_emails.csv")
+
+
+def run_now(settings, job_id: int, loader) -> None:
+    with session_scope(settings) as session:
+        repo.claim_job(session, job_id, runner_pid=0)
+    assert run_job(settings, job_id, encoder_loader=loader) == "completed"
+
+
+def test_home_is_the_default_page(settings):
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    assert not app.exception
+    assert app.title[0].value.endswith("SLM Workbench")
+
+
+def test_home_demo_button_creates_a_queued_job(settings):
+    app = page("home.py").run()
+    assert not app.exception
+    app.button[0].click().run()
+    assert not app.exception
+    jobs = service.list_jobs(settings)
+    assert [job.status for job in jobs] == ["queued"]
+    assert jobs[0].total_rows == 64
+    assert app.title[0].value == "Job results"  # the user lands on the new job
+
+
+def test_jobs_page_shows_an_empty_state_then_the_jobs(settings, tiny_loader):
+    app = page("jobs.py").run()
+    assert "No jobs yet" in app.info[0].value
+    run_now(settings, demo_job(settings), tiny_loader)
+    demo_job(settings)
+    app = page("jobs.py").run()
+    assert not app.exception
+    headers = [h.value for h in app.subheader]
+    assert len(headers) == 2 and all("Support email triage" in h for h in headers)
+    assert any("64 / 64" in bar.proto.text for bar in app.get("progress"))
+
+
+def test_jobs_page_cancel_button_cancels_a_queued_job(settings):
+    job_id = demo_job(settings)
+    app = page("jobs.py").run()
+    next(b for b in app.button if b.label == "Cancel job").click().run()
+    assert not app.exception
+    assert service.get_job(settings, job_id).status == "cancelled"
+
+
+def test_job_results_shows_table_chart_and_downloads(settings, tiny_loader):
+    job_id = demo_job(settings)
+    run_now(settings, job_id, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert len(table) == 64 and {"label", "confidence", "needs_review"} <= set(table.columns)
+    labels = {"billing", "technical_support", "account_access", "shipping", "returns", "feedback"}
+    assert set(table["label"]) <= labels
+    downloads = [b.proto.label for b in app.get("download_button")]
+    assert downloads == ["Download CSV", "Download XLSX"]
+
+
+def test_new_job_with_a_sample_file_tries_five_rows_and_runs(real_settings):
+    app = page("new_job.py").run()
+    app.radio[0].set_value("Use a sample file").run()
+    sample = next(s for s in app.selectbox if s.label == "Sample file")
+    sample.set_value("support_emails.csv").run()
+    assert not app.exception
+    app.multiselect[0].set_value(["Subject", "Body"]).run()
+    app.text_area[0].input("billing: invoices and charges\nshipping: parcels and delivery\nreturns").run()
+    next(b for b in app.button if b.label == "Try on 5 rows").click().run()
+    assert not app.exception, app.exception
+    tried = app.dataframe[-1].value
+    assert len(tried) == 5 and set(tried["label"]) <= {"billing", "shipping", "returns"}
+    next(b for b in app.button if b.label == "Run on all rows").click().run()
+    job = service.list_jobs(real_settings)[0]
+    assert job.status == "queued" and job.total_rows == 64 and job.spec["text"] == ["Subject", "Body"]

@@ -1,0 +1,138 @@
+"""The main flow in a real headless Chromium: upload a file, run a job, download the result.
+
+The app runs as a user starts it (`workbench serve`), with its own data folder and the real bundled
+encoder; Chromium and ChromeDriver come from Debian packages (`make browser`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_data" / "support_emails.csv"
+LABELS = "billing\ntechnical_support\naccount_access\nshipping\nreturns\nfeedback"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def stop(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def app_url(tmp_path, real_models_dir):
+    data = tmp_path / "app-data"
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(data), "WORKBENCH_MODELS_DIR": str(real_models_dir)}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)],
+        env=env, start_new_session=True, stdout=open(tmp_path / "server.log", "wb"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(server.pid)
+        worker_pid = (data / "worker.pid").read_text().strip() if (data / "worker.pid").exists() else ""
+        if worker_pid:
+            stop(int(worker_pid))
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.fail("Chromium and ChromeDriver are missing: run `make browser` (Debian packages).")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                 "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.downloads = downloads
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_until(condition, timeout: float = 60, message: str = ""):
+    """Poll until condition() is truthy; Streamlit re-renders often, so lookups may fail meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except Exception:  # an element went stale while the page re-rendered; look again
+            value = None
+        if value:
+            return value
+        time.sleep(0.3)
+    raise TimeoutError(message or "condition not met")
+
+
+def button(driver, label: str):
+    from selenium.webdriver.common.by import By
+
+    for element in driver.find_elements(By.TAG_NAME, "button"):
+        if element.text.strip() == label and element.is_displayed():
+            return element
+    return None
+
+
+def test_upload_run_and_download(app_url, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{app_url}/new_job")
+    upload = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "input[type=file]"), message="no file input")
+    upload.send_keys(str(SAMPLE))
+    labels = wait_until(lambda: browser.find_element(By.TAG_NAME, "textarea"), message="no labels box after upload")
+    labels.send_keys(LABELS)
+    labels.send_keys(Keys.CONTROL, Keys.ENTER)  # Streamlit applies a text area on Ctrl+Enter
+    wait_until(lambda: button(browser, "Run on all rows"), message="no Run button").click()
+
+    wait_until(lambda: "status: completed" in browser.page_source, timeout=120, message="job did not complete")
+    wait_until(lambda: button(browser, "Download CSV"), message="no download button").click()
+    csv_file = wait_until(lambda: next(iter(browser.downloads.glob("*.csv")), None), message="nothing downloaded")
+
+    result = pd.read_csv(csv_file)
+    assert len(result) == 64
+    assert set(result["label"]) <= set(LABELS.split("\n"))
+    assert result["confidence"].between(0, 1).all()
