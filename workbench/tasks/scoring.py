@@ -6,6 +6,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from threadpoolctl import threadpool_limits
 
 # Cosine similarities of MiniLM sit in a narrow band; this temperature spreads them into probabilities.
 # Chosen by the calibration measurement in benchmarks/classify_bench.py (docs/benchmarks.md).
@@ -36,8 +37,10 @@ class FewShotScorer:
     def __init__(self, vectors: np.ndarray, label_ids: np.ndarray, n_labels: int):
         self.n_labels = n_labels
         self.model = LogisticRegression(C=FEW_SHOT_C, max_iter=3000)
-        self.model.fit(vectors, label_ids)
-        self.temperature = _fit_temperature(vectors, label_ids, self.model)
+        # One BLAS thread: on small matrices, thread start-up and contention cost 10-25x the work itself.
+        with threadpool_limits(limits=1):
+            self.model.fit(vectors, label_ids)
+            self.temperature = _fit_temperature(vectors, label_ids, self.model)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         logits = decision_logits(self.model, vectors) * self.temperature
