@@ -56,10 +56,16 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: Optional[str], l
     settings = get_settings()
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise WorkbenchError(f"Cannot write '{output.name}': the output must end in .csv or .xlsx.")
+    if not output.parent.is_dir():
+        raise WorkbenchError(f"Cannot write '{output}': the folder '{output.parent}' does not exist. Create it first.")
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli")
     with session_scope(settings) as session:
-        repo.claim_job(session, job_id, os.getpid())
+        claimed = repo.claim_job(session, job_id, os.getpid())
+    if not claimed:
+        # The background worker took the queued job first; running it here as well would write every row twice.
+        raise WorkbenchError(f"Job #{job_id} is being run by the background worker. "
+                             f"Follow it with `workbench jobs show {job_id}`, then `workbench jobs export {job_id} -o {output}`.")
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     status = run_job(settings, job_id, on_batch=_print_progress)
     click.echo("", err=True)

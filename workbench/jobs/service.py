@@ -13,7 +13,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError
+from workbench.errors import InputFileError, WorkbenchError
 from workbench.io import read_table, write_table
 from workbench.io.rows import check_columns, row_texts
 from workbench.models.registry import load_encoder, model_snapshot
@@ -104,4 +104,11 @@ def _free_name(column: str, existing) -> str:
 
 
 def export_job(settings: Settings, job_id: int, path: Path) -> Path:
-    return write_table(results_frame(settings, job_id), Path(path))
+    frame = results_frame(settings, job_id)
+    try:
+        return write_table(frame, Path(path))
+    except OSError as exc:
+        raise WorkbenchError(
+            f"Cannot write '{path}': {exc.strerror or exc}. "
+            "Check that the folder exists and the file is not open in another program."
+        ) from None

@@ -53,8 +53,11 @@ def spec_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> Tas
         raise TaskConfigError("Say which column(s) hold the text, e.g. `text: Body` or `text: [Subject, Body]`.")
     if isinstance(data.get("examples"), dict):
         data["examples"] = _examples_from_file(data["examples"], base_dir or Path.cwd())
-    spec = TaskSpec(task=str(common["task"]), text=[text] if isinstance(text, str) else list(text),
-                    model=str(common.get("model") or "default"), name=common.get("name"), config=data)
+    # YAML reads a header such as 2024 as a number; column and task names are always text.
+    columns = [str(c) for c in (text if isinstance(text, (list, tuple)) else [text])]
+    name = None if common.get("name") is None else str(common["name"])
+    spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
+                    name=name, config=data)
     spec.validated_config()
     return spec
 
@@ -67,6 +70,11 @@ def load_task_file(path: Path) -> TaskSpec:
         raise TaskConfigError(f"The task file '{path}' does not exist.") from None
     except yaml.YAMLError as exc:
         raise TaskConfigError(f"'{path.name}' is not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError):
+        raise TaskConfigError(
+            f"'{path}' cannot be read as a task file (a YAML text file). "
+            "Check the order: `workbench run TASK.yaml INPUT -o OUTPUT`."
+        ) from None
     return spec_from_dict(data, base_dir=path.parent)
 
 

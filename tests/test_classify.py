@@ -1,0 +1,139 @@
+import numpy as np
+import pytest
+
+from workbench.errors import TaskConfigError
+from workbench.tasks.classify import ClassifyConfig, ClassifyTask, LabelSpec, parse_label_lines
+from workbench.tasks.scoring import FewShotScorer, ZeroShotScorer
+from workbench.tasks.spec import validate_config
+
+LABELS = ["billing", "account", "shipping"]
+# Disjoint words of the tiny encoder's vocabulary, so the three groups are separable even by a random model.
+EXAMPLES = [
+    ("invoice charge payment", "billing"), ("refund money paid", "billing"), ("card bank price", "billing"),
+    ("password login reset", "account"), ("account locked sign", "account"), ("email access user", "account"),
+    ("parcel delivery late", "shipping"), ("courier tracking box", "shipping"), ("shipping arrived order", "shipping"),
+]
+TEXTS = ["my invoice was charged twice", "i can not login to my account", "the parcel arrived late", "", "help"]
+
+
+def _task(loader, **config) -> ClassifyTask:
+    task = ClassifyTask(ClassifyConfig.model_validate(config), loader)
+    task.setup()
+    return task
+
+
+def test_zero_shot_gives_a_known_label_and_a_probability(tiny_loader):
+    outputs = _task(tiny_loader, labels=LABELS).run_batch(TEXTS)
+    assert len(outputs) == len(TEXTS)
+    for output in outputs:
+        assert set(output.outputs) == {"label", "confidence", "needs_review"}
+        assert output.outputs["label"] in LABELS
+        assert 1 / len(LABELS) <= output.confidence <= 1
+        assert output.outputs["confidence"] == output.confidence
+
+
+def test_output_order_follows_input_order(tiny_loader):
+    task = _task(tiny_loader, labels=LABELS)
+    forward = [o.outputs for o in task.run_batch(TEXTS)]
+    backward = [o.outputs for o in task.run_batch(TEXTS[::-1])]
+    assert backward == forward[::-1]
+
+
+def test_needs_review_is_set_below_the_threshold(tiny_loader):
+    confidences = sorted(o.confidence for o in _task(tiny_loader, labels=LABELS).run_batch(TEXTS))
+    threshold = (confidences[0] + confidences[-1]) / 2
+    assert confidences[0] < threshold < confidences[-1], "the tiny encoder should give spread-out confidences"
+    outputs = _task(tiny_loader, labels=LABELS, threshold=threshold).run_batch(TEXTS)
+    flags = [o.outputs["needs_review"] for o in outputs]
+    assert flags == [o.confidence < threshold for o in outputs]
+    assert True in flags and False in flags
+
+
+def test_threshold_zero_never_asks_for_review(tiny_loader):
+    outputs = _task(tiny_loader, labels=LABELS, threshold=0.0).run_batch(TEXTS)
+    assert not any(o.outputs["needs_review"] for o in outputs)
+
+
+def test_few_shot_predicts_each_example_as_its_own_label(tiny_loader):
+    examples = [{"text": text, "label": label} for text, label in EXAMPLES]
+    outputs = _task(tiny_loader, labels=LABELS, examples=examples).run_batch([text for text, _ in EXAMPLES])
+    assert [o.outputs["label"] for o in outputs] == [label for _, label in EXAMPLES]
+
+
+def test_few_shot_labels_can_come_from_the_examples_alone(tiny_loader):
+    examples = [{"text": text, "label": label} for text, label in EXAMPLES]
+    task = _task(tiny_loader, examples=examples)
+    assert task.label_names == LABELS
+    assert task.run_batch(["refund money paid"])[0].outputs["label"] == "billing"
+
+
+def test_bare_label_names_and_label_prompt_text():
+    config = ClassifyConfig.model_validate({"labels": ["tech_support", {"name": "billing", "description": " invoices "}]})
+    assert [label.name for label in config.labels] == ["tech_support", "billing"]
+    assert config.labels[0].prompt_text() == "tech support"
+    assert config.labels[1].prompt_text() == "billing: invoices"
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        ({}, "give at least two labels"),
+        ({"labels": ["only_one"]}, "give at least two labels"),
+        ({"labels": ["billing", "shipping", "billing"]}, r"each label must appear once; repeated: \['billing'\]"),
+        ({"labels": ["billing", "shipping"], "examples": [{"text": "where is it", "label": "returns"}]},
+         r"not in the label list: \['returns'\]"),
+        ({"labels": ["billing", "shipping"], "threshold": 1.5}, "threshold: Input should be less than or equal to 1"),
+        ({"labels": ["billing", "shipping"], "threshold": -0.1}, "threshold: Input should be greater than or equal to 0"),
+        ({"labels": ["billing", "shipping"], "treshold": 0.5}, "treshold: is not a setting of this task"),
+        ({"labels": [{"name": ""}, "shipping"]}, "labels.0.name"),
+    ],
+)
+def test_config_errors_say_what_to_fix(config, message):
+    with pytest.raises(TaskConfigError, match=message) as caught:
+        validate_config("classify", config)
+    assert str(caught.value).startswith("The classify settings need fixing: ")
+    assert "pydantic" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_parse_label_lines():
+    text = "billing: invoices, charges: refunds\n\n  tech_support  \n: no name\nreturns:"
+    assert parse_label_lines(text) == [
+        {"name": "billing", "description": "invoices, charges: refunds"},
+        {"name": "tech_support", "description": ""},
+        {"name": "returns", "description": ""},
+    ]
+    assert parse_label_lines("") == []
+    assert [LabelSpec(**label).name for label in parse_label_lines("a\nb")] == ["a", "b"]
+
+
+def test_zero_shot_scorer_prefers_the_most_similar_label():
+    labels = np.eye(3, dtype=np.float32)
+    texts = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]], dtype=np.float32)
+    probabilities = ZeroShotScorer(labels).probabilities(texts)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert probabilities.argmax(axis=1).tolist() == [0, 2]
+    cooler = ZeroShotScorer(labels, temperature=1.0).probabilities(texts)
+    assert cooler.max() < probabilities.max()
+
+
+@pytest.mark.parametrize("n_labels", [2, 3])
+def test_few_shot_scorer_matches_logistic_regression_with_too_few_examples_to_calibrate(n_labels):
+    # One example per label: no cross-validation is possible, so the temperature stays 1.
+    vectors = np.eye(n_labels, 4)
+    scorer = FewShotScorer(vectors, np.arange(n_labels), n_labels)
+    assert scorer.temperature == 1.0
+    queries = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_allclose(scorer.probabilities(queries), scorer.model.predict_proba(queries), rtol=1e-6)
+
+
+def test_few_shot_scorer_calibrates_and_gives_unseen_labels_zero():
+    rng = np.random.default_rng(0)
+    centres = np.array([[5.0, 0, 0], [0, 5.0, 0]])
+    ids = np.repeat([0, 1], 10)
+    vectors = centres[ids] + rng.normal(scale=0.3, size=(20, 3))
+    scorer = FewShotScorer(vectors, ids, n_labels=3)
+    probabilities = scorer.probabilities(centres)
+    assert scorer.temperature != 1.0
+    assert probabilities[:, 2].tolist() == [0.0, 0.0]
+    assert probabilities.argmax(axis=1).tolist() == [0, 1]
+    assert probabilities.max(axis=1).min() > 0.9

@@ -1,0 +1,162 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SAMPLE_DIR
+from workbench.cli import cli
+from workbench.db import repo
+from workbench.errors import ModelNotReadyError
+from workbench.io import read_table
+from workbench.jobs import runner
+
+TASK_FILE = str(SAMPLE_DIR / "support_emails.task.yaml")
+EMAILS = str(SAMPLE_DIR / "support_emails.csv")
+
+
+@pytest.fixture
+def invoke(tiny_encoder, monkeypatch):
+    # The runner loads the encoder by name from the settings; the tiny one stands in for the bundled model.
+    monkeypatch.setattr(runner, "load_encoder", lambda _settings, _name=None: tiny_encoder)
+
+    def call(*args: str):
+        return CliRunner().invoke(cli, list(args))
+
+    return call
+
+
+def _assert_user_error(result, message: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert message in result.stderr
+
+
+def _jobs(invoke) -> list[dict]:
+    result = invoke("jobs", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _run(invoke, task_file: str, output):
+    result = invoke("run", task_file, EMAILS, "-o", str(output), "--limit", "4")
+    assert result.exit_code == 0, result.output
+    return result, output
+
+
+@pytest.fixture
+def finished_job(invoke, tmp_path):
+    return _run(invoke, TASK_FILE, tmp_path / "out.csv")
+
+
+@pytest.fixture
+def quick_job(invoke, tmp_path):
+    """A finished zero-shot job: faster than the sample task, which fits on its examples first."""
+    task_file = _write(tmp_path / "quick.yaml", "task: classify\ntext: [Subject, Body]\nlabels: [billing, shipping]\n")
+    return _run(invoke, str(task_file), tmp_path / "out.csv")
+
+
+def test_run_writes_every_input_column_plus_the_results(finished_job):
+    result, output = finished_job
+    assert "Job #1: classify over support_emails.csv" in result.stderr
+    assert "Done: 4 rows, 0 failed" in result.stderr
+    assert result.stdout == ""
+    written = read_table(output)
+    source = read_table(SAMPLE_DIR / "support_emails.csv", nrows=4)
+    assert list(written.columns) == [*source.columns, "label", "confidence", "needs_review"]
+    assert written["Subject"].tolist() == source["Subject"].tolist()
+    assert all(label in {"billing", "technical_support", "account_access", "shipping", "returns", "feedback"}
+               for label in written["label"])
+
+
+def test_the_cli_job_is_listed_shown_and_exported(finished_job, invoke, tmp_path):
+    jobs = _jobs(invoke)
+    assert [(j["id"], j["status"], j["done"], j["failed"], j["total"], j["task"]) for j in jobs] == [
+        (1, "completed", 4, 0, 4, "classify")]
+    assert "#1" in invoke("jobs", "list").stdout
+
+    shown = invoke("jobs", "show", "1")
+    assert shown.exit_code == 0
+    details = json.loads(shown.stdout)
+    assert details["progress"].startswith("4 / 4 rows")
+    assert details["model"] == "tiny-encoder"
+    assert details["spec"]["text"] == ["Subject", "Body"]
+
+    exported = invoke("jobs", "export", "1", "-o", str(tmp_path / "again.xlsx"))
+    assert exported.exit_code == 0
+    assert read_table(tmp_path / "again.xlsx")["label"].tolist() == read_table(finished_job[1])["label"].tolist()
+
+
+def test_cancel_a_finished_job_is_refused(quick_job, invoke):
+    _assert_user_error(invoke("jobs", "cancel", "1"), "Job #1 is completed; it cannot become cancelled.")
+
+
+@pytest.mark.parametrize("command", [("jobs", "show", "99"), ("jobs", "cancel", "99"), ("jobs", "export", "99", "-o", "x.csv")])
+def test_unknown_job(invoke, command):
+    _assert_user_error(invoke(*command), "There is no job #99.")
+
+
+@pytest.mark.parametrize(
+    "make_input,message",
+    [
+        (lambda folder: folder / "missing.csv", "does not exist"),
+        (lambda folder: _write(folder / "old.xls", "x"), "Old .xls files are not supported"),
+        (lambda folder: _write(folder / "empty.csv", ""), "'empty.csv' is empty"),
+        (lambda folder: _write(folder / "cols.csv", "Title,Text\na,b\n"), "The file has no column 'Subject', 'Body'"),
+    ],
+)
+def test_a_bad_input_file_gives_a_clear_message(invoke, tmp_path, make_input, message):
+    result = invoke("run", TASK_FILE, str(make_input(tmp_path)), "-o", str(tmp_path / "out.csv"))
+    _assert_user_error(result, message)
+    assert not (tmp_path / "out.csv").exists()
+    assert _jobs(invoke) == []
+
+
+def test_swapped_arguments_are_explained(invoke, tmp_path):
+    result = invoke("run", str(SAMPLE_DIR / "support_emails.xlsx"), TASK_FILE, "-o", str(tmp_path / "out.csv"))
+    _assert_user_error(result, "cannot be read as a task file")
+
+
+def test_an_unknown_output_format_is_refused_before_running(invoke, tmp_path):
+    _assert_user_error(invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.pdf")), "must end in .csv or .xlsx")
+    assert _jobs(invoke) == []
+
+
+def test_a_missing_output_folder_is_refused_before_running(invoke, tmp_path):
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "nope" / "out.csv"))
+    _assert_user_error(result, "the folder")
+    assert "does not exist" in result.stderr
+    assert _jobs(invoke) == []
+
+
+def test_export_to_a_missing_folder_is_a_message(quick_job, invoke, tmp_path):
+    _assert_user_error(invoke("jobs", "export", "1", "-o", str(tmp_path / "nope" / "out.xlsx")), "Cannot write")
+
+
+def test_a_job_the_worker_claimed_first_is_not_run_twice(invoke, monkeypatch, tmp_path):
+    monkeypatch.setattr(repo, "claim_job", lambda *_args: False)
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), "--limit", "2")
+    _assert_user_error(result, "Job #1 is being run by the background worker")
+    assert _jobs(invoke)[0]["done"] == 0
+
+
+def test_a_failed_run_exits_non_zero_and_writes_nothing(invoke, monkeypatch, tmp_path):
+    def not_ready(_settings, _name=None):
+        raise ModelNotReadyError("The model 'default' is not prepared.")
+
+    monkeypatch.setattr(runner, "load_encoder", not_ready)
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), "--limit", "2")
+    _assert_user_error(result, "Job #1 failed: The model 'default' is not prepared.")
+    assert not (tmp_path / "out.csv").exists()
+    assert _jobs(invoke)[0]["status"] == "failed"
+
+
+def test_limit_must_be_positive(invoke, tmp_path):
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), "--limit", "0")
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr
+
+
+def _write(path, content: str):
+    path.write_text(content)
+    return path

@@ -1,0 +1,265 @@
+import csv
+import os
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import SAMPLE_DIR
+from workbench.config import Settings
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.errors import InputFileError, ModelNotReadyError, TaskConfigError
+from workbench.io import read_table
+from workbench.jobs import service
+from workbench.jobs.progress import describe, format_duration, job_progress
+from workbench.jobs.runner import run_job
+from workbench.tasks.classify import ClassifyTask
+from workbench.tasks.spec import load_task_file, spec_from_dict
+
+EMAILS = SAMPLE_DIR / "support_emails.csv"
+TASK_FILE = SAMPLE_DIR / "support_emails.task.yaml"
+LABELS = {"billing", "technical_support", "account_access", "shipping", "returns", "feedback"}
+OUTPUT_COLUMNS = ["label", "confidence", "needs_review"]
+# Zero-shot keeps these tests fast: fitting on the sample examples takes a while on the tiny random encoder.
+ZERO_SHOT = spec_from_dict({"task": "classify", "text": ["Subject", "Body"], "labels": sorted(LABELS)})
+
+
+def _claim(settings, job_id: int) -> int:
+    with session_scope(settings) as session:
+        assert repo.claim_job(session, job_id, os.getpid())
+    return job_id
+
+
+def _start(settings, input_path=EMAILS, spec=ZERO_SHOT, **options) -> int:
+    return _claim(settings, service.create_job(settings, spec, input_path, **options))
+
+
+def _results(settings, job_id: int):
+    with session_scope(settings) as session:
+        return repo.job_results(session, job_id)
+
+
+def _spy_on_batches(monkeypatch) -> list[list[str]]:
+    seen: list[list[str]] = []
+    original = ClassifyTask.run_batch
+
+    def spy(self, texts):
+        seen.append(list(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", spy)
+    return seen
+
+
+def test_a_job_runs_every_row_once(settings, tiny_loader):
+    total = len(read_table(EMAILS))
+    job_id = _claim(settings, service.create_job_from_task_file(settings, TASK_FILE, EMAILS))
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    job = service.get_job(settings, job_id)
+    assert (job.status, job.total_rows, job.done_rows, job.failed_rows, job.runner_pid) == ("completed", total, total, 0, None)
+    assert job.model["name"] == "tiny-encoder"
+    results = _results(settings, job_id)
+    assert [r.row_index for r in results] == list(range(total))
+    assert all(r.status == "ok" and r.outputs["label"] in LABELS and 0 < r.confidence <= 1 for r in results)
+    assert "1 failed" not in describe(job_progress(job))
+    assert describe(job_progress(job)).startswith(f"{total} / {total} rows")
+
+
+def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader, tmp_path):
+    job_id = _start(settings, limit=5)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    frame = service.results_frame(settings, job_id)
+    source = read_table(EMAILS, nrows=5)
+    assert list(frame.columns) == [*source.columns, *OUTPUT_COLUMNS]
+    assert frame[list(source.columns)].equals(source)
+    assert set(frame["label"]) <= LABELS
+    for suffix in ("csv", "xlsx"):
+        written = read_table(service.export_job(settings, job_id, tmp_path / f"out.{suffix}"))
+        assert list(written.columns) == list(frame.columns)
+        assert written["Body"].tolist() == source["Body"].tolist()
+        assert written["label"].tolist() == frame["label"].tolist()
+
+
+def test_export_neutralises_formulas(settings, tiny_loader, tmp_path):
+    source = tmp_path / "tricky.csv"
+    source.write_text('Subject,Body\n=1+1,"=HYPERLINK(""http://evil"",""x"")"\nplain,refund please\n')
+    job_id = _start(settings, source)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+
+    service.export_job(settings, job_id, tmp_path / "out.csv")
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["Subject"] == "'=1+1"
+    assert rows[0]["Body"].startswith("'=HYPERLINK")
+    assert rows[1]["Subject"] == "plain"
+
+    service.export_job(settings, job_id, tmp_path / "out.xlsx")
+    sheet = load_workbook(tmp_path / "out.xlsx").active
+    cell = sheet["A2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
+    assert sheet["B2"].data_type == "s"
+    assert read_table(tmp_path / "out.xlsx").loc[0, "Subject"] == "=1+1"
+
+
+def test_output_columns_that_clash_with_input_columns_get_a_suffix(settings, tiny_loader, tmp_path):
+    source = tmp_path / "labelled.csv"
+    source.write_text("text,label\nrefund my money,old\nwhere is my parcel,old\n")
+    spec = spec_from_dict({"task": "classify", "text": "text", "labels": ["billing", "shipping"]})
+    job_id = _start(settings, source, spec)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    frame = service.results_frame(settings, job_id)
+    assert list(frame.columns) == ["text", "label", "label_result", "confidence", "needs_review"]
+    assert frame["label"].tolist() == ["old", "old"]
+    assert set(frame["label_result"]) <= {"billing", "shipping"}
+
+
+def test_cancel_between_batches_keeps_the_rows_done(settings, tiny_loader, monkeypatch):
+    monkeypatch.setattr(ClassifyTask, "batch_size", 4)
+    job_id = _start(settings, limit=12)
+    batches = []
+
+    def cancel_after_first(job):
+        batches.append(job.done_rows)
+        service.cancel_job(settings, job.id)
+
+    assert run_job(settings, job_id, on_batch=cancel_after_first, encoder_loader=tiny_loader) == "cancelled"
+    assert batches == [4]
+    job = service.get_job(settings, job_id)
+    assert (job.status, job.done_rows, job.finished_at is not None) == ("cancelled", 4, True)
+    done = [r.row_index for r in _results(settings, job_id)]
+    assert len(done) == 4 and set(done) < set(range(12))
+    frame = service.results_frame(settings, job_id)
+    assert len(frame) == 12
+    assert (frame["label"] != "").tolist() == [i in done for i in range(12)]
+
+
+def test_resume_skips_rows_already_saved(settings, tiny_loader, monkeypatch):
+    monkeypatch.setattr(ClassifyTask, "batch_size", 4)
+    job_id = _start(settings, limit=10)
+    run_job(settings, job_id, on_batch=lambda job: service.cancel_job(settings, job.id), encoder_loader=tiny_loader)
+    first = {r.row_index: r.outputs for r in _results(settings, job_id)}
+
+    with session_scope(settings) as session:
+        repo.set_status(session, repo.get_job(session, job_id), "queued")
+    _claim(settings, job_id)
+    seen = _spy_on_batches(monkeypatch)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+
+    assert [len(batch) for batch in seen] == [4, 2]
+    results = _results(settings, job_id)
+    assert [r.row_index for r in results] == list(range(10))
+    assert {r.row_index: r.outputs for r in results if r.row_index in first} == first
+    assert service.get_job(settings, job_id).done_rows == 10
+
+
+def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypatch):
+    original = ClassifyTask.run_batch
+
+    def fragile(self, texts):
+        if any("Glow lamp" in t for t in texts):
+            raise ValueError("cannot read this one")
+        return original(self, texts)
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", fragile)
+    job_id = _start(settings, limit=6)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    job = service.get_job(settings, job_id)
+    assert (job.done_rows, job.failed_rows) == (5, 1)
+    failed = [(r.row_index, r.error) for r in _results(settings, job_id) if r.status != "ok"]
+    assert failed == [(2, "ValueError: cannot read this one")]
+    frame = service.results_frame(settings, job_id)
+    assert frame["error"].tolist() == ["", "", "ValueError: cannot read this one", "", "", ""]
+    assert frame.loc[2, "label"] == "" and frame.loc[3, "label"] in LABELS
+    assert "1 failed" in describe(job_progress(job))
+
+
+def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "40")
+    settings = Settings().ensure_dirs()
+    source = tmp_path / "long.csv"
+    source.write_text(f"Subject,Body\nshort,refund please\nlong,{'word ' * 20}\n")
+    job_id = _start(settings, source)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    results = _results(settings, job_id)
+    assert [r.status for r in results] == ["ok", "failed"]
+    assert "the limit is 40" in results[1].error
+
+
+@pytest.mark.parametrize(
+    "error,expected",
+    [
+        (ModelNotReadyError("Run `workbench models prepare`."), "Run `workbench models prepare`."),
+        (RuntimeError("disk on fire"), "Unexpected error: RuntimeError('disk on fire')"),
+    ],
+)
+def test_a_run_that_cannot_start_ends_failed_not_running(settings, error, expected):
+    def broken_loader(_name=None):
+        raise error
+
+    job_id = _start(settings, limit=3)
+    assert run_job(settings, job_id, encoder_loader=broken_loader) == "failed"
+    job = service.get_job(settings, job_id)
+    assert job.status == "failed" and job.error.startswith(expected)
+    assert _results(settings, job_id) == []
+
+
+def test_a_job_cancelled_before_it_runs_stays_cancelled(settings, tiny_loader):
+    job_id = _start(settings, limit=3)
+    service.cancel_job(settings, job_id)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "cancelled"
+    assert _results(settings, job_id) == []
+
+
+def test_try_on_rows_creates_no_job(settings, tiny_encoder, monkeypatch):
+    monkeypatch.setattr(service, "load_encoder", lambda _settings, _name=None: tiny_encoder)
+    frame = read_table(EMAILS).head(5)
+    tried = service.try_on_rows(settings, load_task_file(TASK_FILE), frame)
+    assert len(tried) == 5
+    assert list(tried.columns) == [*frame.columns, *OUTPUT_COLUMNS]
+    assert set(tried["label"]) <= LABELS
+    assert service.list_jobs(settings) == []
+
+
+def test_create_job_checks_the_columns_first(settings, tmp_path):
+    source = tmp_path / "other.csv"
+    source.write_text("Title,Text\na,b\n")
+    with pytest.raises(TaskConfigError, match="no column 'Subject', 'Body'. Its columns are: Title, Text"):
+        service.create_job_from_task_file(settings, TASK_FILE, source)
+    assert service.list_jobs(settings) == []
+
+
+def test_create_job_records_what_it_will_run(settings):
+    job_id = service.create_job_from_task_file(settings, TASK_FILE, EMAILS, limit=7, source="cli")
+    job = service.get_job(settings, job_id)
+    assert (job.status, job.total_rows, job.row_limit, job.source, job.name) == ("queued", 7, 7, "cli", "Support email triage")
+    assert job.spec["text"] == ["Subject", "Body"] and len(job.spec["examples"]) > 0
+
+
+def test_row_limit_setting(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_ROWS", "10")
+    with pytest.raises(InputFileError, match="has 64 rows; the limit is 10"):
+        service.create_job_from_task_file(Settings().ensure_dirs(), TASK_FILE, EMAILS)
+
+
+def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
+    first = service.store_upload(settings, "../../My emails.csv", b"Subject,Body\na,b\n")
+    second = service.store_upload(settings, "My emails.csv", b"Subject,Body\na,b\n")
+    assert first.stored_path == second.stored_path
+    assert first.id != second.id
+    assert os.path.dirname(first.stored_path) == str(settings.uploads_dir)
+    assert first.stored_path.endswith("_My_emails.csv")
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1")
+    with pytest.raises(InputFileError, match="larger than the 1 MB limit"):
+        service.store_upload(Settings(), "big.csv", b"x" * (1024 * 1024 + 1))
+
+
+def test_export_refuses_an_unknown_format(settings, tiny_loader, tmp_path):
+    job_id = _start(settings, limit=2)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    with pytest.raises(InputFileError, match="choose a .csv or .xlsx"):
+        service.export_job(settings, job_id, tmp_path / "out.pdf")
+
+
+@pytest.mark.parametrize("seconds,text", [(4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])
+def test_durations_read_naturally(seconds, text):
+    assert format_duration(seconds) == text

@@ -1,0 +1,122 @@
+import csv
+import shutil
+
+import pytest
+
+from tests.conftest import SAMPLE_DIR
+from workbench.errors import InputFileError, TaskConfigError, WorkbenchError
+from workbench.tasks.classify import ClassifyConfig
+from workbench.tasks.spec import load_task_file, spec_from_dict
+
+BASE = {"task": "classify", "text": "Body", "labels": ["billing", "shipping"]}
+
+
+def _labelled_rows(path, label_column):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row[label_column].strip()]
+
+
+@pytest.mark.parametrize(
+    "stem,text,label_column,labels",
+    [
+        ("support_emails", ["Subject", "Body"], "category",
+         ["billing", "technical_support", "account_access", "shipping", "returns", "feedback"]),
+        ("product_reviews", ["review"], "sentiment", ["positive", "negative", "mixed"]),
+    ],
+)
+def test_sample_task_files_load(stem, text, label_column, labels, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples file must be found next to the task file, not in the cwd
+    spec = load_task_file(SAMPLE_DIR / f"{stem}.task.yaml")
+    config = spec.validated_config()
+    assert (spec.task, spec.text, spec.model) == ("classify", text, "default")
+    assert spec.name
+    assert isinstance(config, ClassifyConfig)
+    assert [label.name for label in config.labels] == labels
+    assert all(label.description for label in config.labels)
+    assert config.threshold == 0.5
+    expected = _labelled_rows(SAMPLE_DIR / f"{stem}_examples.csv", label_column)
+    assert [e.label for e in config.examples] == [row[label_column].strip() for row in expected]
+    assert [e.text for e in config.examples] == [row["text"].strip() for row in expected]
+    assert spec.output_columns() == ["label", "confidence", "needs_review"]
+
+
+def test_examples_file_is_resolved_next_to_the_task_file(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    task_file = folder / "triage.task.yaml"
+    shutil.copy(SAMPLE_DIR / "support_emails.task.yaml", task_file)
+    (folder / "support_emails_examples.csv").write_text("text,category\nwhere is my parcel,shipping\n")
+    monkeypatch.chdir(SAMPLE_DIR)  # the sample folder holds a different file of the same name
+    examples = load_task_file(task_file).validated_config().examples
+    assert [(e.text, e.label) for e in examples] == [("where is my parcel", "shipping")]
+
+
+def test_snapshot_round_trips_without_the_examples_file(tmp_path):
+    spec = load_task_file(SAMPLE_DIR / "support_emails.task.yaml")
+    snapshot = spec.to_dict()
+    assert isinstance(snapshot["examples"], list)
+    assert snapshot["name"] == "Support email triage"
+    assert spec_from_dict(snapshot, base_dir=tmp_path) == spec
+
+
+def test_a_single_text_column_and_numeric_names_become_text():
+    spec = spec_from_dict({**BASE, "text": 2024, "name": 7})
+    assert (spec.text, spec.name) == (["2024"], "7")
+    assert spec_from_dict({**BASE, "text": ["Subject", 2024]}).text == ["Subject", "2024"]
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"text": "Body", "labels": ["a", "b"]}, "must say which task to run, e.g. `task: classify`"),
+        (None, "must say which task to run"),
+        (["classify"], "must say which task to run"),
+        ({"task": "classify", "labels": ["a", "b"]}, "Say which column"),
+        ({**BASE, "text": []}, "Say which column"),
+        ({**BASE, "task": "translate"}, "Unknown task 'translate'. Available tasks: classify"),
+        ({**BASE, "lables": ["a", "b"]}, "lables: is not a setting of this task"),
+        ({**BASE, "examples": {"file": "x.csv", "text": "text"}}, "examples needs `file`, `text` and `label`; missing: label"),
+    ],
+)
+def test_bad_specs_say_what_to_fix(data, message):
+    with pytest.raises(TaskConfigError, match=message):
+        spec_from_dict(data)
+
+
+def test_missing_examples_file_is_named(tmp_path):
+    task_file = tmp_path / "t.yaml"
+    task_file.write_text("task: classify\ntext: Body\nexamples: {file: nope.csv, text: text, label: category}\n")
+    with pytest.raises(InputFileError, match="nope.csv' does not exist"):
+        load_task_file(task_file)
+
+
+def test_examples_file_without_the_named_columns(tmp_path):
+    (tmp_path / "ex.csv").write_text("body,label\nhi,a\n")
+    task_file = tmp_path / "t.yaml"
+    task_file.write_text("task: classify\ntext: Body\nexamples: {file: ex.csv, text: text, label: category}\n")
+    with pytest.raises(TaskConfigError, match="no column 'text', 'category'. Its columns are: body, label"):
+        load_task_file(task_file)
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "task file '.*missing.yaml' does not exist"),
+        ("task: classify\ntext: [Body\n", "'t.yaml' is not valid YAML"),
+        ("", "must say which task to run"),
+        (b"PK\x03\x04\xc7\x00binary", "cannot be read as a task file"),
+    ],
+)
+def test_unreadable_task_files(tmp_path, content, message):
+    path = tmp_path / ("missing.yaml" if content is None else "t.yaml")
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(TaskConfigError, match=message):
+        load_task_file(path)
+
+
+def test_a_folder_is_not_a_task_file(tmp_path):
+    with pytest.raises(WorkbenchError, match="cannot be read as a task file"):
+        load_task_file(tmp_path)
