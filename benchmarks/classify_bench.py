@@ -51,7 +51,7 @@ def split(frame: pd.DataFrame, shots: int, rows: int, seed: int) -> tuple[pd.Dat
 def template(examples: pd.DataFrame | None, labels: list[str]) -> dict:
     spec = {"task": "classify", "text": ["text"], "labels": labels, "name": "banking77 bench"}
     if examples is not None:
-        spec["examples"] = [{"text": t, "label": c} for t, c in zip(examples["text"], examples["category"])]
+        spec["examples"] = [{"text": t, "label": c} for t, c in zip(examples["text"], examples["category"], strict=True)]
     return spec
 
 

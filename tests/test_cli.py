@@ -6,6 +6,7 @@ from click.testing import CliRunner
 from tests.conftest import SAMPLE_DIR
 from workbench.cli import cli
 from workbench.db import repo
+from workbench.db.session import session_scope
 from workbench.errors import ModelNotReadyError
 from workbench.io import read_table
 from workbench.jobs import runner
@@ -133,11 +134,17 @@ def test_export_to_a_missing_folder_is_a_message(quick_job, invoke, tmp_path):
     _assert_user_error(invoke("jobs", "export", "1", "-o", str(tmp_path / "nope" / "out.xlsx")), "Cannot write")
 
 
-def test_a_job_the_worker_claimed_first_is_not_run_twice(invoke, monkeypatch, tmp_path):
-    monkeypatch.setattr(repo, "claim_job", lambda *_args: False)
+def test_a_cli_job_is_never_offered_to_the_background_worker(invoke, monkeypatch, tmp_path, settings):
+    offered = []
+
+    def check_queue(job):
+        with session_scope(settings) as session:
+            offered.append(repo.claim_next_queued(session, runner_pid=999))
+
+    monkeypatch.setattr("workbench.cli._print_progress", check_queue)
     result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), "--limit", "2")
-    _assert_user_error(result, "Job #1 is being run by the background worker")
-    assert _jobs(invoke)[0]["done"] == 0
+    assert result.exit_code == 0, result.output
+    assert offered and offered == [None] * len(offered)
 
 
 def test_a_failed_run_exits_non_zero_and_writes_nothing(invoke, monkeypatch, tmp_path):

@@ -8,13 +8,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 import click
 
 from workbench.config import get_settings
-from workbench.db import repo
-from workbench.db.session import session_scope
 from workbench.errors import WorkbenchError
 from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
@@ -51,7 +48,7 @@ def cli() -> None:
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @user_errors
-def run(task_file: Path, input_file: Path, output: Path, sheet: Optional[str], limit: Optional[int]) -> None:
+def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limit: int | None) -> None:
     """Run TASK_FILE over every row of INPUT_FILE and write OUTPUT."""
     settings = get_settings()
     if output.suffix.lower() not in (".csv", ".xlsx"):
@@ -59,13 +56,7 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: Optional[str], l
     if not output.parent.is_dir():
         raise WorkbenchError(f"Cannot write '{output}': the folder '{output.parent}' does not exist. Create it first.")
     spec = load_task_file(task_file)
-    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli")
-    with session_scope(settings) as session:
-        claimed = repo.claim_job(session, job_id, os.getpid())
-    if not claimed:
-        # The background worker took the queued job first; running it here as well would write every row twice.
-        raise WorkbenchError(f"Job #{job_id} is being run by the background worker. "
-                             f"Follow it with `workbench jobs show {job_id}`, then `workbench jobs export {job_id} -o {output}`.")
+    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     status = run_job(settings, job_id, on_batch=_print_progress)
     click.echo("", err=True)
@@ -145,7 +136,7 @@ def models_list() -> None:
 @models.command("prepare")
 @click.argument("name", required=False)
 @user_errors
-def models_prepare(name: Optional[str]) -> None:
+def models_prepare(name: str | None) -> None:
     """Export and quantize a bundled model (all of them when no NAME is given)."""
     with click.progressbar(length=100, label="Preparing", file=sys.stderr) as bar:
         def progress(fraction: float, message: str) -> None:

@@ -43,7 +43,7 @@ class Settings:
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
 
-    def ensure_dirs(self) -> "Settings":
+    def ensure_dirs(self) -> Settings:
         for folder in (self.data_dir, self.models_dir, self.uploads_dir, self.exports_dir):
             folder.mkdir(parents=True, exist_ok=True)
         return self

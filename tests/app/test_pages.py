@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workbench.jobs import service
-from workbench.jobs.runner import run_job
 from workbench.db import repo
 from workbench.db.session import session_scope
+from workbench.jobs import service
+from workbench.jobs.runner import run_job
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"

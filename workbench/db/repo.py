@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -46,7 +47,7 @@ def list_jobs(session: Session, limit: int = 200) -> list[Job]:
     return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
 
 
-def set_status(session: Session, job: Job, status: str, error: Optional[str] = None) -> Job:
+def set_status(session: Session, job: Job, status: str, error: str | None = None) -> Job:
     if status not in JOB_TRANSITIONS.get(job.status, set()):
         raise JobStateError(f"Job #{job.id} is {job.status}; it cannot become {status}.")
     job.status, job.updated_at = status, utcnow()
@@ -59,7 +60,7 @@ def set_status(session: Session, job: Job, status: str, error: Optional[str] = N
     return job
 
 
-def finish_if_running(session: Session, job_id: int, status: str, error: Optional[str] = None) -> str:
+def finish_if_running(session: Session, job_id: int, status: str, error: str | None = None) -> str:
     """End a run; a guarded UPDATE so a cancel that landed meanwhile is never overwritten."""
     if status not in JOB_TRANSITIONS["running"]:
         raise JobStateError(f"A running job cannot become {status}.")
@@ -77,7 +78,7 @@ def current_status(session: Session, job_id: int) -> str:
     return session.execute(select(Job.status).where(Job.id == job_id)).scalar_one()
 
 
-def claim_next_queued(session: Session, runner_pid: int) -> Optional[Job]:
+def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one."""
     for job_id in session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)):
         if claim_job(session, job_id, runner_pid):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -46,21 +46,21 @@ class Job(Base):
     # The spec is a snapshot of the template as it ran, so later edits never change history.
     spec: Mapped[dict[str, Any]]
     model: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    upload_id: Mapped[Optional[int]] = mapped_column(ForeignKey("uploads.id"))
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
     input_path: Mapped[str] = mapped_column(Text)
-    sheet: Mapped[Optional[str]] = mapped_column(String(200))
-    row_limit: Mapped[Optional[int]]
+    sheet: Mapped[str | None] = mapped_column(String(200))
+    row_limit: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(20), default="ui")
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     # The process running the job, so a restarted worker can tell a dead run from a live one.
-    runner_pid: Mapped[Optional[int]]
+    runner_pid: Mapped[int | None]
     total_rows: Mapped[int] = mapped_column(default=0)
     done_rows: Mapped[int] = mapped_column(default=0)
     failed_rows: Mapped[int] = mapped_column(default=0)
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[Optional[datetime]]
-    finished_at: Mapped[Optional[datetime]]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -71,7 +71,7 @@ class Result(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     row_index: Mapped[int]
     outputs: Mapped[dict[str, Any]]
-    confidence: Mapped[Optional[float]]
+    confidence: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(20), default="ok")
-    error: Mapped[Optional[str]] = mapped_column(Text)
-    latency_ms: Mapped[Optional[float]]
+    error: Mapped[str | None] = mapped_column(Text)
+    latency_ms: Mapped[float | None]

@@ -7,7 +7,6 @@ import io
 import zipfile
 from itertools import islice
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -38,7 +37,7 @@ def list_sheets(path: Path) -> list[str]:
     return _open_workbook(Path(path)).sheetnames
 
 
-def read_table(path: Path, sheet: Optional[str] = None, nrows: Optional[int] = None) -> pd.DataFrame:
+def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -> pd.DataFrame:
     """The sheet as a DataFrame of strings (blank cells are empty strings)."""
     path = Path(path)
     kind = file_kind(path)
@@ -63,7 +62,7 @@ def sniff_delimiter(text: str, suffix: str) -> str:
         return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
-def _read_text(path: Path, nrows: Optional[int]) -> pd.DataFrame:
+def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
         raise InputFileError(f"'{path.name}' is an Excel workbook with a text file's name. Rename it to .xlsx.")
@@ -89,7 +88,7 @@ def _open_workbook(path: Path):
         raise InputFileError(f"'{path.name}' is not a valid Excel workbook. Open it in Excel and save it again as .xlsx.") from None
 
 
-def _read_excel(path: Path, sheet: Optional[str], nrows: Optional[int]) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | None, nrows: int | None) -> pd.DataFrame:
     workbook = _open_workbook(path)
     try:
         names = workbook.sheetnames

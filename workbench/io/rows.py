@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pandas as pd
 
@@ -14,7 +13,7 @@ from workbench.errors import TaskConfigError
 class RowText:
     index: int
     text: str
-    error: Optional[str] = None
+    error: str | None = None
 
 
 def check_columns(frame: pd.DataFrame, columns: list[str]) -> None:
@@ -36,7 +35,7 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
     if len(columns) == 1:
         text = cells[0].strip()
     else:
-        text = "\n".join(f"{name}: {value.strip()}" for name, value in zip(columns, cells) if value.strip())
+        text = "\n".join(f"{name}: {value.strip()}" for name, value in zip(columns, cells, strict=True) if value.strip())
     if len(text) > max_chars:
         return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
     return RowText(index, text)
@@ -47,4 +46,4 @@ def examples_from_table(frame: pd.DataFrame, text_columns: list[str], label_colu
     check_columns(frame, [*text_columns, label_column])
     labels = frame[label_column].astype(str).str.strip()
     texts = row_texts(frame, text_columns, max_chars=10**9)
-    return [{"text": t.text, "label": label} for t, label in zip(texts, labels) if label and t.text]
+    return [{"text": t.text, "label": label} for t, label in zip(texts, labels, strict=True) if label and t.text]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
 
 from workbench.db.schema import Job, utcnow
 
@@ -14,15 +13,15 @@ class Progress:
     done: int
     failed: int
     total: int
-    rows_per_second: Optional[float]
-    seconds_left: Optional[float]
+    rows_per_second: float | None
+    seconds_left: float | None
 
     @property
     def fraction(self) -> float:
         return min(1.0, (self.done + self.failed) / self.total) if self.total else 0.0
 
 
-def job_progress(job: Job, now: Optional[datetime] = None) -> Progress:
+def job_progress(job: Job, now: datetime | None = None) -> Progress:
     processed = job.done_rows + job.failed_rows
     end = job.finished_at or now or utcnow()
     elapsed = (end - job.started_at).total_seconds() if job.started_at else 0.0

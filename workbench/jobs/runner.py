@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from workbench.config import Settings
 from workbench.db import repo
@@ -26,7 +26,7 @@ from workbench.tasks.spec import spec_from_dict
 OnBatch = Callable[[Job], None]
 
 
-def run_job(settings: Settings, job_id: int, on_batch: Optional[OnBatch] = None, encoder_loader=None) -> str:
+def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, encoder_loader=None) -> str:
     """Run a job that is already marked running; returns its final status."""
     loader = encoder_loader or (lambda name: load_encoder(settings, name))
     try:
@@ -111,7 +111,7 @@ def _outputs_or_errors(task: Task, rows: list[RowText]) -> dict[int, RowOutput |
     if not rows:
         return {}
     try:
-        return dict(zip((r.index for r in rows), task.run_batch([r.text for r in rows])))
+        return dict(zip((r.index for r in rows), task.run_batch([r.text for r in rows]), strict=True))
     except Exception:
         return {r.index: _run_one(task, r) for r in rows}
 
@@ -132,6 +132,6 @@ def _record(row: RowText, output: RowOutput | str | None, latency_ms: float) -> 
             "error": error, "latency_ms": None}
 
 
-def _finish(settings: Settings, job_id: int, status: str, error: Optional[str] = None) -> str:
+def _finish(settings: Settings, job_id: int, status: str, error: str | None = None) -> str:
     with session_scope(settings) as session:
         return repo.finish_if_running(session, job_id, status, error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 
@@ -36,10 +35,15 @@ def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
 
 
 def create_job(
-    settings: Settings, spec: TaskSpec, input_path: Path, sheet: Optional[str] = None,
-    limit: Optional[int] = None, upload_id: Optional[int] = None, source: str = "ui",
+    settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None = None,
+    limit: int | None = None, upload_id: int | None = None, source: str = "ui",
+    runner_pid: int | None = None,
 ) -> int:
-    """Check the input against the spec and queue a job; returns its id."""
+    """Check the input against the spec and queue a job; returns its id.
+
+    With runner_pid the job is created already running in that process (the CLI runs its own job),
+    so the background worker never sees it queued.
+    """
     frame = read_table(Path(input_path), sheet=sheet, nrows=limit)
     check_columns(frame, spec.text)
     _check_row_limit(settings, len(frame))
@@ -48,8 +52,15 @@ def create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.to_dict(),
             model=model_snapshot(settings, spec.model), upload_id=upload_id, input_path=str(input_path),
             sheet=sheet or None, row_limit=limit, source=source, total_rows=len(frame),
+            **_claimed_by(runner_pid),
         )
         return job.id
+
+
+def _claimed_by(runner_pid: int | None) -> dict:
+    if runner_pid is None:
+        return {}
+    return {"status": "running", "runner_pid": runner_pid, "started_at": repo.utcnow()}
 
 
 def create_job_from_task_file(settings: Settings, task_file: Path, input_path: Path, **options) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,7 +51,7 @@ def write_manifest(folder: Path, manifest: Manifest) -> Path:
     return path
 
 
-def read_manifest(folder: Path) -> Optional[Manifest]:
+def read_manifest(folder: Path) -> Manifest | None:
     path = Path(folder) / MANIFEST_NAME
     if not path.exists():
         return None

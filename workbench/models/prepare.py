@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Optional
 
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
@@ -36,7 +36,7 @@ def is_prepared(folder: Path) -> bool:
 def prepare_encoder(
     settings: Settings,
     pack: BundledPack = DEFAULT_ENCODER,
-    source: Optional[Path] = None,
+    source: Path | None = None,
     preset: str = DEFAULT_ENCODER_PRESET,
     progress: Progress = no_progress,
 ) -> Path:
@@ -82,5 +82,5 @@ def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> 
         quantization={"preset": preset, **PRESETS[preset]},
         size_bytes=quantized.stat().st_size,
         max_length=pack.max_length,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

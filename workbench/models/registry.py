@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER
 from workbench.models.encoder import OnnxEncoder
 from workbench.models.manifest import Manifest, read_manifest
-from workbench.models.prepare import Progress, no_progress, is_prepared, model_dir, prepare_encoder
+from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
 
 DEFAULT_MODEL = "default"
 
 
-def resolve_name(name: Optional[str]) -> str:
+def resolve_name(name: str | None) -> str:
     return DEFAULT_ENCODER.name if name in (None, "", DEFAULT_MODEL) else name
 
 
@@ -30,14 +29,14 @@ def list_models(settings: Settings) -> list[dict]:
     return list(rows.values())
 
 
-def prepare(settings: Settings, name: Optional[str] = None, progress: Progress = no_progress) -> Path:
+def prepare(settings: Settings, name: str | None = None, progress: Progress = no_progress) -> Path:
     name = resolve_name(name)
     if name not in BUNDLED:
         raise ModelNotReadyError(f"'{name}' is not a bundled model. Bundled models: {', '.join(BUNDLED)}.")
     return prepare_encoder(settings, BUNDLED[name], progress=progress)
 
 
-def encoder_folder(settings: Settings, name: Optional[str] = None) -> Path:
+def encoder_folder(settings: Settings, name: str | None = None) -> Path:
     """The prepared folder of this encoder; bundled models are prepared on first use."""
     name = resolve_name(name)
     folder = model_dir(settings, name)
@@ -53,11 +52,11 @@ def _load(folder: str) -> OnnxEncoder:
     return OnnxEncoder(Path(folder))
 
 
-def load_encoder(settings: Settings, name: Optional[str] = None) -> OnnxEncoder:
+def load_encoder(settings: Settings, name: str | None = None) -> OnnxEncoder:
     return _load(str(encoder_folder(settings, name)))
 
 
-def model_snapshot(settings: Settings, name: Optional[str] = None) -> dict:
+def model_snapshot(settings: Settings, name: str | None = None) -> dict:
     """What a job records about its model before it runs (the runner records the manifest it loads)."""
-    manifest: Optional[Manifest] = read_manifest(model_dir(settings, resolve_name(name)))
+    manifest: Manifest | None = read_manifest(model_dir(settings, resolve_name(name)))
     return manifest.model_dump() if manifest else {"name": resolve_name(name)}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from workbench.models.encoder import OnnxEncoder
 
-EncoderLoader = Callable[[Optional[str]], OnnxEncoder]
+EncoderLoader = Callable[[str | None], OnnxEncoder]
 
 
 class TaskConfig(BaseModel):
@@ -22,7 +23,7 @@ class TaskConfig(BaseModel):
 @dataclass
 class RowOutput:
     outputs: dict[str, Any]
-    confidence: Optional[float] = None
+    confidence: float | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -33,7 +34,7 @@ class Task(ABC):
     config_model: ClassVar[type[TaskConfig]]
     batch_size: ClassVar[int] = 64
 
-    def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: Optional[str] = None):
+    def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: str | None = None):
         self.config = config
         self.load_encoder = load_encoder
         self.model = model
@@ -43,8 +44,11 @@ class Task(ABC):
     def output_columns(cls, config: TaskConfig) -> list[str]:
         """Names of the columns this template adds to every row."""
 
-    def setup(self) -> None:
-        """Work done once per job before the first batch (embedding labels, fitting on examples)."""
+    def setup(self) -> None:  # noqa: B027 (optional hook, not abstract)
+        """Work done once per job before the first batch (embedding labels, fitting on examples).
+
+        Optional: templates with nothing to prepare keep this default.
+        """
 
     @abstractmethod
     def run_batch(self, texts: list[str]) -> list[RowOutput]:

@@ -39,7 +39,7 @@ class ClassifyConfig(TaskConfig):
         return [{"name": v} if isinstance(v, str) else v for v in value or []]
 
     @model_validator(mode="after")
-    def _labels_cover_examples(self) -> "ClassifyConfig":
+    def _labels_cover_examples(self) -> ClassifyConfig:
         if not self.labels:
             self.labels = [LabelSpec(name=n) for n in dict.fromkeys(e.label for e in self.examples)]
         names = [label.name for label in self.labels]

@@ -7,7 +7,7 @@ snapshot of it, with examples read in, so it can always be re-run as it was.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -25,7 +25,7 @@ class TaskSpec(BaseModel):
     task: str
     text: list[str]
     model: str = "default"
-    name: Optional[str] = None
+    name: str | None = None
     config: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,7 +43,7 @@ class TaskSpec(BaseModel):
         return get_task_class(self.task)(self.validated_config(), load_encoder, self.model)
 
 
-def spec_from_dict(data: dict[str, Any], base_dir: Optional[Path] = None) -> TaskSpec:
+def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSpec:
     if not isinstance(data, dict) or "task" not in data:
         raise TaskConfigError("A task file must say which task to run, e.g. `task: classify`.")
     data = dict(data)

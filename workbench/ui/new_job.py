@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 import streamlit as st
@@ -25,10 +24,10 @@ PREVIEW_ROWS = 500
 class ChosenInput:
     path: Path
     name: str
-    upload_id: Optional[int] = None
+    upload_id: int | None = None
 
 
-def choose_input() -> Optional[ChosenInput]:
+def choose_input() -> ChosenInput | None:
     source = st.radio("Data", ["Upload a file", "Use a sample file"], horizontal=True, label_visibility="collapsed")
     if source == "Use a sample file":
         samples = sample_files()
@@ -38,7 +37,7 @@ def choose_input() -> Optional[ChosenInput]:
     return _stored_upload(uploaded) if uploaded else None
 
 
-def _stored_upload(uploaded) -> Optional[ChosenInput]:
+def _stored_upload(uploaded) -> ChosenInput | None:
     # Store each upload once per session, not on every rerun of the page.
     cache = st.session_state.setdefault("uploads", {})
     if uploaded.file_id not in cache:
@@ -48,14 +47,14 @@ def _stored_upload(uploaded) -> Optional[ChosenInput]:
     return cache.get(uploaded.file_id)
 
 
-def choose_sheet(chosen: ChosenInput) -> Optional[str]:
+def choose_sheet(chosen: ChosenInput) -> str | None:
     sheets = list_sheets(chosen.path)
     if len(sheets) <= 1:
         return sheets[0] or None
     return st.selectbox("Sheet", sheets)
 
 
-def preview(chosen: ChosenInput, sheet: Optional[str]) -> pd.DataFrame:
+def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
     frame = read_table(chosen.path, sheet=sheet, nrows=PREVIEW_ROWS)
     st.dataframe(frame.head(10), width="stretch", hide_index=True)
     return frame
