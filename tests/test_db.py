@@ -187,3 +187,20 @@ def test_templates_are_versioned_by_name(settings):
     with session_scope(settings) as session:
         rows = [(t.name, t.version, len(t.spec["labels"])) for t in repo.list_templates(session)]
     assert rows == [("sentiment", 1, 2), ("triage", 2, 3), ("triage", 1, 2)]
+
+
+def _migrate_in_another_process(url: str) -> list[str]:
+    from sqlalchemy import create_engine
+
+    from workbench.db.migrations import migrate
+
+    return migrate(create_engine(url))
+
+
+def test_processes_starting_together_on_a_new_database_all_succeed(tmp_path):
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        applied = pool.map(_migrate_in_another_process, [url] * 4)
+    assert sorted(len(names) for names in applied) == [0, 0, 0, 1]

@@ -85,11 +85,11 @@ def test_unsupported_and_fake_excel_files(tmp_path):
 
 
 def test_csv_export_neutralises_formulas(tmp_path):
-    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "plain"]})
+    payloads = ["=HYPERLINK(\"http://x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "+44 20 7946 0958"]
+    frame = pd.DataFrame({"text": [*payloads, "plain", "-5", "+3.25"]})
     path = write_table(frame, tmp_path / "out.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert back["text"].tolist()[:5] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx"]
-    assert back["text"].tolist()[5] == "plain"
+    assert back["text"].tolist() == ["'" + p for p in payloads] + ["plain", "-5", "+3.25"]
 
 
 def test_xlsx_export_writes_values_never_formulas(tmp_path):

@@ -173,6 +173,18 @@ def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypat
     assert "1 failed" in describe(job_progress(job))
 
 
+def test_a_job_where_every_row_fails_is_failed_with_the_first_reason(settings, tiny_loader, monkeypatch):
+    def broken(self, texts):
+        raise RuntimeError("model output has the wrong shape")
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", broken)
+    job_id = _start(settings, limit=3)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "failed"
+    job = service.get_job(settings, job_id)
+    assert (job.done_rows, job.failed_rows) == (0, 3)
+    assert job.error == "Every row failed. The first error: RuntimeError: model output has the wrong shape"
+
+
 def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "40")
     settings = Settings().ensure_dirs()

@@ -120,3 +120,11 @@ def test_unreadable_task_files(tmp_path, content, message):
 def test_a_folder_is_not_a_task_file(tmp_path):
     with pytest.raises(WorkbenchError, match="cannot be read as a task file"):
         load_task_file(tmp_path)
+
+
+def test_yes_and_no_stay_label_names_and_a_one_line_label_list_is_split(tmp_path):
+    task = tmp_path / "answer.task.yaml"
+    task.write_text("task: classify\ntext: Body\nlabels: [yes, no, 2024]\n", encoding="utf-8")
+    assert [label.name for label in load_task_file(task).validated_config().labels] == ["yes", "no", "2024"]
+    task.write_text("task: classify\ntext: Body\nlabels: billing, shipping\n", encoding="utf-8")
+    assert [label.name for label in load_task_file(task).validated_config().labels] == ["billing", "shipping"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from workbench.db import schema
 
@@ -24,8 +25,22 @@ def _applied(conn: Connection) -> set[str]:
     return {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Apply the migrations this database has not seen yet; returns their names."""
+def migrate(engine: Engine, attempts: int = 3) -> list[str]:
+    """Apply the migrations this database has not seen yet; returns their names.
+
+    The app and the worker start together and may both find a new database empty; the loser's
+    transaction fails on the migration record and is rolled back, then it finds the work done.
+    """
+    for attempt in range(attempts):
+        try:
+            return _apply_pending(engine)
+        except (IntegrityError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+    return []
+
+
+def _apply_pending(engine: Engine) -> list[str]:
     applied_now = []
     with engine.begin() as conn:
         done = _applied(conn)

@@ -110,6 +110,11 @@ def processed_row_indexes(session: Session, job_id: int) -> set[int]:
     return set(session.scalars(select(Result.row_index).where(Result.job_id == job_id)))
 
 
+def first_row_error(session: Session, job_id: int) -> str | None:
+    query = select(Result.error).where(Result.job_id == job_id, Result.status != "ok").order_by(Result.row_index)
+    return session.scalars(query.limit(1)).first()
+
+
 def job_results(session: Session, job_id: int) -> list[Result]:
     return list(session.scalars(select(Result).where(Result.job_id == job_id).order_by(Result.row_index)))
 

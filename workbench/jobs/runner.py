@@ -41,7 +41,17 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
         return _finish(settings, job_id, "failed", str(exc))
     except Exception as exc:  # a bug must not leave the job "running" forever
         return _finish(settings, job_id, "failed", f"Unexpected error: {exc!r}\n{traceback.format_exc(limit=3)}")
-    return _finish(settings, job_id, "completed")
+    return _finish(settings, job_id, *_outcome(settings, job_id))
+
+
+def _outcome(settings: Settings, job_id: int) -> tuple[str, str | None]:
+    """Completed, unless every row failed: then the job failed, with the first row's reason."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        if job.done_rows or not job.failed_rows:
+            return "completed", None
+        first = repo.first_row_error(session, job_id)
+    return "failed", f"Every row failed. The first error: {first}"
 
 
 def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, list[RowText]]:

@@ -35,8 +35,11 @@ class ClassifyConfig(TaskConfig):
     @field_validator("labels", mode="before")
     @classmethod
     def _names_as_labels(cls, value):
-        # A task file may list bare names: labels: [billing, tech_support].
-        return [{"name": v} if isinstance(v, str) else v for v in value or []]
+        # A task file may list bare names (labels: [billing, tech_support]) or one line "billing, shipping";
+        # YAML reads names such as 2024 as numbers, and they are meant as text.
+        if isinstance(value, str):
+            value = [name.strip() for name in value.split(",") if name.strip()]
+        return [v if isinstance(v, dict) else {"name": str(v)} for v in value or []]
 
     @model_validator(mode="after")
     def _labels_cover_examples(self) -> ClassifyConfig:

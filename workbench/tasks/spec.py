@@ -6,6 +6,7 @@ snapshot of it, with examples read in, so it can always be re-run as it was.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,22 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     return spec
 
 
+class _TaskFileLoader(yaml.SafeLoader):
+    """YAML where only true/false are booleans: labels such as `yes`, `no`, `on`, `off` stay words."""
+
+
+_TaskFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_TaskFileLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                      list("tTfF"))
+
+
 def load_task_file(path: Path) -> TaskSpec:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TaskFileLoader)
     except FileNotFoundError:
         raise TaskConfigError(f"The task file '{path}' does not exist.") from None
     except yaml.YAMLError as exc:
