@@ -2,7 +2,19 @@ import streamlit as st
 
 from workbench.jobs import service
 from workbench.ui.context import app_settings, selected_job_id
-from workbench.ui.widgets import cancel_button, download_buttons, job_header, job_progress_bar, label_chart, user_errors
+from workbench.ui.widgets import (
+    answer_column,
+    cancel_button,
+    download_buttons,
+    job_header,
+    job_progress_bar,
+    label_chart,
+    result_summary,
+    results_table,
+    user_errors,
+)
+
+ACTIVE = ("queued", "running")
 
 st.title("Job results")
 jobs = service.list_jobs(app_settings())
@@ -10,14 +22,11 @@ if not jobs:
     st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
     st.stop()
 
-ids = [job.id for job in jobs]
+names = {job.id: f"#{job.id} {job.name}" for job in jobs}
 current = selected_job_id()
-job_id = st.selectbox("Job", ids, index=ids.index(current) if current in ids else 0,
-                      format_func=lambda i: f"#{i} {next(j.name for j in jobs if j.id == i)}")
+job_id = st.selectbox("Job", list(names), index=list(names).index(current) if current in names else 0,
+                      format_func=names.get)
 st.query_params["job"] = str(job_id)
-
-
-ACTIVE = ("queued", "running")
 started_active = service.get_job(app_settings(), job_id).status in ACTIVE
 
 
@@ -34,10 +43,14 @@ def live_progress() -> None:
 live_progress()
 with user_errors():
     frame = service.results_frame(app_settings(), job_id)
-    label_column = next((c for c in ("label_result", "label") if c in frame.columns), None)
+    result_summary(frame)
+    label_column = answer_column(frame, "label")
     if label_column:
         st.subheader("Label counts")
         label_chart(frame, label_column)
     st.subheader("Rows")
-    st.dataframe(frame, width="stretch", hide_index=True)
+    review_column = answer_column(frame, "needs_review")
+    if review_column and st.toggle("Only rows that need review"):
+        frame = frame[frame[review_column] == True]  # noqa: E712 (a column of True/False/"" values)
+    results_table(frame)
     download_buttons(job_id)

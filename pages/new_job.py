@@ -4,7 +4,7 @@ from workbench.jobs import service
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.widgets import user_errors
+from workbench.ui.widgets import results_table, user_errors
 
 st.title("New job")
 chosen = steps.choose_input()
@@ -27,7 +27,7 @@ with user_errors():
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):
         with st.spinner("Running on 5 rows…"):
-            st.dataframe(service.try_on_rows(app_settings(), spec, frame.head(5)), hide_index=True)
+            results_table(service.try_on_rows(app_settings(), spec, frame.head(5)))
     if run_col.button("Run on all rows", type="primary", width="stretch"):
         job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
         open_job(job_id)

@@ -72,8 +72,9 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame) -> pd.D
     task = spec.build(lambda name: load_encoder(settings, name))
     task.setup()
     texts = row_texts(frame, spec.text, settings.max_cell_chars)
-    outputs = task.run_batch([t.text for t in texts])
-    return pd.concat([frame.reset_index(drop=True), pd.DataFrame([o.outputs for o in outputs])], axis=1)
+    outputs = pd.DataFrame([o.outputs for o in task.run_batch([t.text for t in texts])])
+    outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
+    return _with_results(frame, outputs)
 
 
 def _check_row_limit(settings: Settings, rows: int) -> None:
@@ -107,7 +108,14 @@ def results_frame(settings: Settings, job_id: int) -> pd.DataFrame:
     if any(r.status != "ok" for r in results):
         outputs["error"] = pd.Series({r.row_index: r.error for r in results}).reindex(range(len(frame)))
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
-    return pd.concat([frame, outputs.astype(object).where(outputs.notna(), "")], axis=1)
+    return _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
+
+
+def _with_results(inputs: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:
+    """Inputs then outputs; attrs name the output columns, so a page can show them first."""
+    combined = pd.concat([inputs.reset_index(drop=True), outputs.reset_index(drop=True)], axis=1)
+    combined.attrs["result_columns"] = list(outputs.columns)
+    return combined
 
 
 def _free_name(column: str, existing) -> str:

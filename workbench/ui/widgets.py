@@ -44,6 +44,31 @@ def cancel_button(job) -> None:
             st.rerun()
 
 
+def answer_column(frame: pd.DataFrame, name: str) -> str | None:
+    """The output column `name` (or `name_result` when the input already had such a column)."""
+    return next((c for c in frame.attrs.get("result_columns", []) if c in (name, f"{name}{service.RESULT_SUFFIX}")), None)
+
+
+def result_summary(frame: pd.DataFrame) -> None:
+    """Headline numbers: rows answered, rows to review, failures, average confidence."""
+    confidence_column, review = answer_column(frame, "confidence"), answer_column(frame, "needs_review")
+    confidence = pd.to_numeric(frame[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
+    cells = st.columns(4)
+    cells[0].metric("Rows answered", f"{int(confidence.notna().sum()):,} / {len(frame):,}")
+    cells[1].metric("Need review", f"{int((frame[review] == True).sum()):,}" if review else "–")  # noqa: E712
+    cells[2].metric("Failed rows", f"{int((frame['error'] != '').sum()):,}" if "error" in frame else "0")
+    cells[3].metric("Average confidence", f"{confidence.mean():.2f}" if confidence.notna().any() else "–")
+
+
+def results_table(frame: pd.DataFrame) -> None:
+    """The template's answers first, then the input columns; confidence drawn as a bar."""
+    answers = frame.attrs.get("result_columns", [])
+    ordered = frame[[*answers, *(c for c in frame.columns if c not in answers)]]
+    confidence = answer_column(frame, "confidence")
+    config = {confidence: st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f")}
+    st.dataframe(ordered, width="stretch", hide_index=True, column_config=config if confidence else None)
+
+
 def label_chart(frame: pd.DataFrame, column: str) -> None:
     counts = frame[column][frame[column] != ""].value_counts().rename("rows")
     if not counts.empty:
