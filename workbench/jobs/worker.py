@@ -31,6 +31,8 @@ def pid_file(settings: Settings) -> Path:
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
+    if _reaped(pid):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -38,6 +40,14 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _reaped(pid: int) -> bool:
+    """True if pid was a child of this process that has exited (a zombie still answers kill 0)."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:  # not our child: kill 0 tells
+        return False
 
 
 def worker_running(settings: Settings) -> bool:
@@ -84,8 +94,10 @@ def run_next(settings: Settings) -> bool:
 
 def serve_forever(settings: Settings) -> None:
     pid_file(settings).write_text(str(os.getpid()))
-    requeue_orphans(settings)
     while True:
+        # Each time the queue is empty, jobs left "running" by a process that died (a killed CLI run,
+        # a crashed worker) go back to the queue and continue from their last committed row.
+        requeue_orphans(settings)
         if not run_next(settings):
             time.sleep(POLL_SECONDS)
 

@@ -1,0 +1,61 @@
+"""The background worker: who is alive, orphaned jobs, claiming and running the queue."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import SAMPLE_DIR
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.jobs import service, worker
+from workbench.tasks.spec import spec_from_dict
+
+SPEC = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"]})
+
+
+def _job(settings, status: str = "queued", pid: int | None = None) -> int:
+    job_id = service.create_job(settings, SPEC, SAMPLE_DIR / "support_emails.csv", limit=5)
+    if status == "running":
+        with session_scope(settings) as session:
+            assert repo.claim_job(session, job_id, runner_pid=pid)
+    return job_id
+
+
+def test_an_exited_child_is_not_alive_even_before_it_is_reaped():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    time.sleep(1.0)  # exited, but a zombie until someone waits for it
+    assert worker.pid_alive(os.getpid())
+    assert not worker.pid_alive(child.pid)
+    assert not worker.pid_alive(None)
+
+
+def test_jobs_of_dead_processes_go_back_to_the_queue(settings):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan, alive = _job(settings, "running", dead.pid), _job(settings, "running", os.getpid())
+    assert worker.requeue_orphans(settings) == [orphan]
+    assert service.get_job(settings, orphan).status == "queued"
+    assert service.get_job(settings, alive).status == "running"
+
+
+def test_run_next_runs_the_oldest_queued_job(settings, tiny_encoder, monkeypatch):
+    monkeypatch.setattr("workbench.jobs.runner.load_encoder", lambda _settings, _name=None: tiny_encoder)
+    first, second = _job(settings), _job(settings)
+    assert worker.run_next(settings)
+    assert [service.get_job(settings, i).status for i in (first, second)] == ["completed", "queued"]
+    assert worker.run_next(settings) and not worker.run_next(settings)
+
+
+def test_ensure_worker_starts_one_worker_only(settings):
+    assert worker.ensure_worker(settings)
+    try:
+        pid = int(worker.pid_file(settings).read_text())
+        assert worker.worker_running(settings)
+        assert not worker.ensure_worker(settings)
+        assert int(worker.pid_file(settings).read_text()) == pid
+    finally:
+        os.killpg(pid, signal.SIGTERM)
