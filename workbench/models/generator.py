@@ -1,0 +1,241 @@
+"""Batched greedy generation on onnxruntime with a KV cache and a shared prompt prefix.
+
+A batch is laid out as [shared prefix][left padding][row tokens]: the prefix's keys and values are
+computed once (and cached across batches), the padding is masked out, and position ids run on from the
+prefix, so each row sees exactly the sequence it would see alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from workbench.errors import ModelNotReadyError
+from workbench.models.chat import ChatFormatter, load_chat_template
+from workbench.models.manifest import Manifest, read_manifest
+
+PREFIX_CACHE_SIZE = 4
+
+
+@dataclass
+class Generation:
+    text: str = ""
+    tokens: list[int] = field(default_factory=list)
+    error: str | None = None  # e.g. the prompt does not fit the model's window
+    stopped: bool = False  # ended at a stop string; text is cut there
+
+
+@dataclass
+class Batch:
+    """The state of one decoding batch: its cache, mask and next positions."""
+
+    past: list[np.ndarray]
+    mask: np.ndarray
+    positions: np.ndarray
+    rows: list[int]
+
+
+class OnnxGenerator:
+    def __init__(self, folder: Path, batch_size: int = 8):
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise ModelNotReadyError(f"No prepared model in '{folder}'. Run `workbench models prepare`.")
+        self.manifest: Manifest = manifest
+        self.folder, self.batch_size = Path(folder), batch_size
+        self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self.session = _session(self.folder / manifest.onnx_file)
+        self._read_config()
+        self._prefix_cache: dict[tuple[int, ...], tuple[list[np.ndarray], np.ndarray]] = {}
+
+    def _read_config(self) -> None:
+        config = json.loads((self.folder / "config.json").read_text())
+        special = json.loads((self.folder / "special_tokens_map.json").read_text()) if (
+            self.folder / "special_tokens_map.json").exists() else {}
+        names = {k: v if isinstance(v, str) else v.get("content") for k, v in special.items() if v}
+        self.chat = ChatFormatter(load_chat_template(self.folder), names)
+        self.window = int(config.get("max_position_embeddings", 2048))
+        eos = config.get("eos_token_id")
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
+        if names.get("eos_token"):
+            self.eos_ids.add(self.tokenizer.token_to_id(names["eos_token"]))
+        self.pad_id = config.get("pad_token_id") or min(self.eos_ids)
+        self.past_names = [i.name for i in self.session.get_inputs() if i.name.startswith("past_key_values")]
+        shape = next(i.shape for i in self.session.get_inputs() if i.name.startswith("past_key_values"))
+        self.kv_heads, self.head_dim = int(shape[1]), int(shape[3])
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 48, stop: tuple[str, ...] = ()) -> list[Generation]:
+        """Greedy continuations of each prompt, in the order given; batches hold prompts of similar length."""
+        encoded = [self.encode(p) for p in prompts]
+        results = [self._too_long(ids, max_new_tokens) for ids in encoded]
+        fitting = [i for i, r in enumerate(results) if r is None]
+        fitting.sort(key=lambda i: len(encoded[i]))
+        for start in range(0, len(fitting), self.batch_size):
+            rows = fitting[start : start + self.batch_size]
+            for row, generation in zip(rows, self._generate_batch([encoded[i] for i in rows], max_new_tokens, stop),
+                                       strict=True):
+                results[row] = generation
+        return results
+
+    def option_probabilities(self, prompt: str, options: list[str]) -> np.ndarray:
+        """P(option | prompt) for each option as a complete answer (the end-of-turn token included)."""
+        prompt_ids = self.encode(prompt)
+        end = [min(self.eos_ids)]
+        option_ids = [self.encode(option) + end for option in options]
+        if len(prompt_ids) + max(len(o) for o in option_ids) > self.window:
+            raise ValueError(f"The prompt has {len(prompt_ids)} tokens; the model reads at most {self.window}.")
+        past, last_logits = self._prefix(tuple(prompt_ids))
+        scores = self._option_log_likelihoods(past, len(prompt_ids), _log_softmax(last_logits), option_ids)
+        return np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+
+    # -- decoding ---------------------------------------------------------------------------------
+
+    def _too_long(self, ids: list[int], max_new_tokens: int) -> Generation | None:
+        if len(ids) + max_new_tokens <= self.window:
+            return None
+        return Generation(error=f"The text is too long for the model: {len(ids)} tokens of prompt and "
+                                f"{max_new_tokens} to write, but it reads at most {self.window}.")
+
+    def _generate_batch(self, rows: list[list[int]], max_new_tokens: int, stop: tuple[str, ...]) -> list[Generation]:
+        shared = _common_prefix(rows)
+        past, _ = self._prefix(tuple(rows[0][:shared]))
+        batch, logits = self._prefill(past, shared, [ids[shared:] for ids in rows])
+        outputs = [Generation() for _ in rows]
+        for step in range(max_new_tokens):
+            next_ids = logits.argmax(axis=-1)
+            active = self._record(batch, next_ids, outputs, stop)
+            if not active or step == max_new_tokens - 1:
+                break
+            batch = _keep(batch, active)
+            logits = self._step(batch, next_ids[active])
+        for output in outputs:
+            output.text = output.text if output.stopped else self.decode(output.tokens)
+        return outputs
+
+    def _prefill(self, prefix_past: list[np.ndarray], shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
+        """Run each row's own tokens after the shared prefix, left-padded to a common length."""
+        width = max(len(s) for s in suffixes)
+        ids = np.full((len(suffixes), width), self.pad_id, dtype=np.int64)
+        own = np.zeros((len(suffixes), width), dtype=np.int64)
+        positions = np.full((len(suffixes), width), shared, dtype=np.int64)
+        for row, suffix in enumerate(suffixes):
+            ids[row, width - len(suffix):] = suffix
+            own[row, width - len(suffix):] = 1
+            positions[row, width - len(suffix):] = shared + np.arange(len(suffix))
+        mask = np.concatenate([np.ones((len(suffixes), shared), dtype=np.int64), own], axis=1)
+        past = [np.repeat(p, len(suffixes), axis=0) for p in prefix_past]
+        logits, present = self._run(ids, mask, positions, past)
+        return Batch(present, mask, positions[:, -1] + 1, list(range(len(suffixes)))), logits[:, -1]
+
+    def _step(self, batch: Batch, next_ids: np.ndarray) -> np.ndarray:
+        """Feed one new token per row; returns the logits for the token after it."""
+        batch.mask = np.concatenate([batch.mask, np.ones((len(batch.rows), 1), dtype=np.int64)], axis=1)
+        logits, batch.past = self._run(next_ids[:, None].astype(np.int64), batch.mask, batch.positions[:, None], batch.past)
+        batch.positions = batch.positions + 1
+        return logits[:, -1]
+
+    def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...]) -> list[int]:
+        """Append each row's new token; returns the batch positions of rows still writing."""
+        active = []
+        for position, row in enumerate(batch.rows):
+            token = int(next_ids[position])
+            if token in self.eos_ids:
+                continue
+            outputs[row].tokens.append(token)
+            if stop and _ends_at_stop(outputs[row], self.decode(outputs[row].tokens), stop):
+                continue
+            active.append(position)
+        return active
+
+    def _option_log_likelihoods(self, past: list[np.ndarray], shared: int, first: np.ndarray,
+                                options: list[list[int]]) -> np.ndarray:
+        """Sum of token log-probabilities of each option after the prompt (options right-padded)."""
+        width = max(len(o) for o in options)
+        ids = np.full((len(options), width), self.pad_id, dtype=np.int64)
+        own = np.zeros((len(options), width), dtype=np.int64)
+        for row, option in enumerate(options):
+            ids[row, : len(option)], own[row, : len(option)] = option, 1
+        mask = np.concatenate([np.ones((len(options), shared), dtype=np.int64), own], axis=1)
+        positions = np.broadcast_to(shared + np.arange(width), ids.shape).copy()
+        logits, _ = self._run(ids, mask, positions, [np.repeat(p, len(options), axis=0) for p in past])
+        log_probs = _log_softmax(logits)
+        return np.array([first[o[0]] + sum(log_probs[r, j - 1, o[j]] for j in range(1, len(o)))
+                         for r, o in enumerate(options)])
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray]):
+        feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
+        feeds.update(zip(self.past_names, past, strict=True))
+        logits, *present = self.session.run(None, feeds)
+        return logits, present
+
+    def _empty_past(self, batch: int) -> list[np.ndarray]:
+        shape = (batch, self.kv_heads, 0, self.head_dim)
+        return [np.zeros(shape, dtype=np.float32) for _ in self.past_names]
+
+    def _prefix(self, ids: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray]:
+        """Keys/values of a prefix shared by a batch, and the logits after its last token (cached)."""
+        if not ids:
+            return self._empty_past(1), np.zeros(0, dtype=np.float32)
+        if ids not in self._prefix_cache:
+            array = np.array([ids], dtype=np.int64)
+            logits, present = self._run(array, np.ones_like(array), np.arange(len(ids))[None], self._empty_past(1))
+            if len(self._prefix_cache) >= PREFIX_CACHE_SIZE:
+                self._prefix_cache.pop(next(iter(self._prefix_cache)))
+            self._prefix_cache[ids] = (present, logits[0, -1])
+        return self._prefix_cache[ids]
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(os.environ.get("WORKBENCH_THREADS", os.cpu_count() or 1))
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _keep(batch: Batch, active: list[int]) -> Batch:
+    """Drop finished rows from the batch so later steps compute only what is still needed."""
+    if len(active) == len(batch.rows):
+        return batch
+    return Batch([p[active] for p in batch.past], batch.mask[active], batch.positions[active],
+                 [batch.rows[i] for i in active])
+
+
+def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...]) -> bool:
+    cut = min((text.find(s) for s in stop if s in text), default=-1)
+    if cut < 0:
+        return False
+    output.text, output.stopped = text[:cut], True
+    return True
+
+
+def _common_prefix(rows: list[list[int]]) -> int:
+    """Tokens every row starts with, leaving each row at least one token of its own."""
+    shortest = min(len(r) for r in rows)
+    length = 0
+    while length < shortest - 1 and all(r[length] == rows[0][length] for r in rows):
+        length += 1
+    return length
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@lru_cache(maxsize=2)
+def load_generator(folder: str) -> OnnxGenerator:
+    return OnnxGenerator(Path(folder))
