@@ -60,7 +60,7 @@ def build_tiny_llama_source(folder: Path) -> Path:
     fast.save_pretrained(folder)
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
                          bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id,
                          pad_token_id=fast.pad_token_id, tie_word_embeddings=True,
                          initializer_range=0.5)  # large weights: varied, context-dependent greedy output

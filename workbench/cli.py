@@ -138,13 +138,15 @@ def models_list() -> None:
 @user_errors
 def models_prepare(name: str | None) -> None:
     """Export and quantize a bundled model (all of them when no NAME is given)."""
-    with click.progressbar(length=100, label="Preparing", file=sys.stderr) as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.label = message
-            bar.update(int(fraction * 100) - bar.pos)
+    names = [name] if name else list(registry.BUNDLED)
+    for each in names:
+        with click.progressbar(length=100, label=f"Preparing {each}", file=sys.stderr) as bar:
+            def progress(fraction: float, message: str, bar=bar) -> None:
+                bar.label = message
+                bar.update(int(fraction * 100) - bar.pos)
 
-        folder = registry.prepare(get_settings(), name, progress=progress)
-    click.echo(f"Ready: {folder}")
+            folder = registry.prepare(get_settings(), each, progress=progress)
+        click.echo(f"Ready: {folder}")
 
 
 @cli.command()

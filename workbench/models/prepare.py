@@ -13,10 +13,16 @@ from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import DEFAULT_ENCODER, BundledPack
 from workbench.models.export import export_onnx
+from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
-from workbench.models.quantize import DEFAULT_ENCODER_PRESET, PRESETS, quantize
+from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
 
 Progress = Callable[[float, str], None]
+EXPORT_TASKS = {"encoder": "feature-extraction", "generator": "text-generation-with-past"}
+DEFAULT_PRESETS = {"encoder": DEFAULT_ENCODER_PRESET, "generator": DEFAULT_GENERATOR_PRESET}
+# What inference needs next to the ONNX file: tokenizer, chat template, special tokens, model config.
+KEPT_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json",
+              "chat_template.jinja", "generation_config.json")
 QUANTIZED_NAME = "model.quant.onnx"
 
 
@@ -37,10 +43,11 @@ def prepare_encoder(
     settings: Settings,
     pack: BundledPack = DEFAULT_ENCODER,
     source: Path | None = None,
-    preset: str = DEFAULT_ENCODER_PRESET,
+    preset: str | None = None,
     progress: Progress = no_progress,
 ) -> Path:
-    """The prepared folder for this encoder, building it if it is not there yet."""
+    """The prepared folder for this model (encoder or generator), building it if it is not there yet."""
+    preset = preset or DEFAULT_PRESETS[pack.kind]
     target = model_dir(settings, pack.name)
     if is_prepared(target):
         progress(1.0, f"{pack.name} is ready")
@@ -60,13 +67,19 @@ def prepare_encoder(
 
 
 def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress: Progress) -> None:
-    progress(0.05, f"Exporting {pack.name} to ONNX")
-    exported = export_onnx(source, staging / "export")
+    readable = source
+    if source.suffix.lower() == ".gguf":
+        progress(0.02, f"Reading {source.name} (GGUF) into a Hugging Face model")
+        readable = gguf_to_hf(source, staging / "hf")
+    progress(0.25, f"Exporting {pack.name} to ONNX")
+    exported = export_onnx(readable, staging / "export", task=EXPORT_TASKS[pack.kind])
     progress(0.6, f"Quantizing {pack.name} ({preset})")
     quantized = quantize(exported, staging / QUANTIZED_NAME, preset)
-    for name in ("tokenizer.json", "config.json"):
-        shutil.copy(staging / "export" / name, staging / name)
-    shutil.rmtree(staging / "export")
+    for name in KEPT_FILES:
+        if (staging / "export" / name).exists():
+            shutil.copy(staging / "export" / name, staging / name)
+    for folder in ("export", "hf"):
+        shutil.rmtree(staging / folder, ignore_errors=True)
     progress(0.9, "Writing the manifest")
     write_manifest(staging, _manifest(pack, source, quantized, preset))
 
@@ -76,7 +89,7 @@ def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> 
         name=pack.name,
         kind=pack.kind,
         source=f"package:{pack.package}" if pack.package else str(source),
-        source_sha256=sha256_folder(source),
+        source_sha256=sha256_folder(source) if source.is_dir() else sha256_file(source),
         onnx_file=quantized.name,
         onnx_sha256=sha256_file(quantized),
         quantization={"preset": preset, **PRESETS[preset]},

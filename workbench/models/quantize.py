@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 # Per-channel int8 kept the encoder's accuracy within noise of float32 on BANKING77 in our measurement,
 # while per-tensor int8 lost about 4 points (docs/benchmarks.md).
+# Block-wise weight-only presets store weights in 8 or 4 bits per block of 32 and keep activations in
+# float; generators need that: dynamic int8 visibly changes their answers (docs/benchmarks.md).
 PRESETS: dict[str, dict[str, Any]] = {
     "int8-per-channel": {"method": "dynamic", "weight_type": "QInt8", "per_channel": True},
     "int8-per-tensor": {"method": "dynamic", "weight_type": "QInt8", "per_channel": False},
+    "int8-block32": {"method": "blockwise", "bits": 8, "block_size": 32, "accuracy_level": 4},
+    "int4-block32": {"method": "blockwise", "bits": 4, "block_size": 32, "accuracy_level": 4},
     "none": {"method": "none"},
 }
 DEFAULT_ENCODER_PRESET = "int8-per-channel"
+DEFAULT_GENERATOR_PRESET = "int8-block32"
 
 
 def quantize(model_path: Path, out_path: Path, preset: str = DEFAULT_ENCODER_PRESET) -> Path:
@@ -22,10 +28,41 @@ def quantize(model_path: Path, out_path: Path, preset: str = DEFAULT_ENCODER_PRE
     if options["method"] == "none":
         out_path.write_bytes(Path(model_path).read_bytes())
         return out_path
+    with _quiet_root_logger():  # onnxruntime warns about pre-processing on every call
+        if options["method"] == "blockwise":
+            _blockwise(Path(model_path), out_path, options)
+        else:
+            _dynamic(Path(model_path), out_path, options)
+    return out_path
+
+
+def _dynamic(model_path: Path, out_path: Path, options: dict[str, Any]) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(logging.ERROR)  # onnxruntime warns about pre-processing on every call
-    quantize_dynamic(
-        model_path, out_path, weight_type=getattr(QuantType, options["weight_type"]), per_channel=options["per_channel"]
-    )
-    return out_path
+    quantize_dynamic(model_path, out_path, weight_type=getattr(QuantType, options["weight_type"]),
+                     per_channel=options["per_channel"], use_external_data_format=_is_large(model_path))
+
+
+def _blockwise(model_path: Path, out_path: Path, options: dict[str, Any]) -> None:
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    quantizer = MatMulNBitsQuantizer(onnx.load(str(model_path)), bits=options["bits"], block_size=options["block_size"],
+                                     is_symmetric=True, accuracy_level=options["accuracy_level"])
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(out_path), use_external_data_format=False)
+
+
+def _is_large(model_path: Path) -> bool:
+    return model_path.stat().st_size > 1_900_000_000  # protobuf's 2 GB limit, with room
+
+
+@contextmanager
+def _quiet_root_logger():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)

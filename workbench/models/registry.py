@@ -7,16 +7,20 @@ from pathlib import Path
 
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
-from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER
+from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER, DEFAULT_GENERATOR
 from workbench.models.encoder import OnnxEncoder
+from workbench.models.generator import OnnxGenerator
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
 
 DEFAULT_MODEL = "default"
 
 
-def resolve_name(name: str | None) -> str:
-    return DEFAULT_ENCODER.name if name in (None, "", DEFAULT_MODEL) else name
+DEFAULTS = {"encoder": DEFAULT_ENCODER.name, "generator": DEFAULT_GENERATOR.name}
+
+
+def resolve_name(name: str | None, kind: str = "encoder") -> str:
+    return DEFAULTS[kind] if name in (None, "", DEFAULT_MODEL) else name
 
 
 def list_models(settings: Settings) -> list[dict]:
@@ -36,9 +40,9 @@ def prepare(settings: Settings, name: str | None = None, progress: Progress = no
     return prepare_encoder(settings, BUNDLED[name], progress=progress)
 
 
-def encoder_folder(settings: Settings, name: str | None = None) -> Path:
-    """The prepared folder of this encoder; bundled models are prepared on first use."""
-    name = resolve_name(name)
+def encoder_folder(settings: Settings, name: str | None = None, kind: str = "encoder") -> Path:
+    """The prepared folder of this model; bundled models are prepared on first use."""
+    name = resolve_name(name, kind)
     folder = model_dir(settings, name)
     if is_prepared(folder):
         return folder
@@ -54,6 +58,15 @@ def _load(folder: str) -> OnnxEncoder:
 
 def load_encoder(settings: Settings, name: str | None = None) -> OnnxEncoder:
     return _load(str(encoder_folder(settings, name)))
+
+
+@lru_cache(maxsize=2)
+def _load_generator(folder: str) -> OnnxGenerator:
+    return OnnxGenerator(Path(folder))
+
+
+def load_generator(settings: Settings, name: str | None = None) -> OnnxGenerator:
+    return _load_generator(str(encoder_folder(settings, name, kind="generator")))
 
 
 def model_snapshot(settings: Settings, name: str | None = None) -> dict:
