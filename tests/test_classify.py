@@ -137,3 +137,36 @@ def test_few_shot_scorer_calibrates_and_gives_unseen_labels_zero():
     assert probabilities[:, 2].tolist() == [0.0, 0.0]
     assert probabilities.argmax(axis=1).tolist() == [0, 1]
     assert probabilities.max(axis=1).min() > 0.9
+
+
+def _clusters(rng, centres: np.ndarray, per_cluster: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.repeat(np.arange(len(centres)), per_cluster)
+    vectors = centres[ids] + rng.normal(scale=0.35, size=(len(ids), centres.shape[1]))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True), ids
+
+
+def test_zero_shot_adapting_to_the_job_pulls_labels_towards_their_texts():
+    rng = np.random.default_rng(1)
+    centres = np.eye(4, 8) * 2 + 1.0  # the texts share a common direction, as real embeddings do
+    texts, truth = _clusters(rng, centres, 60)
+    # Label texts point only roughly at their clusters, as names do.
+    labels = centres + rng.normal(scale=1.2, size=centres.shape)
+    scorer = ZeroShotScorer(labels / np.linalg.norm(labels, axis=1, keepdims=True))
+    before = (scorer.probabilities(texts).argmax(axis=1) == truth).mean()
+    scorer.adapt(texts)
+    after = scorer.probabilities(texts)
+    assert (after.argmax(axis=1) == truth).mean() > max(before, 0.95)
+    np.testing.assert_allclose(after.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_few_shot_adapting_to_the_job_keeps_probabilities_and_uses_the_unlabelled_rows():
+    rng = np.random.default_rng(2)
+    centres = np.eye(3, 8) * 2 + 1.0
+    examples, example_ids = _clusters(rng, centres, 3)
+    texts, truth = _clusters(rng, centres, 80)
+    scorer = FewShotScorer(examples, example_ids, n_labels=3)
+    scorer.adapt(texts)
+    probabilities = scorer.probabilities(texts)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert (probabilities.argmax(axis=1) == truth).mean() > 0.95
+    assert scorer.model.n_features_in_ == 8 and len(scorer.model.classes_) == 3

@@ -152,6 +152,20 @@ def test_resume_skips_rows_already_saved(settings, tiny_loader, monkeypatch):
     assert service.get_job(settings, job_id).done_rows == 10
 
 
+def test_a_resumed_job_answers_exactly_as_an_uninterrupted_one(settings, tiny_loader, monkeypatch):
+    # 64 rows: enough for the template to adapt to the job's first rows, which must not change on resume.
+    monkeypatch.setattr(ClassifyTask, "batch_size", 8)
+    whole = _start(settings)
+    run_job(settings, whole, encoder_loader=tiny_loader)
+    interrupted = _start(settings)
+    run_job(settings, interrupted, on_batch=lambda job: service.cancel_job(settings, job.id), encoder_loader=tiny_loader)
+    with session_scope(settings) as session:
+        repo.set_status(session, repo.get_job(session, interrupted), "queued")
+    _claim(settings, interrupted)
+    assert run_job(settings, interrupted, encoder_loader=tiny_loader) == "completed"
+    assert service.results_frame(settings, interrupted).equals(service.results_frame(settings, whole))
+
+
 def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypatch):
     original = ClassifyTask.run_batch
 

@@ -60,13 +60,22 @@ def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, list[RowTex
         done = repo.processed_row_indexes(session, job_id)
     spec = spec_from_dict(job.spec)
     frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
-    rows = [r for r in row_texts(frame, spec.text, settings.max_cell_chars) if r.index not in done]
-    rows = _length_sorted(rows)
+    every_row = row_texts(frame, spec.text, settings.max_cell_chars)
     loaded = []
     task = spec.build(lambda name: _remember(loaded, loader(name)))
     task.setup()
+    task.adapt(adaptation_sample(every_row))
     _record_model(settings, job_id, loaded)
+    rows = _length_sorted([r for r in every_row if r.index not in done])
     return task, rows
+
+
+ADAPT_SAMPLE_ROWS = 5000
+
+
+def adaptation_sample(rows: list[RowText]) -> list[str]:
+    """The job's first readable rows: the same sample on every run, so a resumed job answers alike."""
+    return [r.text for r in rows if r.error is None][:ADAPT_SAMPLE_ROWS]
 
 
 def _remember(loaded: list, model):

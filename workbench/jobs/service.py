@@ -15,6 +15,7 @@ from workbench.db.session import session_scope
 from workbench.errors import InputFileError, WorkbenchError
 from workbench.io import read_table, write_table
 from workbench.io.rows import check_columns, row_texts
+from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
 
@@ -67,10 +68,14 @@ def create_job_from_task_file(settings: Settings, task_file: Path, input_path: P
     return create_job(settings, load_task_file(task_file), input_path, **options)
 
 
-def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """Run the template on a few rows in this process, without creating a job."""
+def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Run the template on a few rows in this process, without creating a job.
+
+    `context` (e.g. the preview's rows) is what the template adapts to, as a job adapts to its first rows.
+    """
     task = spec.build(lambda name: load_encoder(settings, name))
     task.setup()
+    task.adapt(adaptation_sample(row_texts(context if context is not None else frame, spec.text, settings.max_cell_chars)))
     texts = row_texts(frame, spec.text, settings.max_cell_chars)
     outputs = pd.DataFrame([o.outputs for o in task.run_batch([t.text for t in texts])])
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]

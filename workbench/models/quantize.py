@@ -16,6 +16,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "int8-per-tensor": {"method": "dynamic", "weight_type": "QInt8", "per_channel": False},
     "int8-block32": {"method": "blockwise", "bits": 8, "block_size": 32, "accuracy_level": 4},
     "int4-block32": {"method": "blockwise", "bits": 4, "block_size": 32, "accuracy_level": 4},
+    "int8-block128": {"method": "blockwise", "bits": 8, "block_size": 128, "accuracy_level": 4},
+    "int4-block128": {"method": "blockwise", "bits": 4, "block_size": 128, "accuracy_level": 4},
     "none": {"method": "none"},
 }
 DEFAULT_ENCODER_PRESET = "int8-per-channel"

@@ -50,6 +50,13 @@ class Task(ABC):
         Optional: templates with nothing to prepare keep this default.
         """
 
+    def adapt(self, texts: list[str]) -> None:  # noqa: B027 (optional hook, not abstract)
+        """Learn from a sample of the job's own (unlabelled) texts, after setup and before the first batch.
+
+        The sample is the same on every run of a job (its first rows), so a resumed job answers as
+        an uninterrupted one. Optional: templates that cannot use it keep this default.
+        """
+
     @abstractmethod
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         """One output per input text, in the same order."""

@@ -56,6 +56,12 @@ class ClassifyConfig(TaskConfig):
         return self
 
 
+# Generic phrasings (no label-specific wording), averaged into each label's zero-shot vector.
+LABEL_PHRASINGS = ("{}", "a customer message about {}", "I have a question about {}", "I need help with {}")
+# Below this many texts, a job's own sample is too small to adapt to (e.g. "Try on 5 rows").
+MIN_ADAPT_ROWS = 50
+
+
 @register
 class ClassifyTask(Task):
     name = "classify"
@@ -71,8 +77,24 @@ class ClassifyTask(Task):
     def setup(self) -> None:
         self.encoder = self.load_encoder(self.model)
         self.label_names = [label.name for label in self.config.labels]
-        label_vectors = self.encoder.embed([label.prompt_text() for label in self.config.labels])
-        self.scorer = self._few_shot(label_vectors) if self.config.examples else ZeroShotScorer(label_vectors)
+        self.known_vectors: dict[str, np.ndarray] = {}
+        if self.config.examples:
+            self.scorer = self._few_shot(self.encoder.embed([label.prompt_text() for label in self.config.labels]))
+        else:
+            self.scorer = ZeroShotScorer(self._label_vectors())
+
+    def _label_vectors(self) -> np.ndarray:
+        """Each label as the mean of a few phrasings: steadier than the bare name alone."""
+        texts = [template.format(label.prompt_text()) for label in self.config.labels for template in LABEL_PHRASINGS]
+        vectors = self.encoder.embed(texts).reshape(len(self.config.labels), len(LABEL_PHRASINGS), -1)
+        return vectors.mean(axis=1)
+
+    def adapt(self, texts: list[str]) -> None:
+        if len(texts) < MIN_ADAPT_ROWS:
+            return
+        vectors = self.encoder.embed(texts)
+        self.known_vectors = dict(zip(texts, vectors, strict=True))  # the first batches need not embed again
+        self.scorer.adapt(vectors)
 
     def _few_shot(self, label_vectors: np.ndarray) -> FewShotScorer:
         # Each label's own text counts as one more example, so a label without examples can still win.
@@ -83,8 +105,13 @@ class ClassifyTask(Task):
         return FewShotScorer(vectors, ids, len(self.label_names))
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
-        probabilities = self.scorer.probabilities(self.encoder.embed(texts))
+        probabilities = self.scorer.probabilities(self._embed(texts))
         return [self._row(p) for p in probabilities]
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not all(text in self.known_vectors for text in texts):
+            return self.encoder.embed(texts)
+        return np.stack([self.known_vectors[text] for text in texts])
 
     def _row(self, probabilities: np.ndarray) -> RowOutput:
         best = int(probabilities.argmax())
