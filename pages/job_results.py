@@ -4,8 +4,8 @@ from workbench.jobs import service
 from workbench.ui.context import app_settings, selected_job_id
 from workbench.ui.widgets import (
     answer_column,
-    cancel_button,
     download_buttons,
+    job_controls,
     job_header,
     job_progress_bar,
     label_chart,
@@ -35,7 +35,7 @@ def live_progress() -> None:
     job = service.get_job(app_settings(), job_id)
     job_header(job)
     job_progress_bar(job)
-    cancel_button(job)
+    job_controls(job)
     if started_active and job.status not in ACTIVE:
         st.rerun()  # the whole page, so the table and downloads show the finished job
 

@@ -2,7 +2,7 @@ import streamlit as st
 
 from workbench.jobs import service
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.widgets import cancel_button, job_header, job_progress_bar
+from workbench.ui.widgets import job_controls, job_header, job_progress_bar
 
 st.title("Jobs")
 
@@ -21,7 +21,7 @@ def job_list() -> None:
             if left.button("Open", key=f"open-{job.id}"):
                 open_job(job.id)
             with right:
-                cancel_button(job)
+                job_controls(job)
 
 
 job_list()

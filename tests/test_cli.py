@@ -167,3 +167,20 @@ def test_limit_must_be_positive(invoke, tmp_path):
 def _write(path, content: str):
     path.write_text(content)
     return path
+
+
+def test_a_cancelled_job_resumes_from_the_command_line(invoke, settings, tmp_path, monkeypatch):
+    from workbench.jobs import service
+    from workbench.tasks.classify import ClassifyTask
+
+    monkeypatch.setattr(ClassifyTask, "batch_size", 2)
+    monkeypatch.setattr("workbench.cli._print_progress", lambda job: service.cancel_job(settings, job.id))
+    invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), "--limit", "6")
+    assert _jobs(invoke)[0]["status"] == "cancelled" and _jobs(invoke)[0]["done"] == 2
+    monkeypatch.setattr("workbench.cli._print_progress", lambda job: None)
+    result = invoke("jobs", "resume", "1", "-o", str(tmp_path / "resumed.csv"))
+    assert result.exit_code == 0, result.output
+    job = _jobs(invoke)[0]
+    assert (job["status"], job["done"], job["total"]) == ("completed", 6, 6)
+    assert len(read_table(tmp_path / "resumed.csv")) == 6
+    _assert_user_error(invoke("jobs", "resume", "1"), "only a cancelled or failed job can be resumed")

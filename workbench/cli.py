@@ -105,6 +105,25 @@ def jobs_show(job_id: int) -> None:
                            "input": job.input_path, "spec": job.spec, "model": job.model.get("name")}, indent=2))
 
 
+@jobs.command("resume")
+@click.argument("job_id", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Also write the result file.")
+@user_errors
+def jobs_resume(job_id: int, output: Path | None) -> None:
+    """Continue a cancelled or failed job here, from its last saved row."""
+    settings = get_settings()
+    service.resume_job(settings, job_id, runner_pid=os.getpid())
+    click.echo(f"Job #{job_id}: resuming", err=True)
+    status = run_job(settings, job_id, on_batch=_print_progress)
+    click.echo("", err=True)
+    if output:
+        _report_end(settings, job_id, status, output)
+    elif status != "completed":
+        raise WorkbenchError(f"Job #{job_id} {status}: {service.get_job(settings, job_id).error or 'stopped before the end'}")
+    else:
+        click.echo(f"Job #{job_id} completed.", err=True)
+
+
 @jobs.command("cancel")
 @click.argument("job_id", type=int)
 @user_errors

@@ -75,12 +75,14 @@ def test_jobs_page_shows_an_empty_state_then_the_jobs(settings, tiny_loader):
     assert any("64 / 64" in bar.proto.text for bar in app.get("progress"))
 
 
-def test_jobs_page_cancel_button_cancels_a_queued_job(settings):
+def test_jobs_page_cancels_and_resumes_a_job(settings):
     job_id = demo_job(settings)
     app = page("jobs.py").run()
     next(b for b in app.button if b.label == "Cancel job").click().run()
     assert not app.exception
     assert service.get_job(settings, job_id).status == "cancelled"
+    next(b for b in app.button if b.label == "Resume job").click().run()
+    assert service.get_job(settings, job_id).status == "queued"
 
 
 def test_job_results_shows_table_chart_and_downloads(real_settings):

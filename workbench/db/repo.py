@@ -86,6 +86,19 @@ def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     return None
 
 
+RESUMABLE = ("queued", "cancelled", "failed")
+
+
+def resume(session: Session, job_id: int, runner_pid: int | None = None) -> bool:
+    """Put a stopped job back in the queue, or straight into running for runner_pid; False if it cannot."""
+    values = {"status": "running", "runner_pid": runner_pid} if runner_pid else {"status": "queued"}
+    resumed = session.execute(
+        update(Job).where(Job.id == job_id, Job.status.in_(RESUMABLE))
+        .values(error=None, finished_at=None, updated_at=utcnow(), **values)
+    )
+    return resumed.rowcount == 1
+
+
 def claim_job(session: Session, job_id: int, runner_pid: int) -> bool:
     """Mark one queued job as running in this process; False if someone else got it first."""
     now = utcnow()

@@ -12,7 +12,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, WorkbenchError
+from workbench.errors import InputFileError, JobStateError, WorkbenchError
 from workbench.io import read_table, write_table
 from workbench.io.rows import check_columns, row_texts
 from workbench.jobs.runner import adaptation_sample
@@ -90,6 +90,14 @@ def _check_row_limit(settings: Settings, rows: int) -> None:
 def cancel_job(settings: Settings, job_id: int) -> None:
     with session_scope(settings) as session:
         repo.set_status(session, repo.get_job(session, job_id), "cancelled")
+
+
+def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -> None:
+    """Continue a cancelled or failed job from its last saved row (in the background, or in runner_pid)."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        if not repo.resume(session, job_id, runner_pid):
+            raise JobStateError(f"Job #{job_id} is {job.status}; only a cancelled or failed job can be resumed.")
 
 
 def get_job(settings: Settings, job_id: int) -> Job:

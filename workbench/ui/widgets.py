@@ -37,11 +37,19 @@ def job_progress_bar(job) -> None:
         st.error(job.error)
 
 
-def cancel_button(job) -> None:
+def job_controls(job) -> None:
+    """Cancel a job that is queued or running; resume one that was cancelled or failed."""
     if job.status in ("queued", "running") and st.button("Cancel job", key=f"cancel-{job.id}"):
-        with user_errors():
-            service.cancel_job(app_settings(), job.id)
-            st.rerun()
+        _act(service.cancel_job, job.id)
+    if job.status in ("cancelled", "failed") and st.button("Resume job", key=f"resume-{job.id}",
+                                                           help="Continues from the last saved row."):
+        _act(service.resume_job, job.id)
+
+
+def _act(action, job_id: int) -> None:
+    with user_errors():
+        action(app_settings(), job_id)
+        st.rerun()
 
 
 def answer_column(frame: pd.DataFrame, name: str) -> str | None:
