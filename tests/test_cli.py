@@ -183,4 +183,4 @@ def test_a_cancelled_job_resumes_from_the_command_line(invoke, settings, tmp_pat
     job = _jobs(invoke)[0]
     assert (job["status"], job["done"], job["total"]) == ("completed", 6, 6)
     assert len(read_table(tmp_path / "resumed.csv")) == 6
-    _assert_user_error(invoke("jobs", "resume", "1"), "only a cancelled or failed job can be resumed")
+    _assert_user_error(invoke("jobs", "resume", "1"), "only a paused, cancelled or failed job can be resumed")

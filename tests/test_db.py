@@ -7,11 +7,12 @@ from workbench.db.migrations import MIGRATIONS, migrate
 from workbench.db.session import engine_for, session_scope
 from workbench.errors import JobStateError, NotFoundError
 
-STATUSES = ["queued", "running", "completed", "failed", "cancelled"]
+STATUSES = ["queued", "running", "paused", "completed", "failed", "cancelled"]
 ALLOWED = {
-    ("queued", "running"), ("queued", "cancelled"),
+    ("queued", "running"), ("queued", "cancelled"), ("queued", "paused"),
     ("running", "completed"), ("running", "failed"), ("running", "cancelled"), ("running", "queued"),
-    ("failed", "queued"), ("cancelled", "queued"),
+    ("running", "paused"), ("paused", "queued"), ("paused", "cancelled"),
+    ("failed", "queued"), ("cancelled", "queued"), ("completed", "queued"),
 }
 FORBIDDEN = sorted({(a, b) for a in STATUSES for b in STATUSES} - ALLOWED)
 

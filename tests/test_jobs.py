@@ -8,7 +8,7 @@ from tests.conftest import SAMPLE_DIR
 from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, ModelNotReadyError, TaskConfigError
+from workbench.errors import InputFileError, JobStateError, ModelNotReadyError, TaskConfigError
 from workbench.io import read_table
 from workbench.jobs import service
 from workbench.jobs.progress import describe, format_duration, job_progress
@@ -289,3 +289,38 @@ def test_export_refuses_an_unknown_format(settings, tiny_loader, tmp_path):
 @pytest.mark.parametrize("seconds,text", [(4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])
 def test_durations_read_naturally(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_pause_stops_after_the_batch_and_resume_finishes(settings, tiny_loader, monkeypatch):
+    monkeypatch.setattr(ClassifyTask, "batch_size", 4)
+    job_id = _start(settings, limit=10)
+    assert run_job(settings, job_id, on_batch=lambda job: service.pause_job(settings, job.id),
+                   encoder_loader=tiny_loader) == "paused"
+    assert service.get_job(settings, job_id).done_rows == 4
+    service.resume_job(settings, job_id, runner_pid=os.getpid())
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    assert service.get_job(settings, job_id).done_rows == 10
+
+
+def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatch):
+    original, calls, broken = ClassifyTask.run_batch, [], [True]
+
+    def flaky(self, texts):
+        calls.append(len(texts))
+        if broken[0] and any("Glow lamp" in t for t in texts):
+            raise ValueError("temporary")
+        return original(self, texts)
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", flaky)
+    job_id = _start(settings, limit=6)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    assert service.get_job(settings, job_id).failed_rows == 1
+    assert service.retry_failed_rows(settings, job_id) == 1
+    calls.clear()
+    broken[0] = False
+    _claim(settings, job_id)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    job = service.get_job(settings, job_id)
+    assert calls == [1] and (job.done_rows, job.failed_rows) == (6, 0)
+    with pytest.raises(JobStateError):
+        service.retry_failed_rows(settings, job_id)

@@ -110,10 +110,35 @@ def jobs_show(job_id: int) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Also write the result file.")
 @user_errors
 def jobs_resume(job_id: int, output: Path | None) -> None:
-    """Continue a cancelled or failed job here, from its last saved row."""
+    """Continue a paused, cancelled or failed job here, from its last saved row."""
     settings = get_settings()
     service.resume_job(settings, job_id, runner_pid=os.getpid())
-    click.echo(f"Job #{job_id}: resuming", err=True)
+    _run_here(settings, job_id, output)
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Also write the result file.")
+@user_errors
+def jobs_retry(job_id: int, output: Path | None) -> None:
+    """Run only the rows of a job that failed, again."""
+    settings = get_settings()
+    click.echo(f"Retrying {service.retry_failed_rows(settings, job_id):,} failed rows", err=True)
+    service.resume_job(settings, job_id, runner_pid=os.getpid())
+    _run_here(settings, job_id, output)
+
+
+@jobs.command("pause")
+@click.argument("job_id", type=int)
+@user_errors
+def jobs_pause(job_id: int) -> None:
+    """Stop a job after its current batch; `jobs resume` continues it."""
+    service.pause_job(get_settings(), job_id)
+    click.echo(f"Job #{job_id} paused.")
+
+
+def _run_here(settings, job_id: int, output: Path | None) -> None:
+    click.echo(f"Job #{job_id}: running", err=True)
     status = run_job(settings, job_id, on_batch=_print_progress)
     click.echo("", err=True)
     if output:

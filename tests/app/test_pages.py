@@ -81,7 +81,7 @@ def test_jobs_page_cancels_and_resumes_a_job(settings):
     next(b for b in app.button if b.label == "Cancel job").click().run()
     assert not app.exception
     assert service.get_job(settings, job_id).status == "cancelled"
-    next(b for b in app.button if b.label == "Resume job").click().run()
+    next(b for b in app.button if b.label == "Resume").click().run()
     assert service.get_job(settings, job_id).status == "queued"
 
 

@@ -13,9 +13,10 @@ from workbench.errors import JobStateError, NotFoundError
 
 # Which status a job may move to from each status; anything else is a bug or a race and raises.
 JOB_TRANSITIONS: dict[str, set[str]] = {
-    "queued": {"running", "cancelled"},
-    "running": {"completed", "failed", "cancelled", "queued"},
-    "completed": set(),
+    "queued": {"running", "cancelled", "paused"},
+    "running": {"completed", "failed", "cancelled", "queued", "paused"},
+    "paused": {"queued", "cancelled"},
+    "completed": {"queued"},  # only to retry its failed rows
     "failed": {"queued"},
     "cancelled": {"queued"},
 }
@@ -86,7 +87,7 @@ def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     return None
 
 
-RESUMABLE = ("queued", "cancelled", "failed")
+RESUMABLE = ("queued", "paused", "cancelled", "failed")
 
 
 def resume(session: Session, job_id: int, runner_pid: int | None = None) -> bool:
@@ -134,6 +135,13 @@ def job_results(session: Session, job_id: int) -> list[Result]:
 
 def clear_results(session: Session, job_id: int) -> None:
     session.execute(delete(Result).where(Result.job_id == job_id))
+
+
+def clear_failed_results(session: Session, job: Job) -> int:
+    """Forget the rows that failed, so the next run tries them again; returns how many."""
+    removed = session.execute(delete(Result).where(Result.job_id == job.id, Result.status != "ok")).rowcount
+    job.failed_rows = max(job.failed_rows - removed, 0)
+    return removed
 
 
 def count_by_status(session: Session) -> dict[str, int]:

@@ -92,12 +92,30 @@ def cancel_job(settings: Settings, job_id: int) -> None:
         repo.set_status(session, repo.get_job(session, job_id), "cancelled")
 
 
+def pause_job(settings: Settings, job_id: int) -> None:
+    """Stop after the current batch; resume continues from there."""
+    with session_scope(settings) as session:
+        repo.set_status(session, repo.get_job(session, job_id), "paused")
+
+
+def retry_failed_rows(settings: Settings, job_id: int) -> int:
+    """Run only the rows that failed again (in the background); returns how many."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        if job.status in repo.ACTIVE_STATUSES or not job.failed_rows:
+            raise JobStateError(f"Job #{job_id} is {job.status} with {job.failed_rows} failed rows: nothing to retry now.")
+        removed = repo.clear_failed_results(session, job)
+        repo.set_status(session, job, "queued")
+        job.error = None
+        return removed
+
+
 def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -> None:
     """Continue a cancelled or failed job from its last saved row (in the background, or in runner_pid)."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         if not repo.resume(session, job_id, runner_pid):
-            raise JobStateError(f"Job #{job_id} is {job.status}; only a cancelled or failed job can be resumed.")
+            raise JobStateError(f"Job #{job_id} is {job.status}; only a paused, cancelled or failed job can be resumed.")
 
 
 def get_job(settings: Settings, job_id: int) -> Job:

@@ -13,7 +13,7 @@ from workbench.jobs.progress import describe, job_progress
 from workbench.ui.context import app_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_ICONS = {"queued": "⏳", "running": "▶️", "completed": "✅", "failed": "❌", "cancelled": "⏹️"}
+STATUS_ICONS = {"queued": "⏳", "running": "▶️", "paused": "⏸️", "completed": "✅", "failed": "❌", "cancelled": "⏹️"}
 
 
 @contextmanager
@@ -38,12 +38,20 @@ def job_progress_bar(job) -> None:
 
 
 def job_controls(job) -> None:
-    """Cancel a job that is queued or running; resume one that was cancelled or failed."""
-    if job.status in ("queued", "running") and st.button("Cancel job", key=f"cancel-{job.id}"):
-        _act(service.cancel_job, job.id)
-    if job.status in ("cancelled", "failed") and st.button("Resume job", key=f"resume-{job.id}",
-                                                           help="Continues from the last saved row."):
-        _act(service.resume_job, job.id)
+    """The buttons that make sense for the job's status: pause, resume, cancel, retry failed rows."""
+    buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses]
+    if job.failed_rows and job.status in ("completed", "failed", "cancelled", "paused"):
+        buttons.append((f"Retry {job.failed_rows:,} failed rows", service.retry_failed_rows))
+    for column, (label, action) in zip(st.columns(max(len(buttons), 1) + 2), buttons, strict=False):
+        if column.button(label, key=f"{label}-{job.id}"):
+            _act(action, job.id)
+
+
+CONTROLS = (
+    ("Pause", service.pause_job, ("queued", "running")),
+    ("Resume", service.resume_job, ("paused", "cancelled", "failed")),
+    ("Cancel job", service.cancel_job, ("queued", "running", "paused")),
+)
 
 
 def _act(action, job_id: int) -> None:
