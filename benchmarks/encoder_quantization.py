@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from classify_bench import DATASET, split  # noqa: E402
+
 from workbench.config import get_settings  # noqa: E402
 from workbench.models.bundled import DEFAULT_ENCODER  # noqa: E402
 from workbench.models.encoder import OnnxEncoder  # noqa: E402
@@ -80,7 +81,7 @@ def main() -> None:
             started = time.perf_counter()
             vectors = encoder.embed(frame["text"].tolist())
             speed = len(frame) / (time.perf_counter() - started)
-            scores = accuracy_per_seed(vectors, encoder.embed([l.replace("_", " ") for l in labels]), frame, ids)
+            scores = accuracy_per_seed(vectors, encoder.embed([name.replace("_", " ") for name in labels]), frame, ids)
             print(f"{name:34s} rows/s {speed:6.0f}  accuracy {scores}  mean {np.mean(scores):.4f}", flush=True)
 
 
