@@ -46,3 +46,22 @@ bench: prepare
 
 clean:
 	rm -rf $(VENV) data
+
+# llama.cpp is only a baseline for benchmarks/generator_bench.py, so it lives in its own venv, never a
+# project dependency. It compiles from source (several minutes on two cores).
+BENCH_VENV := .venv-bench
+LLAMA_CPP_CMAKE_ARGS := -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+
+.PHONY: bench-env bench-generator
+
+bench-env: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed:
+	test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+		$(BENCH_VENV)/bin/pip install --quiet llama-cpp-python==0.3.36
+	touch $@
+
+bench-generator: prepare bench-env
+	$(BIN)/python benchmarks/generator_bench.py

@@ -6,16 +6,20 @@
 On the first --rows prompts of benchmarks/generator_prompts.py, greedy, up to --max-new-tokens each,
 all in this one run and on the same token ids:
 
-* ours: OnnxGenerator on the prepared default model (data dir's models), batch sizes 8 and 16;
+* ours: OnnxGenerator on the bundled model prepared with the default preset (or --preset), batch
+  sizes 8 and 16;
 * transformers + PyTorch `generate` on the float32 model read from the same GGUF file, one row at a
   time and in length-sorted batches of 8 with left padding;
 * llama.cpp (llama-cpp-python, temperature 0) on the GGUF file itself, one row at a time, run by
   .venv-bench/bin/python benchmarks/llama_cpp_runner.py;
 * agreement: the share of rows whose tokens are identical to the unquantized model's (preset `none`,
   prepared once into a scratch models folder, same runtime and batch size);
-* peak memory (max RSS) of a fresh process that loads the default model and generates at batch 16.
+* peak memory (max RSS) of a fresh process that loads that model and generates at batch 16.
 
-Every runtime gets a short warm-up; model loading is not timed. Threads: every core, for each.
+Models are prepared once into the data dir's bench-models/ folder (set WORKBENCH_DATA_DIR; `make
+bench-generator` does), so the user's own prepared models are never touched. Every runtime gets a
+short warm-up; model loading is not timed. Threads: every core, for each. The machine's load average
+is reported too: other work on the machine slows every runtime, so compare figures from one run.
 """
 
 from __future__ import annotations
@@ -41,8 +45,7 @@ from workbench.models.bundled import DEFAULT_GENERATOR  # noqa: E402
 from workbench.models.generator import OnnxGenerator  # noqa: E402
 from workbench.models.manifest import read_manifest, sha256_file, write_manifest  # noqa: E402
 from workbench.models.prepare import QUANTIZED_NAME, is_prepared, model_dir, prepare_encoder  # noqa: E402
-from workbench.models.quantize import PRESETS, quantize  # noqa: E402
-from workbench.models.registry import encoder_folder  # noqa: E402
+from workbench.models.quantize import DEFAULT_GENERATOR_PRESET, PRESETS, quantize  # noqa: E402
 
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 LLAMA_RUNNER = ROOT / "benchmarks" / "llama_cpp_runner.py"
@@ -185,9 +188,9 @@ def generate_and_report_memory(args: argparse.Namespace) -> None:
 
 
 def measure_ours(args: argparse.Namespace, prompts: list[str]) -> tuple[dict, list[list[int]]]:
-    default = encoder_folder(get_settings(), kind="generator")
+    default = preset_folder(args.preset)
     reference_speed, reference = run_ours(preset_folder("none"), prompts, 8, args.max_new_tokens)
-    results = {"default_preset": read_manifest(default).quantization["preset"], "unquantized_batch_8": reference_speed}
+    results = {"preset": args.preset, "unquantized_batch_8": reference_speed}
     for batch_size in (8, 16):
         results[f"batch_{batch_size}"], tokens = run_ours(default, prompts, batch_size, args.max_new_tokens)
         results[f"batch_{batch_size}"]["identical_to_unquantized"] = identical_share(tokens, reference)
@@ -224,15 +227,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--preset", default=DEFAULT_GENERATOR_PRESET, choices=sorted(PRESETS))
     parser.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     parser.add_argument("--peak-memory-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_memory_of:
         return generate_and_report_memory(args)
-    prompts = chat_prompts(OnnxGenerator(encoder_folder(get_settings(), kind="generator")).chat.prompt, args.rows)
+    prompts = chat_prompts(OnnxGenerator(preset_folder("none")).chat.prompt, args.rows)
+    results = {"rows": args.rows, "max_new_tokens": args.max_new_tokens, "threads": THREADS,
+               "load_average_before": os.getloadavg()[0]}
     ours, reference = measure_ours(args, prompts)
-    results = {"rows": args.rows, "max_new_tokens": args.max_new_tokens, "threads": THREADS, **ours,
-               **measure_baselines(args, prompts, reference)}
+    results.update(**ours, **measure_baselines(args, prompts, reference), load_average_after=os.getloadavg()[0])
     print(json.dumps({**results, **ratios(results)}, indent=2))
 
 

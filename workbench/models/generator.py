@@ -2,13 +2,15 @@
 
 A batch is laid out as [shared prefix][left padding][row tokens]: the prefix's keys and values are
 computed once (and cached across batches), the padding is masked out, and position ids run on from the
-prefix, so each row sees exactly the sequence it would see alone.
+prefix, so each row sees exactly the sequence it would see alone. The batch rolls: when rows finish,
+the next prompts are read and joined to it, their caches left-padded (and masked) to a common length.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,12 @@ from workbench.models.chat import ChatFormatter, load_chat_template
 from workbench.models.manifest import Manifest, read_manifest
 
 PREFIX_CACHE_SIZE = 4
+MODEL_INPUTS = ("input_ids", "attention_mask", "position_ids")
+Cache = np.ndarray | ort.OrtValue  # one layer's keys or values: numpy, or left in onnxruntime between calls
+# Tokens per model call when reading prompts: the call returns logits for every token it reads
+# (rows x tokens x 49k floats for SmolLM2), so long prompts are read in chunks, keeping that array
+# near 200 MB however long the prompts or large the batch.
+PREFILL_TOKENS = 1024
 
 
 @dataclass
@@ -35,7 +43,7 @@ class Generation:
 class Batch:
     """The state of one decoding batch: its cache, mask and next positions."""
 
-    past: list[np.ndarray]
+    past: list[Cache]
     mask: np.ndarray
     positions: np.ndarray
     rows: list[int]
@@ -67,6 +75,7 @@ class OnnxGenerator:
             self.eos_ids.add(self.tokenizer.token_to_id(names["eos_token"]))
         self.pad_id = config.get("pad_token_id") or min(self.eos_ids)
         self.past_names = [i.name for i in self.session.get_inputs() if i.name.startswith("past_key_values")]
+        self.output_names = [o.name for o in self.session.get_outputs()]
         shape = next(i.shape for i in self.session.get_inputs() if i.name.startswith("past_key_values"))
         self.kv_heads, self.head_dim = int(shape[1]), int(shape[3])
 
@@ -81,14 +90,11 @@ class OnnxGenerator:
     def generate(self, prompts: list[str], max_new_tokens: int = 48, stop: tuple[str, ...] = ()) -> list[Generation]:
         """Greedy continuations of each prompt, in the order given; batches hold prompts of similar length."""
         encoded = [self.encode(p) for p in prompts]
-        results = [self._too_long(ids, max_new_tokens) for ids in encoded]
-        fitting = [i for i, r in enumerate(results) if r is None]
-        fitting.sort(key=lambda i: len(encoded[i]))
-        for start in range(0, len(fitting), self.batch_size):
-            rows = fitting[start : start + self.batch_size]
-            for row, generation in zip(rows, self._generate_batch([encoded[i] for i in rows], max_new_tokens, stop),
-                                       strict=True):
-                results[row] = generation
+        results = [self._too_long(ids, max_new_tokens) or Generation() for ids in encoded]
+        fitting = sorted((i for i, r in enumerate(results) if r.error is None), key=lambda i: len(encoded[i]))
+        self._decode_rolling(encoded, fitting, results, max_new_tokens, stop)
+        for row in fitting:
+            results[row].text = results[row].text if results[row].stopped else self.decode(results[row].tokens)
         return results
 
     def decode_raw(self, ids: list[int]) -> str:
@@ -147,21 +153,36 @@ class OnnxGenerator:
         return Generation(error=f"The text is too long for the model: {len(ids)} tokens of prompt and "
                                 f"{max_new_tokens} to write, but it reads at most {self.window}.")
 
-    def _generate_batch(self, rows: list[list[int]], max_new_tokens: int, stop: tuple[str, ...]) -> list[Generation]:
-        shared = _common_prefix(rows)
-        past, _ = self._prefix(tuple(rows[0][:shared]))
-        batch, logits = self._prefill(past, shared, [ids[shared:] for ids in rows])
-        outputs = [Generation() for _ in rows]
-        for step in range(max_new_tokens):
+    def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
+                        max_new_tokens: int, stop: tuple[str, ...]) -> None:
+        """Greedy decoding of the rows in `order`; as rows finish, the next ones take their places in the batch.
+
+        Answers differ in length (one word to max_new_tokens), so fixed batches would spend most steps
+        on a few long answers; a step costs nearly as much for 2 rows as for 8.
+        """
+        waiting, batch, logits = deque(order), None, None
+        while waiting or (batch and batch.rows):
+            free = self.batch_size - (len(batch.rows) if batch else 0)
+            if waiting and free >= max(1, self.batch_size // 4):
+                batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(min(free, len(waiting)))],
+                                            encoded)
             next_ids = logits.argmax(axis=-1)
-            active = self._record(batch, next_ids, outputs, stop)
-            if not active or step == max_new_tokens - 1:
-                break
+            active = self._record(batch, next_ids, outputs, stop, max_new_tokens)
             batch = _keep(batch, active)
-            logits = self._step(batch, next_ids[active])
-        for output in outputs:
-            output.text = output.text if output.stopped else self.decode(output.tokens)
-        return outputs
+            if active:
+                logits = self._step(batch, next_ids[active])
+
+    def _admit(self, batch: Batch | None, logits: np.ndarray | None, rows: list[int],
+               encoded: list[list[int]]) -> tuple[Batch, np.ndarray]:
+        """Read these rows' prompts and add them to the running batch; returns it and its next-token logits."""
+        prompts = [encoded[i] for i in rows]
+        shared = _common_prefix(prompts)
+        past, _ = self._prefix(tuple(prompts[0][:shared]))
+        new, new_logits = self._prefill(past, shared, [ids[shared:] for ids in prompts])
+        new.rows = rows
+        if batch is None or not batch.rows:
+            return new, new_logits
+        return _merge(batch, new), np.concatenate([logits, new_logits])
 
     def _prefill(self, prefix_past: list[np.ndarray], shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Run each row's own tokens after the shared prefix, left-padded to a common length."""
@@ -173,10 +194,18 @@ class OnnxGenerator:
             ids[row, width - len(suffix):] = suffix
             own[row, width - len(suffix):] = 1
             positions[row, width - len(suffix):] = shared + np.arange(len(suffix))
-        mask = np.concatenate([np.ones((len(suffixes), shared), dtype=np.int64), own], axis=1)
-        past = [np.repeat(p, len(suffixes), axis=0) for p in prefix_past]
-        logits, present = self._run(ids, mask, positions, past)
-        return Batch(present, mask, positions[:, -1] + 1, list(range(len(suffixes)))), logits[:, -1]
+        batch = Batch([np.repeat(p, len(suffixes), axis=0) for p in prefix_past],
+                      np.ones((len(suffixes), shared), dtype=np.int64), positions[:, -1] + 1, list(range(len(suffixes))))
+        return batch, self._read(batch, ids, own, positions)
+
+    def _read(self, batch: Batch, ids: np.ndarray, own: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Append tokens (padding marked 0 in `own`) to the batch's cache in bounded chunks; the last logits."""
+        chunk = max(1, PREFILL_TOKENS // len(ids))
+        for start in range(0, ids.shape[1], chunk):
+            batch.mask = np.concatenate([batch.mask, own[:, start : start + chunk]], axis=1)
+            logits, batch.past = self._run(ids[:, start : start + chunk], batch.mask, positions[:, start : start + chunk],
+                                           batch.past)
+        return logits[:, -1]
 
     def _step(self, batch: Batch, next_ids: np.ndarray) -> np.ndarray:
         """Feed one new token per row; returns the logits for the token after it."""
@@ -199,7 +228,8 @@ class OnnxGenerator:
         batch.positions = batch.positions + lengths
         return logits[np.arange(len(chunks)), lengths - 1]
 
-    def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...]) -> list[int]:
+    def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...],
+                max_new_tokens: int) -> list[int]:
         """Append each row's new token; returns the batch positions of rows still writing."""
         active = []
         for position, row in enumerate(batch.rows):
@@ -209,7 +239,8 @@ class OnnxGenerator:
             outputs[row].tokens.append(token)
             if stop and _ends_at_stop(outputs[row], self.decode(outputs[row].tokens), stop):
                 continue
-            active.append(position)
+            if len(outputs[row].tokens) < max_new_tokens:
+                active.append(position)
         return active
 
     def _option_log_likelihoods(self, past: list[np.ndarray], shared: int, first: np.ndarray,
@@ -227,11 +258,21 @@ class OnnxGenerator:
         return np.array([first[o[0]] + sum(log_probs[r, j - 1, o[j]] for j in range(1, len(o)))
                          for r, o in enumerate(options)])
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray]):
-        feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
-        feeds.update(zip(self.past_names, past, strict=True))
-        logits, *present = self.session.run(None, feeds)
-        return logits, present
+    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[Cache]):
+        """One model call; the new cache stays in onnxruntime's memory (OrtValues) for the next call."""
+        # Plain session.run copies every output into numpy: the whole cache, after every token.
+        binding = self.session.io_binding()
+        inputs = [np.ascontiguousarray(a, dtype=np.int64) for a in (ids, mask, positions)]  # alive until the run ends
+        for name, value in zip(MODEL_INPUTS + tuple(self.past_names), inputs + past, strict=True):
+            if isinstance(value, np.ndarray):
+                binding.bind_cpu_input(name, value)
+            else:
+                binding.bind_ortvalue_input(name, value)
+        for name in self.output_names:
+            binding.bind_output(name, "cpu")
+        self.session.run_with_iobinding(binding)
+        logits, *present = binding.get_outputs()
+        return logits.numpy(), present
 
     def _empty_past(self, batch: int) -> list[np.ndarray]:
         shape = (batch, self.kv_heads, 0, self.head_dim)
@@ -243,10 +284,11 @@ class OnnxGenerator:
             return self._empty_past(1), np.zeros(0, dtype=np.float32)
         if ids not in self._prefix_cache:
             array = np.array([ids], dtype=np.int64)
-            logits, present = self._run(array, np.ones_like(array), np.arange(len(ids))[None], self._empty_past(1))
+            batch = Batch(self._empty_past(1), np.zeros((1, 0), dtype=np.int64), np.array([len(ids)]), [0])
+            logits = self._read(batch, array, np.ones_like(array), np.arange(len(ids))[None])
             if len(self._prefix_cache) >= PREFIX_CACHE_SIZE:
                 self._prefix_cache.pop(next(iter(self._prefix_cache)))
-            self._prefix_cache[ids] = (present, logits[0, -1])
+            self._prefix_cache[ids] = ([_array(p) for p in batch.past], logits[0])
         return self._prefix_cache[ids]
 
 
@@ -261,8 +303,27 @@ def _keep(batch: Batch, active: list[int]) -> Batch:
     """Drop finished rows from the batch so later steps compute only what is still needed."""
     if len(active) == len(batch.rows):
         return batch
-    return Batch([p[active] for p in batch.past], batch.mask[active], batch.positions[active],
+    return Batch([_array(p)[active] for p in batch.past], batch.mask[active], batch.positions[active],
                  [batch.rows[i] for i in active])
+
+
+def _merge(running: Batch, new: Batch) -> Batch:
+    """One batch from two; the shorter caches are left-padded and masked, as every row keeps its own positions."""
+    width = max(running.mask.shape[1], new.mask.shape[1])
+    past = [np.concatenate([_pad_left(_array(a), width, 2), _pad_left(_array(b), width, 2)])
+            for a, b in zip(running.past, new.past, strict=True)]
+    mask = np.concatenate([_pad_left(running.mask, width, 1), _pad_left(new.mask, width, 1)])
+    return Batch(past, mask, np.concatenate([running.positions, new.positions]), running.rows + new.rows)
+
+
+def _pad_left(array: np.ndarray, width: int, axis: int) -> np.ndarray:
+    padding = [(0, 0)] * array.ndim
+    padding[axis] = (width - array.shape[axis], 0)
+    return np.pad(array, padding)
+
+
+def _array(cache: Cache) -> np.ndarray:
+    return cache if isinstance(cache, np.ndarray) else cache.numpy()
 
 
 def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...]) -> bool:

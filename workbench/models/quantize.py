@@ -18,6 +18,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "int4-block32": {"method": "blockwise", "bits": 4, "block_size": 32, "accuracy_level": 4},
     "int8-block128": {"method": "blockwise", "bits": 8, "block_size": 128, "accuracy_level": 4},
     "int4-block128": {"method": "blockwise", "bits": 4, "block_size": 128, "accuracy_level": 4},
+    # accuracy_level 4 also rounds activations to int8 inside each matmul; 1 keeps them in float32.
+    "int8-block32-fp32": {"method": "blockwise", "bits": 8, "block_size": 32, "accuracy_level": 1},
+    "int4-block32-fp32": {"method": "blockwise", "bits": 4, "block_size": 32, "accuracy_level": 1},
     "none": {"method": "none"},
 }
 DEFAULT_ENCODER_PRESET = "int8-per-channel"
