@@ -324,3 +324,14 @@ def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatc
     assert calls == [1] and (job.done_rows, job.failed_rows) == (6, 0)
     with pytest.raises(JobStateError):
         service.retry_failed_rows(settings, job_id)
+
+
+def test_trying_a_fine_tune_template_uses_the_model_as_it_is(settings, tiny_encoder, monkeypatch):
+    monkeypatch.setattr("workbench.jobs.service.load_encoder", lambda _settings, _name=None: tiny_encoder)
+    monkeypatch.setattr("workbench.tasks.classify.fine_tune_encoder",
+                        lambda *args, **kwargs: pytest.fail("a 5-row try must not start a fine-tune"))
+    spec = spec_from_dict({"task": "classify", "text": ["Body"], "fine_tune": True,
+                           "examples": [{"text": "refund my card", "label": "billing"},
+                                        {"text": "parcel is late", "label": "shipping"}]})
+    tried = service.try_on_rows(settings, spec, read_table(EMAILS).head(5))
+    assert len(tried) == 5 and set(tried["label"]) <= {"billing", "shipping"}

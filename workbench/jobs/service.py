@@ -72,7 +72,10 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context
     """Run the template on a few rows in this process, without creating a job.
 
     `context` (e.g. the preview's rows) is what the template adapts to, as a job adapts to its first rows.
+    Fine-tuning takes minutes, so a try uses the model as it is; the job fine-tunes.
     """
+    if spec.config.get("fine_tune"):
+        spec = spec_from_dict({**spec.to_dict(), "fine_tune": False})
     task = spec.build(lambda name: load_encoder(settings, name))
     task.setup()
     task.adapt(adaptation_sample(row_texts(context if context is not None else frame, spec.text, settings.max_cell_chars)))

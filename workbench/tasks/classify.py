@@ -37,8 +37,8 @@ class ClassifyConfig(TaskConfig):
     labels: list[LabelSpec] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
     threshold: float = Field(default=0.0, ge=0.0, le=1.0)
-    # Train the encoder on the examples before the job (minutes, once per set of examples; about a point
-    # of accuracy on BANKING77, docs/benchmarks_finetune.md). Without examples there is nothing to train on.
+    # Train the encoder on the examples before the job: minutes, once per set of examples, for 1.5-1.75
+    # points of accuracy on BANKING77 (docs/benchmarks_finetune.md). Without examples nothing is trained.
     fine_tune: bool = False
 
     @field_validator("labels", mode="before")

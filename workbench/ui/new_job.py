@@ -79,6 +79,10 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str]) -> dict:
     examples = _examples(frame, text_columns)
     if examples:
         config["examples"] = examples
+        config["fine_tune"] = st.checkbox(
+            "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)",
+            help="Trains a copy of the model on your examples once; the same examples reuse it. "
+                 "'Try on 5 rows' uses the model as it is.")
     return config
 
 
