@@ -63,5 +63,5 @@ $(BENCH_VENV)/.installed:
 		$(BENCH_VENV)/bin/pip install --quiet llama-cpp-python==0.3.36
 	touch $@
 
-bench-generator: prepare bench-env
+bench-generator: install bench-env
 	$(BIN)/python benchmarks/generator_bench.py

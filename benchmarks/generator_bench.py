@@ -1,7 +1,9 @@
 """Speed, agreement and memory of the bundled generator against transformers + PyTorch and llama.cpp.
 
     make bench-env                                    # once: llama-cpp-python in .venv-bench
-    .venv/bin/python benchmarks/generator_bench.py [--rows 64] [--max-new-tokens 48]
+    make bench-generator                              # or, with any of the options:
+    WORKBENCH_DATA_DIR=data .venv/bin/python benchmarks/generator_bench.py [--rows 64] [--max-new-tokens 48]
+        [--preset int8-block32]
 
 On the first --rows prompts of benchmarks/generator_prompts.py, greedy, up to --max-new-tokens each,
 all in this one run and on the same token ids:
@@ -13,8 +15,8 @@ all in this one run and on the same token ids:
 * llama.cpp (llama-cpp-python, temperature 0) on the GGUF file itself, one row at a time, run by
   .venv-bench/bin/python benchmarks/llama_cpp_runner.py;
 * agreement: the share of rows whose tokens are identical to the unquantized model's (preset `none`,
-  prepared once into a scratch models folder, same runtime and batch size);
-* peak memory (max RSS) of a fresh process that loads that model and generates at batch 16.
+  same runtime, batch 8; its answers do not depend on the batch, those of int8 block-wise do);
+* peak memory (max RSS) of a fresh process that loads that model and generates, at each batch size.
 
 Models are prepared once into the data dir's bench-models/ folder (set WORKBENCH_DATA_DIR; `make
 bench-generator` does), so the user's own prepared models are never touched. Every runtime gets a
@@ -194,7 +196,8 @@ def measure_ours(args: argparse.Namespace, prompts: list[str]) -> tuple[dict, li
     for batch_size in (8, 16):
         results[f"batch_{batch_size}"], tokens = run_ours(default, prompts, batch_size, args.max_new_tokens)
         results[f"batch_{batch_size}"]["identical_to_unquantized"] = identical_share(tokens, reference)
-    results["peak_memory_mb_batch_16"] = peak_memory_mb(default, args.rows, 16, args.max_new_tokens)
+        results[f"batch_{batch_size}"]["peak_memory_mb"] = peak_memory_mb(default, args.rows, batch_size,
+                                                                          args.max_new_tokens)
     return results, reference
 
 
@@ -235,9 +238,10 @@ def main() -> None:
         return generate_and_report_memory(args)
     prompts = chat_prompts(OnnxGenerator(preset_folder("none")).chat.prompt, args.rows)
     results = {"rows": args.rows, "max_new_tokens": args.max_new_tokens, "threads": THREADS,
-               "load_average_before": os.getloadavg()[0]}
+               "load_average_before": round(os.getloadavg()[0], 2)}
     ours, reference = measure_ours(args, prompts)
-    results.update(**ours, **measure_baselines(args, prompts, reference), load_average_after=os.getloadavg()[0])
+    results.update(**ours, **measure_baselines(args, prompts, reference))
+    results["load_average_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps({**results, **ratios(results)}, indent=2))
 
 

@@ -116,6 +116,29 @@ def button(driver, label: str):
     return None
 
 
+def page_is_idle(driver) -> bool:
+    """Streamlit shows its status widget while a script run is in progress."""
+    from selenium.webdriver.common.by import By
+
+    return not driver.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']")
+
+
+def download(driver, label: str, pattern: str):
+    """Click a download button until its file arrives.
+
+    A click that lands while the page is being re-run (the finished job reloads the whole page) goes
+    to a button that is about to be replaced; a user would click again, and so does this test.
+    """
+    for _attempt in range(4):
+        wait_until(lambda: page_is_idle(driver), message="the page kept running")
+        wait_until(lambda: button(driver, label), message=f"no {label} button").click()
+        try:
+            return wait_until(lambda: next(iter(driver.downloads.glob(pattern)), None), timeout=15)
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"{label} downloaded nothing after 4 clicks")
+
+
 def test_upload_run_and_download(app_url, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -129,8 +152,7 @@ def test_upload_run_and_download(app_url, browser):
     wait_until(lambda: button(browser, "Run on all rows"), message="no Run button").click()
 
     wait_until(lambda: "status: completed" in browser.page_source, timeout=120, message="job did not complete")
-    wait_until(lambda: button(browser, "Download CSV"), message="no download button").click()
-    csv_file = wait_until(lambda: next(iter(browser.downloads.glob("*.csv")), None), message="nothing downloaded")
+    csv_file = download(browser, "Download CSV", "*.csv")
 
     result = pd.read_csv(csv_file)
     assert len(result) == 64
