@@ -114,7 +114,13 @@ def retry_failed_rows(settings: Settings, job_id: int) -> int:
 
 
 def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -> None:
-    """Continue a cancelled or failed job from its last saved row (in the background, or in runner_pid)."""
+    """Continue a stopped job from its last saved row (in the background, or in runner_pid).
+
+    A job still marked running whose process is gone (killed, power loss) counts as stopped.
+    """
+    from workbench.jobs.worker import requeue_orphans  # the worker imports the runner, as this module does
+
+    requeue_orphans(settings)
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         if not repo.resume(session, job_id, runner_pid):
