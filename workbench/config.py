@@ -23,6 +23,9 @@ class Settings:
     max_upload_mb: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_UPLOAD_MB", 200))
     max_rows: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_ROWS", 1_000_000))
     max_cell_chars: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_CELL_CHARS", 100_000))
+    max_columns: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_COLUMNS", 1_000))
+    # An XLSX is a zip: a small upload can unpack to gigabytes (a "zip bomb"), so its unpacked size is capped.
+    max_unzipped_mb: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_UNZIPPED_MB", 1_000))
     batch_size: int = field(default_factory=lambda: _env_int("WORKBENCH_BATCH_SIZE", 64))
 
     @property

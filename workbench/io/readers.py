@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
+import zlib
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
 
+from workbench.config import Settings
 from workbench.errors import InputFileError
 from workbench.io.encoding import decode_text
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _DELIMITERS = ",;\t|"
+# What a damaged workbook raises from inside zipfile, zlib, the XML parsers and openpyxl (found by fuzzing,
+# tests/test_fuzz_readers.py). SyntaxError covers the XML parse errors of both ElementTree and lxml.
+DAMAGED_WORKBOOK = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, OSError, ValueError,
+                    TypeError, AttributeError, SyntaxError)
 
 
 def file_kind(path: Path) -> str:
@@ -46,62 +54,115 @@ def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -
     if path.stat().st_size == 0:
         raise InputFileError(f"'{path.name}' is empty. Export the sheet again with its header row and data.")
     frame = _read_excel(path, sheet, nrows) if kind == "excel" else _read_text(path, nrows)
-    return _check_table(_clean_headers(frame), path.name)
+    return _check_table(_clean_headers(frame), path.name, Settings())
 
 
 def sniff_delimiter(text: str, suffix: str) -> str:
+    """The delimiter that splits the first rows into the same number of columns, the most of them.
+
+    csv.Sniffer guesses from character counts and was fooled by quoted cells holding tabs (found by
+    fuzzing); parsing with each candidate respects quotes. Ties go to the comma.
+    """
     if suffix == ".tsv":
         return "\t"
     sample = text[:65536]
+    if len(text) > len(sample):
+        sample = sample[: sample.rfind("\n") + 1] or sample  # the last row may be cut in half
+    return max(_DELIMITERS, key=lambda delimiter: _split_score(sample, delimiter))
+
+
+def _split_score(sample: str, delimiter: str) -> tuple[bool, bool, float, int]:
+    """Best: rows as wide as a header of several columns; then a header of several columns (a ragged
+    file then gets a clear error rather than being read as one column); then agreement and width."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+        widths = [len(row) for row in islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 100) if row]
     except csv.Error:
-        # One column, or too irregular to sniff: the most frequent candidate on the header line wins.
-        header = sample.splitlines()[0] if sample else ""
-        counts = {d: header.count(d) for d in _DELIMITERS}
-        return max(counts, key=counts.get) if max(counts.values()) else ","
+        return (False, False, 0.0, 0)
+    if not widths:
+        return (False, False, 0.0, 0)
+    agreeing = sum(width == widths[0] for width in widths) / len(widths)
+    return (widths[0] > 1 and agreeing == 1.0, widths[0] > 1, agreeing, widths[0])
 
 
 def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
+    _allow_long_cells()
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
         raise InputFileError(f"'{path.name}' is an Excel workbook with a text file's name. Rename it to .xlsx.")
     text = decode_text(data)
     try:
-        return pd.read_csv(
-            io.StringIO(text), sep=sniff_delimiter(text, path.suffix.lower()), dtype=str,
-            keep_default_na=False, nrows=nrows, engine="python", on_bad_lines="error",
-        )
+        with warnings.catch_warnings():
+            # pandas only warns when a row has more cells than the header, and drops them: refuse instead.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                io.StringIO(text), sep=sniff_delimiter(text, path.suffix.lower()), dtype=str,
+                keep_default_na=False, nrows=nrows, engine="python", on_bad_lines="error",
+                # Without index_col=False, rows longer than the header silently turn their first cells into an index.
+                index_col=False,
+            )
     except pd.errors.EmptyDataError:
         raise InputFileError(f"'{path.name}' has no columns. The first line must name the columns.") from None
-    except (pd.errors.ParserError, csv.Error) as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error) as exc:
         raise InputFileError(
-            f"'{path.name}' could not be read as a table: {_first_line(exc)}. "
+            f"'{path.name}' could not be read as a table: {_problem(exc)}. "
             "Check that every row has the same number of columns and that quotes are closed."
         ) from None
 
 
+def _allow_long_cells() -> None:
+    """Python's csv module stops at 128 KB per cell; long cells are the row checks' business, not a read error."""
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
+
 def _open_workbook(path: Path):
+    _check_unzipped_size(path, Settings().max_unzipped_mb)
     try:
+        # data_only: formula cells give the value Excel last computed, never the formula; macros are never run.
         return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise InputFileError(f"'{path.name}' is not a valid Excel workbook. Open it in Excel and save it again as .xlsx.") from None
+    except DAMAGED_WORKBOOK:
+        raise _damaged(path) from None
+
+
+def _check_unzipped_size(path: Path, limit_mb: int) -> None:
+    """Refuse a workbook that would unpack to more than the limit, before anything unpacks it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            # zipfile never inflates a member past its declared size, so the declared sizes bound the work.
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except DAMAGED_WORKBOOK:
+        raise _damaged(path) from None
+    if unpacked > limit_mb * 1_000_000:
+        raise InputFileError(
+            f"'{path.name}' would unpack to {unpacked / 1e6:,.0f} MB, more than the {limit_mb:,} MB allowed. "
+            "Save the sheet you need as CSV, or raise WORKBENCH_MAX_UNZIPPED_MB if the file is genuine."
+        )
+
+
+def _damaged(path: Path) -> InputFileError:
+    return InputFileError(f"'{path.name}' is not a valid Excel workbook. Open it in Excel and save it again as .xlsx.")
 
 
 def _read_excel(path: Path, sheet: str | None, nrows: int | None) -> pd.DataFrame:
     workbook = _open_workbook(path)
     try:
-        names = workbook.sheetnames
-        if sheet and sheet not in names:
-            raise InputFileError(f"The workbook has no sheet named '{sheet}'. Its sheets are: {', '.join(names)}.")
-        rows = workbook[sheet or names[0]].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
-        body = list(islice(rows, nrows))
+        header, body = _sheet_rows(workbook, sheet, nrows)
+    except DAMAGED_WORKBOOK:
+        # openpyxl reads the sheet's XML lazily, so a damaged part surfaces only now.
+        raise _damaged(path) from None
     finally:
         workbook.close()
     return pd.DataFrame([[_cell_text(v) for v in row] for row in body], columns=[_cell_text(h) for h in header], dtype=str)
+
+
+def _sheet_rows(workbook, sheet: str | None, nrows: int | None) -> tuple[tuple, list[tuple]]:
+    names = workbook.sheetnames
+    if sheet and sheet not in names:
+        raise InputFileError(f"The workbook has no sheet named '{sheet}'. Its sheets are: {', '.join(names)}.")
+    rows = workbook[sheet or names[0]].iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
+    return header, list(islice(rows, nrows))
 
 
 def _cell_text(value) -> str:
@@ -123,8 +184,14 @@ def _clean_headers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _check_table(frame: pd.DataFrame, filename: str) -> pd.DataFrame:
-    duplicates = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1} | _mangled(frame.columns))
+def _check_table(frame: pd.DataFrame, filename: str, limits: Settings) -> pd.DataFrame:
+    if len(frame.columns) > limits.max_columns:
+        raise InputFileError(
+            f"'{filename}' has {len(frame.columns):,} columns; the limit is {limits.max_columns:,}. "
+            "Keep only the columns you need, or raise WORKBENCH_MAX_COLUMNS."
+        )
+    counts = Counter(frame.columns)
+    duplicates = sorted({c for c, n in counts.items() if n > 1} | _mangled(frame.columns))
     if duplicates:
         raise InputFileError(
             f"'{filename}' has more than one column named {', '.join(map(repr, duplicates))}. "
@@ -139,6 +206,12 @@ def _mangled(columns) -> set[str]:
     """pandas renames a repeated 'Body' to 'Body.1'; report the original name."""
     names = set(columns)
     return {c.rsplit(".", 1)[0] for c in columns if "." in c and c.rsplit(".", 1)[1].isdigit() and c.rsplit(".", 1)[0] in names}
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, pd.errors.ParserWarning):
+        return "some rows have more cells than the header row has column names"
+    return _first_line(exc)
 
 
 def _first_line(exc: Exception) -> str:
