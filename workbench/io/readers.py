@@ -159,7 +159,8 @@ def _sheet_rows(workbook, sheet: str | None, nrows: int | None) -> tuple[tuple, 
     if sheet and sheet not in names:
         raise InputFileError(f"The workbook has no sheet named '{sheet}'. Its sheets are: {', '.join(names)}.")
     rows = workbook[sheet or names[0]].iter_rows(values_only=True)
-    header = next(rows, None)
+    # The header is the first row with anything in it: sheets often start with a blank row or two.
+    header = next((row for row in rows if any(_cell_text(v).strip() for v in row)), None)
     if header is None:
         raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
     return header, list(islice(rows, nrows))

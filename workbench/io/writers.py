@@ -44,11 +44,11 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
     sheet.append([_xlsx_text(c) for c in frame.columns])
     for row_number, row in enumerate(frame.itertuples(index=False), start=2):
         for column_number, value in enumerate(row, start=1):
-            _write_value_cell(sheet, row_number, column_number, value)
+            write_value_cell(sheet, row_number, column_number, value)
     workbook.save(path)
 
 
-def _write_value_cell(sheet, row: int, column: int, value: object) -> None:
+def write_value_cell(sheet, row: int, column: int, value: object) -> None:
     # openpyxl turns any string starting with "=" into a formula; forcing type "s" keeps it a value.
     cell = sheet.cell(row=row, column=column, value=_xlsx_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):

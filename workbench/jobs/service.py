@@ -14,7 +14,9 @@ from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, WorkbenchError
 from workbench.io import read_table, write_table
+from workbench.io.readers import file_kind
 from workbench.io.rows import check_columns, row_texts
+from workbench.io.workbook_export import add_result_columns
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
@@ -163,8 +165,12 @@ def _free_name(column: str, existing) -> str:
 
 
 def export_job(settings: Settings, job_id: int, path: Path) -> Path:
+    """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
     frame = results_frame(settings, job_id)
+    job = get_job(settings, job_id)
     try:
+        if Path(path).suffix.lower() == ".xlsx" and file_kind(Path(job.input_path)) == "excel":
+            return add_result_columns(Path(job.input_path), job.sheet, frame[frame.attrs["result_columns"]], Path(path))
         return write_table(frame, Path(path))
     except OSError as exc:
         raise WorkbenchError(

@@ -1,0 +1,74 @@
+"""The XLSX export of a workbook input is the user's workbook, with the result columns added."""
+
+from __future__ import annotations
+
+import os
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from tests.conftest import SAMPLE_DIR
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.io import read_table
+from workbench.jobs import service
+from workbench.jobs.runner import run_job
+from workbench.tasks.spec import spec_from_dict
+
+SPEC = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping", "returns"]})
+
+
+def three_sheet_workbook(path):
+    emails = read_table(SAMPLE_DIR / "support_emails.csv").head(6)
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    cover["A1"] = "Support export, March"
+    cover["A1"].font = Font(bold=True)
+    data = book.create_sheet("Tickets")
+    data.append([])  # a blank first row, as exported reports often have
+    data.append(["Ticket", "Body"])
+    for number, body in enumerate(emails["Body"], start=1):
+        data.append([number, body])
+    totals = book.create_sheet("Totals")
+    totals["A1"] = "=COUNTA(Tickets!B3:B8)"
+    book.save(path)
+    return emails
+
+
+def run(settings, tiny_loader, path, **options) -> int:
+    job_id = service.create_job(settings, SPEC, path, **options)
+    with session_scope(settings) as session:
+        repo.claim_job(session, job_id, os.getpid())
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    return job_id
+
+
+def test_results_are_added_to_the_processed_sheet_and_every_other_sheet_is_kept(settings, tiny_loader, tmp_path):
+    emails = three_sheet_workbook(tmp_path / "in.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsx", sheet="Tickets")
+    book = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))
+
+    assert book.sheetnames == ["Cover", "Tickets", "Totals"]
+    assert book["Cover"]["A1"].value == "Support export, March" and book["Cover"]["A1"].font.bold
+    assert book["Totals"]["A1"].value == "=COUNTA(Tickets!B3:B8)"  # the user's formula, kept as a formula
+    rows = list(book["Tickets"].iter_rows(min_row=2, values_only=True))
+    assert rows[0] == ("Ticket", "Body", "label", "confidence", "needs_review")
+    assert [row[1] for row in rows[1:]] == emails["Body"].tolist()
+    expected = service.results_frame(settings, job_id)
+    assert [row[2] for row in rows[1:]] == expected["label"].tolist()
+    assert all(row[2] in {"billing", "shipping", "returns"} for row in rows[1:])
+
+
+def test_rows_beyond_the_row_limit_keep_blank_results(settings, tiny_loader, tmp_path):
+    three_sheet_workbook(tmp_path / "in.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsx", sheet="Tickets", limit=4)
+    sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))["Tickets"]
+    labels = [row[2] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert all(labels[:4]) and labels[4:] == [None, None]
+
+
+def test_a_csv_input_still_exports_a_plain_table(settings, tiny_loader, tmp_path):
+    job_id = run(settings, tiny_loader, SAMPLE_DIR / "support_emails.csv", limit=3)
+    book = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))
+    assert book.sheetnames == ["results"]
