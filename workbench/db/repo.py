@@ -129,8 +129,12 @@ def first_row_error(session: Session, job_id: int) -> str | None:
     return session.scalars(query.limit(1)).first()
 
 
-def job_results(session: Session, job_id: int) -> list[Result]:
-    return list(session.scalars(select(Result).where(Result.job_id == job_id).order_by(Result.row_index)))
+def job_results(session: Session, job_id: int, rows: tuple[int, int] | None = None) -> list[Result]:
+    """The job's results in row order; `rows` (first, last) keeps only that stretch of the file."""
+    query = select(Result).where(Result.job_id == job_id)
+    if rows is not None:
+        query = query.where(Result.row_index.between(*rows))
+    return list(session.scalars(query.order_by(Result.row_index)))
 
 
 def clear_results(session: Session, job_id: int) -> None:

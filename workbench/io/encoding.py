@@ -48,3 +48,34 @@ def decode_text(data: bytes) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+HEAD_BYTES = 1 << 20
+
+
+def detect_file_encoding(path) -> str:
+    """detect_encoding for a file of any size, reading it in pieces (memory stays flat)."""
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    if _looks_binary(head):
+        detect_encoding(head)  # raises the user-facing message
+    for encoding in ("utf-8", "cp1252"):
+        if _whole_file_decodes(path, encoding):
+            return encoding
+    best = from_bytes(head[:200_000]).best()
+    return best.encoding if best is not None else "latin-1"
+
+
+def _whole_file_decodes(path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as handle:
+            while piece := handle.read(HEAD_BYTES):
+                decoder.decode(piece)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -8,6 +8,8 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -42,7 +44,7 @@ def list_sheets(path: Path) -> list[str]:
     """Sheet names of a workbook, or a single empty name for text files."""
     if file_kind(Path(path)) == "text":
         return [""]
-    return _open_workbook(Path(path)).sheetnames
+    return open_workbook(Path(path)).sheetnames
 
 
 def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -> pd.DataFrame:
@@ -54,7 +56,7 @@ def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -
     if path.stat().st_size == 0:
         raise InputFileError(f"'{path.name}' is empty. Export the sheet again with its header row and data.")
     frame = _read_excel(path, sheet, nrows) if kind == "excel" else _read_text(path, nrows)
-    return _check_table(_clean_headers(frame), path.name, Settings())
+    return _check_table(clean_headers(frame), path.name, Settings())
 
 
 def sniff_delimiter(text: str, suffix: str) -> str:
@@ -85,26 +87,36 @@ def _split_score(sample: str, delimiter: str) -> tuple[bool, bool, float, int]:
 
 
 def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
-    _allow_long_cells()
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
         raise InputFileError(f"'{path.name}' is an Excel workbook with a text file's name. Rename it to .xlsx.")
     text = decode_text(data)
+    with table_errors(path.name):
+        return pd.read_csv(io.StringIO(text), nrows=nrows, **csv_options(text, path.suffix.lower()))
+
+
+def csv_options(sample: str, suffix: str) -> dict:
+    """How pandas reads every text table: all cells as text, the delimiter found in the sample."""
+    _allow_long_cells()
+    return {"sep": sniff_delimiter(sample, suffix), "dtype": str, "keep_default_na": False, "engine": "python",
+            "on_bad_lines": "error",
+            # Without index_col=False, rows longer than the header silently turn their first cells into an index.
+            "index_col": False}
+
+
+@contextmanager
+def table_errors(filename: str):
+    """pandas' and csv's parse errors, as a message saying what to fix in the file."""
     try:
         with warnings.catch_warnings():
             # pandas only warns when a row has more cells than the header, and drops them: refuse instead.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                io.StringIO(text), sep=sniff_delimiter(text, path.suffix.lower()), dtype=str,
-                keep_default_na=False, nrows=nrows, engine="python", on_bad_lines="error",
-                # Without index_col=False, rows longer than the header silently turn their first cells into an index.
-                index_col=False,
-            )
+            yield
     except pd.errors.EmptyDataError:
-        raise InputFileError(f"'{path.name}' has no columns. The first line must name the columns.") from None
+        raise InputFileError(f"'{filename}' has no columns. The first line must name the columns.") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error) as exc:
         raise InputFileError(
-            f"'{path.name}' could not be read as a table: {_problem(exc)}. "
+            f"'{filename}' could not be read as a table: {_problem(exc)}. "
             "Check that every row has the same number of columns and that quotes are closed."
         ) from None
 
@@ -114,7 +126,7 @@ def _allow_long_cells() -> None:
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
-def _open_workbook(path: Path):
+def open_workbook(path: Path):
     _check_unzipped_size(path, Settings().max_unzipped_mb)
     try:
         # data_only: formula cells give the value Excel last computed, never the formula; macros are never run.
@@ -143,18 +155,32 @@ def _damaged(path: Path) -> InputFileError:
 
 
 def _read_excel(path: Path, sheet: str | None, nrows: int | None) -> pd.DataFrame:
-    workbook = _open_workbook(path)
+    workbook = open_workbook(path)
     try:
-        header, body = _sheet_rows(workbook, sheet, nrows)
-    except DAMAGED_WORKBOOK:
-        # openpyxl reads the sheet's XML lazily, so a damaged part surfaces only now.
-        raise _damaged(path) from None
+        with workbook_errors(path):
+            header, rows = sheet_rows(workbook, sheet)
+            return sheet_frame(header, list(islice(rows, nrows)), start=0)
     finally:
         workbook.close()
-    return pd.DataFrame([[_cell_text(v) for v in row] for row in body], columns=[_cell_text(h) for h in header], dtype=str)
 
 
-def _sheet_rows(workbook, sheet: str | None, nrows: int | None) -> tuple[tuple, list[tuple]]:
+@contextmanager
+def workbook_errors(path: Path):
+    try:
+        yield
+    except DAMAGED_WORKBOOK:
+        # openpyxl reads the sheet's XML lazily, so a damaged part surfaces only while rows are read.
+        raise _damaged(path) from None
+
+
+def sheet_frame(header: tuple, body: list[tuple], start: int) -> pd.DataFrame:
+    """Rows of a sheet as text cells; the index numbers the rows from `start`."""
+    return pd.DataFrame([[_cell_text(v) for v in row] for row in body], columns=[_cell_text(h) for h in header],
+                        index=range(start, start + len(body)), dtype=str)
+
+
+def sheet_rows(workbook, sheet: str | None) -> tuple[tuple, Iterator[tuple]]:
+    """The header row and an iterator over the data rows below it."""
     names = workbook.sheetnames
     if sheet and sheet not in names:
         raise InputFileError(f"The workbook has no sheet named '{sheet}'. Its sheets are: {', '.join(names)}.")
@@ -163,7 +189,7 @@ def _sheet_rows(workbook, sheet: str | None, nrows: int | None) -> tuple[tuple, 
     header = next((row for row in rows if any(_cell_text(v).strip() for v in row)), None)
     if header is None:
         raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
-    return header, list(islice(rows, nrows))
+    return header, rows
 
 
 def _cell_text(value) -> str:
@@ -174,7 +200,7 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _clean_headers(frame: pd.DataFrame) -> pd.DataFrame:
+def clean_headers(frame: pd.DataFrame) -> pd.DataFrame:
     """Blank headers get a name the user can pick; pandas' 'Unnamed: 3' is renamed too."""
     names = []
     for position, name in enumerate(frame.columns, start=1):

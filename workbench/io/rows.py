@@ -28,7 +28,8 @@ def row_texts(frame: pd.DataFrame, columns: list[str], max_chars: int) -> list[R
     """One text per row; several columns are joined with their names ("Subject: ...\\nBody: ...")."""
     check_columns(frame, columns)
     values = frame[columns].astype(str).itertuples(index=False, name=None)
-    return [_row_text(i, cells, columns, max_chars) for i, cells in enumerate(values)]
+    # The frame's index is the row's number in the file, also for a chunk read from the middle of it.
+    return [_row_text(int(i), cells, columns, max_chars) for i, cells in zip(frame.index, values, strict=True)]
 
 
 def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> RowText:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -24,12 +25,22 @@ def neutralise(value: object) -> object:
     return value
 
 
+TEXT_OUTPUTS = {".csv": ",", ".tsv": "\t"}
+
+
+def write_text_chunks(chunks: Iterable[pd.DataFrame], path: Path) -> Path:
+    """A CSV or TSV written a chunk at a time: the header once, formulas neutralised."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:  # the BOM makes Excel read UTF-8
+        for number, chunk in enumerate(chunks):
+            chunk.map(neutralise).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()])
+    return path
+
+
 def write_table(frame: pd.DataFrame, path: Path, sheet_name: str = "results") -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        safe = frame.map(neutralise)
-        safe.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
+    if suffix in TEXT_OUTPUTS:
+        write_text_chunks([frame], path)
     elif suffix == ".xlsx":
         _write_xlsx(frame, path, sheet_name)
     else:

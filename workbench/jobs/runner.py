@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from pathlib import Path
 
 from workbench.config import Settings
@@ -17,8 +18,8 @@ from workbench.db import repo
 from workbench.db.schema import Job
 from workbench.db.session import session_scope
 from workbench.errors import WorkbenchError
-from workbench.io import read_table
 from workbench.io.rows import RowText, row_texts
+from workbench.io.stream import iter_frames
 from workbench.models.registry import load_encoder
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.spec import spec_from_dict
@@ -31,7 +32,7 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
     loader = encoder_loader or (lambda name: load_encoder(settings, name))
     try:
         task, pending = _prepare(settings, job_id, loader)
-        for batch in _batches(pending, task.batch_size):
+        for batch in pending:
             if not _still_running(settings, job_id):
                 break
             job = _run_batch(settings, job_id, task, batch)
@@ -54,28 +55,35 @@ def _outcome(settings: Settings, job_id: int) -> tuple[str, str | None]:
     return "failed", f"Every row failed. The first error: {first}"
 
 
-def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, list[RowText]]:
+def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, Iterator[list[RowText]]]:
+    """The task, set up and adapted, and the batches of rows still to run, read from the file as they go."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         done = repo.processed_row_indexes(session, job_id)
     spec = spec_from_dict(job.spec)
-    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
-    every_row = row_texts(frame, spec.text, settings.max_cell_chars)
+
+    def chunks() -> Iterator[list[RowText]]:
+        for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit, chunk_rows=SORT_WINDOW):
+            yield row_texts(frame, spec.text, settings.max_cell_chars)
+
     loaded = []
     task = spec.build(lambda name: _remember(loaded, loader(name)))
     task.setup()
-    task.adapt(adaptation_sample(every_row))
+    task.adapt(adaptation_sample(chain.from_iterable(chunks())))
     _record_model(settings, job_id, loaded)
-    rows = _length_sorted([r for r in every_row if r.index not in done])
-    return task, rows
+    windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in chunks())
+    return task, (batch for window in windows for batch in _batches(window, task.batch_size))
 
 
 ADAPT_SAMPLE_ROWS = 5000
 
 
-def adaptation_sample(rows: list[RowText]) -> list[str]:
-    """The job's first readable rows: the same sample on every run, so a resumed job answers alike."""
-    return [r.text for r in rows if r.error is None][:ADAPT_SAMPLE_ROWS]
+def adaptation_sample(rows: Iterable[RowText]) -> list[str]:
+    """The job's first readable rows: the same sample on every run, so a resumed job answers alike.
+
+    Only as many rows are read as the sample needs, however long the file.
+    """
+    return list(islice((r.text for r in rows if r.error is None), ADAPT_SAMPLE_ROWS))
 
 
 def _remember(loaded: list, model):
@@ -93,14 +101,13 @@ def _record_model(settings: Settings, job_id: int, loaded: list) -> None:
 SORT_WINDOW = 2048
 
 
-def _length_sorted(rows: list[RowText]) -> list[RowText]:
+def _length_sorted(window: list[RowText]) -> list[RowText]:
     """Rows of similar length share a batch, so little compute goes to padding.
 
-    Sorting happens within windows of nearby rows, so progress still moves through the file in order
-    and results are committed for a contiguous stretch of it at a time.
+    Sorting happens within a window of nearby rows (a chunk of the file), so progress still moves
+    through the file in order and results are committed for a contiguous stretch of it at a time.
     """
-    windows = (rows[start : start + SORT_WINDOW] for start in range(0, len(rows), SORT_WINDOW))
-    return [row for window in windows for row in sorted(window, key=lambda r: len(r.text))]
+    return sorted(window, key=lambda r: len(r.text))
 
 
 def _batches(rows: list[RowText], size: int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,9 @@ from workbench.errors import InputFileError, JobStateError, WorkbenchError
 from workbench.io import read_table, write_table
 from workbench.io.readers import file_kind
 from workbench.io.rows import check_columns, row_texts
+from workbench.io.stream import count_rows, iter_frames
 from workbench.io.workbook_export import add_result_columns
+from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
@@ -47,14 +50,14 @@ def create_job(
     With runner_pid the job is created already running in that process (the CLI runs its own job),
     so the background worker never sees it queued.
     """
-    frame = read_table(Path(input_path), sheet=sheet, nrows=limit)
-    check_columns(frame, spec.text)
-    _check_row_limit(settings, len(frame))
+    check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
+    rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
+    _check_row_limit(settings, rows)
     with session_scope(settings) as session:
         job = repo.create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.to_dict(),
             model=model_snapshot(settings, spec.model), upload_id=upload_id, input_path=str(input_path),
-            sheet=sheet or None, row_limit=limit, source=source, total_rows=len(frame),
+            sheet=sheet or None, row_limit=limit, source=source, total_rows=rows,
             **_claimed_by(runner_pid),
         )
         return job.id
@@ -141,14 +144,24 @@ def list_jobs(settings: Settings) -> list[Job]:
 
 def results_frame(settings: Settings, job_id: int) -> pd.DataFrame:
     """The input rows with the template's output columns added (empty where a row has no result yet)."""
+    job = get_job(settings, job_id)
+    return _with_results_of(settings, job, read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit))
+
+
+def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
+    """results_frame a chunk of rows at a time, so exporting 100,000 rows needs no more memory than 2,000."""
+    job = get_job(settings, job_id)
+    for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit):
+        yield _with_results_of(settings, job, frame)
+
+
+def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame) -> pd.DataFrame:
     with session_scope(settings) as session:
-        job = repo.get_job(session, job_id)
-        results = repo.job_results(session, job_id)
-    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
+        results = repo.job_results(session, job.id, rows=(int(frame.index[0]), int(frame.index[-1])))
     columns = spec_from_dict(job.spec).output_columns()
-    outputs = pd.DataFrame({r.row_index: r.outputs for r in results}).T.reindex(index=range(len(frame)), columns=columns)
-    if any(r.status != "ok" for r in results):
-        outputs["error"] = pd.Series({r.row_index: r.error for r in results}).reindex(range(len(frame)))
+    outputs = pd.DataFrame({r.row_index: r.outputs for r in results}).T.reindex(index=frame.index, columns=columns)
+    if job.failed_rows:
+        outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
     return _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
 
@@ -166,12 +179,14 @@ def _free_name(column: str, existing) -> str:
 
 def export_job(settings: Settings, job_id: int, path: Path) -> Path:
     """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
-    frame = results_frame(settings, job_id)
-    job = get_job(settings, job_id)
+    path, job = Path(path), get_job(settings, job_id)
     try:
-        if Path(path).suffix.lower() == ".xlsx" and file_kind(Path(job.input_path)) == "excel":
-            return add_result_columns(Path(job.input_path), job.sheet, frame[frame.attrs["result_columns"]], Path(path))
-        return write_table(frame, Path(path))
+        if path.suffix.lower() in TEXT_OUTPUTS:
+            return write_text_chunks(result_chunks(settings, job_id), path)
+        frame = results_frame(settings, job_id)
+        if path.suffix.lower() == ".xlsx" and file_kind(Path(job.input_path)) == "excel":
+            return add_result_columns(Path(job.input_path), job.sheet, frame[frame.attrs["result_columns"]], path)
+        return write_table(frame, path)
     except OSError as exc:
         raise WorkbenchError(
             f"Cannot write '{path}': {exc.strerror or exc}. "
