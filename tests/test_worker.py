@@ -59,3 +59,45 @@ def test_ensure_worker_starts_one_worker_only(settings):
         assert int(worker.pid_file(settings).read_text()) == pid
     finally:
         os.killpg(pid, signal.SIGTERM)
+
+
+def test_the_worker_runs_two_jobs_at_once_and_requeues_one_whose_process_dies(settings, tiny_encoder_folder, tmp_path,
+                                                                               monkeypatch):
+    import pandas as pd
+
+    rows = pd.read_csv(SAMPLE_DIR / "support_emails.csv")
+    big = pd.concat([rows] * 60, ignore_index=True)
+    big["Body"] = [f"{body} ({i})" for i, body in enumerate(big["Body"])]
+    big.to_csv(tmp_path / "big.csv", index=False)
+    spec = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"],
+                           "model": tiny_encoder_folder.name})
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir),
+           "WORKBENCH_MODELS_DIR": str(tiny_encoder_folder.parent), "WORKBENCH_WORKER_SLOTS": "2"}
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", env["WORKBENCH_MODELS_DIR"])  # create_job snapshots the model
+    first, second = (service.create_job(settings, spec, tmp_path / "big.csv") for _ in range(2))
+    serving = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker"], env=env, start_new_session=True)
+    try:
+        runners = _wait_for(lambda: _both_running(settings, first, second))
+        assert len(set(runners)) == 2 and serving.pid not in runners  # two job processes of their own
+        os.kill(runners[0], signal.SIGKILL)  # a job process dies mid-way: its job is picked up again
+        _wait_for(lambda: all(service.get_job(settings, j).status == "completed" for j in (first, second)), 240)
+        assert [service.get_job(settings, j).done_rows for j in (first, second)] == [len(big)] * 2
+    finally:
+        os.killpg(serving.pid, signal.SIGKILL)
+
+
+def _both_running(settings, *job_ids):
+    jobs = [service.get_job(settings, j) for j in job_ids]
+    if all(j.status == "running" and j.runner_pid and j.done_rows for j in jobs):
+        return [j.runner_pid for j in jobs]
+    return None
+
+
+def _wait_for(condition, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")

@@ -1,8 +1,8 @@
 """The background worker: a process of its own that runs queued jobs, so closing the browser stops nothing.
 
 Started by `workbench serve` and, if it is not alive, by the app itself. One worker per data folder
-(a pid file guards it). On start it re-queues jobs whose runner died, so they continue where they
-stopped.
+(a pid file guards it); it runs up to WORKBENCH_WORKER_SLOTS jobs at once (2 by default), each in a
+process of its own. It re-queues jobs whose runner died, so they continue where they stopped.
 """
 
 from __future__ import annotations
@@ -93,14 +93,52 @@ def run_next(settings: Settings) -> bool:
 
 
 def serve_forever(settings: Settings) -> None:
+    """Run queued jobs, up to `settings.worker_slots` at once, each in a process of its own."""
     pid_file(settings).write_text(str(os.getpid()))
+    running: dict[int, subprocess.Popen] = {}
     while True:
-        # Each time the queue is empty, jobs left "running" by a process that died (a killed CLI run,
-        # a crashed worker) go back to the queue and continue from their last committed row.
+        for job_id in [j for j, child in running.items() if child.poll() is not None]:
+            del running[job_id]
+        # A job left "running" by a process that died (a killed CLI run, a crashed job process) goes
+        # back to the queue and continues from its last committed row.
         requeue_orphans(settings)
-        if not run_next(settings):
-            time.sleep(POLL_SECONDS)
+        while len(running) < settings.worker_slots and (job_id := _claim_next(settings)) is not None:
+            running[job_id] = _start_job_process(settings, job_id)
+        time.sleep(POLL_SECONDS)
+
+
+def _claim_next(settings: Settings) -> int | None:
+    with session_scope(settings) as session:
+        job = repo.claim_next_queued(session, os.getpid())
+        return job.id if job else None
+
+
+def _start_job_process(settings: Settings, job_id: int) -> subprocess.Popen:
+    """A process for one job; the job names it as its runner, so its death is noticed."""
+    # The cores are shared between the jobs that may run at once, or they would slow each other down.
+    threads = os.environ.get("WORKBENCH_THREADS") or str(max(1, (os.cpu_count() or 1) // settings.worker_slots))
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), "WORKBENCH_THREADS": threads}
+    child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env)
+    with session_scope(settings) as session:
+        repo.get_job(session, job_id).runner_pid = child.pid
+    return child
+
+
+def run_claimed(settings: Settings, job_id: int) -> None:
+    """The job process: wait until the worker has named it as the runner, then run the job."""
+    deadline = time.monotonic() + 30
+    while get_runner_pid(settings, job_id) != os.getpid() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run_job(settings, job_id)
+
+
+def get_runner_pid(settings: Settings, job_id: int) -> int | None:
+    with session_scope(settings) as session:
+        return repo.get_job(session, job_id).runner_pid
 
 
 if __name__ == "__main__":
-    serve_forever(get_settings())
+    if sys.argv[1:2] == ["--job"]:
+        run_claimed(get_settings(), int(sys.argv[2]))
+    else:
+        serve_forever(get_settings())
