@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from workbench.models.bundled import BundledPack
 from workbench.models.encoder import OnnxEncoder
 from workbench.models.prepare import prepare_encoder
 
+# Pages never start a background worker in tests: a Streamlit script thread that outlives its test
+# would start one for the next test's data folder. Tests that want a worker start it themselves.
+os.environ["WORKBENCH_START_WORKER"] = "0"
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
 TINY_PACK = BundledPack(name="tiny-encoder", kind="encoder", package="", relative_path="", max_length=64)

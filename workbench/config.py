@@ -27,6 +27,7 @@ class Settings:
     # An XLSX is a zip: a small upload can unpack to gigabytes (a "zip bomb"), so its unpacked size is capped.
     max_unzipped_mb: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_UNZIPPED_MB", 1_000))
     batch_size: int = field(default_factory=lambda: _env_int("WORKBENCH_BATCH_SIZE", 64))
+    start_worker: bool = field(default_factory=lambda: os.environ.get("WORKBENCH_START_WORKER", "1") != "0")
     # How many jobs the background worker runs at once, each in its own process sharing the cores.
     worker_slots: int = field(default_factory=lambda: max(1, _env_int("WORKBENCH_WORKER_SLOTS", 2)))
 

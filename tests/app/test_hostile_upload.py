@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: autouse, a clean app per test)
+from tests.app.test_pages import page
 from tests.hostile_files import CORPUS, build
 
 REFUSED = ["garbage.csv", "ragged.csv", "zip_bomb.xlsx", "truncated.xlsx", "header_only.csv", "duplicate_headers.csv"]
@@ -13,6 +13,10 @@ REFUSED = ["garbage.csv", "ragged.csv", "zip_bomb.xlsx", "truncated.xlsx", "head
 @pytest.fixture
 def hostile_samples(tmp_path, monkeypatch):
     """The page's sample-file picker offers the hostile files, as if the user had uploaded them."""
+    from workbench.ui.context import app_settings
+
+    monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)  # no background worker
+    app_settings.clear()
     monkeypatch.setenv("WORKBENCH_MAX_UNZIPPED_MB", "50")
     files = {name: build(tmp_path, name) for name in [*REFUSED, "macros.xlsm"]}
     monkeypatch.setattr("workbench.ui.new_job.sample_files", lambda: files)

@@ -16,6 +16,7 @@ class BundledPack:
     package: str
     relative_path: str
     max_length: int
+    origin: str = ""  # where a model added by the user came from (a path or a hub id), for its manifest
 
     def source_path(self) -> Path:
         spec = importlib.util.find_spec(self.package)

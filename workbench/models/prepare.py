@@ -15,6 +15,7 @@ from workbench.models.bundled import DEFAULT_ENCODER, BundledPack
 from workbench.models.export import export_onnx
 from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
+from workbench.models.measure import measure
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
 
 Progress = Callable[[float, str], None]
@@ -78,17 +79,28 @@ def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress
     for name in KEPT_FILES:
         if (staging / "export" / name).exists():
             shutil.copy(staging / "export" / name, staging / name)
+    manifest = _manifest(pack, source, quantized, preset)
+    write_manifest(staging, manifest)
+    progress(0.8, f"Measuring {pack.name}'s speed and its agreement with the unquantized model")
+    write_manifest(staging, manifest.model_copy(update={"measurements": _measurements(pack, staging, manifest, preset)}))
     for folder in ("export", "hf"):
         shutil.rmtree(staging / folder, ignore_errors=True)
-    progress(0.9, "Writing the manifest")
-    write_manifest(staging, _manifest(pack, source, quantized, preset))
+
+
+def _measurements(pack: BundledPack, staging: Path, manifest: Manifest, preset: str) -> dict:
+    """Measured on the prepared model; the unquantized export next to it is the reference."""
+    reference = None
+    if PRESETS[preset]["method"] != "none":
+        reference = staging / "export"
+        write_manifest(reference, manifest.model_copy(update={"onnx_file": "model.onnx"}))
+    return measure(pack.kind, staging, reference)
 
 
 def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> Manifest:
     return Manifest(
         name=pack.name,
         kind=pack.kind,
-        source=f"package:{pack.package}" if pack.package else str(source),
+        source=pack.origin or (f"package:{pack.package}" if pack.package else str(source)),
         source_sha256=sha256_folder(source) if source.is_dir() else sha256_file(source),
         onnx_file=quantized.name,
         onnx_sha256=sha256_file(quantized),

@@ -18,8 +18,12 @@ def app_settings() -> Settings:
 
 
 def start_worker() -> None:
-    """Make sure a worker runs jobs in the background; cheap when one is alive already."""
-    ensure_worker(app_settings())
+    """Make sure a worker runs jobs in the background; cheap when one is alive already.
+
+    WORKBENCH_START_WORKER=0 leaves it to whoever runs the worker as a service (and to the tests).
+    """
+    if app_settings().start_worker:
+        ensure_worker(app_settings())
 
 
 def sample_files() -> dict[str, Path]:
