@@ -18,6 +18,7 @@ from workbench.jobs.progress import describe, job_progress
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, serve_forever
 from workbench.models import registry
+from workbench.models.quantize import PRESETS
 from workbench.tasks.spec import load_task_file
 
 APP_FILE = Path(__file__).resolve().parent.parent / "streamlit_app.py"
@@ -172,9 +173,20 @@ def models() -> None:
 
 @models.command("list")
 def models_list() -> None:
+    """Every model: bundled or added, prepared or not, with its measured speed and agreement."""
     for row in registry.list_models(get_settings()):
-        state = f"ready, {row['size_bytes'] / 1e6:.1f} MB, {row['quantization']['preset']}" if row["prepared"] else "not prepared"
-        click.echo(f"{row['name']:<24} {row['kind']:<10} {state}")
+        click.echo(f"{row['name']:<28} {row['kind']:<10} {_model_state(row)}")
+
+
+def _model_state(row: dict) -> str:
+    if not row["prepared"]:
+        return "not prepared"
+    measured = row.get("measurements") or {}
+    speed = (f"{measured['tokens_per_second']} tokens/s" if "tokens_per_second" in measured
+             else f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else "")
+    agreement = f"agreement {measured['agreement_with_unquantized']}" if "agreement_with_unquantized" in measured else ""
+    parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], speed, agreement, row["source"]]
+    return "ready, " + ", ".join(p for p in parts if p)
 
 
 @models.command("prepare")
@@ -182,15 +194,44 @@ def models_list() -> None:
 @user_errors
 def models_prepare(name: str | None) -> None:
     """Export and quantize a bundled model (all of them when no NAME is given)."""
-    names = [name] if name else list(registry.BUNDLED)
-    for each in names:
-        with click.progressbar(length=100, label=f"Preparing {each}", file=sys.stderr) as bar:
-            def progress(fraction: float, message: str, bar=bar) -> None:
-                bar.label = message
-                bar.update(int(fraction * 100) - bar.pos)
-
-            folder = registry.prepare(get_settings(), each, progress=progress)
+    for each in [name] if name else list(registry.BUNDLED):
+        folder = _with_progress_bar(f"Preparing {each}", lambda progress, each=each: registry.prepare(
+            get_settings(), each, progress=progress))
         click.echo(f"Ready: {folder}")
+
+
+@models.command("add")
+@click.argument("source")
+@click.option("--name", default=None, help="Name to use in task files (default: from the source).")
+@click.option("--kind", type=click.Choice(["encoder", "generator"]), default=None, help="Default: from config.json.")
+@click.option("--quantization", type=click.Choice(list(PRESETS)), default=None, help="Default: the kind's default.")
+@user_errors
+def models_add(source: str, name: str | None, kind: str | None, quantization: str | None) -> None:
+    """Add a model from a Hugging Face folder, a .gguf file or a hub id (org/name, needs internet)."""
+    folder = _with_progress_bar(f"Adding {source}", lambda progress: registry.add_model(
+        get_settings(), source, name=name, kind=kind, preset=quantization, progress=progress))
+    click.echo(f"Ready: {folder}")
+
+
+@models.command("quantize")
+@click.argument("name")
+@click.option("--preset", type=click.Choice(list(PRESETS)), required=True)
+@user_errors
+def models_quantize(name: str, preset: str) -> None:
+    """Make NAME-PRESET: the model NAME quantized another way, measured against the unquantized one."""
+    folder = _with_progress_bar(f"Quantizing {name}", lambda progress: registry.quantize_model(
+        get_settings(), name, preset, progress=progress))
+    click.echo(f"Ready: {folder}")
+
+
+def _with_progress_bar(label: str, work):
+    """Run work(progress) with a progress bar on stderr that shows the current step."""
+    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.label = message
+            bar.update(int(fraction * 100) - bar.pos)
+
+        return work(progress)
 
 
 @cli.command()

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
-from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER, DEFAULT_GENERATOR
+from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER, DEFAULT_GENERATOR, BundledPack
 from workbench.models.encoder import OnnxEncoder
 from workbench.models.generator import OnnxGenerator
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
+from workbench.models.quantize import PRESETS
+from workbench.models.sources import detect_kind, max_length, resolve_source
 
 DEFAULT_MODEL = "default"
 
@@ -38,6 +40,49 @@ def prepare(settings: Settings, name: str | None = None, progress: Progress = no
     if name not in BUNDLED:
         raise ModelNotReadyError(f"'{name}' is not a bundled model. Bundled models: {', '.join(BUNDLED)}.")
     return prepare_encoder(settings, BUNDLED[name], progress=progress)
+
+
+def add_model(settings: Settings, source: str, name: str | None = None, kind: str | None = None,
+              preset: str | None = None, progress: Progress = no_progress) -> Path:
+    """Prepare a model from a local folder, a GGUF file or a hub id, under a name of its own."""
+    if preset:
+        _check_preset(preset)
+    path, origin = resolve_source(source)
+    kind = kind or detect_kind(path)
+    name = name or (path.stem if path.suffix.lower() == ".gguf" else origin.rsplit("/", 1)[-1])
+    _check_free(settings, name)
+    pack = BundledPack(name=name, kind=kind, package="", relative_path="", max_length=max_length(path, kind), origin=origin)
+    return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
+
+
+def quantize_model(settings: Settings, name: str, preset: str, progress: Progress = no_progress) -> Path:
+    """A new prepared model, NAME-PRESET, from the same source as the prepared model NAME."""
+    manifest = read_manifest(model_dir(settings, name))
+    if manifest is None:
+        raise ModelNotReadyError(f"There is no prepared model '{name}'. `workbench models list` shows them.")
+    _check_preset(preset)
+    new_name = f"{name}-{preset}"
+    _check_free(settings, new_name)
+    path = _source_of(manifest)
+    pack = BundledPack(name=new_name, kind=manifest.kind, package="", relative_path="", max_length=manifest.max_length,
+                       origin=manifest.source)
+    return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
+
+
+def _source_of(manifest: Manifest) -> Path:
+    if manifest.source.startswith("package:"):
+        return next(p for p in BUNDLED.values() if f"package:{p.package}" == manifest.source).source_path()
+    return resolve_source(manifest.source)[0]
+
+
+def _check_free(settings: Settings, name: str) -> None:
+    if name in BUNDLED or is_prepared(model_dir(settings, name)):
+        raise ModelNotReadyError(f"A model named '{name}' exists already. Choose another name.")
+
+
+def _check_preset(preset: str) -> None:
+    if preset not in PRESETS:
+        raise ModelNotReadyError(f"Unknown quantization '{preset}'. Choose one of: {', '.join(PRESETS)}.")
 
 
 def encoder_folder(settings: Settings, name: str | None = None, kind: str = "encoder") -> Path:

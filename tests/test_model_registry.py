@@ -1,0 +1,103 @@
+"""Adding models from a folder, a GGUF-free tiny Llama, a hub id (a local mimic of the hub cache), quantizing them."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from tests.tiny_models import build_tiny_encoder_source, build_tiny_llama_source
+from workbench.cli import cli
+from workbench.errors import ModelNotReadyError
+from workbench.models import prepare as prepare_module
+from workbench.models import registry
+from workbench.models.manifest import read_manifest
+
+
+@pytest.fixture(scope="module")
+def encoder_source(tmp_path_factory):
+    return build_tiny_encoder_source(tmp_path_factory.mktemp("encoder") / "tiny-bert")
+
+
+@pytest.fixture(scope="module")
+def llama_source(tmp_path_factory):
+    return build_tiny_llama_source(tmp_path_factory.mktemp("llama") / "tiny-llama")
+
+
+def test_a_local_folder_is_added_measured_and_listed(settings, encoder_source):
+    steps = []
+    folder = registry.add_model(settings, str(encoder_source), progress=lambda f, m: steps.append((f, m)))
+    manifest = read_manifest(folder)
+    assert (manifest.name, manifest.kind, manifest.source) == ("tiny-bert", "encoder", str(encoder_source))
+    assert manifest.measurements["rows_per_second"] > 0
+    assert 0.5 < manifest.measurements["agreement_with_unquantized"] <= 1.0001
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps) and steps[-1][0] == 1.0  # progress only moves on
+    assert "tiny-bert" in [row["name"] for row in registry.list_models(settings) if row["prepared"]]
+
+
+def test_a_causal_model_is_added_as_a_generator_with_tokens_per_second(settings, llama_source):
+    manifest = read_manifest(registry.add_model(settings, str(llama_source), preset="none"))
+    assert manifest.kind == "generator"
+    assert manifest.measurements["tokens_per_second"] > 0
+    assert manifest.measurements["agreement_with_unquantized"] == 1.0  # it is the unquantized model
+
+
+def test_quantize_makes_a_new_model_measured_against_the_unquantized_one(settings, llama_source):
+    registry.add_model(settings, str(llama_source), name="llama", preset="none")
+    manifest = read_manifest(registry.quantize_model(settings, "llama", "int8-block32"))
+    assert (manifest.name, manifest.quantization["preset"], manifest.source) == (
+        "llama-int8-block32", "int8-block32", str(llama_source))
+    assert 0 <= manifest.measurements["agreement_with_unquantized"] <= 1
+    with pytest.raises(ModelNotReadyError, match="exists already"):
+        registry.quantize_model(settings, "llama", "int8-block32")
+
+
+def test_a_hub_id_is_fetched_through_huggingface_hub(settings, encoder_source, tmp_path, monkeypatch):
+    """Offline here: the hub's cache layout, filled from a local folder, stands in for the network."""
+    from huggingface_hub import constants
+
+    snapshot = tmp_path / "hub" / "models--acme--tiny-bert" / "snapshots" / ("a" * 40)
+    shutil.copytree(encoder_source, snapshot)
+    (tmp_path / "hub" / "models--acme--tiny-bert" / "refs").mkdir()
+    (tmp_path / "hub" / "models--acme--tiny-bert" / "refs" / "main").write_text("a" * 40)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    manifest = read_manifest(registry.add_model(settings, "acme/tiny-bert"))
+    assert (manifest.name, manifest.source) == ("tiny-bert", "hub:acme/tiny-bert")
+    with pytest.raises(ModelNotReadyError, match="Could not get 'acme/missing' from the Hugging Face hub"):
+        registry.add_model(settings, "acme/missing")
+
+
+def test_a_failed_preparation_leaves_nothing_and_can_be_retried(settings, encoder_source, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(prepare_module, "quantize", broken)
+        with pytest.raises(ModelNotReadyError, match="Nothing was kept; run it again"):
+            registry.add_model(settings, str(encoder_source), name="retry-me")
+    assert not list(settings.models_dir.iterdir())
+    assert read_manifest(registry.add_model(settings, str(encoder_source), name="retry-me")).name == "retry-me"
+
+
+def test_sources_that_are_not_models_say_so(settings, tmp_path, encoder_source):
+    (tmp_path / "notes.txt").write_text("hello")
+    for source, message in [(str(tmp_path / "notes.txt"), "is not a model"), ("not a model id", "neither a model folder"),
+                            (str(tmp_path), "is not a model")]:
+        with pytest.raises(ModelNotReadyError, match=message):
+            registry.add_model(settings, source)
+    with pytest.raises(ModelNotReadyError, match="exists already"):
+        registry.add_model(settings, str(encoder_source), name="all-MiniLM-L6-v2")
+
+
+def test_cli_add_quantize_and_list(settings, encoder_source):
+    runner = CliRunner()
+    added = runner.invoke(cli, ["models", "add", str(encoder_source), "--name", "bert"])
+    assert added.exit_code == 0, added.output
+    quantized = runner.invoke(cli, ["models", "quantize", "bert", "--preset", "int8-per-tensor"])
+    assert quantized.exit_code == 0, quantized.output
+    listed = runner.invoke(cli, ["models", "list"]).stdout
+    assert "bert-int8-per-tensor" in listed and "rows/s" in listed and "agreement" in listed
+    failed = runner.invoke(cli, ["models", "add", "/no/such/folder"])
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
