@@ -13,6 +13,7 @@ navigation = st.navigation(
         st.Page("pages/new_job.py", title="New job", icon="➕"),
         st.Page("pages/jobs.py", title="Jobs", icon="📋"),
         st.Page("pages/job_results.py", title="Job results", icon="📊"),
+        st.Page("pages/models.py", title="Models", icon="🧠"),
     ]
 )
 st.sidebar.caption("Runs on this machine only: your data never leaves it.")

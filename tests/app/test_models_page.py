@@ -1,0 +1,52 @@
+"""The Models page: the table, and adding and quantizing a model with progress."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.test_pages import page
+from tests.tiny_models import build_tiny_encoder_source
+from workbench.models import registry
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(monkeypatch):
+    from workbench.ui.context import app_settings
+
+    app_settings.clear()
+    yield
+    app_settings.clear()
+
+
+def test_the_table_lists_the_bundled_models_unprepared(settings):
+    app = page("models.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert set(table["Model"]) == set(registry.BUNDLED) and set(table["Prepared"]) == {"no"}
+    assert {b.label for b in app.button} >= {f"Prepare {name}" for name in registry.BUNDLED}
+
+
+def test_adding_then_quantizing_a_model_from_a_folder(settings, tmp_path):
+    source = build_tiny_encoder_source(tmp_path / "tiny-bert")
+    app = page("models.py").run()
+    app.text_input[0].input(str(source))
+    next(b for b in app.button if b.label == "Add").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert "Ready: tiny-bert" in app.success[0].value
+    table = app.dataframe[0].value
+    assert table.set_index("Model").loc["tiny-bert", "Prepared"] == "yes"
+
+    quantize = next(s for s in app.selectbox if s.label == "Model")
+    quantize.set_value("tiny-bert")
+    [s for s in app.selectbox if s.label == "Quantization"][-1].set_value("none")  # the quantize form's
+    next(b for b in app.button if b.label == "Quantize").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert "tiny-bert-none" in set(app.dataframe[0].value["Model"])
+
+
+def test_a_bad_source_shows_what_to_do(settings):
+    app = page("models.py").run()
+    app.text_input[0].input("/no/such/model")
+    next(b for b in app.button if b.label == "Add").click().run()
+    assert not app.exception
+    assert "is neither a model folder" in app.error[0].value

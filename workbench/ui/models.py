@@ -1,0 +1,85 @@
+"""The Models page's parts: the table of models, and preparing, adding and quantizing with progress."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.models import registry
+from workbench.models.quantize import PRESETS
+from workbench.ui.context import app_settings
+from workbench.ui.widgets import user_errors
+
+
+def models_table() -> list[dict]:
+    rows = registry.list_models(app_settings())
+    st.dataframe(pd.DataFrame([_summary(row) for row in rows]), hide_index=True, width="stretch")
+    return rows
+
+
+def _summary(row: dict) -> dict:
+    measured = row.get("measurements") or {}
+    return {
+        "Model": row["name"], "Kind": row["kind"], "Prepared": "yes" if row["prepared"] else "no",
+        "Quantization": row.get("quantization", {}).get("preset", ""),
+        "Size (MB)": round(row["size_bytes"] / 1e6, 1) if row.get("size_bytes") else None,
+        "Speed": _speed(measured), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
+        "Source": row.get("source", ""),
+    }
+
+
+def _speed(measured: dict) -> str:
+    if "tokens_per_second" in measured:
+        return f"{measured['tokens_per_second']} tokens/s"
+    return f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else ""
+
+
+def with_progress(label: str, work) -> None:
+    """Run work(progress) under a progress bar; a failure shows its message, and a retry starts clean."""
+    bar = st.progress(0.0, text=label)
+    with user_errors():
+        folder = work(lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
+        st.session_state[NOTICE] = f"Ready: {folder.name}"
+        st.rerun()  # the table at the top of the page then shows the new model
+
+
+NOTICE = "models-notice"
+
+
+def notice() -> None:
+    """What the last prepare, add or quantize did, shown once after the page reloads."""
+    if NOTICE in st.session_state:
+        st.success(st.session_state.pop(NOTICE))
+
+
+def prepare_buttons(rows: list[dict]) -> None:
+    for row in rows:
+        if row["name"] in registry.BUNDLED and not row["prepared"] and st.button(f"Prepare {row['name']}"):
+            with_progress(f"Preparing {row['name']}", lambda progress, name=row["name"]: registry.prepare(
+                app_settings(), name, progress=progress))
+
+
+def add_form() -> None:
+    with st.form("add-model"):
+        st.subheader("Add a model")
+        source = st.text_input("Source", placeholder="/path/to/model-folder, /path/to/model.gguf or org/name")
+        name = st.text_input("Name (optional)")
+        kind = st.selectbox("Kind", ["detect from the model", "encoder", "generator"])
+        preset = st.selectbox("Quantization", ["the kind's default", *PRESETS])
+        if st.form_submit_button("Add") and source.strip():
+            with_progress(f"Adding {source}", lambda progress: registry.add_model(
+                app_settings(), source.strip(), name=name.strip() or None, kind=None if kind.startswith("detect") else kind,
+                preset=None if preset.startswith("the kind") else preset, progress=progress))
+
+
+def quantize_form(rows: list[dict]) -> None:
+    prepared = [row["name"] for row in rows if row["prepared"]]
+    if not prepared:
+        return
+    with st.form("quantize-model"):
+        st.subheader("Quantize a model another way")
+        name = st.selectbox("Model", prepared)
+        preset = st.selectbox("Quantization", list(PRESETS))
+        if st.form_submit_button("Quantize"):
+            with_progress(f"Quantizing {name}", lambda progress: registry.quantize_model(
+                app_settings(), name, preset, progress=progress))
