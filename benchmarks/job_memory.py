@@ -40,11 +40,13 @@ def build_input(rows: int, folder: Path, fmt: str) -> Path:
 def peak_memory_of_run(task: Path, data: Path, output: Path, env: dict) -> tuple[float, float]:
     """(peak RSS in MB, seconds) of one CLI run, measured by the kernel for that process alone."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "run", str(task), str(data), "-o", str(output)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    log = output.with_suffix(".log")
+    with open(log, "wb") as stderr:  # a file, not a pipe: the progress lines would fill a pipe and block the run
+        process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "run", str(task), str(data),
+                                    "-o", str(output)], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
-        raise SystemExit(f"the run failed: {process.stderr.read().decode()[-2000:]}")
+        raise SystemExit(f"the run failed: {log.read_text()[-2000:]}")
     return usage.ru_maxrss / 1024, time.perf_counter() - started
 
 

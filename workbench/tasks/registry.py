@@ -27,3 +27,4 @@ def task_classes() -> dict[str, type[Task]]:
 
 def _load_builtins() -> None:
     import workbench.tasks.classify  # noqa: F401  (registers itself on import)
+    import workbench.tasks.route  # noqa: F401

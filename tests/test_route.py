@@ -1,0 +1,55 @@
+"""The route template on the tiny encoder: queues, fallback, the cut-off learnt from examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.errors import TaskConfigError
+from workbench.tasks.spec import spec_from_dict
+
+QUEUES = [{"name": "billing", "description": "invoices, refunds, charged twice"},
+          {"name": "shipping", "description": "parcel tracking, late delivery"}]
+EXAMPLES = [{"text": "I was charged twice for my order", "label": "billing"},
+            {"text": "please refund my last invoice", "label": "billing"},
+            {"text": "where is my parcel, tracking has not moved", "label": "shipping"},
+            {"text": "the delivery is a week late", "label": "shipping"}]
+
+
+def route(tiny_loader, **config):
+    task = spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, **config}).build(tiny_loader)
+    task.setup()
+    return task
+
+
+def test_each_row_gets_a_queue_a_confidence_and_a_review_flag(tiny_loader):
+    task = route(tiny_loader, examples=EXAMPLES)
+    outputs = [o.outputs for o in task.run_batch(["refund the invoice please", "my parcel is late", "hello"])]
+    assert all(set(o) == {"queue", "confidence", "needs_review"} for o in outputs)
+    assert all(o["queue"] in {"billing", "shipping", "Other"} and 0 <= o["confidence"] <= 1 for o in outputs)
+    assert all(o["needs_review"] == (o["queue"] == "Other") for o in outputs)
+
+
+def test_rows_matching_no_queue_go_to_the_fallback_with_needs_review(tiny_loader):
+    task = route(tiny_loader, min_similarity=1.0, fallback="Triage")
+    outputs = [o.outputs for o in task.run_batch(["anything at all", "refund"])]
+    assert [o["queue"] for o in outputs] == ["Triage", "Triage"] and all(o["needs_review"] for o in outputs)
+    assert [o.outputs["queue"] for o in route(tiny_loader, min_similarity=-1.0).run_batch(["x"])] != ["Other"]
+
+
+def test_the_cut_off_comes_from_how_close_the_examples_are_to_each_other(tiny_loader):
+    task = route(tiny_loader, examples=EXAMPLES)
+    vectors = task.prototypes
+    nearest_other = [max(float(v @ w) for j, w in enumerate(vectors) if j != i) for i, v in enumerate(vectors[-4:], len(vectors) - 4)]
+    assert task.min_similarity == pytest.approx(np.quantile(nearest_other, 0.05), abs=1e-5)
+
+
+def test_description_phrases_are_prototypes_of_their_queue(tiny_loader):
+    task = route(tiny_loader)
+    assert list(task.prototype_ids) == [0, 0, 0, 0, 1, 1, 1]  # name+description, then 3 and 2 phrases
+
+
+def test_an_example_for_an_unknown_queue_is_refused():
+    with pytest.raises(TaskConfigError, match="not in the label list"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES,
+                        "examples": [{"text": "x", "label": "returns"}]}).validated_config()

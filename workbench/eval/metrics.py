@@ -1,0 +1,39 @@
+"""Accuracy, macro-F1, per-label precision and recall, and the confusion matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass
+class ClassificationReport:
+    rows: int
+    accuracy: float
+    macro_f1: float
+    per_label: pd.DataFrame  # label -> precision, recall, f1, support
+    confusion: pd.DataFrame  # right answer (rows) x answer given (columns) -> count
+
+
+def classification_report(truth: list[str], predicted: list[str]) -> ClassificationReport:
+    """Compare answers with right answers; labels are compared as trimmed text."""
+    truth = [str(t).strip() for t in truth]
+    predicted = [str(p).strip() for p in predicted]
+    labels = sorted(set(truth) | set(predicted))
+    confusion = pd.crosstab(pd.Series(truth, name="right answer"), pd.Series(predicted, name="answer"))
+    confusion = confusion.reindex(index=labels, columns=labels, fill_value=0)
+    per_label = pd.DataFrame([_label_scores(confusion, label) for label in labels], index=pd.Index(labels, name="label"))
+    scored = per_label[per_label["support"] > 0]  # a label nobody should get still counts against precision
+    accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth) if truth else 0.0
+    return ClassificationReport(len(truth), accuracy, float(scored["f1"].mean()) if len(scored) else 0.0,
+                                per_label, confusion)
+
+
+def _label_scores(confusion: pd.DataFrame, label: str) -> dict:
+    hits = int(confusion.loc[label, label])
+    given, support = int(confusion[label].sum()), int(confusion.loc[label].sum())
+    precision = hits / given if given else 0.0
+    recall = hits / support if support else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
