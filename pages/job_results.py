@@ -2,6 +2,7 @@ import streamlit as st
 
 from workbench.jobs import service
 from workbench.ui.context import app_settings, selected_job_id
+from workbench.ui.evaluation import evaluation_section
 from workbench.ui.widgets import (
     answer_column,
     download_buttons,
@@ -44,13 +45,15 @@ live_progress()
 with user_errors():
     frame = service.results_frame(app_settings(), job_id)
     result_summary(frame)
-    label_column = answer_column(frame, "label")
+    label_column = answer_column(frame, "label") or answer_column(frame, "queue")
     if label_column:
         st.subheader("Label counts")
         label_chart(frame, label_column)
     st.subheader("Rows")
     review_column = answer_column(frame, "needs_review")
+    shown = frame
     if review_column and st.toggle("Only rows that need review"):
-        frame = frame[frame[review_column] == True]  # noqa: E712 (a column of True/False/"" values)
-    results_table(frame)
+        shown = frame[frame[review_column] == True]  # noqa: E712 (a column of True/False/"" values)
+    results_table(shown)
     download_buttons(job_id)
+    evaluation_section(frame)

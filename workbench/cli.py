@@ -13,6 +13,8 @@ import click
 
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
+from workbench.eval.job import evaluate
+from workbench.io.notes import input_notes
 from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
 from workbench.jobs.runner import run_job
@@ -59,6 +61,8 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
+    for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
+        click.echo(f"Note: {note}", err=True)
     status = run_job(settings, job_id, on_batch=_print_progress)
     click.echo("", err=True)
     _report_end(settings, job_id, status, output)
@@ -99,11 +103,22 @@ def _job_row(job) -> dict:
 
 @jobs.command("show")
 @click.argument("job_id", type=int)
+@click.option("--answers", default=None, help="A column of right answers in the input: adds accuracy, macro-F1, "
+                                              "per-label precision and recall, and the confusion matrix.")
 @user_errors
-def jobs_show(job_id: int) -> None:
+def jobs_show(job_id: int, answers: str | None) -> None:
     job = service.get_job(get_settings(), job_id)
-    click.echo(json.dumps({**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
-                           "input": job.input_path, "spec": job.spec, "model": job.model.get("name")}, indent=2))
+    shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
+             "input": job.input_path, "spec": job.spec, "model": job.model.get("name")}
+    if answers:
+        shown["evaluation"] = _evaluation(evaluate(service.results_frame(get_settings(), job_id), answers))
+    click.echo(json.dumps(shown, indent=2))
+
+
+def _evaluation(report) -> dict:
+    return {"rows": report.rows, "accuracy": round(report.accuracy, 4), "macro_f1": round(report.macro_f1, 4),
+            "per_label": report.per_label.round(4).to_dict(orient="index"),
+            "confusion": report.confusion.to_dict(orient="index")}
 
 
 @jobs.command("resume")
@@ -244,8 +259,11 @@ def worker() -> None:
 @click.option("--port", default=8501, show_default=True)
 def serve(port: int) -> None:
     """Start the background worker and the web app."""
-    ensure_worker(get_settings())
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port)]
+    settings = get_settings()
+    ensure_worker(settings)
+    # Streamlit refuses bigger uploads before our own check sees them, so both follow WORKBENCH_MAX_UPLOAD_MB.
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.port", str(port),
+               "--server.maxUploadSize", str(settings.max_upload_mb)]
     # From the project folder, so Streamlit reads our .streamlit/config.toml (upload limit, no telemetry).
     raise SystemExit(subprocess.call(command, cwd=APP_FILE.parent))
 
