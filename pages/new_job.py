@@ -17,7 +17,7 @@ with user_errors():
     frame = steps.preview(chosen, sheet)
     columns = steps.choose_text_columns(frame)
     task = steps.choose_task()
-    config = steps.classify_settings(frame, columns)
+    config = steps.classify_settings(frame, columns, task)
     if not columns or (len(config["labels"]) < 2 and not config.get("examples")):
         st.info("Choose the text column(s) and type at least two labels (or give labelled examples).")
         st.stop()

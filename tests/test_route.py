@@ -53,3 +53,32 @@ def test_an_example_for_an_unknown_queue_is_refused():
     with pytest.raises(TaskConfigError, match="not in the label list"):
         spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES,
                         "examples": [{"text": "x", "label": "returns"}]}).validated_config()
+
+
+def test_the_sample_route_task_file_runs_from_the_cli(invoke_with_tiny_encoder, tmp_path):
+    from tests.conftest import SAMPLE_DIR
+    from workbench.io import read_table
+
+    result = invoke_with_tiny_encoder("run", str(SAMPLE_DIR / "support_emails.route.task.yaml"),
+                                      str(SAMPLE_DIR / "support_emails.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.output
+    written = read_table(tmp_path / "out.csv")
+    assert list(written.columns[-3:]) == ["queue", "confidence", "needs_review"]
+    assert set(written["queue"]) <= {"billing", "technical_support", "account_access", "shipping", "returns",
+                                     "feedback", "Other"}
+
+
+def test_route_refuses_fine_tuning(tiny_loader):
+    with pytest.raises(TaskConfigError, match="classify only"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "fine_tune": True}).validated_config()
+
+
+@pytest.fixture
+def invoke_with_tiny_encoder(tiny_encoder, monkeypatch):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+    from workbench.jobs import runner
+
+    monkeypatch.setattr(runner, "load_encoder", lambda _settings, _name=None: tiny_encoder)
+    return lambda *args: CliRunner().invoke(cli, list(args))

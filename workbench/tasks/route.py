@@ -13,7 +13,7 @@ out: it moved in-scope accuracy and out-of-scope recall against each other, neve
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.classify import ClassifyConfig, LabelSpec
@@ -32,6 +32,13 @@ class RouteConfig(ClassifyConfig):
     fallback: str = "Other"
     # Below this cosine similarity to every prototype a row goes to the fallback; None: from the examples.
     min_similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
+
+    @field_validator("fine_tune")
+    @classmethod
+    def _no_fine_tuning(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("fine-tuning is available for classify only; remove `fine_tune` from the route task")
+        return value
 
 
 @register

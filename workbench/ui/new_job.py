@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.io import list_sheets, read_table
+from workbench.io.notes import input_notes, long_text_note
 from workbench.io.rows import examples_from_table
 from workbench.jobs import service
 from workbench.models.registry import list_models
@@ -56,14 +57,19 @@ def choose_sheet(chosen: ChosenInput) -> str | None:
 
 def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
     frame = read_table(chosen.path, sheet=sheet, nrows=PREVIEW_ROWS)
+    for note in input_notes(chosen.path, sheet):  # macros ignored, formulas without saved values
+        st.info(note)
     st.dataframe(frame.head(10), width="stretch", hide_index=True)
     return frame
 
 
 def choose_text_columns(frame: pd.DataFrame) -> list[str]:
     longest = frame.apply(lambda c: c.str.len().mean()).idxmax()
-    return st.multiselect("Text column(s) the model reads", list(frame.columns), default=[longest],
-                          help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
+    columns = st.multiselect("Text column(s) the model reads", list(frame.columns), default=[longest],
+                             help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
+    if note := long_text_note(frame, columns, app_settings().max_cell_chars):
+        st.warning(note)
+    return columns
 
 
 def choose_task() -> str:
@@ -71,14 +77,20 @@ def choose_task() -> str:
     return st.selectbox("Task", list(classes), format_func=lambda n: f"{classes[n].title}: {classes[n].description}")
 
 
-def classify_settings(frame: pd.DataFrame, text_columns: list[str]) -> dict:
-    labels = st.text_area("Labels, one per line (`name: description`, the description is optional)", height=150,
+def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = "classify") -> dict:
+    """Settings of classify and route: the same labels (queues for route), threshold and examples."""
+    routing = task == "route"
+    labels = st.text_area(f"{'Queues' if routing else 'Labels'}, one per line (`name: description`, the description is "
+                          "optional)", height=150,
                           placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages")
-    threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.5, 0.05)
+    threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.0 if routing else 0.5, 0.05)
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
+    if routing:
+        config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other").strip() or "Other"
     examples = _examples(frame, text_columns)
     if examples:
         config["examples"] = examples
+    if examples and not routing:
         config["fine_tune"] = st.checkbox(
             "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)",
             help="Trains a copy of the model on your examples once; the same examples reuse it. "
