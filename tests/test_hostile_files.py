@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import tomllib
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pandas as pd
 import pytest
-from openpyxl import load_workbook
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
 
 from tests.hostile_files import CORPUS, build
+from workbench.cli import cli
+from workbench.config import Settings
 from workbench.errors import InputFileError
 from workbench.io import list_sheets, read_table, write_table
+from workbench.io.notes import MACROS_IGNORED, input_notes, long_text_note
+from workbench.io.readers import BOMB_MIN_BYTES, MAX_COMPRESSION_RATIO
 from workbench.io.rows import row_texts
+from workbench.io.stream import iter_frames
 
 
 @pytest.fixture(autouse=True)
 def small_unzip_limit(monkeypatch):
-    # The corpus's zip bomb unpacks to 100 MB (quick to build); the default limit is 1,000 MB.
-    monkeypatch.setenv("WORKBENCH_MAX_UNZIPPED_MB", "50")
+    # large_unzipped.xlsx unpacks to about 3 MB (quick to build); the default limit is 1,000 MB.
+    monkeypatch.setenv("WORKBENCH_MAX_UNZIPPED_MB", "1")
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
@@ -39,8 +51,9 @@ def test_encodings_decode_to_the_same_text(tmp_path, name):
     assert frame.loc[0, "Body"] == "Où est ma commande ?"
 
 
-def test_blank_headers_get_names_a_user_can_pick(tmp_path):
-    assert list(read_table(build(tmp_path, "blank_headers.csv")).columns) == ["column_1", "Body", "column_3"]
+@pytest.mark.parametrize("name", ["blank_headers.csv", "blank_headers.xlsx"])
+def test_blank_headers_get_names_a_user_can_pick(tmp_path, name):
+    assert list(read_table(build(tmp_path, name)).columns) == ["column_1", "Body", "column_3"]
 
 
 def test_a_one_megabyte_cell_fails_only_its_own_row(tmp_path):
@@ -50,6 +63,21 @@ def test_a_one_megabyte_cell_fails_only_its_own_row(tmp_path):
     assert (rows[1].text, rows[1].error) == ("short", None)
 
 
+def test_the_preview_warns_before_a_job_that_rows_are_too_long(tmp_path):
+    frame = read_table(build(tmp_path, "huge_cell.csv"))
+    assert long_text_note(frame, ["Body"], max_chars=100_000).startswith("1 of the first 2 rows are longer than 100,000")
+    assert long_text_note(frame, ["Body"], max_chars=2_000_000) is None
+
+
+def test_a_wrong_declared_sheet_size_is_not_believed(tmp_path):
+    assert read_table(build(tmp_path, "wrong_dimension.xlsx")).to_dict("list") == {"Body": ["hi", "there"]}
+
+
+def test_rows_of_a_sheet_without_declared_size_are_as_wide_as_the_header(tmp_path):
+    frame = read_table(build(tmp_path, "no_dimension.xlsx"))
+    assert frame.to_numpy().tolist() == [["Refund", "", ""], ["", "", ""], ["Late", "Where?", ""]]
+
+
 def test_formula_cells_give_values_never_formulas(tmp_path):
     frame = read_table(build(tmp_path, "formulas.xlsx"))
     # openpyxl stores no computed values, so formula cells read blank; a formula is never passed on as text.
@@ -57,12 +85,88 @@ def test_formula_cells_give_values_never_formulas(tmp_path):
     assert frame.loc[1].tolist() == ["plain text", "3"]
 
 
-def test_macro_workbook_data_is_read_and_the_macro_ignored(tmp_path):
-    assert read_table(build(tmp_path, "macros.xlsm"))["Body"].tolist() == ["please refund"]
+def test_formula_cells_give_the_values_excel_saved(tmp_path):
+    path = build(tmp_path, "formulas_calculated.xlsx")
+    assert read_table(path).to_numpy().tolist() == [["click", "2"], ["plain text", "3"]]
+    assert input_notes(path) == []
 
 
-def test_injection_payloads_stay_text_on_read_and_are_neutralised_on_export(tmp_path):
-    frame = read_table(build(tmp_path, "injection.csv"))
+def test_formulas_without_saved_values_are_pointed_out(tmp_path):
+    (note,) = input_notes(build(tmp_path, "formulas.xlsx"))
+    assert note.startswith("Formula cells with no calculated value saved in the file: 2.") and "save it" in note
+
+
+def test_formula_notes_are_about_the_chosen_sheet(tmp_path):
+    book = Workbook()
+    book.active.title = "Data"
+    book.active.append(["Body"])
+    book.active.append(["plain"])
+    book.create_sheet("Calc").append(["Total", "=1+1"])
+    book.save(tmp_path / "two.xlsx")
+    assert input_notes(tmp_path / "two.xlsx", "Data") == input_notes(tmp_path / "two.xlsx") == []
+    assert input_notes(tmp_path / "two.xlsx", "Calc")[0].startswith("Formula cells with no calculated value saved in the file: 1.")
+
+
+def test_macro_workbook_data_is_read_and_the_user_told_macros_were_ignored(tmp_path):
+    path = build(tmp_path, "macros.xlsm")
+    assert read_table(path)["Body"].tolist() == ["please refund"]
+    assert input_notes(path) == [MACROS_IGNORED]
+
+
+def test_a_zip_bomb_is_refused_whatever_the_size_limit(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORKBENCH_MAX_UNZIPPED_MB")
+    with pytest.raises(InputFileError, match="grow more than 200-fold"):
+        read_table(build(tmp_path, "zip_bomb.xlsx"))
+
+
+def test_genuine_workbooks_pack_far_below_the_bomb_ratio(tmp_path, monkeypatch):
+    """The ratio that refuses bombs must leave real sheets alone, even one text repeated on every row."""
+    monkeypatch.delenv("WORKBENCH_MAX_UNZIPPED_MB")
+    book = Workbook()
+    for _ in range(60_000):  # a sheet part over BOMB_MIN_BYTES, so the ratio check looks at it
+        book.active.append(["the same complaint, again and again", "billing", 1])
+    book.save(tmp_path / "repetitive.xlsx")
+    with zipfile.ZipFile(tmp_path / "repetitive.xlsx") as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+    assert sheet.file_size > BOMB_MIN_BYTES and sheet.file_size < MAX_COMPRESSION_RATIO / 4 * sheet.compress_size
+    assert len(read_table(tmp_path / "repetitive.xlsx")) == 59_999
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_jobs_streaming_the_file_get_the_same_table_or_message(tmp_path, name):
+    path = build(tmp_path, name)
+    expected = CORPUS[name][1]
+    if expected is None:
+        streamed = pd.concat(list(iter_frames(path, chunk_rows=1)))
+        pd.testing.assert_frame_equal(streamed, read_table(path))
+        return
+    with pytest.raises(InputFileError, match=expected):
+        list(iter_frames(path))
+
+
+def test_a_preview_reads_only_the_rows_it_shows(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"Subject,Body\n" + b"Refund,I was charged twice for one order\n" * 750_000)  # 30 MB
+    tracemalloc.start()
+    try:
+        assert len(read_table(path, nrows=500)) == 500
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000, f"{peak / 1e6:.0f} MB for a 500-row preview of a 30 MB file"
+
+
+def test_an_odd_byte_deep_in_a_file_does_not_stop_the_read(tmp_path):
+    """0x81 is neither UTF-8 nor cp1252; past the first megabyte the encoding guess never saw it."""
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"Body\n" + b"plain ascii row\n" * 80_000 + b"caf\xe9 \x81\n")
+    assert read_table(path)["Body"].iloc[-1] == "café \x81"
+    assert pd.concat(list(iter_frames(path)))["Body"].iloc[-1] == "café \x81"
+
+
+@pytest.mark.parametrize("name", ["injection.csv", "injection.xlsx"])
+def test_injection_payloads_stay_text_on_read_and_are_neutralised_on_export(tmp_path, name):
+    frame = read_table(build(tmp_path, name))
     assert frame["Body"].tolist() == ["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2+3"]
     exported = read_table(write_table(frame, tmp_path / "out.csv"))
     assert exported["Body"].tolist() == ["'=cmd|' /C calc'!A0", "'+1+1", "'@SUM(A1)", "'-2+3"]
@@ -75,3 +179,29 @@ def test_injection_payloads_stay_text_on_read_and_are_neutralised_on_export(tmp_
 def test_limits_are_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_MAX_COLUMNS", "20000")
     assert len(read_table(build(tmp_path, "ten_thousand_columns.csv")).columns) == 10_000
+
+
+def test_streamlit_upload_limit_agrees_with_the_setting(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_MAX_UPLOAD_MB", raising=False)
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == Settings().max_upload_mb
+
+
+def test_serve_passes_the_upload_setting_to_streamlit(monkeypatch, settings):
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "7")
+    commands = []
+    monkeypatch.setattr("workbench.cli.ensure_worker", lambda _settings: None)
+    monkeypatch.setattr("workbench.cli.subprocess.call", lambda command, cwd: commands.append(command) or 0)
+    CliRunner().invoke(cli, ["serve"])
+    (command,) = commands
+    assert command[command.index("--server.maxUploadSize") + 1] == "7"
+
+
+def test_a_cli_run_on_a_macro_workbook_says_the_macros_were_ignored(tmp_path, monkeypatch, settings, tiny_encoder):
+    monkeypatch.setattr("workbench.jobs.runner.load_encoder", lambda _settings, _name=None: tiny_encoder)
+    task = tmp_path / "task.yaml"
+    task.write_text("task: classify\ntext: [Body]\nlabels: [billing, refunds]\n")
+    result = CliRunner().invoke(cli, ["run", str(task), str(build(tmp_path, "macros.xlsm")), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 0, result.output
+    assert f"Note: {MACROS_IGNORED}" in result.stderr
+    assert read_table(tmp_path / "o.csv")["Body"].tolist() == ["please refund"]

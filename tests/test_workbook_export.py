@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import zipfile
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
 from tests.conftest import SAMPLE_DIR
@@ -32,6 +34,9 @@ def three_sheet_workbook(path):
         data.append([number, body])
     totals = book.create_sheet("Totals")
     totals["A1"] = "=COUNTA(Tickets!B3:B8)"
+    chart = BarChart()
+    chart.add_data(Reference(data, min_col=1, min_row=2, max_row=8), titles_from_data=True)
+    totals.add_chart(chart, "C1")
     book.save(path)
     return emails
 
@@ -52,6 +57,7 @@ def test_results_are_added_to_the_processed_sheet_and_every_other_sheet_is_kept(
     assert book.sheetnames == ["Cover", "Tickets", "Totals"]
     assert book["Cover"]["A1"].value == "Support export, March" and book["Cover"]["A1"].font.bold
     assert book["Totals"]["A1"].value == "=COUNTA(Tickets!B3:B8)"  # the user's formula, kept as a formula
+    assert len(book["Totals"]._charts) == 1
     rows = list(book["Tickets"].iter_rows(min_row=2, values_only=True))
     assert rows[0] == ("Ticket", "Body", "label", "confidence", "needs_review")
     assert [row[1] for row in rows[1:]] == emails["Body"].tolist()
@@ -72,3 +78,35 @@ def test_a_csv_input_still_exports_a_plain_table(settings, tiny_loader, tmp_path
     job_id = run(settings, tiny_loader, SAMPLE_DIR / "support_emails.csv", limit=3)
     book = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))
     assert book.sheetnames == ["results"]
+
+
+def test_each_result_sits_beside_its_own_row_across_blank_rows(settings, tiny_loader, tmp_path):
+    emails = read_table(SAMPLE_DIR / "support_emails.csv").head(5)
+    book = Workbook()
+    book.active.append(["Body"])
+    for number, body in enumerate(emails["Body"]):
+        book.active.append([body] if number != 2 else [])  # a blank row inside the data
+    book.active.append([emails["Body"].iloc[2]])
+    book.save(tmp_path / "gaps.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "gaps.xlsx")
+    sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx")).active
+    exported = [(body or "", label or "") for body, label, *_ in sheet.iter_rows(min_row=2, values_only=True)]
+    expected = service.results_frame(settings, job_id)
+    assert exported == list(zip(expected["Body"], expected["label"], strict=True))
+    assert exported[-1][1] in {"billing", "shipping", "returns"}
+
+
+def test_a_macro_workbook_comes_back_as_a_plain_workbook_with_its_sheets(settings, tiny_loader, tmp_path):
+    three_sheet_workbook(tmp_path / "book.xlsx")
+    with zipfile.ZipFile(tmp_path / "book.xlsx") as source, zipfile.ZipFile(tmp_path / "in.xlsm", "w") as target:
+        for member in source.infolist():
+            target.writestr(member, source.read(member))
+        target.writestr("xl/vbaProject.bin", b"Sub AutoOpen()\nShell \"calc\"\nEnd Sub")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsm", sheet="Tickets")
+    out = service.export_job(settings, job_id, tmp_path / "out.xlsx")
+    with zipfile.ZipFile(out) as archive:
+        assert not any("vba" in name.lower() for name in archive.namelist())
+        assert b"macroEnabled" not in archive.read("[Content_Types].xml")
+    book = load_workbook(out)
+    assert book.sheetnames == ["Cover", "Tickets", "Totals"]
+    assert book["Tickets"]["C2"].value == "label" and book["Tickets"]["C3"].value in {"billing", "shipping", "returns"}

@@ -17,7 +17,7 @@ def hostile_samples(tmp_path, monkeypatch):
 
     monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)  # no background worker
     app_settings.clear()
-    monkeypatch.setenv("WORKBENCH_MAX_UNZIPPED_MB", "50")
+    monkeypatch.setenv("WORKBENCH_MAX_UNZIPPED_MB", "1")
     files = {name: build(tmp_path, name) for name in [*REFUSED, "macros.xlsm"]}
     monkeypatch.setattr("workbench.ui.new_job.sample_files", lambda: files)
     return files
@@ -33,4 +33,32 @@ def test_each_refused_file_shows_its_message_then_a_good_file_works(settings, ho
         assert any(CORPUS[name][1] in message for message in messages), (name, messages)
     app.selectbox[0].set_value("macros.xlsm").run()
     assert not app.exception and not app.error
+    assert any("macros were ignored" in info.value for info in app.info)
     assert app.multiselect[0].value == ["Body"]  # the preview loaded and the text column is offered
+
+
+@pytest.mark.parametrize("name", ["garbage.csv", "zip_bomb.xlsx", "utf16le.csv", "macros.xlsm"])
+def test_an_uploaded_hostile_file_gets_its_message_or_its_preview(settings, hostile_samples, tmp_path, name):
+    app = page("new_job.py").run()
+    app.file_uploader[0].upload(name, build(tmp_path, name).read_bytes()).run()
+    assert not app.exception
+    expected = CORPUS[name][1]
+    if expected is None:
+        assert not app.error and app.multiselect[0].value == ["Body"]
+    else:
+        assert any(expected in error.value for error in app.error), [error.value for error in app.error]
+
+
+def test_an_upload_over_the_size_limit_is_refused(settings, hostile_samples, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1")
+    app = page("new_job.py").run()
+    app.file_uploader[0].upload("big.csv", b"Body\n" + b"a fairly long complaint\n" * 50_000).run()
+    assert not app.exception
+    assert any("larger than the 1 MB limit" in error.value for error in app.error), [e.value for e in app.error]
+
+
+def test_a_one_megabyte_cell_is_announced_before_the_job_and_the_page_keeps_serving(settings, hostile_samples, tmp_path):
+    app = page("new_job.py").run()
+    app.file_uploader[0].upload("huge_cell.csv", build(tmp_path, "huge_cell.csv").read_bytes()).run()
+    assert not app.exception and not app.error
+    assert any("longer than 100,000 characters" in warning.value for warning in app.warning)

@@ -59,14 +59,25 @@ def detect_file_encoding(path) -> str:
         head = handle.read(HEAD_BYTES)
     for bom, name in _BOMS:
         if head.startswith(bom):
-            return name
+            return _checked_bom_encoding(path, name)
     if _looks_binary(head):
         detect_encoding(head)  # raises the user-facing message
     for encoding in ("utf-8", "cp1252"):
         if _whole_file_decodes(path, encoding):
             return encoding
     best = from_bytes(head[:200_000]).best()
-    return best.encoding if best is not None else "latin-1"
+    # The guess comes from the head only; latin-1 decodes any byte, so a later odd byte never stops a read.
+    return best.encoding if best is not None and _whole_file_decodes(path, best.encoding) else "latin-1"
+
+
+def _checked_bom_encoding(path, encoding: str) -> str:
+    """A BOM names the encoding; bytes that then do not decode mean a damaged or cut-short file (found by fuzzing)."""
+    if not _whole_file_decodes(path, encoding):
+        raise InputFileError(
+            f"This file says it is {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text, but part of it is not: "
+            "it is damaged or was cut short. Save it again from Excel (as CSV UTF-8 or XLSX) and upload that file."
+        )
+    return encoding
 
 
 def _whole_file_decodes(path, encoding: str) -> bool:

@@ -57,7 +57,7 @@ def _first_rows(chunks: Iterator[pd.DataFrame], nrows: int | None) -> Iterator[p
 
 def _text_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     with open(path, encoding=detect_file_encoding(path), newline="") as handle:
-        sample = handle.read(SAMPLE_CHARS)
+        sample = handle.read(SAMPLE_CHARS + 1)  # as read_table: the sniffer then knows the last row may be cut
         handle.seek(0)
         with table_errors(path.name):
             reader = pd.read_csv(handle, chunksize=chunk_rows, **csv_options(sample, path.suffix.lower()))

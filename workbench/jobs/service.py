@@ -177,16 +177,21 @@ def _free_name(column: str, existing) -> str:
     return f"{column}{RESULT_SUFFIX}" if column in existing else column
 
 
+def _result_columns(settings: Settings, job_id: int) -> pd.DataFrame:
+    """Only the result columns, one row per input row: the workbook itself already holds the inputs."""
+    chunks = [chunk[chunk.attrs["result_columns"]] for chunk in result_chunks(settings, job_id)]
+    return pd.concat(chunks, ignore_index=True)
+
+
 def export_job(settings: Settings, job_id: int, path: Path) -> Path:
     """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
     path, job = Path(path), get_job(settings, job_id)
     try:
         if path.suffix.lower() in TEXT_OUTPUTS:
             return write_text_chunks(result_chunks(settings, job_id), path)
-        frame = results_frame(settings, job_id)
         if path.suffix.lower() == ".xlsx" and file_kind(Path(job.input_path)) == "excel":
-            return add_result_columns(Path(job.input_path), job.sheet, frame[frame.attrs["result_columns"]], path)
-        return write_table(frame, path)
+            return add_result_columns(Path(job.input_path), job.sheet, _result_columns(settings, job_id), path)
+        return write_table(results_frame(settings, job_id), path)
     except OSError as exc:
         raise WorkbenchError(
             f"Cannot write '{path}': {exc.strerror or exc}. "

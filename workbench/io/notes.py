@@ -1,0 +1,80 @@
+"""What a user should know about a workbook that reads fine: parts of it that were left out on purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.xml.functions import iterparse  # defusedxml's parser when it is installed, as openpyxl itself uses
+
+from workbench.config import Settings
+from workbench.io.readers import _check_unzipped_size, file_kind, workbook_errors
+from workbench.io.rows import row_texts
+
+MACROS_IGNORED = "This workbook's macros were ignored: nothing in it was run, only the values in its cells were read."
+# Enough cells to see whether a sheet's formulas were ever calculated, without reading a huge sheet through.
+SCANNED_CELLS = 50_000
+
+
+def input_notes(path: Path, sheet: str | None = None) -> list[str]:
+    """Notes to show beside the preview; empty for text files and plain workbooks."""
+    path = Path(path)
+    if file_kind(path) != "excel":
+        return []
+    _check_unzipped_size(path, Settings().max_unzipped_mb)  # before anything unpacks a part
+    with workbook_errors(path), _workbook_parts(path) as (archive, sheet_parts):
+        notes = [MACROS_IGNORED] if _has_macros(archive) else []
+        blank = _formulas_without_values(archive, sheet_parts[sheet or list(sheet_parts)[0]])
+    return notes + ([_formulas_note(blank)] if blank else [])
+
+
+@contextmanager
+def _workbook_parts(path: Path) -> Iterator[tuple]:
+    """The workbook's zip and each sheet's part name, without loading its shared strings (seconds on a big file)."""
+    reader = ExcelReader(path, read_only=True, data_only=True)  # openpyxl's own reader, pinned in requirements.txt
+    try:
+        reader.read_manifest()
+        reader.read_workbook()
+        yield reader.archive, {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()}
+    finally:
+        reader.archive.close()
+
+
+def long_text_note(frame: pd.DataFrame, columns: list[str], max_chars: int) -> str | None:
+    """Rows over the length limit fail alone, with that reason; say so before the job runs, not after."""
+    too_long = sum(row.error is not None for row in row_texts(frame, columns, max_chars))
+    if not too_long:
+        return None
+    return (f"{too_long:,} of the first {len(frame):,} rows are longer than {max_chars:,} characters. Those rows will "
+            "fail with that reason and the others will run. Shorten them, or raise WORKBENCH_MAX_CELL_CHARS.")
+
+
+def _has_macros(archive) -> bool:
+    return any(name.lower().endswith("vbaproject.bin") for name in archive.namelist())
+
+
+def _formulas_without_values(archive, sheet_part: str) -> int:
+    """Formula cells with no value saved beside them: the file was written by a program that does not calculate."""
+    with archive.open(sheet_part) as xml:
+        cells = (element for _, element in iterparse(xml) if _local(element.tag) == "c")
+        return sum(_unsaved_formula(cell) for cell in islice(cells, SCANNED_CELLS))
+
+
+def _unsaved_formula(cell) -> bool:
+    children = {_local(child.tag): child for child in cell}
+    unsaved = "f" in children and not (children.get("v") is not None and children["v"].text)
+    cell.clear()  # keeps memory flat on a long sheet
+    return unsaved
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _formulas_note(count: int) -> str:
+    return (f"Formula cells with no calculated value saved in the file: {count:,}. They read as blank. "
+            "Open the workbook in Excel and save it, so their values are stored, then upload it again.")
