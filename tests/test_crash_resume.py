@@ -90,6 +90,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_output(cli
         assert kill_when_done(workbench(cli_env, *command), settings, 2, target), "the job ended before the kill"
         state = job_state(cli_env, 2)
         assert state["status"] == "running" and target <= state["done"] < ROWS  # killed mid-way, rows kept
+        # Results and counters are committed together, so a kill never leaves them out of step.
+        assert state["done"] + state["failed"] == saved_rows(settings, 2)
         command = ("jobs", "resume", 2, "-o", tmp_path / "killed.csv")
     finished(workbench(cli_env, *command))
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
+
+import pytest
 
 from tests.conftest import SAMPLE_DIR
 from workbench.db import repo
@@ -61,6 +64,18 @@ def test_ensure_worker_starts_one_worker_only(settings):
         os.killpg(pid, signal.SIGTERM)
 
 
+@pytest.mark.parametrize(("cores", "slots", "threads"), [(2, 2, "1"), (2, 1, "2"), (8, 2, "4"), (2, 3, "1")])
+def test_job_processes_split_the_cores_between_the_slots(settings, monkeypatch, cores, slots, threads):
+    monkeypatch.delenv("WORKBENCH_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert worker.job_threads(dataclasses.replace(settings, worker_slots=slots)) == threads
+
+
+def test_an_explicit_thread_count_wins(settings, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_THREADS", "3")
+    assert worker.job_threads(settings) == "3"
+
+
 def test_the_worker_runs_two_jobs_at_once_and_requeues_one_whose_process_dies(settings, tiny_encoder_folder, tmp_path,
                                                                                monkeypatch):
     import pandas as pd
@@ -77,10 +92,11 @@ def test_the_worker_runs_two_jobs_at_once_and_requeues_one_whose_process_dies(se
     first, second = (service.create_job(settings, spec, tmp_path / "big.csv") for _ in range(2))
     serving = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker"], env=env, start_new_session=True)
     try:
-        runners = _wait_for(lambda: _both_running(settings, first, second))
+        runners = _wait_for(lambda: _both_running(settings, first, second), states=lambda: _states(settings, first, second))
         assert len(set(runners)) == 2 and serving.pid not in runners  # two job processes of their own
         os.kill(runners[0], signal.SIGKILL)  # a job process dies mid-way: its job is picked up again
-        _wait_for(lambda: all(service.get_job(settings, j).status == "completed" for j in (first, second)), 240)
+        _wait_for(lambda: all(service.get_job(settings, j).status == "completed" for j in (first, second)), 240,
+                  states=lambda: _states(settings, first, second))
         assert [service.get_job(settings, j).done_rows for j in (first, second)] == [len(big)] * 2
     finally:
         os.killpg(serving.pid, signal.SIGKILL)
@@ -93,11 +109,16 @@ def _both_running(settings, *job_ids):
     return None
 
 
-def _wait_for(condition, timeout: float = 120):
+def _states(settings, *job_ids) -> list[tuple]:
+    jobs = [service.get_job(settings, j) for j in job_ids]
+    return [(j.id, j.status, j.done_rows, j.failed_rows, j.runner_pid, (j.error or "")[:300]) for j in jobs]
+
+
+def _wait_for(condition, timeout: float = 120, states=lambda: None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError("timed out")
+    raise AssertionError(f"timed out; the jobs: {states()}")

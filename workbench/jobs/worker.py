@@ -115,13 +115,19 @@ def _claim_next(settings: Settings) -> int | None:
 
 def _start_job_process(settings: Settings, job_id: int) -> subprocess.Popen:
     """A process for one job; the job names it as its runner, so its death is noticed."""
-    # The cores are shared between the jobs that may run at once, or they would slow each other down.
-    threads = os.environ.get("WORKBENCH_THREADS") or str(max(1, (os.cpu_count() or 1) // settings.worker_slots))
-    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), "WORKBENCH_THREADS": threads}
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), "WORKBENCH_THREADS": job_threads(settings)}
     child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env)
     with session_scope(settings) as session:
         repo.get_job(session, job_id).runner_pid = child.pid
     return child
+
+
+def job_threads(settings: Settings) -> str:
+    """ONNX threads for one job process: an explicit WORKBENCH_THREADS, else the cores split between the slots.
+
+    Jobs that may run at once share the cores, or each would claim all of them and slow the other down.
+    """
+    return os.environ.get("WORKBENCH_THREADS") or str(max(1, (os.cpu_count() or 1) // settings.worker_slots))
 
 
 def run_claimed(settings: Settings, job_id: int) -> None:
