@@ -1,107 +1,50 @@
-"""Quality of the templates on ../shared/datasets, configured the way a user would configure them.
+"""Quality of every template on ../shared/datasets, configured the way a user would configure them.
 
-    .venv/bin/python benchmarks/quality.py [--only clinc trec sst2]
+    .venv/bin/python benchmarks/quality.py [--only clinc trec sst2 ...]
 
-* CLINC150 val, `route` to the 10 departments: a one-line description per department (its kinds of
-  request, comma-separated) and 10 examples per department, drawn with seed 0 from the val file and
-  removed from the scored rows. Out-of-scope rows should reach the fallback queue. The fallback
-  cut-off comes from the examples alone (route.py); nothing is tuned on the scored rows.
-* TREC (coarse, 6 types), `classify` zero-shot from names and one-line descriptions.
-* SST-2, `classify` zero-shot from the names "positive" and "negative" with a short description.
-
-Each run goes through the template as a job does: setup, adaptation to the job's first rows, batches.
+Each template's benchmarks live in their own module (quality_classify.py: classify and route;
+quality_generative.py: extract and summarize, when present); this runs them all and prints one line
+per benchmark with the load average, since the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import random
+import importlib
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workbench.config import get_settings  # noqa: E402
-from workbench.eval.metrics import classification_report  # noqa: E402
-from workbench.io.rows import RowText  # noqa: E402
-from workbench.jobs.runner import adaptation_sample  # noqa: E402
-from workbench.models.registry import load_encoder  # noqa: E402
-from workbench.tasks.spec import spec_from_dict  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "datasets"
-TREC_TYPES = {
-    "ABBR": "abbreviation: what an abbreviation or acronym stands for",
-    "DESC": "description: a definition, an explanation, a reason or a manner",
-    "ENTY": "entity: a thing, such as an animal, a colour, a food, a product, an event or a term",
-    "HUM": "human: a person or a group of people",
-    "LOC": "location: a place, such as a city, a country, a mountain or a state",
-    "NUM": "number: a count, a date, a distance, a price, a percentage or a speed",
-}
+MODULES = ("quality_classify", "quality_generative")
 
 
-def run_template(spec_data: dict, texts: list[str]) -> list[dict]:
-    settings = get_settings()
-    task = spec_from_dict(spec_data).build(lambda name: load_encoder(settings, name))
-    task.setup()
-    task.adapt(adaptation_sample([RowText(i, t) for i, t in enumerate(texts)]))
-    return [output.outputs for start in range(0, len(texts), 64) for output in task.run_batch(texts[start:start + 64])]
+def all_benchmarks() -> dict[str, Callable[[], dict]]:
+    found: dict[str, Callable[[], dict]] = {}
+    for name in MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if missing.name != name:  # the module exists but something it needs does not: say so
+                raise
+            continue
+        found.update(module.BENCHMARKS)
+    return found
 
 
-def clinc() -> dict:
-    rows = [json.loads(line) for line in (DATA / "routing" / "clinc150_val.jsonl").open()]
-    domains = json.loads((DATA / "routing" / "clinc150_domains.json").read_text())
-    chance = random.Random(0)
-    held = {i for d in domains for i in chance.sample([i for i, r in enumerate(rows) if r["domain"] == d], 10)}
-    queues = [{"name": d, "description": ", ".join(i.replace("_", " ") for i in intents)} for d, intents in domains.items()]
-    examples = [{"text": rows[i]["text"], "label": rows[i]["domain"]} for i in sorted(held)]
-    scored = [r for i, r in enumerate(rows) if i not in held]
-    outputs = run_template({"task": "route", "text": "text", "labels": queues, "examples": examples}, [r["text"] for r in scored])
-    truth = [r["domain"] for r in scored]
-    queued = [o["queue"] for o in outputs]
-    in_scope = [q == t for q, t in zip(queued, truth, strict=True) if t != "oos"]
-    out_scope = [q == "Other" for q, t in zip(queued, truth, strict=True) if t == "oos"]
-    return {"rows": len(scored), "in_scope_accuracy": sum(in_scope) / len(in_scope),
-            "out_of_scope_recall": sum(out_scope) / len(out_scope)}
-
-
-def trec() -> dict:
-    lines = (DATA / "classification" / "trec_test.label").read_text(encoding="latin-1").splitlines()
-    truth = [line.split(":", 1)[0] for line in lines]
-    texts = [line.split(" ", 1)[1] for line in lines]
-    labels = [{"name": name, "description": description} for name, description in TREC_TYPES.items()]
-    predicted = [o["label"] for o in run_template({"task": "classify", "text": "text", "labels": labels}, texts)]
-    return _report(truth, predicted)
-
-
-def sst2() -> dict:
-    lines = (DATA / "classification" / "sst2_test.txt").read_text().splitlines()
-    truth = ["positive" if line[0] == "1" else "negative" for line in lines]
-    texts = [line[2:] for line in lines]
-    labels = [{"name": "positive", "description": "the reviewer liked it, praise"},
-              {"name": "negative", "description": "the reviewer disliked it, criticism"}]
-    predicted = [o["label"] for o in run_template({"task": "classify", "text": "text", "labels": labels}, texts)]
-    return _report(truth, predicted)
-
-
-def _report(truth: list[str], predicted: list[str]) -> dict:
-    report = classification_report(truth, predicted)
-    return {"rows": len(truth), "accuracy": report.accuracy, "macro_f1": report.macro_f1}
-
-
-BENCHMARKS = {"clinc": clinc, "trec": trec, "sst2": sst2}
-
-
-def main() -> None:
+def main(benchmarks: dict[str, Callable[[], dict]] | None = None) -> None:
+    benchmarks = benchmarks or all_benchmarks()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    parser.add_argument("--only", nargs="+", choices=list(benchmarks), default=list(benchmarks))
     for name in parser.parse_args().only:
         started = time.perf_counter()
-        figures = BENCHMARKS[name]()
+        figures = benchmarks[name]()
         shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items())
-        print(f"{name}: {shown} ({time.perf_counter() - started:.0f} s)")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"{name}: {shown} ({time.perf_counter() - started:.0f} s, load average {load})", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from workbench.models.generator import OnnxGenerator  # noqa: E402
 from workbench.models.manifest import read_manifest  # noqa: E402
 
 PRESETS = ("none", "int8-per-channel", "int8-block32", "int4-block32", "int8-block128", "int4-block128",
-           "int8-block32-fp32", "int4-block32-fp32")
+           "int8-block32-fp32", "int4-block32-fp32", "gguf-q4_1", "gguf-q4_1-int8")
 
 
 def compare(presets: list[str], prompts: list[str], batch_size: int, max_new_tokens: int) -> dict[str, dict]:

@@ -4,6 +4,7 @@ from workbench.jobs import service
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings, open_job
+from workbench.ui.forms import FORMS
 from workbench.ui.widgets import results_table, user_errors
 
 st.title("New job")
@@ -17,7 +18,7 @@ with user_errors():
     frame = steps.preview(chosen, sheet)
     columns = steps.choose_text_columns(frame)
     task = steps.choose_task()
-    config = steps.classify_settings(frame, columns, task)
+    config = FORMS[task](frame, columns)
     if not columns or (len(config["labels"]) < 2 and not config.get("examples")):
         st.info("Choose the text column(s) and type at least two labels (or give labelled examples).")
         st.stop()

@@ -89,3 +89,133 @@ def test_the_results_page_scores_the_job_and_draws_the_confusion_matrix(settings
     assert metrics["Rows scored"] == "20" and metrics["Accuracy"].endswith("%")
     assert len(app.get("vega_lite_chart")) == charts_before + 1  # and the confusion matrix
     app_settings.clear()
+
+
+def test_rouge_matches_a_hand_computed_example():
+    from workbench.eval.rouge import rouge
+
+    scores = rouge("The cat sat on the mat.", ["the cat lay on the mat"])
+    assert scores["rouge1"] == pytest.approx(5 / 6)  # the x2, cat, on, mat
+    assert scores["rouge2"] == pytest.approx(3 / 5)  # "the cat", "on the", "the mat" of five bigrams each
+    assert scores["rougeL"] == pytest.approx(5 / 6)  # the cat . on the mat
+
+
+def test_rouge_takes_the_best_reference_and_scores_nothing_as_zero():
+    from workbench.eval.rouge import mean_rouge, rouge
+
+    assert rouge("a b", ["c d", "a b"]) == {"rouge1": 1.0, "rouge2": 1.0, "rougeL": 1.0}
+    assert rouge("", ["a b"]) == {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    assert mean_rouge(["a b", "x"], [["a b"], ["y"]])["rouge1"] == pytest.approx(0.5)
+
+
+def test_rouge_l_is_the_longest_common_subsequence_not_a_substring():
+    from workbench.eval.rouge import rouge
+
+    assert rouge("a x b y c", ["a b c"])["rougeL"] == pytest.approx(2 * (3 / 5) * 1 / (3 / 5 + 1))
+
+
+def test_field_report_counts_list_items_and_values_given_where_none_was_expected():
+    from workbench.eval.fields import ALL_FIELDS, field_report
+
+    truth = [{"person": ["Ann"], "location": "Paris"}, {"person": [], "location": ""}]
+    extracted = [{"person": ["ann ", "Bob"], "location": "Paris"}, {"person": [], "location": "Rome"}]
+    report = field_report(truth, extracted)
+    for field in ("person", "location"):
+        assert (report.loc[field, "precision"], report.loc[field, "recall"]) == (0.5, 1.0)
+        assert report.loc[field, "f1"] == pytest.approx(2 / 3) and report.loc[field, "support"] == 1
+    assert report.loc[ALL_FIELDS, "support"] == 2 and report.loc[ALL_FIELDS, "f1"] == pytest.approx(2 / 3)
+
+
+def test_field_report_of_a_field_never_found_is_zero_not_an_error():
+    from workbench.eval.fields import field_report
+
+    report = field_report([{"date": "2024-01-02"}], [{}])
+    assert report.loc["date"].tolist() == [0.0, 0.0, 0.0, 1]
+
+
+def _job_frame(columns: dict, outputs: list[str]):
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    frame.attrs["result_columns"] = outputs
+    return frame
+
+
+def test_a_summarize_job_gets_rouge_against_the_right_summaries():
+    from workbench.eval.job import SummaryReport, evaluate, report_dict
+
+    frame = _job_frame({"text": ["t1", "t2", "t3"], "reference": ["the cat sat", "a dog ran", ""],
+                        "summary": ["the cat sat", "a cat sat", "anything"]}, ["summary"])
+    report = evaluate(frame, "reference")
+    assert isinstance(report, SummaryReport) and report.rows == 2  # the row without a right summary is left out
+    assert report.scores["rouge1"] == pytest.approx((1 + 1 / 3) / 2)
+    assert report_dict(report) == {"rows": 2, "rouge1": 0.6667, "rouge2": 0.5, "rougeL": 0.6667}
+
+
+def test_an_extract_job_is_scored_field_by_field_against_json_right_answers():
+    from workbench.eval.fields import ALL_FIELDS
+    from workbench.eval.job import FieldReport, evaluate
+
+    frame = _job_frame({"text": ["a", "b"], "right": ['{"name": "Ann", "city": "Paris", "extra": 1}', '{"name": "Bob"}'],
+                        "name": ["Ann", ""], "city_result": ["paris", "Rome"], "extraction_errors": ["", ""]},
+                       ["name", "city_result", "extraction_errors"])
+    report = evaluate(frame, "right")
+    assert isinstance(report, FieldReport) and report.rows == 2
+    assert list(report.per_field.index) == ["city", "name", ALL_FIELDS]  # "extra" was not extracted: not scored
+    assert report.per_field.loc["name", ["precision", "recall"]].tolist() == [1.0, 0.5]
+    assert report.per_field.loc["city", ["precision", "recall"]].tolist() == [0.5, 1.0]
+
+
+def test_an_extract_right_answer_that_is_not_json_says_what_is_expected():
+    from workbench.eval.job import evaluate
+
+    frame = _job_frame({"right": ["Ann"], "name": ["Ann"], "extraction_errors": [""]}, ["name", "extraction_errors"])
+    with pytest.raises(Exception, match="must be a JSON object"):
+        evaluate(frame, "right")
+
+
+def test_the_evaluation_section_shows_rouge_for_summaries_and_tables_for_fields_and_label_sets():
+    from streamlit.testing.v1 import AppTest
+
+    def section(kind: str):
+        import pandas as pd
+
+        from workbench.ui.evaluation import evaluation_section
+
+        if kind == "summary":
+            frame = pd.DataFrame({"reference": ["the cat sat"], "summary": ["the cat sat"]})
+            frame.attrs["result_columns"] = ["summary"]
+        elif kind == "labels":
+            frame = pd.DataFrame({"right": ["a; b"], "label": ["a"], "labels": ["a"]})
+            frame.attrs["result_columns"] = ["label", "labels"]
+        else:
+            frame = pd.DataFrame({"right": ['{"name": "Ann"}'], "name": ["Ann"], "extraction_errors": [""]})
+            frame.attrs["result_columns"] = ["name", "extraction_errors"]
+        evaluation_section(frame)
+
+    summary = AppTest.from_function(section, args=("summary",)).run()
+    summary.selectbox[0].set_value("reference").run()
+    assert not summary.exception and {m.label: m.value for m in summary.metric}["ROUGE-L"] == "1.000"
+    fields = AppTest.from_function(section, args=("fields",)).run()
+    fields.selectbox[0].set_value("right").run()
+    assert not fields.exception and not fields.error
+    assert fields.dataframe[0].value.loc["name", "f1"] == 1.0
+    labels = AppTest.from_function(section, args=("labels",)).run()
+    labels.selectbox[0].set_value("right").run()
+    assert not labels.exception and labels.metric[0].value == "0.0%"
+    assert labels.dataframe[0].value.loc["b", "recall"] == 0.0
+
+
+def test_a_multi_label_job_is_scored_label_by_label_against_cells_of_several_labels():
+    from workbench.eval.job import evaluate, report_dict
+    from workbench.eval.metrics import MultiLabelReport
+
+    frame = _job_frame({"right": ["billing; shipping", "returns", "billing, returns"],
+                        "label": ["billing", "returns", "billing"],
+                        "labels": ["billing; shipping", "returns; billing", "billing"]}, ["label", "labels"])
+    report = evaluate(frame, "right")
+    assert isinstance(report, MultiLabelReport) and report.rows == 3
+    assert report.exact_match == pytest.approx(1 / 3)
+    assert report.per_label.loc["billing", ["precision", "recall", "support"]].tolist() == [2 / 3, 1.0, 2]
+    assert report.per_label.loc["returns", ["precision", "recall", "support"]].tolist() == [1.0, 0.5, 2]
+    assert report_dict(report)["per_label"]["shipping"]["f1"] == 1.0

@@ -1,13 +1,17 @@
-"""Adding models from a folder, a GGUF-free tiny Llama, a hub id (a local mimic of the hub cache), quantizing them."""
+"""Adding models from a folder, a GGUF file, a hub id (a local mimic of the hub cache), quantizing them."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
-from tests.tiny_models import build_tiny_encoder_source, build_tiny_llama_source
+from tests.tiny_models import build_tiny_encoder_source, build_tiny_llama_gguf, build_tiny_llama_source
 from workbench.cli import cli
 from workbench.errors import ModelNotReadyError
 from workbench.models import prepare as prepare_module
@@ -41,6 +45,19 @@ def test_a_causal_model_is_added_as_a_generator_with_tokens_per_second(settings,
     assert manifest.kind == "generator"
     assert manifest.measurements["tokens_per_second"] > 0
     assert manifest.measurements["agreement_with_unquantized"] == 1.0  # it is the unquantized model
+
+
+def test_a_gguf_file_is_added_and_answers_as_its_hugging_face_original(settings, llama_source, tmp_path):
+    from workbench.models.generator import OnnxGenerator
+
+    gguf_file = build_tiny_llama_gguf(llama_source, tmp_path / "tiny-llama-gguf.gguf")
+    manifest = read_manifest(registry.add_model(settings, str(gguf_file), preset="none"))
+    assert (manifest.name, manifest.kind, manifest.source) == ("tiny-llama-gguf", "generator", str(gguf_file))
+    assert manifest.measurements["tokens_per_second"] > 0
+    original = registry.add_model(settings, str(llama_source), name="original", preset="none")
+    from_gguf, from_folder = OnnxGenerator(registry.model_dir(settings, "tiny-llama-gguf")), OnnxGenerator(original)
+    prompts = [from_folder.chat.prompt(text) for text in ("The parcel arrived late.", "Refund my card payment.")]
+    assert [g.tokens for g in from_gguf.generate(prompts, 12)] == [g.tokens for g in from_folder.generate(prompts, 12)]
 
 
 def test_quantize_makes_a_new_model_measured_against_the_unquantized_one(settings, llama_source):
@@ -81,6 +98,30 @@ def test_a_failed_preparation_leaves_nothing_and_can_be_retried(settings, encode
     assert read_manifest(registry.add_model(settings, str(encoder_source), name="retry-me")).name == "retry-me"
 
 
+KILLED_MID_WAY = """
+import os, signal, sys
+from workbench.config import get_settings
+from workbench.models import prepare, registry
+prepare.quantize = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)  # dies as a power cut would, no cleanup
+registry.add_model(get_settings(), sys.argv[1], name="killed")
+"""
+
+
+def test_a_preparation_killed_mid_way_is_cleaned_up_by_the_retry(settings, encoder_source):
+    died = subprocess.run([sys.executable, "-c", KILLED_MID_WAY, str(encoder_source)])  # same WORKBENCH_DATA_DIR
+    assert died.returncode == -signal.SIGKILL
+    assert [p.name.startswith(".staging-killed-") for p in settings.models_dir.iterdir()] == [True]
+    registry.add_model(settings, str(encoder_source), name="killed")
+    assert [p.name for p in settings.models_dir.iterdir()] == ["killed"]
+
+
+def test_a_running_preparation_of_the_same_model_keeps_its_staging_folder(settings, encoder_source):
+    alive = settings.models_dir / f".staging-other-{os.getpid()}-abcd1234"
+    alive.mkdir(parents=True)
+    prepare_module.remove_abandoned_staging(settings.models_dir, "other")
+    assert alive.exists()
+
+
 def test_sources_that_are_not_models_say_so(settings, tmp_path, encoder_source):
     (tmp_path / "notes.txt").write_text("hello")
     for source, message in [(str(tmp_path / "notes.txt"), "is not a model"), ("not a model id", "neither a model folder"),
@@ -95,6 +136,7 @@ def test_cli_add_quantize_and_list(settings, encoder_source):
     runner = CliRunner()
     added = runner.invoke(cli, ["models", "add", str(encoder_source), "--name", "bert"])
     assert added.exit_code == 0, added.output
+    assert "Adding" in added.stderr and "Ready:" in added.stdout and "Adding" not in added.stdout  # bar on stderr
     quantized = runner.invoke(cli, ["models", "quantize", "bert", "--preset", "int8-per-tensor"])
     assert quantized.exit_code == 0, quantized.output
     listed = runner.invoke(cli, ["models", "list"]).stdout

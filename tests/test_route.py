@@ -63,7 +63,8 @@ def test_the_sample_route_task_file_runs_from_the_cli(invoke_with_tiny_encoder, 
                                       str(SAMPLE_DIR / "support_emails.csv"), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 0, result.output
     written = read_table(tmp_path / "out.csv")
-    assert list(written.columns[-3:]) == ["queue", "confidence", "needs_review"]
+    assert list(written.columns[-4:]) == ["queue", "confidence", "needs_review", "priority"]
+    assert set(written["priority"]) <= {"high", "normal", "low"} and "high" in set(written["priority"])
     assert set(written["queue"]) <= {"billing", "technical_support", "account_access", "shipping", "returns",
                                      "feedback", "Other"}
 
@@ -82,3 +83,18 @@ def invoke_with_tiny_encoder(tiny_encoder, monkeypatch):
 
     monkeypatch.setattr(runner, "load_encoder", lambda _settings, _name=None: tiny_encoder)
     return lambda *args: CliRunner().invoke(cli, list(args))
+
+
+def test_priority_rules_give_the_first_matching_level_as_whole_words_else_the_default(tiny_loader):
+    task = route(tiny_loader, priority={"high": ["urgent", "not working"], "low": "newsletter, feedback"},
+                 default_priority="normal")
+    assert task.output_columns(task.config) == ["queue", "confidence", "needs_review", "priority"]
+    texts = ["URGENT: refund please", "it is not working", "feedback: urgent", "newsletter signup",
+             "I urgently need nothing", "a plain question"]
+    assert [o.outputs["priority"] for o in task.run_batch(texts)] == ["high", "high", "high", "low", "normal", "normal"]
+
+
+def test_without_priority_rules_there_is_no_priority_column(tiny_loader):
+    task = route(tiny_loader)
+    assert task.output_columns(task.config) == ["queue", "confidence", "needs_review"]
+    assert "priority" not in task.run_batch(["urgent"])[0].outputs

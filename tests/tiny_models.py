@@ -66,3 +66,79 @@ def build_tiny_llama_source(folder: Path) -> Path:
                          initializer_range=0.5)  # large weights: varied, context-dependent greedy output
     LlamaForCausalLM(config).eval().save_pretrained(folder)
     return folder
+
+
+GGUF_NAMES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+              "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+              "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+
+
+def build_tiny_llama_gguf(hf_folder: Path, gguf_file: Path) -> Path:
+    """The tiny Llama written as llama.cpp writes a GGUF file (float32 tensors, byte-level BPE vocabulary)."""
+    import gguf
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    model, tokenizer = LlamaForCausalLM.from_pretrained(hf_folder), AutoTokenizer.from_pretrained(hf_folder)
+    writer = gguf.GGUFWriter(str(gguf_file), "llama")
+    _gguf_config(writer, model.config)
+    _gguf_tokenizer(writer, tokenizer)
+    for name, tensor in model.state_dict().items():
+        if name != "lm_head.weight":  # tied to the embeddings, as in SmolLM2
+            writer.add_tensor(_gguf_name(name), _llama_cpp_order(name, tensor.numpy(), model.config))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return gguf_file
+
+
+def _gguf_config(writer, config) -> None:
+    writer.add_block_count(config.num_hidden_layers)
+    writer.add_context_length(config.max_position_embeddings)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_feed_forward_length(config.intermediate_size)
+    writer.add_head_count(config.num_attention_heads)
+    writer.add_head_count_kv(config.num_key_value_heads)
+    writer.add_rope_freq_base(config.rope_theta)
+    writer.add_layer_norm_rms_eps(config.rms_norm_eps)
+    writer.add_vocab_size(config.vocab_size)
+    writer.add_rope_dimension_count(config.hidden_size // config.num_attention_heads)
+    writer.add_file_type(0)  # all float32
+
+
+def _gguf_tokenizer(writer, tokenizer) -> None:
+    import json
+
+    state = json.loads(tokenizer.backend_tokenizer.to_str())["model"]
+    tokens = [token for token, _ in sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])]
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("smollm")
+    writer.add_token_list(tokens)
+    writer.add_token_types([3 if t in tokenizer.all_special_tokens else 1 for t in tokens])
+    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in state["merges"]])
+    writer.add_bos_token_id(tokenizer.bos_token_id)
+    writer.add_eos_token_id(tokenizer.eos_token_id)
+    writer.add_unk_token_id(tokenizer.unk_token_id)
+    writer.add_pad_token_id(tokenizer.pad_token_id)
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(tokenizer.chat_template)
+
+
+def _gguf_name(name: str) -> str:
+    if name == "model.embed_tokens.weight":
+        return "token_embd.weight"
+    if name == "model.norm.weight":
+        return "output_norm.weight"
+    _, _, layer, rest = name.split(".", 3)
+    return f"blk.{layer}.{GGUF_NAMES[rest.removesuffix('.weight')]}.weight"
+
+
+def _llama_cpp_order(name: str, weights, config):
+    """llama.cpp stores q and k rows interleaved for its rotary embedding; transformers undoes this on loading."""
+    heads = {"q_proj": config.num_attention_heads, "k_proj": config.num_key_value_heads}
+    kind = next((k for k in heads if f".{k}." in name), None)
+    if kind is None:
+        return weights
+    n_head = heads[kind]
+    return weights.reshape(n_head, 2, weights.shape[0] // n_head // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(
+        weights.shape)

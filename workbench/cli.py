@@ -13,7 +13,7 @@ import click
 
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
-from workbench.eval.job import evaluate
+from workbench.eval.job import evaluate, report_dict
 from workbench.io.notes import input_notes
 from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
@@ -104,21 +104,16 @@ def _job_row(job) -> dict:
 @jobs.command("show")
 @click.argument("job_id", type=int)
 @click.option("--answers", default=None, help="A column of right answers in the input: adds accuracy, macro-F1, "
-                                              "per-label precision and recall, and the confusion matrix.")
+                                              "per-label precision and recall and the confusion matrix (classify, "
+                                              "route), ROUGE (summarize) or per-field precision/recall/F1 (extract).")
 @user_errors
 def jobs_show(job_id: int, answers: str | None) -> None:
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": job.model.get("name")}
     if answers:
-        shown["evaluation"] = _evaluation(evaluate(service.results_frame(get_settings(), job_id), answers))
+        shown["evaluation"] = report_dict(evaluate(service.results_frame(get_settings(), job_id), answers))
     click.echo(json.dumps(shown, indent=2))
-
-
-def _evaluation(report) -> dict:
-    return {"rows": report.rows, "accuracy": round(report.accuracy, 4), "macro_f1": round(report.macro_f1, 4),
-            "per_label": report.per_label.round(4).to_dict(orient="index"),
-            "confusion": report.confusion.to_dict(orient="index")}
 
 
 @jobs.command("resume")
@@ -189,8 +184,10 @@ def models() -> None:
 @models.command("list")
 def models_list() -> None:
     """Every model: bundled or added, prepared or not, with its measured speed and agreement."""
-    for row in registry.list_models(get_settings()):
-        click.echo(f"{row['name']:<28} {row['kind']:<10} {_model_state(row)}")
+    rows = registry.list_models(get_settings())
+    width = max(len(row["name"]) for row in rows) + 1  # names users add can be long
+    for row in rows:
+        click.echo(f"{row['name']:<{width}} {row['kind']:<10} {_model_state(row)}")
 
 
 def _model_state(row: dict) -> str:

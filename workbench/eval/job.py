@@ -1,30 +1,141 @@
-"""Score a finished (or running) job against a column of right answers in its own input file."""
+"""Score a finished (or running) job against a column of right answers in its own input file.
+
+What is scored follows what the job wrote: a `label` or `queue` column is compared label by label; a
+`summary` column gets ROUGE against the right summaries; extracted fields (the columns beside
+`extraction_errors`) are compared field by field with a column holding each row's right values as a
+JSON object, e.g. {"name": "Ann", "city": "Paris"}.
+"""
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
 
 import pandas as pd
 
 from workbench.errors import TaskConfigError
-from workbench.eval.metrics import ClassificationReport, classification_report
+from workbench.eval.fields import field_report
+from workbench.eval.metrics import ClassificationReport, MultiLabelReport, classification_report, multi_label_report
+from workbench.eval.rouge import MEASURES, rouge
 
-# The output column each template's answer is in; templates not listed have no single answer to score.
+# The output column each template's single answer is in.
 ANSWER_COLUMNS = ("label", "queue")
+# A multi-label classify job's labels, and how several right labels are written in one cell ("a; b").
+LABELS_COLUMN = "labels"
+LABEL_SEPARATORS = (";", ",", "|")
+SUMMARY_COLUMN = "summary"
+EXTRACTION_ERRORS = "extraction_errors"
 
 
-def evaluate(frame: pd.DataFrame, answers_column: str) -> ClassificationReport:
+@dataclass
+class SummaryReport:
+    rows: int
+    scores: dict[str, float]  # ROUGE-1/2/L F1, averaged over the rows
+
+
+@dataclass
+class FieldReport:
+    rows: int
+    per_field: pd.DataFrame  # field -> precision, recall, f1, support; the last row is every field together
+
+
+def scorable(frame: pd.DataFrame) -> bool:
+    """Whether this job's answers can be compared with right answers at all."""
+    outputs = _outputs(frame)
+    return any(c in outputs for c in (*ANSWER_COLUMNS, SUMMARY_COLUMN, EXTRACTION_ERRORS))
+
+
+Report = ClassificationReport | MultiLabelReport | SummaryReport | FieldReport
+
+
+def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     """Compare the job's answers with `answers_column`, over the rows that have both."""
     if answers_column not in frame.columns:
         raise TaskConfigError(f"The file has no column '{answers_column}'. Its columns are: {', '.join(frame.columns)}.")
-    given = _answer_column(frame)
-    both = frame[(frame[given].astype(str) != "") & (frame[answers_column].astype(str).str.strip() != "")]
-    if both.empty:
-        raise TaskConfigError(f"No row has both an answer and a right answer in '{answers_column}' yet.")
+    outputs = _outputs(frame)
+    if EXTRACTION_ERRORS in outputs:
+        return _fields(frame, answers_column, {name: c for name, c in outputs.items() if name != EXTRACTION_ERRORS})
+    if SUMMARY_COLUMN in outputs:
+        both = _rows_with_both(frame, outputs[SUMMARY_COLUMN], answers_column)
+        return SummaryReport(len(both), _mean_rouge(both[outputs[SUMMARY_COLUMN]], both[answers_column]))
+    if LABELS_COLUMN in outputs:
+        both = _rows_with_both(frame, outputs[LABELS_COLUMN], answers_column)
+        return multi_label_report([label_set(c) for c in both[answers_column]], [label_set(c) for c in both[outputs[LABELS_COLUMN]]])
+    given = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
+    if given is None:
+        raise TaskConfigError("This job's answers cannot be scored against a column of right answers.")
+    both = _rows_with_both(frame, given, answers_column)
     return classification_report(both[answers_column].tolist(), both[given].tolist())
 
 
-def _answer_column(frame: pd.DataFrame) -> str:
-    outputs = frame.attrs.get("result_columns", [])
-    found = next((c for c in outputs if c.removesuffix("_result") in ANSWER_COLUMNS), None)
-    if found is None:
-        raise TaskConfigError("Only classify and route jobs can be scored against a column of right answers yet.")
-    return found
+def report_dict(report: Report) -> dict:
+    """The report as plain numbers (for `workbench jobs show --answers`)."""
+    if isinstance(report, SummaryReport):
+        return {"rows": report.rows, **{m: round(v, 4) for m, v in report.scores.items()}}
+    if isinstance(report, FieldReport):
+        return {"rows": report.rows, "per_field": report.per_field.round(4).to_dict(orient="index")}
+    if isinstance(report, MultiLabelReport):
+        return {"rows": report.rows, "exact_match": round(report.exact_match, 4),
+                "per_label": report.per_label.round(4).to_dict(orient="index")}
+    return {"rows": report.rows, "accuracy": round(report.accuracy, 4), "macro_f1": round(report.macro_f1, 4),
+            "per_label": report.per_label.round(4).to_dict(orient="index"),
+            "confusion": report.confusion.to_dict(orient="index")}
+
+
+def label_set(cell) -> set[str]:
+    """The labels in one cell: "billing; shipping" (or with commas or bars) as a set of trimmed names."""
+    text = str(cell)
+    for separator in LABEL_SEPARATORS[1:]:
+        text = text.replace(separator, LABEL_SEPARATORS[0])
+    return {label.strip() for label in text.split(LABEL_SEPARATORS[0]) if label.strip()}
+
+
+def _outputs(frame: pd.DataFrame) -> dict[str, str]:
+    """Template output name -> the column holding it (renamed `<name>_result` when the input had that name)."""
+    from workbench.jobs.service import RESULT_SUFFIX
+
+    return {c.removesuffix(RESULT_SUFFIX): c for c in frame.attrs.get("result_columns", [])}
+
+
+def _rows_with_both(frame: pd.DataFrame, given: str, answers_column: str) -> pd.DataFrame:
+    both = frame[(frame[given].astype(str) != "") & (frame[answers_column].astype(str).str.strip() != "")]
+    if both.empty:
+        raise TaskConfigError(f"No row has both an answer and a right answer in '{answers_column}' yet.")
+    return both
+
+
+def _mean_rouge(summaries: pd.Series, references: pd.Series) -> dict[str, float]:
+    rows = [rouge(str(s), [str(r)]) for s, r in zip(summaries, references, strict=True)]
+    return {measure: sum(row[measure] for row in rows) / len(rows) for measure in MEASURES}
+
+
+def _fields(frame: pd.DataFrame, answers_column: str, field_columns: dict[str, str]) -> FieldReport:
+    # Every row with a right answer counts: an empty extraction is an answer ("nothing found").
+    rows = frame[frame[answers_column].astype(str).str.strip() != ""]
+    if rows.empty:
+        raise TaskConfigError(f"No row has a right answer in '{answers_column}'.")
+    # Right values of fields the job did not extract are not scored.
+    truth = [{name: _right_values(cell, answers_column).get(name) for name in field_columns} for cell in rows[answers_column]]
+    extracted = [{name: _cell_values(row[c]) for name, c in field_columns.items()} for _, row in rows.iterrows()]
+    return FieldReport(len(rows), field_report(truth, extracted))
+
+
+def _right_values(cell, answers_column: str) -> dict:
+    try:
+        values = json.loads(cell) if isinstance(cell, str) else cell
+    except json.JSONDecodeError:
+        values = None
+    if not isinstance(values, dict):
+        raise TaskConfigError(f"Each right answer in '{answers_column}' must be a JSON object of field values, "
+                              f'e.g. {{"name": "Ann", "city": "Paris"}}; found: {str(cell)[:60]}')
+    return values
+
+
+def _cell_values(cell):
+    """An extracted cell: a list field is written as a JSON list, other fields as their value."""
+    if isinstance(cell, str) and cell.startswith("["):
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError:
+            return cell
+    return cell

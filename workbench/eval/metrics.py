@@ -37,3 +37,27 @@ def _label_scores(confusion: pd.DataFrame, label: str) -> dict:
     recall = hits / support if support else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+
+@dataclass
+class MultiLabelReport:
+    rows: int
+    exact_match: float  # share of rows whose whole set of labels is right
+    per_label: pd.DataFrame  # label -> precision, recall, f1, support
+
+
+def multi_label_report(truth: list[set[str]], predicted: list[set[str]]) -> MultiLabelReport:
+    """Each label scored on its own: given where it belongs (hit), where it does not, or missed."""
+    labels = sorted(set().union(*truth, *predicted))
+    rows = [_set_scores(truth, predicted, label) for label in labels]
+    exact = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth) if truth else 0.0
+    return MultiLabelReport(len(truth), exact, pd.DataFrame(rows, index=pd.Index(labels, name="label")))
+
+
+def _set_scores(truth: list[set[str]], predicted: list[set[str]], label: str) -> dict:
+    hits = sum(label in t and label in p for t, p in zip(truth, predicted, strict=True))
+    given, support = sum(label in p for p in predicted), sum(label in t for t in truth)
+    precision = hits / given if given else 0.0
+    recall = hits / support if support else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}

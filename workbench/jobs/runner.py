@@ -20,18 +20,20 @@ from workbench.db.session import session_scope
 from workbench.errors import WorkbenchError
 from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
-from workbench.models.registry import load_encoder
+from workbench.models.registry import load_encoder, load_generator
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.spec import spec_from_dict
 
 OnBatch = Callable[[Job], None]
 
 
-def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, encoder_loader=None) -> str:
+def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, encoder_loader=None,
+            generator_loader=None) -> str:
     """Run a job that is already marked running; returns its final status."""
     loader = encoder_loader or (lambda name: load_encoder(settings, name))
+    generator = generator_loader or (lambda name: load_generator(settings, name))
     try:
-        task, pending = _prepare(settings, job_id, loader)
+        task, pending = _prepare(settings, job_id, loader, generator)
         for batch in pending:
             if not _still_running(settings, job_id):
                 break
@@ -55,7 +57,7 @@ def _outcome(settings: Settings, job_id: int) -> tuple[str, str | None]:
     return "failed", f"Every row failed. The first error: {first}"
 
 
-def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, Iterator[list[RowText]]]:
+def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple[Task, Iterator[list[RowText]]]:
     """The task, set up and adapted, and the batches of rows still to run, read from the file as they go."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
@@ -67,7 +69,7 @@ def _prepare(settings: Settings, job_id: int, loader) -> tuple[Task, Iterator[li
             yield row_texts(frame, spec.text, settings.max_cell_chars)
 
     loaded = []
-    task = spec.build(lambda name: _remember(loaded, loader(name)))
+    task = spec.build(lambda name: _remember(loaded, loader(name)), lambda name: _remember(loaded, generator_loader(name)))
     task.setup()
     task.adapt(adaptation_sample(chain.from_iterable(chunks())))
     _record_model(settings, job_id, loaded)

@@ -21,7 +21,7 @@ from workbench.io.stream import count_rows, iter_frames
 from workbench.io.workbook_export import add_result_columns
 from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
 from workbench.jobs.runner import adaptation_sample
-from workbench.models.registry import load_encoder, model_snapshot
+from workbench.models.registry import load_encoder, load_generator, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
 
 RESULT_SUFFIX = "_result"
@@ -81,7 +81,7 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context
     """
     if spec.config.get("fine_tune"):
         spec = spec_from_dict({**spec.to_dict(), "fine_tune": False})
-    task = spec.build(lambda name: load_encoder(settings, name))
+    task = spec.build(lambda name: load_encoder(settings, name), lambda name: load_generator(settings, name))
     task.setup()
     task.adapt(adaptation_sample(row_texts(context if context is not None else frame, spec.text, settings.max_cell_chars)))
     texts = row_texts(frame, spec.text, settings.max_cell_chars)

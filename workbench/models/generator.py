@@ -20,6 +20,7 @@ from tokenizers import Tokenizer
 
 from workbench.errors import ModelNotReadyError
 from workbench.models.chat import ChatFormatter, load_chat_template
+from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
 
 PREFIX_CACHE_SIZE = 4
@@ -76,6 +77,8 @@ class OnnxGenerator:
         self.past_names = [i.name for i in self.session.get_inputs() if i.name.startswith("past_key_values")]
         shape = next(i.shape for i in self.session.get_inputs() if i.name.startswith("past_key_values"))
         self.kv_heads, self.head_dim = int(shape[1]), int(shape[3])
+        # Models prepared before workbench/models/last_logits.py have no such input and return every position.
+        self.slices_logits = any(i.name == LOGITS_FROM for i in self.session.get_inputs())
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -202,8 +205,9 @@ class OnnxGenerator:
         chunk = max(1, PREFILL_TOKENS // len(ids))
         for start in range(0, ids.shape[1], chunk):
             batch.mask = np.concatenate([batch.mask, own[:, start : start + chunk]], axis=1)
-            logits, batch.past = self._run(ids[:, start : start + chunk], batch.mask,
-                                           positions[:, start : start + chunk], batch.past)
+            piece = ids[:, start : start + chunk]  # only its last position's logits are read
+            logits, batch.past = self._run(piece, batch.mask, positions[:, start : start + chunk], batch.past,
+                                           logits_from=piece.shape[1] - 1)
         return logits[:, -1]
 
     def _step(self, batch: Batch, next_ids: np.ndarray) -> np.ndarray:
@@ -257,8 +261,12 @@ class OnnxGenerator:
         return np.array([first[o[0]] + sum(log_probs[r, j - 1, o[j]] for j in range(1, len(o)))
                          for r, o in enumerate(options)])
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray]):
+    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray],
+             logits_from: int = 0):
+        """Logits of positions logits_from onwards (all of them if the model cannot skip), and the new cache."""
         feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
+        if self.slices_logits:
+            feeds[LOGITS_FROM] = np.array([logits_from], dtype=np.int64)
         feeds.update(zip(self.past_names, past, strict=True))
         logits, *present = self.session.run(None, feeds)
         return logits, present

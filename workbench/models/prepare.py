@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 import shutil
 import tempfile
@@ -54,7 +56,8 @@ def prepare_encoder(
         progress(1.0, f"{pack.name} is ready")
         return target
     source = Path(source) if source else pack.source_path()
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=settings.models_dir))
+    remove_abandoned_staging(settings.models_dir, target.name)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-{os.getpid()}-", dir=settings.models_dir))
     try:
         _build(pack, source, staging, preset, progress)
         shutil.rmtree(target, ignore_errors=True)
@@ -67,6 +70,25 @@ def prepare_encoder(
     return target
 
 
+def remove_abandoned_staging(models_dir: Path, folder_name: str) -> None:
+    """Staging folders of preparations whose process died (killed, power cut): the `finally` never ran for them."""
+    ours = re.compile(rf"\.staging-{re.escape(folder_name)}-(\d+)-[a-z0-9_]{{8}}")  # as mkdtemp names them below
+    for staging in models_dir.glob(f".staging-{glob.escape(folder_name)}-*"):
+        match = ours.fullmatch(staging.name)
+        if match and not _is_running(int(match.group(1))):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
 def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress: Progress) -> None:
     readable = source
     if source.suffix.lower() == ".gguf":
@@ -75,7 +97,7 @@ def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress
     progress(0.25, f"Exporting {pack.name} to ONNX")
     exported = export_onnx(readable, staging / "export", task=EXPORT_TASKS[pack.kind])
     progress(0.6, f"Quantizing {pack.name} ({preset})")
-    quantized = quantize(exported, staging / QUANTIZED_NAME, preset)
+    quantized = quantize(exported, staging / QUANTIZED_NAME, preset, source=source)  # gguf-q4_1 reuses its blocks
     for name in KEPT_FILES:
         if (staging / "export" / name).exists():
             shutil.copy(staging / "export" / name, staging / name)

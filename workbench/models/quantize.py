@@ -24,15 +24,23 @@ PRESETS: dict[str, dict[str, Any]] = {
     # accuracy_level 4 also rounds activations to int8 inside each matmul; 1 keeps them in float32.
     "int8-block32-fp32": {"method": "blockwise", "bits": 8, "block_size": 32, "accuracy_level": 1},
     "int4-block32-fp32": {"method": "blockwise", "bits": 4, "block_size": 32, "accuracy_level": 1},
+    # The GGUF source's own Q4_1 blocks as MatMulNBits weights: 4 bits, dequantizing to exactly the float
+    # weights (workbench/models/gguf_exact.py). Needs the GGUF file as source; other sources cannot use it.
+    "gguf-q4_1": {"method": "gguf_exact", "accuracy_level": 0},
+    "gguf-q4_1-int8": {"method": "gguf_exact", "accuracy_level": 4},
     "none": {"method": "none"},
 }
 DEFAULT_ENCODER_PRESET = "int8-per-channel"
 DEFAULT_GENERATOR_PRESET = "none"
 
 
-def quantize(model_path: Path, out_path: Path, preset: str = DEFAULT_ENCODER_PRESET) -> Path:
-    """Write the quantized model to out_path; the preset 'none' copies the float model."""
+def quantize(model_path: Path, out_path: Path, preset: str = DEFAULT_ENCODER_PRESET, source: Path | None = None) -> Path:
+    """Write the quantized model to out_path; the preset 'none' copies the float model.
+
+    source is the GGUF file the model was converted from, needed by the gguf_exact presets only."""
     options = PRESETS[preset]
+    if options["method"] == "gguf_exact":
+        return _gguf_exact(Path(model_path), out_path, source, options)
     if options["method"] == "none":
         out_path.write_bytes(Path(model_path).read_bytes())
         return out_path
@@ -41,6 +49,15 @@ def quantize(model_path: Path, out_path: Path, preset: str = DEFAULT_ENCODER_PRE
             _blockwise(Path(model_path), out_path, options)
         else:
             _dynamic(Path(model_path), out_path, options)
+    return out_path
+
+
+def _gguf_exact(model_path: Path, out_path: Path, source: Path | None, options: dict[str, Any]) -> Path:
+    from workbench.models.gguf_exact import convert
+
+    if source is None or Path(source).suffix.lower() != ".gguf":
+        raise ValueError("this preset reuses a GGUF file's 4-bit blocks; the model's source must be a GGUF file")
+    convert(model_path, Path(source), out_path, options["accuracy_level"])
     return out_path
 
 

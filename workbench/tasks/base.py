@@ -5,13 +5,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from workbench.models.encoder import OnnxEncoder
 
+if TYPE_CHECKING:
+    from workbench.models.generator import OnnxGenerator
+
 EncoderLoader = Callable[[str | None], OnnxEncoder]
+GeneratorLoader = Callable[[str | None], "OnnxGenerator"]
 
 
 class TaskConfig(BaseModel):
@@ -34,10 +38,13 @@ class Task(ABC):
     config_model: ClassVar[type[TaskConfig]]
     batch_size: ClassVar[int] = 64
 
-    def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: str | None = None):
+    def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: str | None = None,
+                 load_generator: GeneratorLoader | None = None):
         self.config = config
         self.load_encoder = load_encoder
         self.model = model
+        # Generative templates need the generator; encoder templates never call it, so it may be absent.
+        self.load_generator = load_generator or _no_generator
 
     @classmethod
     @abstractmethod
@@ -60,3 +67,7 @@ class Task(ABC):
     @abstractmethod
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         """One output per input text, in the same order."""
+
+
+def _no_generator(_name: str | None):
+    raise TypeError("This task was built without a generator loader; pass load_generator to TaskSpec.build.")

@@ -27,4 +27,7 @@ def task_classes() -> dict[str, type[Task]]:
 
 def _load_builtins() -> None:
     import workbench.tasks.classify  # noqa: F401  (registers itself on import)
+    import workbench.tasks.custom  # noqa: F401
+    import workbench.tasks.extract  # noqa: F401
     import workbench.tasks.route  # noqa: F401
+    import workbench.tasks.summarize  # noqa: F401

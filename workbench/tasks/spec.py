@@ -40,8 +40,8 @@ class TaskSpec(BaseModel):
     def output_columns(self) -> list[str]:
         return get_task_class(self.task).output_columns(self.validated_config())
 
-    def build(self, load_encoder) -> Task:
-        return get_task_class(self.task)(self.validated_config(), load_encoder, self.model)
+    def build(self, load_encoder, load_generator=None) -> Task:
+        return get_task_class(self.task)(self.validated_config(), load_encoder, self.model, load_generator)
 
 
 def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSpec:

@@ -6,14 +6,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.job import ANSWER_COLUMNS, evaluate
+from workbench.eval.job import FieldReport, SummaryReport, evaluate, scorable
+from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.ui.widgets import user_errors
 
 
 def evaluation_section(frame: pd.DataFrame) -> None:
-    outputs = frame.attrs.get("result_columns", [])
-    if not any(c.removesuffix("_result") in ANSWER_COLUMNS for c in outputs):
+    if not scorable(frame):
         return
+    outputs = frame.attrs.get("result_columns", [])
     inputs = [c for c in frame.columns if c not in outputs]
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", ["(none)", *inputs])
@@ -21,12 +22,44 @@ def evaluation_section(frame: pd.DataFrame) -> None:
         return
     with user_errors():
         report = evaluate(frame, column)
-        left, middle, right = st.columns(3)
-        left.metric("Accuracy", f"{report.accuracy:.1%}")
-        middle.metric("Macro-F1", f"{report.macro_f1:.3f}")
-        right.metric("Rows scored", f"{report.rows:,}")
-        st.dataframe(report.per_label.round(3), width="stretch")
-        st.altair_chart(confusion_chart(report.confusion), width="stretch")
+        if isinstance(report, SummaryReport):
+            _summary_scores(report)
+        elif isinstance(report, FieldReport):
+            _field_scores(report)
+        elif isinstance(report, MultiLabelReport):
+            _multi_label_scores(report)
+        else:
+            _label_scores(report)
+
+
+def _label_scores(report: ClassificationReport) -> None:
+    left, middle, right = st.columns(3)
+    left.metric("Accuracy", f"{report.accuracy:.1%}")
+    middle.metric("Macro-F1", f"{report.macro_f1:.3f}")
+    right.metric("Rows scored", f"{report.rows:,}")
+    st.dataframe(report.per_label.round(3), width="stretch")
+    st.altair_chart(confusion_chart(report.confusion), width="stretch")
+
+
+def _summary_scores(report: SummaryReport) -> None:
+    # ROUGE counts shared words (1), shared word pairs (2) and the longest shared word sequence (L).
+    columns = st.columns(4)
+    for place, (title, measure) in zip(columns, (("ROUGE-1", "rouge1"), ("ROUGE-2", "rouge2"), ("ROUGE-L", "rougeL")),
+                                       strict=False):
+        place.metric(title, f"{report.scores[measure]:.3f}")
+    columns[3].metric("Rows scored", f"{report.rows:,}")
+
+
+def _multi_label_scores(report: MultiLabelReport) -> None:
+    left, right = st.columns(2)
+    left.metric("Rows with exactly the right labels", f"{report.exact_match:.1%}")
+    right.metric("Rows scored", f"{report.rows:,}")
+    st.dataframe(report.per_label.round(3), width="stretch")
+
+
+def _field_scores(report: FieldReport) -> None:
+    st.metric("Rows scored", f"{report.rows:,}")
+    st.dataframe(report.per_field.round(3), width="stretch")
 
 
 def confusion_chart(confusion: pd.DataFrame) -> alt.Chart:

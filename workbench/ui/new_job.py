@@ -87,15 +87,35 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
         config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other").strip() or "Other"
+        config.update(_priority_rules())
     examples = _examples(frame, text_columns)
     if examples:
         config["examples"] = examples
+    if not routing:
+        config.update(_multi_label())
     if examples and not routing:
         config["fine_tune"] = st.checkbox(
             "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)",
             help="Trains a copy of the model on your examples once; the same examples reuse it. "
                  "'Try on 5 rows' uses the model as it is.")
     return config
+
+
+def _priority_rules() -> dict:
+    rules = st.text_area("Priority (optional), one level per line: `level: words or phrases, comma-separated`",
+                         placeholder="high: urgent, asap, not working\nlow: suggestion, newsletter",
+                         help="Each row gets the first level whose words appear in it; other rows get 'normal'.")
+    levels = {line.partition(":")[0].strip(): line.partition(":")[2].split(",") for line in rules.splitlines()}
+    priority = {level: [w.strip() for w in words if w.strip()] for level, words in levels.items() if level}
+    return {"priority": priority} if priority else {}
+
+
+def _multi_label() -> dict:
+    if not st.checkbox("Several labels per row", help="Adds a `labels` column with every label that fits well enough."):
+        return {}
+    # Confidences share 1 across labels, so a cut-off above 0.5 could only ever pass one label.
+    cut_off = st.slider("Give every label whose confidence reaches", 0.05, 0.5, 0.3, 0.05)
+    return {"multi_label": True, "label_threshold": cut_off}
 
 
 def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:

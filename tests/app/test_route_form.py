@@ -1,0 +1,40 @@
+"""The New job page's settings for route (fallback, priority) and classify (several labels per row)."""
+
+from __future__ import annotations
+
+from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: each test its own settings, no worker)
+from workbench.jobs import service
+
+
+def _sample_job_page():
+    app = page("new_job.py").run()
+    app.radio[0].set_value("Use a sample file").run()
+    next(s for s in app.selectbox if s.label == "Sample file").set_value("support_emails.csv").run()
+    app.multiselect[0].set_value(["Subject", "Body"]).run()
+    return app
+
+
+def _queued_spec(app, settings) -> dict:
+    next(b for b in app.button if b.label == "Run on all rows").click().run()
+    assert not app.exception, app.exception
+    return service.list_jobs(settings)[0].spec
+
+
+def test_a_route_job_gets_its_fallback_queue_and_priority_rules_from_the_page(settings):
+    app = _sample_job_page()
+    next(s for s in app.selectbox if s.label == "Task").set_value("route").run()
+    app.text_area[0].input("billing: invoices\nshipping: parcels").run()
+    next(t for t in app.text_input if t.label.startswith("Fallback queue")).input("Triage").run()
+    next(t for t in app.text_area if t.label.startswith("Priority")).input("high: urgent, asap\nlow: newsletter").run()
+    spec = _queued_spec(app, settings)
+    assert spec["task"] == "route" and spec["fallback"] == "Triage"
+    assert spec["priority"] == {"high": ["urgent", "asap"], "low": ["newsletter"]}
+
+
+def test_a_classify_job_with_several_labels_per_row(settings):
+    app = _sample_job_page()
+    app.text_area[0].input("billing\nshipping\nreturns").run()
+    next(c for c in app.checkbox if c.label == "Several labels per row").check().run()
+    next(s for s in app.slider if s.label.startswith("Give every label")).set_value(0.2).run()
+    spec = _queued_spec(app, settings)
+    assert spec["multi_label"] is True and spec["label_threshold"] == 0.2

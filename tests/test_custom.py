@@ -1,0 +1,57 @@
+"""custom: {column} placeholders filled from the row's columns; a job end to end."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests import generative_fixtures
+from tests.conftest import SAMPLE_DIR
+from tests.generative_fixtures import run_through_service
+from workbench.errors import TaskConfigError
+from workbench.io.rows import row_texts
+from workbench.tasks.custom import fill_instruction
+from workbench.tasks.spec import spec_from_dict
+
+# The tiny generator's fixtures, shared by the generative template tests.
+tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
+
+
+def _joined(**cells) -> str:
+    return row_texts(pd.DataFrame([cells]), list(cells), 10_000)[0].text
+
+
+def test_placeholders_take_the_values_of_their_columns():
+    text = _joined(Subject="Refund", Body="I was charged twice.\nPlease help.", From="a@b.com")
+    filled = fill_instruction("Reply to '{Subject}' from {From}: {Body}", text)
+    assert filled == "Reply to 'Refund' from a@b.com: I was charged twice.\nPlease help."
+
+
+def test_a_one_column_row_fills_its_placeholder_with_the_whole_text():
+    assert fill_instruction("Translate to French: {Body}", _joined(Body="Hello there")) == "Translate to French: Hello there"
+
+
+def test_without_placeholders_the_text_follows_the_instruction():
+    assert fill_instruction("Say if this is polite.", "Thanks a lot") == "Say if this is polite.\n\nText:\nThanks a lot"
+
+
+def test_an_empty_instruction_is_refused():
+    with pytest.raises(TaskConfigError, match="instruction"):
+        spec_from_dict({"task": "custom", "text": "Body", "instruction": "   "})
+
+
+def test_the_model_sees_the_filled_instruction(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "custom", "text": ["Subject", "Body"], "instruction": "Answer {Body} ({Subject})",
+                       "max_words": 5})
+    seen: list[str] = []
+    original = tiny_generator.generate
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: seen.extend(prompts) or original(prompts, **kw))
+    (row,) = task.run_batch([_joined(Subject="Where is my parcel?", Body="Ordered last week.")])
+    assert "Answer Ordered last week. (Where is my parcel?)" in seen[0] and "Body:" not in seen[0]
+    assert len(row.outputs["output"].split(" ")) <= 5
+
+
+def test_a_custom_job_runs_end_to_end(settings, tiny_generator):
+    spec = {"task": "custom", "text": ["Subject", "Body"], "instruction": "Reply politely to: {Subject} {Body}"}
+    results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=5)
+    assert len(results) == 5 and all(r.status == "ok" and isinstance(r.outputs["output"], str) for r in results)

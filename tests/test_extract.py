@@ -1,0 +1,117 @@
+"""extract: typed fields checked and tidied, invented text dropped, output that always parses, a job end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import generative_fixtures
+from tests.conftest import SAMPLE_DIR
+from tests.generative_fixtures import run_through_service
+from workbench.errors import TaskConfigError
+from workbench.tasks.extract import ERRORS_COLUMN
+from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
+from workbench.tasks.spec import spec_from_dict
+
+SOURCE = ("Hi, I was charged €45.50 twice on 3 March 2024 for order 7781. Write to Jane.DOE@Example.com "
+          "or call +44 20 7946 0958. Jane Doe")
+FIELDS = [{"name": "customer", "type": "text"}, {"name": "amount", "type": "money"}, {"name": "when", "type": "date"},
+          {"name": "email", "type": "email"}, {"name": "phone", "type": "phone"}, {"name": "order", "type": "number"},
+          {"name": "topic", "type": "choice", "options": ["refund", "delivery"]}, {"name": "items", "type": "list"}]
+
+# The tiny generator's fixtures, shared by the generative template tests.
+tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
+
+
+@pytest.mark.parametrize(("kind", "value", "tidy"), [
+    ("text", " Jane   Doe ", "Jane Doe"),
+    ("money", "€45.50", "45.50 EUR"),
+    ("money", "45.5", "45.50 EUR"),  # the currency is read next to the amount in the text
+    ("date", "3 March 2024", "2024-03-03"),
+    ("email", "Jane.DOE@Example.com", "jane.doe@example.com"),
+    ("phone", "+44 20 7946 0958", "+442079460958"),
+    ("number", "7781", 7781),
+    ("number", 45.50, 45.5),
+    ("list", ["Jane Doe", "order 7781"], "Jane Doe; order 7781"),
+    ("text", "", None),
+])
+def test_values_are_normalised_for_their_type(kind, value, tidy):
+    field = FieldSpec(name="f", type=kind, options=["refund"] if kind == "choice" else [])
+    assert normalise(field, value, SOURCE) == tidy
+
+
+@pytest.mark.parametrize(("kind", "value"), [
+    ("text", "John Smith"), ("email", "john@example.com"), ("phone", "555 1234 999"), ("date", "the day after"),
+    ("money", "a lot"), ("email", "Jane Doe"), ("number", 5531), ("money", "£20"),
+])
+def test_invented_or_malformed_values_are_rejected(kind, value):
+    with pytest.raises(Rejected):
+        normalise(FieldSpec(name="f", type=kind), value, SOURCE)
+
+
+def test_a_list_keeps_the_items_that_are_in_the_text():
+    with pytest.raises(Rejected) as caught:
+        normalise(FieldSpec(name="f", type="list"), ["Jane Doe", "Bob"], SOURCE)
+    assert caught.value.kept == "Jane Doe" and "'Bob'" in str(caught.value)
+
+
+def test_a_choice_needs_options_and_names_must_differ():
+    with pytest.raises(TaskConfigError, match="options"):
+        spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "p", "type": "choice"}]})
+    with pytest.raises(TaskConfigError, match="different"):
+        spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "a"}, {"name": "a"}]})
+
+
+def test_each_type_has_a_schema_the_guide_understands():
+    assert schema_of(FieldSpec(name="p", type="choice", options=["a", "b"])) == {"enum": ["a", "b"]}
+    assert schema_of(FieldSpec(name="n", type="number")) == {"type": ["number", "null"]}
+    assert schema_of(FieldSpec(name="l", type="list"))["type"] == "array"
+
+
+def test_a_hallucinated_value_is_dropped_and_reported(build_task):
+    task = build_task({"task": "extract", "text": "Body", "fields": FIELDS})
+    row = task.checked({"customer": "John Smith", "amount": "45.50", "topic": "refund"}, SOURCE)
+    assert row.outputs["customer"] is None and row.outputs["amount"] == "45.50 EUR"
+    assert "customer: 'John Smith' is not in the text" in row.outputs[ERRORS_COLUMN]
+
+
+def test_every_output_of_the_tiny_model_parses_and_has_valid_types(build_task):
+    task = build_task({"task": "extract", "text": "Body", "fields": FIELDS})
+    texts = [SOURCE, "The parcel is late.", "", "Call me on 0612345678 about invoice 12 of 1 May."]
+    rows = task.run_batch(texts)
+    assert len(rows) == 4
+    for row, text in zip(rows, texts, strict=True):
+        out = row.outputs
+        assert list(out) == [f["name"] for f in FIELDS] + [ERRORS_COLUMN]
+        assert out["topic"] in ("refund", "delivery")
+        assert out["order"] is None or isinstance(out["order"], int | float)
+        assert out["customer"] is None or out["customer"].lower() in " ".join(text.lower().split())
+        assert out["when"] is None or len(out["when"]) == 10 and out["when"][4] == "-"
+        assert out["email"] is None or out["email"] == out["email"].lower()
+
+
+def test_an_extract_job_runs_end_to_end(settings, tiny_generator):
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": FIELDS[:3]}
+    results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=4)
+    assert len(results) == 4 and all(r.status == "ok" for r in results)
+    assert all(set(r.outputs) == {"customer", "amount", "when", ERRORS_COLUMN} for r in results)
+
+
+def test_the_new_job_form_reads_field_lines_into_valid_settings():
+    from workbench.ui.forms.extract import parse_field_lines
+
+    fields = parse_field_lines("customer (text): who wrote it\namount (money)\n\npriority (choice: low, high)\nnote")
+    assert fields == [{"name": "customer", "type": "text", "description": "who wrote it"},
+                      {"name": "amount", "type": "money", "description": ""},
+                      {"name": "priority", "type": "choice", "description": "", "options": ["low", "high"]},
+                      {"name": "note", "type": "text", "description": ""}]
+    assert spec_from_dict({"task": "extract", "text": "Body", "fields": fields}).output_columns()[-1] == ERRORS_COLUMN
+
+
+def test_try_on_rows_runs_extract_on_the_generator(settings, tiny_generator, monkeypatch):
+    from workbench.io import read_table
+    from workbench.jobs import service
+
+    monkeypatch.setattr(service, "load_generator", lambda _settings, _name=None: tiny_generator)
+    spec = spec_from_dict({"task": "extract", "text": "Body", "fields": FIELDS[:2]})
+    tried = service.try_on_rows(settings, spec, read_table(SAMPLE_DIR / "support_emails.csv").head(3))
+    assert list(tried.columns[-3:]) == ["customer", "amount", ERRORS_COLUMN] and len(tried) == 3

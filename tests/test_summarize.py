@@ -1,0 +1,69 @@
+"""summarize: styles, cleaning of the model's chatter, chunking of texts longer than the window, a job end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import generative_fixtures
+from tests.conftest import SAMPLE_DIR
+from tests.generative_fixtures import run_through_service
+from workbench.tasks.generative import clean_reply
+from workbench.tasks.summarize import SummaryStyle, split_to_fit, tidy
+
+# The tiny generator's fixtures, shared by the generative template tests.
+tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
+
+
+@pytest.mark.parametrize(("reply", "clean"), [
+    ("Sure! Here is a summary:\nThe parcel is late.", "The parcel is late."),
+    ("Subject: Refund for order 7781", "Refund for order 7781"),
+    ('"Late delivery of the parcel"', "Late delivery of the parcel"),
+    ("Summary: the customer wants a refund", "the customer wants a refund"),
+    ("Certainly. Subject line: Refund", "Refund"),
+    ("The customer wants a refund.", "The customer wants a refund."),
+])
+def test_clean_reply_strips_chatter_labels_and_quotes(reply, clean):
+    assert clean_reply(reply) == clean
+
+
+def test_tidy_shapes_each_style_and_keeps_to_max_words():
+    reply = "The parcel is late. The customer wants a refund now and is angry."
+    assert tidy(reply, SummaryStyle(style="one_sentence", max_words=40)) == "The parcel is late."
+    assert tidy(reply, SummaryStyle(style="short", max_words=5)) == "The parcel is late. The"
+    assert tidy("Refund for order 7781.\nThanks", SummaryStyle(style="subject_line", max_words=12)) == "Refund for order 7781"
+    assert tidy("Please refund! Subject: Please refund!", SummaryStyle(style="subject_line")) == "Please refund!"
+    bullets = tidy("1. Parcel late\n* Refund wanted now please\n\n- Angry", SummaryStyle(style="bullets", max_words=6))
+    assert bullets == "- Parcel late\n- Refund wanted now please"
+
+
+def test_split_to_fit_keeps_every_word_in_chunks_that_fit():
+    text = " ".join(f"Sentence number {i} says something about the order." for i in range(200))
+    count = lambda piece: len(piece.split())  # noqa: E731 (a word is a token here)
+    chunks = split_to_fit(text, 50, count)
+    assert len(chunks) > 10
+    assert all(count(c) <= 50 for c in chunks)
+    assert " ".join(chunks).split() == text.split()
+
+
+def test_an_over_long_sentence_is_cut_by_words():
+    chunks = split_to_fit("word " * 300, 40, lambda piece: len(piece.split()))
+    assert all(len(c.split()) <= 40 for c in chunks) and sum(len(c.split()) for c in chunks) == 300
+
+
+def test_a_text_longer_than_the_window_is_summarised_in_chunks_then_combined(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "max_words": 20}})
+    long_text = " ".join(f"The parcel {i} arrived late and the box was damaged." for i in range(400))
+    assert len(tiny_generator.encode(long_text)) > tiny_generator.window
+    asked: list[int] = []
+    original = tiny_generator.generate
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: asked.append(len(prompts)) or original(prompts, **kw))
+    (row,) = task.run_batch([long_text])
+    assert asked[0] > 1 and len(asked) >= 2  # the chunks first, then their summaries together
+    assert len(row.outputs["summary"].split()) <= 20
+
+
+def test_a_summarize_job_runs_end_to_end(settings, tiny_generator):
+    spec = {"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": "subject_line", "max_words": 8}}
+    results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=6)
+    assert len(results) == 6 and all(r.status == "ok" for r in results)
+    assert all(len(r.outputs["summary"].split()) <= 8 and "\n" not in r.outputs["summary"] for r in results)

@@ -1,0 +1,113 @@
+"""Lossless 4-bit ONNX weights from a Q4_1 GGUF file: its blocks become MatMulNBits weights unchanged.
+
+A Q4_1 block of 32 weights along the input dimension stores x = d*q + m (q in 0..15, d and m fp16).
+MatMulNBits dequantizes (q - zero_point) * scale with float zero points allowed, so scale = d and
+zero_point = -m/d give back the float weights the exported model uses, at 4 bits per weight.
+Weights are matched by their values, not by names: the export renames and, for q/k, reorders rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+BLOCK = 32
+Q4_1_BYTES = 20  # fp16 d, fp16 m, 16 bytes of nibbles
+
+
+def q4_1_blocks(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split raw Q4_1 rows (N, n_blocks*20) into d, m (N, n_blocks) and q (N, n_blocks, 32)."""
+    blocks = raw.reshape(raw.shape[0], -1, Q4_1_BYTES)
+    d = blocks[..., 0:2].copy().view(np.float16)[..., 0].astype(np.float32)
+    m = blocks[..., 2:4].copy().view(np.float16)[..., 0].astype(np.float32)
+    nibbles = blocks[..., 4:]
+    # GGUF puts element j in the low nibble and element j+16 in the high nibble of byte j.
+    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1)
+    return d, m, q
+
+
+def dequantize_rows(d: np.ndarray, m: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return (d[..., None] * q.astype(np.float32) + m[..., None]).reshape(q.shape[0], -1)
+
+
+def matmulnbits_inputs(d: np.ndarray, m: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Packed weights (N, n_blocks, 16), scales and float zero points (N*n_blocks) for MatMulNBits."""
+    empty = d == 0  # every weight of the block equals m: encode it as (0 - (-1)) * m
+    q = np.where(empty[..., None], 0, q).astype(np.uint8)
+    scales = np.where(empty, m, d)
+    zero_points = np.where(empty, -1.0, -m / np.where(empty, 1.0, d))
+    packed = q[..., 0::2] | (q[..., 1::2] << 4)  # MatMulNBits: element 2i low nibble, 2i+1 high
+    return packed, scales.astype(np.float32).ravel(), zero_points.astype(np.float32).ravel()
+
+
+def gguf_q4_1_tensors(gguf_file: Path) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    from gguf import GGMLQuantizationType, GGUFReader
+
+    reader = GGUFReader(str(gguf_file))
+    return [q4_1_blocks(np.asarray(t.data)) for t in reader.tensors
+            if t.tensor_type == GGMLQuantizationType.Q4_1]
+
+
+def row_order(weight_t: np.ndarray, dequantized: np.ndarray) -> np.ndarray | None:
+    """Indices taking the GGUF rows to the exported weight's rows, or None if the values differ."""
+    if weight_t.shape != dequantized.shape:
+        return None
+    index = {row.tobytes(): i for i, row in enumerate(dequantized)}
+    order = [index.get(row.tobytes()) for row in weight_t]
+    return None if None in order else np.array(order)
+
+
+def convert(model_path: Path, gguf_file: Path, out_path: Path, accuracy_level: int = 0) -> int:
+    """Write the model with every MatMul whose weight came from a Q4_1 block as MatMulNBits; returns how many."""
+    import onnx
+
+    model = onnx.load(str(model_path))
+    tensors = gguf_q4_1_tensors(gguf_file)
+    by_first_row = _rows_index([dequantize_rows(*t) for t in tensors])
+    initializers = {i.name: i for i in model.graph.initializer}
+    replaced = 0
+    for position, node in enumerate(list(model.graph.node)):
+        if node.op_type == "MatMul" and node.input[1] in initializers:
+            if _replace(model, position, node, initializers, tensors, by_first_row, accuracy_level):
+                replaced += 1
+    _drop_unused_initializers(model)
+    onnx.save(model, str(out_path))
+    return replaced
+
+
+def _rows_index(dequantized: list[np.ndarray]) -> dict[bytes, tuple[int, np.ndarray]]:
+    """Every GGUF row's bytes -> (tensor number, the tensor's dequantized rows)."""
+    return {row.tobytes(): (number, rows) for number, rows in enumerate(dequantized) for row in rows}
+
+
+def _replace(model, position, node, initializers, tensors, by_first_row, accuracy_level) -> bool:
+    from onnx import helper, numpy_helper
+
+    weight_t = numpy_helper.to_array(initializers[node.input[1]]).T
+    number, rows = by_first_row.get(weight_t[0].tobytes(), (None, None))
+    order = None if rows is None else row_order(weight_t, rows)
+    if order is None:
+        return False
+    d, m, q = (part[order] for part in tensors[number])
+    packed, scales, zero_points = matmulnbits_inputs(d, m, q)
+    prefix = node.input[1] + "_q4_1"
+    for suffix, array in (("_B", packed), ("_scales", scales), ("_zp", zero_points)):
+        model.graph.initializer.append(numpy_helper.from_array(array, prefix + suffix))
+    n_out, k_in = weight_t.shape
+    replacement = helper.make_node(
+        "MatMulNBits", [node.input[0], prefix + "_B", prefix + "_scales", prefix + "_zp"], list(node.output),
+        name=node.name + "_Q4_1", domain="com.microsoft", K=k_in, N=n_out, bits=4, block_size=BLOCK,
+        accuracy_level=accuracy_level)
+    model.graph.node.remove(node)
+    model.graph.node.insert(position, replacement)
+    return True
+
+
+def _drop_unused_initializers(model) -> None:
+    used = {name for node in model.graph.node for name in node.input}
+    unused = [i for i in model.graph.initializer if i.name not in used]
+    for initializer in unused:
+        model.graph.initializer.remove(initializer)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(__import__("onnx").helper.make_opsetid("com.microsoft", 1))

@@ -1,0 +1,67 @@
+"""`custom`: your own instruction, with {column} placeholders filled from each row's columns.
+
+A job's text is its columns joined as "Column: value" lines (io/rows.py), or the cell itself when
+there is one column; the placeholders are read back from that, so the runner stays the same for
+every template. Choose as text columns the columns the instruction names: a chosen column the
+instruction does not name is read as the end of the named column before it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from workbench.tasks.base import RowOutput, TaskConfig
+from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.registry import register
+
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+class CustomConfig(TaskConfig):
+    instruction: str = Field(min_length=3)
+    max_words: int = Field(default=60, ge=1, le=400)
+
+    @field_validator("instruction")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("write what the model should do with each row")
+        return value
+
+
+@register
+class CustomTask(GenerativeTask):
+    name = "custom"
+    title = "Custom instruction"
+    description = "Your own instruction run on every row, e.g. 'Translate {Body} to French'."
+    config_model = CustomConfig
+
+    @classmethod
+    def output_columns(cls, config: CustomConfig) -> list[str]:
+        return ["output"]
+
+    def run_batch(self, texts: list[str]) -> list[RowOutput]:
+        prompts = [self.chat(fill_instruction(self.config.instruction, text)) for text in texts]
+        replies = self.replies(prompts, self.config.max_words * 2 + 8)
+        return [RowOutput({"output": " ".join(reply.split(" ")[: self.config.max_words])}) for reply in replies]
+
+
+def fill_instruction(instruction: str, text: str) -> str:
+    """The instruction with each {column} replaced by that column's value; with no placeholder the text is appended."""
+    names = PLACEHOLDER.findall(instruction)
+    if not names:
+        return f"{instruction.strip()}\n\nText:\n{text}"
+    values = column_values(text, names)
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), instruction)
+
+
+def column_values(text: str, names: list[str]) -> dict[str, str]:
+    """Each named column's value in a joined row text; a one-column row is its text under every name."""
+    heads = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
+    parts = re.split(rf"(?m)^({heads}): ", text)
+    if len(parts) == 1:
+        return {name: text for name in names}
+    found = dict(zip(parts[1::2], (value.rstrip("\n") for value in parts[2::2]), strict=True))
+    return {name: found.get(name, "") for name in names}

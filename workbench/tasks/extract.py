@@ -1,0 +1,90 @@
+"""`extract`: the fields you name, read out of every row as typed, checked values.
+
+The model writes JSON under the fields' schema (models/guided.py), so every row's output parses;
+each value is then checked and tidied for its type (tasks/fields.py). A value that fails is left
+empty and the reason goes to the `extraction_errors` column, so a reviewer sees what was dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from workbench.errors import TaskConfigError
+from workbench.models.guided import guided_json
+from workbench.tasks.base import RowOutput, TaskConfig
+from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
+from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.registry import register
+
+ERRORS_COLUMN = "extraction_errors"
+
+
+class ExtractExample(BaseModel):
+    model_config = {"extra": "forbid"}
+    text: str
+    values: dict[str, Any]
+
+
+class ExtractConfig(TaskConfig):
+    fields: list[FieldSpec] = Field(min_length=1)
+    examples: list[ExtractExample] = []
+
+    @field_validator("fields")
+    @classmethod
+    def _distinct_names(cls, fields: list[FieldSpec]) -> list[FieldSpec]:
+        names = [f.name for f in fields]
+        if len(set(names)) < len(names) or ERRORS_COLUMN in names:
+            raise ValueError(f"field names must be different from each other and from '{ERRORS_COLUMN}'")
+        return fields
+
+
+@register
+class ExtractTask(GenerativeTask):
+    name = "extract"
+    title = "Extract fields"
+    description = "Names, amounts, dates, emails... read out of every row into columns of their own."
+    config_model = ExtractConfig
+    batch_size = 8
+
+    @classmethod
+    def output_columns(cls, config: ExtractConfig) -> list[str]:
+        return [f.name for f in config.fields] + [ERRORS_COLUMN]
+
+    def setup(self) -> None:
+        super().setup()
+        fields = self.config.fields
+        self.schema = {"type": "object", "properties": {f.name: schema_of(f) for f in fields}}
+        self.instruction = extraction_instruction(fields, self.config.examples)
+
+    def run_batch(self, texts: list[str]) -> list[RowOutput]:
+        prompts = [self.chat(f"{self.instruction}\n\nText:\n{text}\n\nJSON:") for text in texts]
+        rows = guided_json(self.generator, prompts, self.schema)
+        failed = next((row.error for row in rows if row.error), None)
+        if failed:
+            raise TaskConfigError(failed)  # the runner retries row by row, so only this row fails
+        return [self.checked(json.loads(row.text), text) for row, text in zip(rows, texts, strict=True)]
+
+    def checked(self, values: dict, text: str) -> RowOutput:
+        outputs, errors = {}, []
+        for field in self.config.fields:
+            try:
+                outputs[field.name] = normalise(field, values.get(field.name), text)
+            except (Rejected, ValueError, TypeError) as exc:
+                outputs[field.name] = getattr(exc, "kept", None)
+                errors.append(f"{field.name}: {exc}")
+        return RowOutput({**outputs, ERRORS_COLUMN: "; ".join(errors) or None})
+
+
+def extraction_instruction(fields: list[FieldSpec], examples: list[ExtractExample]) -> str:
+    lines = ["Extract these fields from the text as JSON. Copy values exactly as written in the text; "
+             "write \"\" when the text does not give a field."]
+    for field in fields:
+        kind = f"one of {', '.join(field.options)}" if field.type == "choice" else field.type
+        lines.append(f"- {field.name} ({kind}){': ' + field.description if field.description else ''}")
+    for example in examples:
+        filled = {f.name: example.values.get(f.name) for f in fields}
+        lines.append(f"\nExample text:\n{example.text}\nJSON: {json.dumps(filled, ensure_ascii=False)}")
+    return "\n".join(lines)

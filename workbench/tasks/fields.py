@@ -1,0 +1,158 @@
+"""Extraction fields: the JSON Schema each type is generated under, and the check and tidy of each value.
+
+A value is kept only if it is well formed for its type and, for the types copied from the text
+(text, email, phone, list items), actually appears in the text: a small model that cannot find a
+value tends to invent a plausible one, and an invented value is worse than an empty cell.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from dateutil import parser as dateparser
+from pydantic import BaseModel, Field, model_validator
+
+FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice", "list"]
+# Strings are not nullable: the bundled model answers null for nearly everything when it may, and a
+# value it makes up instead is caught by the in-the-text check, so asking for a string loses nothing.
+STRING = {"type": "string"}
+MAX_LIST_ITEMS = 5
+CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+              "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
+              "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
+EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+NUMBER = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
+
+
+class FieldSpec(BaseModel):
+    model_config = {"extra": "forbid"}
+    name: str = Field(min_length=1)
+    type: FieldType = "text"
+    description: str = ""
+    options: list[str] = []
+
+    @model_validator(mode="after")
+    def _choice_has_options(self):
+        if self.type == "choice" and not self.options:
+            raise ValueError(f"field '{self.name}' is a choice: list its options, e.g. options: [low, high]")
+        return self
+
+
+class Rejected(ValueError):
+    """A value that is dropped (or, for a list, cut to `kept`), with the reason shown in extraction_errors."""
+
+    def __init__(self, message: str, kept: Any = None):
+        super().__init__(message)
+        self.kept = kept
+
+
+def schema_of(field: FieldSpec) -> dict:
+    if field.type == "number":
+        return {"type": ["number", "null"]}
+    if field.type == "choice":
+        return {"enum": field.options}
+    if field.type == "list":
+        return {"type": "array", "items": {"type": "string"}, "maxItems": MAX_LIST_ITEMS}
+    return STRING
+
+
+def normalise(field: FieldSpec, value: Any, source: str) -> Any:
+    """The value in its type's canonical form, or Rejected; None and empty values stay None."""
+    if value is None or value == "" or value == []:
+        return None
+    return NORMALISERS[field.type](field, value, source)
+
+
+def _text(_field: FieldSpec, value: Any, source: str) -> str:
+    value = " ".join(str(value).split())
+    if _squash(value) not in _squash(source):
+        raise Rejected(f"'{value}' is not in the text")
+    return value
+
+
+def _number(_field: FieldSpec, value: Any, source: str) -> float | int:
+    number = _checked_in_text(float(value), source)
+    return int(number) if number.is_integer() else number
+
+
+def _money(_field: FieldSpec, value: Any, source: str) -> str:
+    text = str(value)
+    match = NUMBER.search(text)
+    if not match:
+        raise Rejected(f"'{text}' has no amount")
+    amount = _checked_in_text(float(re.sub(r"[,' ]", "", match.group())), source)
+    currency = _currency(text) or _currency_near(match.group().strip(), source)
+    return f"{amount:.2f} {currency}".strip()
+
+
+def _date(_field: FieldSpec, value: Any, _source: str) -> str:
+    try:
+        return dateparser.parse(str(value), default=_first_of_this_year()).date().isoformat()
+    except (ValueError, OverflowError):
+        raise Rejected(f"'{value}' is not a date") from None
+
+
+def _email(field: FieldSpec, value: Any, source: str) -> str:
+    email = _text(field, value, source).lower()
+    if not EMAIL.match(email):
+        raise Rejected(f"'{email}' is not an email address")
+    return email
+
+
+def _phone(_field: FieldSpec, value: Any, source: str) -> str:
+    digits = re.sub(r"\D", "", str(value))
+    if len(digits) < 6 or digits not in re.sub(r"\D", "", source):
+        raise Rejected(f"'{value}' is not a phone number in the text")
+    return ("+" if str(value).strip().startswith("+") else "") + digits
+
+
+def _choice(field: FieldSpec, value: Any, _source: str) -> str:
+    wanted = {option.lower(): option for option in field.options}
+    if str(value).lower() not in wanted:
+        raise Rejected(f"'{value}' is not one of {', '.join(field.options)}")
+    return wanted[str(value).lower()]
+
+
+def _list(field: FieldSpec, value: Any, source: str) -> str | None:
+    """Items found in the text, joined with '; ' (a spreadsheet cell holds text, not a list)."""
+    items = [" ".join(str(i).split()) for i in (value if isinstance(value, list) else [value]) if str(i).strip()]
+    dropped = [i for i in items if _squash(i) not in _squash(source)]
+    kept = "; ".join(dict.fromkeys(i for i in items if i not in dropped)) or None
+    if dropped:
+        raise Rejected(f"{', '.join(map(repr, dropped))} not in the text", kept)
+    return kept
+
+
+NORMALISERS = {"text": _text, "number": _number, "money": _money, "date": _date, "email": _email,
+               "phone": _phone, "choice": _choice, "list": _list}
+
+
+def _checked_in_text(number: float, source: str) -> float:
+    """The number, if the text has it; a model tends to copy numbers from the prompt's examples."""
+    written = {float(re.sub(r"[,' ]", "", m.group())) for m in NUMBER.finditer(source)}
+    if number not in written:
+        raise Rejected(f"{number:g} is not in the text")
+    return number
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _currency(text: str) -> str:
+    for word in re.findall(r"[€$£¥]|[a-zA-Z]+", text):
+        if word.lower() in CURRENCIES:
+            return CURRENCIES[word.lower()]
+    return ""
+
+
+def _currency_near(amount: str, source: str) -> str:
+    at = source.find(amount)
+    return _currency(source[max(0, at - 3) : at + len(amount) + 10]) if at >= 0 else ""
+
+
+def _first_of_this_year() -> datetime:
+    # A date without a year or day gets them from here (dateutil's default is today's day and month).
+    return datetime(date.today().year, 1, 1)

@@ -1,0 +1,45 @@
+"""What the generative templates share: the generator, a chat prompt, and tidying the model's reply."""
+
+from __future__ import annotations
+
+import re
+
+from workbench.errors import TaskConfigError
+from workbench.tasks.base import Task
+
+# Openers small chat models put before the answer; they are chatter, not content.
+CHATTER = re.compile(r"^\s*(sure|certainly|of course|okay|ok|here is|here's|here are)\b[^:\n]*[:!.]?\s*", re.I)
+LABEL = re.compile(r"^\s*(subject( line)?|summary|answer|output)\s*:\s*", re.I)
+QUOTES = "\"'“”‘’`"
+
+
+def clean_reply(text: str) -> str:
+    """The answer without 'Sure! Here is...', 'Summary:' labels or wrapping quotes."""
+    text = text.strip()
+    for pattern in (CHATTER, LABEL):
+        text = pattern.sub("", text, count=1).strip()
+    return text.strip(QUOTES).strip()
+
+
+class GenerativeTask(Task):
+    """A template that asks the generator one question per row."""
+
+    batch_size = 16
+    max_new_tokens = 64
+
+    def setup(self) -> None:
+        self.generator = self.load_generator(self.model)
+
+    def chat(self, instruction: str) -> str:
+        return self.generator.chat.prompt(instruction)
+
+    def replies(self, prompts: list[str], max_new_tokens: int, stop: tuple[str, ...] = ()) -> list[str]:
+        """The cleaned reply to each prompt; a prompt that cannot be answered fails the batch with its reason.
+
+        The runner then retries the batch row by row, so only that row fails, with the reason shown.
+        """
+        generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
+        failed = next((g.error for g in generations if g.error), None)
+        if failed:
+            raise TaskConfigError(failed)
+        return [clean_reply(g.text) for g in generations]

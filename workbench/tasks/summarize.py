@@ -1,0 +1,123 @@
+"""`summarize`: a summary of every row in the chosen style, never longer than `max_words`.
+
+A text longer than the model's window is cut into chunks at sentence ends; each chunk is summarised
+and the chunk summaries are summarised again, so no part of the text is silently dropped (§4).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from workbench.tasks.base import RowOutput, TaskConfig
+from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.registry import register
+
+STYLE_ASKS = {
+    "one_sentence": "Summarize the text below in one sentence.",
+    "short": "Summarize the text below in a few short sentences.",
+    "bullets": "Summarize the text below as a short list of bullet points, one per line, each starting with '- '.",
+    "subject_line": "Write a short email subject line for the text below.",
+}
+TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
+PROMPT_ROOM = 96  # tokens of instruction and chat markup around the text
+MAX_ROUNDS = 4
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class SummaryStyle(BaseModel):
+    model_config = {"extra": "forbid"}
+    style: Literal["one_sentence", "short", "bullets", "subject_line"] = "short"
+    max_words: int = Field(default=40, ge=3, le=300)
+
+
+class SummarizeConfig(TaskConfig):
+    summary: SummaryStyle = SummaryStyle()
+
+
+@register
+class SummarizeTask(GenerativeTask):
+    name = "summarize"
+    title = "Summarize"
+    description = "A one-sentence, short, bullet-point or subject-line summary of every row."
+    config_model = SummarizeConfig
+
+    @classmethod
+    def output_columns(cls, config: SummarizeConfig) -> list[str]:
+        return ["summary"]
+
+    def run_batch(self, texts: list[str]) -> list[RowOutput]:
+        chunked = [self.chunks(text) for text in texts]
+        flat = [chunk for chunks in chunked for chunk in chunks]
+        partial = iter(self.summaries(flat) if flat else [])
+        combined = [self.combine([next(partial) for _ in chunks]) for chunks in chunked]
+        return [RowOutput({"summary": summary}) for summary in combined]
+
+    def combine(self, parts: list[str]) -> str:
+        """One summary per text: a text cut into chunks gets a summary of its chunks' summaries."""
+        for _ in range(MAX_ROUNDS):  # each round shrinks the text by a chunk's size over max_words
+            if len(parts) <= 1:
+                break
+            parts = self.summaries(self.chunks("\n".join(parts)))
+        return "\n".join(parts)
+
+    def summaries(self, texts: list[str]) -> list[str]:
+        style = self.config.summary
+        prompts = [self.chat(f"{STYLE_ASKS[style.style]} Use at most {style.max_words} words.\n\nText:\n{t}")
+                   for t in texts]
+        # A one-line style ends at the line's end; the model otherwise starts over ("Subject: ...Subject:").
+        stop = ("\n",) if style.style in ("one_sentence", "subject_line") else ()
+        return [tidy(reply, style) for reply in self.replies(prompts, style.max_words * TOKENS_PER_WORD + 8, stop)]
+
+    def chunks(self, text: str) -> list[str]:
+        """The text in pieces that each fit the window with the prompt and the answer."""
+        room = self.generator.window - PROMPT_ROOM - self.config.summary.max_words * TOKENS_PER_WORD - 8
+        return split_to_fit(text, room, lambda piece: len(self.generator.encode(piece)))
+
+
+def split_to_fit(text: str, room: int, count_tokens) -> list[str]:
+    """Sentences packed greedily into chunks of at most `room` tokens; an over-long sentence is cut by words."""
+    chunks, current = [], ""
+    for piece in _pieces(text, room, count_tokens):
+        joined = f"{current} {piece}".strip()
+        if current and count_tokens(joined) > room:
+            chunks.append(current)
+            joined = piece
+        current = joined
+    return chunks + [current] if current or not chunks else chunks
+
+
+def _pieces(text: str, room: int, count_tokens):
+    for sentence in SENTENCE_END.split(text.strip()):
+        if count_tokens(sentence) <= room:
+            yield sentence
+            continue
+        words = sentence.split()
+        step = max(1, room // 4)  # a word is rarely more than four tokens
+        yield from (" ".join(words[i : i + step]) for i in range(0, len(words), step))
+
+
+def tidy(reply: str, style: SummaryStyle) -> str:
+    """The reply in the chosen style's shape, cut to max_words."""
+    if style.style == "bullets":
+        lines = [re.sub(r"^\s*([-*•]|\d+[.)])\s*", "", line).strip() for line in reply.splitlines()]
+        return "\n".join(f"- {line}" for line in _first_words([x for x in lines if x], style.max_words))
+    if style.style == "subject_line":  # one line, and the model sometimes starts over with "Subject:"
+        first = next((line for line in reply.splitlines() if line.strip()), "")
+        reply = re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip(".")
+    flat = " ".join(reply.split())
+    if style.style == "one_sentence":
+        flat = SENTENCE_END.split(flat)[0]
+    return " ".join(flat.split()[: style.max_words])
+
+
+def _first_words(lines: list[str], limit: int) -> list[str]:
+    kept, used = [], 0
+    for line in lines:
+        words = line.split()[: limit - used]
+        if words:
+            kept.append(" ".join(words))
+        used += len(words)
+    return kept

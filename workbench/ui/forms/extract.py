@@ -1,0 +1,34 @@
+"""extract's settings: the fields, one per line `name (type): description`, choices with their options."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from workbench.tasks.fields import FieldType
+
+TYPES = list(FieldType.__args__)
+LINE = re.compile(r"^\s*([^():]+?)\s*(?:\(([^)]*)\))?\s*(?::\s*(.*))?$")
+
+
+def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
+    lines = st.text_area(f"Fields, one per line: `name (type): description`. Types: {', '.join(TYPES)}; a choice "
+                         "lists its options: `priority (choice: low, normal, high)`", height=150,
+                         placeholder="customer_name (text): who wrote the email\namount (money): the amount charged\n"
+                                     "order_date (date)\npriority (choice: low, normal, high)")
+    return {"fields": parse_field_lines(lines)}
+
+
+def parse_field_lines(text: str) -> list[dict]:
+    """Fields from lines like `amount (money): the amount charged`; a line without a type is text."""
+    fields = []
+    for match in filter(None, (LINE.match(line) for line in text.splitlines() if line.strip())):
+        name, kind, description = match.group(1), (match.group(2) or "text").strip(), (match.group(3) or "").strip()
+        kind, _, options = kind.partition(":")
+        field = {"name": name, "type": kind.strip().lower(), "description": description}
+        if options.strip():
+            field["options"] = [o.strip() for o in options.split(",") if o.strip()]
+        fields.append(field)
+    return fields
