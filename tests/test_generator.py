@@ -124,3 +124,35 @@ def test_block_wise_8_bit_stays_close_to_the_float_model(tiny_generator_folders,
         ids = tuple(generator.encode(prompt))
         before, after = generator._prefix(ids)[1], quantized._prefix(ids)[1]
         assert np.corrcoef(before, after)[0, 1] > 0.99
+
+
+def test_reading_a_prompt_skips_the_lm_head_before_its_last_token(generator):
+    assert generator.slices_logits  # export adds the logits_from input (workbench/models/last_logits.py)
+    ids = np.array([generator.encode("one two three four five")], dtype=np.int64)
+    mask, positions = np.ones_like(ids), np.arange(ids.shape[1])[None]
+    every, _ = generator._run(ids, mask, positions, generator._empty_past(1))
+    last, _ = generator._run(ids, mask, positions, generator._empty_past(1), logits_from=ids.shape[1] - 1)
+    assert every.shape[1] == ids.shape[1] and last.shape[1] == 1
+    np.testing.assert_allclose(last[0, 0], every[0, -1], atol=1e-5)
+
+
+def test_the_cache_budget_limits_rows_per_batch_without_changing_answers(generator, monkeypatch):
+    from workbench.models import generator as runtime
+
+    prompts = chat(generator, PROMPTS)
+    expected = [o.tokens for o in generator.generate(prompts, max_new_tokens=6)]
+    widths, run = [], generator._run
+    monkeypatch.setattr(generator, "_run", lambda ids, *rest, **kw: widths.append(len(ids)) or run(ids, *rest, **kw))
+    monkeypatch.setattr(runtime, "CACHE_TOKENS", 1)  # room for one row at a time
+    assert [o.tokens for o in generator.generate(prompts, max_new_tokens=6)] == expected
+    assert max(widths) == 1
+
+
+def test_export_groups_query_heads_instead_of_repeating_the_cache(tiny_generator_folders):
+    import onnx
+
+    folder = tiny_generator_folders["none"]
+    graph = onnx.load(str(folder / "model.quant.onnx")).graph
+    ungrouped = [n for n in graph.node if n.name.endswith("/Ungrouped")]
+    assert len(ungrouped) == 2 * 2  # keys and values in each of the tiny model's 2 layers
+    assert not any(n.op_type == "Unsqueeze" and n.input[0].startswith("present.") for n in graph.node)

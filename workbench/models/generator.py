@@ -24,6 +24,9 @@ from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
 
 PREFIX_CACHE_SIZE = 4
+# The key/value cache grows with rows x (prompt + answer) tokens (46 KB a token for SmolLM2-135M, twice that
+# while a step copies it), so long prompts share a batch with fewer rows: peak memory stays near 1.2 GB.
+CACHE_TOKENS = 4096
 # Prompt tokens per model call: a call returns logits for every token it reads (rows x tokens x 49k
 # floats for SmolLM2: 3.5 GB for 16 rows of 1,100 tokens), so prompts are read in chunks of this many
 # tokens. 256 keeps that array near 50 MB; it measured as fast as 512, and peak memory at
@@ -50,7 +53,7 @@ class Batch:
 
 
 class OnnxGenerator:
-    def __init__(self, folder: Path, batch_size: int = 8):
+    def __init__(self, folder: Path, batch_size: int = 16):
         manifest = read_manifest(folder)
         if manifest is None:
             raise ModelNotReadyError(f"No prepared model in '{folder}'. Run `workbench models prepare`.")
@@ -163,15 +166,27 @@ class OnnxGenerator:
         """
         waiting, batch, logits = deque(order), None, None
         while waiting or (batch and batch.rows):
-            free = self.batch_size - (len(batch.rows) if batch else 0)
-            if waiting and free >= max(1, self.batch_size // 4):
-                batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(min(free, len(waiting)))],
-                                            encoded)
+            joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens)
+            if joining:
+                batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
             next_ids = logits.argmax(axis=-1)
             active = self._record(batch, next_ids, outputs, stop, max_new_tokens)
             batch = _keep(batch, active)
             if active:
                 logits = self._step(batch, next_ids[active])
+
+    def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int) -> int:
+        """How many waiting rows join the batch now: within the batch size and the cache budget, and enough
+        of them to be worth a prompt read (a quarter batch), unless the batch is empty or they are the last."""
+        count = 0
+        while count < len(waiting) and running + count < self._rows_allowed(encoded[waiting[count]], max_new_tokens):
+            count += 1
+        worth_it = running == 0 or count == len(waiting) or count >= max(1, self.batch_size // 4)
+        return count if worth_it else 0
+
+    def _rows_allowed(self, prompt: list[int], max_new_tokens: int) -> int:
+        """Rows a batch may hold once this prompt (the longest so far: prompts come shortest first) is in it."""
+        return max(1, min(self.batch_size, CACHE_TOKENS // (len(prompt) + max_new_tokens)))
 
     def _admit(self, batch: Batch | None, logits: np.ndarray | None, rows: list[int],
                encoded: list[list[int]]) -> tuple[Batch, np.ndarray]:

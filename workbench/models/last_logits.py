@@ -8,23 +8,10 @@ feeds 0 where it needs every position (option scoring, guided decoding) and widt
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 LOGITS_FROM = "logits_from"
 LOGITS_OUTPUT = "logits"
-
-
-def add_logits_from_input(model_path: Path) -> bool:
-    """Rewrite the ONNX file in place with the `logits_from` input; False if its graph has no lm_head MatMul."""
-    import onnx
-
-    model = onnx.load(str(model_path))
-    if not insert_logits_slice(model):
-        return False
-    onnx.save(model, str(model_path))
-    return True
 
 
 def insert_logits_slice(model) -> bool:
