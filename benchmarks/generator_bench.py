@@ -16,7 +16,7 @@ all in this one run and on the same token ids:
   .venv-bench/bin/python benchmarks/llama_cpp_runner.py;
 * agreement: the share of rows whose tokens are identical to the unquantized model's (preset `none`,
   same runtime, batch 8; its answers do not depend on the batch, those of int8 block-wise do);
-* peak memory (max RSS) of a fresh process that loads that model and generates, at each batch size.
+* peak memory (VmHWM) of a fresh process that loads that model and generates, at each batch size.
 
 Models are prepared once into the data dir's bench-models/ folder (set WORKBENCH_DATA_DIR; `make
 bench-generator` does), so the user's own prepared models are never touched. Every runtime gets a
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -187,7 +186,15 @@ def generate_and_report_memory(args: argparse.Namespace) -> None:
     """The child side of peak_memory_mb."""
     generator = OnnxGenerator(Path(args.peak_memory_of), batch_size=args.batch_size)
     generator.generate(chat_prompts(generator.chat.prompt, args.rows), max_new_tokens=args.max_new_tokens)
-    print(json.dumps({"max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    print(json.dumps({"max_rss_mb": own_peak_rss_mb()}))
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux carries that over
+    from the parent across fork and exec, so a child of a 3 GB benchmark would report 3 GB."""
+    with open("/proc/self/status") as status:
+        kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return round(kilobytes / 1024, 1)
 
 
 # -- the run ----------------------------------------------------------------------------------------

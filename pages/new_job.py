@@ -1,7 +1,6 @@
 import streamlit as st
 
 from workbench.jobs import service
-from workbench.tasks.spec import spec_from_dict
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings, open_job
 from workbench.ui.forms import FORMS
@@ -19,11 +18,10 @@ with user_errors():
     columns = steps.choose_text_columns(frame)
     task = steps.choose_task()
     config = FORMS[task](frame, columns)
-    if not columns or (len(config["labels"]) < 2 and not config.get("examples")):
-        st.info("Choose the text column(s) and type at least two labels (or give labelled examples).")
+    spec = steps.complete_spec({"task": task, "text": columns, "model": steps.choose_model(), "name": chosen.name,
+                                **config})
+    if spec is None:
         st.stop()
-    spec_data = {"task": task, "text": columns, "model": steps.choose_model(), "name": chosen.name, **config}
-    spec = spec_from_dict(spec_data)
 
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):

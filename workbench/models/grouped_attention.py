@@ -40,8 +40,38 @@ def rewrite_repeated_kv(graph, heads: int, kv_heads: int) -> int:
             _group(graph, node, value, heads, kv_heads)
             rewritten += 1
     if rewritten:
+        _measure_cache_not_repeat(graph, producers)
         _drop_dead_nodes(graph)
     return rewritten
+
+
+def _measure_cache_not_repeat(graph, producers: dict) -> None:
+    """The exported mask code reads the key length off the repeated keys' shape, which would keep the repeat
+    alive; the cache itself has the same length (and batch and head size), so read it there."""
+    constants = _constant_values(graph)
+    for node in graph.node:
+        if node.op_type != "Shape":
+            continue
+        cache = _repeated_cache(producers, node.input[0], ("Reshape", "Expand", "Unsqueeze"))
+        readers = [n for n in graph.node if node.output[0] in n.input]
+        if cache and readers and all(_reads_dimension_other_than_heads(r, constants) for r in readers):
+            node.input[0] = cache
+
+
+def _reads_dimension_other_than_heads(node, constants: dict) -> bool:
+    if node.op_type != "Gather" or node.input[1] not in constants:
+        return False
+    return int(np.asarray(constants[node.input[1]]).reshape(-1)[0]) not in (1, -3)
+
+
+def _constant_values(graph) -> dict:
+    from onnx import numpy_helper
+
+    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    return values
 
 
 def _repeated_cache(producers: dict, tensor: str, chain: tuple[str, ...]) -> str | None:

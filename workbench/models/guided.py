@@ -18,6 +18,8 @@ import numpy as np
 MAX_STRING_TOKENS = 48
 MAX_NUMBER_TOKENS = 8
 MAX_ITEMS = 8
+# A string schema with this key set to true may only spell a piece of the row's own text (`source`).
+COPY = "x-copy-from-text"
 
 
 @dataclass
@@ -54,6 +56,23 @@ class Vocabulary:
         return self.mask(lambda t: '"' not in t and "\\" not in t and all(ord(c) >= 32 for c in t))
 
     @cached_property
+    def string_pieces(self) -> dict[str, list[int]]:
+        """Token ids by the text they spell, for tokens that may appear inside a JSON string."""
+        pieces: dict[str, list[int]] = {}
+        for token in np.flatnonzero(self.string_body):
+            pieces.setdefault(self.texts[token], []).append(int(token))
+        return pieces
+
+    def copy_options(self, source: str, written: str) -> np.ndarray:
+        """Tokens that extend `written` to a longer piece of `source`: a copied value cannot be invented."""
+        allowed, longest = np.zeros(self.size, dtype=bool), max(map(len, self.string_pieces))
+        for start in _occurrences(source, written):
+            rest = source[start + len(written) : start + len(written) + longest]
+            for end in range(1, len(rest) + 1):
+                allowed[self.string_pieces.get(rest[:end], [])] = True
+        return allowed
+
+    @cached_property
     def digits(self) -> np.ndarray:
         return self.mask(str.isdigit) & self.mask(lambda t: t.isascii())
 
@@ -71,10 +90,11 @@ class JsonGuide:
 
     schema: dict
     vocab: Vocabulary
+    source: str = ""  # the row's text, which strings marked COPY are copied from
     tokens: list[int] = field(default_factory=list)
 
     def __post_init__(self):
-        self._steps: Steps = _value(self.schema, self.vocab)
+        self._steps: Steps = _value(self.schema, self.vocab, self.source)
         self._action: Feed | Choose | None = next(self._steps)
 
     def next(self, logits: np.ndarray) -> list[int] | None:
@@ -94,6 +114,16 @@ class JsonGuide:
             return None
 
 
+def _occurrences(source: str, written: str) -> list[int]:
+    if not written:
+        return list(range(len(source)))
+    found, start = [], source.find(written)
+    while start >= 0:
+        found.append(start)
+        start = source.find(written, start + 1)
+    return found
+
+
 def _best(logits: np.ndarray, allowed: np.ndarray) -> int:
     masked = np.full(logits.shape[-1], -np.inf, dtype=np.float32)
     size = min(len(allowed), len(masked))
@@ -106,7 +136,7 @@ def _types(schema: dict) -> list[str]:
     return kind if isinstance(kind, list) else [kind]
 
 
-def _value(schema: dict, vocab: Vocabulary) -> Steps:
+def _value(schema: dict, vocab: Vocabulary, source: str = "") -> Steps:
     if "enum" in schema:
         yield from _enum([json.dumps(v) for v in schema["enum"]], vocab)
         return
@@ -116,21 +146,23 @@ def _value(schema: dict, vocab: Vocabulary) -> Steps:
         if chosen in _first_token_ids(["null"], vocab):
             yield Feed(vocab.encode("null"))
             return
-    yield from VALUE_WRITERS[kind](schema, vocab)
+    yield from VALUE_WRITERS[kind](schema, vocab, source)
 
 
-def _string(_schema: dict, vocab: Vocabulary) -> Steps:
-    quote = vocab.ids_of('"')
+def _string(schema: dict, vocab: Vocabulary, source: str) -> Steps:
+    quote, written = vocab.ids_of('"'), ""
     yield Feed(vocab.encode('"'))
     for _ in range(MAX_STRING_TOKENS):
-        token = yield Choose(vocab.string_body | quote)
+        allowed = vocab.copy_options(source, written) if schema.get(COPY) else vocab.string_body
+        token = yield Choose(allowed | quote)
         yield Feed([token])
         if quote[token]:
             return
+        written += vocab.texts[token]
     yield Feed(vocab.encode('"'))
 
 
-def _number(schema: dict, vocab: Vocabulary) -> Steps:
+def _number(schema: dict, vocab: Vocabulary, _source: str = "") -> Steps:
     text, integer = "", _types(schema)[0] == "integer"
     for _ in range(MAX_NUMBER_TOKENS):
         token = yield Choose(_number_options(text, integer, vocab))
@@ -153,11 +185,11 @@ def _number_options(text: str, integer: bool, vocab: Vocabulary) -> np.ndarray:
     return allowed
 
 
-def _boolean(_schema: dict, vocab: Vocabulary) -> Steps:
+def _boolean(_schema: dict, vocab: Vocabulary, _source: str = "") -> Steps:
     yield from _enum(["true", "false"], vocab)
 
 
-def _null(_schema: dict, vocab: Vocabulary) -> Steps:
+def _null(_schema: dict, vocab: Vocabulary, _source: str = "") -> Steps:
     yield Feed(vocab.encode("null"))
 
 
@@ -180,7 +212,7 @@ def _enum(literals: list[str], vocab: Vocabulary) -> Steps:
         yield Feed([token])
 
 
-def _array(schema: dict, vocab: Vocabulary) -> Steps:
+def _array(schema: dict, vocab: Vocabulary, source: str = "") -> Steps:
     items = schema.get("items", {"type": "string"})
     close, comma = vocab.ids_of("]"), vocab.ids_of(",")
     yield Feed(vocab.encode("["))
@@ -188,7 +220,7 @@ def _array(schema: dict, vocab: Vocabulary) -> Steps:
     for count in range(schema.get("maxItems", MAX_ITEMS)):
         if close[token]:
             break
-        yield from _value(items, vocab)
+        yield from _value(items, vocab, source)
         if count + 1 < schema.get("maxItems", MAX_ITEMS):
             token = yield Choose(comma | close)
             if comma[token]:
@@ -196,12 +228,12 @@ def _array(schema: dict, vocab: Vocabulary) -> Steps:
     yield Feed(vocab.encode("]"))
 
 
-def _object(schema: dict, vocab: Vocabulary) -> Steps:
+def _object(schema: dict, vocab: Vocabulary, source: str = "") -> Steps:
     properties = list(schema.get("properties", {}).items())
     yield Feed(vocab.encode("{"))
     for position, (name, sub_schema) in enumerate(properties):
         yield Feed(vocab.encode((", " if position else "") + json.dumps(name) + ": "))
-        yield from _value(sub_schema, vocab)
+        yield from _value(sub_schema, vocab, source)
     yield Feed(vocab.encode("}"))
 
 
@@ -249,10 +281,11 @@ class GuidedRow:
     error: str | None = None
 
 
-def guided_json(generator, prompts: list[str], schema: dict) -> list[GuidedRow]:
-    """The JSON text each prompt's row produced under the schema, in order."""
+def guided_json(generator, prompts: list[str], schema: dict, sources: list[str] | None = None) -> list[GuidedRow]:
+    """The JSON text each prompt's row produced under the schema, in order; strings marked COPY come from
+    each row's source text."""
     vocab = generator.vocabulary()
-    guides = [JsonGuide(schema, vocab) for _ in prompts]
+    guides = [JsonGuide(schema, vocab, source) for source in sources or [""] * len(prompts)]
     errors = generator.run_guides(prompts, guides, budget=token_budget(schema))
     return [GuidedRow(None, error) if error else GuidedRow(generator.decode_raw(guide.tokens))
             for guide, error in zip(guides, errors, strict=True)]

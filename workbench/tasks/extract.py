@@ -61,7 +61,7 @@ class ExtractTask(GenerativeTask):
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(f"{self.instruction}\n\nText:\n{text}\n\nJSON:") for text in texts]
-        rows = guided_json(self.generator, prompts, self.schema)
+        rows = guided_json(self.generator, prompts, self.schema, sources=texts)
         failed = next((row.error for row in rows if row.error), None)
         if failed:
             raise TaskConfigError(failed)  # the runner retries row by row, so only this row fails

@@ -14,10 +14,16 @@ from typing import Any, Literal
 from dateutil import parser as dateparser
 from pydantic import BaseModel, Field, model_validator
 
+from workbench.models.guided import COPY
+
 FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice", "list"]
 # Strings are not nullable: the bundled model answers null for nearly everything when it may, and a
 # value it makes up instead is caught by the in-the-text check, so asking for a string loses nothing.
 STRING = {"type": "string"}
+# Text, emails, phone numbers and list items are copied from the row: the guide lets the model spell only
+# pieces of the row's own text, so it cannot write a placeholder or an example's value instead.
+COPIED = {"type": "string", COPY: True}
+COPIED_TYPES = ("text", "email", "phone")
 MAX_LIST_ITEMS = 5
 CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
               "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
@@ -54,8 +60,8 @@ def schema_of(field: FieldSpec) -> dict:
     if field.type == "choice":
         return {"enum": field.options}
     if field.type == "list":
-        return {"type": "array", "items": {"type": "string"}, "maxItems": MAX_LIST_ITEMS}
-    return STRING
+        return {"type": "array", "items": COPIED, "maxItems": MAX_LIST_ITEMS}
+    return COPIED if field.type in COPIED_TYPES else STRING
 
 
 def normalise(field: FieldSpec, value: Any, source: str) -> Any:

@@ -99,13 +99,21 @@ def validate_config(task: str, config: dict[str, Any]) -> TaskConfig:
         raise TaskConfigError(f"The {task} settings need fixing: {_describe(exc)}") from None
 
 
+# pydantic's wording for the mistakes a form or task file in progress makes, in words a business user reads.
+PLAIN_MESSAGES = {
+    "extra_forbidden": "is not a setting of this task (check the spelling)",
+    "too_short": "is empty: give at least {min_length}",
+    "string_too_short": "is too short: write at least {min_length} characters",
+    "missing": "is missing",
+}
+
+
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "settings"
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "is not a setting of this task (check the spelling)"
+        message = PLAIN_MESSAGES.get(error["type"], message).format(**error.get("ctx", {}))
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench.errors import TaskConfigError
 from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, long_text_note
 from workbench.io.rows import examples_from_table
@@ -15,6 +16,7 @@ from workbench.jobs import service
 from workbench.models.registry import list_models
 from workbench.tasks.classify import parse_label_lines
 from workbench.tasks.registry import task_classes
+from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
 
@@ -143,3 +145,15 @@ def _examples_from_upload() -> list[dict]:
 def choose_model() -> str:
     names = ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"]]
     return st.selectbox("Model", list(dict.fromkeys(names)), help="'default' is the bundled all-MiniLM-L6-v2 encoder.")
+
+
+def complete_spec(data: dict):
+    """The task spec once the form says enough to run it; until then, what is still missing, and None."""
+    if not data["text"]:
+        st.info("Choose the text column(s) the model reads.")
+        return None
+    try:
+        return spec_from_dict(data)
+    except TaskConfigError as missing:  # e.g. fewer than two labels, no fields yet, an empty instruction
+        st.info(str(missing))
+        return None
