@@ -51,9 +51,8 @@ def input_file(folder: Path, job: dict, rows: int) -> Path:
 
 
 def choose(browser, label: str, option: str) -> None:
-    """Pick an option of the Streamlit selectbox with this label by typing it, as a keyboard user would."""
+    """Open the Streamlit selectbox with this label and click the option that starts with `option`."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     def box():
         for element in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']"):
@@ -61,11 +60,18 @@ def choose(browser, label: str, option: str) -> None:
                 return element
         return None
 
-    field = wait_until(lambda: box().find_element(By.TAG_NAME, "input"), message=f"no {label} box")
-    field.click()
-    field.send_keys(option)
-    field.send_keys(Keys.ENTER)
-    wait_until(lambda: option in box().text, message=f"{label} did not become {option}")
+    def listed():
+        for element in browser.find_elements(By.CSS_SELECTOR, "[role='option']"):
+            if element.text.strip().startswith(option):
+                return element
+        return None
+
+    # Streamlit's selectbox is a combo box: an input showing the choice, and a button that opens the list.
+    wait_until(lambda: box().find_element(By.CSS_SELECTOR, "button[aria-label='Open']"),
+               message=f"no {label} box").click()
+    wait_until(listed, message=f"no option {option} under {label}").click()
+    wait_until(lambda: box().find_element(By.CSS_SELECTOR, "input[role='combobox']").get_attribute("value")
+               .startswith(option), message=f"{label} did not become {option}")
 
 
 def type_into_text_area(browser, text: str) -> None:

@@ -157,6 +157,9 @@ def test_the_cache_budget_limits_rows_per_batch_without_changing_answers(generat
     monkeypatch.setattr(runtime, "CACHE_TOKENS", 1)  # room for one row at a time
     assert [o.tokens for o in generator.generate(prompts, max_new_tokens=6)] == expected
     assert max(widths) == 1
+    widths.clear()
+    guided_json(generator, prompts, SCHEMA)  # guided batches keep to the budget too
+    assert max(widths) == 1
 
 
 def test_export_groups_query_heads_instead_of_repeating_the_cache(tiny_generator_folders):

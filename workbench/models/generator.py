@@ -117,10 +117,18 @@ class OnnxGenerator:
         encoded = [self.encode(p) for p in prompts]
         errors = [self._too_long(ids, budget) for ids in encoded]
         fitting = sorted((i for i, e in enumerate(errors) if e is None), key=lambda i: len(encoded[i]))
-        for start in range(0, len(fitting), self.batch_size):
-            rows = fitting[start : start + self.batch_size]
+        for rows in self._batches(fitting, encoded, budget):
             self._guide_batch([encoded[i] for i in rows], [guides[i] for i in rows])
         return [e.error if e else None for e in errors]
+
+    def _batches(self, order: list[int], encoded: list[list[int]], new_tokens: int) -> list[list[int]]:
+        """Consecutive rows of `order` (shortest prompts first) in batches within the size and cache budgets."""
+        batches: list[list[int]] = []
+        for row in order:
+            if not batches or len(batches[-1]) >= self._rows_allowed(encoded[row], new_tokens):
+                batches.append([])
+            batches[-1].append(row)
+        return batches
 
     def _guide_batch(self, rows: list[list[int]], guides: list) -> None:
         shared = _common_prefix(rows)

@@ -24,7 +24,9 @@ def clean_reply(text: str) -> str:
 class GenerativeTask(Task):
     """A template that asks the generator one question per row."""
 
-    batch_size = 16
+    # Rows per call: the generator sorts them by length and keeps a rolling batch of 16 busy; more rows per
+    # call means less padding and fewer half-empty batches, and a progress update every ~20 s.
+    batch_size = 64
     max_new_tokens = 64
 
     def setup(self) -> None:
