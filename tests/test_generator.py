@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -125,6 +126,7 @@ def test_copied_strings_are_pieces_of_the_row_text(generator):
     written = [(v, s) for value, s in zip(values, sources, strict=True) for v in [value["who"], *value["items"]]]
     assert any(v for v, _ in written)  # the tiny model does copy something, so the check means something
     assert all(v in source for v, source in written)
+    assert all(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", source) for v, source in written if v)  # whole words
 
 
 def test_block_wise_8_bit_stays_close_to_the_float_model(tiny_generator_folders, generator):

@@ -64,12 +64,16 @@ class Vocabulary:
         return pieces
 
     def copy_options(self, source: str, written: str) -> np.ndarray:
-        """Tokens that extend `written` to a longer piece of `source`: a copied value cannot be invented."""
+        """Tokens that extend `written` to a longer piece of `source` (a copied value cannot be invented);
+        a value starts at a word's start, and the closing quote may follow only a word's end."""
         allowed, longest = np.zeros(self.size, dtype=bool), max(map(len, self.string_pieces))
-        for start in _occurrences(source, written):
+        starts = _occurrences(source, written)
+        for start in starts:
             rest = source[start + len(written) : start + len(written) + longest]
             for end in range(1, len(rest) + 1):
                 allowed[self.string_pieces.get(rest[:end], [])] = True
+        if not written or any(_word_edge(source, start + len(written)) for start in starts):
+            allowed |= self.ids_of('"')
         return allowed
 
     @cached_property
@@ -114,9 +118,14 @@ class JsonGuide:
             return None
 
 
+def _word_edge(text: str, position: int) -> bool:
+    """True between two characters that are not both letters or digits (and at either end)."""
+    return position <= 0 or position >= len(text) or not (text[position - 1].isalnum() and text[position].isalnum())
+
+
 def _occurrences(source: str, written: str) -> list[int]:
     if not written:
-        return list(range(len(source)))
+        return [i for i in range(len(source)) if _word_edge(source, i)]
     found, start = [], source.find(written)
     while start >= 0:
         found.append(start)
@@ -153,8 +162,8 @@ def _string(schema: dict, vocab: Vocabulary, source: str) -> Steps:
     quote, written = vocab.ids_of('"'), ""
     yield Feed(vocab.encode('"'))
     for _ in range(MAX_STRING_TOKENS):
-        allowed = vocab.copy_options(source, written) if schema.get(COPY) else vocab.string_body
-        token = yield Choose(allowed | quote)
+        allowed = vocab.copy_options(source, written) if schema.get(COPY) else vocab.string_body | quote
+        token = yield Choose(allowed if allowed.any() else quote)  # e.g. the text goes on with a '"'
         yield Feed([token])
         if quote[token]:
             return

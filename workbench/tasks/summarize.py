@@ -16,10 +16,10 @@ from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
 
 STYLE_ASKS = {
-    "one_sentence": "Summarize the text below in one sentence.",
-    "short": "Summarize the text below in a few short sentences.",
-    "bullets": "Summarize the text below as a short list of bullet points, one per line, each starting with '- '.",
-    "subject_line": "Write a short email subject line for the text below.",
+    "one_sentence": "Summarize the text above in one sentence.",
+    "short": "Summarize the text above in a few short sentences.",
+    "bullets": "Summarize the text above as a short list of bullet points, one per line, each starting with '- '.",
+    "subject_line": "Write a short email subject line for the text above.",
 }
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
 PROMPT_ROOM = 96  # tokens of instruction and chat markup around the text
@@ -65,7 +65,9 @@ class SummarizeTask(GenerativeTask):
 
     def summaries(self, texts: list[str]) -> list[str]:
         style = self.config.summary
-        prompts = [self.chat(f"{STYLE_ASKS[style.style]} Use at most {style.max_words} words.\n\nText:\n{t}")
+        # The text comes first and the request last: the small bundled model follows a request it has just read
+        # (ROUGE-L 0.198 -> 0.211 on 50 DialogSum rows kept apart from the benchmark's, docs/benchmarks.md).
+        prompts = [self.chat(f"Text:\n{t}\n\n{STYLE_ASKS[style.style]} Use at most {style.max_words} words.")
                    for t in texts]
         # A one-line style ends at the line's end; the model otherwise starts over ("Subject: ...Subject:").
         stop = ("\n",) if style.style in ("one_sentence", "subject_line") else ()
