@@ -27,14 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.jobs_page_load import chromium  # noqa: E402
-from tests.e2e.test_browser import button, free_port, stop, wait_for_http, wait_until  # noqa: E402
+from tests.e2e.test_browser import button, free_port, page_is_idle, stop, wait_for_http, wait_until  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 FIELDS = ("person (list): names of people\nlocation (list): places, cities, countries\n"
           "company (list): companies and brands\nproduct (list): named products, apps, devices")
 JOBS = {
     "extract": {"title": "Extract fields", "column": "text", "source": "extraction/wnut17_test.jsonl",
-                "settings": lambda browser: type_into_text_area(browser, FIELDS)},
+                "settings": lambda browser: type_into_text_area(browser, "Fields", FIELDS)},
     "summarize": {"title": "Summarize", "column": "dialogue", "source": "summarization/dialogsum_test.jsonl",
                   "settings": lambda browser: choose(browser, "Summary style", "One sentence")},
 }
@@ -74,11 +74,15 @@ def choose(browser, label: str, option: str) -> None:
                .startswith(option), message=f"{label} did not become {option}")
 
 
-def type_into_text_area(browser, text: str) -> None:
+def type_into_text_area(browser, label_start: str, text: str) -> None:
+    """Type into the text area whose label starts so, once the page has settled after the last choice."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    area = wait_until(lambda: browser.find_element(By.TAG_NAME, "textarea"), message="no text area")
+    wait_until(lambda: page_is_idle(browser), message="the page kept running")
+    area = wait_until(lambda: next(a for a in browser.find_elements(By.TAG_NAME, "textarea")
+                                   if (a.get_attribute("aria-label") or "").startswith(label_start)
+                                   and a.is_displayed()), message=f"no text area '{label_start}…'")
     area.send_keys(text)
     area.send_keys(Keys.CONTROL, Keys.ENTER)  # Streamlit applies a text area on Ctrl+Enter
 
@@ -99,6 +103,7 @@ def run_from_ui(browser, url: str, job: dict, path: Path, timeout: float) -> dic
     wait_until(lambda: "Task" in browser.page_source, message="no preview after upload")
     choose(browser, "Task", job["title"])
     job["settings"](browser)
+    wait_until(lambda: page_is_idle(browser), message="the page kept running")
     wait_until(lambda: button(browser, "Run on all rows"), message="no Run button").click()
     started, seen = time.monotonic(), []
     while "status: completed" not in browser.page_source:

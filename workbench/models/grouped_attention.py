@@ -29,10 +29,12 @@ def rewrite_repeated_kv(graph, heads: int, kv_heads: int) -> int:
     if heads == kv_heads:
         return 0  # nothing is repeated
     producers = {out: node for node in graph.node for out in node.output}
-    rewritten = 0
+    constants, rewritten = _constant_values(graph), 0
     for node in [n for n in graph.node if n.op_type == "MatMul"]:
         key = _repeated_cache(producers, node.input[1], ("Mul", "Transpose", "Reshape", "Expand", "Unsqueeze"))
         value = _repeated_cache(producers, node.input[1], ("Reshape", "Expand", "Unsqueeze"))
+        if not _repeats_each_head_in_turn(producers, node.input[1], constants):
+            continue
         if key and key.endswith(".key"):
             _group(graph, node, _transposed_key(graph, producers, node, key), heads, kv_heads)
             rewritten += 1
@@ -40,15 +42,14 @@ def rewrite_repeated_kv(graph, heads: int, kv_heads: int) -> int:
             _group(graph, node, value, heads, kv_heads)
             rewritten += 1
     if rewritten:
-        _measure_cache_not_repeat(graph, producers)
+        _measure_cache_not_repeat(graph, producers, constants)
         _drop_dead_nodes(graph)
     return rewritten
 
 
-def _measure_cache_not_repeat(graph, producers: dict) -> None:
+def _measure_cache_not_repeat(graph, producers: dict, constants: dict) -> None:
     """The exported mask code reads the key length off the repeated keys' shape, which would keep the repeat
     alive; the cache itself has the same length (and batch and head size), so read it there."""
-    constants = _constant_values(graph)
     for node in graph.node:
         if node.op_type != "Shape":
             continue
@@ -56,6 +57,17 @@ def _measure_cache_not_repeat(graph, producers: dict) -> None:
         readers = [n for n in graph.node if node.output[0] in n.input]
         if cache and readers and all(_reads_dimension_other_than_heads(r, constants) for r in readers):
             node.input[0] = cache
+
+
+def _repeats_each_head_in_turn(producers: dict, tensor: str, constants: dict) -> bool:
+    """True if the repeat behind `tensor` unsqueezes axis 2 (cache head h serves query heads h*n .. h*n+n-1,
+    transformers' repeat_kv), the order grouping reproduces; a tiling repeat (axis 1) is left alone."""
+    node = producers.get(tensor)
+    while node is not None and node.op_type != "Unsqueeze":
+        node = producers.get(node.input[0])
+    if node is None or len(node.input) < 2 or node.input[1] not in constants:
+        return False
+    return np.asarray(constants[node.input[1]]).reshape(-1).tolist() == [2]
 
 
 def _reads_dimension_other_than_heads(node, constants: dict) -> bool:
