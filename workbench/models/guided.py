@@ -81,6 +81,11 @@ class Vocabulary:
         return self.mask(str.isdigit) & self.mask(lambda t: t.isascii())
 
     @cached_property
+    def zero_led(self) -> np.ndarray:
+        """Digit tokens such as "05" that would give a number a leading zero."""
+        return self.digits & self.mask(lambda t: len(t) > 1 and t.startswith("0"))
+
+    @cached_property
     def number_end(self) -> np.ndarray:
         return self.mask(lambda t: t.strip() == "" or t.lstrip()[:1] in (",", "}", "]", "\n"))
 
@@ -124,11 +129,13 @@ def _word_edge(text: str, position: int) -> bool:
 
 
 def _occurrences(source: str, written: str) -> list[int]:
+    """The places `written` can have been copied from: where source has it, starting at a word's start."""
     if not written:
         return [i for i in range(len(source)) if _word_edge(source, i)]
     found, start = [], source.find(written)
     while start >= 0:
-        found.append(start)
+        if _word_edge(source, start):
+            found.append(start)
         start = source.find(written, start + 1)
     return found
 
@@ -184,7 +191,11 @@ def _number(schema: dict, vocab: Vocabulary, _source: str = "") -> Steps:
 
 
 def _number_options(text: str, integer: bool, vocab: Vocabulary) -> np.ndarray:
-    allowed = vocab.digits.copy()
+    # JSON numbers have no leading zeros: a number starts "0" only alone, and after it only "." or the end.
+    digits = text.lstrip("-")
+    allowed = np.zeros_like(vocab.digits) if digits == "0" else vocab.digits.copy()
+    if not digits:
+        allowed &= ~vocab.zero_led
     if not text:
         allowed |= vocab.ids_of("-")
     if text[-1:].isdigit():
