@@ -7,7 +7,7 @@
 - rows/s of an extract job and a summarize job run through jobs.service and the job runner.
 The templates are configured as a user would: field names, one-line descriptions, two made-up examples.
 
-    WORKBENCH_DATA_DIR=/work/main/data .venv/bin/python benchmarks/quality_generative.py --rows 20 --job-rows 40
+    WORKBENCH_DATA_DIR=data .venv/bin/python benchmarks/quality_generative.py --rows 20 --job-rows 40
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from workbench.jobs.runner import run_job  # noqa: E402
 from workbench.models.registry import load_encoder, load_generator  # noqa: E402
 from workbench.tasks.spec import spec_from_dict  # noqa: E402
 
-DATASETS = Path("/work/shared/datasets")
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # ../shared beside the clone
 ENTITY_FIELDS = {
     "person": "names of people", "location": "places, cities, countries", "group": "bands, teams, organisations",
     "creative_work": "titles of songs, films, books, shows", "corporation": "companies and brands",

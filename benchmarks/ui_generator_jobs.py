@@ -150,6 +150,7 @@ def main() -> None:
             path = input_file(folder, JOBS[name], args.rows)
             results[name] = run_from_ui(browser, f"http://127.0.0.1:{port}", JOBS[name], path,
                                         args.timeout_minutes * 60)
+            print(json.dumps({name: results[name]}), flush=True)  # kept even if a later job is cut off
     finally:
         if browser:
             browser.quit()

@@ -1,4 +1,6 @@
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -184,3 +186,11 @@ def test_a_cancelled_job_resumes_from_the_command_line(invoke, settings, tmp_pat
     assert (job["status"], job["done"], job["total"]) == ("completed", 6, 6)
     assert len(read_table(tmp_path / "resumed.csv")) == 6
     _assert_user_error(invoke("jobs", "resume", "1"), "only a paused, cancelled or failed job can be resumed")
+
+
+def test_the_app_neither_watches_its_files_nor_reports_usage():
+    # With Streamlit's file watcher on, an open page kept the server busy on a whole core (inotify
+    # overflows on the project's .venv), halving the speed of the job the user was watching.
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
