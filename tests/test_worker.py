@@ -64,16 +64,37 @@ def test_ensure_worker_starts_one_worker_only(settings):
         os.killpg(pid, signal.SIGTERM)
 
 
-@pytest.mark.parametrize(("cores", "slots", "threads"), [(2, 2, "1"), (2, 1, "2"), (8, 2, "4"), (2, 3, "1")])
-def test_job_processes_split_the_cores_between_the_slots(settings, monkeypatch, cores, slots, threads):
+@pytest.mark.parametrize(("cores", "slots", "others", "threads"),
+                         [(2, 2, 0, "2"), (2, 2, 1, "1"), (2, 1, 0, "2"), (8, 2, 1, "4"), (2, 3, 2, "1")])
+def test_a_job_alone_takes_every_core_and_one_beside_others_its_share(settings, monkeypatch, cores, slots, others,
+                                                                      threads):
     monkeypatch.delenv("WORKBENCH_THREADS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
-    assert worker.job_threads(dataclasses.replace(settings, worker_slots=slots)) == threads
+    given = worker.job_thread_settings(dataclasses.replace(settings, worker_slots=slots), others)
+    assert given["WORKBENCH_THREADS"] == threads
 
 
-def test_an_explicit_thread_count_wins(settings, monkeypatch):
+@pytest.mark.parametrize(("slots", "spinning"), [(1, "1"), (2, "0")])
+def test_threads_spin_only_where_no_other_job_can_share_the_cores(settings, monkeypatch, slots, spinning):
+    monkeypatch.delenv("WORKBENCH_THREAD_SPINNING", raising=False)
+    given = worker.job_thread_settings(dataclasses.replace(settings, worker_slots=slots), 0)
+    assert given["WORKBENCH_THREAD_SPINNING"] == spinning
+
+
+def test_explicit_thread_settings_win(settings, monkeypatch):
     monkeypatch.setenv("WORKBENCH_THREADS", "3")
-    assert worker.job_threads(settings) == "3"
+    monkeypatch.setenv("WORKBENCH_THREAD_SPINNING", "1")
+    assert worker.job_thread_settings(settings, 1) == {"WORKBENCH_THREADS": "3", "WORKBENCH_THREAD_SPINNING": "1"}
+
+
+def test_sessions_follow_the_thread_settings(monkeypatch):
+    from workbench.models.sessions import session_options
+
+    monkeypatch.setenv("WORKBENCH_THREADS", "1")
+    monkeypatch.setenv("WORKBENCH_THREAD_SPINNING", "0")
+    options = session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_the_worker_runs_two_jobs_at_once_and_requeues_one_whose_process_dies(settings, tiny_encoder_folder, tmp_path,

@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Read by every onnxruntime session (models/sessions.py) and set per job process by the worker.
+THREADS_VARIABLE = "WORKBENCH_THREADS"
+SPINNING_VARIABLE = "WORKBENCH_THREAD_SPINNING"  # "0": idle ONNX threads sleep instead of spinning on a core
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)

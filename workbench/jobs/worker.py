@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from workbench.config import Settings, get_settings
+from workbench.config import SPINNING_VARIABLE, THREADS_VARIABLE, Settings, get_settings
 from workbench.db import repo
 from workbench.db.schema import Job
 from workbench.db.session import session_scope
@@ -103,7 +103,7 @@ def serve_forever(settings: Settings) -> None:
         # back to the queue and continues from its last committed row.
         requeue_orphans(settings)
         while len(running) < settings.worker_slots and (job_id := _claim_next(settings)) is not None:
-            running[job_id] = _start_job_process(settings, job_id)
+            running[job_id] = _start_job_process(settings, job_id, len(running))
         time.sleep(POLL_SECONDS)
 
 
@@ -113,21 +113,27 @@ def _claim_next(settings: Settings) -> int | None:
         return job.id if job else None
 
 
-def _start_job_process(settings: Settings, job_id: int) -> subprocess.Popen:
+def _start_job_process(settings: Settings, job_id: int, others_running: int) -> subprocess.Popen:
     """A process for one job; the job names it as its runner, so its death is noticed."""
-    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), "WORKBENCH_THREADS": job_threads(settings)}
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), **job_thread_settings(settings, others_running)}
     child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env)
     with session_scope(settings) as session:
         repo.get_job(session, job_id).runner_pid = child.pid
     return child
 
 
-def job_threads(settings: Settings) -> str:
-    """ONNX threads for one job process: an explicit WORKBENCH_THREADS, else the cores split between the slots.
+def job_thread_settings(settings: Settings, others_running: int) -> dict[str, str]:
+    """ONNX threads and spinning for one job process; explicit WORKBENCH_THREADS / _SPINNING settings win.
 
-    Jobs that may run at once share the cores, or each would claim all of them and slow the other down.
+    A job that starts alone takes every core (1.7x the rows/s of one core for the generator); one that
+    starts beside another takes its share, and where jobs may share the cores no thread spins while it
+    waits, or each job's idle threads would keep stealing the other's cores (docs/benchmarks.md).
     """
-    return os.environ.get("WORKBENCH_THREADS") or str(max(1, (os.cpu_count() or 1) // settings.worker_slots))
+    cores = os.cpu_count() or 1
+    threads = cores if others_running == 0 else max(1, cores // settings.worker_slots)
+    spinning = "1" if settings.worker_slots == 1 else "0"
+    return {THREADS_VARIABLE: os.environ.get(THREADS_VARIABLE) or str(threads),
+            SPINNING_VARIABLE: os.environ.get(SPINNING_VARIABLE) or spinning}
 
 
 def run_claimed(settings: Settings, job_id: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,13 +11,11 @@ from tokenizers import Tokenizer
 
 from workbench.errors import ModelNotReadyError
 from workbench.models.manifest import Manifest, read_manifest
+from workbench.models.sessions import session_options
 
 
 def _session(model_path: Path) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("WORKBENCH_THREADS", os.cpu_count() or 1))
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model_path), session_options(), providers=["CPUExecutionProvider"])
 
 
 class OnnxEncoder:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.config import Settings
+from workbench.config import THREADS_VARIABLE, Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import BUNDLED
 from workbench.models.export import export_onnx
@@ -213,7 +213,7 @@ def _torch_state(seed: int) -> Iterator[None]:
     import torch
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get("WORKBENCH_THREADS", os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get(THREADS_VARIABLE) or os.cpu_count() or 1))
     try:
         with torch.random.fork_rng():
             torch.manual_seed(seed)

@@ -9,7 +9,6 @@ the next prompts are read and joined to it, their caches left-padded (and masked
 from __future__ import annotations
 
 import json
-import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from workbench.errors import ModelNotReadyError
 from workbench.models.chat import ChatFormatter, load_chat_template
 from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
+from workbench.models.sessions import session_options
 
 PREFIX_CACHE_SIZE = 4
 # The key/value cache grows with rows x (prompt + answer) tokens (46 KB a token for SmolLM2-135M, twice that
@@ -313,9 +313,7 @@ class OnnxGenerator:
 
 
 def _session(path: Path) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("WORKBENCH_THREADS", os.cpu_count() or 1))
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options = session_options()
     # The arena keeps every buffer size it has served, and the cache grows by a token per step: without
     # it, peak memory at batch 16 fell from ~1.46 to ~1.22 GB, at no measurable cost in speed.
     options.enable_cpu_mem_arena = False
