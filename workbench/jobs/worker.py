@@ -125,7 +125,7 @@ def _start_job_process(settings: Settings, job_id: int, others_running: int) -> 
 def job_thread_settings(settings: Settings, others_running: int) -> dict[str, str]:
     """ONNX threads and spinning for one job process; explicit WORKBENCH_THREADS / _SPINNING settings win.
 
-    A job that starts alone takes every core (1.7x the rows/s of one core for the generator); one that
+    A job that starts alone takes every core (1.4x the rows/s of one core for the generator); one that
     starts beside another takes its share, and where jobs may share the cores no thread spins while it
     waits, or each job's idle threads would keep stealing the other's cores (docs/benchmarks.md).
     """
