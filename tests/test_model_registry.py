@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,6 +17,8 @@ from workbench.cli import cli
 from workbench.errors import ModelNotReadyError
 from workbench.models import prepare as prepare_module
 from workbench.models import registry
+from workbench.models.bundled import BundledPack
+from workbench.models.export import EXPORT_REVISIONS
 from workbench.models.manifest import read_manifest
 
 
@@ -86,12 +89,13 @@ def test_a_hub_id_is_fetched_through_huggingface_hub(settings, encoder_source, t
         registry.add_model(settings, "acme/missing")
 
 
-def test_a_failed_preparation_leaves_nothing_and_can_be_retried(settings, encoder_source, monkeypatch):
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("disk full")
+def _broken(*_args, **_kwargs):
+    raise RuntimeError("disk full")
 
+
+def test_a_failed_preparation_leaves_nothing_and_can_be_retried(settings, encoder_source, monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(prepare_module, "quantize", broken)
+        patch.setattr(prepare_module, "quantize", _broken)
         with pytest.raises(ModelNotReadyError, match="Nothing was kept; run it again"):
             registry.add_model(settings, str(encoder_source), name="retry-me")
     assert not list(settings.models_dir.iterdir())
@@ -143,3 +147,35 @@ def test_cli_add_quantize_and_list(settings, encoder_source):
     assert "bert-int8-per-tensor" in listed and "rows/s" in listed and "agreement" in listed
     failed = runner.invoke(cli, ["models", "add", "/no/such/folder"])
     assert failed.exit_code == 1 and "Traceback" not in failed.output
+
+
+def _mark_outdated(folder) -> None:
+    """As a generator prepared before the export's graph rewrites: its manifest has no export_revision."""
+    manifest = folder / "manifest.json"
+    fields = json.loads(manifest.read_text())
+    fields.pop("export_revision")
+    manifest.write_text(json.dumps(fields))
+
+
+def test_a_generator_from_an_older_export_is_flagged_and_rebuilt_by_prepare(settings, llama_source, monkeypatch):
+    folder = registry.add_model(settings, str(llama_source), name="old-llama", preset="int8-block32")
+    assert read_manifest(folder).export_revision == EXPORT_REVISIONS["generator"]
+    _mark_outdated(folder)
+    row = next(r for r in registry.list_models(settings) if r["name"] == "old-llama")
+    assert row["outdated"] and "add it again" in registry.outdated_advice(row)
+    pack = BundledPack(name="old-llama", kind="generator", package="", relative_path="", max_length=2048)
+    with monkeypatch.context() as patch:  # a failed rebuild keeps the model that works
+        patch.setattr(prepare_module, "quantize", _broken)
+        with pytest.raises(ModelNotReadyError):
+            prepare_module.prepare_encoder(settings, pack, source=llama_source)
+    assert read_manifest(folder).export_revision == 1 and prepare_module.is_prepared(folder)
+    prepare_module.prepare_encoder(settings, pack, source=llama_source)
+    rebuilt = read_manifest(folder)
+    assert (rebuilt.export_revision, rebuilt.quantization["preset"]) == (EXPORT_REVISIONS["generator"], "int8-block32")
+    assert not next(r for r in registry.list_models(settings) if r["name"] == "old-llama")["outdated"]
+
+
+def test_bundled_models_from_an_older_export_point_to_prepare():
+    advice = registry.outdated_advice({"name": "SmolLM2-135M-Instruct", "outdated": True})
+    assert "workbench models prepare SmolLM2-135M-Instruct" in advice
+    assert registry.outdated_advice({"name": "SmolLM2-135M-Instruct", "outdated": False}) == ""

@@ -197,7 +197,8 @@ def _model_state(row: dict) -> str:
     speed = (f"{measured['tokens_per_second']} tokens/s" if "tokens_per_second" in measured
              else f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else "")
     agreement = f"agreement {measured['agreement_with_unquantized']}" if "agreement_with_unquantized" in measured else ""
-    parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], speed, agreement, row["source"]]
+    parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], speed, agreement, row["source"],
+             registry.outdated_advice(row)]
     return "ready, " + ", ".join(p for p in parts if p)
 
 

@@ -14,6 +14,15 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
                    "chat_template.jinja", "generation_config.json")
 
 
+# Raised when a change to the export makes models prepared before it worth preparing again.
+# generator 2 (2026-11-25): last-position logits and grouped query heads, ~1.3x the rows/s of 1.
+EXPORT_REVISIONS = {"encoder": 1, "generator": 2}
+
+
+def is_outdated(kind: str, export_revision: int) -> bool:
+    return export_revision < EXPORT_REVISIONS.get(kind, 1)
+
+
 def export_onnx(source: Path, out_dir: Path, task: str = "feature-extraction") -> Path:
     """Write `model.onnx` and the tokenizer files into out_dir; returns the ONNX file."""
     from optimum.exporters.onnx import main_export  # heavy: pulls in torch, so only on export

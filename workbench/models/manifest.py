@@ -26,6 +26,8 @@ class Manifest(BaseModel):
     max_length: int
     created_at: str
     measurements: dict[str, Any] = {}
+    # Which export recipe built the ONNX file (export.EXPORT_REVISIONS); manifests from before the field: 1.
+    export_revision: int = 1
 
 
 def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import DEFAULT_ENCODER, BundledPack
-from workbench.models.export import export_onnx
+from workbench.models.export import EXPORT_REVISIONS, export_onnx, is_outdated
 from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
 from workbench.models.measure import measure
@@ -42,6 +42,12 @@ def is_prepared(folder: Path) -> bool:
     return manifest is not None and (folder / manifest.onnx_file).exists()
 
 
+def is_up_to_date(folder: Path) -> bool:
+    """Prepared, by the export recipe of this version (an older one still works, only slower)."""
+    manifest = read_manifest(folder)
+    return is_prepared(folder) and not is_outdated(manifest.kind, manifest.export_revision)
+
+
 def prepare_encoder(
     settings: Settings,
     pack: BundledPack = DEFAULT_ENCODER,
@@ -49,10 +55,13 @@ def prepare_encoder(
     preset: str | None = None,
     progress: Progress = no_progress,
 ) -> Path:
-    """The prepared folder for this model (encoder or generator), building it if it is not there yet."""
-    preset = preset or DEFAULT_PRESETS[pack.kind]
+    """The prepared folder for this model (encoder or generator), building it if it is missing or outdated.
+
+    An outdated folder is replaced only when the new build is complete, so a failure keeps the old one.
+    """
     target = model_dir(settings, pack.name)
-    if is_prepared(target):
+    preset = preset or _preset_of(target) or DEFAULT_PRESETS[pack.kind]
+    if is_up_to_date(target):
         progress(1.0, f"{pack.name} is ready")
         return target
     source = Path(source) if source else pack.source_path()
@@ -68,6 +77,12 @@ def prepare_encoder(
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, f"{pack.name} is ready")
     return target
+
+
+def _preset_of(folder: Path) -> str | None:
+    """The quantization a model was prepared with, so that rebuilding an outdated one keeps it."""
+    manifest = read_manifest(folder)
+    return manifest.quantization.get("preset") if manifest else None
 
 
 def remove_abandoned_staging(models_dir: Path, folder_name: str) -> None:
@@ -130,4 +145,5 @@ def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> 
         size_bytes=quantized.stat().st_size,
         max_length=pack.max_length,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        export_revision=EXPORT_REVISIONS.get(pack.kind, 1),
     )

@@ -9,6 +9,7 @@ from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER, DEFAULT_GENERATOR, BundledPack
 from workbench.models.encoder import OnnxEncoder
+from workbench.models.export import is_outdated
 from workbench.models.generator import OnnxGenerator
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
@@ -31,8 +32,19 @@ def list_models(settings: Settings) -> list[dict]:
     for folder in sorted(p for p in settings.models_dir.glob("*") if p.is_dir() and not p.name.startswith(".")):
         manifest = read_manifest(folder)
         if manifest is not None:
-            rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump()}
+            rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(),
+                                   "outdated": is_outdated(manifest.kind, manifest.export_revision)}
     return list(rows.values())
+
+
+def outdated_advice(row: dict) -> str:
+    """What to do about a model prepared by an older, slower export recipe; empty when it is current."""
+    if not row.get("outdated"):
+        return ""
+    if row["name"] in BUNDLED:
+        return (f"prepared by an older, slower export: `workbench models prepare {row['name']}` or the Models page "
+                "rebuilds it (about a minute)")
+    return "prepared by an older, slower export: delete its folder and add it again"
 
 
 def prepare(settings: Settings, name: str | None = None, progress: Progress = no_progress) -> Path:

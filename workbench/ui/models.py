@@ -24,7 +24,7 @@ def _summary(row: dict) -> dict:
         "Quantization": row.get("quantization", {}).get("preset", ""),
         "Size (MB)": round(row["size_bytes"] / 1e6, 1) if row.get("size_bytes") else None,
         "Speed": _speed(measured), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
-        "Source": row.get("source", ""),
+        "Source": row.get("source", ""), "Note": registry.outdated_advice(row),
     }
 
 
@@ -54,7 +54,8 @@ def notice() -> None:
 
 def prepare_buttons(rows: list[dict]) -> None:
     for row in rows:
-        if row["name"] in registry.BUNDLED and not row["prepared"] and st.button(f"Prepare {row['name']}"):
+        wanted = not row["prepared"] or row.get("outdated")
+        if row["name"] in registry.BUNDLED and wanted and st.button(f"Prepare {row['name']}"):
             with_progress(f"Preparing {row['name']}", lambda progress, name=row["name"]: registry.prepare(
                 app_settings(), name, progress=progress))
 
