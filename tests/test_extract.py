@@ -115,3 +115,12 @@ def test_try_on_rows_runs_extract_on_the_generator(settings, tiny_generator, mon
     spec = spec_from_dict({"task": "extract", "text": "Body", "fields": FIELDS[:2]})
     tried = service.try_on_rows(settings, spec, read_table(SAMPLE_DIR / "support_emails.csv").head(3))
     assert list(tried.columns[-3:]) == ["customer", "amount", ERRORS_COLUMN] and len(tried) == 3
+
+
+def test_the_column_names_joined_into_a_row_are_not_there_to_copy():
+    def extract_over(text):
+        return spec_from_dict({"task": "extract", "text": text, "fields": [{"name": "product"}]}).build(None, None)
+
+    joined = "Subject: Lamp\nBody: The Glow lamp. Body: as in lamp body"
+    assert extract_over(["Subject", "Body"]).copy_source(joined) == "Lamp\nThe Glow lamp. Body: as in lamp body"
+    assert extract_over("Body").copy_source("Body: a row's own words") == "Body: a row's own words"

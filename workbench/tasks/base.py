@@ -39,10 +39,11 @@ class Task(ABC):
     batch_size: ClassVar[int] = 64
 
     def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: str | None = None,
-                 load_generator: GeneratorLoader | None = None):
+                 load_generator: GeneratorLoader | None = None, text_columns: tuple[str, ...] = ()):
         self.config = config
         self.load_encoder = load_encoder
         self.model = model
+        self.text_columns = text_columns  # the columns each row's text was joined from (io/rows.py)
         # Generative templates need the generator; encoder templates never call it, so it may be absent.
         self.load_generator = load_generator or _no_generator
 

@@ -8,6 +8,7 @@ empty and the reason goes to the `extraction_errors` column, so a reviewer sees 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -61,11 +62,19 @@ class ExtractTask(GenerativeTask):
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(f"{self.instruction}\n\nText:\n{text}\n\nJSON:") for text in texts]
-        rows = guided_json(self.generator, prompts, self.schema, sources=texts)
+        rows = guided_json(self.generator, prompts, self.schema, sources=[self.copy_source(t) for t in texts])
         failed = next((row.error for row in rows if row.error), None)
         if failed:
             raise TaskConfigError(failed)  # the runner retries row by row, so only this row fails
         return [self.checked(json.loads(row.text), text) for row, text in zip(rows, texts, strict=True)]
+
+    def copy_source(self, text: str) -> str:
+        """What values may be copied from: the row's text without the column names that joining several
+        columns put in front of each value ("Subject: …\nBody: …"); the model copied "Body" as a product."""
+        if len(self.text_columns) < 2:
+            return text
+        names = "|".join(re.escape(column) for column in self.text_columns)
+        return re.sub(rf"^(?:{names}): ", "", text, flags=re.MULTILINE)
 
     def checked(self, values: dict, text: str) -> RowOutput:
         outputs, errors = {}, []

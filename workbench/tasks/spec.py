@@ -41,7 +41,8 @@ class TaskSpec(BaseModel):
         return get_task_class(self.task).output_columns(self.validated_config())
 
     def build(self, load_encoder, load_generator=None) -> Task:
-        return get_task_class(self.task)(self.validated_config(), load_encoder, self.model, load_generator)
+        return get_task_class(self.task)(self.validated_config(), load_encoder, self.model, load_generator,
+                                         tuple(self.text))
 
 
 def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSpec:
