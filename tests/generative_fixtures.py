@@ -30,10 +30,10 @@ def tiny_generator(tmp_path_factory) -> OnnxGenerator:
 
 
 @pytest.fixture
-def build_task(tiny_generator):
-    """A template from a task-file dict, built on the tiny generator and set up."""
+def build_task(tiny_generator, tiny_loader):
+    """A template from a task-file dict, built on the tiny generator (and the tiny encoder) and set up."""
     def build(data: dict):
-        task = spec_from_dict(data).build(lambda _name=None: None, lambda _name=None: tiny_generator)
+        task = spec_from_dict(data).build(tiny_loader, lambda _name=None: tiny_generator)
         task.setup()
         return task
     return build

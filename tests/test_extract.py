@@ -124,3 +124,22 @@ def test_the_column_names_joined_into_a_row_are_not_there_to_copy():
     joined = "Subject: Lamp\nBody: The Glow lamp. Body: as in lamp body"
     assert extract_over(["Subject", "Body"]).copy_source(joined) == "Lamp\nThe Glow lamp. Body: as in lamp body"
     assert extract_over("Body").copy_source("Body: a row's own words") == "Body: a row's own words"
+
+
+def test_a_choice_is_the_encoders_zero_shot_classification_of_the_row(build_task, tiny_loader, monkeypatch):
+    from workbench.tasks import extract
+
+    texts = ["My parcel never arrived.", "Please refund the double charge.", "Where is my order?"]
+    task = build_task({"task": "extract", "text": "Body", "fields": [FIELDS[6]]})  # topic: refund or delivery
+    assert task.schema["properties"] == {}  # the generator does not write choices...
+    monkeypatch.setattr(extract, "guided_json", lambda *a, **k: pytest.fail("the generator was asked"))
+    classify = spec_from_dict({"task": "classify", "text": "Body", "labels": ["refund", "delivery"]}).build(tiny_loader)
+    classify.setup()
+    assert [r.outputs["topic"] for r in task.run_batch(texts)] == [r.outputs["label"] for r in classify.run_batch(texts)]
+
+
+def test_choices_and_written_fields_come_together_in_one_row(build_task):
+    task = build_task({"task": "extract", "text": "Body", "fields": [FIELDS[0], FIELDS[6]]})
+    assert list(task.schema["properties"]) == ["customer"]
+    [row] = task.run_batch([SOURCE])
+    assert row.outputs["topic"] in ("refund", "delivery") and set(row.outputs) == {"customer", "topic", ERRORS_COLUMN}

@@ -127,14 +127,17 @@ def download(driver, label: str, pattern: str):
     """Click a download button until its file arrives.
 
     A click that lands while the page is being re-run (the finished job reloads the whole page) goes
-    to a button that is about to be replaced; a user would click again, and so does this test.
+    to a button that is about to be replaced, or finds it already gone (stale); a user would click
+    again, and so does this test.
     """
+    from selenium.common.exceptions import StaleElementReferenceException
+
     for _attempt in range(4):
         wait_until(lambda: page_is_idle(driver), message="the page kept running")
-        wait_until(lambda: button(driver, label), message=f"no {label} button").click()
         try:
+            wait_until(lambda: button(driver, label), message=f"no {label} button").click()
             return wait_until(lambda: next(iter(driver.downloads.glob(pattern)), None), timeout=15)
-        except TimeoutError:
+        except (TimeoutError, StaleElementReferenceException):
             continue
     raise TimeoutError(f"{label} downloaded nothing after 4 clicks")
 
