@@ -8,6 +8,7 @@ from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.errors import TaskConfigError
+from workbench.models.guided import COPY
 from workbench.tasks.extract import ERRORS_COLUMN
 from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
 from workbench.tasks.spec import spec_from_dict
@@ -42,6 +43,7 @@ def test_values_are_normalised_for_their_type(kind, value, tidy):
 @pytest.mark.parametrize(("kind", "value"), [
     ("text", "John Smith"), ("email", "john@example.com"), ("phone", "555 1234 999"), ("date", "the day after"),
     ("money", "a lot"), ("email", "Jane Doe"), ("number", 5531), ("money", "£20"),
+    ("money", "£2024"), ("money", "7781 EUR"),  # numbers of the text, but no currency stands next to them there
 ])
 def test_invented_or_malformed_values_are_rejected(kind, value):
     with pytest.raises(Rejected):
@@ -65,6 +67,8 @@ def test_each_type_has_a_schema_the_guide_understands():
     assert schema_of(FieldSpec(name="p", type="choice", options=["a", "b"])) == {"enum": ["a", "b"]}
     assert schema_of(FieldSpec(name="n", type="number")) == {"type": ["number", "null"]}
     assert schema_of(FieldSpec(name="l", type="list"))["type"] == "array"
+    copied = [kind for kind in ("text", "email", "phone", "money", "date") if schema_of(FieldSpec(name="f", type=kind)).get(COPY)]
+    assert copied == ["text", "email", "phone", "money"]  # a date may be written in another form than the text's
 
 
 def test_a_hallucinated_value_is_dropped_and_reported(build_task):

@@ -20,10 +20,11 @@ FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice
 # Strings are not nullable: the bundled model answers null for nearly everything when it may, and a
 # value it makes up instead is caught by the in-the-text check, so asking for a string loses nothing.
 STRING = {"type": "string"}
-# Text, emails, phone numbers and list items are copied from the row: the guide lets the model spell only
-# pieces of the row's own text, so it cannot write a placeholder or an example's value instead.
+# Text, emails, phone numbers, amounts of money and list items are copied from the row: the guide lets the
+# model spell only pieces of the row's own text, so it cannot write a placeholder or an example's value
+# instead (written freely, the example's "£20" came back on every sample email; copied, 10 of 11 amounts).
 COPIED = {"type": "string", COPY: True}
-COPIED_TYPES = ("text", "email", "phone")
+COPIED_TYPES = ("text", "email", "phone", "money")
 MAX_LIST_ITEMS = 5
 CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
               "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
@@ -89,8 +90,11 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str:
     if not match:
         raise Rejected(f"'{text}' has no amount")
     amount = _checked_in_text(float(re.sub(r"[,' ]", "", match.group())), source)
-    currency = _currency(text) or _currency_near(match.group().strip(), source)
-    return f"{amount:.2f} {currency}".strip()
+    # The currency must stand next to the amount in the text: the model put the example's £ on "20+ seconds".
+    currency = _currency_near(match.group().strip(), source)
+    if not currency:
+        raise Rejected(f"'{text}' has no currency next to it in the text")
+    return f"{amount:.2f} {currency}"
 
 
 def _date(_field: FieldSpec, value: Any, _source: str) -> str:
