@@ -38,13 +38,13 @@ def list_models(settings: Settings) -> list[dict]:
 
 
 def outdated_advice(row: dict) -> str:
-    """What to do about a model prepared by an older, slower export recipe; empty when it is current."""
+    """What to do about a model prepared by an older export recipe; empty when it is current."""
     if not row.get("outdated"):
         return ""
     if row["name"] in BUNDLED:
-        return (f"prepared by an older, slower export: `workbench models prepare {row['name']}` or the Models page "
-                "rebuilds it (about a minute)")
-    return "prepared by an older, slower export: delete its folder and add it again"
+        return (f"prepared by an older export, perhaps slower: `workbench models prepare {row['name']}` "
+                "or the Models page rebuilds it (about a minute)")
+    return "prepared by an older export, perhaps slower: delete its folder and add it again"
 
 
 def prepare(settings: Settings, name: str | None = None, progress: Progress = no_progress) -> Path:
