@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,10 +37,22 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
     if len(columns) == 1:
         text = cells[0].strip()
     else:
-        text = "\n".join(f"{name}: {value.strip()}" for name, value in zip(columns, cells, strict=True) if value.strip())
+        text = "\n".join(_labelled(name, value.strip()) for name, value in zip(columns, cells, strict=True) if value.strip())
     if len(text) > max_chars:
         return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
     return RowText(index, text)
+
+
+def _labelled(column: str, value: str) -> str:
+    return f"{column}: {value}"
+
+
+def without_column_names(text: str, columns: list[str] | tuple[str, ...]) -> str:
+    """A row's text with the column names that joining several columns put in front of each value removed."""
+    if len(columns) < 2:
+        return text  # one column is used as it is, with no name in front
+    names = "|".join(re.escape(column) for column in columns)
+    return re.sub(rf"^(?:{names}): ", "", text, flags=re.MULTILINE)
 
 
 def examples_from_table(frame: pd.DataFrame, text_columns: list[str], label_column: str) -> list[dict[str, str]]:

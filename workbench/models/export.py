@@ -9,6 +9,7 @@ from pathlib import Path
 
 from workbench.models.grouped_attention import head_counts, rewrite_repeated_kv
 from workbench.models.last_logits import insert_logits_slice
+from workbench.models.manifest import Manifest
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json",
                    "chat_template.jinja", "generation_config.json")
@@ -19,8 +20,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 EXPORT_REVISIONS = {"encoder": 1, "generator": 2}
 
 
-def is_outdated(kind: str, export_revision: int) -> bool:
-    return export_revision < EXPORT_REVISIONS.get(kind, 1)
+def is_outdated(manifest: Manifest) -> bool:
+    return manifest.export_revision < EXPORT_REVISIONS.get(manifest.kind, 1)
 
 
 def export_onnx(source: Path, out_dir: Path, task: str = "feature-extraction") -> Path:

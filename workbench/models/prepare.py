@@ -42,10 +42,9 @@ def is_prepared(folder: Path) -> bool:
     return manifest is not None and (folder / manifest.onnx_file).exists()
 
 
-def is_up_to_date(folder: Path) -> bool:
+def is_up_to_date(manifest: Manifest | None, folder: Path) -> bool:
     """Prepared, by the export recipe of this version (an older one still works, only slower)."""
-    manifest = read_manifest(folder)
-    return is_prepared(folder) and not is_outdated(manifest.kind, manifest.export_revision)
+    return manifest is not None and (folder / manifest.onnx_file).exists() and not is_outdated(manifest)
 
 
 def prepare_encoder(
@@ -60,8 +59,10 @@ def prepare_encoder(
     An outdated folder is replaced only when the new build is complete, so a failure keeps the old one.
     """
     target = model_dir(settings, pack.name)
-    preset = preset or _preset_of(target) or DEFAULT_PRESETS[pack.kind]
-    if is_up_to_date(target):
+    existing = read_manifest(target)
+    # Rebuilding an outdated model keeps the quantization it was prepared with.
+    preset = preset or (existing.quantization.get("preset") if existing else None) or DEFAULT_PRESETS[pack.kind]
+    if is_up_to_date(existing, target):
         progress(1.0, f"{pack.name} is ready")
         return target
     source = Path(source) if source else pack.source_path()
@@ -77,12 +78,6 @@ def prepare_encoder(
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, f"{pack.name} is ready")
     return target
-
-
-def _preset_of(folder: Path) -> str | None:
-    """The quantization a model was prepared with, so that rebuilding an outdated one keeps it."""
-    manifest = read_manifest(folder)
-    return manifest.quantization.get("preset") if manifest else None
 
 
 def remove_abandoned_staging(models_dir: Path, folder_name: str) -> None:

@@ -33,7 +33,7 @@ def list_models(settings: Settings) -> list[dict]:
         manifest = read_manifest(folder)
         if manifest is not None:
             rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(),
-                                   "outdated": is_outdated(manifest.kind, manifest.export_revision)}
+                                   "outdated": is_outdated(manifest)}
     return list(rows.values())
 
 

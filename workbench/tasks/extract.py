@@ -10,12 +10,12 @@ the option names (the examples' choice values are not used).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from workbench.errors import TaskConfigError
+from workbench.io.rows import without_column_names
 from workbench.models.guided import guided_json
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
@@ -93,12 +93,9 @@ class ExtractTask(GenerativeTask):
         return [json.loads(row.text) for row in rows]
 
     def copy_source(self, text: str) -> str:
-        """What values may be copied from: the row's text without the column names that joining several
-        columns put in front of each value ("Subject: …\nBody: …"); the model copied "Body" as a product."""
-        if len(self.text_columns) < 2:
-            return text
-        names = "|".join(re.escape(column) for column in self.text_columns)
-        return re.sub(rf"^(?:{names}): ", "", text, flags=re.MULTILINE)
+        """What values may be copied from: the row's text without its column names ("Subject: …\nBody: …");
+        the model copied "Body" as a product."""
+        return without_column_names(text, self.text_columns)
 
     def checked(self, values: dict, text: str) -> RowOutput:
         outputs, errors = {}, []
