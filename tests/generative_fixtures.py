@@ -39,11 +39,12 @@ def build_task(tiny_generator, tiny_loader):
     return build
 
 
-def run_through_service(settings, tiny_generator, spec_data: dict, input_path, limit: int) -> list:
+def run_through_service(settings, tiny_generator, spec_data: dict, input_path, limit: int, encoder_loader=None) -> list:
     """A job created through jobs.service and run by the job runner, as the UI and the worker do; its results."""
     job_id = service.create_job(settings, spec_from_dict(spec_data), input_path, limit=limit)
     with session_scope(settings) as session:
         assert repo.claim_job(session, job_id, os.getpid())
-    assert run_job(settings, job_id, generator_loader=lambda _name=None: tiny_generator) == "completed"
+    assert run_job(settings, job_id, generator_loader=lambda _name=None: tiny_generator,
+                   encoder_loader=encoder_loader) == "completed"
     with session_scope(settings) as session:
         return repo.job_results(session, job_id)

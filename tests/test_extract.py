@@ -8,6 +8,8 @@ from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.errors import TaskConfigError
+from workbench.jobs import service
+from workbench.models.registry import snapshot_names
 from workbench.models.guided import COPY
 from workbench.tasks.extract import ERRORS_COLUMN
 from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
@@ -140,6 +142,15 @@ def test_a_choice_is_the_encoders_zero_shot_classification_of_the_row(build_task
     classify = spec_from_dict({"task": "classify", "text": "Body", "labels": ["refund", "delivery"]}).build(tiny_loader)
     classify.setup()
     assert [r.outputs["topic"] for r in task.run_batch(texts)] == [r.outputs["label"] for r in classify.run_batch(texts)]
+
+
+def test_a_job_with_a_choice_records_both_models_it_ran_with(settings, tiny_generator, tiny_loader):
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [FIELDS[0], FIELDS[6]]}
+    results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=3,
+                                  encoder_loader=tiny_loader)
+    job = service.get_job(settings, results[0].job_id)
+    used = snapshot_names(job.model)
+    assert used == f"{tiny_generator.manifest.name} + {tiny_loader().manifest.name}" and used.count("+") == 1
 
 
 def test_choices_and_written_fields_come_together_in_one_row(build_task):

@@ -8,7 +8,7 @@ from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.tasks.generative import clean_reply
-from workbench.tasks.summarize import SummaryStyle, split_to_fit, tidy
+from workbench.tasks.summarize import SUMMARY_SYSTEM, SummaryStyle, split_to_fit, tidy
 
 # The tiny generator's fixtures, shared by the generative template tests.
 tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
@@ -34,6 +34,24 @@ def test_tidy_shapes_each_style_and_keeps_to_max_words():
     assert tidy("Please refund! Subject: Please refund!", SummaryStyle(style="subject_line")) == "Please refund!"
     bullets = tidy("1. Parcel late\n* Refund wanted now please\n\n- Angry", SummaryStyle(style="bullets", max_words=6))
     assert bullets == "- Parcel late\n- Refund wanted now please"
+
+
+@pytest.mark.parametrize(("reply", "clean"), [
+    ("The email is about a late parcel and a refund.", "A late parcel and a refund."),
+    ("The text conveys that the customer is angry.", "The customer is angry."),
+    ("This conversation describes a lost purse.", "A lost purse."),
+    ("The text of the contract was signed.", "The text of the contract was signed."),
+])
+def test_an_opening_about_the_text_itself_is_cut(reply, clean):
+    assert tidy(reply, SummaryStyle(style="one_sentence")) == clean
+
+
+def test_summaries_are_asked_for_with_the_facts_first_system_prompt(build_task, tiny_generator, monkeypatch):
+    asked: list[str] = []
+    original = tiny_generator.generate
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: asked.extend(prompts) or original(prompts, **kw))
+    build_task({"task": "summarize", "text": "Body"}).run_batch(["The parcel arrived late."])
+    assert SUMMARY_SYSTEM in asked[0] and asked[0].index("The parcel") < asked[0].index("Summarize")
 
 
 def test_split_to_fit_keeps_every_word_in_chunks_that_fit():

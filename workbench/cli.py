@@ -110,7 +110,7 @@ def _job_row(job) -> dict:
 def jobs_show(job_id: int, answers: str | None) -> None:
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
-             "input": job.input_path, "spec": job.spec, "model": job.model.get("name")}
+             "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model)}
     if answers:
         shown["evaluation"] = report_dict(evaluate(service.results_frame(get_settings(), job_id), answers))
     click.echo(json.dumps(shown, indent=2))

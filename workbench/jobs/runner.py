@@ -94,10 +94,12 @@ def _remember(loaded: list, model):
 
 
 def _record_model(settings: Settings, job_id: int, loaded: list) -> None:
-    """Snapshot the manifest of the model the job really runs with."""
-    if loaded:
+    """Snapshot the manifest of the model the job really runs with, and of any other it uses (an extract job's
+    choice fields are classified by the encoder beside the generator)."""
+    manifests = list({m.manifest.name: m.manifest.model_dump() for m in loaded}.values())
+    if manifests:
         with session_scope(settings) as session:
-            repo.get_job(session, job_id).model = loaded[0].manifest.model_dump()
+            repo.get_job(session, job_id).model = {**manifests[0], "other_models": manifests[1:]}
 
 
 SORT_WINDOW = 2048

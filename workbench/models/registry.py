@@ -130,3 +130,9 @@ def model_snapshot(settings: Settings, name: str | None = None) -> dict:
     """What a job records about its model before it runs (the runner records the manifest it loads)."""
     manifest: Manifest | None = read_manifest(model_dir(settings, resolve_name(name)))
     return manifest.model_dump() if manifest else {"name": resolve_name(name)}
+
+
+def snapshot_names(snapshot: dict) -> str:
+    """The models a job ran with, as a reader sees them: "SmolLM2-135M-Instruct + all-MiniLM-L6-v2"."""
+    names = [snapshot.get("name") or "default"] + [m.get("name", "?") for m in snapshot.get("other_models", [])]
+    return " + ".join(names)

@@ -32,8 +32,8 @@ class GenerativeTask(Task):
     def setup(self) -> None:
         self.generator = self.load_generator(self.model)
 
-    def chat(self, instruction: str) -> str:
-        return self.generator.chat.prompt(instruction)
+    def chat(self, instruction: str, system: str | None = None) -> str:
+        return self.generator.chat.prompt(instruction, system=system)
 
     def replies(self, prompts: list[str], max_new_tokens: int, stop: tuple[str, ...] = ()) -> list[str]:
         """The cleaned reply to each prompt; a prompt that cannot be answered fails the batch with its reason.

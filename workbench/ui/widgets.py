@@ -10,6 +10,7 @@ import streamlit as st
 from workbench.errors import WorkbenchError
 from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
+from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,7 +28,7 @@ def user_errors():
 
 def job_header(job) -> None:
     st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {job.name}")
-    st.caption(f"Task: {job.task} · model: {job.model.get('name', 'default')} · status: {job.status}")
+    st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status}")
 
 
 def job_progress_bar(job) -> None:
