@@ -62,7 +62,9 @@ def test_gguf_q4_1_preset_computes_the_float_matmul(tmp_path, shuffle_rows):
     _write_gguf(tmp_path / "model.gguf", raw)
     quantize(tmp_path / "float.onnx", tmp_path / "q4.onnx", "gguf-q4_1", source=tmp_path / "model.gguf")
     converted = onnx.load(str(tmp_path / "q4.onnx"))
-    assert [n.op_type for n in converted.graph.node] == ["MatMulNBits"]
+    # 4-bit weights on onnxruntime's symmetric kernel, plus each block's offset through two thin float matmuls
+    assert [n.op_type for n in converted.graph.node] == ["MatMulNBits", "MatMul", "MatMul", "Add"]
+    assert not any(i.name == "w" for i in converted.graph.initializer)  # the float weight is gone
     x = rng.standard_normal((5, K)).astype(np.float32)
     np.testing.assert_allclose(_run(tmp_path / "q4.onnx", x), _run(tmp_path / "float.onnx", x), rtol=1e-4, atol=1e-4)
 

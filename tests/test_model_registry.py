@@ -63,6 +63,23 @@ def test_a_gguf_file_is_added_and_answers_as_its_hugging_face_original(settings,
     assert [g.tokens for g in from_gguf.generate(prompts, 12)] == [g.tokens for g in from_folder.generate(prompts, 12)]
 
 
+def test_a_q4_1_gguf_keeps_its_4_bit_blocks_and_answers_as_its_float_export(settings, llama_source, tmp_path):
+    import onnx
+
+    from workbench.models.generator import OnnxGenerator
+
+    gguf_file = build_tiny_llama_gguf(llama_source, tmp_path / "tiny-q4.gguf", q4_1=True)
+    floats = OnnxGenerator(registry.add_model(settings, str(gguf_file), name="floats", preset="none"))
+    blocks = registry.add_model(settings, str(gguf_file), name="blocks", preset="gguf-q4_1")
+    manifest = read_manifest(blocks)
+    ops = [node.op_type for node in onnx.load(str(blocks / manifest.onnx_file)).graph.node]
+    assert ops.count("MatMulNBits") == 14  # 7 linear layers in each of 2 blocks, q and k included (reordered rows)
+    assert manifest.measurements["agreement_with_unquantized"] == 1.0
+    prompts = [floats.chat.prompt(text) for text in ("The parcel arrived late.", "Refund my card payment.", "Hi")]
+    answers = OnnxGenerator(blocks).generate(prompts, 16)
+    assert [g.tokens for g in answers] == [g.tokens for g in floats.generate(prompts, 16)]
+
+
 def test_quantize_makes_a_new_model_measured_against_the_unquantized_one(settings, llama_source):
     registry.add_model(settings, str(llama_source), name="llama", preset="none")
     manifest = read_manifest(registry.quantize_model(settings, "llama", "int8-block32"))

@@ -73,8 +73,9 @@ GGUF_NAMES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_
               "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
 
 
-def build_tiny_llama_gguf(hf_folder: Path, gguf_file: Path) -> Path:
-    """The tiny Llama written as llama.cpp writes a GGUF file (float32 tensors, byte-level BPE vocabulary)."""
+def build_tiny_llama_gguf(hf_folder: Path, gguf_file: Path, q4_1: bool = False) -> Path:
+    """The tiny Llama written as llama.cpp writes a GGUF file (byte-level BPE vocabulary); float32 tensors, or
+    with q4_1 its linear layers in Q4_1 blocks as in the bundled SmolLM2 file."""
     import gguf
     from transformers import AutoTokenizer, LlamaForCausalLM
 
@@ -84,12 +85,21 @@ def build_tiny_llama_gguf(hf_folder: Path, gguf_file: Path) -> Path:
     _gguf_tokenizer(writer, tokenizer)
     for name, tensor in model.state_dict().items():
         if name != "lm_head.weight":  # tied to the embeddings, as in SmolLM2
-            writer.add_tensor(_gguf_name(name), _llama_cpp_order(name, tensor.numpy(), model.config))
+            weights = _llama_cpp_order(name, tensor.numpy(), model.config)
+            if q4_1 and _is_linear(name):
+                kind = gguf.GGMLQuantizationType.Q4_1
+                writer.add_tensor(_gguf_name(name), gguf.quants.quantize(weights, kind), raw_dtype=kind)
+            else:
+                writer.add_tensor(_gguf_name(name), weights)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
     return gguf_file
+
+
+def _is_linear(name: str) -> bool:
+    return name.endswith("_proj.weight")
 
 
 def _gguf_config(writer, config) -> None:

@@ -50,3 +50,13 @@ def test_a_bad_source_shows_what_to_do(settings):
     next(b for b in app.button if b.label == "Add").click().run()
     assert not app.exception
     assert "is neither a model folder" in app.error[0].value
+
+
+def test_each_quantization_choice_says_what_it_means(settings):
+    from workbench.models.quantize import PRESET_ADVICE, PRESETS
+
+    assert set(PRESET_ADVICE) == set(PRESETS)
+    app = page("models.py").run()
+    choices = [s for s in app.selectbox if s.label == "Quantization"][0].options  # the add form's
+    assert choices[0] == "the kind's default"
+    assert all(" — " in choice for choice in choices[1:]) and any("same answers as float32" in c for c in choices)

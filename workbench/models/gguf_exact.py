@@ -1,8 +1,11 @@
 """Lossless 4-bit ONNX weights from a Q4_1 GGUF file: its blocks become MatMulNBits weights unchanged.
 
-A Q4_1 block of 32 weights along the input dimension stores x = d*q + m (q in 0..15, d and m fp16).
-MatMulNBits dequantizes (q - zero_point) * scale with float zero points allowed, so scale = d and
-zero_point = -m/d give back the float weights the exported model uses, at 4 bits per weight.
+A Q4_1 block of 32 weights along the input dimension stores w = d*q + m (q in 0..15, d and m fp16).
+MatMulNBits dequantizes (q - zero_point) * scale. Float zero points (-m/d) would give w back directly, but
+onnxruntime runs them on a generic kernel 5-10x slower than its symmetric one. So the offset is folded out:
+w = d*(q - 8) + (m + 8d). The first term is MatMulNBits with its default zero point 8, on the fast kernel;
+the second is the same for all 32 inputs of a block, so x @ it = (x summed per block) @ (m + 8d), two thin
+float matmuls. The sum is the float weights' matmul, up to the order of float additions.
 Weights are matched by their values, not by names: the export renames and, for q/k, reorders rows.
 """
 
@@ -31,14 +34,21 @@ def dequantize_rows(d: np.ndarray, m: np.ndarray, q: np.ndarray) -> np.ndarray:
     return (d[..., None] * q.astype(np.float32) + m[..., None]).reshape(q.shape[0], -1)
 
 
-def matmulnbits_inputs(d: np.ndarray, m: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Packed weights (N, n_blocks, 16), scales and float zero points (N*n_blocks) for MatMulNBits."""
-    empty = d == 0  # every weight of the block equals m: encode it as (0 - (-1)) * m
-    q = np.where(empty[..., None], 0, q).astype(np.uint8)
-    scales = np.where(empty, m, d)
-    zero_points = np.where(empty, -1.0, -m / np.where(empty, 1.0, d))
+def matmulnbits_inputs(d: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Packed weights (N, n_blocks, 16) and scales (N*n_blocks) for MatMulNBits with zero point 8."""
+    q = q.astype(np.uint8)
     packed = q[..., 0::2] | (q[..., 1::2] << 4)  # MatMulNBits: element 2i low nibble, 2i+1 high
-    return packed, scales.astype(np.float32).ravel(), zero_points.astype(np.float32).ravel()
+    return packed, d.astype(np.float32).ravel()
+
+
+def block_offsets(d: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """(n_blocks, N): what each block adds per unit of its inputs' sum, m + 8d."""
+    return (m + 8.0 * d).astype(np.float32).T.copy()
+
+
+def block_summer(k_in: int) -> np.ndarray:
+    """(K, n_blocks) of ones and zeros: x @ it sums x over each block of 32 inputs."""
+    return np.kron(np.eye(k_in // BLOCK, dtype=np.float32), np.ones((BLOCK, 1), dtype=np.float32))
 
 
 def gguf_q4_1_tensors(gguf_file: Path) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -82,7 +92,7 @@ def _rows_index(dequantized: list[np.ndarray]) -> dict[bytes, tuple[int, np.ndar
 
 
 def _replace(model, position, node, initializers, tensors, by_first_row, accuracy_level) -> bool:
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     weight_t = numpy_helper.to_array(initializers[node.input[1]]).T
     number, rows = by_first_row.get(weight_t[0].tobytes(), (None, None))
@@ -90,18 +100,35 @@ def _replace(model, position, node, initializers, tensors, by_first_row, accurac
     if order is None:
         return False
     d, m, q = (part[order] for part in tensors[number])
-    packed, scales, zero_points = matmulnbits_inputs(d, m, q)
-    prefix = node.input[1] + "_q4_1"
-    for suffix, array in (("_B", packed), ("_scales", scales), ("_zp", zero_points)):
-        model.graph.initializer.append(numpy_helper.from_array(array, prefix + suffix))
-    n_out, k_in = weight_t.shape
-    replacement = helper.make_node(
-        "MatMulNBits", [node.input[0], prefix + "_B", prefix + "_scales", prefix + "_zp"], list(node.output),
-        name=node.name + "_Q4_1", domain="com.microsoft", K=k_in, N=n_out, bits=4, block_size=BLOCK,
-        accuracy_level=accuracy_level)
+    nodes = _folded_nodes(model, node, d, m, q, accuracy_level)
     model.graph.node.remove(node)
-    model.graph.node.insert(position, replacement)
+    for offset, new in enumerate(nodes):
+        model.graph.node.insert(position + offset, new)
     return True
+
+
+def _folded_nodes(model, node, d, m, q, accuracy_level) -> list:
+    """x @ w as MatMulNBits(x) + (x @ block_summer) @ block_offsets, writing the node's own output."""
+    from onnx import helper, numpy_helper
+
+    (n_out, n_blocks), k_in = d.shape, d.shape[1] * BLOCK
+    packed, scales = matmulnbits_inputs(d, q)
+    prefix, x, (y,) = node.input[1] + "_q4_1", node.input[0], node.output
+    summer = f"q4_1_block_summer_{k_in}"  # shared by every matmul over the same input width
+    known = {i.name for i in model.graph.initializer}
+    arrays = {prefix + "_B": packed, prefix + "_scales": scales, prefix + "_offsets": block_offsets(d, m)}
+    if summer not in known:
+        arrays[summer] = block_summer(k_in)
+    model.graph.initializer.extend(numpy_helper.from_array(a, name) for name, a in arrays.items())
+    return [
+        helper.make_node("MatMulNBits", [x, prefix + "_B", prefix + "_scales"], [prefix + "_main"],
+                         name=node.name + "_Q4_1", domain="com.microsoft", K=k_in, N=n_out, bits=4,
+                         block_size=BLOCK, accuracy_level=accuracy_level),
+        helper.make_node("MatMul", [x, summer], [prefix + "_sums"], name=node.name + "_block_sums"),
+        helper.make_node("MatMul", [prefix + "_sums", prefix + "_offsets"], [prefix + "_offset"],
+                         name=node.name + "_block_offsets"),
+        helper.make_node("Add", [prefix + "_main", prefix + "_offset"], [y], name=node.name + "_folded"),
+    ]
 
 
 def _drop_unused_initializers(model) -> None:

@@ -10,10 +10,11 @@ from typing import Any
 # Per-channel int8 kept the encoder's accuracy within noise of float32 on BANKING77 in our measurement,
 # while per-tensor int8 lost about 4 points (docs/benchmarks.md).
 # Block-wise weight-only presets store weights in 8 or 4 bits per block of 32 or 128 (MatMulNBits).
-# The generator stays in float32 by default: over 256 prompts no quantized preset kept even two thirds
+# The generator stays in float32 by default: over 256 prompts no re-quantized preset kept even two thirds
 # of its greedy answers identical to float32's (8-bit block-wise 44%, dynamic int8 4%, 4-bit under 1%;
-# issue 3 asks for 95%), and at batch 8 the quantized ones wrote at most 18% more rows/s
-# (docs/benchmarks_generator.md, benchmarks/quantization_compare.py).
+# issue 3 asks for 95%), and at batch 8 the quantized ones wrote at most 18% more rows/s. The GGUF's own
+# blocks (gguf-q4_1) keep 100% of the answers but run at 0.80x float32's rows/s
+# (docs/benchmarks.md, docs/benchmarks_generator.md, benchmarks/quantization_compare.py).
 PRESETS: dict[str, dict[str, Any]] = {
     "int8-per-channel": {"method": "dynamic", "weight_type": "QInt8", "per_channel": True},
     "int8-per-tensor": {"method": "dynamic", "weight_type": "QInt8", "per_channel": False},
@@ -26,9 +27,24 @@ PRESETS: dict[str, dict[str, Any]] = {
     "int4-block32-fp32": {"method": "blockwise", "bits": 4, "block_size": 32, "accuracy_level": 1},
     # The GGUF source's own Q4_1 blocks as MatMulNBits weights: 4 bits, dequantizing to exactly the float
     # weights (workbench/models/gguf_exact.py). Needs the GGUF file as source; other sources cannot use it.
-    "gguf-q4_1": {"method": "gguf_exact", "accuracy_level": 0},
+    "gguf-q4_1": {"method": "gguf_exact", "accuracy_level": 1},
     "gguf-q4_1-int8": {"method": "gguf_exact", "accuracy_level": 4},
     "none": {"method": "none"},
+}
+# What each preset means for a user choosing one on the Models page (figures: docs/benchmarks*.md).
+PRESET_ADVICE = {
+    "int8-per-channel": "8-bit; the encoder's default: about twice as fast, accuracy within noise",
+    "int8-per-tensor": "8-bit, coarser: smaller still, lost about 4 points of accuracy on the encoder",
+    "int8-block32": "8-bit blocks: generator answers change on about half the rows",
+    "int4-block32": "4-bit blocks: smallest, generator answers change on nearly every row",
+    "int8-block128": "8-bit, larger blocks: generator answers change on about two rows in three",
+    "int4-block128": "4-bit, larger blocks: generator answers change on nearly every row",
+    "int8-block32-fp32": "8-bit blocks, float arithmetic: slow on this kind of CPU",
+    "int4-block32-fp32": "4-bit blocks, float arithmetic: generator answers change on nearly every row",
+    "gguf-q4_1": "4-bit from a GGUF file's own blocks: same answers as float32, a third of the size, "
+                 "about a fifth slower (GGUF sources only)",
+    "gguf-q4_1-int8": "as gguf-q4_1 with 8-bit arithmetic: answers change on about half the rows (GGUF sources only)",
+    "none": "no quantization (float32): the generator's default, fastest on this kind of CPU, largest",
 }
 DEFAULT_ENCODER_PRESET = "int8-per-channel"
 DEFAULT_GENERATOR_PRESET = "none"

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.models import registry
-from workbench.models.quantize import PRESETS
+from workbench.models.quantize import PRESET_ADVICE, PRESETS
 from workbench.ui.context import app_settings
 from workbench.ui.widgets import user_errors
 
@@ -66,7 +66,7 @@ def add_form() -> None:
         source = st.text_input("Source", placeholder="/path/to/model-folder, /path/to/model.gguf or org/name")
         name = st.text_input("Name (optional)")
         kind = st.selectbox("Kind", ["detect from the model", "encoder", "generator"])
-        preset = st.selectbox("Quantization", ["the kind's default", *PRESETS])
+        preset = st.selectbox("Quantization", ["the kind's default", *PRESETS], format_func=_with_advice)
         if st.form_submit_button("Add") and source.strip():
             with_progress(f"Adding {source}", lambda progress: registry.add_model(
                 app_settings(), source.strip(), name=name.strip() or None, kind=None if kind.startswith("detect") else kind,
@@ -80,7 +80,11 @@ def quantize_form(rows: list[dict]) -> None:
     with st.form("quantize-model"):
         st.subheader("Quantize a model another way")
         name = st.selectbox("Model", prepared)
-        preset = st.selectbox("Quantization", list(PRESETS))
+        preset = st.selectbox("Quantization", list(PRESETS), format_func=_with_advice)
         if st.form_submit_button("Quantize"):
             with_progress(f"Quantizing {name}", lambda progress: registry.quantize_model(
                 app_settings(), name, preset, progress=progress))
+
+
+def _with_advice(preset: str) -> str:
+    return f"{preset} — {PRESET_ADVICE[preset]}" if preset in PRESET_ADVICE else preset
