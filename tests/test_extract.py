@@ -9,8 +9,8 @@ from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.errors import TaskConfigError
 from workbench.jobs import service
-from workbench.models.registry import snapshot_names
 from workbench.models.guided import COPY
+from workbench.models.registry import snapshot_names
 from workbench.tasks.extract import ERRORS_COLUMN
 from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
 from workbench.tasks.spec import spec_from_dict

@@ -111,7 +111,7 @@ def _folded_nodes(model, node, d, m, q, accuracy_level) -> list:
     """x @ w as MatMulNBits(x) + (x @ block_summer) @ block_offsets, writing the node's own output."""
     from onnx import helper, numpy_helper
 
-    (n_out, n_blocks), k_in = d.shape, d.shape[1] * BLOCK
+    n_out, k_in = d.shape[0], d.shape[1] * BLOCK
     packed, scales = matmulnbits_inputs(d, q)
     prefix, x, (y,) = node.input[1] + "_q4_1", node.input[0], node.output
     summer = f"q4_1_block_summer_{k_in}"  # shared by every matmul over the same input width
