@@ -54,6 +54,27 @@ def test_summaries_are_asked_for_with_the_facts_first_system_prompt(build_task, 
     assert SUMMARY_SYSTEM in asked[0] and asked[0].index("The parcel") < asked[0].index("Summarize")
 
 
+def test_bullets_are_the_sentences_of_the_reply():
+    bullets = tidy("The parcel is late. The customer wants a refund!\n- Angry", SummaryStyle(style="bullets"))
+    assert bullets == "- The parcel is late.\n- The customer wants a refund!\n- Angry"
+
+
+@pytest.mark.parametrize(("style", "reply", "clean"), [
+    ("subject_line", "Slow product pages Body: Your pages take 20 seconds", "Slow product pages"),
+    ("subject_line", "Subject: Slow product pages", "Slow product pages"),
+    ("one_sentence", "Body: The pages are slow in Safari.", "The pages are slow in Safari."),
+    ("short", "Slow pages. Body: Your pages take 20 seconds. Somebody: hi", "Slow pages. Your pages take 20 seconds. Somebody: hi"),
+])
+def test_column_names_the_model_copied_from_the_row_are_not_in_the_summary(build_task, style, reply, clean):
+    task = build_task({"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": style}})
+    assert tidy(task.unlabelled(reply), task.config.summary) == clean
+
+
+def test_with_one_text_column_nothing_is_taken_for_a_column_name(build_task):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "subject_line"}})
+    assert task.unlabelled("Refund: order 7781 Body: late") == "Refund: order 7781 Body: late"
+
+
 def test_split_to_fit_keeps_every_word_in_chunks_that_fit():
     text = " ".join(f"Sentence number {i} says something about the order." for i in range(200))
     count = lambda piece: len(piece.split())  # noqa: E731 (a word is a token here)

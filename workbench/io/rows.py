@@ -55,6 +55,13 @@ def without_column_names(text: str, columns: list[str] | tuple[str, ...]) -> str
     return re.sub(rf"^(?:{names}): ", "", text, flags=re.MULTILINE)
 
 
+def column_name_labels(columns: list[str] | tuple[str, ...]) -> re.Pattern | None:
+    """The "Name: " labels joining puts in front of each column's value, wherever they appear; None for one column."""
+    if len(columns) < 2:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(column) for column in columns)}):\s*")
+
+
 def examples_from_table(frame: pd.DataFrame, text_columns: list[str], label_column: str) -> list[dict[str, str]]:
     """Labelled examples from the rows that have a label, with texts built the same way as job rows."""
     check_columns(frame, [*text_columns, label_column])
