@@ -174,6 +174,17 @@ def test_export_groups_query_heads_instead_of_repeating_the_cache(tiny_generator
     assert not any(n.op_type == "Unsqueeze" and n.input[0].startswith("present.") for n in graph.node)
 
 
+def test_export_masks_attention_with_a_finite_minimum_and_no_nan_guards(tiny_generator_folders):
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(tiny_generator_folders["none"] / "model.quant.onnx")).graph
+    assert not any(n.op_type == "IsNaN" for n in graph.node)
+    constants = [numpy_helper.to_array(n.attribute[0].t) for n in graph.node if n.op_type == "Constant"]
+    assert not any(np.isneginf(c).any() for c in constants if c.dtype == np.float32)
+    # Left-padded rows still answer as PyTorch does: test_batched_generation_with_a_shared_prefix_matches_pytorch...
+
+
 def test_guided_numbers_never_get_a_leading_zero(generator):
     from workbench.models import guided
 

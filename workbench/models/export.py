@@ -7,6 +7,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+from workbench.models.finite_mask import drop_nan_guards
 from workbench.models.grouped_attention import head_counts, rewrite_repeated_kv
 from workbench.models.last_logits import insert_logits_slice
 from workbench.models.manifest import Manifest
@@ -17,7 +18,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 # Raised when a change to the export makes models prepared before it worth preparing again.
 # generator 2 (2026-11-25): last-position logits and grouped query heads, ~1.3x the rows/s of 1.
-EXPORT_REVISIONS = {"encoder": 1, "generator": 2}
+# generator 3 (2026-11-29): finite attention masks without the NaN guards, prompts read ~11% faster.
+EXPORT_REVISIONS = {"encoder": 1, "generator": 3}
 
 
 def is_outdated(manifest: Manifest) -> bool:
@@ -48,4 +50,5 @@ def _speed_up_generation(model_path: Path) -> None:
     model = onnx.load(str(model_path))
     insert_logits_slice(model)  # a prompt needs only its last position's logits
     rewrite_repeated_kv(model.graph, *head_counts(model_path.parent))  # no cache copies per query head
+    drop_nan_guards(model.graph)  # no slow Where(IsNaN(p), 0, p) after every softmax
     onnx.save(model, str(model_path))
