@@ -80,6 +80,16 @@ def test_a_hallucinated_value_is_dropped_and_reported(build_task):
     assert "customer: 'John Smith' is not in the text" in row.outputs[ERRORS_COLUMN]
 
 
+def test_a_value_copied_from_an_example_is_reported_as_the_examples(build_task):
+    example = {"text": "Order 5531 for Jane Doe", "values": {"order": 5531, "customer": "Jane Doe"}}
+    task = build_task({"task": "extract", "text": "Body", "fields": FIELDS, "examples": [example]})
+    row = task.checked({"order": 5531, "customer": "John Smith"}, SOURCE)
+    assert row.outputs["order"] is None and row.outputs["customer"] is None
+    errors = row.outputs[ERRORS_COLUMN]
+    assert "order: 5531 is the example's value, not in this text (left empty)" in errors
+    assert "customer: 'John Smith' is not in the text" in errors
+
+
 def test_every_output_of_the_tiny_model_parses_and_has_valid_types(build_task):
     task = build_task({"task": "extract", "text": "Body", "fields": FIELDS})
     texts = [SOURCE, "The parcel is late.", "", "Call me on 0612345678 about invoice 12 of 1 May."]

@@ -104,8 +104,15 @@ class ExtractTask(GenerativeTask):
                 outputs[field.name] = normalise(field, values.get(field.name), text)
             except (Rejected, ValueError, TypeError) as exc:
                 outputs[field.name] = getattr(exc, "kept", None)
-                errors.append(f"{field.name}: {exc}")
+                errors.append(f"{field.name}: {self._reason(field, values.get(field.name), exc)}")
         return RowOutput({**outputs, ERRORS_COLUMN: "; ".join(errors) or None})
+
+    def _reason(self, field: FieldSpec, value: Any, exc: Exception) -> str:
+        """Why a value was dropped; the small model often repeats an example's value, and saying so tells the user
+        what to change (an example without that field, or more examples)."""
+        if value is not None and any(e.values.get(field.name) == value for e in self.config.examples):
+            return f"{value!r} is the example's value, not in this text (left empty)"
+        return str(exc)
 
 
 def extraction_instruction(fields: list[FieldSpec], examples: list[ExtractExample]) -> str:
