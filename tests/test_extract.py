@@ -36,6 +36,7 @@ tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixt
     ("number", 45.50, 45.5),
     ("list", ["Jane Doe", "order 7781"], "Jane Doe; order 7781"),
     ("text", "", None),
+    ("money", "Glow lamp won't pair", None),  # a copied piece with no number in it: no amount, nothing dropped
 ])
 def test_values_are_normalised_for_their_type(kind, value, tidy):
     field = FieldSpec(name="f", type=kind, options=["refund"] if kind == "choice" else [])
@@ -44,7 +45,7 @@ def test_values_are_normalised_for_their_type(kind, value, tidy):
 
 @pytest.mark.parametrize(("kind", "value"), [
     ("text", "John Smith"), ("email", "john@example.com"), ("phone", "555 1234 999"), ("date", "the day after"),
-    ("money", "a lot"), ("email", "Jane Doe"), ("number", 5531), ("money", "£20"),
+    ("email", "Jane Doe"), ("number", 5531), ("money", "£20"),
     ("money", "£2024"), ("money", "7781 EUR"),  # numbers of the text, but no currency stands next to them there
 ])
 def test_invented_or_malformed_values_are_rejected(kind, value):
