@@ -210,6 +210,13 @@ def own_peak_rss_mb() -> float:
 # -- the run ----------------------------------------------------------------------------------------
 
 
+def prepare_in_own_process(preset: str) -> None:
+    """Prepare the models before timing anything, in a process of their own: exporting loads torch, whose
+    threads should not share this process with the runtimes being timed (the one run that prepared in-process
+    measured every batch size at the same, lower speed)."""
+    subprocess.run([sys.executable, __file__, "--prepare-only", "--preset", preset], check=True)
+
+
 def measure_ours(args: argparse.Namespace, prompts: list[str]) -> tuple[dict, list[list[int]]]:
     default = preset_folder(args.preset)
     reference_speed, reference = best_of(args.repeats, lambda: run_ours(preset_folder("none"), prompts, 8,
@@ -259,9 +266,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=REPEATS, help="passes per runtime; the best is kept")
     parser.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     parser.add_argument("--peak-memory-of", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_memory_of:
         return generate_and_report_memory(args)
+    if args.prepare_only:
+        for preset in ("none", args.preset):
+            preset_folder(preset)
+        return None
+    prepare_in_own_process(args.preset)
     prompts = chat_prompts(OnnxGenerator(preset_folder("none")).chat.prompt, args.rows)
     results = {"rows": args.rows, "max_new_tokens": args.max_new_tokens, "threads": THREADS,
                "load_average_before": round(os.getloadavg()[0], 2)}

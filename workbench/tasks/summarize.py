@@ -25,7 +25,7 @@ STYLE_ASKS = {
     "subject_line": "Write a short email subject line for the text above.",
 }
 # Without it the bundled model describes the text instead of summing it up ("The text conveys a friendly tone…",
-# 43-50 of 100 held-out DialogSum rows); with it ROUGE-L rose 0.196 -> 0.208 and 0.193 -> 0.225 on two held-out
+# 42-50 of 100 held-out DialogSum rows); with it ROUGE-L rose 0.196 -> 0.208 and 0.193 -> 0.225 on two held-out
 # sets (docs/benchmarks.md). It replaces the model's default system prompt.
 SUMMARY_SYSTEM = ("You summarize texts: you state the facts, who wants what and what happens. "
                   "You never describe the text's tone or style.")
