@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.models.graph_edits import drop_dead_nodes
+
 LOWEST = np.finfo(np.float32).min
 
 
@@ -26,7 +28,7 @@ def drop_nan_guards(graph) -> int:
         return 0
     for guard in guards:
         _bypass(graph, guard.output[0], guard.input[2])
-    _drop_unread(graph)
+    drop_dead_nodes(graph)
     return len(guards)
 
 
@@ -84,14 +86,3 @@ def _bypass(graph, old: str, new: str) -> None:
         for position, name in enumerate(node.input):
             if name == old:
                 node.input[position] = new
-
-
-def _drop_unread(graph) -> None:
-    outputs = {o.name for o in graph.output}
-    while True:
-        read = {name for node in graph.node for name in node.input} | outputs
-        dead = [node for node in graph.node if not any(out in read for out in node.output)]
-        if not dead:
-            return
-        for node in dead:
-            graph.node.remove(node)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.models.graph_edits import drop_dead_nodes
+
 PRESENT = "present."
 
 
@@ -43,7 +45,7 @@ def rewrite_repeated_kv(graph, heads: int, kv_heads: int) -> int:
             rewritten += 1
     if rewritten:
         _measure_cache_not_repeat(graph, producers, constants)
-        _drop_dead_nodes(graph)
+        drop_dead_nodes(graph)
     return rewritten
 
 
@@ -130,18 +132,3 @@ def _insert_before(graph, anchor, nodes: list) -> None:
     position = list(graph.node).index(anchor)
     for offset, node in enumerate(nodes):
         graph.node.insert(position + offset, node)
-
-
-def _drop_dead_nodes(graph) -> None:
-    """Remove nodes whose outputs nothing reads (the repeats), repeatedly, then unused initializers."""
-    outputs = {o.name for o in graph.output}
-    while True:
-        used = {name for node in graph.node for name in node.input} | outputs
-        dead = [n for n in graph.node if not any(out in used for out in n.output)]
-        if not dead:
-            break
-        for node in dead:
-            graph.node.remove(node)
-    used = {name for node in graph.node for name in node.input}
-    for initializer in [i for i in graph.initializer if i.name not in used]:
-        graph.initializer.remove(initializer)
