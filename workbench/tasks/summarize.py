@@ -25,10 +25,10 @@ STYLE_ASKS = {
     "subject_line": "Write a short email subject line for the text above.",
 }
 # Without it the bundled model describes the text instead of summing it up ("The text conveys a friendly tone…",
-# 42-50 of 100 held-out DialogSum rows); with it ROUGE-L rose 0.196 -> 0.208 and 0.193 -> 0.225 on two held-out
-# sets (docs/benchmarks.md). It replaces the model's default system prompt.
-SUMMARY_SYSTEM = ("You summarize texts: you state the facts, who wants what and what happens. "
-                  "You never describe the text's tone or style.")
+# 42-50 of 100 held-out DialogSum rows). It replaces the model's default system prompt. A second sentence, "You
+# never describe the text's tone or style.", made things worse: it primed "Tone: Critical Style: …" loops (6 of
+# 128 sample-email summaries) and scored lower on held-out DialogSum rows (docs/benchmarks.md).
+SUMMARY_SYSTEM = "You summarize texts: you state the facts, who wants what and what happens."
 # What is left of that habit is cut from the reply's start: "The email is about a late parcel" -> "A late parcel".
 ABOUT_THE_TEXT = re.compile(
     r"^(the|this) (text|email|message|conversation|dialogue|passage|article|review|letter)( above)? "
