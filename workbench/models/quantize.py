@@ -33,7 +33,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 # What each preset means for a user choosing one on the Models page (figures: docs/benchmarks*.md).
 PRESET_ADVICE = {
-    "int8-per-channel": "8-bit; the encoder's default: about twice as fast, accuracy within noise",
+    "int8-per-channel": "8-bit, the encoder's default: about twice as fast, accuracy within noise; "
+                        "generator answers change on nearly every row",
     "int8-per-tensor": "8-bit, coarser: smaller still, lost about 4 points of accuracy on the encoder",
     "int8-block32": "8-bit blocks: generator answers change on about half the rows",
     "int4-block32": "4-bit blocks: smallest, generator answers change on nearly every row",
