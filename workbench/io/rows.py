@@ -51,15 +51,18 @@ def without_column_names(text: str, columns: list[str] | tuple[str, ...]) -> str
     """A row's text with the column names that joining several columns put in front of each value removed."""
     if len(columns) < 2:
         return text  # one column is used as it is, with no name in front
-    names = "|".join(re.escape(column) for column in columns)
-    return re.sub(rf"^(?:{names}): ", "", text, flags=re.MULTILINE)
+    return re.sub(rf"^{_any_of(columns)}: ", "", text, flags=re.MULTILINE)
 
 
 def column_name_labels(columns: list[str] | tuple[str, ...]) -> re.Pattern | None:
     """The "Name: " labels joining puts in front of each column's value, wherever they appear; None for one column."""
     if len(columns) < 2:
         return None
-    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(column) for column in columns)}):\s*")
+    return re.compile(rf"(?<!\w){_any_of(columns)}:\s*")
+
+
+def _any_of(columns: list[str] | tuple[str, ...]) -> str:
+    return f"(?:{'|'.join(re.escape(column) for column in columns)})"
 
 
 def examples_from_table(frame: pd.DataFrame, text_columns: list[str], label_column: str) -> list[dict[str, str]]:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.models.graph_edits import drop_dead_nodes, insert_nodes
+
 BLOCK = 32
 Q4_1_BYTES = 20  # fp16 d, fp16 m, 16 bytes of nibbles
 
@@ -81,7 +83,8 @@ def convert(model_path: Path, gguf_file: Path, out_path: Path, accuracy_level: i
         if node.op_type == "MatMul" and node.input[1] in initializers:
             if _replace(model, position, node, initializers, tensors, by_first_row, accuracy_level):
                 replaced += 1
-    _drop_unused_initializers(model)
+    drop_dead_nodes(model.graph)  # the float weights replaced by 4-bit blocks
+    _add_microsoft_opset(model)
     onnx.save(model, str(out_path))
     return replaced
 
@@ -102,8 +105,7 @@ def _replace(model, position, node, initializers, tensors, by_first_row, accurac
     d, m, q = (part[order] for part in tensors[number])
     nodes = _folded_nodes(model, node, d, m, q, accuracy_level)
     model.graph.node.remove(node)
-    for offset, new in enumerate(nodes):
-        model.graph.node.insert(position + offset, new)
+    insert_nodes(model.graph, position, nodes)
     return True
 
 
@@ -131,10 +133,9 @@ def _folded_nodes(model, node, d, m, q, accuracy_level) -> list:
     ]
 
 
-def _drop_unused_initializers(model) -> None:
-    used = {name for node in model.graph.node for name in node.input}
-    unused = [i for i in model.graph.initializer if i.name not in used]
-    for initializer in unused:
-        model.graph.initializer.remove(initializer)
+def _add_microsoft_opset(model) -> None:
+    """MatMulNBits is an onnxruntime (com.microsoft) operator."""
+    from onnx import helper
+
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
-        model.opset_import.append(__import__("onnx").helper.make_opsetid("com.microsoft", 1))
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))

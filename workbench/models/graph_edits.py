@@ -1,4 +1,4 @@
-"""Small edits shared by the ONNX graph rewrites (grouped_attention.py, finite_mask.py)."""
+"""Small edits shared by the ONNX graph rewrites (grouped_attention.py, finite_mask.py, gguf_exact.py)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ def drop_dead_nodes(graph) -> None:
     used = {name for node in graph.node for name in node.input}
     for initializer in [i for i in graph.initializer if i.name not in used]:
         graph.initializer.remove(initializer)
+
+
+def insert_nodes(graph, position: int, nodes: list) -> None:
+    """Put nodes at this position, in order (a graph's nodes must stay in a valid execution order)."""
+    for offset, node in enumerate(nodes):
+        graph.node.insert(position + offset, node)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.models.graph_edits import drop_dead_nodes
+from workbench.models.graph_edits import drop_dead_nodes, insert_nodes
 
 PRESENT = "present."
 
@@ -129,6 +129,4 @@ def _group(graph, matmul, cache: str, heads: int, kv_heads: int) -> None:
 
 
 def _insert_before(graph, anchor, nodes: list) -> None:
-    position = list(graph.node).index(anchor)
-    for offset, node in enumerate(nodes):
-        graph.node.insert(position + offset, node)
+    insert_nodes(graph, list(graph.node).index(anchor), nodes)

@@ -38,13 +38,16 @@ def model_dir(settings: Settings, name: str) -> Path:
 
 
 def is_prepared(folder: Path) -> bool:
-    manifest = read_manifest(folder)
-    return manifest is not None and (folder / manifest.onnx_file).exists()
+    return _is_complete(read_manifest(folder), folder)
 
 
 def is_up_to_date(manifest: Manifest | None, folder: Path) -> bool:
     """Prepared, by the export recipe of this version (an older one still works, only slower)."""
-    return manifest is not None and (folder / manifest.onnx_file).exists() and not is_outdated(manifest)
+    return _is_complete(manifest, folder) and not is_outdated(manifest)
+
+
+def _is_complete(manifest: Manifest | None, folder: Path) -> bool:
+    return manifest is not None and (folder / manifest.onnx_file).exists()
 
 
 def prepare_encoder(

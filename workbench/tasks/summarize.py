@@ -7,6 +7,7 @@ and the chunk summaries are summarised again, so no part of the text is silently
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -89,13 +90,23 @@ class SummarizeTask(GenerativeTask):
         """The reply without the column names the model copied from the row ("Slow pages Body: Your pages…").
 
         A one-line summary ends where a later column's name begins: what follows is that column, copied."""
-        labels = column_name_labels(self.text_columns)
+        labels = self._column_labels
         if labels is None:
             return reply
         reply = labels.sub("", reply.strip(), count=1) if labels.match(reply.strip()) else reply.strip()
         if self.config.summary.style in ONE_LINE_STYLES:
             return labels.split(reply, maxsplit=1)[0].strip()
         return labels.sub("", reply)
+
+    @cached_property
+    def _column_labels(self):
+        return column_name_labels(self.text_columns)
+
+    @cached_property
+    def _tokens_around_text(self) -> int:
+        """The prompt's own tokens (system prompt, request, chat markup); + 8: a piece's edges may tokenize
+        differently inside it."""
+        return len(self.generator.encode(self.prompt(""))) + 8
 
     def prompt(self, text: str) -> str:
         style = self.config.summary
@@ -104,8 +115,7 @@ class SummarizeTask(GenerativeTask):
 
     def chunks(self, text: str) -> list[str]:
         """The text in pieces that each fit the window with the prompt around them and the answer."""
-        around = len(self.generator.encode(self.prompt(""))) + 8  # + 8: a piece's edges may tokenize differently
-        room = self.generator.window - around - self.config.summary.max_words * TOKENS_PER_WORD - 8
+        room = self.generator.window - self._tokens_around_text - self.config.summary.max_words * TOKENS_PER_WORD - 8
         return split_to_fit(text, room, lambda piece: len(self.generator.encode(piece)))
 
 
