@@ -85,6 +85,32 @@ def test_the_shared_prefix_is_computed_once_and_reused(generator):
     assert len(generator._prefix_cache) == 1
 
 
+def test_identical_prompts_are_read_once_and_answered_alike(generator, monkeypatch):
+    prompts = chat(generator, [PROMPTS[0], PROMPTS[1], PROMPTS[0], PROMPTS[0]])
+    expected = [o.tokens for o in generator.generate(prompts[:2], max_new_tokens=6)]
+    read, run = [], generator._run
+    monkeypatch.setattr(generator, "_run", lambda ids, *rest, **kw: read.append(ids.shape) or run(ids, *rest, **kw))
+    generator._prefix_cache.clear()
+    answers = [o.tokens for o in generator.generate(prompts, max_new_tokens=6)]
+    assert answers == [expected[0], expected[1], expected[0], expected[0]]
+    # The three copies come first (shortest) and fill the batch of 3: their prompt is read as one row, then copied.
+    assert [rows for rows, _ in read[:3]] == [1, 1, 3]
+
+
+def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(generator):
+    prompts = chat(generator, PROMPTS[:2])
+    greedy = generator.generate(prompts, max_new_tokens=6)
+    alternatives = generator.generate_alternatives(prompts, 3, max_new_tokens=6)
+    for prompt, answer, drafts in zip(prompts, greedy, alternatives, strict=True):
+        assert [d.tokens for d in drafts][0] == answer.tokens
+        _, logits = generator._prefix(tuple(generator.encode(prompt)))
+        likeliest = [t for t in np.argsort(-logits) if t not in generator.eos_ids][:3]
+        assert [d.tokens[0] for d in drafts[1:]] == [int(t) for t in likeliest[1:]]
+        for draft in drafts[1:]:  # after its first token each draft is the greedy answer to prompt + that token
+            forced = generator._generate([generator.encode(prompt) + draft.tokens[:1]], [0], 5, ())[0]
+            assert draft.tokens[1:] == forced.tokens
+
+
 def test_stop_strings_cut_the_text(generator):
     free = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=12)[0].text
     stop = free[3:5]

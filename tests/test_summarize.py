@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
+from workbench.models.generator import Generation
 from workbench.tasks.generative import clean_reply
-from workbench.tasks.summarize import SUMMARY_SYSTEM, SummaryStyle, split_to_fit, tidy
+from workbench.tasks.summarize import SUMMARY_SYSTEM, TOKENS_PER_WORD, SummaryStyle, split_to_fit, tidy
 
 # The tiny generator's fixtures, shared by the generative template tests.
 tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
@@ -48,10 +50,40 @@ def test_an_opening_about_the_text_itself_is_cut(reply, clean):
 
 def test_summaries_are_asked_for_with_the_facts_first_system_prompt(build_task, tiny_generator, monkeypatch):
     asked: list[str] = []
-    original = tiny_generator.generate
-    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: asked.extend(prompts) or original(prompts, **kw))
+    original = tiny_generator.generate_alternatives
+    monkeypatch.setattr(tiny_generator, "generate_alternatives",
+                        lambda prompts, *a, **kw: asked.extend(prompts) or original(prompts, *a, **kw))
     build_task({"task": "summarize", "text": "Body"}).run_batch(["The parcel arrived late."])
     assert SUMMARY_SYSTEM in asked[0] and asked[0].index("The parcel") < asked[0].index("Summarize")
+
+
+class _WordsEncoder:
+    """Embeds a text as its normalised counts of a few words, so 'closest in meaning' is predictable."""
+    words = ("parcel", "late", "humorous", "tone")
+
+    def embed(self, texts):
+        counts = np.array([[t.lower().count(w) for w in self.words] for t in texts], dtype=float) + 1e-9
+        return counts / np.linalg.norm(counts, axis=1, keepdims=True)
+
+
+def test_of_the_drafts_the_one_closest_to_the_text_is_kept(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 3}})
+    task.encoder = _WordsEncoder()
+    asked = []
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, **kw: asked.append(count) or [
+        [Generation("A humorous tone."), Generation("The parcel is late."), Generation("")] for _ in prompts])
+    (row,) = task.run_batch(["My parcel is late, the parcel never came."])
+    assert asked == [3] and row.outputs["summary"] == "The parcel is late."
+    assert task.closest(["late parcel"], [["", "", ""]]) == [""]  # nothing to choose from: empty, not an error
+
+
+def test_one_draft_is_the_greedy_answer_and_needs_no_encoder(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 1}})
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", None)  # must not be called
+    (row,) = task.run_batch(["My parcel is late."])
+    greedy = tiny_generator.generate([task.prompt("My parcel is late.")], max_new_tokens=40 * TOKENS_PER_WORD + 8,
+                                     stop=("\n",))[0]
+    assert task.encoder is None and row.outputs["summary"] == tidy(clean_reply(greedy.text), task.config.summary)
 
 
 def test_bullets_are_the_sentences_of_the_reply():
@@ -94,15 +126,17 @@ def test_a_text_longer_than_the_window_is_summarised_in_chunks_then_combined(bui
     long_text = " ".join(f"The parcel {i} arrived late and the box was damaged." for i in range(400))
     assert len(tiny_generator.encode(long_text)) > tiny_generator.window
     asked: list[int] = []
-    original = tiny_generator.generate
-    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: asked.append(len(prompts)) or original(prompts, **kw))
+    original = tiny_generator.generate_alternatives
+    monkeypatch.setattr(tiny_generator, "generate_alternatives",
+                        lambda prompts, *a, **kw: asked.append(len(prompts)) or original(prompts, *a, **kw))
     (row,) = task.run_batch([long_text])
     assert asked[0] > 1 and len(asked) >= 2  # the chunks first, then their summaries together
     assert len(row.outputs["summary"].split()) <= 20
 
 
-def test_a_summarize_job_runs_end_to_end(settings, tiny_generator):
+def test_a_summarize_job_runs_end_to_end(settings, tiny_generator, tiny_loader):
     spec = {"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": "subject_line", "max_words": 8}}
-    results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=6)
+    results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=6,
+                                  encoder_loader=tiny_loader)
     assert len(results) == 6 and all(r.status == "ok" for r in results)
     assert all(len(r.outputs["summary"].split()) <= 8 and "\n" not in r.outputs["summary"] for r in results)

@@ -25,8 +25,9 @@ def test_summarize_queues_the_chosen_style_and_length(settings):
     app = _choose(_sample_job_page(), "summarize")
     next(s for s in app.selectbox if s.label == "Summary style").set_value("bullets").run()
     next(n for n in app.number_input if n.label.startswith("At most")).set_value(25).run()
+    next(n for n in app.number_input if n.label.startswith("Drafts")).set_value(2).run()
     spec = _queued_spec(app, settings)
-    assert spec["task"] == "summarize" and spec["summary"] == {"style": "bullets", "max_words": 25}
+    assert spec["task"] == "summarize" and spec["summary"] == {"style": "bullets", "max_words": 25, "drafts": 2}
 
 
 def test_custom_waits_for_an_instruction_then_queues_it(settings):

@@ -94,9 +94,23 @@ class OnnxGenerator:
     def generate(self, prompts: list[str], max_new_tokens: int = 48, stop: tuple[str, ...] = ()) -> list[Generation]:
         """Greedy continuations of each prompt, in the order given; batches hold prompts of similar length."""
         encoded = [self.encode(p) for p in prompts]
+        return self._generate(encoded, [0] * len(encoded), max_new_tokens, stop)
+
+    def generate_alternatives(self, prompts: list[str], count: int, max_new_tokens: int = 48,
+                              stop: tuple[str, ...] = ()) -> list[list[Generation]]:
+        """`count` answers to each prompt: the k-th starts with the model's k-th likeliest first token and goes
+        on greedily (the first is the greedy answer). Each prompt is read once for all of its answers."""
+        encoded = [self.encode(p) for p in prompts]
+        flat = self._generate([ids for ids in encoded for _ in range(count)],
+                              [rank for _ in encoded for rank in range(count)], max_new_tokens, stop)
+        return [flat[start : start + count] for start in range(0, len(flat), count)]
+
+    def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
+                  stop: tuple[str, ...]) -> list[Generation]:
         results = [self._too_long(ids, max_new_tokens) or Generation() for ids in encoded]
+        # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
         fitting = sorted((i for i, r in enumerate(results) if r.error is None), key=lambda i: len(encoded[i]))
-        self._decode_rolling(encoded, fitting, results, max_new_tokens, stop)
+        self._decode_rolling(encoded, fitting, results, max_new_tokens, stop, ranks)
         for row in fitting:
             results[row].text = results[row].text if results[row].stopped else self.decode(results[row].tokens)
         return results
@@ -166,7 +180,7 @@ class OnnxGenerator:
                                 f"{max_new_tokens} to write, but it reads at most {self.window}.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
-                        max_new_tokens: int, stop: tuple[str, ...]) -> None:
+                        max_new_tokens: int, stop: tuple[str, ...], ranks: list[int]) -> None:
         """Greedy decoding of the rows in `order`; as rows finish, the next ones take their places in the batch.
 
         Answers differ in length (one word to max_new_tokens), so fixed batches would spend most steps
@@ -177,11 +191,20 @@ class OnnxGenerator:
             joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens)
             if joining:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
-            next_ids = logits.argmax(axis=-1)
+            next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
             active = self._record(batch, next_ids, outputs, stop, max_new_tokens)
             batch = _keep(batch, active)
             if active:
                 logits = self._step(batch, next_ids[active])
+
+    def _next_tokens(self, logits: np.ndarray, rows: list[int], outputs: list[Generation], ranks: list[int]) -> np.ndarray:
+        """The likeliest token for every row, except a row's first token, which is its rank-th likeliest (not the end)."""
+        next_ids = logits.argmax(axis=-1)
+        for position, row in enumerate(rows):
+            if ranks[row] and not outputs[row].tokens:
+                likeliest = np.argsort(-logits[position])[: ranks[row] + len(self.eos_ids) + 1]
+                next_ids[position] = [t for t in likeliest if t not in self.eos_ids][ranks[row]]
+        return next_ids
 
     def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int) -> int:
         """How many waiting rows join the batch now: within the batch size and the cache budget, and enough
@@ -209,6 +232,19 @@ class OnnxGenerator:
         return _merge(batch, new), np.concatenate([logits, new_logits])
 
     def _prefill(self, prefix_past: list[np.ndarray], shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
+        """Read the rows' own tokens after the shared prefix. Identical rows (a text repeated in the file, or the
+        alternatives of one prompt) are read once and their cache copied."""
+        distinct = list(dict.fromkeys(tuple(s) for s in suffixes))
+        batch, logits = self._prefill_distinct(prefix_past, shared, [list(d) for d in distinct])
+        if len(distinct) == len(suffixes):
+            return batch, logits
+        where = {suffix: i for i, suffix in enumerate(distinct)}
+        copies = [where[tuple(s)] for s in suffixes]
+        batch = Batch([p[copies] for p in batch.past], batch.mask[copies], batch.positions[copies], list(range(len(copies))))
+        return batch, logits[copies]
+
+    def _prefill_distinct(self, prefix_past: list[np.ndarray], shared: int,
+                          suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Run each row's own tokens after the shared prefix, left-padded to a common length."""
         width = max(len(s) for s in suffixes)
         ids = np.full((len(suffixes), width), self.pad_id, dtype=np.int64)

@@ -41,7 +41,17 @@ class GenerativeTask(Task):
         The runner then retries the batch row by row, so only that row fails, with the reason shown.
         """
         generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
-        failed = next((g.error for g in generations if g.error), None)
-        if failed:
-            raise TaskConfigError(failed)
-        return [clean_reply(g.text) for g in generations]
+        return [clean_reply(g.text) for g in _answered(generations)]
+
+    def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int,
+                            stop: tuple[str, ...] = ()) -> list[list[str]]:
+        """`count` cleaned replies to each prompt, each starting differently (generator.generate_alternatives)."""
+        alternatives = self.generator.generate_alternatives(prompts, count, max_new_tokens=max_new_tokens, stop=stop)
+        return [[clean_reply(g.text) for g in _answered(replies)] for replies in alternatives]
+
+
+def _answered(generations: list) -> list:
+    failed = next((g.error for g in generations if g.error), None)
+    if failed:
+        raise TaskConfigError(failed)
+    return generations
