@@ -10,7 +10,7 @@ from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.models.generator import Generation
 from workbench.tasks.generative import clean_reply
-from workbench.tasks.summarize import SUMMARY_SYSTEM, TOKENS_PER_WORD, SummaryStyle, split_to_fit, tidy
+from workbench.tasks.summarize import SUMMARY_SYSTEM, TOKENS_PER_WORD, quoted_share, SummaryStyle, split_to_fit, tidy
 
 # The tiny generator's fixtures, shared by the generative template tests.
 tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
@@ -71,10 +71,26 @@ def test_of_the_drafts_the_one_closest_to_the_text_is_kept(build_task, tiny_gene
     task.encoder = _WordsEncoder()
     asked = []
     monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, **kw: asked.append(count) or [
-        [Generation("A humorous tone."), Generation("The parcel is late."), Generation("")] for _ in prompts])
+        [Generation("A humorous tone."), Generation("A late parcel, not received."), Generation("")] for _ in prompts])
     (row,) = task.run_batch(["My parcel is late, the parcel never came."])
-    assert asked == [3] and row.outputs["summary"] == "The parcel is late."
+    assert asked == [3] and row.outputs["summary"] == "A late parcel, not received."
     assert task.closest(["late parcel"], [["", "", ""]]) == [""]  # nothing to choose from: empty, not an error
+    text = "My parcel is late again, the parcel never came."
+    quote, summary = "My parcel is late again, the box", "A late parcel"
+    assert quoted_share(quote, text) == 0.8 and quoted_share(summary, text) == 0 and quoted_share("late", text) == 0
+    assert task.quotes(quote, text) and not task.quotes(summary, text)
+    assert task.closest([text], [[quote, summary]]) == [summary]  # as near as the summary, and first, but a quote
+    assert task.closest([text], [[quote, ""]]) == [quote]
+
+
+def test_column_names_do_not_hide_a_quotation(build_task):
+    task = build_task({"task": "summarize", "text": ["Subject", "Body"]})
+    assert task.quotes("Slow pages Your pages take 20 seconds", "Subject: Slow pages\nBody: Your pages take 20 seconds.")
+
+
+@pytest.mark.parametrize(("style", "drafts"), [("one_sentence", 4), ("short", 4), ("bullets", 4), ("subject_line", 1)])
+def test_subject_lines_default_to_one_draft_the_other_styles_to_four(style, drafts):
+    assert SummaryStyle(style=style).drafts == drafts and SummaryStyle(style=style, drafts=2).drafts == 2
 
 
 def test_one_draft_is_the_greedy_answer_and_needs_no_encoder(build_task, tiny_generator, monkeypatch):
