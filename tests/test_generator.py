@@ -115,7 +115,10 @@ def test_stop_strings_cut_the_text(generator):
     free = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=12)[0].text
     stop = free[3:5]
     cut = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=12, stop=(stop,))[0]
-    assert cut.stopped and cut.text == free[: free.find(stop)]
+    assert cut.stopped and cut.text == free[: free.find(stop)] and cut.stop_string == stop
+    later = free[6:8]
+    first = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=12, stop=(later, stop))[0]
+    assert first.stop_string == stop  # the earliest stop string in the text ends it, whatever the order given
 
 
 def test_a_prompt_longer_than_the_window_is_reported_not_cut(generator):

@@ -102,6 +102,15 @@ def test_one_draft_is_the_greedy_answer_and_needs_no_encoder(build_task, tiny_ge
     assert task.encoder is None and row.outputs["summary"] == tidy(clean_reply(greedy.text), task.config.summary)
 
 
+def test_one_sentence_stops_at_the_first_sentence_end_and_keeps_its_full_stop(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 1}})
+    asked = []
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: asked.append(stop) or [
+        Generation("The parcel is late", stopped=True, stop_string=". ") for _ in prompts])
+    (row,) = task.run_batch(["My parcel is late."])
+    assert ". " in asked[0] and "\n" in asked[0] and row.outputs["summary"] == "The parcel is late."
+
+
 def test_bullets_are_the_sentences_of_the_reply():
     bullets = tidy("The parcel is late. The customer wants a refund!\n- Angry", SummaryStyle(style="bullets"))
     assert bullets == "- The parcel is late.\n- The customer wants a refund!\n- Angry"

@@ -40,6 +40,7 @@ class Generation:
     tokens: list[int] = field(default_factory=list)
     error: str | None = None  # e.g. the prompt does not fit the model's window
     stopped: bool = False  # ended at a stop string; text is cut there
+    stop_string: str | None = None  # the stop string it ended at
 
 
 @dataclass
@@ -380,9 +381,10 @@ def _pad_left(array: np.ndarray, width: int, axis: int) -> np.ndarray:
 
 
 def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...]) -> bool:
-    cut = min((text.find(s) for s in stop if s in text), default=-1)
-    if cut < 0:
+    found = [(text.find(s), s) for s in stop if s in text]
+    if not found:
         return False
+    cut, output.stop_string = min(found)
     output.text, output.stopped = text[:cut], True
     return True
 

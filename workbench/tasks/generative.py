@@ -41,13 +41,18 @@ class GenerativeTask(Task):
         The runner then retries the batch row by row, so only that row fails, with the reason shown.
         """
         generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
-        return [clean_reply(g.text) for g in _answered(generations)]
+        return [clean_reply(_ended(g)) for g in _answered(generations)]
 
     def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int,
                             stop: tuple[str, ...] = ()) -> list[list[str]]:
         """`count` cleaned replies to each prompt, each starting differently (generator.generate_alternatives)."""
         alternatives = self.generator.generate_alternatives(prompts, count, max_new_tokens=max_new_tokens, stop=stop)
-        return [[clean_reply(g.text) for g in _answered(replies)] for replies in alternatives]
+        return [[clean_reply(_ended(g)) for g in _answered(replies)] for replies in alternatives]
+
+
+def _ended(generation) -> str:
+    """The text with the mark of the stop string it ended at, if any: ". " ends a sentence with its full stop."""
+    return generation.text + (generation.stop_string or "").rstrip()
 
 
 def _answered(generations: list) -> list:
