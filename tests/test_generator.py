@@ -93,8 +93,10 @@ def test_identical_prompts_are_read_once_and_answered_alike(generator, monkeypat
     generator._prefix_cache.clear()
     answers = [o.tokens for o in generator.generate(prompts, max_new_tokens=6)]
     assert answers == [expected[0], expected[1], expected[0], expected[0]]
-    # The three copies come first (shortest) and fill the batch of 3: their prompt is read as one row, then copied.
-    assert [rows for rows, _ in read[:3]] == [1, 1, 3]
+    # The three copies come first (shortest) and fill the batch of 3: their prompt is read as one row, then copied;
+    # being all one prompt, none of it goes to the prefix cache.
+    assert [rows for rows, _ in read[:2]] == [1, 3] and read[0][1] == len(generator.encode(prompts[0]))
+    assert not generator._prefix_cache
 
 
 def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(generator):

@@ -10,7 +10,7 @@ from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.models.generator import Generation
 from workbench.tasks.generative import clean_reply
-from workbench.tasks.summarize import SUMMARY_SYSTEM, TOKENS_PER_WORD, quoted_share, SummaryStyle, split_to_fit, tidy
+from workbench.tasks.summarize import LINE_END, STOPS, SUMMARY_SYSTEM, TOKENS_PER_WORD, quoted_share, SummaryStyle, split_to_fit, tidy
 
 # The tiny generator's fixtures, shared by the generative template tests.
 tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
@@ -109,6 +109,15 @@ def test_one_sentence_stops_at_the_first_sentence_end_and_keeps_its_full_stop(bu
         Generation("The parcel is late", stopped=True, stop_string=". ") for _ in prompts])
     (row,) = task.run_batch(["My parcel is late."])
     assert ". " in asked[0] and "\n" in asked[0] and row.outputs["summary"] == "The parcel is late."
+
+
+def test_a_one_sentence_reply_cut_at_an_opener_is_asked_again_to_the_line_end(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 1}})
+    replies = {STOPS["one_sentence"]: Generation("Sure", stopped=True, stop_string="! "),
+               LINE_END: Generation("Sure! Here is a summary: Tom wants a refund. He is angry.")}
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: [replies[stop] for _ in prompts])
+    (row,) = task.run_batch(["Tom: I want a refund, now."])
+    assert row.outputs["summary"] == "Tom wants a refund."
 
 
 def test_bullets_are_the_sentences_of_the_reply():

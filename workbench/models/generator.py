@@ -390,7 +390,10 @@ def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...]) -> bool:
 
 
 def _common_prefix(rows: list[list[int]]) -> int:
-    """Tokens every row starts with, leaving each row at least one token of its own."""
+    """Tokens every row starts with, leaving each row at least one token of its own; none when the rows are all one
+    prompt (copies, or a single row), whose cache would only crowd the shared prefixes out of the prefix cache."""
+    if len({tuple(r) for r in rows}) < 2:
+        return 0
     shortest = min(len(r) for r in rows)
     length = 0
     while length < shortest - 1 and all(r[length] == rows[0][length] for r in rows):

@@ -40,7 +40,8 @@ ONE_LINE_STYLES = ("one_sentence", "subject_line")
 # A one-line style ends at the line's end (the model otherwise starts over: "Subject: ...Subject:"), and one
 # sentence at its first sentence end: tidy keeps only that, and 22% of the tokens of one-sentence drafts of
 # DialogSum came after it. The mark of a sentence stop stays in the reply.
-STOPS = {"one_sentence": ("\n", ". ", "! ", "? "), "subject_line": ("\n",)}
+LINE_END, SENTENCE_ENDS = ("\n",), (". ", "! ", "? ")
+STOPS = {"one_sentence": (*LINE_END, *SENTENCE_ENDS), "subject_line": LINE_END}
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
 MAX_ROUNDS = 4
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -54,7 +55,7 @@ DRAFTS = 4
 # Nearest to the text, quotations would win: without this rule 38-42% of the chosen DialogSum drafts' triples
 # were copied (greedy: 13-17%), with it 9-11%, for the same ROUGE-L.
 QUOTED_SHARE = 0.5
-WORD = re.compile(r"[a-z0-9]+")
+WORD = re.compile(r"\w+")
 
 
 class SummaryStyle(BaseModel):
@@ -119,9 +120,22 @@ class SummarizeTask(GenerativeTask):
         stop = STOPS.get(style.style, ())
         budget = style.max_words * TOKENS_PER_WORD + 8
         if self.encoder is None:
-            return [self.shaped(reply) for reply in self.replies(prompts, budget, stop)]
-        drafts = self.alternative_replies(prompts, style.drafts, budget, stop)
-        return self.closest(texts, [[self.shaped(d) for d in row] for row in drafts])
+            chosen = [self.shaped(reply) for reply in self.replies(prompts, budget, stop)]
+        else:
+            drafts = self.alternative_replies(prompts, style.drafts, budget, stop)
+            chosen = self.closest(texts, [[self.shaped(d) for d in row] for row in drafts])
+        return self.asked_again_if_empty(prompts, chosen, budget)
+
+    def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int) -> list[str]:
+        """A reply that opened with chatter ("Sure! Here is…") stopped at its "!" and came out empty: such rows
+        are asked again with only the line's end as a stop."""
+        empty = [i for i, summary in enumerate(chosen) if not summary]
+        if not empty or not set(SENTENCE_ENDS) <= set(STOPS.get(self.config.summary.style, ())):
+            return chosen
+        again = self.replies([prompts[i] for i in empty], budget, LINE_END)
+        for i, reply in zip(empty, again, strict=True):
+            chosen[i] = self.shaped(reply)
+        return chosen
 
     def shaped(self, reply: str) -> str:
         return tidy(self.unlabelled(reply), self.config.summary)
