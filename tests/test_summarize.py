@@ -10,7 +10,16 @@ from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.models.generator import Generation
 from workbench.tasks.generative import clean_reply
-from workbench.tasks.summarize import LINE_END, STOPS, SUMMARY_SYSTEM, TOKENS_PER_WORD, quoted_share, SummaryStyle, split_to_fit, tidy
+from workbench.tasks.summarize import (
+    LINE_END,
+    STOPS,
+    SUMMARY_SYSTEM,
+    TOKENS_PER_WORD,
+    SummaryStyle,
+    quoted_share,
+    split_to_fit,
+    tidy,
+)
 
 # The tiny generator's fixtures, shared by the generative template tests.
 tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task

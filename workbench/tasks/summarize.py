@@ -36,12 +36,12 @@ SUMMARY_SYSTEM = "You summarize texts: you state the facts, who wants what and w
 ABOUT_THE_TEXT = re.compile(
     r"^(the|this) (text|email|message|conversation|dialogue|passage|article|review|letter)( above)? "
     r"(is about|is|conveys|describes|discusses|talks about|tells us|highlights|shows)( that)?\s+", re.I)
-ONE_LINE_STYLES = ("one_sentence", "subject_line")
 # A one-line style ends at the line's end (the model otherwise starts over: "Subject: ...Subject:"), and one
 # sentence at its first sentence end: tidy keeps only that, and 22% of the tokens of one-sentence drafts of
 # DialogSum came after it. The mark of a sentence stop stays in the reply.
 LINE_END, SENTENCE_ENDS = ("\n",), (". ", "! ", "? ")
 STOPS = {"one_sentence": (*LINE_END, *SENTENCE_ENDS), "subject_line": LINE_END}
+ONE_LINE_STYLES = tuple(STOPS)  # every style with stops ends at its line's end
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
 MAX_ROUNDS = 4
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -124,13 +124,14 @@ class SummarizeTask(GenerativeTask):
         else:
             drafts = self.alternative_replies(prompts, style.drafts, budget, stop)
             chosen = self.closest(texts, [[self.shaped(d) for d in row] for row in drafts])
-        return self.asked_again_if_empty(prompts, chosen, budget)
+        return self.asked_again_if_empty(prompts, chosen, budget, stop)
 
-    def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int) -> list[str]:
+    def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int,
+                             stop: tuple[str, ...]) -> list[str]:
         """A reply that opened with chatter ("Sure! Here is…") stopped at its "!" and came out empty: such rows
-        are asked again with only the line's end as a stop."""
+        are asked again with only the line's end as a stop (which changes nothing when that was all the stop)."""
         empty = [i for i, summary in enumerate(chosen) if not summary]
-        if not empty or not set(SENTENCE_ENDS) <= set(STOPS.get(self.config.summary.style, ())):
+        if not empty or set(stop) <= set(LINE_END):
             return chosen
         again = self.replies([prompts[i] for i in empty], budget, LINE_END)
         for i, reply in zip(empty, again, strict=True):
