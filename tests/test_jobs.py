@@ -13,6 +13,7 @@ from workbench.io import read_table
 from workbench.jobs import service
 from workbench.jobs.progress import describe, format_duration, job_progress
 from workbench.jobs.runner import run_job
+from workbench.tasks import summarize
 from workbench.tasks.classify import ClassifyTask
 from workbench.tasks.spec import load_task_file, spec_from_dict
 
@@ -259,6 +260,24 @@ def test_create_job_records_what_it_will_run(settings):
     job = service.get_job(settings, job_id)
     assert (job.status, job.total_rows, job.row_limit, job.source, job.name) == ("queued", 7, 7, "cli", "Support email triage")
     assert job.spec["text"] == ["Subject", "Body"] and len(job.spec["examples"]) > 0
+
+
+def test_a_job_keeps_its_settings_with_the_defaults_of_the_day_it_was_made(settings, monkeypatch):
+    spec = spec_from_dict({"task": "summarize", "text": "Body", "summary": {"style": "short"}})
+    job_id = service.create_job(settings, spec, EMAILS)
+    monkeypatch.setattr(summarize, "DRAFTS", 2)  # a later version changes the default
+    stored = service.get_job(settings, job_id).spec
+    assert stored["summary"] == {"style": "short", "max_words": 40, "drafts": 4}
+    assert spec_from_dict(stored).validated_config().summary.drafts == 4  # what resuming it runs with
+    assert spec_from_dict(spec.to_dict()).validated_config().summary.drafts == 2  # a new job gets the new default
+
+
+@pytest.mark.parametrize("task_file", sorted(SAMPLE_DIR.glob("*.task.yaml")), ids=lambda p: p.name)
+def test_settings_written_out_in_full_mean_the_same(task_file):
+    spec = load_task_file(task_file)
+    pinned = spec_from_dict(spec.pinned().to_dict())
+    assert pinned.validated_config() == spec.validated_config()
+    assert pinned.pinned() == spec.pinned()
 
 
 def test_row_limit_setting(monkeypatch):

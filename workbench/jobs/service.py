@@ -55,7 +55,7 @@ def create_job(
     _check_row_limit(settings, rows)
     with session_scope(settings) as session:
         job = repo.create_job(
-            session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.to_dict(),
+            session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
             model=model_snapshot(settings, spec.model), upload_id=upload_id, input_path=str(input_path),
             sheet=sheet or None, row_limit=limit, source=source, total_rows=rows,
             **_claimed_by(runner_pid),

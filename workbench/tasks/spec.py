@@ -1,7 +1,8 @@
 """A task spec: which template, which input columns, which model, and the template's settings.
 
 The same spec comes from the New job page, a saved template or a YAML task file, and a job keeps a
-snapshot of it, with examples read in, so it can always be re-run as it was.
+snapshot of it, with examples read in and every default written out (`TaskSpec.pinned`), so it can always be
+resumed or re-run as it was, whatever a later version changes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class TaskSpec(BaseModel):
 
     def validated_config(self) -> TaskConfig:
         return validate_config(self.task, self.config)
+
+    def pinned(self) -> TaskSpec:
+        """The spec with every setting written out, defaults included. A job keeps this, so resuming or
+        re-running it after an update that changed a default (4 drafts per summary instead of 1) still runs
+        it as it was created, instead of mixing rows made both ways."""
+        return self.model_copy(update={"config": self.validated_config().model_dump(mode="json")})
 
     def output_columns(self) -> list[str]:
         return get_task_class(self.task).output_columns(self.validated_config())
