@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 
 import numpy as np
 import pytest
@@ -111,6 +112,18 @@ def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(
         for draft in drafts[1:]:  # after its first token each draft is the greedy answer to prompt + that token
             forced = generator._generate([generator.encode(prompt) + draft.tokens[:1]], [0], 5, ())[0]
             assert draft.tokens[1:] == forced.tokens
+
+
+@pytest.mark.parametrize("running,waiting,expected", [
+    (2, 12, 4),   # 6 free places: one prompt's 4 alternatives join, not 6 that would split the next prompt's
+    (0, 12, 8),   # an empty batch of 8 takes two whole prompts
+    (5, 12, 3),   # fewer free places than a group: they are filled all the same
+    (2, 6, 6),    # the last rows all join
+])
+def test_the_alternatives_of_one_prompt_join_the_batch_together(generator, monkeypatch, running, waiting, expected):
+    monkeypatch.setattr(generator, "batch_size", 8)
+    encoded = [[1, 2, 3]] * waiting
+    assert generator._joining(running, deque(range(waiting)), encoded, 4, group=4) == expected
 
 
 def test_stop_strings_cut_the_text(generator):

@@ -188,8 +188,9 @@ class OnnxGenerator:
         on a few long answers; a step costs nearly as much for 2 rows as for 8.
         """
         waiting, batch, logits = deque(order), None, None
+        group = max(ranks, default=0) + 1  # the alternatives of one prompt sit side by side in `order`
         while waiting or (batch and batch.rows):
-            joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens)
+            joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens, group)
             if joining:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
             next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
@@ -207,12 +208,17 @@ class OnnxGenerator:
                 next_ids[position] = [t for t in likeliest if t not in self.eos_ids][ranks[row]]
         return next_ids
 
-    def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int) -> int:
+    def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int,
+                 group: int = 1) -> int:
         """How many waiting rows join the batch now: within the batch size and the cache budget, and enough
-        of them to be worth a prompt read (a quarter batch), unless the batch is empty or they are the last."""
+        of them to be worth a prompt read (a quarter batch), unless the batch is empty or they are the last.
+
+        Whole groups join when they can (the `group` alternatives of one prompt), so each prompt is read once."""
         count = 0
         while count < len(waiting) and running + count < self._rows_allowed(encoded[waiting[count]], max_new_tokens):
             count += 1
+        if count < len(waiting):
+            count = count - count % group or count
         worth_it = running == 0 or count == len(waiting) or count >= max(1, self.batch_size // 4)
         return count if worth_it else 0
 
