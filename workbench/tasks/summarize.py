@@ -46,7 +46,7 @@ TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mi
 MAX_ROUNDS = 4
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Four drafts, the encoder keeping the one closest to the text: DialogSum ROUGE-L 0.192 -> 0.243 and
-# 0.205 -> 0.236 on two sets of 64 held-out rows, at 0.42x the rows/s of one draft (docs/benchmarks.md). The greedy
+# 0.205 -> 0.236 on two sets of 64 held-out rows, at 0.51-0.58x the rows/s of one draft (docs/benchmarks.md). The greedy
 # answer of the 135M model often describes the text ("A humorous exchange...") or drifts from it; another
 # opening often does not, and the encoder tells which. Subject lines keep one draft: on 64 sample emails the
 # choice was no better and sometimes picked a reply ("I'm sorry for your loss, but...").
