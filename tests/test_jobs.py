@@ -1,5 +1,6 @@
 import csv
 import os
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -64,6 +65,21 @@ def test_a_job_runs_every_row_once(settings, tiny_loader):
     assert all(r.status == "ok" and r.outputs["label"] in LABELS and 0 < r.confidence <= 1 for r in results)
     assert "1 failed" not in describe(job_progress(job))
     assert describe(job_progress(job)).startswith(f"{total} / {total} rows")
+
+
+def test_speed_and_time_left_leave_out_the_time_a_job_sat_paused(settings, tiny_loader):
+    job_id = _start(settings, limit=10)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        assert 0 < job.busy_seconds < 60
+        job.started_at = job.finished_at - timedelta(hours=10)  # as if paused overnight before it finished
+        job.status, job.done_rows, job.total_rows = "running", 4, 10  # and looked at while running
+        progress = job_progress(job)
+        assert progress.rows_per_second == pytest.approx(4 / job.busy_seconds)
+        assert progress.seconds_left == pytest.approx(6 * job.busy_seconds / 4)
+        job.busy_seconds = 0.0  # a job saved before batches were timed: the time since it started
+        assert job_progress(job, now=job.finished_at).rows_per_second == pytest.approx(4 / 36000)
 
 
 def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from workbench.db import schema
@@ -15,7 +15,13 @@ def m001_initial(conn: Connection) -> None:
     schema.Base.metadata.create_all(conn, tables=tables)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial]
+def m002_job_busy_seconds(conn: Connection) -> None:
+    # A database made by m001 from today's schema already has the column; an older one gets it.
+    if "busy_seconds" not in {column["name"] for column in inspect(conn).get_columns("jobs")}:
+        conn.execute(text("ALTER TABLE jobs ADD COLUMN busy_seconds FLOAT NOT NULL DEFAULT 0"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_busy_seconds]
 
 
 def _applied(conn: Connection) -> set[str]:

@@ -57,6 +57,8 @@ class Job(Base):
     total_rows: Mapped[int] = mapped_column(default=0)
     done_rows: Mapped[int] = mapped_column(default=0)
     failed_rows: Mapped[int] = mapped_column(default=0)
+    # Seconds spent running batches: the job's speed without the time it sat paused or queued.
+    busy_seconds: Mapped[float] = mapped_column(default=0.0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

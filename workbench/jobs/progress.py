@@ -23,11 +23,19 @@ class Progress:
 
 def job_progress(job: Job, now: datetime | None = None) -> Progress:
     processed = job.done_rows + job.failed_rows
-    end = job.finished_at or now or utcnow()
-    elapsed = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    elapsed = _working_seconds(job, now)
     rate = processed / elapsed if elapsed > 0 and processed else None
     left = (job.total_rows - processed) / rate if rate and job.status == "running" else None
     return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, left)
+
+
+def _working_seconds(job: Job, now: datetime | None) -> float:
+    """The seconds the job's batches took, so a job paused overnight, or waiting behind another, does not read
+    as slow; for a job saved before those were recorded, the time since it first started."""
+    if job.busy_seconds:
+        return job.busy_seconds
+    end = job.finished_at or now or utcnow()
+    return (end - job.started_at).total_seconds() if job.started_at else 0.0
 
 
 def describe(progress: Progress) -> str:

@@ -128,11 +128,11 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
     started = time.perf_counter()
     runnable = [r for r in batch if r.error is None]
     outputs = _outputs_or_errors(task, runnable)
-    latency_ms = (time.perf_counter() - started) * 1000 / max(len(runnable), 1)
-    records = [_record(r, outputs.get(r.index), latency_ms) for r in batch]
+    seconds = time.perf_counter() - started
+    records = [_record(r, outputs.get(r.index), seconds * 1000 / max(len(runnable), 1)) for r in batch]
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
-        repo.save_results(session, job, records)
+        repo.save_results(session, job, records, seconds)
         return job
 
 
