@@ -78,6 +78,9 @@ def test_speed_and_time_left_leave_out_the_time_a_job_sat_paused(settings, tiny_
         progress = job_progress(job)
         assert progress.rows_per_second == pytest.approx(4 / job.busy_seconds)
         assert progress.seconds_left == pytest.approx(6 * job.busy_seconds / 4)
+        job.done_rows = 10  # every row saved, the job not yet marked completed: nothing is left, not "0 s"
+        assert job_progress(job).seconds_left is None and "left" not in describe(job_progress(job))
+        job.done_rows = 4
         job.busy_seconds = 0.0  # a job saved before batches were timed: the time since it started
         assert job_progress(job, now=job.finished_at).rows_per_second == pytest.approx(4 / 36000)
 

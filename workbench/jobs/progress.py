@@ -25,7 +25,8 @@ def job_progress(job: Job, now: datetime | None = None) -> Progress:
     processed = job.done_rows + job.failed_rows
     elapsed = _working_seconds(job, now)
     rate = processed / elapsed if elapsed > 0 and processed else None
-    left = (job.total_rows - processed) / rate if rate and job.status == "running" else None
+    remaining = job.total_rows - processed  # none left: the last batch is saved, the job is only closing
+    left = remaining / rate if rate and remaining > 0 and job.status == "running" else None
     return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, left)
 
 
