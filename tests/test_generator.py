@@ -161,6 +161,22 @@ def test_constrained_json_always_parses_and_follows_the_schema(generator):
         assert value["note"] is None or isinstance(value["note"], str)
 
 
+def test_guided_rows_parked_by_a_full_cache_finish_with_the_same_answers(generator, monkeypatch):
+    from workbench.models import generator as runtime
+
+    prompts = chat(generator, PROMPTS)
+    expected = [row.text for row in guided_json(generator, prompts, SCHEMA)]
+    longest = max(len(generator.encode(p)) for p in prompts)
+    monkeypatch.setattr(generator, "batch_size", 4)
+    monkeypatch.setattr(runtime, "GUIDED_ANSWER_TOKENS", 1)  # all four rows start together...
+    monkeypatch.setattr(runtime, "CACHE_TOKENS", 4 * (longest + 1) + 8)  # ...and the cache fills within a few steps
+    sizes, parked, run = [], [], generator._guide_batch
+    monkeypatch.setattr(generator, "_guide_batch",
+                        lambda rows, guides: sizes.append(len(rows)) or parked.append(run(rows, guides)) or parked[-1])
+    assert [row.text for row in guided_json(generator, prompts, SCHEMA)] == expected
+    assert sizes[0] == 4 and parked[0] and parked[-1] == []  # some parked at first, every one finished in the end
+
+
 def test_copied_strings_are_pieces_of_the_row_text(generator):
     copied = {"type": "string", COPY: True}
     schema = {"type": "object", "properties": {"who": copied, "items": {"type": "array", "items": copied}}}

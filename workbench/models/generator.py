@@ -27,6 +27,11 @@ PREFIX_CACHE_SIZE = 4
 # The key/value cache grows with rows x (prompt + answer) tokens (46 KB a token for SmolLM2-135M, twice that
 # while a step copies it), so long prompts share a batch with fewer rows: peak memory stays near 1.2 GB.
 CACHE_TOKENS = 4096
+# Guided rows share a batch counted with this many answer tokens each, not their schema's worst case (1,672
+# for six lists, which left two rows per batch); rows that do run long are parked and finished in a later
+# batch, so the cache still keeps within CACHE_TOKENS. WNUT-17 extract jobs: 1.5x the rows/s, same answers,
+# peak 1.30-1.36 GB (128: 1.4-1.5x, but up to 1.53 GB; docs/benchmarks.md).
+GUIDED_ANSWER_TOKENS = 192
 # Prompt tokens per model call: a call returns logits for every token it reads (rows x tokens x 49k
 # floats for SmolLM2: 3.5 GB for 16 rows of 1,100 tokens), so prompts are read in chunks of this many
 # tokens. 256 keeps that array near 50 MB; it measured as fast as 512, and peak memory at
@@ -128,12 +133,17 @@ class OnnxGenerator:
         return self._vocabulary
 
     def run_guides(self, prompts: list[str], guides: list, budget: int = 256) -> list[str | None]:
-        """Decode each prompt under its guide (see guided.py); returns an error per row, or None."""
+        """Decode each prompt under its guide (see guided.py); returns an error per row, or None.
+
+        A row parked by a full cache goes on in a later round, its answer so far read as part of its prompt."""
         encoded = [self.encode(p) for p in prompts]
         errors = [self._too_long(ids, budget) for ids in encoded]
-        fitting = sorted((i for i, e in enumerate(errors) if e is None), key=lambda i: len(encoded[i]))
-        for rows in self._batches(fitting, encoded, budget):
-            self._guide_batch([encoded[i] for i in rows], [guides[i] for i in rows])
+        waiting = [i for i, e in enumerate(errors) if e is None]
+        while waiting:
+            so_far = {i: encoded[i] + guides[i].tokens for i in waiting}
+            order = sorted(waiting, key=lambda i: len(so_far[i]))
+            waiting = [rows[p] for rows in self._batches(order, so_far, min(budget, GUIDED_ANSWER_TOKENS))
+                       for p in self._guide_batch([so_far[i] for i in rows], [guides[i] for i in rows])]
         return [e.error if e else None for e in errors]
 
     def _batches(self, order: list[int], encoded: list[list[int]], new_tokens: int) -> list[list[int]]:
@@ -145,10 +155,12 @@ class OnnxGenerator:
             batches[-1].append(row)
         return batches
 
-    def _guide_batch(self, rows: list[list[int]], guides: list) -> None:
+    def _guide_batch(self, rows: list[list[int]], guides: list) -> list[int]:
+        """Run the rows under their guides until each is done or parked; returns the parked rows' positions."""
         shared = _common_prefix(rows)
         past, _ = self._prefix(tuple(rows[0][:shared]))
         batch, logits = self._prefill(past, shared, [ids[shared:] for ids in rows])
+        parked = []
         while True:
             chunks, active = [], []
             for position, row in enumerate(batch.rows):
@@ -157,9 +169,11 @@ class OnnxGenerator:
                     chunks.append(ids)
                     active.append(position)
             if not active:
-                return
-            batch = _keep(batch, active)
-            logits = self._feed(batch, chunks)
+                return parked
+            room = max(1, CACHE_TOKENS // (batch.mask.shape[1] + max(len(c) for c in chunks)))
+            parked += [batch.rows[p] for p in active[room:]]  # their guides hold what they wrote, this chunk too
+            batch = _keep(batch, active[:room])
+            logits = self._feed(batch, chunks[:room])
 
     def option_probabilities(self, prompt: str, options: list[str]) -> np.ndarray:
         """P(option | prompt) for each option as a complete answer (the end-of-turn token included)."""
