@@ -48,21 +48,23 @@ def test_migrate_twice_keeps_the_data(settings):
         assert repo.get_job(session, job_id).name == "emails.csv"
 
 
-def test_a_database_from_before_busy_seconds_gets_the_column_and_keeps_its_jobs(tmp_path):
+def test_a_database_from_before_job_timing_gets_the_columns_and_keeps_its_jobs(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     with engine.begin() as conn:  # what m001 made before jobs recorded their busy seconds
         migrate_first_only(conn)
         conn.execute(text("INSERT INTO jobs (name, task, spec, model, input_path, source, status, total_rows, done_rows,"
                           " failed_rows, created_at, updated_at) VALUES ('old', 'classify', '{}', '{}', '/tmp/x.csv',"
                           " 'ui', 'completed', 3, 3, 0, '2026-01-01', '2026-01-01')"))
-    assert migrate(engine) == ["m002_job_busy_seconds"]
+    assert migrate(engine) == ["m002_job_timing"]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT name, done_rows, busy_seconds FROM jobs")).all() == [("old", 3, 0.0)]
+        rows = conn.execute(text("SELECT name, done_rows, busy_seconds, seconds_left FROM jobs")).all()
+    assert rows == [("old", 3, 0.0, None)]
 
 
 def migrate_first_only(conn) -> None:
     MIGRATIONS[0](conn)
     conn.execute(text("ALTER TABLE jobs DROP COLUMN busy_seconds"))
+    conn.execute(text("ALTER TABLE jobs DROP COLUMN seconds_left"))
     conn.execute(text("CREATE TABLE schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP)"))
     conn.execute(text("INSERT INTO schema_migrations (name) VALUES ('m001_initial')"))
 

@@ -74,7 +74,8 @@ def test_speed_and_time_left_leave_out_the_time_a_job_sat_paused(settings, tiny_
         job = repo.get_job(session, job_id)
         assert 0 < job.busy_seconds < 60
         job.started_at = job.finished_at - timedelta(hours=10)  # as if paused overnight before it finished
-        job.status, job.done_rows, job.total_rows = "running", 4, 10  # and looked at while running
+        job.status, job.done_rows, job.total_rows = "running", 4, 10  # and looked at while running,
+        job.seconds_left = None  # before the runner's first estimate
         progress = job_progress(job)
         assert progress.rows_per_second == pytest.approx(4 / job.busy_seconds)
         assert progress.seconds_left == pytest.approx(6 * job.busy_seconds / 4)
@@ -83,6 +84,18 @@ def test_speed_and_time_left_leave_out_the_time_a_job_sat_paused(settings, tiny_
         job.done_rows = 4
         job.busy_seconds = 0.0  # a job saved before batches were timed: the time since it started
         assert job_progress(job, now=job.finished_at).rows_per_second == pytest.approx(4 / 36000)
+
+
+def test_the_runner_estimates_the_time_left_after_every_batch(settings, tiny_loader, monkeypatch):
+    monkeypatch.setattr(ClassifyTask, "batch_size", 4)
+    job_id = _start(settings, limit=12)
+    estimates = []
+    run_job(settings, job_id, encoder_loader=tiny_loader, on_batch=lambda job: estimates.append(job.seconds_left))
+    assert len(estimates) == 3 and all(e > 0 for e in estimates[:2]) and estimates[2] == 0
+    with session_scope(settings) as session:  # shown while running; a new run starts without the old estimate
+        job = repo.get_job(session, job_id)
+        job.status, job.done_rows, job.seconds_left = "running", 8, 42.0
+        assert job_progress(job).seconds_left == 42.0
 
 
 def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader, tmp_path):

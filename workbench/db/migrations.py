@@ -15,13 +15,18 @@ def m001_initial(conn: Connection) -> None:
     schema.Base.metadata.create_all(conn, tables=tables)
 
 
-def m002_job_busy_seconds(conn: Connection) -> None:
-    # A database made by m001 from today's schema already has the column; an older one gets it.
-    if "busy_seconds" not in {column["name"] for column in inspect(conn).get_columns("jobs")}:
-        conn.execute(text("ALTER TABLE jobs ADD COLUMN busy_seconds FLOAT NOT NULL DEFAULT 0"))
+TIMING_COLUMNS = {"busy_seconds": "FLOAT NOT NULL DEFAULT 0", "seconds_left": "FLOAT"}
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_busy_seconds]
+def m002_job_timing(conn: Connection) -> None:
+    # A database made by m001 from today's schema already has the columns; an older one gets them.
+    present = {column["name"] for column in inspect(conn).get_columns("jobs")}
+    for name, kind in TIMING_COLUMNS.items():
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing]
 
 
 def _applied(conn: Connection) -> set[str]:

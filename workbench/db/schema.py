@@ -59,6 +59,8 @@ class Job(Base):
     failed_rows: Mapped[int] = mapped_column(default=0)
     # Seconds spent running batches: the job's speed without the time it sat paused or queued.
     busy_seconds: Mapped[float] = mapped_column(default=0.0)
+    # The runner's estimate after its last batch, from the lengths of the rows still to run (jobs/estimate.py).
+    seconds_left: Mapped[float | None]
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

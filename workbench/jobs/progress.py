@@ -25,9 +25,18 @@ def job_progress(job: Job, now: datetime | None = None) -> Progress:
     processed = job.done_rows + job.failed_rows
     elapsed = _working_seconds(job, now)
     rate = processed / elapsed if elapsed > 0 and processed else None
-    remaining = job.total_rows - processed  # none left: the last batch is saved, the job is only closing
-    left = remaining / rate if rate and remaining > 0 and job.status == "running" else None
-    return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, left)
+    return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, _time_left(job, rate))
+
+
+def _time_left(job: Job, rate: float | None) -> float | None:
+    """The runner's estimate, which prices the rows left by their length; before its first batch, the rows
+    left at the rate so far. None once every row is saved (the job is only closing) or when not running."""
+    remaining = job.total_rows - job.done_rows - job.failed_rows
+    if remaining <= 0 or job.status != "running":
+        return None
+    if job.seconds_left is not None:
+        return job.seconds_left
+    return remaining / rate if rate else None
 
 
 def _working_seconds(job: Job, now: datetime | None) -> float:

@@ -20,6 +20,7 @@ from workbench.db.session import session_scope
 from workbench.errors import WorkbenchError
 from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
+from workbench.jobs.estimate import BatchCosts
 from workbench.models.registry import load_encoder, load_generator
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.spec import spec_from_dict
@@ -34,10 +35,11 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
     generator = generator_loader or (lambda name: load_generator(settings, name))
     try:
         task, pending = _prepare(settings, job_id, loader, generator)
-        for batch in pending:
+        costs = BatchCosts()
+        for batch, rest_of_window in pending:
             if not _still_running(settings, job_id):
                 break
-            job = _run_batch(settings, job_id, task, batch)
+            job = _run_batch(settings, job_id, task, batch, costs, rest_of_window)
             if on_batch:
                 on_batch(job)
     except WorkbenchError as exc:
@@ -57,10 +59,12 @@ def _outcome(settings: Settings, job_id: int) -> tuple[str, str | None]:
     return "failed", f"Every row failed. The first error: {first}"
 
 
-def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple[Task, Iterator[list[RowText]]]:
-    """The task, set up and adapted, and the batches of rows still to run, read from the file as they go."""
+def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple[Task, Iterator[tuple]]:
+    """The task, set up and adapted, and the batches of rows still to run, read from the file as they go,
+    each with what is left of its window after it."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
+        job.seconds_left = None  # an estimate from an earlier run; this run makes its own after its first batch
         done = repo.processed_row_indexes(session, job_id)
     spec = spec_from_dict(job.spec)
 
@@ -74,7 +78,7 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple
     task.adapt(adaptation_sample(chain.from_iterable(chunks())))
     _record_model(settings, job_id, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in chunks())
-    return task, (batch for window in windows for batch in _batches(window, task.batch_size))
+    return task, (pair for window in windows for pair in _batches(window, task.batch_size))
 
 
 ADAPT_SAMPLE_ROWS = 5000
@@ -114,9 +118,14 @@ def _length_sorted(window: list[RowText]) -> list[RowText]:
     return sorted(window, key=lambda r: len(r.text))
 
 
-def _batches(rows: list[RowText], size: int):
+def _batches(rows: list[RowText], size: int) -> Iterator[tuple[list[RowText], tuple[int, int]]]:
+    """The window's batches, each with the rows and characters of the window after it (for the time left)."""
+    chars_from = [0] * (len(rows) + 1)  # chars_from[i]: characters of rows[i:]
+    for i in reversed(range(len(rows))):
+        chars_from[i] = chars_from[i + 1] + len(rows[i].text)
     for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+        end = min(start + size, len(rows))
+        yield rows[start:end], (len(rows) - end, chars_from[end])
 
 
 def _still_running(settings: Settings, job_id: int) -> bool:
@@ -124,15 +133,18 @@ def _still_running(settings: Settings, job_id: int) -> bool:
         return repo.current_status(session, job_id) == "running"
 
 
-def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]) -> Job:
+def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText], costs: BatchCosts,
+               rest_of_window: tuple[int, int]) -> Job:
     started = time.perf_counter()
     runnable = [r for r in batch if r.error is None]
     outputs = _outputs_or_errors(task, runnable)
     seconds = time.perf_counter() - started
+    costs.add(len(runnable), sum(len(r.text) for r in runnable), seconds)
     records = [_record(r, outputs.get(r.index), seconds * 1000 / max(len(runnable), 1)) for r in batch]
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         repo.save_results(session, job, records, seconds)
+        job.seconds_left = costs.seconds_left(job.total_rows - job.done_rows - job.failed_rows, *rest_of_window)
         return job
 
 
