@@ -48,9 +48,10 @@ live_progress()
 with user_errors():
     frame = service.results_frame(app_settings(), job_id)
     result_summary(frame)
-    label_column = answer_column(frame, "label") or answer_column(frame, "queue")
+    queue_column = answer_column(frame, "queue")
+    label_column = answer_column(frame, "label") or queue_column
     if label_column:
-        st.subheader("Label counts")
+        st.subheader("Rows per queue" if label_column == queue_column else "Label counts")
         label_chart(frame, label_column)
     st.subheader("Rows")
     review_column = answer_column(frame, "needs_review")

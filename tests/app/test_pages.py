@@ -105,6 +105,15 @@ def test_job_results_shows_table_chart_and_downloads(real_settings):
     assert len(app.dataframe[0].value) == to_review
 
 
+def test_job_results_counts_rows_per_queue_for_a_route_job(settings, tiny_loader):
+    job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.route.task.yaml",
+                                               SAMPLES / "support_emails.csv", limit=8)
+    run_now(settings, job_id, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception
+    assert "Rows per queue" in [h.value for h in app.subheader]
+
+
 def test_new_job_with_a_sample_file_tries_five_rows_and_runs(real_settings):
     app = page("new_job.py").run()
     app.radio[0].set_value("Use a sample file").run()
