@@ -57,14 +57,15 @@ def test_a_database_from_before_job_timing_gets_the_columns_and_keeps_its_jobs(t
                           " 'ui', 'completed', 3, 3, 0, '2026-01-01', '2026-01-01')"))
     assert migrate(engine) == ["m002_job_timing"]
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT name, done_rows, busy_seconds, seconds_left FROM jobs")).all()
-    assert rows == [("old", 3, 0.0, None)]
+        rows = conn.execute(text("SELECT name, done_rows, busy_seconds, busy_rows, seconds_left FROM jobs")).all()
+    assert rows == [("old", 3, 0.0, 0, None)]
 
 
 def migrate_first_only(conn) -> None:
     MIGRATIONS[0](conn)
     conn.execute(text("ALTER TABLE jobs DROP COLUMN busy_seconds"))
     conn.execute(text("ALTER TABLE jobs DROP COLUMN seconds_left"))
+    conn.execute(text("ALTER TABLE jobs DROP COLUMN busy_rows"))
     conn.execute(text("CREATE TABLE schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP)"))
     conn.execute(text("INSERT INTO schema_migrations (name) VALUES ('m001_initial')"))
 

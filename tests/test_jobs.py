@@ -72,17 +72,17 @@ def test_speed_and_time_left_leave_out_the_time_a_job_sat_paused(settings, tiny_
     run_job(settings, job_id, encoder_loader=tiny_loader)
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
-        assert 0 < job.busy_seconds < 60
+        assert 0 < job.busy_seconds < 60 and job.busy_rows == 10
         job.started_at = job.finished_at - timedelta(hours=10)  # as if paused overnight before it finished
         job.status, job.done_rows, job.total_rows = "running", 4, 10  # and looked at while running,
-        job.seconds_left = None  # before the runner's first estimate
+        job.busy_rows, job.seconds_left = 4, None  # before the runner's first estimate
         progress = job_progress(job)
         assert progress.rows_per_second == pytest.approx(4 / job.busy_seconds)
         assert progress.seconds_left == pytest.approx(6 * job.busy_seconds / 4)
         job.done_rows = 10  # every row saved, the job not yet marked completed: nothing is left, not "0 s"
         assert job_progress(job).seconds_left is None and "left" not in describe(job_progress(job))
         job.done_rows = 4
-        job.busy_seconds = 0.0  # a job saved before batches were timed: the time since it started
+        job.busy_seconds, job.busy_rows = 0.0, 0  # a job saved before batches were timed: the time since it started
         assert job_progress(job, now=job.finished_at).rows_per_second == pytest.approx(4 / 36000)
 
 
@@ -242,6 +242,19 @@ def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatc
     results = _results(settings, job_id)
     assert [r.status for r in results] == ["ok", "failed"]
     assert "the limit is 40" in results[1].error
+    assert service.get_job(settings, job_id).busy_rows == 1  # the row that never ran does not count as timed
+
+
+def test_a_job_whose_every_row_fails_before_running_reads_no_speed(tiny_loader, monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "40")
+    settings = Settings().ensure_dirs()
+    source = tmp_path / "long.csv"
+    source.write_text(f"Subject,Body\nlong,{'word ' * 20}\n")
+    job_id = _start(settings, source)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    job = service.get_job(settings, job_id)
+    assert (job.busy_rows, job.busy_seconds) == (0, 0.0)
+    assert job_progress(job).rows_per_second < 1000  # the wall clock since it started, not a batch of no work
 
 
 @pytest.mark.parametrize(

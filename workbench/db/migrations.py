@@ -15,15 +15,18 @@ def m001_initial(conn: Connection) -> None:
     schema.Base.metadata.create_all(conn, tables=tables)
 
 
-TIMING_COLUMNS = {"busy_seconds": "FLOAT NOT NULL DEFAULT 0", "seconds_left": "FLOAT"}
+TIMING_COLUMNS = {"busy_seconds": "FLOAT NOT NULL DEFAULT 0", "busy_rows": "INTEGER NOT NULL DEFAULT 0",
+                  "seconds_left": "FLOAT"}
 
 
 def m002_job_timing(conn: Connection) -> None:
-    # A database made by m001 from today's schema already has the columns; an older one gets them.
+    # A database made by m001 from today's schema already has the columns; an older one gets them. On
+    # PostgreSQL a second process may add them between our check and our ALTER: IF NOT EXISTS lets it.
     present = {column["name"] for column in inspect(conn).get_columns("jobs")}
+    if_missing = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
     for name, kind in TIMING_COLUMNS.items():
         if name not in present:
-            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
+            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {if_missing}{name} {kind}"))
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing]

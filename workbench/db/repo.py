@@ -110,14 +110,16 @@ def claim_job(session: Session, job_id: int, runner_pid: int) -> bool:
     return claimed.rowcount == 1
 
 
-def save_results(session: Session, job: Job, rows: Iterable[dict[str, Any]], seconds: float = 0.0) -> None:
-    """Store one batch of row results and advance the job's counters (rows, and the seconds the batch took)
-    in the same transaction."""
+def save_results(session: Session, job: Job, rows: Iterable[dict[str, Any]], seconds: float = 0.0,
+                 timed_rows: int = 0) -> None:
+    """Store one batch of row results and advance the job's counters (rows, and the seconds the batch took
+    to run `timed_rows` of them) in the same transaction."""
     rows = list(rows)
     session.add_all(Result(job_id=job.id, **row) for row in rows)
     job.done_rows += sum(1 for row in rows if row["status"] == "ok")
     job.failed_rows += sum(1 for row in rows if row["status"] != "ok")
     job.busy_seconds += seconds
+    job.busy_rows += timed_rows
     job.updated_at = utcnow()
     session.flush()
 

@@ -57,8 +57,10 @@ class Job(Base):
     total_rows: Mapped[int] = mapped_column(default=0)
     done_rows: Mapped[int] = mapped_column(default=0)
     failed_rows: Mapped[int] = mapped_column(default=0)
-    # Seconds spent running batches: the job's speed without the time it sat paused or queued.
-    busy_seconds: Mapped[float] = mapped_column(default=0.0)
+    # Seconds spent running batches, and the rows they ran: the job's speed without the time it sat paused or
+    # queued (rows saved before a job recorded these, or that failed before running, are not in busy_rows).
+    busy_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    busy_rows: Mapped[int] = mapped_column(default=0, server_default="0")
     # The runner's estimate after its last batch, from the lengths of the rows still to run (jobs/estimate.py).
     seconds_left: Mapped[float | None]
     error: Mapped[str | None] = mapped_column(Text)

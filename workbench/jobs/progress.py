@@ -22,10 +22,20 @@ class Progress:
 
 
 def job_progress(job: Job, now: datetime | None = None) -> Progress:
-    processed = job.done_rows + job.failed_rows
-    elapsed = _working_seconds(job, now)
-    rate = processed / elapsed if elapsed > 0 and processed else None
+    rate = _rows_per_second(job, now)
     return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, _time_left(job, rate))
+
+
+def _rows_per_second(job: Job, now: datetime | None) -> float | None:
+    """The rows the job's batches ran over the seconds they took, so a job paused overnight, or waiting behind
+    another, does not read as slow; for a job whose batches were not timed, the rows over the time since it
+    first started."""
+    if job.busy_rows and job.busy_seconds:
+        return job.busy_rows / job.busy_seconds
+    processed = job.done_rows + job.failed_rows
+    end = job.finished_at or now or utcnow()
+    elapsed = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    return processed / elapsed if elapsed > 0 and processed else None
 
 
 def _time_left(job: Job, rate: float | None) -> float | None:
@@ -37,15 +47,6 @@ def _time_left(job: Job, rate: float | None) -> float | None:
     if job.seconds_left is not None:
         return job.seconds_left
     return remaining / rate if rate else None
-
-
-def _working_seconds(job: Job, now: datetime | None) -> float:
-    """The seconds the job's batches took, so a job paused overnight, or waiting behind another, does not read
-    as slow; for a job saved before those were recorded, the time since it first started."""
-    if job.busy_seconds:
-        return job.busy_seconds
-    end = job.finished_at or now or utcnow()
-    return (end - job.started_at).total_seconds() if job.started_at else 0.0
 
 
 def describe(progress: Progress) -> str:

@@ -138,12 +138,12 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
     started = time.perf_counter()
     runnable = [r for r in batch if r.error is None]
     outputs = _outputs_or_errors(task, runnable)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started if runnable else 0.0  # rows failed before running: nothing timed
     costs.add(len(runnable), sum(len(r.text) for r in runnable), seconds)
     records = [_record(r, outputs.get(r.index), seconds * 1000 / max(len(runnable), 1)) for r in batch]
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
-        repo.save_results(session, job, records, seconds)
+        repo.save_results(session, job, records, seconds, len(runnable))
         job.seconds_left = costs.seconds_left(job.total_rows - job.done_rows - job.failed_rows, *rest_of_window)
         return job
 
