@@ -114,16 +114,35 @@ def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(
             assert draft.tokens[1:] == forced.tokens
 
 
-@pytest.mark.parametrize("running,waiting,expected", [
-    (2, 12, 4),   # 6 free places: one prompt's 4 alternatives join, not 6 that would split the next prompt's
-    (0, 12, 8),   # an empty batch of 8 takes two whole prompts
-    (5, 12, 3),   # fewer free places than a group: they are filled all the same
-    (2, 6, 6),    # the last rows all join
+@pytest.mark.parametrize("running,queue,expected", [
+    (2, "0123" * 3, 4),     # 6 free places: one prompt's 4 alternatives join, not 6 that would split the next
+    (0, "0123" * 3, 8),     # an empty batch of 8 takes two whole prompts
+    (5, "0123" * 3, 0),     # 3 free places: the next prompt waits until its 4 alternatives fit
+    (2, "012301", 6),       # the last rows all join
+    (3, "012" * 4, 3),      # groups of 3: 5 free places take one group (a quarter batch would be 2)
+    (0, "23" + "0123" * 2, 6),  # the queue starts mid-prompt (split into an empty batch): its rest, then one more
 ])
-def test_the_alternatives_of_one_prompt_join_the_batch_together(generator, monkeypatch, running, waiting, expected):
+def test_the_alternatives_of_one_prompt_join_the_batch_together(generator, monkeypatch, running, queue, expected):
     monkeypatch.setattr(generator, "batch_size", 8)
-    encoded = [[1, 2, 3]] * waiting
-    assert generator._joining(running, deque(range(waiting)), encoded, 4, group=4) == expected
+    ranks = [int(rank) for rank in queue]
+    encoded = [[1, 2, 3]] * len(ranks)
+    assert generator._joining(running, deque(range(len(ranks))), encoded, 4, ranks) == expected
+
+
+def test_alternatives_join_only_a_batch_too_small_for_them_in_part(generator, monkeypatch):
+    monkeypatch.setattr(generator, "batch_size", 3)  # room for 3 of a prompt's 4 alternatives, ever
+    ranks = [int(rank) for rank in "0123" * 2]
+    encoded = [[1, 2, 3]] * len(ranks)
+    assert generator._joining(0, deque(range(8)), encoded, 4, ranks) == 3
+    assert generator._joining(1, deque(range(3, 8)), encoded, 4, ranks) == 1  # the rest of the split prompt
+    assert generator._joining(1, deque(range(4, 8)), encoded, 4, ranks) == 0  # the next waits for an empty batch
+
+
+def test_a_group_smaller_than_a_quarter_batch_is_worth_a_prompt_read(generator, monkeypatch):
+    monkeypatch.setattr(generator, "batch_size", 16)
+    ranks = [int(rank) for rank in "012" * 6]
+    encoded = [[1, 2, 3]] * len(ranks)
+    assert generator._joining(11, deque(range(18)), encoded, 4, ranks) == 3  # 5 free places: one prompt's 3
 
 
 def test_stop_strings_cut_the_text(generator):

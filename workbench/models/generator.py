@@ -202,9 +202,9 @@ class OnnxGenerator:
         on a few long answers; a step costs nearly as much for 2 rows as for 8.
         """
         waiting, batch, logits = deque(order), None, None
-        group = max(ranks, default=0) + 1  # the alternatives of one prompt sit side by side in `order`
+        alternatives = ranks if any(ranks) else None  # several answers per prompt: they join together
         while waiting or (batch and batch.rows):
-            joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens, group)
+            joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens, alternatives)
             if joining:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
             next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
@@ -223,17 +223,24 @@ class OnnxGenerator:
         return next_ids
 
     def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int,
-                 group: int = 1) -> int:
+                 ranks: list[int] | None = None) -> int:
         """How many waiting rows join the batch now: within the batch size and the cache budget, and enough
-        of them to be worth a prompt read (a quarter batch), unless the batch is empty or they are the last.
+        of them to be worth a prompt read (a quarter batch, or one prompt's alternatives), unless the batch is
+        empty or they are the last.
 
-        Whole groups join when they can (the `group` alternatives of one prompt), so each prompt is read once."""
+        The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join together, so each prompt
+        is read once; only into an empty batch do some of them join without the rest."""
         count = 0
         while count < len(waiting) and running + count < self._rows_allowed(encoded[waiting[count]], max_new_tokens):
             count += 1
-        if count < len(waiting):
-            count = count - count % group or count
-        worth_it = running == 0 or count == len(waiting) or count >= max(1, self.batch_size // 4)
+        enough = max(1, self.batch_size // 4)
+        if ranks is not None and count < len(waiting):
+            whole = count
+            while whole and ranks[waiting[whole]] != 0:  # back to where the next prompt's alternatives start
+                whole -= 1
+            count = whole or (count if running == 0 else 0)
+            enough = min(enough, max(ranks) + 1)
+        worth_it = running == 0 or count == len(waiting) or count >= enough
         return count if worth_it else 0
 
     def _rows_allowed(self, prompt: list[int], max_new_tokens: int) -> int:
