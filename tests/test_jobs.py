@@ -12,6 +12,7 @@ from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, ModelNotReadyError, TaskConfigError
 from workbench.io import read_table
 from workbench.jobs import service
+from workbench.jobs.estimate import BatchCosts
 from workbench.jobs.progress import describe, format_duration, job_progress
 from workbench.jobs.runner import run_job
 from workbench.tasks import summarize
@@ -208,10 +209,14 @@ def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypat
         return original(self, texts)
 
     monkeypatch.setattr(ClassifyTask, "run_batch", fragile)
+    monkeypatch.setattr(ClassifyTask, "batch_size", 3)
+    timed, add = [], BatchCosts.add
+    monkeypatch.setattr(BatchCosts, "add", lambda self, *batch: timed.append(batch) or add(self, *batch))
     job_id = _start(settings, limit=6)
     assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
     job = service.get_job(settings, job_id)
     assert (job.done_rows, job.failed_rows) == (5, 1)
+    assert len(timed) == 1  # the batch re-run row by row is left out of the time-left fit
     failed = [(r.row_index, r.error) for r in _results(settings, job_id) if r.status != "ok"]
     assert failed == [(2, "ValueError: cannot read this one")]
     frame = service.results_frame(settings, job_id)

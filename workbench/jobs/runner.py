@@ -137,9 +137,10 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
                rest_of_window: tuple[int, int]) -> Job:
     started = time.perf_counter()
     runnable = [r for r in batch if r.error is None]
-    outputs = _outputs_or_errors(task, runnable)
+    outputs, one_by_one = _outputs_or_errors(task, runnable)
     seconds = time.perf_counter() - started if runnable else 0.0  # rows failed before running: nothing timed
-    costs.add(len(runnable), sum(len(r.text) for r in runnable), seconds)
+    if not one_by_one:  # a batch re-run row by row is no guide to how long the next batches take
+        costs.add(len(runnable), sum(len(r.text) for r in runnable), seconds)
     records = [_record(r, outputs.get(r.index), seconds * 1000 / max(len(runnable), 1)) for r in batch]
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
@@ -148,14 +149,14 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
         return job
 
 
-def _outputs_or_errors(task: Task, rows: list[RowText]) -> dict[int, RowOutput | str]:
-    """Outputs by row; if the batch fails, each row is tried alone so one bad row fails only itself."""
+def _outputs_or_errors(task: Task, rows: list[RowText]) -> tuple[dict[int, RowOutput | str], bool]:
+    """Outputs by row; if the batch fails, each row is tried alone so one bad row fails only itself (then True)."""
     if not rows:
-        return {}
+        return {}, False
     try:
-        return dict(zip((r.index for r in rows), task.run_batch([r.text for r in rows]), strict=True))
+        return dict(zip((r.index for r in rows), task.run_batch([r.text for r in rows]), strict=True)), False
     except Exception:
-        return {r.index: _run_one(task, r) for r in rows}
+        return {r.index: _run_one(task, r) for r in rows}, True
 
 
 def _run_one(task: Task, row: RowText) -> RowOutput | str:
