@@ -237,12 +237,17 @@ def test_a_job_where_every_row_fails_is_failed_with_the_first_reason(settings, t
     assert job.error == "Every row failed. The first error: RuntimeError: model output has the wrong shape"
 
 
-def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatch, tmp_path):
+def _job_with_a_cell_limit_of_40(monkeypatch, tmp_path, rows: str):
+    """Settings with cells limited to 40 characters, and a started job over these CSV rows (after the header)."""
     monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "40")
     settings = Settings().ensure_dirs()
     source = tmp_path / "long.csv"
-    source.write_text(f"Subject,Body\nshort,refund please\nlong,{'word ' * 20}\n")
-    job_id = _start(settings, source)
+    source.write_text(f"Subject,Body\n{rows}")
+    return settings, _start(settings, source)
+
+
+def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatch, tmp_path):
+    settings, job_id = _job_with_a_cell_limit_of_40(monkeypatch, tmp_path, f"short,refund please\nlong,{'word ' * 20}\n")
     assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
     results = _results(settings, job_id)
     assert [r.status for r in results] == ["ok", "failed"]
@@ -251,11 +256,7 @@ def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatc
 
 
 def test_a_job_whose_every_row_fails_before_running_reads_no_speed(tiny_loader, monkeypatch, tmp_path):
-    monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "40")
-    settings = Settings().ensure_dirs()
-    source = tmp_path / "long.csv"
-    source.write_text(f"Subject,Body\nlong,{'word ' * 20}\n")
-    job_id = _start(settings, source)
+    settings, job_id = _job_with_a_cell_limit_of_40(monkeypatch, tmp_path, f"long,{'word ' * 20}\n")
     run_job(settings, job_id, encoder_loader=tiny_loader)
     job = service.get_job(settings, job_id)
     assert (job.busy_rows, job.busy_seconds) == (0, 0.0)

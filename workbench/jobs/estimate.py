@@ -45,11 +45,12 @@ class BatchCosts:
         """Seconds = a·rows + b·characters by least squares, with a, b ≥ 0; with too few batches, or when one
         of them would come out negative, the better of time per row alone and time per character alone."""
         x, y = np.column_stack([self.rows, self.chars]).astype(float), np.array(self.seconds)
-        if len(y) >= MIN_BATCHES_TO_FIT:
-            (per_row, per_char), *_ = np.linalg.lstsq(x, y, rcond=None)
-            if per_row >= 0 and per_char >= 0:
-                return float(per_row), float(per_char)
-        return _better_single_cost(x, y) if len(y) >= MIN_BATCHES_TO_FIT else (y.sum() / x[:, 0].sum(), 0.0)
+        if len(y) < MIN_BATCHES_TO_FIT:
+            return float(y.sum() / x[:, 0].sum()), 0.0
+        (per_row, per_char), *_ = np.linalg.lstsq(x, y, rcond=None)
+        if per_row >= 0 and per_char >= 0:
+            return float(per_row), float(per_char)
+        return _better_single_cost(x, y)
 
 
 def _better_single_cost(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
