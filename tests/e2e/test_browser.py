@@ -64,6 +64,9 @@ def app_url(tmp_path, real_models_dir):
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(server.pid)
+        # Shown by pytest only when the test fails: what the server said (a failed download, a crash).
+        print("server log, last lines:", *(tmp_path / "server.log").read_text(errors="replace").splitlines()[-40:],
+              sep="\n")
         worker_pid = (data / "worker.pid").read_text().strip() if (data / "worker.pid").exists() else ""
         if worker_pid:
             stop(int(worker_pid))

@@ -95,9 +95,11 @@ def label_chart(frame: pd.DataFrame, column: str) -> None:
 def download_buttons(job_id: int) -> None:
     left, right = st.columns(2)
     for column, suffix, mime in ((left, "csv", "text/csv"), (right, "xlsx", XLSX_MIME)):
-        # Built when clicked, not on every rerun: the file always holds the rows done by then.
+        # Built when clicked, not on every rerun: the file always holds the rows done by then. The click
+        # must not rerun the page: a rerun replaces the file's handle, and a busy server could drop the
+        # handle the click is still asking for (no file, and the same again on every click).
         column.download_button(f"Download {suffix.upper()}", _exporter(job_id, suffix), file_name=f"job_{job_id}.{suffix}",
-                               mime=mime, key=f"download-{suffix}-{job_id}", width="stretch")
+                               mime=mime, key=f"download-{suffix}-{job_id}", width="stretch", on_click="ignore")
 
 
 def _exporter(job_id: int, suffix: str):
