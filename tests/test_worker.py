@@ -31,7 +31,9 @@ def _job(settings, status: str = "queued", pid: int | None = None) -> int:
 
 def test_an_exited_child_is_not_alive_even_before_it_is_reaped():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
-    time.sleep(1.0)  # exited, but a zombie until someone waits for it
+    # Exited, but a zombie until someone waits for it: wait for the exit without reaping (a fixed sleep could
+    # end before a starved machine had even started the child).
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
     assert worker.pid_alive(os.getpid())
     assert not worker.pid_alive(child.pid)
     assert not worker.pid_alive(None)

@@ -131,7 +131,7 @@ def download(driver, label: str, pattern: str):
 
     A click that lands while the page is being re-run (the finished job reloads the whole page) goes
     to a button that is about to be replaced, or finds it already gone (stale); a user would click
-    again, and so does this test.
+    again, and so does this test, reloading the page after a click that brought nothing.
     """
     from selenium.common.exceptions import StaleElementReferenceException
 
@@ -141,7 +141,7 @@ def download(driver, label: str, pattern: str):
             wait_until(lambda: button(driver, label), message=f"no {label} button").click()
             return wait_until(lambda: next(iter(driver.downloads.glob(pattern)), None), timeout=15)
         except (TimeoutError, StaleElementReferenceException):
-            continue
+            driver.refresh()
     raise TimeoutError(f"{label} downloaded nothing after 4 clicks")
 
 
