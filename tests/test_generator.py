@@ -12,7 +12,7 @@ import pytest
 from tests.tiny_models import build_tiny_llama_source
 from workbench.models.bundled import BundledPack
 from workbench.models.generator import OnnxGenerator
-from workbench.models.guided import COPY, guided_json
+from workbench.models.guided import COPY, JsonGuide, guided_json
 from workbench.models.prepare import prepare_encoder
 
 TINY_LLAMA = BundledPack(name="tiny-llama", kind="generator", package="", relative_path="", max_length=1024)
@@ -194,6 +194,43 @@ def test_guided_rows_parked_by_a_full_cache_finish_with_the_same_answers(generat
                         lambda rows, guides: sizes.append(len(rows)) or parked.append(run(rows, guides)) or parked[-1])
     assert [row.text for row in guided_json(generator, prompts, SCHEMA)] == expected
     assert sizes[0] == 4 and parked[0] and parked[-1] == []  # some parked at first, every one finished in the end
+
+
+class CountingGuide:
+    """Writes token 0 a given number of times, whatever the model says."""
+
+    def __init__(self, steps: int):
+        self.steps, self.tokens = steps, []
+
+    @property
+    def done(self) -> bool:
+        return len(self.tokens) == self.steps
+
+    def next(self, _logits):
+        if self.done:
+            return None
+        self.tokens.append(0)
+        return [0]
+
+
+def test_a_row_completed_by_the_chunk_that_would_park_it_is_not_parked(generator, monkeypatch):
+    from workbench.models import generator as runtime
+
+    monkeypatch.setattr(runtime, "CACHE_TOKENS", 1)  # room for one row after the first step: the second is parked...
+    rows = [generator.encode(p) for p in chat(generator, PROMPTS[:2])]
+    guides = [CountingGuide(3), CountingGuide(1)]  # ...unless that step was its last
+    assert generator._guide_batch(rows, guides) == []
+    assert generator._guide_batch(rows, [CountingGuide(3), CountingGuide(2)]) == [1]
+
+
+def test_a_guide_is_done_once_its_value_is_complete(generator):
+    guide = JsonGuide({"type": "object", "properties": {"urgent": {"type": "boolean"}}}, generator.vocabulary())
+    logits = np.zeros(generator.tokenizer.get_vocab_size(), dtype=np.float32)
+    written = []
+    while not guide.done:
+        written += guide.next(logits)
+    assert json.loads(generator.decode(written)) in ({"urgent": True}, {"urgent": False})
+    assert guide.next(logits) is None
 
 
 def test_copied_strings_are_pieces_of_the_row_text(generator):

@@ -171,7 +171,8 @@ class OnnxGenerator:
             if not active:
                 return parked
             room = max(1, CACHE_TOKENS // (batch.mask.shape[1] + max(len(c) for c in chunks)))
-            parked += [batch.rows[p] for p in active[room:]]  # their guides hold what they wrote, this chunk too
+            # Their guides hold what they wrote, this chunk too; a row this chunk completed needs no later round.
+            parked += [batch.rows[p] for p in active[room:] if not guides[batch.rows[p]].done]
             batch = _keep(batch, active[:room])
             logits = self._feed(batch, chunks[:room])
 

@@ -116,6 +116,11 @@ class JsonGuide:
         self._steps: Steps = _value(self.schema, self.vocab, self.source)
         self._action: Feed | Choose | None = next(self._steps)
 
+    @property
+    def done(self) -> bool:
+        """Whether the value is complete: nothing is left to choose or feed."""
+        return self._action is None
+
     def next(self, logits: np.ndarray) -> list[int] | None:
         """Tokens to append after these logits, or None when the value is complete."""
         while isinstance(self._action, Choose):
