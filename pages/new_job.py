@@ -18,7 +18,7 @@ with user_errors():
     columns = steps.choose_text_columns(frame)
     task = steps.choose_task()
     config = FORMS[task](frame, columns)
-    spec = steps.complete_spec({"task": task, "text": columns, "model": steps.choose_model(), "name": chosen.name,
+    spec = steps.complete_spec({"task": task, "text": columns, "model": steps.choose_model(task), "name": chosen.name,
                                 **config})
     if spec is None:
         st.stop()

@@ -12,6 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import SAMPLE_DIR
 from tests.tiny_models import build_tiny_encoder_source, build_tiny_llama_gguf, build_tiny_llama_source
 from workbench.cli import cli
 from workbench.errors import ModelNotReadyError
@@ -196,3 +197,23 @@ def test_bundled_models_from_an_older_export_point_to_prepare():
     advice = registry.outdated_advice({"name": "SmolLM2-135M-Instruct", "outdated": True})
     assert "workbench models prepare SmolLM2-135M-Instruct" in advice
     assert registry.outdated_advice({"name": "SmolLM2-135M-Instruct", "outdated": False}) == ""
+
+
+def test_a_model_of_the_other_kind_is_refused_with_what_to_choose(settings, encoder_source):
+    registry.add_model(settings, str(encoder_source), name="tiny-bert")
+    with pytest.raises(ModelNotReadyError, match="'tiny-bert' is an encoder model.*needs a generator model"):
+        registry.load_generator(settings, "tiny-bert")
+    with pytest.raises(ModelNotReadyError, match="'SmolLM2-135M-Instruct' is a generator model.*needs an encoder"):
+        registry.load_encoder(settings, "SmolLM2-135M-Instruct")  # refused before it is prepared, too
+    registry.check_kind(settings, "tiny-bert", "encoder")  # the right kind passes
+
+
+def test_a_job_with_a_model_of_the_other_kind_is_not_created(settings, encoder_source):
+    from workbench.jobs import service
+    from workbench.tasks.spec import spec_from_dict
+
+    registry.add_model(settings, str(encoder_source), name="tiny-bert")
+    spec = spec_from_dict({"task": "summarize", "text": ["Body"], "model": "tiny-bert"})
+    with pytest.raises(ModelNotReadyError, match="this template needs a generator"):
+        service.create_job(settings, spec, SAMPLE_DIR / "support_emails.csv")
+    assert service.list_jobs(settings) == []

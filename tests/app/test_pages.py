@@ -129,3 +129,17 @@ def test_new_job_with_a_sample_file_tries_five_rows_and_runs(real_settings):
     next(b for b in app.button if b.label == "Run on all rows").click().run()
     job = service.list_jobs(real_settings)[0]
     assert job.status == "queued" and job.total_rows == 64 and job.spec["text"] == ["Subject", "Body"]
+
+
+def test_new_job_offers_only_models_of_the_kind_the_template_runs_on(settings, tiny_encoder_folder, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(tiny_encoder_folder.parent))  # holds one prepared encoder
+    app = page("new_job.py").run()
+    app.radio[0].set_value("Use a sample file").run()
+    next(s for s in app.selectbox if s.label == "Sample file").set_value("support_emails.csv").run()
+    app.multiselect[0].set_value(["Body"]).run()
+    model = next(s for s in app.selectbox if s.label == "Model")
+    assert model.options == ["default", "tiny-encoder"]  # classify runs on encoders
+    next(s for s in app.selectbox if s.label == "Task").set_value("summarize").run()
+    model = next(s for s in app.selectbox if s.label == "Model")
+    assert model.options == ["default"] and "SmolLM2-135M-Instruct generator" in model.help
+    assert not app.exception

@@ -97,8 +97,26 @@ def _check_preset(preset: str) -> None:
         raise ModelNotReadyError(f"Unknown quantization '{preset}'. Choose one of: {', '.join(PRESETS)}.")
 
 
+KIND_USES = {"encoder": "classify and route", "generator": "extract, summarize and custom"}
+
+
+def check_kind(settings: Settings, name: str | None, kind: str) -> None:
+    """Refuse a model of the other kind before it is loaded: its inputs do not fit, and the error would not say why."""
+    name = resolve_name(name, kind)
+    manifest = read_manifest(model_dir(settings, name))
+    found = manifest.kind if manifest else BUNDLED[name].kind if name in BUNDLED else kind
+    if found != kind:
+        raise ModelNotReadyError(f"'{name}' is {_a(found)} model, used by {KIND_USES[found]}; this template needs "
+                                 f"{_a(kind)} model. Choose 'default' (the bundled {DEFAULTS[kind]}) or another {kind}.")
+
+
+def _a(kind: str) -> str:
+    return "an encoder" if kind == "encoder" else "a generator"
+
+
 def encoder_folder(settings: Settings, name: str | None = None, kind: str = "encoder") -> Path:
     """The prepared folder of this model; bundled models are prepared on first use."""
+    check_kind(settings, name, kind)
     name = resolve_name(name, kind)
     folder = model_dir(settings, name)
     if is_prepared(folder):
@@ -126,10 +144,11 @@ def load_generator(settings: Settings, name: str | None = None) -> OnnxGenerator
     return _load_generator(str(encoder_folder(settings, name, kind="generator")))
 
 
-def model_snapshot(settings: Settings, name: str | None = None) -> dict:
+def model_snapshot(settings: Settings, name: str | None = None, kind: str = "encoder") -> dict:
     """What a job records about its model before it runs (the runner records the manifest it loads)."""
-    manifest: Manifest | None = read_manifest(model_dir(settings, resolve_name(name)))
-    return manifest.model_dump() if manifest else {"name": resolve_name(name)}
+    check_kind(settings, name, kind)
+    manifest: Manifest | None = read_manifest(model_dir(settings, resolve_name(name, kind)))
+    return manifest.model_dump() if manifest else {"name": resolve_name(name, kind)}
 
 
 def snapshot_names(snapshot: dict) -> str:

@@ -37,6 +37,8 @@ class Task(ABC):
     description: ClassVar[str]
     config_model: ClassVar[type[TaskConfig]]
     batch_size: ClassVar[int] = 64
+    # The kind of model the spec's `model` names: an encoder (embeddings) or a generator (writes text).
+    model_kind: ClassVar[str] = "encoder"
 
     def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: str | None = None,
                  load_generator: GeneratorLoader | None = None, text_columns: tuple[str, ...] = ()):

@@ -28,6 +28,7 @@ class GenerativeTask(Task):
     # call means less padding and fewer half-empty batches, and a progress update every ~20 s.
     batch_size = 64
     max_new_tokens = 64
+    model_kind = "generator"
 
     def setup(self) -> None:
         self.generator = self.load_generator(self.model)

@@ -13,9 +13,9 @@ from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, long_text_note
 from workbench.io.rows import examples_from_table
 from workbench.jobs import service
-from workbench.models.registry import list_models
+from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
-from workbench.tasks.registry import task_classes
+from workbench.tasks.registry import get_task_class, task_classes
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
@@ -142,9 +142,13 @@ def _examples_from_upload() -> list[dict]:
     return examples_from_table(table, [text_column], label_column)
 
 
-def choose_model() -> str:
-    names = ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"]]
-    return st.selectbox("Model", list(dict.fromkeys(names)), help="'default' is the bundled all-MiniLM-L6-v2 encoder.")
+def choose_model(task: str) -> str:
+    """The prepared models of the kind the template runs on (an encoder for classify and route, a generator for
+    the others): a model of the other kind cannot run it."""
+    kind = get_task_class(task).model_kind
+    names = ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"] and m["kind"] == kind]
+    return st.selectbox("Model", list(dict.fromkeys(names)), key=f"model-{kind}",
+                        help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.")
 
 
 def complete_spec(data: dict):
