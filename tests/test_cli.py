@@ -105,7 +105,7 @@ def test_unknown_job(invoke, command):
         (lambda folder: folder / "missing.csv", "does not exist"),
         (lambda folder: _write(folder / "old.xls", "x"), "Old .xls files are not supported"),
         (lambda folder: _write(folder / "empty.csv", ""), "'empty.csv' is empty"),
-        (lambda folder: _write(folder / "cols.csv", "Title,Text\na,b\n"), "The file has no column 'Subject', 'Body'"),
+        (lambda folder: _write(folder / "cols.csv", "Title,Text\na,b\n"), "The file has no columns 'Subject', 'Body'"),
     ],
 )
 def test_a_bad_input_file_gives_a_clear_message(invoke, tmp_path, make_input, message):

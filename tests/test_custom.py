@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -55,3 +57,12 @@ def test_a_custom_job_runs_end_to_end(settings, tiny_generator):
     spec = {"task": "custom", "text": ["Subject", "Body"], "instruction": "Reply politely to: {Subject} {Body}"}
     results = run_through_service(settings, tiny_generator, spec, SAMPLE_DIR / "support_emails.csv", limit=5)
     assert len(results) == 5 and all(r.status == "ok" and isinstance(r.outputs["output"], str) for r in results)
+
+
+@pytest.mark.parametrize(("text", "instruction", "named"), [
+    (["Body"], "Reply to {Subject}: {Body}. Mention {Sender}.", "{Subject}, {Sender}, which are"),
+    (["Subject", "Body"], "Reply to {subject}", "{subject}, which is"),  # columns are spelt as in the file
+])
+def test_a_placeholder_that_is_not_a_text_column_is_refused(text, instruction, named):
+    with pytest.raises(TaskConfigError, match=f"The instruction names {re.escape(named)} not among the text columns"):
+        spec_from_dict({"task": "custom", "text": text, "instruction": instruction})

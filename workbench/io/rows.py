@@ -20,9 +20,8 @@ class RowText:
 def check_columns(frame: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise TaskConfigError(
-            f"The file has no column {', '.join(map(repr, missing))}. Its columns are: {', '.join(frame.columns)}."
-        )
+        raise TaskConfigError(f"The file has no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
+                              f"Its columns are: {', '.join(map(str, frame.columns))}.")
 
 
 def row_texts(frame: pd.DataFrame, columns: list[str], max_chars: int) -> list[RowText]:

@@ -49,6 +49,10 @@ class Task(ABC):
         # Generative templates need the generator; encoder templates never call it, so it may be absent.
         self.load_generator = load_generator or _no_generator
 
+    @classmethod  # noqa: B027 (optional hook, not abstract)
+    def check_text_columns(cls, config: TaskConfig, columns: list[str]) -> None:
+        """Raise TaskConfigError when the settings name input columns the spec does not read (default: none)."""
+
     @classmethod
     @abstractmethod
     def output_columns(cls, config: TaskConfig) -> list[str]:

@@ -12,6 +12,7 @@ import re
 
 from pydantic import Field, field_validator
 
+from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
@@ -41,6 +42,18 @@ class CustomTask(GenerativeTask):
     @classmethod
     def output_columns(cls, config: CustomConfig) -> list[str]:
         return ["output"]
+
+    @classmethod
+    def check_text_columns(cls, config: CustomConfig, columns: list[str]) -> None:
+        """Every {placeholder} must be a chosen text column: the row's text holds no other, so a misspelt or
+        unchosen one would be filled with nothing (or, with one column, the whole text) without a word."""
+        unknown = [name for name in dict.fromkeys(PLACEHOLDER.findall(config.instruction)) if name not in columns]
+        if unknown:
+            named = ", ".join(f"{{{name}}}" for name in unknown)
+            one = len(unknown) == 1
+            raise TaskConfigError(f"The instruction names {named}, which {'is' if one else 'are'} not among the "
+                                  f"text columns ({', '.join(columns)}). Choose {'that column' if one else 'those columns'}"
+                                  " as text columns, or write the placeholder as the column is spelt.")
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(fill_instruction(self.config.instruction, text)) for text in texts]

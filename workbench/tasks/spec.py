@@ -67,7 +67,7 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     name = None if common.get("name") is None else str(common["name"])
     spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
                     name=name, config=data)
-    spec.validated_config()
+    get_task_class(spec.task).check_text_columns(spec.validated_config(), columns)
     return spec
 
 
