@@ -47,7 +47,7 @@ def live_progress() -> None:
 live_progress()
 with user_errors():
     frame = service.results_frame(app_settings(), job_id)
-    result_summary(frame)
+    result_summary(frame, service.get_job(app_settings(), job_id))
     queue_column = answer_column(frame, "queue")
     label_column = answer_column(frame, "label") or queue_column
     if label_column:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import generative_fixtures
+from tests.generative_fixtures import run_through_service
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.jobs import service
@@ -34,6 +37,9 @@ def page(name: str, **query) -> AppTest:
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
     app.query_params.update(query)
     return app.run().switch_page(f"pages/{name}")
+
+
+tiny_generator = generative_fixtures.tiny_generator
 
 
 def demo_job(settings) -> int:
@@ -143,3 +149,14 @@ def test_new_job_offers_only_models_of_the_kind_the_template_runs_on(settings, t
     model = next(s for s in app.selectbox if s.label == "Model")
     assert model.options == ["default"] and "SmolLM2-135M-Instruct generator" in model.help
     assert not app.exception
+
+
+def test_job_results_counts_the_rows_of_a_job_without_confidence(settings, tiny_generator, tmp_path):
+    frame = pd.read_csv(SAMPLES / "support_emails.csv").head(6)
+    frame["error"] = "its own column"  # the file's own `error` column is not the job's failures
+    frame.to_csv(tmp_path / "emails.csv", index=False)
+    spec = {"task": "custom", "text": ["Body"], "instruction": "Say thanks for: {Body}", "max_words": 3}
+    run_through_service(settings, tiny_generator, spec, tmp_path / "emails.csv", limit=None)
+    app = page("job_results.py", job="1").run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Rows answered"], metrics["Failed rows"], metrics["Average confidence"]) == ("6 / 6", "0", "–")

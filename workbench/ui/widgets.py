@@ -66,14 +66,17 @@ def answer_column(frame: pd.DataFrame, name: str) -> str | None:
     return next((c for c in frame.attrs.get("result_columns", []) if c in (name, f"{name}{service.RESULT_SUFFIX}")), None)
 
 
-def result_summary(frame: pd.DataFrame) -> None:
-    """Headline numbers: rows answered, rows to review, failures, average confidence."""
+def result_summary(frame: pd.DataFrame, job) -> None:
+    """Headline numbers: rows answered, rows to review, failures, average confidence.
+
+    Rows answered and failed come from the job's counters: extract, summarize and custom give no confidence
+    to count by, and the input file may have an `error` column of its own."""
     confidence_column, review = answer_column(frame, "confidence"), answer_column(frame, "needs_review")
     confidence = pd.to_numeric(frame[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
     cells = st.columns(4)
-    cells[0].metric("Rows answered", f"{int(confidence.notna().sum()):,} / {len(frame):,}")
+    cells[0].metric("Rows answered", f"{job.done_rows:,} / {len(frame):,}")
     cells[1].metric("Need review", f"{int((frame[review] == True).sum()):,}" if review else "–")  # noqa: E712
-    cells[2].metric("Failed rows", f"{int((frame['error'] != '').sum()):,}" if "error" in frame else "0")
+    cells[2].metric("Failed rows", f"{job.failed_rows:,}")
     cells[3].metric("Average confidence", f"{confidence.mean():.2f}" if confidence.notna().any() else "–")
 
 
