@@ -94,7 +94,7 @@ def test_examples_file_without_the_named_columns(tmp_path):
     (tmp_path / "ex.csv").write_text("body,label\nhi,a\n")
     task_file = tmp_path / "t.yaml"
     task_file.write_text("task: classify\ntext: Body\nexamples: {file: ex.csv, text: text, label: category}\n")
-    with pytest.raises(TaskConfigError, match="no column 'text', 'category'. Its columns are: body, label"):
+    with pytest.raises(TaskConfigError, match="no columns 'text', 'category'. Its columns are: body, label"):
         load_task_file(task_file)
 
 
