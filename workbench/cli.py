@@ -143,7 +143,7 @@ def jobs_retry(job_id: int, output: Path | None) -> None:
 @click.argument("job_id", type=int)
 @user_errors
 def jobs_pause(job_id: int) -> None:
-    """Stop a job after its current batch; `jobs resume` continues it."""
+    """Stop a job within about a second (a batch stopped mid-way runs again on resume); `jobs resume` continues it."""
     service.pause_job(get_settings(), job_id)
     click.echo(f"Job #{job_id} paused.")
 

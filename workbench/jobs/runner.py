@@ -21,6 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
 from workbench.jobs.estimate import BatchCosts
+from workbench.models import interrupt
 from workbench.models.registry import load_encoder, load_generator
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.spec import spec_from_dict
@@ -42,6 +43,8 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
             job = _run_batch(settings, job_id, task, batch, costs, rest_of_window)
             if on_batch:
                 on_batch(job)
+    except interrupt.Interrupted:
+        pass  # paused or cancelled mid-batch: that batch's rows are run again on resume
     except WorkbenchError as exc:
         return _finish(settings, job_id, "failed", str(exc))
     except Exception as exc:  # a bug must not leave the job "running" forever
@@ -116,6 +119,8 @@ def _record_model(settings: Settings, job_id: int, loaded: list) -> None:
 
 
 SORT_WINDOW = 2048
+# How often model work inside a batch asks whether the job was paused or cancelled (one small database read).
+STATUS_CHECK_SECONDS = 1.0
 
 
 def _length_sorted(window: list[RowText]) -> list[RowText]:
@@ -146,7 +151,8 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
                rest_of_window: tuple[int, int]) -> Job:
     started = time.perf_counter()
     runnable = [r for r in batch if r.error is None]
-    outputs, one_by_one = _outputs_or_errors(task, runnable)
+    with interrupt.stop_when(lambda: not _still_running(settings, job_id), STATUS_CHECK_SECONDS):
+        outputs, one_by_one = _outputs_or_errors(task, runnable)
     seconds = time.perf_counter() - started if runnable else 0.0  # rows failed before running: nothing timed
     if not one_by_one:  # a batch re-run row by row is no guide to how long the next batches take
         costs.add(len(runnable), sum(len(r.text) for r in runnable), seconds)

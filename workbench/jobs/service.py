@@ -102,7 +102,8 @@ def cancel_job(settings: Settings, job_id: int) -> None:
 
 
 def pause_job(settings: Settings, job_id: int) -> None:
-    """Stop after the current batch; resume continues from there."""
+    """Stop within about a second (a generative batch stopped mid-way is dropped and run again); resume continues from the
+    last saved row."""
     with session_scope(settings) as session:
         repo.set_status(session, repo.get_job(session, job_id), "paused")
 

@@ -18,6 +18,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from workbench.errors import ModelNotReadyError
+from workbench.models import interrupt
 from workbench.models.chat import ChatFormatter, load_chat_template
 from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
@@ -352,6 +353,7 @@ class OnnxGenerator:
     def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray],
              logits_from: int = 0):
         """Logits of positions logits_from onwards (all of them if the model cannot skip), and the new cache."""
+        interrupt.check()  # a job paused or cancelled mid-batch stops here (models/interrupt.py)
         feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
         if self.slices_logits:
             feeds[LOGITS_FROM] = np.array([logits_from], dtype=np.int64)
