@@ -12,7 +12,7 @@ from workbench.jobs import service
 from workbench.models.guided import COPY
 from workbench.models.registry import snapshot_names
 from workbench.tasks.extract import ERRORS_COLUMN
-from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
+from workbench.tasks.fields import FieldSpec, Rejected, dates_in, normalise, schema_of
 from workbench.tasks.spec import spec_from_dict
 
 SOURCE = ("Hi, I was charged €45.50 twice on 3 March 2024 for order 7781. Write to Jane.DOE@Example.com "
@@ -30,6 +30,7 @@ tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixt
     ("money", "€45.50", "45.50 EUR"),
     ("money", "45.5", "45.50 EUR"),  # the currency is read next to the amount in the text
     ("date", "3 March 2024", "2024-03-03"),
+    ("date", "2024-03-03", "2024-03-03"),  # the same date written another way
     ("email", "Jane.DOE@Example.com", "jane.doe@example.com"),
     ("phone", "+44 20 7946 0958", "+442079460958"),
     ("number", "7781", 7781),
@@ -45,12 +46,22 @@ def test_values_are_normalised_for_their_type(kind, value, tidy):
 
 @pytest.mark.parametrize(("kind", "value"), [
     ("text", "John Smith"), ("email", "john@example.com"), ("phone", "555 1234 999"), ("date", "the day after"),
+    ("date", "2023-01-01"), ("date", "4 March 2024"),  # dates the text does not write
     ("email", "Jane Doe"), ("number", 5531), ("money", "£20"),
     ("money", "£2024"), ("money", "7781 EUR"),  # numbers of the text, but no currency stands next to them there
 ])
 def test_invented_or_malformed_values_are_rejected(kind, value):
     with pytest.raises(Rejected):
         normalise(FieldSpec(name="f", type=kind), value, SOURCE)
+
+
+@pytest.mark.parametrize(("text", "dates"), [
+    ("Paid on 2024-03-05, again on 05/03/2024.", {"2024-03-05", "2024-05-03"}),  # 05/03 is either way round
+    ("Since March 3rd, 2024 and Sept 2023; the 12.03.2024 call", {"2024-03-03", "2023-09-01", "2024-03-12", "2024-12-03"}),
+    ("Version 2.1 fixed pages 10-12, may I ask why 7781 failed?", set()),  # versions, ranges, numbers, "may"
+])
+def test_the_dates_a_text_writes(text, dates):
+    assert {d.isoformat() for d in dates_in(text)} == dates
 
 
 def test_a_list_keeps_the_items_that_are_in_the_text():

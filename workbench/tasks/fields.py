@@ -31,6 +31,14 @@ CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", 
               "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 NUMBER = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
+# A date as texts write it: 2024-03-05, 05/03/2024, 5.3.24, 5/3; 3 March 2024, 3rd of March; March 3, 2024;
+# March 2024. Two numbers with a dot or a dash are left out: versions and ranges (2.1, 10-12) are not dates.
+DATE_PIECE = re.compile(
+    rf"\b\d{{1,4}}([-/.])\d{{1,2}}\1\d{{1,4}}\b|\b\d{{1,2}}/\d{{1,2}}\b"
+    rf"|\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}}\b)?"
+    rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
 
 
 class FieldSpec(BaseModel):
@@ -97,11 +105,28 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
-def _date(_field: FieldSpec, value: Any, _source: str) -> str:
+def _date(_field: FieldSpec, value: Any, source: str) -> str:
+    """The date in ISO form, if the text writes that date in some form: the model may reformat a date
+    ("3 March 2024" -> 2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date."""
+    written = _parsed_date(str(value))
+    if written is None:
+        raise Rejected(f"'{value}' is not a date")
+    if written not in dates_in(source):
+        raise Rejected(f"{written.isoformat()} is not a date in the text")
+    return written.isoformat()
+
+
+def _parsed_date(text: str, dayfirst: bool = False) -> date | None:
     try:
-        return dateparser.parse(str(value), default=_first_of_this_year()).date().isoformat()
+        return dateparser.parse(text, default=_first_of_this_year(), dayfirst=dayfirst).date()
     except (ValueError, OverflowError):
-        raise Rejected(f"'{value}' is not a date") from None
+        return None
+
+
+def dates_in(source: str) -> set[date]:
+    """Every date the text writes with digits or a month's name, read day-first and month-first (03/04 is either)."""
+    pieces = (m.group() for m in DATE_PIECE.finditer(source))
+    return {d for piece in pieces for first in (False, True) if (d := _parsed_date(piece, first)) is not None}
 
 
 def _email(field: FieldSpec, value: Any, source: str) -> str:
