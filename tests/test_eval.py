@@ -166,6 +166,20 @@ def test_an_extract_job_is_scored_field_by_field_against_json_right_answers():
     assert report.per_field.loc["city", ["precision", "recall"]].tolist() == [0.5, 1.0]
 
 
+def test_extracted_values_are_compared_with_right_answers_by_their_type():
+    from workbench.eval.job import evaluate
+
+    right = ['{"amount": "$49.99", "when": "3 March 2024", "phone": "+44 20 7946 0958", "order": "7,781", "who": "Jane  Doe"}']
+    frame = _job_frame({"right": right, "amount": ["49.99 USD"], "when": ["2024-03-03"], "phone": ["+442079460958"],
+                        "order": [7781], "who": ["jane doe"], "extraction_errors": [""]},
+                       ["amount", "when", "phone", "order", "who", "extraction_errors"])
+    kinds = {"amount": "money", "when": "date", "phone": "phone", "order": "number", "who": "text"}
+    frame.attrs["spec"] = {"task": "extract", "fields": [{"name": n, "type": t} for n, t in kinds.items()]}
+    assert evaluate(frame, "right").per_field["f1"].tolist() == [1.0] * 6
+    frame.attrs["spec"] = {}  # without the types, as text: "$49.99" is not "49.99 usd"
+    assert evaluate(frame, "right").per_field.loc["amount", "f1"] == 0.0
+
+
 def test_an_extract_right_answer_that_is_not_json_says_what_is_expected():
     from workbench.eval.job import evaluate
 

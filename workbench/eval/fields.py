@@ -1,36 +1,79 @@
 """Per-field precision, recall and F1 of extracted values against the right values.
 
-A field's values are compared as trimmed, lower-cased text; a list field counts each item once. A value
-given where the right answer is empty costs precision; a right value not given costs recall.
+A field's values are compared as trimmed, lower-cased text, and by their type where the job's settings say
+it: amounts by their number ("$49.99" is the extracted "49.99 USD"), dates as dates ("3 March 2024" is
+2024-03-03), numbers as numbers, phone numbers by their digits, as a user writes right answers. A list field
+counts each item once. A value given where the right answer is empty costs precision; a right value not
+given costs recall.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from dateutil import parser as dateparser
 
 ALL_FIELDS = "(all fields)"
+AMOUNT = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
+SEPARATORS = re.compile(r"[,' ]")  # of thousands: 1,299.00 and 1'299.00 are 1299.00
 
 
-def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per field (and one for all fields together): precision, recall, f1, support."""
+def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]],
+                 kinds: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per field (and one for all fields together): precision, recall, f1, support; `kinds` gives
+    each field's type (text when not given)."""
     fields = sorted({name for row in truth for name in row} | {name for row in extracted for name in row})
-    counts = {name: _field_counts(truth, extracted, name) for name in fields}
+    counts = {name: _field_counts(truth, extracted, name, (kinds or {}).get(name, "text")) for name in fields}
     counts[ALL_FIELDS] = [sum(c[i] for c in counts.values()) for i in range(3)]
     return pd.DataFrame([_scores(*c) for c in counts.values()], index=pd.Index(list(counts), name="field"))
 
 
-def values(value: Any) -> set[str]:
-    """A cell as the set of values it holds: nothing for empty cells, each item of a list."""
+def values(value: Any, kind: str = "text") -> set[str]:
+    """A cell as the set of values it holds, each in its type's comparable form: nothing for empty cells, each
+    item of a list."""
     items = value if isinstance(value, (list, tuple, set)) else [value]
-    return {str(item).strip().lower() for item in items if item is not None and str(item).strip()}
+    comparable = COMPARABLE.get(kind, _text)
+    return {comparable(str(item).strip()) for item in items if item is not None and str(item).strip()}
 
 
-def _field_counts(truth: list[dict], extracted: list[dict], name: str) -> list[int]:
+def _text(value: str) -> str:
+    return " ".join(value.lower().split())
+
+
+def _amount(value: str) -> str:
+    """The number alone: a right answer often leaves out the currency, or writes it as a sign."""
+    match = AMOUNT.search(value)
+    return f"{float(SEPARATORS.sub('', match.group())):.2f}" if match else _text(value)
+
+
+def _date(value: str) -> str:
+    try:
+        return dateparser.parse(value, default=datetime(datetime.now().year, 1, 1)).date().isoformat()
+    except (ValueError, OverflowError):
+        return _text(value)
+
+
+def _number(value: str) -> str:
+    try:
+        return f"{float(value.replace(',', '')):g}"
+    except ValueError:
+        return _text(value)
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value) or _text(value)
+
+
+COMPARABLE = {"money": _amount, "date": _date, "number": _number, "phone": _digits}
+
+
+def _field_counts(truth: list[dict], extracted: list[dict], name: str, kind: str) -> list[int]:
     hits = given = expected = 0
     for right, found in zip(truth, extracted, strict=True):
-        right_values, found_values = values(right.get(name)), values(found.get(name))
+        right_values, found_values = values(right.get(name), kind), values(found.get(name), kind)
         hits, given, expected = hits + len(right_values & found_values), given + len(found_values), expected + len(right_values)
     return [hits, given, expected]
 

@@ -117,7 +117,8 @@ def _fields(frame: pd.DataFrame, answers_column: str, field_columns: dict[str, s
     # Right values of fields the job did not extract are not scored.
     truth = [{name: _right_values(cell, answers_column).get(name) for name in field_columns} for cell in rows[answers_column]]
     extracted = [{name: _cell_values(row[c]) for name, c in field_columns.items()} for _, row in rows.iterrows()]
-    return FieldReport(len(rows), field_report(truth, extracted))
+    kinds = {f["name"]: f.get("type", "text") for f in frame.attrs.get("spec", {}).get("fields", [])}
+    return FieldReport(len(rows), field_report(truth, extracted, kinds))
 
 
 def _right_values(cell, answers_column: str) -> dict:

@@ -165,7 +165,9 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame) -> pd.Da
     if job.failed_rows:
         outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
-    return _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
+    combined = _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
+    combined.attrs["spec"] = job.spec  # evaluation compares extracted fields by their types
+    return combined
 
 
 def _with_results(inputs: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:
