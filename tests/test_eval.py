@@ -1,5 +1,6 @@
 import pytest
 
+from workbench.errors import TaskConfigError
 from workbench.eval.metrics import classification_report
 
 
@@ -233,3 +234,18 @@ def test_a_multi_label_job_is_scored_label_by_label_against_cells_of_several_lab
     assert report.per_label.loc["billing", ["precision", "recall", "support"]].tolist() == [2 / 3, 1.0, 2]
     assert report.per_label.loc["returns", ["precision", "recall", "support"]].tolist() == [1.0, 0.5, 2]
     assert report_dict(report)["per_label"]["shipping"]["f1"] == 1.0
+
+
+def test_rows_the_job_learnt_from_are_left_out_of_the_score():
+    from workbench.eval.job import evaluate, example_rows
+
+    frame = _job_frame({"Body": ["refund me", "where is it", "card declined"], "right": ["billing", "shipping", "billing"],
+                        "label": ["billing", "shipping", "shipping"]}, ["label"])
+    frame.attrs["spec"] = {"task": "classify", "text": ["Body"],
+                           "examples": [{"text": "refund me", "label": "billing"}, {"text": "where is it", "label": "shipping"}]}
+    assert example_rows(frame).tolist() == [True, True, False]
+    report = evaluate(frame, "right")
+    assert (report.rows, report.accuracy) == (1, 0.0)  # only the row it did not learn from, which it got wrong
+    frame.loc[2, "right"] = ""
+    with pytest.raises(TaskConfigError, match="Every row with a right answer was one of the job's examples"):
+        evaluate(frame, "right")

@@ -13,7 +13,7 @@ import click
 
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
-from workbench.eval.job import evaluate, report_dict
+from workbench.eval.job import evaluate, example_rows, report_dict
 from workbench.io.notes import input_notes
 from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
@@ -112,7 +112,9 @@ def jobs_show(job_id: int, answers: str | None) -> None:
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model)}
     if answers:
-        shown["evaluation"] = report_dict(evaluate(service.results_frame(get_settings(), job_id), answers))
+        frame = service.results_frame(get_settings(), job_id)
+        shown["evaluation"] = {**report_dict(evaluate(frame, answers)),
+                               "examples_left_out": int(example_rows(frame).sum())}
     click.echo(json.dumps(shown, indent=2))
 
 

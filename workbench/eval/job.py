@@ -17,6 +17,7 @@ from workbench.errors import TaskConfigError
 from workbench.eval.fields import field_report
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport, classification_report, multi_label_report
 from workbench.eval.rouge import MEASURES, rouge
+from workbench.io.rows import row_texts
 
 # The output column each template's single answer is in.
 ANSWER_COLUMNS = ("label", "queue")
@@ -49,9 +50,11 @@ Report = ClassificationReport | MultiLabelReport | SummaryReport | FieldReport
 
 
 def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
-    """Compare the job's answers with `answers_column`, over the rows that have both."""
+    """Compare the job's answers with `answers_column`, over the rows that have both; rows the job learnt from
+    (its examples) are left out, or the score would show the model remembering them."""
     if answers_column not in frame.columns:
         raise TaskConfigError(f"The file has no column '{answers_column}'. Its columns are: {', '.join(frame.columns)}.")
+    frame = _without_examples(frame, answers_column)
     outputs = _outputs(frame)
     if EXTRACTION_ERRORS in outputs:
         return _fields(frame, answers_column, {name: c for name, c in outputs.items() if name != EXTRACTION_ERRORS})
@@ -66,6 +69,31 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
         raise TaskConfigError("This job's answers cannot be scored against a column of right answers.")
     both = _rows_with_both(frame, given, answers_column)
     return classification_report(both[answers_column].tolist(), both[given].tolist())
+
+
+def example_rows(frame: pd.DataFrame) -> pd.Series:
+    """Which rows are among the job's labelled examples (their text, built as the job built it, is an example's)."""
+    spec = frame.attrs.get("spec") or {}
+    examples = {e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)}
+    columns = spec.get("text") or []
+    if not examples or not set(columns) <= set(frame.columns):
+        return pd.Series(False, index=frame.index)
+    texts = [row.text for row in row_texts(frame, columns, max_chars=10**9)]
+    return pd.Series([text in examples for text in texts], index=frame.index)
+
+
+def _without_examples(frame: pd.DataFrame, answers_column: str) -> pd.DataFrame:
+    learnt = example_rows(frame)
+    if not learnt.any():
+        return frame
+    answered = frame[answers_column].astype(str).str.strip() != ""
+    if not (answered & ~learnt).any():
+        raise TaskConfigError("Every row with a right answer was one of the job's examples, so a score would only "
+                              "show the model remembering them. Score it on rows it did not learn from: leave some "
+                              "rows' labels out of the examples, or run the job on another labelled file.")
+    kept = frame[~learnt]
+    kept.attrs = frame.attrs
+    return kept
 
 
 def report_dict(report: Report) -> dict:

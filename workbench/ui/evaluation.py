@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.job import FieldReport, SummaryReport, evaluate, scorable
+from workbench.eval.job import FieldReport, SummaryReport, evaluate, example_rows, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.ui.widgets import user_errors
 
@@ -22,6 +22,9 @@ def evaluation_section(frame: pd.DataFrame) -> None:
         return
     with user_errors():
         report = evaluate(frame, column)
+        learnt = int(example_rows(frame).sum())
+        if learnt:
+            st.caption(f"{learnt:,} rows were examples the model learnt from; they are left out of the score.")
         if isinstance(report, SummaryReport):
             _summary_scores(report)
         elif isinstance(report, FieldReport):
