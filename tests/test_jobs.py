@@ -343,8 +343,8 @@ def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
     second = service.store_upload(settings, "My emails.csv", b"Subject,Body\na,b\n")
     assert first.stored_path == second.stored_path
     assert first.id != second.id
-    assert os.path.dirname(first.stored_path) == str(settings.uploads_dir)
-    assert first.stored_path.endswith("_My_emails.csv")
+    assert os.path.dirname(os.path.dirname(first.stored_path)) == str(settings.uploads_dir)
+    assert os.path.basename(first.stored_path) == "My emails.csv"  # messages name the file as the user does
     monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1")
     with pytest.raises(InputFileError, match="larger than the 1 MB limit"):
         service.store_upload(Settings(), "big.csv", b"x" * (1024 * 1024 + 1))

@@ -128,3 +128,13 @@ def test_yes_and_no_stay_label_names_and_a_one_line_label_list_is_split(tmp_path
     assert [label.name for label in load_task_file(task).validated_config().labels] == ["yes", "no", "2024"]
     task.write_text("task: classify\ntext: Body\nlabels: billing, shipping\n", encoding="utf-8")
     assert [label.name for label in load_task_file(task).validated_config().labels] == ["billing", "shipping"]
+
+
+def test_templates_are_offered_in_a_fixed_order_whatever_was_imported_first():
+    import subprocess
+    import sys
+
+    script = ("import workbench.tasks.summarize, workbench.tasks.custom\n"
+              "from workbench.tasks.registry import task_classes\nprint(','.join(task_classes()))")
+    listed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    assert listed == "classify,route,extract,summarize,custom"

@@ -33,9 +33,12 @@ def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
     if len(data) > settings.max_upload_mb * 1024 * 1024:
         raise InputFileError(f"'{filename}' is larger than the {settings.max_upload_mb} MB limit. Split it into smaller files.")
     digest = hashlib.sha256(data).hexdigest()
-    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(filename).name)[-100:]
-    stored = settings.uploads_dir / f"{digest[:16]}_{safe_name}"
-    if not stored.exists():
+    # A folder per content, the file under its own name: messages about the file then name it as the user does.
+    folder = settings.uploads_dir / digest[:16]
+    stored = next(folder.glob("*"), None) if folder.is_dir() else None  # one copy per content, whatever its name
+    if stored is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / (re.sub(r"[^\w .()-]+", "_", Path(filename).name).strip(" .")[-100:] or "upload")
         stored.write_bytes(data)
     with session_scope(settings) as session:
         return repo.add_upload(session, filename, str(stored), digest, len(data))

@@ -20,9 +20,16 @@ def get_task_class(name: str) -> type[Task]:
     return _TASKS[name]
 
 
+# The order the New job page offers them in (the first is its default); extensions follow, by name.
+BUILTIN_ORDER = ("classify", "route", "extract", "summarize", "custom")
+
+
 def task_classes() -> dict[str, type[Task]]:
+    """Every template, the built-ins in their fixed order: registration order follows whichever module a process
+    happened to import first (a test importing summarize made it the New job page's default)."""
     _load_builtins()
-    return dict(_TASKS)
+    order = [*BUILTIN_ORDER, *sorted(set(_TASKS) - set(BUILTIN_ORDER))]
+    return {name: _TASKS[name] for name in order if name in _TASKS}
 
 
 def _load_builtins() -> None:
