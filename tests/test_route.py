@@ -98,3 +98,8 @@ def test_without_priority_rules_there_is_no_priority_column(tiny_loader):
     task = route(tiny_loader)
     assert task.output_columns(task.config) == ["queue", "confidence", "needs_review"]
     assert "priority" not in task.run_batch(["urgent"])[0].outputs
+
+
+def test_the_fallback_queue_may_not_be_one_of_the_queues():
+    with pytest.raises(TaskConfigError, match="the fallback queue 'Billing' is also one of your queues"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "fallback": "Billing"})

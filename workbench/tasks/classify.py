@@ -61,11 +61,14 @@ class ClassifyConfig(TaskConfig):
         names = [label.name for label in self.labels]
         if len(names) < 2:
             raise ValueError("give at least two labels (or examples of at least two labels)")
-        if len(set(names)) != len(names):
-            raise ValueError(f"each label must appear once; repeated: {sorted({n for n in names if names.count(n) > 1})}")
+        folded = [name.casefold() for name in names]
+        if len(set(folded)) != len(folded):  # "billing" and "Billing" would split one label's rows in two
+            repeated = [n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1]
+            raise ValueError(f"each label must appear once, whatever its capitals; repeated: {', '.join(repeated)}")
         unknown = sorted({e.label for e in self.examples} - set(names))
         if unknown:
-            raise ValueError(f"examples use labels that are not in the label list: {unknown}; add them or fix the examples")
+            raise ValueError(f"examples use labels that are not in the label list: {', '.join(unknown)}; add them or fix "
+                             "the examples")
         return self
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.classify import ClassifyConfig, LabelSpec
@@ -50,6 +50,14 @@ class RouteConfig(ClassifyConfig):
         if not isinstance(value, dict):
             return value
         return {str(k): [p.strip() for p in v.split(",")] if isinstance(v, str) else v for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _fallback_is_not_a_queue(self) -> RouteConfig:
+        # Rows sent there for fitting no queue would be counted, charted and scored as that queue's.
+        if self.fallback.casefold() in {label.name.casefold() for label in self.labels}:
+            raise ValueError(f"the fallback queue '{self.fallback}' is also one of your queues; give the fallback "
+                             "another name (e.g. Other)")
+        return self
 
     @field_validator("fine_tune")
     @classmethod

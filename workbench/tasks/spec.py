@@ -119,10 +119,10 @@ PLAIN_MESSAGES = {
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "settings"
+        where = ".".join(str(p) for p in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
         message = PLAIN_MESSAGES.get(error["type"], message).format(**error.get("ctx", {}))
-        parts.append(f"{where}: {message}")
+        parts.append(f"{where}: {message}" if where else message)  # a rule about the settings as a whole
     return "; ".join(parts)
 
 
