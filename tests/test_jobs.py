@@ -299,6 +299,15 @@ def test_try_on_rows_creates_no_job(settings, tiny_encoder, monkeypatch):
     assert service.list_jobs(settings) == []
 
 
+def test_an_empty_row_is_not_answered_but_says_why(settings, tiny_encoder, monkeypatch):
+    monkeypatch.setattr(service, "load_encoder", lambda _settings, _name=None: tiny_encoder)
+    frame = read_table(EMAILS).head(3)
+    frame.loc[1, ["Subject", "Body"]] = ["", "  "]
+    tried = service.try_on_rows(settings, load_task_file(TASK_FILE), frame)
+    assert tried["label"][1] == "" and tried["label"][0] in LABELS
+    assert tried["error"].tolist() == ["", "The row is empty in Subject, Body: there is nothing to read.", ""]
+
+
 def test_create_job_checks_the_columns_first(settings, tmp_path):
     source = tmp_path / "other.csv"
     source.write_text("Title,Text\na,b\n")

@@ -39,6 +39,8 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
         text = "\n".join(_labelled(name, value.strip()) for name, value in zip(columns, cells, strict=True) if value.strip())
     if len(text) > max_chars:
         return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
+    if not text:  # a model given nothing still answers something (a queue at 0.30 confidence): say so instead
+        return RowText(index, "", f"The row is empty in {', '.join(columns)}: there is nothing to read.")
     return RowText(index, text)
 
 

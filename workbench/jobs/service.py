@@ -89,7 +89,12 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context
     task.setup()
     task.adapt(adaptation_sample(row_texts(context if context is not None else frame, spec.text, settings.max_cell_chars)))
     texts = row_texts(frame, spec.text, settings.max_cell_chars)
-    outputs = pd.DataFrame([o.outputs for o in task.run_batch([t.text for t in texts])])
+    runnable = [t for t in texts if t.error is None]  # as in a job: an empty or over-long row is not run, it says why
+    answers = dict(zip((t.index for t in runnable), task.run_batch([t.text for t in runnable]) if runnable else [], strict=True))
+    outputs = pd.DataFrame([answers[t.index].outputs if t.index in answers else {} for t in texts],
+                           columns=spec.output_columns()).astype(object).fillna("")
+    if len(runnable) < len(texts):
+        outputs["error"] = [t.error or "" for t in texts]
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
     return _with_results(frame, outputs)
 
