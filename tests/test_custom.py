@@ -66,3 +66,21 @@ def test_a_custom_job_runs_end_to_end(settings, tiny_generator):
 def test_a_placeholder_that_is_not_a_text_column_is_refused(text, instruction, named):
     with pytest.raises(TaskConfigError, match=f"The instruction names {re.escape(named)} not among the text columns"):
         spec_from_dict({"task": "custom", "text": text, "instruction": instruction})
+
+
+def test_a_generative_job_saves_a_small_first_batch_so_progress_shows_early(settings, tiny_generator):
+    import os
+
+    from workbench.db import repo
+    from workbench.db.session import session_scope
+    from workbench.jobs import service
+    from workbench.jobs.runner import run_job
+
+    spec = spec_from_dict({"task": "custom", "text": ["Body"], "instruction": "Thank {Body}", "max_words": 2})
+    job_id = service.create_job(settings, spec, SAMPLE_DIR / "support_emails.csv", limit=40)
+    with session_scope(settings) as session:
+        repo.claim_job(session, job_id, os.getpid())
+    saved = []
+    run_job(settings, job_id, on_batch=lambda job: saved.append(job.done_rows),
+            generator_loader=lambda _name=None: tiny_generator)
+    assert saved == [16, 40]  # then full batches of 64

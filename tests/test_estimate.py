@@ -50,3 +50,5 @@ def test_nothing_to_go_on_before_the_first_batch():
 def test_each_batch_knows_the_rows_and_characters_left_in_its_window():
     rows = [RowText(i, "x" * length) for i, length in enumerate([1, 2, 3, 4, 5])]
     assert [(len(batch), rest) for batch, rest in _batches(rows, 2)] == [(2, (3, 12)), (2, (1, 5)), (1, (0, 0))]
+    assert [(len(batch), rest) for batch, rest in _batches(rows, 2, first=1)] == [
+        (1, (4, 14)), (2, (2, 9)), (2, (0, 0))]

@@ -83,7 +83,9 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple
     _count_setup_time(settings, job_id, time.perf_counter() - started)
     _record_model(settings, job_id, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in chunks())
-    return task, (pair for window in windows for pair in _batches(window, task.batch_size))
+    first = task.first_batch_size or task.batch_size
+    return task, (pair for number, window in enumerate(windows)
+                  for pair in _batches(window, task.batch_size, first if number == 0 else task.batch_size))
 
 
 ADAPT_SAMPLE_ROWS = 5000
@@ -132,14 +134,17 @@ def _length_sorted(window: list[RowText]) -> list[RowText]:
     return sorted(window, key=lambda r: len(r.text))
 
 
-def _batches(rows: list[RowText], size: int) -> Iterator[tuple[list[RowText], tuple[int, int]]]:
-    """The window's batches, each with the rows and characters of the window after it (for the time left)."""
+def _batches(rows: list[RowText], size: int, first: int | None = None) -> Iterator[tuple[list[RowText], tuple[int, int]]]:
+    """The window's batches (the first of `first` rows, if given), each with the rows and characters of the window
+    after it (for the time left)."""
     chars_from = [0] * (len(rows) + 1)  # chars_from[i]: characters of rows[i:]
     for i in reversed(range(len(rows))):
         chars_from[i] = chars_from[i + 1] + len(rows[i].text)
-    for start in range(0, len(rows), size):
-        end = min(start + size, len(rows))
+    start = 0
+    while start < len(rows):
+        end = min(start + (first if start == 0 and first else size), len(rows))
         yield rows[start:end], (len(rows) - end, chars_from[end])
+        start = end
 
 
 def _still_running(settings: Settings, job_id: int) -> bool:

@@ -37,6 +37,8 @@ class Task(ABC):
     description: ClassVar[str]
     config_model: ClassVar[type[TaskConfig]]
     batch_size: ClassVar[int] = 64
+    # Rows in a run's first batch, when a full batch takes long: the first rows, rate and time left show early.
+    first_batch_size: ClassVar[int | None] = None
     # The kind of model the spec's `model` names: an encoder (embeddings) or a generator (writes text).
     model_kind: ClassVar[str] = "encoder"
 
