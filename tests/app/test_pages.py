@@ -120,6 +120,14 @@ def test_job_results_counts_rows_per_queue_for_a_route_job(settings, tiny_loader
     assert "Rows per queue" in [h.value for h in app.subheader]
 
 
+def test_the_label_chart_counts_every_label_even_one_no_row_got():
+    from workbench.ui.widgets import label_counts
+
+    frame = pd.DataFrame({"queue": ["billing", "Other", "billing", ""]})
+    frame.attrs["spec"] = {"labels": [{"name": "shipping"}, {"name": "billing"}]}
+    assert label_counts(frame, "queue").to_dict() == {"shipping": 0, "billing": 2, "Other": 1}
+
+
 def test_new_job_with_a_sample_file_tries_five_rows_and_runs(real_settings):
     app = page("new_job.py").run()
     app.radio[0].set_value("Use a sample file").run()

@@ -90,9 +90,17 @@ def results_table(frame: pd.DataFrame) -> None:
 
 
 def label_chart(frame: pd.DataFrame, column: str) -> None:
-    counts = frame[column][frame[column] != ""].value_counts().rename("rows")
-    if not counts.empty:
+    counts = label_counts(frame, column)
+    if counts.any():
         st.bar_chart(counts, horizontal=True)
+
+
+def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Rows per label, every label of the job's settings included: a label no row got is worth seeing."""
+    counts = frame[column][frame[column] != ""].value_counts().rename("rows")
+    named = [str(label["name"]) if isinstance(label, dict) else str(label)
+             for label in (frame.attrs.get("spec") or {}).get("labels") or []]
+    return counts.reindex(list(dict.fromkeys([*named, *counts.index])), fill_value=0)
 
 
 def download_buttons(job_id: int) -> None:
