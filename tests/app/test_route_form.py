@@ -26,8 +26,10 @@ def test_a_route_job_gets_its_fallback_queue_and_priority_rules_from_the_page(se
     app.text_area[0].input("billing: invoices\nshipping: parcels").run()
     next(t for t in app.text_input if t.label.startswith("Fallback queue")).input("Triage").run()
     next(t for t in app.text_area if t.label.startswith("Priority")).input("high: urgent, asap\nlow: newsletter").run()
+    next(c for c in app.checkbox if c.label.startswith("Set how closely")).check().run()
+    next(s for s in app.slider if s.label.startswith("Rows less similar")).set_value(0.2).run()
     spec = _queued_spec(app, settings)
-    assert spec["task"] == "route" and spec["fallback"] == "Triage"
+    assert spec["task"] == "route" and spec["fallback"] == "Triage" and spec["min_similarity"] == 0.2
     assert spec["priority"] == {"high": ["urgent", "asap"], "low": ["newsletter"]}
 
 

@@ -16,6 +16,7 @@ from workbench.jobs import service
 from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
 from workbench.tasks.registry import get_task_class, task_classes
+from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
@@ -89,6 +90,7 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
         config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other").strip() or "Other"
+        config.update(_fallback_cut_off())
         config.update(_priority_rules())
     examples = _examples(frame, text_columns)
     if examples:
@@ -101,6 +103,17 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
             help="Trains a copy of the model on your examples once; the same examples reuse it. "
                  "'Try on 5 rows' uses the model as it is.")
     return config
+
+
+def _fallback_cut_off() -> dict:
+    """The similarity below which a row fits no queue: learnt from the examples, or 0.30 without them, unless set."""
+    if not st.checkbox("Set how closely a row must match a queue myself",
+                       help=f"By default the cut-off is learnt from your examples; without examples it is "
+                            f"{DEFAULT_MIN_SIMILARITY:.2f}. Lower it if too many rows go to the fallback queue, raise "
+                            "it if rows that fit no queue are routed anyway."):
+        return {}
+    return {"min_similarity": st.slider("Rows less similar than this to every queue go to the fallback queue",
+                                        0.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05)}
 
 
 def _priority_rules() -> dict:
