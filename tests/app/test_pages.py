@@ -91,6 +91,15 @@ def test_jobs_page_cancels_and_resumes_a_job(settings):
     assert service.get_job(settings, job_id).status == "queued"
 
 
+def test_a_stopped_job_with_every_row_done_offers_no_resume(settings, tiny_loader):
+    job_id = demo_job(settings)
+    run_now(settings, job_id, tiny_loader)
+    with session_scope(settings) as session:
+        repo.get_job(session, job_id).status = "cancelled"  # cancelled as its last batch was being saved
+    labels = [b.label for b in page("jobs.py").run().button]
+    assert "Resume" not in labels
+
+
 def test_job_results_shows_table_chart_and_downloads(real_settings):
     settings = real_settings
     job_id = demo_job(settings)

@@ -41,6 +41,8 @@ def job_progress_bar(job) -> None:
 def job_controls(job) -> None:
     """The buttons that make sense for the job's status: pause, resume, cancel, retry failed rows."""
     buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses]
+    if job.done_rows + job.failed_rows >= job.total_rows:  # every row has its result: nothing to resume
+        buttons = [(label, action) for label, action in buttons if action is not service.resume_job]
     if job.failed_rows and job.status in ("completed", "failed", "cancelled", "paused"):
         buttons.append((f"Retry {job.failed_rows:,} failed rows", service.retry_failed_rows))
     for column, (label, action) in zip(st.columns(max(len(buttons), 1) + 2), buttons, strict=False):
