@@ -100,6 +100,21 @@ def test_a_stopped_job_with_every_row_done_offers_no_resume(settings, tiny_loade
     assert "Resume" not in labels
 
 
+def test_a_job_shows_when_it_was_created_in_local_time(monkeypatch):
+    import time
+    from datetime import datetime
+
+    from workbench.ui.widgets import local_time
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert local_time(datetime(2026, 11, 29, 12, 0)) == "29 Nov 2026, 13:00"  # stored in UTC, shown as in Paris
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_job_results_shows_table_chart_and_downloads(real_settings):
     settings = real_settings
     job_id = demo_job(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -28,7 +29,13 @@ def user_errors():
 
 def job_header(job) -> None:
     st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {job.name}")
-    st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status}")
+    st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status} · "
+               f"created {local_time(job.created_at)}")
+
+
+def local_time(stored: datetime) -> str:
+    """A stored time (UTC) as the clock on the user's wall reads it: jobs on the same file tell apart by it."""
+    return stored.replace(tzinfo=UTC).astimezone().strftime("%d %b %Y, %H:%M")
 
 
 def job_progress_bar(job) -> None:
