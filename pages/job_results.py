@@ -5,6 +5,7 @@ from workbench.ui.context import app_settings, selected_job_id
 from workbench.ui.evaluation import evaluation_section
 from workbench.ui.widgets import (
     answer_column,
+    confidence_chart,
     download_buttons,
     job_controls,
     job_header,
@@ -53,6 +54,7 @@ with user_errors():
     if label_column:
         st.subheader("Rows per queue" if label_column == queue_column else "Label counts")
         label_chart(frame, label_column)
+    confidence_chart(frame)
     st.subheader("Rows")
     review_column = answer_column(frame, "needs_review")
     shown = frame

@@ -100,6 +100,15 @@ def test_a_stopped_job_with_every_row_done_offers_no_resume(settings, tiny_loade
     assert "Resume" not in labels
 
 
+def test_the_confidence_histogram_counts_rows_per_tenth():
+    from workbench.ui.widgets import confidence_counts
+
+    frame = pd.DataFrame({"confidence": [0.05, 0.95, 1.0, "", 0.5]})
+    frame.attrs["result_columns"] = ["confidence"]
+    counts = confidence_counts(frame)
+    assert (counts["0.0–0.1"], counts["0.5–0.6"], counts["0.9–1.0"], counts.sum()) == (1, 1, 2, 4)
+
+
 def test_a_job_shows_when_it_was_created_in_local_time(monkeypatch):
     import time
     from datetime import datetime

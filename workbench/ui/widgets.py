@@ -104,6 +104,22 @@ def label_chart(frame: pd.DataFrame, column: str) -> None:
         st.bar_chart(counts, horizontal=True)
 
 
+def confidence_chart(frame: pd.DataFrame) -> None:
+    counts = confidence_counts(frame)
+    if counts.any():
+        st.subheader("Confidence")
+        st.bar_chart(counts)
+
+
+def confidence_counts(frame: pd.DataFrame) -> pd.Series:
+    """Rows per tenth of confidence (0.0–0.1 … 0.9–1.0): where the answers the model was unsure of lie."""
+    column = answer_column(frame, "confidence")
+    values = pd.to_numeric(frame[column], errors="coerce").dropna() if column else pd.Series(dtype=float)
+    tenths = (values.clip(0, 1) * 10).astype(int).clip(upper=9)
+    names = [f"{t / 10:.1f}–{(t + 1) / 10:.1f}" for t in range(10)]
+    return tenths.value_counts().reindex(range(10), fill_value=0).set_axis(names).rename("rows")
+
+
 def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
     """Rows per label, every label of the job's settings included: a label no row got is worth seeing."""
     counts = frame[column][frame[column] != ""].value_counts().rename("rows")
