@@ -39,7 +39,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not e2e"
 
 lint: install
-	$(BIN)/ruff check workbench pages tests benchmarks streamlit_app.py
+	$(BIN)/ruff check workbench app_pages tests benchmarks streamlit_app.py
 
 bench: prepare
 	$(BIN)/python benchmarks/classify_bench.py

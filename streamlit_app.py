@@ -9,11 +9,11 @@ start_worker()
 
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/new_job.py", title="New job", icon="➕"),
-        st.Page("pages/jobs.py", title="Jobs", icon="📋"),
-        st.Page("pages/job_results.py", title="Job results", icon="📊"),
-        st.Page("pages/models.py", title="Models", icon="🧠"),
+        st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("app_pages/new_job.py", title="New job", icon="➕"),
+        st.Page("app_pages/jobs.py", title="Jobs", icon="📋"),
+        st.Page("app_pages/job_results.py", title="Job results", icon="📊"),
+        st.Page("app_pages/models.py", title="Models", icon="🧠"),
     ]
 )
 st.sidebar.caption("Runs on this machine only: your data never leaves it.")

@@ -36,7 +36,7 @@ def page(name: str, **query) -> AppTest:
     """The app through its entry point (so page switches work), opened on one page."""
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
     app.query_params.update(query)
-    return app.run().switch_page(f"pages/{name}")
+    return app.run().switch_page(f"app_pages/{name}")
 
 
 tiny_generator = generative_fixtures.tiny_generator

@@ -149,7 +149,9 @@ def test_upload_run_and_download(app_url, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    browser.get(f"{app_url}/new_job")
+    browser.get(f"{app_url}/new_job")  # opened directly, as from a bookmark, before any other page
+    # The entry point's navigation and sidebar ran (a folder named pages/ once made Streamlit skip them).
+    wait_until(lambda: "your data never leaves it" in browser.page_source, message="no app sidebar on a page opened directly")
     upload = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "input[type=file]"), message="no file input")
     upload.send_keys(str(SAMPLE))
     labels = wait_until(lambda: browser.find_element(By.TAG_NAME, "textarea"), message="no labels box after upload")

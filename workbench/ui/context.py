@@ -32,7 +32,7 @@ def sample_files() -> dict[str, Path]:
 
 def open_job(job_id: int) -> None:
     st.session_state["job_id"] = job_id
-    st.switch_page("pages/job_results.py", query_params={"job": str(job_id)})
+    st.switch_page("app_pages/job_results.py", query_params={"job": str(job_id)})
 
 
 def selected_job_id() -> int | None:
