@@ -67,6 +67,9 @@ def test_the_preview_warns_before_a_job_that_rows_are_too_long(tmp_path):
     frame = read_table(build(tmp_path, "huge_cell.csv"))
     assert long_text_note(frame, ["Body"], max_chars=100_000).startswith("1 of the first 2 rows are longer than 100,000")
     assert long_text_note(frame, ["Body"], max_chars=2_000_000) is None
+    frame.loc[1, "Body"] = ""  # an empty row fails too, but it is not a long one
+    assert long_text_note(frame, ["Body"], max_chars=100_000).startswith("1 of the first 2 rows")
+    assert long_text_note(frame.iloc[1:], ["Body"], max_chars=100_000) is None
 
 
 def test_a_wrong_declared_sheet_size_is_not_believed(tmp_path):

@@ -46,7 +46,8 @@ def _workbook_parts(path: Path) -> Iterator[tuple]:
 
 def long_text_note(frame: pd.DataFrame, columns: list[str], max_chars: int) -> str | None:
     """Rows over the length limit fail alone, with that reason; say so before the job runs, not after."""
-    too_long = sum(row.error is not None for row in row_texts(frame, columns, max_chars))
+    # Measured on the whole texts: a row can fail for another reason (an empty row) and is not "too long".
+    too_long = sum(len(row.text) > max_chars for row in row_texts(frame, columns, max_chars=10**15))
     if not too_long:
         return None
     return (f"{too_long:,} of the first {len(frame):,} rows are longer than {max_chars:,} characters. Those rows will "
