@@ -64,6 +64,15 @@ def test_the_dates_a_text_writes(text, dates):
     assert {d.isoformat() for d in dates_in(text)} == dates
 
 
+@pytest.mark.parametrize(("source", "value", "tidy"), [
+    ("Refund of USD 200 requested", "USD 200", "200.00 USD"),  # a code written before the amount
+    ("I paid euro 45 for it", "45", "45.00 EUR"),
+    ("It was 45 euros", "45 euros", "45.00 EUR"),
+])
+def test_a_currency_is_read_on_either_side_of_the_amount(source, value, tidy):
+    assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy
+
+
 def test_a_list_keeps_the_items_that_are_in_the_text():
     with pytest.raises(Rejected) as caught:
         normalise(FieldSpec(name="f", type="list"), ["Jane Doe", "Bob"], SOURCE)

@@ -184,8 +184,14 @@ def _currency(text: str) -> str:
 
 
 def _currency_near(amount: str, source: str) -> str:
+    """The currency written next to the amount: the sign or word just before it ("€45", "USD 200", "euro 45")
+    or just after it ("45.50 EUR", "45 euros")."""
     at = source.find(amount)
-    return _currency(source[max(0, at - 3) : at + len(amount) + 10]) if at >= 0 else ""
+    if at < 0:
+        return ""
+    before = re.search(r"([€$£¥]|[A-Za-z]+)\s?$", source[:at])
+    after = re.match(r"\s?([€$£¥]|[A-Za-z]+)", source[at + len(amount):])
+    return next((c for c in (_currency(m.group(1)) for m in (before, after) if m) if c), "")
 
 
 def _first_of_this_year() -> datetime:
