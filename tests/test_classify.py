@@ -87,7 +87,7 @@ def test_bare_label_names_and_label_prompt_text():
         ({"labels": ["billing", "shipping"], "threshold": 1.5}, "threshold: Input should be less than or equal to 1"),
         ({"labels": ["billing", "shipping"], "threshold": -0.1}, "threshold: Input should be greater than or equal to 0"),
         ({"labels": ["billing", "shipping"], "treshold": 0.5}, "treshold: is not a setting of this task"),
-        ({"labels": [{"name": ""}, "shipping"]}, "labels.0.name"),
+        ({"labels": [{"name": ""}, "shipping"]}, "label 1, name"),
     ],
 )
 def test_config_errors_say_what_to_fix(config, message):

@@ -138,3 +138,10 @@ def test_templates_are_offered_in_a_fixed_order_whatever_was_imported_first():
               "from workbench.tasks.registry import task_classes\nprint(','.join(task_classes()))")
     listed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
     assert listed == "classify,route,extract,summarize,custom"
+
+
+def test_a_mistake_in_a_list_of_settings_is_placed_as_a_reader_counts():
+    with pytest.raises(TaskConfigError, match=r"field 2, type: should be one of 'text', 'number'"):
+        spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "a"}, {"name": "b", "type": "colour"}]})
+    with pytest.raises(TaskConfigError, match=r"instruction: write what the model should do with each row"):
+        spec_from_dict({"task": "custom", "text": "Body"})

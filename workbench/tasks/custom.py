@@ -21,14 +21,14 @@ PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class CustomConfig(TaskConfig):
-    instruction: str = Field(min_length=3)
+    instruction: str = Field(default="", validate_default=True)  # missing or empty: say what to write
     max_words: int = Field(default=60, ge=1, le=400)
 
     @field_validator("instruction")
     @classmethod
     def _has_words(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("write what the model should do with each row")
+        if len(value.strip()) < 3:
+            raise ValueError("write what the model should do with each row, e.g. 'Translate {Body} to French'")
         return value
 
 

@@ -51,7 +51,8 @@ class FieldSpec(BaseModel):
     @model_validator(mode="after")
     def _choice_has_options(self):
         if self.type == "choice" and not self.options:
-            raise ValueError(f"field '{self.name}' is a choice: list its options, e.g. options: [low, high]")
+            raise ValueError(f"field '{self.name}' is a choice: list its options, e.g. `{self.name} (choice: low, high)` "
+                             "on the page, or `options: [low, high]` in a task file")
         return self
 
 

@@ -113,17 +113,29 @@ PLAIN_MESSAGES = {
     "too_short": "is empty: give at least {min_length}",
     "string_too_short": "is too short: write at least {min_length} characters",
     "missing": "is missing",
+    "literal_error": "should be one of {expected}",
 }
 
 
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        message = PLAIN_MESSAGES.get(error["type"], message).format(**error.get("ctx", {}))
+        where = _place(error["loc"])
+        plain = PLAIN_MESSAGES.get(error["type"])  # a template of ours; the validators' own words may hold {braces}
+        message = plain.format(**error.get("ctx", {})) if plain else error["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)  # a rule about the settings as a whole
     return "; ".join(parts)
+
+
+def _place(loc: tuple) -> str:
+    """Where a mistake is, as a reader counts: ("fields", 0, "type") -> "field 1, type"."""
+    words: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and words:
+            words[-1] = f"{words[-1].removesuffix('s')} {part + 1}"
+        else:
+            words.append(str(part))
+    return ", ".join(words)
 
 
 def _examples_from_file(source: dict[str, Any], base_dir: Path) -> list[dict[str, str]]:
