@@ -90,12 +90,19 @@ def result_summary(frame: pd.DataFrame, job) -> None:
 
 
 def results_table(frame: pd.DataFrame) -> None:
-    """The template's answers first, then the input columns; confidence drawn as a bar."""
+    """The template's answers first, then the input columns; confidence drawn as a bar, written answers wide."""
     answers = frame.attrs.get("result_columns", [])
     ordered = frame[[*answers, *(c for c in frame.columns if c not in answers)]]
+    config = {column: st.column_config.TextColumn(column, width="large")
+              for column in filter(None, (answer_column(frame, name) for name in WRITTEN_ANSWERS))}
     confidence = answer_column(frame, "confidence")
-    config = {confidence: st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f")}
-    st.dataframe(ordered, width="stretch", hide_index=True, column_config=config if confidence else None)
+    if confidence:
+        config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f")
+    st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None)
+
+
+# Answers the model writes out (a custom output, a summary): squeezed to a few characters they cannot be read.
+WRITTEN_ANSWERS = ("output", "summary")
 
 
 def label_chart(frame: pd.DataFrame, column: str) -> None:
