@@ -64,8 +64,8 @@ def test_a_custom_job_runs_end_to_end(settings, tiny_generator):
     (["Subject", "Body"], "Reply to {subject}", "{subject}, which is"),  # columns are spelt as in the file
 ])
 def test_a_placeholder_that_is_not_a_text_column_is_refused(text, instruction, named):
-    with pytest.raises(TaskConfigError, match=f"The instruction names {re.escape(named)} not among the text columns"):
-        spec_from_dict({"task": "custom", "text": text, "instruction": instruction})
+    with pytest.raises(TaskConfigError, match=f"the instruction names {re.escape(named)} not among the text columns"):
+        spec_from_dict({"task": "custom", "text": text, "instruction": instruction}).check_new()
 
 
 def test_a_generative_job_saves_a_small_first_batch_so_progress_shows_early(settings, tiny_generator):

@@ -423,3 +423,14 @@ def test_rows_per_second_counts_the_set_up_the_job_waited_for(settings, tiny_loa
     run_job(settings, job_id, encoder_loader=tiny_loader)
     job = service.get_job(settings, job_id)
     assert job.busy_seconds >= 0.5 and job_progress(job).rows_per_second <= 10 / 0.5
+
+
+def test_a_job_stored_before_a_rule_for_new_settings_still_resumes_and_shows(settings, tiny_loader):
+    job_id = _start(settings, limit=4)
+    with session_scope(settings) as session:  # labels in two capitals, accepted when this job was made
+        job = repo.get_job(session, job_id)
+        job.spec = {**job.spec, "labels": [*job.spec["labels"], {"name": "BILLING"}]}
+    with pytest.raises(TaskConfigError, match="whatever its capitals"):
+        service.create_job(settings, spec_from_dict(service.get_job(settings, job_id).spec), EMAILS)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    assert len(service.results_frame(settings, job_id)) == 4

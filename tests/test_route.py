@@ -100,6 +100,8 @@ def test_without_priority_rules_there_is_no_priority_column(tiny_loader):
     assert "priority" not in task.run_batch(["urgent"])[0].outputs
 
 
-def test_the_fallback_queue_may_not_be_one_of_the_queues():
+def test_new_route_settings_need_a_fallback_unlike_every_queue_and_queues_unlike_in_capitals():
     with pytest.raises(TaskConfigError, match="the fallback queue 'Billing' is also one of your queues"):
-        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "fallback": "Billing"})
+        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "fallback": "Billing"}).check_new()
+    with pytest.raises(TaskConfigError, match="whatever its capitals; repeated: billing, Billing"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": ["billing", "Billing"]}).check_new()

@@ -54,6 +54,7 @@ def create_job(
     With runner_pid the job is created already running in that process (the CLI runs its own job),
     so the background worker never sees it queued.
     """
+    spec.check_new()
     check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
     rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
     _check_row_limit(settings, rows)
@@ -83,6 +84,7 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context
     `context` (e.g. the preview's rows) is what the template adapts to, as a job adapts to its first rows.
     Fine-tuning takes minutes, so a try uses the model as it is; the job fine-tunes.
     """
+    spec.check_new()
     if spec.config.get("fine_tune"):
         spec = spec_from_dict({**spec.to_dict(), "fine_tune": False})
     task = spec.build(lambda name: load_encoder(settings, name), lambda name: load_generator(settings, name))

@@ -52,8 +52,9 @@ class Task(ABC):
         self.load_generator = load_generator or _no_generator
 
     @classmethod  # noqa: B027 (optional hook, not abstract)
-    def check_text_columns(cls, config: TaskConfig, columns: list[str]) -> None:
-        """Raise TaskConfigError when the settings name input columns the spec does not read (default: none)."""
+    def check_new_spec(cls, config: TaskConfig, columns: list[str]) -> None:
+        """Raise TaskConfigError for rules a new job's settings must follow beyond their own validation (default:
+        none). Kept apart so a job stored before a rule was added still resumes and shows its results."""
 
     @classmethod
     @abstractmethod

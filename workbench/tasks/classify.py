@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workbench.config import get_settings
+from workbench.errors import TaskConfigError
 from workbench.models.finetune import fine_tune_encoder
 from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.registry import register
@@ -61,10 +62,8 @@ class ClassifyConfig(TaskConfig):
         names = [label.name for label in self.labels]
         if len(names) < 2:
             raise ValueError("give at least two labels (or examples of at least two labels)")
-        folded = [name.casefold() for name in names]
-        if len(set(folded)) != len(folded):  # "billing" and "Billing" would split one label's rows in two
-            repeated = [n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1]
-            raise ValueError(f"each label must appear once, whatever its capitals; repeated: {', '.join(repeated)}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"each label must appear once; repeated: {', '.join(_repeated(names, str))}")
         unknown = sorted({e.label for e in self.examples} - set(names))
         if unknown:
             raise ValueError(f"examples use labels that are not in the label list: {', '.join(unknown)}; add them or fix "
@@ -82,6 +81,20 @@ MIN_ADAPT_ROWS = 50
 MIN_ZERO_SHOT_ADAPT_LABELS = 3
 
 
+def check_label_capitals(task: str, config: ClassifyConfig) -> None:
+    """Labels that differ only in capitals ("billing", "Billing") would split one label's rows in two."""
+    names = [label.name for label in config.labels]
+    repeated = _repeated(names, str.casefold)
+    if repeated:
+        raise TaskConfigError(f"The {task} settings need fixing: each label must appear once, whatever its capitals; "
+                              f"repeated: {', '.join(repeated)}")
+
+
+def _repeated(names: list[str], key) -> list[str]:
+    keys = [key(name) for name in names]
+    return [name for name, k in zip(names, keys, strict=True) if keys.count(k) > 1]
+
+
 @register
 class ClassifyTask(Task):
     name = "classify"
@@ -89,6 +102,10 @@ class ClassifyTask(Task):
     description = "Give every row one of your labels, with a confidence score."
     config_model = ClassifyConfig
     config: ClassifyConfig
+
+    @classmethod
+    def check_new_spec(cls, config: ClassifyConfig, columns: list[str]) -> None:
+        check_label_capitals(cls.name, config)
 
     @classmethod
     def output_columns(cls, config: ClassifyConfig) -> list[str]:

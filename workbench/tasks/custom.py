@@ -44,14 +44,14 @@ class CustomTask(GenerativeTask):
         return ["output"]
 
     @classmethod
-    def check_text_columns(cls, config: CustomConfig, columns: list[str]) -> None:
+    def check_new_spec(cls, config: CustomConfig, columns: list[str]) -> None:
         """Every {placeholder} must be a chosen text column: the row's text holds no other, so a misspelt or
         unchosen one would be filled with nothing (or, with one column, the whole text) without a word."""
         unknown = [name for name in dict.fromkeys(PLACEHOLDER.findall(config.instruction)) if name not in columns]
         if unknown:
             named = ", ".join(f"{{{name}}}" for name in unknown)
             one = len(unknown) == 1
-            raise TaskConfigError(f"The instruction names {named}, which {'is' if one else 'are'} not among the "
+            raise TaskConfigError(f"The custom settings need fixing: the instruction names {named}, which {'is' if one else 'are'} not among the "
                                   f"text columns ({', '.join(columns)}). Choose {'that column' if one else 'those columns'}"
                                   " as text columns, or write the placeholder as the column is spelt.")
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
+from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, Task
-from workbench.tasks.classify import ClassifyConfig, LabelSpec
+from workbench.tasks.classify import ClassifyConfig, LabelSpec, check_label_capitals
 from workbench.tasks.registry import register
 from workbench.tasks.scoring import softmax
 
@@ -51,14 +52,6 @@ class RouteConfig(ClassifyConfig):
             return value
         return {str(k): [p.strip() for p in v.split(",")] if isinstance(v, str) else v for k, v in value.items()}
 
-    @model_validator(mode="after")
-    def _fallback_is_not_a_queue(self) -> RouteConfig:
-        # Rows sent there for fitting no queue would be counted, charted and scored as that queue's.
-        if self.fallback.casefold() in {label.name.casefold() for label in self.labels}:
-            raise ValueError(f"the fallback queue '{self.fallback}' is also one of your queues; give the fallback "
-                             "another name (e.g. Other)")
-        return self
-
     @field_validator("fine_tune")
     @classmethod
     def _no_fine_tuning(cls, value: bool) -> bool:
@@ -74,6 +67,14 @@ class RouteTask(Task):
     description = "Send every row to one of your queues, or to a fallback queue when none fits."
     config_model = RouteConfig
     config: RouteConfig
+
+    @classmethod
+    def check_new_spec(cls, config: RouteConfig, columns: list[str]) -> None:
+        check_label_capitals(cls.name, config)
+        # Rows sent there for fitting no queue would be counted, charted and scored as that queue's.
+        if config.fallback.casefold() in {label.name.casefold() for label in config.labels}:
+            raise TaskConfigError(f"The route settings need fixing: the fallback queue '{config.fallback}' is also one "
+                                  "of your queues; give the fallback another name (e.g. Other)")
 
     @classmethod
     def output_columns(cls, config: RouteConfig) -> list[str]:

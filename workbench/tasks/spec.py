@@ -44,6 +44,11 @@ class TaskSpec(BaseModel):
         it as it was created, instead of mixing rows made both ways."""
         return self.model_copy(update={"config": self.validated_config().model_dump(mode="json")})
 
+    def check_new(self) -> TaskSpec:
+        """The spec, if a new job may be made of it (the template's rules for new settings, see Task.check_new_spec)."""
+        get_task_class(self.task).check_new_spec(self.validated_config(), self.text)
+        return self
+
     def output_columns(self) -> list[str]:
         return get_task_class(self.task).output_columns(self.validated_config())
 
@@ -67,7 +72,7 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     name = None if common.get("name") is None else str(common["name"])
     spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
                     name=name, config=data)
-    get_task_class(spec.task).check_text_columns(spec.validated_config(), columns)
+    spec.validated_config()
     return spec
 
 

@@ -170,7 +170,7 @@ def complete_spec(data: dict):
         st.info("Choose the text column(s) the model reads.")
         return None
     try:
-        return spec_from_dict(data)
+        return spec_from_dict(data).check_new()
     except TaskConfigError as missing:  # e.g. fewer than two labels, no fields yet, an empty instruction
         st.info(str(missing))
         return None
