@@ -65,3 +65,17 @@ def test_a_job_stopped_mid_batch_stops_at_the_next_model_call_and_keeps_no_half_
     service.resume_job(settings, job_id, runner_pid=os.getpid())
     assert runner.run_job(settings, job_id, generator_loader=lambda _name=None: tiny_generator) == "completed"
     assert service.get_job(settings, job_id).done_rows == 12
+
+
+def test_a_run_stops_when_a_pause_and_resume_handed_its_job_to_another_process(settings, tiny_generator, monkeypatch):
+    monkeypatch.setattr(runner, "STATUS_CHECK_SECONDS", 0)
+    job_id = _running_job(settings)
+
+    def paused_and_claimed_elsewhere():
+        service.pause_job(settings, job_id)
+        service.resume_job(settings, job_id, runner_pid=os.getpid() + 1)  # running again, by another process
+
+    _stopping_after(3, paused_and_claimed_elsewhere, tiny_generator, monkeypatch)
+    assert runner.run_job(settings, job_id, generator_loader=lambda _name=None: tiny_generator) == "running"
+    job = service.get_job(settings, job_id)  # left to its new run: not finished, not released, no rows written
+    assert (job.status, job.runner_pid, job.done_rows) == ("running", os.getpid() + 1, 0)

@@ -61,16 +61,17 @@ def set_status(session: Session, job: Job, status: str, error: str | None = None
     return job
 
 
-def finish_if_running(session: Session, job_id: int, status: str, error: str | None = None) -> str:
-    """End a run; a guarded UPDATE so a cancel that landed meanwhile is never overwritten."""
+def finish_if_running(session: Session, job_id: int, status: str, error: str | None = None,
+                      runner_pid: int | None = None) -> str:
+    """End a run; a guarded UPDATE so a cancel that landed meanwhile is never overwritten, nor (given the run's
+    runner_pid) a newer run of the job, claimed by another process after a pause and a resume."""
     if status not in JOB_TRANSITIONS["running"]:
         raise JobStateError(f"A running job cannot become {status}.")
     now = utcnow()
-    session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running")
-        .values(status=status, error=error, finished_at=now, updated_at=now)
-    )
-    session.execute(update(Job).where(Job.id == job_id).values(runner_pid=None))
+    ours = (Job.id == job_id, *((Job.runner_pid == runner_pid,) if runner_pid is not None else ()))
+    session.execute(update(Job).where(*ours, Job.status == "running")
+                    .values(status=status, error=error, finished_at=now, updated_at=now))
+    session.execute(update(Job).where(*ours).values(runner_pid=None))
     return current_status(session, job_id)
 
 

@@ -34,22 +34,23 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
     """Run a job that is already marked running; returns its final status."""
     loader = encoder_loader or (lambda name: load_encoder(settings, name))
     generator = generator_loader or (lambda name: load_generator(settings, name))
+    owner = _runner_pid(settings, job_id)  # a pause and a quick resume may hand the job to another process
     try:
         task, pending = _prepare(settings, job_id, loader, generator)
         costs = BatchCosts()
         for batch, rest_of_window in pending:
-            if not _still_running(settings, job_id):
+            if not _still_running(settings, job_id, owner):
                 break
-            job = _run_batch(settings, job_id, task, batch, costs, rest_of_window)
+            job = _run_batch(settings, job_id, task, batch, costs, rest_of_window, owner)
             if on_batch:
                 on_batch(job)
     except interrupt.Interrupted:
         pass  # paused or cancelled mid-batch: that batch's rows are run again on resume
     except WorkbenchError as exc:
-        return _finish(settings, job_id, "failed", str(exc))
+        return _finish(settings, job_id, owner, "failed", str(exc))
     except Exception as exc:  # a bug must not leave the job "running" forever
-        return _finish(settings, job_id, "failed", f"Unexpected error: {exc!r}\n{traceback.format_exc(limit=3)}")
-    return _finish(settings, job_id, *_outcome(settings, job_id))
+        return _finish(settings, job_id, owner, "failed", f"Unexpected error: {exc!r}\n{traceback.format_exc(limit=3)}")
+    return _finish(settings, job_id, owner, *_outcome(settings, job_id))
 
 
 def _outcome(settings: Settings, job_id: int) -> tuple[str, str | None]:
@@ -147,16 +148,23 @@ def _batches(rows: list[RowText], size: int, first: int | None = None) -> Iterat
         start = end
 
 
-def _still_running(settings: Settings, job_id: int) -> bool:
+def _runner_pid(settings: Settings, job_id: int) -> int | None:
     with session_scope(settings) as session:
-        return repo.current_status(session, job_id) == "running"
+        return repo.get_job(session, job_id).runner_pid
+
+
+def _still_running(settings: Settings, job_id: int, owner: int | None) -> bool:
+    """Running, and by this run: paused and resumed meanwhile, the job belongs to the process that claimed it."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        return job.status == "running" and job.runner_pid == owner
 
 
 def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText], costs: BatchCosts,
-               rest_of_window: tuple[int, int]) -> Job:
+               rest_of_window: tuple[int, int], owner: int | None) -> Job:
     started = time.perf_counter()
     runnable = [r for r in batch if r.error is None]
-    with interrupt.stop_when(lambda: not _still_running(settings, job_id), STATUS_CHECK_SECONDS):
+    with interrupt.stop_when(lambda: not _still_running(settings, job_id, owner), STATUS_CHECK_SECONDS):
         outputs, one_by_one = _outputs_or_errors(task, runnable)
     seconds = time.perf_counter() - started if runnable else 0.0  # rows failed before running: nothing timed
     if not one_by_one:  # a batch re-run row by row is no guide to how long the next batches take
@@ -195,6 +203,6 @@ def _record(row: RowText, output: RowOutput | str | None, latency_ms: float) -> 
             "error": error, "latency_ms": None}
 
 
-def _finish(settings: Settings, job_id: int, status: str, error: str | None = None) -> str:
+def _finish(settings: Settings, job_id: int, owner: int | None, status: str, error: str | None = None) -> str:
     with session_scope(settings) as session:
-        return repo.finish_if_running(session, job_id, status, error)
+        return repo.finish_if_running(session, job_id, status, error, runner_pid=owner)
