@@ -177,6 +177,8 @@ def test_extracted_values_are_compared_with_right_answers_by_their_type():
     kinds = {"amount": "money", "when": "date", "phone": "phone", "order": "number", "who": "text"}
     frame.attrs["spec"] = {"task": "extract", "fields": [{"name": n, "type": t} for n, t in kinds.items()]}
     assert evaluate(frame, "right").per_field["f1"].tolist() == [1.0] * 6
+    from workbench.eval.fields import values
+    assert values("10045001", "number") != values("10045003", "number")  # long numbers are compared in full
     frame.attrs["spec"] = {}  # without the types, as text: "$49.99" is not "49.99 usd"
     assert evaluate(frame, "right").per_field.loc["amount", "f1"] == 0.0
 

@@ -59,6 +59,7 @@ def test_invented_or_malformed_values_are_rejected(kind, value):
     ("Paid on 2024-03-05, again on 05/03/2024.", {"2024-03-05", "2024-05-03"}),  # 05/03 is either way round
     ("Since March 3rd, 2024 and Sept 2023; the 12.03.2024 call", {"2024-03-03", "2023-09-01", "2024-03-12", "2024-12-03"}),
     ("Version 2.1 fixed pages 10-12, may I ask why 7781 failed?", set()),  # versions, ranges, numbers, "may"
+    ("Logged 2024-03-05T10:00:00Z, due 05-Mar-2024, ref 20240306", {"2024-03-05", "2024-03-06"}),  # ISO read one way
 ])
 def test_the_dates_a_text_writes(text, dates):
     assert {d.isoformat() for d in dates_in(text)} == dates

@@ -50,6 +50,8 @@ def _amount(value: str) -> str:
 
 
 def _date(value: str) -> str:
+    """ISO form. A right answer such as 03/04/2024 is read month-first (13/04/2024 can only be day-first): write
+    right answers of such dates in ISO form, 2024-04-03, to be sure."""
     try:
         return dateparser.parse(value, default=datetime(datetime.now().year, 1, 1)).date().isoformat()
     except (ValueError, OverflowError):
@@ -58,7 +60,7 @@ def _date(value: str) -> str:
 
 def _number(value: str) -> str:
     try:
-        return f"{float(value.replace(',', '')):g}"
+        return repr(float(value.replace(",", "")))  # every digit counts: order 10045001 is not 10045003
     except ValueError:
         return _text(value)
 

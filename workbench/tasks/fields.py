@@ -33,12 +33,14 @@ EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 NUMBER = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
-# A date as texts write it: 2024-03-05, 05/03/2024, 5.3.24, 5/3; 3 March 2024, 3rd of March; March 3, 2024;
-# March 2024. Two numbers with a dot or a dash are left out: versions and ranges (2.1, 10-12) are not dates.
+# A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
+# 3rd of March; March 3, 2024; March 2024. Two numbers with a dot or a dash are left out: versions and ranges
+# (2.1, 10-12) are not dates.
 DATE_PIECE = re.compile(
-    rf"\b\d{{1,4}}([-/.])\d{{1,2}}\1\d{{1,4}}\b|\b\d{{1,2}}/\d{{1,2}}\b"
-    rf"|\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}}\b)?"
+    rf"(?<!\d)\d{{1,4}}([-/.])\d{{1,2}}\1\d{{1,4}}(?!\d)|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
+    rf"|\b{_DAY}[-\s]+(?:of\s+)?{_MONTH}(?:[-,\s]+\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
+ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 
 
 class FieldSpec(BaseModel):
@@ -126,8 +128,9 @@ def _parsed_date(text: str, dayfirst: bool = False) -> date | None:
 
 def dates_in(source: str) -> set[date]:
     """Every date the text writes with digits or a month's name, read day-first and month-first (03/04 is either)."""
-    pieces = (m.group() for m in DATE_PIECE.finditer(source))
-    return {d for piece in pieces for first in (False, True) if (d := _parsed_date(piece, first)) is not None}
+    pieces = [m.group() for m in DATE_PIECE.finditer(source)]
+    readings = [(piece, first) for piece in pieces for first in ((False,) if ISO_LIKE.match(piece) else (False, True))]
+    return {d for piece, first in readings if (d := _parsed_date(piece, first)) is not None}
 
 
 def _email(field: FieldSpec, value: Any, source: str) -> str:
