@@ -347,6 +347,20 @@ def test_row_limit_setting(monkeypatch):
         service.create_job_from_task_file(Settings().ensure_dirs(), TASK_FILE, EMAILS)
 
 
+@pytest.mark.parametrize(("name", "stored"), [
+    ("My emails.csv", "My emails.csv"), ("../../a/b\\c.xlsx", "c.xlsx"), (".csv", "upload.csv"),
+    ("....csv", "upload.csv"), ("..", "upload"), ("report.final.tsv", "report.final.tsv"),
+])
+def test_an_upload_is_stored_under_a_safe_form_of_its_own_name(name, stored):
+    assert service.stored_name(name) == stored
+
+
+def test_a_long_non_latin_upload_name_is_cut_to_what_file_systems_take(settings):
+    upload = service.store_upload(settings, "客" * 90 + ".csv", b"Body\nhello\n")
+    name = os.path.basename(upload.stored_path)
+    assert name.endswith(".csv") and len(name.encode()) <= 255 and read_table(upload.stored_path)["Body"][0] == "hello"
+
+
 def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
     first = service.store_upload(settings, "../../My emails.csv", b"Subject,Body\na,b\n")
     second = service.store_upload(settings, "My emails.csv", b"Subject,Body\na,b\n")
@@ -354,6 +368,8 @@ def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
     assert first.id != second.id
     assert os.path.dirname(os.path.dirname(first.stored_path)) == str(settings.uploads_dir)
     assert os.path.basename(first.stored_path) == "My emails.csv"  # messages name the file as the user does
+    third = service.store_upload(settings, "renamed.csv", b"Subject,Body\na,b\n")
+    assert third.stored_path == first.stored_path  # the same bytes under another name: still one copy
     monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1")
     with pytest.raises(InputFileError, match="larger than the 1 MB limit"):
         service.store_upload(Settings(), "big.csv", b"x" * (1024 * 1024 + 1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,13 +36,28 @@ def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
     digest = hashlib.sha256(data).hexdigest()
     # A folder per content, the file under its own name: messages about the file then name it as the user does.
     folder = settings.uploads_dir / digest[:16]
-    stored = next(folder.glob("*"), None) if folder.is_dir() else None  # one copy per content, whatever its name
-    if stored is None:
+    stored = next((p for p in folder.glob("*") if not p.name.startswith(".")), None) if folder.is_dir() else None
+    if stored is None:  # one copy per content: a second upload of the same bytes reuses the first one's file
         folder.mkdir(parents=True, exist_ok=True)
-        stored = folder / (re.sub(r"[^\w .()-]+", "_", Path(filename).name).strip(" .")[-100:] or "upload")
-        stored.write_bytes(data)
+        stored = folder / stored_name(filename)
+        partial = folder / f".{os.getpid()}.partial"  # written whole, then renamed: never read half-written
+        partial.write_bytes(data)
+        os.replace(partial, stored)
     with session_scope(settings) as session:
         return repo.add_upload(session, filename, str(stored), digest, len(data))
+
+
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes; a name in CJK characters takes 3 a character
+
+
+def stored_name(filename: str) -> str:
+    """The upload's own name, safe as a file name: no folders or odd characters, not too long, its type kept."""
+    name = Path(filename.replace("\\", "/")).name
+    suffix = next((s for s in (Path(name).suffix, name) if re.fullmatch(r"\.\w{1,5}", s)), "")  # ".csv": all suffix
+    stem = re.sub(r"[^\w .()-]+", "_", name.removesuffix(suffix)).strip(" .")
+    while len(stem.encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return f"{stem or 'upload'}{suffix}"
 
 
 def create_job(
