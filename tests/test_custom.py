@@ -11,7 +11,7 @@ from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
 from workbench.errors import TaskConfigError
-from workbench.io.rows import row_texts
+from workbench.io.rows import RowText, row_texts
 from workbench.tasks.custom import fill_instruction
 from workbench.tasks.spec import spec_from_dict
 
@@ -84,3 +84,12 @@ def test_a_generative_job_saves_a_small_first_batch_so_progress_shows_early(sett
     run_job(settings, job_id, on_batch=lambda job: saved.append(job.done_rows),
             generator_loader=lambda _name=None: tiny_generator)
     assert saved == [16, 40]  # then full batches of 64
+
+
+def test_a_resumed_generative_run_also_starts_with_a_small_batch(settings, tiny_generator, monkeypatch):
+    from workbench.jobs import runner
+
+    windows = [[RowText(i, "x") for i in range(3)], [RowText(i, "y") for i in range(3, 40)]]
+    assert [len(batch) for batch, _ in runner._run_batches(iter(windows), 16, 4)] == [3, 16, 16, 5]
+    resumed = [[], [RowText(i, "y") for i in range(3, 40)]]  # the first window was done before
+    assert [len(batch) for batch, _ in runner._run_batches(iter(resumed), 16, 4)] == [4, 16, 16, 1]

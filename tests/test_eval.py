@@ -2,6 +2,7 @@ import pytest
 
 from workbench.errors import TaskConfigError
 from workbench.eval.metrics import classification_report
+from workbench.jobs import service
 
 
 def test_scores_match_a_hand_computed_example():
@@ -243,8 +244,8 @@ def test_rows_the_job_learnt_from_are_left_out_of_the_score():
 
     frame = _job_frame({"Body": ["refund me", "where is it", "card declined"], "right": ["billing", "shipping", "billing"],
                         "label": ["billing", "shipping", "shipping"]}, ["label"])
-    frame.attrs["spec"] = {"task": "classify", "text": ["Body"],
-                           "examples": [{"text": "refund me", "label": "billing"}, {"text": "where is it", "label": "shipping"}]}
+    frame.attrs["spec"] = service.reading_spec({"task": "classify", "text": ["Body"], "examples": [
+        {"text": "refund me", "label": "billing"}, {"text": "where is it", "label": "shipping"}]})
     assert example_rows(frame).tolist() == [True, True, False]
     report = evaluate(frame, "right")
     assert (report.rows, report.accuracy) == (1, 0.0)  # only the row it did not learn from, which it got wrong

@@ -69,6 +69,8 @@ def test_the_dates_a_text_writes(text, dates):
     ("Refund of USD 200 requested", "USD 200", "200.00 USD"),  # a code written before the amount
     ("I paid euro 45 for it", "45", "45.00 EUR"),
     ("It was 45 euros", "45 euros", "45.00 EUR"),
+    ("It was 45 US dollars", "45", "45.00 USD"),
+    ("cost: 45 (EUR)", "45", "45.00 EUR"),
 ])
 def test_a_currency_is_read_on_either_side_of_the_amount(source, value, tidy):
     assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy

@@ -74,7 +74,7 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
 def example_rows(frame: pd.DataFrame) -> pd.Series:
     """Which rows are among the job's labelled examples (their text, built as the job built it, is an example's)."""
     spec = frame.attrs.get("spec") or {}
-    examples = {e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)}
+    examples = set(spec.get("example_texts") or ())
     columns = spec.get("text") or []
     if not examples or not set(columns) <= set(frame.columns):
         return pd.Series(False, index=frame.index)

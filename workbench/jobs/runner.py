@@ -1,8 +1,9 @@
 """Run one job: read its rows, run the template batch by batch, commit each batch's results.
 
-Job state lives in the database. The status is re-read before every batch, so a cancel from the UI
-or the CLI stops the run at the next batch; rows that already have a result are skipped, so a run
-that was interrupted continues where it stopped.
+Job state lives in the database. The status (and which process owns the run) is re-read before every
+batch, and at most once a second inside a generative batch (models/interrupt.py), so a pause or cancel
+from the UI or the CLI stops the run within about a second once its model is running; rows that already
+have a result are skipped, so a run that was interrupted continues where it stopped.
 """
 
 from __future__ import annotations
@@ -84,9 +85,16 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple
     _count_setup_time(settings, job_id, time.perf_counter() - started)
     _record_model(settings, job_id, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in chunks())
-    first = task.first_batch_size or task.batch_size
-    return task, (pair for number, window in enumerate(windows)
-                  for pair in _batches(window, task.batch_size, first if number == 0 else task.batch_size))
+    return task, _run_batches(windows, task.batch_size, task.first_batch_size or task.batch_size)
+
+
+def _run_batches(windows: Iterator[list[RowText]], size: int, first: int) -> Iterator[tuple]:
+    """The batches of every window; the run's first batch has `first` rows, whichever window it is in (a resumed
+    run starts where the last one stopped)."""
+    for window in windows:
+        yield from _batches(window, size, first)
+        if window:
+            first = size
 
 
 ADAPT_SAMPLE_ROWS = 5000

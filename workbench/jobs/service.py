@@ -192,8 +192,18 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame) -> pd.Da
         outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
     combined = _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
-    combined.attrs["spec"] = job.spec  # evaluation compares extracted fields by their types
+    combined.attrs["spec"] = reading_spec(job.spec)
     return combined
+
+
+def reading_spec(spec: dict) -> dict:
+    """What the results' readers need of the job's settings (evaluation: field types, the examples' texts; the
+    label chart: label names); small, as pandas copies a frame's attrs with every operation on it."""
+    labels = [label["name"] if isinstance(label, dict) else label for label in spec.get("labels") or []]
+    return {"text": spec.get("text"), "labels": labels,
+            "fields": [{"name": f.get("name"), "type": f.get("type", "text")} for f in spec.get("fields") or []],
+            # A list, not a set: Streamlit writes a shown frame's attrs as JSON.
+            "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}
 
 
 def _with_results(inputs: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:

@@ -43,6 +43,9 @@ def _throttled(should_stop: Callable[[], bool], every_seconds: float) -> Callabl
         if time.monotonic() - asked[0] < every_seconds:
             return False
         asked[0] = time.monotonic()
-        return should_stop()
+        try:
+            return should_stop()
+        except Exception:  # the database busy for a moment: go on, and ask again at the next call
+            return False
 
     return ask

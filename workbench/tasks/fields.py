@@ -194,7 +194,7 @@ def _currency_near(amount: str, source: str) -> str:
     if at < 0:
         return ""
     before = re.search(r"([€$£¥]|[A-Za-z]+)\s?$", source[:at])
-    after = re.match(r"\s?([€$£¥]|[A-Za-z]+)", source[at + len(amount):])
+    after = re.match(r"\s?\(?\s?((?:[A-Za-z]+\s)?(?:[€$£¥]|[A-Za-z]+))", source[at + len(amount):])  # "45 US dollars"
     return next((c for c in (_currency(m.group(1)) for m in (before, after) if m) if c), "")
 
 

@@ -73,8 +73,9 @@ class RouteTask(Task):
         check_label_capitals(cls.name, config)
         # Rows sent there for fitting no queue would be counted, charted and scored as that queue's.
         if config.fallback.casefold() in {label.name.casefold() for label in config.labels}:
+            other = "Unmatched" if config.fallback.casefold() == "other" else "Other"
             raise TaskConfigError(f"The route settings need fixing: the fallback queue '{config.fallback}' is also one "
-                                  "of your queues; give the fallback another name (e.g. Other)")
+                                  f"of your queues; give the fallback another name (e.g. {other})")
 
     @classmethod
     def output_columns(cls, config: RouteConfig) -> list[str]:

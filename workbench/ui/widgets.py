@@ -48,8 +48,6 @@ def job_progress_bar(job) -> None:
 def job_controls(job) -> None:
     """The buttons that make sense for the job's status: pause, resume, cancel, retry failed rows."""
     buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses]
-    if job.done_rows + job.failed_rows >= job.total_rows:  # every row has its result: nothing to resume
-        buttons = [(label, action) for label, action in buttons if action is not service.resume_job]
     if job.failed_rows and job.status in ("completed", "failed", "cancelled", "paused"):
         buttons.append((f"Retry {job.failed_rows:,} failed rows", service.retry_failed_rows))
     for column, (label, action) in zip(st.columns(max(len(buttons), 1) + 2), buttons, strict=False):
@@ -130,8 +128,7 @@ def confidence_counts(frame: pd.DataFrame) -> pd.Series:
 def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
     """Rows per label, every label of the job's settings included: a label no row got is worth seeing."""
     counts = frame[column][frame[column] != ""].value_counts().rename("rows")
-    named = [str(label["name"]) if isinstance(label, dict) else str(label)
-             for label in (frame.attrs.get("spec") or {}).get("labels") or []]
+    named = [str(label) for label in (frame.attrs.get("spec") or {}).get("labels") or []]
     return counts.reindex(list(dict.fromkeys([*named, *counts.index])), fill_value=0)
 
 
