@@ -93,3 +93,9 @@ def test_a_resumed_generative_run_also_starts_with_a_small_batch(settings, tiny_
     assert [len(batch) for batch, _ in runner._run_batches(iter(windows), 16, 4)] == [3, 16, 16, 5]
     resumed = [[], [RowText(i, "y") for i in range(3, 40)]]  # the first window was done before
     assert [len(batch) for batch, _ in runner._run_batches(iter(resumed), 16, 4)] == [4, 16, 16, 1]
+
+
+def test_json_in_an_instruction_is_not_a_placeholder():
+    instruction = 'Answer as JSON like {"sentiment": "positive"} about {Body}'
+    spec_from_dict({"task": "custom", "text": ["Body"], "instruction": instruction}).check_new()
+    assert fill_instruction(instruction, _joined(Body="Great")) == 'Answer as JSON like {"sentiment": "positive"} about Great'

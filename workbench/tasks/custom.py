@@ -17,7 +17,8 @@ from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
 
-PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# {Column}; braces holding a quote are JSON the instruction shows the model ({"sentiment": "positive"}), kept as written.
+PLACEHOLDER = re.compile(r"\{([^{}\"]+)\}")
 
 
 class CustomConfig(TaskConfig):
