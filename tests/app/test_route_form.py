@@ -40,3 +40,10 @@ def test_a_classify_job_with_several_labels_per_row(settings):
     next(s for s in app.slider if s.label.startswith("Give every label")).set_value(0.2).run()
     spec = _queued_spec(app, settings)
     assert spec["multi_label"] is True and spec["label_threshold"] == 0.2
+
+
+def test_labels_typed_for_classify_are_kept_when_switching_to_route(settings):
+    app = _sample_job_page()
+    app.text_area[0].input("billing\nshipping").run()
+    next(s for s in app.selectbox if s.label == "Task").set_value("route").run()
+    assert app.text_area[0].label.startswith("Queues") and app.text_area[0].value == "billing\nshipping"

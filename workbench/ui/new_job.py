@@ -85,7 +85,8 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
     routing = task == "route"
     labels = st.text_area(f"{'Queues' if routing else 'Labels'}, one per line (`name: description`, the description is "
                           "optional)", height=150,
-                          placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages")
+                          placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages",
+                          key="label-lines")  # kept when switching between classify and route
     threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.0 if routing else 0.5, 0.05)
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
