@@ -29,7 +29,8 @@ current = selected_job_id()
 job_id = st.selectbox("Job", list(names), index=list(names).index(current) if current in names else 0,
                       format_func=names.get)
 st.query_params["job"] = str(job_id)
-started_active = service.get_job(app_settings(), job_id).status in ACTIVE
+job_at_start = service.get_job(app_settings(), job_id)  # read again by the live part; fresh on every full run
+started_active = job_at_start.status in ACTIVE
 # Each refresh costs the server CPU the job needs (at 1 s, ~15% of a core of two); rows are saved in
 # batches that take ~10 s or more, so a faster refresh would show nothing new.
 REFRESH_SECONDS = 2
@@ -48,7 +49,7 @@ def live_progress() -> None:
 live_progress()
 with user_errors():
     frame = service.results_frame(app_settings(), job_id)
-    result_summary(frame, service.get_job(app_settings(), job_id))
+    result_summary(frame, job_at_start)
     queue_column = answer_column(frame, "queue")
     label_column = answer_column(frame, "label") or queue_column
     if label_column:

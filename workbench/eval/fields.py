@@ -10,15 +10,13 @@ given costs recall.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from dateutil import parser as dateparser
+
+from workbench.tasks.fields import amount_in, parsed_date
 
 ALL_FIELDS = "(all fields)"
-AMOUNT = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
-SEPARATORS = re.compile(r"[,' ]")  # of thousands: 1,299.00 and 1'299.00 are 1299.00
 
 
 def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]],
@@ -45,17 +43,15 @@ def _text(value: str) -> str:
 
 def _amount(value: str) -> str:
     """The number alone: a right answer often leaves out the currency, or writes it as a sign."""
-    match = AMOUNT.search(value)
-    return f"{float(SEPARATORS.sub('', match.group())):.2f}" if match else _text(value)
+    amount = amount_in(value)
+    return f"{amount:.2f}" if amount is not None else _text(value)
 
 
 def _date(value: str) -> str:
     """ISO form. A right answer such as 03/04/2024 is read month-first (13/04/2024 can only be day-first): write
     right answers of such dates in ISO form, 2024-04-03, to be sure."""
-    try:
-        return dateparser.parse(value, default=datetime(datetime.now().year, 1, 1)).date().isoformat()
-    except (ValueError, OverflowError):
-        return _text(value)
+    written = parsed_date(value)
+    return written.isoformat() if written else _text(value)
 
 
 def _number(value: str) -> str:

@@ -31,6 +31,7 @@ CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", 
               "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 NUMBER = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
+THOUSANDS = re.compile(r"[,' ]")  # separators of thousands: 1,299.00 and 1'299.00 are 1299.00
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
@@ -100,7 +101,7 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str:
     match = NUMBER.search(text)
     if not match:  # the guide makes the model copy some piece of the text; one without a number means "none"
         return None
-    amount = _checked_in_text(float(re.sub(r"[,' ]", "", match.group())), source)
+    amount = _checked_in_text(_as_number(match.group()), source)
     # The currency must stand next to the amount in the text: the model put the example's £ on "20+ seconds".
     currency = _currency_near(match.group().strip(), source)
     if not currency:
@@ -111,7 +112,7 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str:
 def _date(_field: FieldSpec, value: Any, source: str) -> str:
     """The date in ISO form, if the text writes that date in some form: the model may reformat a date
     ("3 March 2024" -> 2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date."""
-    written = _parsed_date(str(value))
+    written = parsed_date(str(value))
     if written is None:
         raise Rejected(f"'{value}' is not a date")
     if written not in dates_in(source):
@@ -119,7 +120,8 @@ def _date(_field: FieldSpec, value: Any, source: str) -> str:
     return written.isoformat()
 
 
-def _parsed_date(text: str, dayfirst: bool = False) -> date | None:
+def parsed_date(text: str, dayfirst: bool = False) -> date | None:
+    """The date a text writes (a missing year or day from the first of this year), or None."""
     try:
         return dateparser.parse(text, default=_first_of_this_year(), dayfirst=dayfirst).date()
     except (ValueError, OverflowError):
@@ -130,7 +132,7 @@ def dates_in(source: str) -> set[date]:
     """Every date the text writes with digits or a month's name, read day-first and month-first (03/04 is either)."""
     pieces = [m.group() for m in DATE_PIECE.finditer(source)]
     readings = [(piece, first) for piece in pieces for first in ((False,) if ISO_LIKE.match(piece) else (False, True))]
-    return {d for piece, first in readings if (d := _parsed_date(piece, first)) is not None}
+    return {d for piece, first in readings if (d := parsed_date(piece, first)) is not None}
 
 
 def _email(field: FieldSpec, value: Any, source: str) -> str:
@@ -168,9 +170,19 @@ NORMALISERS = {"text": _text, "number": _number, "money": _money, "date": _date,
                "phone": _phone, "choice": _choice, "list": _list}
 
 
+def amount_in(text: str) -> float | None:
+    """The first number a text writes ("$1,299.00" -> 1299.0), or None."""
+    match = NUMBER.search(text)
+    return _as_number(match.group()) if match else None
+
+
+def _as_number(written: str) -> float:
+    return float(THOUSANDS.sub("", written))
+
+
 def _checked_in_text(number: float, source: str) -> float:
     """The number, if the text has it; a model tends to copy numbers from the prompt's examples."""
-    written = {float(re.sub(r"[,' ]", "", m.group())) for m in NUMBER.finditer(source)}
+    written = {_as_number(m.group()) for m in NUMBER.finditer(source)}
     if number not in written:
         raise Rejected(f"{number:g} is not in the text")
     return number
