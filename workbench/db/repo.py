@@ -80,6 +80,13 @@ def current_status(session: Session, job_id: int) -> str:
     return session.execute(select(Job.status).where(Job.id == job_id)).scalar_one()
 
 
+def run_state(session: Session, job_id: int) -> tuple[str, int | None]:
+    """The status and the process running the job, and nothing else: asked every second of a run, it must not
+    load the job's settings (a spec with thousands of examples)."""
+    status, runner_pid = session.execute(select(Job.status, Job.runner_pid).where(Job.id == job_id)).one()
+    return status, runner_pid
+
+
 def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one."""
     for job_id in session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)):

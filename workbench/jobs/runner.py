@@ -158,14 +158,13 @@ def _batches(rows: list[RowText], size: int, first: int | None = None) -> Iterat
 
 def _runner_pid(settings: Settings, job_id: int) -> int | None:
     with session_scope(settings) as session:
-        return repo.get_job(session, job_id).runner_pid
+        return repo.run_state(session, job_id)[1]
 
 
 def _still_running(settings: Settings, job_id: int, owner: int | None) -> bool:
     """Running, and by this run: paused and resumed meanwhile, the job belongs to the process that claimed it."""
     with session_scope(settings) as session:
-        job = repo.get_job(session, job_id)
-        return job.status == "running" and job.runner_pid == owner
+        return repo.run_state(session, job_id) == ("running", owner)
 
 
 def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText], costs: BatchCosts,
