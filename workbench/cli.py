@@ -15,7 +15,7 @@ from workbench.config import get_settings
 from workbench.errors import WorkbenchError
 from workbench.eval.job import evaluate, example_rows, report_dict
 from workbench.io.notes import input_notes
-from workbench.jobs import service
+from workbench.jobs import review, service
 from workbench.jobs.progress import describe, job_progress
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, serve_forever
@@ -110,9 +110,10 @@ def _job_row(job) -> dict:
 def jobs_show(job_id: int, answers: str | None) -> None:
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
-             "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model)}
-    if answers:
-        frame = service.results_frame(get_settings(), job_id)
+             "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
+             "reviewed_rows": review.review_count(get_settings(), job_id)}
+    if answers:  # the model's answers are scored, not the reviewers' corrections
+        frame = service.results_frame(get_settings(), job_id, reviewed=False)
         shown["evaluation"] = {**report_dict(evaluate(frame, answers)),
                                "examples_left_out": int(example_rows(frame).sum())}
     click.echo(json.dumps(shown, indent=2))

@@ -29,7 +29,11 @@ def m002_job_timing(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {if_missing}{name} {kind}"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing]
+def m003_reviews(conn: Connection) -> None:
+    schema.Base.metadata.create_all(conn, tables=[schema.Review.__table__])
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews]
 
 
 def _applied(conn: Connection) -> set[str]:

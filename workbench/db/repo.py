@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from workbench.db.schema import Job, Result, Template, Upload, utcnow
+from workbench.db.schema import Job, Result, Review, Template, Upload, utcnow
 from workbench.errors import JobStateError, NotFoundError
 
 # Which status a job may move to from each status; anything else is a bug or a race and raises.
@@ -150,7 +150,40 @@ def job_results(session: Session, job_id: int, rows: tuple[int, int] | None = No
 
 
 def clear_results(session: Session, job_id: int) -> None:
+    session.execute(delete(Review).where(Review.job_id == job_id))  # a review is of answers that are gone
     session.execute(delete(Result).where(Result.job_id == job_id))
+
+
+def answered_row(session: Session, job_id: int, row_index: int) -> Result | None:
+    """The row's result if the model answered it (not failed, not yet run)."""
+    return session.scalar(select(Result).where(Result.job_id == job_id, Result.row_index == row_index,
+                                               Result.status == "ok"))
+
+
+def save_review(session: Session, job_id: int, row_index: int, corrections: dict[str, Any]) -> None:
+    """Record (or replace) a person's review of one row."""
+    review = session.scalar(select(Review).where(Review.job_id == job_id, Review.row_index == row_index))
+    if review is None:
+        session.add(Review(job_id=job_id, row_index=row_index, corrections=corrections))
+    else:
+        review.corrections, review.reviewed_at = corrections, utcnow()
+    session.flush()
+
+
+def remove_review(session: Session, job_id: int, row_index: int) -> None:
+    session.execute(delete(Review).where(Review.job_id == job_id, Review.row_index == row_index))
+
+
+def count_reviews(session: Session, job_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Review).where(Review.job_id == job_id)) or 0
+
+
+def job_reviews(session: Session, job_id: int, rows: tuple[int, int] | None = None) -> dict[int, dict[str, Any]]:
+    """Each reviewed row's corrections (empty: the answers were right); `rows` (first, last) as in job_results."""
+    query = select(Review.row_index, Review.corrections).where(Review.job_id == job_id)
+    if rows is not None:
+        query = query.where(Review.row_index.between(*rows))
+    return {row_index: corrections for row_index, corrections in session.execute(query)}
 
 
 def clear_failed_results(session: Session, job: Job) -> int:

@@ -81,3 +81,18 @@ class Result(Base):
     status: Mapped[str] = mapped_column(String(20), default="ok")
     error: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[float | None]
+
+
+class Review(Base):
+    """A person's check of one row's answers: the answers they corrected (empty when the model's were right).
+
+    Kept apart from the model's results, so nothing the model wrote is lost, the evaluation still scores the
+    model, and a correction can be taken back."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("job_id", "row_index"), Index("ix_reviews_job", "job_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    row_index: Mapped[int]
+    corrections: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from workbench.io.rows import check_columns, row_texts
 from workbench.io.stream import count_rows, iter_frames
 from workbench.io.workbook_export import add_result_columns
 from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
+from workbench.jobs import review
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, load_generator, model_snapshot
 from workbench.tasks.registry import get_task_class
@@ -170,22 +171,27 @@ def list_jobs(settings: Settings) -> list[Job]:
         return repo.list_jobs(session)
 
 
-def results_frame(settings: Settings, job_id: int) -> pd.DataFrame:
-    """The input rows with the template's output columns added (empty where a row has no result yet)."""
+def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.DataFrame:
+    """The input rows with the template's output columns added (empty where a row has no result yet); `reviewed`:
+    the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed)."""
     job = get_job(settings, job_id)
-    return _with_results_of(settings, job, read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit))
+    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
+    return _with_results_of(settings, job, frame, reviewed and review.has_reviews(settings, job_id))
 
 
 def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
     """results_frame a chunk of rows at a time, so exporting 100,000 rows needs no more memory than 2,000."""
     job = get_job(settings, job_id)
+    reviewed = review.has_reviews(settings, job_id)  # for the whole job: every chunk gets the same columns
     for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit):
-        yield _with_results_of(settings, job, frame)
+        yield _with_results_of(settings, job, frame, reviewed)
 
 
-def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame) -> pd.DataFrame:
+def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed: bool = False) -> pd.DataFrame:
+    rows = (int(frame.index[0]), int(frame.index[-1]))
     with session_scope(settings) as session:
-        results = repo.job_results(session, job.id, rows=(int(frame.index[0]), int(frame.index[-1])))
+        results = repo.job_results(session, job.id, rows=rows)
+        reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
     columns = spec_from_dict(job.spec).output_columns()
     outputs = pd.DataFrame({r.row_index: r.outputs for r in results}).T.reindex(index=frame.index, columns=columns)
     if job.failed_rows:
@@ -193,7 +199,7 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame) -> pd.Da
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
     combined = _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
-    return combined
+    return combined if reviews is None else review.with_reviews(combined, columns, reviews, first_row=rows[0])
 
 
 def reading_spec(spec: dict) -> dict:

@@ -14,6 +14,9 @@ from workbench.models.encoder import OnnxEncoder
 if TYPE_CHECKING:
     from workbench.models.generator import OnnxGenerator
 
+# Columns about an answer rather than answers: a reviewer corrects the answer, not how sure the model was of it.
+NOT_ANSWERS = ("confidence", "needs_review")
+
 EncoderLoader = Callable[[str | None], OnnxEncoder]
 GeneratorLoader = Callable[[str | None], "OnnxGenerator"]
 
@@ -60,6 +63,12 @@ class Task(ABC):
     @abstractmethod
     def output_columns(cls, config: TaskConfig) -> list[str]:
         """Names of the columns this template adds to every row."""
+
+    @classmethod
+    def answer_choices(cls, config: TaskConfig) -> dict[str, list[str] | None]:
+        """The columns a reviewer may correct, each with the values it may take (None: any text). Default: every
+        output column but the ones that say how sure the template was."""
+        return {column: None for column in cls.output_columns(config) if column not in NOT_ANSWERS}
 
     def setup(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Work done once per job before the first batch (embedding labels, fitting on examples).

@@ -112,6 +112,11 @@ class ClassifyTask(Task):
         return ["label", "labels", "confidence", "needs_review"] if config.multi_label else \
             ["label", "confidence", "needs_review"]
 
+    @classmethod
+    def answer_choices(cls, config: ClassifyConfig) -> dict[str, list[str] | None]:
+        # Several labels are written "a; b": any text (a choice list cannot hold every combination).
+        return {"label": [label.name for label in config.labels], **({"labels": None} if config.multi_label else {})}
+
     def setup(self) -> None:
         self.encoder = self.load_encoder(self._encoder_name())
         self.label_names = [label.name for label in self.config.labels]

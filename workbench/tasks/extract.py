@@ -57,6 +57,11 @@ class ExtractTask(GenerativeTask):
     def output_columns(cls, config: ExtractConfig) -> list[str]:
         return [f.name for f in config.fields] + [ERRORS_COLUMN]
 
+    @classmethod
+    def answer_choices(cls, config: ExtractConfig) -> dict[str, list[str] | None]:
+        # An empty cell is a right answer too: the text may not hold the field.
+        return {f.name: ["", *f.options] if f.type == "choice" else None for f in config.fields}
+
     def setup(self) -> None:
         super().setup()
         written = [f for f in self.config.fields if f.type != "choice"]

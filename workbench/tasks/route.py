@@ -81,6 +81,13 @@ class RouteTask(Task):
     def output_columns(cls, config: RouteConfig) -> list[str]:
         return ["queue", "confidence", "needs_review", *(["priority"] if config.priority else [])]
 
+    @classmethod
+    def answer_choices(cls, config: RouteConfig) -> dict[str, list[str] | None]:
+        choices = {"queue": [*(label.name for label in config.labels), config.fallback]}
+        if config.priority:
+            choices["priority"] = list(dict.fromkeys([*config.priority, config.default_priority]))
+        return choices
+
     def setup(self) -> None:
         self.encoder = self.load_encoder(self.model)
         self.queues = [label.name for label in self.config.labels]

@@ -52,6 +52,9 @@ class TaskSpec(BaseModel):
     def output_columns(self) -> list[str]:
         return get_task_class(self.task).output_columns(self.validated_config())
 
+    def answer_choices(self) -> dict[str, list[str] | None]:
+        return get_task_class(self.task).answer_choices(self.validated_config())
+
     def build(self, load_encoder, load_generator=None) -> Task:
         return get_task_class(self.task)(self.validated_config(), load_encoder, self.model, load_generator,
                                          tuple(self.text))

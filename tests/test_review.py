@@ -1,0 +1,99 @@
+"""Reviews: corrections saved beside the model's answers, shown and exported in their place, never scored."""
+
+import functools
+
+import pytest
+from click.testing import CliRunner
+
+from tests.test_jobs import ZERO_SHOT, _results, _start
+from workbench.cli import cli
+from workbench.errors import JobStateError, TaskConfigError
+from workbench.io import read_table
+from workbench.io.stream import iter_frames
+from workbench.jobs import review, service
+from workbench.jobs.review import RowReview
+from workbench.jobs.runner import run_job
+from workbench.tasks.spec import spec_from_dict
+
+
+@pytest.fixture
+def job_id(settings, tiny_loader):
+    job_id = _start(settings, limit=6)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    return job_id
+
+
+def _other_label(label: str) -> str:
+    return next(name for name in ZERO_SHOT.config["labels"] if name != label)
+
+
+def test_a_correction_replaces_the_answer_shown_and_exported_but_not_the_models(settings, job_id, tmp_path):
+    model = service.results_frame(settings, job_id)
+    corrected = _other_label(model.at[2, "label"])
+    assert review.save_reviews(settings, job_id, [RowReview(2, {"label": corrected})]) == 1
+    shown = service.results_frame(settings, job_id)
+    assert shown.at[2, "label"] == corrected and shown["reviewed"].tolist() == [False, False, True, False, False, False]
+    assert shown.attrs["result_columns"][-1] == "reviewed"
+    assert shown.drop(index=2)["label"].tolist() == model.drop(index=2)["label"].tolist()
+    assert service.results_frame(settings, job_id, reviewed=False).equals(model)  # what the evaluation scores
+    assert _results(settings, job_id)[2].outputs["label"] == model.at[2, "label"]  # the model's answer is kept
+    for suffix in ("csv", "xlsx"):
+        written = read_table(service.export_job(settings, job_id, tmp_path / f"out.{suffix}"))
+        assert written.at[2, "label"] == corrected and written["reviewed"].astype(str).tolist()[1:3] == ["False", "True"]
+
+
+def test_a_row_confirmed_as_right_is_reviewed_with_nothing_corrected(settings, job_id):
+    label = service.results_frame(settings, job_id).at[0, "label"]
+    review.save_reviews(settings, job_id, [RowReview(0, {"label": label})])
+    assert review.job_reviews(settings, job_id) == {0: {}}
+    shown = service.results_frame(settings, job_id)
+    assert shown.at[0, "label"] == label and shown.at[0, "reviewed"]
+
+
+def test_a_review_can_be_changed_and_taken_back(settings, job_id):
+    model = service.results_frame(settings, job_id)
+    first, second = _other_label(model.at[1, "label"]), model.at[1, "label"]
+    review.save_reviews(settings, job_id, [RowReview(1, {"label": first})])
+    review.save_reviews(settings, job_id, [RowReview(1, {"label": second})])  # back to the model's answer
+    assert review.job_reviews(settings, job_id) == {1: {}}
+    review.remove_reviews(settings, job_id, [1])
+    assert review.job_reviews(settings, job_id) == {}
+    assert "reviewed" not in service.results_frame(settings, job_id).columns
+
+
+def test_answers_outside_the_jobs_labels_or_columns_are_refused(settings, job_id):
+    with pytest.raises(TaskConfigError, match="'refunds' is not a label of this job; pick one of"):
+        review.save_reviews(settings, job_id, [RowReview(0, {"label": "refunds"})])
+    with pytest.raises(TaskConfigError, match="'confidence' is not an answer to correct; the answers are label"):
+        review.save_reviews(settings, job_id, [RowReview(0, {"confidence": 1.0})])
+    with pytest.raises(JobStateError, match="Row 7 has no answer to review yet"):
+        review.save_reviews(settings, job_id, [RowReview(6, {"label": "billing"})])
+    assert review.job_reviews(settings, job_id) == {}  # nothing half-saved
+
+
+def test_a_chunked_export_applies_reviews_in_every_chunk(settings, job_id, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "iter_frames", functools.partial(iter_frames, chunk_rows=4))
+    corrected = _other_label(service.results_frame(settings, job_id).at[5, "label"])
+    review.save_reviews(settings, job_id, [RowReview(5, {"label": corrected})])
+    written = read_table(service.export_job(settings, job_id, tmp_path / "out.csv"))
+    assert written["label"].iloc[5] == corrected
+    assert written["reviewed"].astype(str).tolist() == ["False"] * 5 + ["True"]
+
+
+def test_jobs_show_counts_reviewed_rows_and_scores_the_model(settings, job_id):
+    model = service.results_frame(settings, job_id)
+    review.save_reviews(settings, job_id, [RowReview(0, {"label": _other_label(model.at[0, "label"])})])
+    result = CliRunner().invoke(cli, ["jobs", "show", str(job_id)])
+    assert '"reviewed_rows": 1' in result.output
+
+
+def test_each_template_names_the_answers_a_reviewer_may_correct():
+    route = spec_from_dict({"task": "route", "text": "Body", "labels": ["billing", "returns"],
+                            "priority": {"high": ["urgent"]}})
+    assert route.answer_choices() == {"queue": ["billing", "returns", "Other"], "priority": ["high", "normal"]}
+    extract = spec_from_dict({"task": "extract", "text": "Body", "fields": [
+        {"name": "topic", "type": "choice", "options": ["billing", "other"]}, {"name": "order", "type": "number"}]})
+    assert extract.answer_choices() == {"topic": ["", "billing", "other"], "order": None}
+    assert spec_from_dict({"task": "summarize", "text": "Body"}).answer_choices() == {"summary": None}
+    multi = spec_from_dict({"task": "classify", "text": "Body", "labels": ["a", "b"], "multi_label": True})
+    assert multi.answer_choices() == {"label": ["a", "b"], "labels": None}

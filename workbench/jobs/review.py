@@ -1,0 +1,101 @@
+"""A person's review of a job's answers: corrections kept beside the model's answers, shown and exported in
+their place.
+
+The model's answers stay as they were written, so the evaluation keeps scoring the model and a review can
+be taken back; a reviewed row whose answers were right is recorded too (it leaves the review queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from workbench.config import Settings
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.errors import JobStateError, TaskConfigError
+from workbench.tasks.spec import spec_from_dict
+
+REVIEWED_COLUMN = "reviewed"
+
+
+@dataclass
+class RowReview:
+    row_index: int  # the row's place among the sheet's rows of data, from 0
+    answers: dict[str, Any]  # the row's answers as the reviewer left them
+
+
+def save_reviews(settings: Settings, job_id: int, reviews: list[RowReview]) -> int:
+    """Record each row's review (its answers that differ from the model's); returns how many rows."""
+    with session_scope(settings) as session:
+        choices = spec_from_dict(repo.get_job(session, job_id).spec).answer_choices()
+        for review in reviews:
+            answered = repo.answered_row(session, job_id, review.row_index)
+            if answered is None:
+                raise JobStateError(f"Row {review.row_index + 1} has no answer to review yet: run or retry it first.")
+            repo.save_review(session, job_id, review.row_index, corrections(answered.outputs, review.answers, choices))
+    return len(reviews)
+
+
+def corrections(model_answers: dict[str, Any], reviewed: dict[str, Any], choices: dict[str, list[str] | None]) -> dict[str, str]:
+    """The reviewed answers that differ from the model's, each checked against the values its column may take."""
+    changed = {}
+    for column, value in reviewed.items():
+        text = as_cell(value)
+        check_answer(column, text, choices)
+        if text != as_cell(model_answers.get(column)):
+            changed[column] = text
+    return changed
+
+
+def check_answer(column: str, value: str, choices: dict[str, list[str] | None]) -> None:
+    if column not in choices:
+        raise TaskConfigError(f"'{column}' is not an answer to correct; the answers are {', '.join(choices)}.")
+    allowed = choices[column]
+    if allowed is not None and value not in allowed:
+        raise TaskConfigError(f"'{value}' is not a {column} of this job; pick one of {', '.join(a for a in allowed if a)}.")
+
+
+def as_cell(value: Any) -> str:
+    """An answer as the results table shows it: a missing answer is an empty cell."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+
+
+def remove_reviews(settings: Settings, job_id: int, rows: list[int]) -> None:
+    """Take reviews back: the rows show the model's answers again and return to the review queue."""
+    with session_scope(settings) as session:
+        for row_index in rows:
+            repo.remove_review(session, job_id, row_index)
+
+
+def review_count(settings: Settings, job_id: int) -> int:
+    with session_scope(settings) as session:
+        return repo.count_reviews(session, job_id)
+
+
+def has_reviews(settings: Settings, job_id: int) -> bool:
+    return review_count(settings, job_id) > 0
+
+
+def job_reviews(settings: Settings, job_id: int, rows: tuple[int, int] | None = None) -> dict[int, dict[str, Any]]:
+    with session_scope(settings) as session:
+        return repo.job_reviews(session, job_id, rows)
+
+
+def with_reviews(frame: pd.DataFrame, output_columns: list[str], reviews: dict[int, dict[str, Any]],
+                 first_row: int = 0) -> pd.DataFrame:
+    """The results (rows first_row on, their answers in frame.attrs["result_columns"] in the order of the template's
+    output columns) with the reviewers' corrections in place of the model's answers and a `reviewed` column."""
+    reviewed = frame.copy()
+    placed = dict(zip(output_columns, frame.attrs["result_columns"], strict=False))
+    for row_index, changed in reviews.items():
+        position = row_index - first_row
+        for column, value in changed.items():
+            if 0 <= position < len(reviewed) and column in placed:
+                reviewed.iat[position, reviewed.columns.get_loc(placed[column])] = value
+    name = REVIEWED_COLUMN if REVIEWED_COLUMN not in frame.columns else f"{REVIEWED_COLUMN}_result"
+    reviewed[name] = [first_row + position in reviews for position in range(len(reviewed))]
+    reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], name]
+    return reviewed
