@@ -1,8 +1,9 @@
 import streamlit as st
 
-from workbench.jobs import service
+from workbench.jobs import review, service
 from workbench.ui.context import app_settings, selected_job_id
 from workbench.ui.evaluation import evaluation_section
+from workbench.ui.review import review_section
 from workbench.ui.widgets import (
     answer_column,
     confidence_chart,
@@ -13,6 +14,7 @@ from workbench.ui.widgets import (
     label_chart,
     result_summary,
     results_table,
+    still_to_review,
     user_errors,
 )
 
@@ -48,7 +50,8 @@ def live_progress() -> None:
 
 live_progress()
 with user_errors():
-    frame = service.results_frame(app_settings(), job_id)
+    model_frame = service.results_frame(app_settings(), job_id, reviewed=False)
+    frame = review.with_job_reviews(app_settings(), job_id, model_frame, job_at_start.spec)
     result_summary(frame, job_at_start)
     queue_column = answer_column(frame, "queue")
     label_column = answer_column(frame, "label") or queue_column
@@ -60,7 +63,8 @@ with user_errors():
     review_column = answer_column(frame, "needs_review")
     shown = frame
     if review_column and st.toggle("Only rows that need review"):
-        shown = frame[frame[review_column] == True]  # noqa: E712 (a column of True/False/"" values)
+        shown = frame[still_to_review(frame, review_column)]
     results_table(shown)
     download_buttons(job_id)
-    evaluation_section(frame)
+    review_section(job_at_start, frame)
+    evaluation_section(model_frame)  # the model's own answers, not the reviewers' corrections

@@ -97,3 +97,14 @@ def test_each_template_names_the_answers_a_reviewer_may_correct():
     assert spec_from_dict({"task": "summarize", "text": "Body"}).answer_choices() == {"summary": None}
     multi = spec_from_dict({"task": "classify", "text": "Body", "labels": ["a", "b"], "multi_label": True})
     assert multi.answer_choices() == {"label": ["a", "b"], "labels": None}
+
+
+def test_the_queue_holds_answered_flagged_unreviewed_rows_least_sure_first():
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": ["a", "b", "a", "b", ""], "confidence": [0.9, 0.2, 0.4, 0.1, ""],
+                          "needs_review": [False, True, True, True, ""], "reviewed": [False, False, False, True, False]})
+    answered = {0, 1, 2, 3}  # row 4 is not run yet
+    assert review.review_queue(frame, answered, "needs_review", "confidence", "reviewed") == [1, 2]
+    assert review.review_queue(frame, answered, None, "confidence", "reviewed") == [1, 2, 0]
+    assert review.review_queue(frame, answered, None, None, None) == [0, 1, 2, 3]

@@ -202,3 +202,45 @@ def test_job_results_counts_the_rows_of_a_job_without_confidence(settings, tiny_
     app = page("job_results.py", job="1").run()
     metrics = {m.label: m.value for m in app.metric}
     assert (metrics["Rows answered"], metrics["Failed rows"], metrics["Average confidence"]) == ("6 / 6", "0", "–")
+
+
+def _review_job(settings, loader) -> int:
+    job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.route.task.yaml",
+                                               SAMPLES / "support_emails.csv", limit=8)
+    run_now(settings, job_id, loader)
+    return job_id
+
+
+def test_the_review_queue_saves_a_corrected_answer_and_can_take_it_back(settings, tiny_loader):
+    from workbench.jobs import review
+
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    app.toggle(key=f"review-all-{job_id}").set_value(True).run()  # the tiny model flags rows at random
+    assert not app.exception and "Review" in [h.value for h in app.subheader]
+    queue_box = next(s for s in app.selectbox if s.label == "queue")
+    model_answer = queue_box.value
+    corrected = next(option for option in queue_box.options if option != model_answer)
+    queue_box.set_value(corrected)
+    next(b for b in app.button if b.label == "Save answer").click().run()
+    assert not app.exception
+    reviews = review.job_reviews(settings, job_id)
+    assert list(reviews.values()) == [{"queue": corrected}]
+    row = next(iter(reviews))
+    table = app.dataframe[0].value
+    assert table["queue"].iloc[row] == corrected and bool(table["reviewed"].iloc[row])
+    assert next(s for s in app.selectbox if s.label == "queue").value is not None  # the next row is up
+    app.selectbox(key=f"take-back-row-{job_id}").set_value(row)
+    next(b for b in app.button if b.label == "Take back this review").click().run()
+    assert review.job_reviews(settings, job_id) == {}
+    assert "reviewed" not in app.dataframe[0].value.columns
+
+
+def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    app.toggle(key=f"review-all-{job_id}").set_value(True).run()
+    shown = [m.value for m in app.markdown if m.value.startswith("**Row ")]
+    next(b for b in app.button if b.label == "Skip for now").click().run()
+    after = [m.value for m in app.markdown if m.value.startswith("**Row ")]
+    assert shown and after and shown != after

@@ -160,6 +160,10 @@ def answered_row(session: Session, job_id: int, row_index: int) -> Result | None
                                                Result.status == "ok"))
 
 
+def answered_rows(session: Session, job_id: int) -> set[int]:
+    return set(session.scalars(select(Result.row_index).where(Result.job_id == job_id, Result.status == "ok")))
+
+
 def save_review(session: Session, job_id: int, row_index: int, corrections: dict[str, Any]) -> None:
     """Record (or replace) a person's review of one row."""
     review = session.scalar(select(Review).where(Review.job_id == job_id, Review.row_index == row_index))

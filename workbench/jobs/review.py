@@ -84,6 +84,32 @@ def job_reviews(settings: Settings, job_id: int, rows: tuple[int, int] | None = 
         return repo.job_reviews(session, job_id, rows)
 
 
+def answered_rows(settings: Settings, job_id: int) -> set[int]:
+    with session_scope(settings) as session:
+        return repo.answered_rows(session, job_id)
+
+
+def with_job_reviews(settings: Settings, job_id: int, frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """A whole job's results (as results_frame(reviewed=False) reads them) with its reviews applied."""
+    reviews = job_reviews(settings, job_id)
+    return with_reviews(frame, spec_from_dict(spec).output_columns(), reviews) if reviews else frame
+
+
+def review_queue(frame: pd.DataFrame, answered: set[int], flagged: str | None, confidence: str | None,
+                 reviewed: str | None) -> list[int]:
+    """Rows to review, least confident first: answered, not reviewed yet, and flagged for review when the
+    template flags rows (the column names are the frame's: `flagged` is its needs_review column, if any)."""
+    rows = frame.index.isin(list(answered))
+    if flagged:
+        rows &= (frame[flagged] == True).to_numpy()  # noqa: E712 (a column of True/False/"" values)
+    if reviewed:
+        rows &= ~(frame[reviewed] == True).to_numpy()  # noqa: E712
+    queue = frame[rows]
+    if confidence:
+        queue = queue.assign(_sure=pd.to_numeric(queue[confidence], errors="coerce")).sort_values("_sure", kind="stable")
+    return [int(i) for i in queue.index]
+
+
 def with_reviews(frame: pd.DataFrame, output_columns: list[str], reviews: dict[int, dict[str, Any]],
                  first_row: int = 0) -> pd.DataFrame:
     """The results (rows first_row on, their answers in frame.attrs["result_columns"] in the order of the template's

@@ -82,9 +82,16 @@ def result_summary(frame: pd.DataFrame, job) -> None:
     confidence = pd.to_numeric(frame[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
     cells = st.columns(4)
     cells[0].metric("Rows answered", f"{job.done_rows:,} / {len(frame):,}")
-    cells[1].metric("Need review", f"{int((frame[review] == True).sum()):,}" if review else "–")  # noqa: E712
+    cells[1].metric("Need review", f"{int(still_to_review(frame, review).sum()):,}" if review else "–")
     cells[2].metric("Failed rows", f"{job.failed_rows:,}")
     cells[3].metric("Average confidence", f"{confidence.mean():.2f}" if confidence.notna().any() else "–")
+
+
+def still_to_review(frame: pd.DataFrame, flag_column: str) -> pd.Series:
+    """Rows the model flagged for review that nobody has reviewed yet."""
+    reviewed = answer_column(frame, "reviewed")
+    done = frame[reviewed] == True if reviewed else False  # noqa: E712 (a column of True/False/"" values)
+    return (frame[flag_column] == True) & ~done  # noqa: E712
 
 
 def results_table(frame: pd.DataFrame) -> None:

@@ -1,0 +1,83 @@
+"""The Job results page's review queue: the rows the model was least sure of, one at a time. The answer a
+reviewer gives is saved beside the model's (workbench/jobs/review.py) and shown and downloaded in its place."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.jobs import review
+from workbench.jobs.review import RowReview, as_cell
+from workbench.tasks.spec import spec_from_dict
+from workbench.ui.context import app_settings
+from workbench.ui.widgets import WRITTEN_ANSWERS, answer_column, user_errors
+
+
+def review_section(job, frame: pd.DataFrame) -> None:
+    """The next row to review with the answers to check, and the rows reviewed so far (a review can be taken back)."""
+    choices = spec_from_dict(job.spec).answer_choices()
+    flagged = answer_column(frame, "needs_review")
+    st.subheader("Review")
+    every_row = not flagged or st.toggle("Review every row, not only the rows that need review", key=f"review-all-{job.id}")
+    queue = review.review_queue(frame, review.answered_rows(app_settings(), job.id), None if every_row else flagged,
+                                answer_column(frame, "confidence"), answer_column(frame, review.REVIEWED_COLUMN))
+    if not queue:
+        st.success("No rows left to review." if flagged and not every_row else "Every answered row is reviewed.")
+    else:
+        skipped = st.session_state.setdefault(f"review-skipped-{job.id}", [])
+        waiting = [row for row in queue if row not in skipped] or queue  # all skipped: round again
+        st.caption(f"{len(queue):,} rows to review, least sure first. Your answer replaces the model's in the table "
+                   "and the downloads; the evaluation keeps scoring the model's own answers.")
+        _review_form(job, frame, waiting[0], choices, skipped)
+    _reviewed_rows(job, frame, list(choices))
+
+
+def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str] | None], skipped: list[int]) -> None:
+    with st.container(border=True):
+        confidence = answer_column(frame, "confidence")
+        sure = f" · the model's confidence {float(frame.at[row, confidence]):.2f}" if confidence else ""
+        st.markdown(f"**Row {row + 1}**{sure}")
+        for column in _text_columns(frame):
+            st.caption(column)
+            st.text(as_cell(frame.at[row, column]))
+        with st.form(f"review-{job.id}-{row}", border=False):
+            answers = {name: _answer_input(frame, row, name, allowed) for name, allowed in choices.items()}
+            save, skip = st.columns(2)
+            if save.form_submit_button("Save answer", type="primary", width="stretch"):
+                with user_errors():
+                    review.save_reviews(app_settings(), job.id, [RowReview(row, answers)])
+                    st.rerun()
+            if skip.form_submit_button("Skip for now", width="stretch"):
+                skipped.append(row)
+                st.rerun()
+
+
+def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] | None) -> str:
+    """The model's answer, ready to be kept or changed: a list of the values the column may take, or a text box."""
+    column = answer_column(frame, name)
+    current = as_cell(frame.at[row, column]) if column else ""
+    if allowed is not None:
+        options = allowed if current in allowed else [current, *allowed]
+        return st.selectbox(name, options, index=options.index(current), format_func=lambda value: value or "(empty)")
+    if name in WRITTEN_ANSWERS:
+        return st.text_area(name, current)
+    return st.text_input(name, current, help="Several values: separate them with ;" if ";" in current else None)
+
+
+def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
+    reviewed = answer_column(frame, review.REVIEWED_COLUMN)
+    rows = list(frame.index[frame[reviewed] == True]) if reviewed else []  # noqa: E712
+    if not rows:
+        return
+    with st.expander(f"Reviewed rows ({len(rows):,})"):
+        shown = [c for c in (answer_column(frame, a) for a in answers) if c] + _text_columns(frame)
+        st.dataframe(frame.loc[rows, shown].set_axis([r + 1 for r in rows]), width="stretch")
+        row = st.selectbox("Row", rows, format_func=lambda r: f"Row {r + 1}", key=f"take-back-row-{job.id}")
+        if st.button("Take back this review", key=f"take-back-{job.id}"):
+            review.remove_reviews(app_settings(), job.id, [row])
+            st.rerun()
+
+
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    text = (frame.attrs.get("spec") or {}).get("text") or []
+    return [c for c in ([text] if isinstance(text, str) else text) if c in frame.columns]
