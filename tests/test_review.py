@@ -5,7 +5,7 @@ import functools
 import pytest
 from click.testing import CliRunner
 
-from tests.test_jobs import ZERO_SHOT, _results, _start
+from tests.test_jobs import EMAILS, ZERO_SHOT, _results, _start
 from workbench.cli import cli
 from workbench.errors import JobStateError, TaskConfigError
 from workbench.io import read_table
@@ -108,3 +108,37 @@ def test_the_queue_holds_answered_flagged_unreviewed_rows_least_sure_first():
     assert review.review_queue(frame, answered, "needs_review", "confidence", "reviewed") == [1, 2]
     assert review.review_queue(frame, answered, None, "confidence", "reviewed") == [1, 2, 0]
     assert review.review_queue(frame, answered, None, None, None) == [0, 1, 2, 3]
+
+
+def test_a_job_runs_again_learning_from_its_reviewed_rows(settings, job_id):
+    from workbench.jobs.relearn import rerun_with_reviewed_examples
+
+    model = service.results_frame(settings, job_id)
+    corrected = _other_label(model.at[3, "label"])
+    review.save_reviews(settings, job_id, [RowReview(3, {"label": corrected}), RowReview(0, {"label": model.at[0, "label"]})])
+    again = service.get_job(settings, rerun_with_reviewed_examples(settings, job_id))
+    source = read_table(EMAILS, nrows=6)
+    assert again.spec["examples"] == [
+        {"text": f"Subject: {source.at[0, 'Subject']}\nBody: {source.at[0, 'Body']}", "label": model.at[0, "label"]},
+        {"text": f"Subject: {source.at[3, 'Subject']}\nBody: {source.at[3, 'Body']}", "label": corrected}]
+    assert again.status == "queued" and again.row_limit == 6 and again.input_path == service.get_job(settings, job_id).input_path
+    assert again.name.endswith("+ 2 reviewed rows as examples")
+
+
+def test_learning_from_reviews_needs_reviewed_rows_of_a_label_or_queue(settings, tiny_loader, tmp_path):
+    from workbench.jobs.relearn import rerun_with_reviewed_examples, reviewed_examples
+
+    route = spec_from_dict({"task": "route", "text": ["Subject", "Body"], "labels": ["billing", "returns"]})
+    job_id = _start(settings, spec=route, limit=3)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    with pytest.raises(TaskConfigError, match="save the right answer of a few rows in Review first"):
+        rerun_with_reviewed_examples(settings, job_id)
+    review.save_reviews(settings, job_id, [RowReview(1, {"queue": "Other"})])
+    with pytest.raises(TaskConfigError, match="a row sent to 'Other' is no example of a queue"):
+        rerun_with_reviewed_examples(settings, job_id)
+    review.save_reviews(settings, job_id, [RowReview(2, {"queue": "billing"})])
+    again = service.get_job(settings, rerun_with_reviewed_examples(settings, job_id))
+    assert [e["label"] for e in again.spec["examples"]] == ["billing"]  # the row sent to Other teaches nothing
+    summary = spec_from_dict({"task": "summarize", "text": "Body"})
+    with pytest.raises(TaskConfigError, match="only classify and route jobs do"):
+        reviewed_examples(settings, job_id, summary)

@@ -244,3 +244,19 @@ def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
     next(b for b in app.button if b.label == "Skip for now").click().run()
     after = [m.value for m in app.markdown if m.value.startswith("**Row ")]
     assert shown and after and shown != after
+
+
+def test_a_reviewed_job_runs_again_learning_from_its_reviews(settings, tiny_loader):
+    from workbench.jobs import review
+    from workbench.jobs.review import RowReview
+
+    job_id = _review_job(settings, tiny_loader)
+    review.save_reviews(settings, job_id, [RowReview(0, {"queue": "billing"})])
+    app = page("job_results.py", job=str(job_id)).run()
+    next(b for b in app.button if b.label.startswith("Run again, learning from the 1 reviewed rows")).click().run()
+    assert not app.exception
+    newest = service.list_jobs(settings)[0]
+    before = service.get_job(settings, job_id).spec["examples"]
+    assert newest.id != job_id and newest.status == "queued" and newest.spec["examples"][:-1] == before
+    assert newest.spec["examples"][-1]["label"] == "billing"
+    assert app.query_params["job"] == str(newest.id)

@@ -110,12 +110,22 @@ def review_queue(frame: pd.DataFrame, answered: set[int], flagged: str | None, c
     return [int(i) for i in queue.index]
 
 
+def placed_columns(frame: pd.DataFrame, output_columns: list[str]) -> dict[str, str]:
+    """Each output column's name in the results frame (`label`, or `label_result` when the input had a `label`)."""
+    return dict(zip(output_columns, frame.attrs["result_columns"], strict=False))
+
+
+def reviewed_column(frame: pd.DataFrame) -> str | None:
+    """The results frame's `reviewed` column (`reviewed_result` when the input had one), if any row is reviewed."""
+    return next((c for c in frame.attrs.get("result_columns", []) if c in (REVIEWED_COLUMN, REVIEWED_COLUMN + "_result")), None)
+
+
 def with_reviews(frame: pd.DataFrame, output_columns: list[str], reviews: dict[int, dict[str, Any]],
                  first_row: int = 0) -> pd.DataFrame:
     """The results (rows first_row on, their answers in frame.attrs["result_columns"] in the order of the template's
     output columns) with the reviewers' corrections in place of the model's answers and a `reviewed` column."""
     reviewed = frame.copy()
-    placed = dict(zip(output_columns, frame.attrs["result_columns"], strict=False))
+    placed = placed_columns(frame, output_columns)
     for row_index, changed in reviews.items():
         position = row_index - first_row
         for column, value in changed.items():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from workbench.jobs import review
+from workbench.jobs import relearn, review
 from workbench.jobs.review import RowReview, as_cell
 from workbench.tasks.spec import spec_from_dict
-from workbench.ui.context import app_settings
+from workbench.ui.context import app_settings, open_job
 from workbench.ui.widgets import WRITTEN_ANSWERS, answer_column, user_errors
 
 
@@ -76,6 +76,15 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
         if st.button("Take back this review", key=f"take-back-{job.id}"):
             review.remove_reviews(app_settings(), job.id, [row])
             st.rerun()
+    if job.task in relearn.ANSWER_LEARNT:
+        _learn_from_reviews(job, len(rows))
+
+
+def _learn_from_reviews(job, reviewed: int) -> None:
+    st.caption("Your reviewed rows can teach the model: a new job on the same file, with them added to the examples.")
+    if st.button(f"Run again, learning from the {reviewed:,} reviewed rows", key=f"relearn-{job.id}"):
+        with user_errors():
+            open_job(relearn.rerun_with_reviewed_examples(app_settings(), job.id))
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
