@@ -67,6 +67,20 @@ def test_few_shot_labels_can_come_from_the_examples_alone(tiny_loader):
     assert task.run_batch(["refund money paid"])[0].outputs["label"] == "billing"
 
 
+def test_examples_for_some_labels_move_those_labels_and_keep_the_others_winnable(tiny_loader):
+    """A few reviewed rows leave labels without examples: a logistic regression would never give those (it fell
+    below zero-shot on BANKING77), so the examples move their labels' zero-shot vectors instead."""
+    billing_only = [{"text": text, "label": label} for text, label in EXAMPLES if label == "billing"]
+    plain, taught = _task(tiny_loader, labels=LABELS), _task(tiny_loader, labels=LABELS, examples=billing_only)
+    assert isinstance(taught.scorer, ZeroShotScorer)
+    assert np.allclose(taught.scorer.label_vectors[1:], plain.scorer.label_vectors[1:])  # the others unchanged
+    texts = [text for text, label in EXAMPLES if label == "billing"]
+    before, after = (t.scorer.probabilities(t.encoder.embed(texts))[:, 0] for t in (plain, taught))
+    assert (after > before).all()
+    every_label = [{"text": text, "label": label} for text, label in EXAMPLES]
+    assert isinstance(_task(tiny_loader, labels=LABELS, examples=every_label).scorer, FewShotScorer)
+
+
 def test_bare_label_names_and_label_prompt_text():
     config = ClassifyConfig.model_validate({"labels": ["tech_support", {"name": "billing", "description": " invoices "}]})
     assert [label.name for label in config.labels] == ["tech_support", "billing"]

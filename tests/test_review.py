@@ -139,6 +139,7 @@ def test_learning_from_reviews_needs_reviewed_rows_of_a_label_or_queue(settings,
     review.save_reviews(settings, job_id, [RowReview(2, {"queue": "billing"})])
     again = service.get_job(settings, rerun_with_reviewed_examples(settings, job_id))
     assert [e["label"] for e in again.spec["examples"]] == ["billing"]  # the row sent to Other teaches nothing
+    assert again.spec["min_similarity"] == 0.3  # the cut-off the reviewed job ran with (none of its own examples)
     summary = spec_from_dict({"task": "summarize", "text": "Body"})
     with pytest.raises(TaskConfigError, match="only classify and route jobs do"):
         reviewed_examples(settings, job_id, summary)

@@ -10,6 +10,7 @@ from workbench.errors import TaskConfigError
 from workbench.io.rows import row_texts
 from workbench.jobs import service
 from workbench.jobs.review import placed_columns, reviewed_column
+from workbench.models.registry import load_encoder
 from workbench.tasks.spec import TaskSpec, spec_from_dict
 
 ANSWER_LEARNT = {"classify": "label", "route": "queue"}  # the answer an example teaches, per template
@@ -26,10 +27,22 @@ def rerun_with_reviewed_examples(settings: Settings, job_id: int) -> int:
         raise TaskConfigError("No reviewed rows to learn from yet: save the right answer of a few rows in Review first"
                               + (f" (a row sent to '{spec.config.get('fallback')}' is no example of a queue)."
                                  if spec.task == "route" else "."))
-    again = spec_from_dict({**spec.to_dict(), "name": f"{job.name} + {len(added)} reviewed rows as examples",
+    again = spec_from_dict({**spec.to_dict(), **_kept_cut_off(settings, spec),
+                            "name": f"{job.name} + {len(added)} reviewed rows as examples",
                             "examples": [*(spec.config.get("examples") or []), *added]})
     return service.create_job(settings, again, Path(job.input_path), sheet=job.sheet, limit=job.row_limit,
                               upload_id=job.upload_id)
+
+
+def _kept_cut_off(settings: Settings, spec: TaskSpec) -> dict:
+    """Route learns its fallback cut-off from how close its examples are to each other, and reviewed rows are the
+    hardest ones: as examples they lowered it (CLINC150: out-of-scope recall 0.70 -> 0.44 after 50 reviews,
+    docs/benchmarks.md). The new job keeps the cut-off the reviewed job ran with."""
+    if spec.task != "route" or spec.config.get("min_similarity") is not None:
+        return {}
+    task = spec.build(lambda name: load_encoder(settings, name))
+    task.setup()
+    return {"min_similarity": round(task.min_similarity, 4)}
 
 
 def reviewed_examples(settings: Settings, job_id: int, spec: TaskSpec) -> list[dict[str, str]]:
