@@ -143,3 +143,51 @@ def test_learning_from_reviews_needs_reviewed_rows_of_a_label_or_queue(settings,
     summary = spec_from_dict({"task": "summarize", "text": "Body"})
     with pytest.raises(TaskConfigError, match="only classify and route jobs do"):
         reviewed_examples(settings, job_id, summary)
+
+
+def _stored_job(settings, spec: dict, outputs: list[dict]) -> int:
+    """A finished job whose answers are written straight in (the answers a generator would give)."""
+    from workbench.db import repo
+    from workbench.db.session import session_scope
+
+    job_id = service.create_job(settings, spec_from_dict(spec), EMAILS, limit=len(outputs))
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        repo.save_results(session, job, [{"row_index": i, "outputs": o, "status": "ok"} for i, o in enumerate(outputs)])
+    return job_id
+
+
+def test_numbers_stay_numbers_when_a_row_is_saved_unchanged_or_corrected(settings, tmp_path):
+    from openpyxl import load_workbook
+
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "order", "type": "number"},
+                                                                      {"name": "quantity", "type": "number"}]}
+    job_id = _stored_job(settings, spec, [{"order": 5531, "quantity": 2}, {"order": 6000, "quantity": 1.5}])
+    shown = service.results_frame(settings, job_id)
+    assert review.as_cell(shown.at[0, "order"]) == "5531"  # not 5531.0: an all-number row kept its types
+    review.save_reviews(settings, job_id, [RowReview(0, {"order": review.as_cell(shown.at[0, "order"]), "quantity": "2"}),
+                                           RowReview(1, {"order": "6,001", "quantity": "1.5"})])
+    assert review.job_reviews(settings, job_id) == {0: {}, 1: {"order": 6001}}
+    sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx")).active
+    header = [cell.value for cell in sheet[1]]
+    assert sheet.cell(3, header.index("order") + 1).value == 6001  # a number cell, not the text "6001"
+
+
+def test_several_labels_must_be_labels_and_hold_the_best_one(settings):
+    spec = {"task": "classify", "text": ["Subject", "Body"], "labels": ["billing", "shipping", "returns"],
+            "multi_label": True}
+    job_id = _stored_job(settings, spec, [{"label": "billing", "labels": "billing", "confidence": 0.4,
+                                           "needs_review": True}])
+    with pytest.raises(TaskConfigError, match="'refunds' is not a label of this job; labels are billing, shipping"):
+        review.save_reviews(settings, job_id, [RowReview(0, {"label": "billing", "labels": "billing; refunds"})])
+    review.save_reviews(settings, job_id, [RowReview(0, {"label": "returns", "labels": "shipping"})])
+    assert review.job_reviews(settings, job_id) == {0: {"label": "returns", "labels": "returns; shipping"}}
+
+
+def test_a_field_called_reviewed_is_not_taken_for_the_review_flag(settings):
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "reviewed", "type": "text"}]}
+    job_id = _stored_job(settings, spec, [{"reviewed": "yes"}, {"reviewed": "no"}])
+    review.save_reviews(settings, job_id, [RowReview(0, {"reviewed": "maybe"})])
+    frame = service.results_frame(settings, job_id)
+    assert review.reviewed_column(frame) == "reviewed_result" and frame["reviewed"].tolist() == ["maybe", "no"]
+    assert review.review_queue(frame, {0, 1}, None, None, review.reviewed_column(frame)) == [1]

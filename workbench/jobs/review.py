@@ -30,24 +30,38 @@ class RowReview:
 def save_reviews(settings: Settings, job_id: int, reviews: list[RowReview]) -> int:
     """Record each row's review (its answers that differ from the model's); returns how many rows."""
     with session_scope(settings) as session:
-        choices = spec_from_dict(repo.get_job(session, job_id).spec).answer_choices()
+        spec = spec_from_dict(repo.get_job(session, job_id).spec)
         for review in reviews:
             answered = repo.answered_row(session, job_id, review.row_index)
             if answered is None:
                 raise JobStateError(f"Row {review.row_index + 1} has no answer to review yet: run or retry it first.")
-            repo.save_review(session, job_id, review.row_index, corrections(answered.outputs, review.answers, choices))
+            answers = spec.reviewed_answers({column: as_cell(value) for column, value in review.answers.items()})
+            repo.save_review(session, job_id, review.row_index, corrections(answered.outputs, answers, spec.answer_choices()))
     return len(reviews)
 
 
-def corrections(model_answers: dict[str, Any], reviewed: dict[str, Any], choices: dict[str, list[str] | None]) -> dict[str, str]:
+def corrections(model_answers: dict[str, Any], reviewed: dict[str, Any], choices: dict[str, list[str] | None]) -> dict[str, Any]:
     """The reviewed answers that differ from the model's, each checked against the values its column may take."""
     changed = {}
     for column, value in reviewed.items():
         text = as_cell(value)
         check_answer(column, text, choices)
-        if text != as_cell(model_answers.get(column)):
-            changed[column] = text
+        answer = typed_like(text, model_answers.get(column))
+        if as_cell(answer) != as_cell(model_answers.get(column)):
+            changed[column] = answer
     return changed
+
+
+def typed_like(text: str, model_answer: Any) -> Any:
+    """A reviewed answer where the model wrote a number is a number too (a number cell in the download, and
+    "5531.0" is no change to 5531); anything else stays text."""
+    if isinstance(model_answer, bool) or not isinstance(model_answer, int | float):
+        return text
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and isinstance(model_answer, int) else number
 
 
 def check_answer(column: str, value: str, choices: dict[str, list[str] | None]) -> None:
@@ -59,8 +73,12 @@ def check_answer(column: str, value: str, choices: dict[str, list[str] | None]) 
 
 
 def as_cell(value: Any) -> str:
-    """An answer as the results table shows it: a missing answer is an empty cell."""
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+    """An answer as the results table shows it: a missing answer is an empty cell, 5531.0 is 5531."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def remove_reviews(settings: Settings, job_id: int, rows: list[int]) -> None:
@@ -116,8 +134,9 @@ def placed_columns(frame: pd.DataFrame, output_columns: list[str]) -> dict[str, 
 
 
 def reviewed_column(frame: pd.DataFrame) -> str | None:
-    """The results frame's `reviewed` column (`reviewed_result` when the input had one), if any row is reviewed."""
-    return next((c for c in frame.attrs.get("result_columns", []) if c in (REVIEWED_COLUMN, REVIEWED_COLUMN + "_result")), None)
+    """The results frame's `reviewed` column, if any row is reviewed: named in attrs, as an input column or an
+    extract field may be called `reviewed` too."""
+    return frame.attrs.get("reviewed_column")
 
 
 def with_reviews(frame: pd.DataFrame, output_columns: list[str], reviews: dict[int, dict[str, Any]],
@@ -134,4 +153,5 @@ def with_reviews(frame: pd.DataFrame, output_columns: list[str], reviews: dict[i
     name = REVIEWED_COLUMN if REVIEWED_COLUMN not in frame.columns else f"{REVIEWED_COLUMN}_result"
     reviewed[name] = [first_row + position in reviews for position in range(len(reviewed))]
     reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], name]
+    reviewed.attrs["reviewed_column"] = name
     return reviewed

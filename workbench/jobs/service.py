@@ -193,7 +193,9 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
         results = repo.job_results(session, job.id, rows=rows)
         reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
     columns = spec_from_dict(job.spec).output_columns()
-    outputs = pd.DataFrame({r.row_index: r.outputs for r in results}).T.reindex(index=frame.index, columns=columns)
+    # Object cells keep each answer's own type: a row whose answers are all numbers would turn 5531 into 5531.0.
+    outputs = pd.DataFrame.from_dict({r.row_index: r.outputs for r in results}, orient="index", dtype=object)
+    outputs = outputs.reindex(index=frame.index, columns=columns)
     if job.failed_rows:
         outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]

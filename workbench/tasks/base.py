@@ -70,6 +70,11 @@ class Task(ABC):
         output column but the ones that say how sure the template was."""
         return {column: None for column in cls.output_columns(config) if column not in NOT_ANSWERS}
 
+    @classmethod
+    def reviewed_answers(cls, config: TaskConfig, answers: dict[str, str]) -> dict[str, str]:
+        """A reviewer's answers, checked beyond answer_choices and made consistent (default: as given)."""
+        return answers
+
     def setup(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Work done once per job before the first batch (embedding labels, fitting on examples).
 

@@ -117,6 +117,20 @@ class ClassifyTask(Task):
         # Several labels are written "a; b": any text (a choice list cannot hold every combination).
         return {"label": [label.name for label in config.labels], **({"labels": None} if config.multi_label else {})}
 
+    @classmethod
+    def reviewed_answers(cls, config: ClassifyConfig, answers: dict[str, str]) -> dict[str, str]:
+        """Several labels: each must be a label of the job, and the best label is always among them."""
+        if not config.multi_label or "labels" not in answers:
+            return answers
+        names = [label.name for label in config.labels]
+        given = [part.strip() for part in answers["labels"].split(";") if part.strip()]
+        unknown = [part for part in given if part not in names]
+        if unknown:
+            raise TaskConfigError(f"'{', '.join(unknown)}' is not a label of this job; labels are {', '.join(names)} "
+                                  "(several: separate them with ;).")
+        best = answers.get("label", given[0] if given else "")
+        return {**answers, "labels": "; ".join(dict.fromkeys([best, *given]))}
+
     def setup(self) -> None:
         self.encoder = self.load_encoder(self._encoder_name())
         self.label_names = [label.name for label in self.config.labels]
@@ -135,12 +149,14 @@ class ClassifyTask(Task):
         return bool(with_examples) and with_examples >= set(self.label_names)
 
     def _with_examples(self, label_vectors: np.ndarray) -> np.ndarray:
-        """Each label's vector moved halfway to the mean of its examples (unchanged for a label without any)."""
+        """Each label's vector moved halfway to the mean of its examples (unchanged for a label without any). It keeps
+        its length: before adapting to a job, scores are dot products, and a longer vector would win more rows."""
         moved = label_vectors.copy()
         for number, name in enumerate(self.label_names):
             texts = [example.text for example in self.config.examples if example.label == name]
             if texts:
-                moved[number] = normalise(normalise(label_vectors[number]) + self.encoder.embed(texts).mean(axis=0))
+                direction = normalise(normalise(label_vectors[number]) + self.encoder.embed(texts).mean(axis=0))
+                moved[number] = direction * np.linalg.norm(label_vectors[number])
         return moved
 
     def _encoder_name(self) -> str | None:

@@ -20,9 +20,10 @@ def review_section(job, frame: pd.DataFrame) -> None:
     st.subheader("Review")
     every_row = not flagged or st.toggle("Review every row, not only the rows that need review", key=f"review-all-{job.id}")
     queue = review.review_queue(frame, review.answered_rows(app_settings(), job.id), None if every_row else flagged,
-                                answer_column(frame, "confidence"), answer_column(frame, review.REVIEWED_COLUMN))
+                                answer_column(frame, "confidence"), review.reviewed_column(frame))
     if not queue:
-        st.success("No rows left to review." if flagged and not every_row else "Every answered row is reviewed.")
+        st.success("No rows left that need review. Switch on \"Review every row\" to check the others."
+                   if flagged and not every_row else "Every answered row is reviewed.")
     else:
         skipped = st.session_state.setdefault(f"review-skipped-{job.id}", [])
         waiting = [row for row in queue if row not in skipped] or queue  # all skipped: round again
@@ -65,7 +66,7 @@ def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] |
 
 
 def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
-    reviewed = answer_column(frame, review.REVIEWED_COLUMN)
+    reviewed = review.reviewed_column(frame)
     rows = list(frame.index[frame[reviewed] == True]) if reviewed else []  # noqa: E712
     if not rows:
         return

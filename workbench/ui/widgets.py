@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.errors import WorkbenchError
-from workbench.jobs import service
+from workbench.jobs import review, service
 from workbench.jobs.progress import describe, job_progress
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
@@ -89,7 +89,7 @@ def result_summary(frame: pd.DataFrame, job) -> None:
 
 def still_to_review(frame: pd.DataFrame, flag_column: str) -> pd.Series:
     """Rows the model flagged for review that nobody has reviewed yet."""
-    reviewed = answer_column(frame, "reviewed")
+    reviewed = review.reviewed_column(frame)
     done = frame[reviewed] == True if reviewed else False  # noqa: E712 (a column of True/False/"" values)
     return (frame[flag_column] == True) & ~done  # noqa: E712
 
