@@ -83,7 +83,8 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
 
 def _learn_from_reviews(job, reviewed: int) -> None:
     st.caption("Your reviewed rows can teach the model: a new job on the same file, with them added to the examples.")
-    if st.button(f"Run again, learning from the {reviewed:,} reviewed rows", key=f"relearn-{job.id}"):
+    rows = "the reviewed row" if reviewed == 1 else f"the {reviewed:,} reviewed rows"
+    if st.button(f"Run again, learning from {rows}", key=f"relearn-{job.id}"):
         with user_errors():
             open_job(relearn.rerun_with_reviewed_examples(app_settings(), job.id))
 
