@@ -13,6 +13,7 @@ navigation = st.navigation(
         st.Page("app_pages/new_job.py", title="New job", icon="➕"),
         st.Page("app_pages/jobs.py", title="Jobs", icon="📋"),
         st.Page("app_pages/job_results.py", title="Job results", icon="📊"),
+        st.Page("app_pages/templates.py", title="Templates", icon="🗂️"),
         st.Page("app_pages/models.py", title="Models", icon="🧠"),
     ]
 )

@@ -15,13 +15,19 @@ if chosen is None:
 with user_errors():
     sheet = steps.choose_sheet(chosen)
     frame = steps.preview(chosen, sheet)
-    columns = steps.choose_text_columns(frame)
-    task = steps.choose_task()
-    config = FORMS[task](frame, columns)
-    spec = steps.complete_spec({"task": task, "text": columns, "model": steps.choose_model(task), "name": chosen.name,
-                                **config})
+    template = steps.choose_saved_template()
+    columns = steps.choose_text_columns(frame, template)
+    if template:
+        spec = steps.saved_template_spec(template, columns, chosen.name)
+    else:
+        task = steps.choose_task()
+        config = FORMS[task](frame, columns)
+        spec = steps.complete_spec({"task": task, "text": columns, "model": steps.choose_model(task),
+                                    "name": chosen.name, **config})
     if spec is None:
         st.stop()
+    if not template:
+        steps.save_as_template(spec)
 
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):

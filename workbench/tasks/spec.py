@@ -94,14 +94,25 @@ _TaskFileLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?
                                       list("tTfF"))
 
 
+def read_task_yaml(text: str, name: str) -> dict[str, Any]:
+    """A task file's text as data, with only true/false read as booleans."""
+    try:
+        return yaml.load(text, Loader=_TaskFileLoader)
+    except yaml.YAMLError as exc:
+        raise TaskConfigError(f"'{name}' is not valid YAML: {exc}") from None
+
+
+def task_file_text(spec: TaskSpec) -> str:
+    """The spec as a task file (§5): what `workbench run` and a template import read back as the same spec."""
+    return yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+
 def load_task_file(path: Path) -> TaskSpec:
     path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TaskFileLoader)
+        data = read_task_yaml(path.read_text(encoding="utf-8"), path.name)
     except FileNotFoundError:
         raise TaskConfigError(f"The task file '{path}' does not exist.") from None
-    except yaml.YAMLError as exc:
-        raise TaskConfigError(f"'{path.name}' is not valid YAML: {exc}") from None
     except (OSError, UnicodeDecodeError):
         raise TaskConfigError(
             f"'{path}' cannot be read as a task file (a YAML text file). "

@@ -12,12 +12,12 @@ from workbench.errors import TaskConfigError
 from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, long_text_note
 from workbench.io.rows import examples_from_table
-from workbench.jobs import service
+from workbench.jobs import service, templates
 from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
 from workbench.tasks.registry import get_task_class, task_classes
 from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
-from workbench.tasks.spec import spec_from_dict
+from workbench.tasks.spec import spec_from_dict, task_file_text
 from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
 
@@ -66,9 +66,20 @@ def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
     return frame
 
 
-def choose_text_columns(frame: pd.DataFrame) -> list[str]:
+def choose_saved_template():
+    """A saved template to run (None: the settings are set on this page); offered once one is saved."""
+    saved = templates.list_templates(app_settings())
+    if not saved or st.radio("Settings", ["Set them here", "Use a saved template"], horizontal=True) == "Set them here":
+        return None
+    return st.selectbox("Saved template", saved, format_func=lambda t: f"{t.name} · version {t.version} · {t.task}")
+
+
+def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
+    """The columns the model reads: the template's own, where this file has them, or else the longest column."""
     longest = frame.apply(lambda c: c.str.len().mean()).idxmax()
-    columns = st.multiselect("Text column(s) the model reads", list(frame.columns), default=[longest],
+    own = [c for c in (template.spec["text"] if template else []) if c in frame.columns]
+    columns = st.multiselect("Text column(s) the model reads", list(frame.columns), default=own or [longest],
+                             key=f"text-columns-{template.id if template else 'form'}",
                              help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
     if note := long_text_note(frame, columns, app_settings().max_cell_chars):
         st.warning(note)
@@ -163,6 +174,24 @@ def choose_model(task: str) -> str:
     names = ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"] and m["kind"] == kind]
     return st.selectbox("Model", list(dict.fromkeys(names)), key=f"model-{kind}",
                         help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.")
+
+
+def saved_template_spec(template, columns: list[str], name: str):
+    """The saved template's settings on the columns chosen here, shown as its task file; None until they run."""
+    spec = templates.template_spec(template)
+    with st.expander(f"Settings of '{template.name}', version {template.version}"):
+        st.code(task_file_text(spec), language="yaml")
+    return complete_spec({**spec.to_dict(), "text": columns, "name": name})
+
+
+def save_as_template(spec) -> None:
+    with st.expander("Save these settings as a template"):
+        name = st.text_input("Template name", help="Saving under a name that exists adds a new version; earlier ones stay.")
+        if st.button("Save template"):
+            with user_errors():
+                saved = templates.save_template(app_settings(), name, spec)
+                st.success(f"Saved as '{saved.name}', version {saved.version}. The Templates page lists it and exports "
+                           "it as a task file.")
 
 
 def complete_spec(data: dict):

@@ -1,0 +1,56 @@
+"""Saved templates: versions, task files out and back in."""
+
+import pytest
+
+from tests.conftest import SAMPLE_DIR
+from workbench.errors import TaskConfigError
+from workbench.jobs import templates
+from workbench.tasks.spec import load_task_file, spec_from_dict, task_file_text
+
+ROUTE = spec_from_dict({"task": "route", "text": ["Subject", "Body"], "name": "ignored",
+                        "labels": [{"name": "billing", "description": "invoices, refunds"}, "returns"],
+                        "examples": [{"text": "refund my card", "label": "billing"}], "fallback": "Elsewhere"})
+
+
+def test_saving_under_a_name_again_adds_a_version_and_keeps_the_first(settings):
+    first = templates.save_template(settings, " Support routing ", ROUTE)
+    changed = spec_from_dict({**ROUTE.to_dict(), "fallback": "Other"})
+    second = templates.save_template(settings, "Support routing", changed)
+    assert (first.name, first.version, second.version) == ("Support routing", 1, 2)
+    listed = templates.list_templates(settings)
+    assert [(t.name, t.version) for t in listed] == [("Support routing", 2), ("Support routing", 1)]
+    assert templates.template_spec(templates.get_template(settings, first.id)).config["fallback"] == "Elsewhere"
+    assert templates.template_spec(listed[0]).name == "Support routing"
+
+
+def test_a_template_exported_as_a_task_file_imports_as_the_same_settings(settings, tmp_path):
+    saved = templates.template_spec(templates.save_template(settings, "Routing", ROUTE))
+    text = task_file_text(saved)
+    (tmp_path / "routing.yaml").write_text(text)
+    assert load_task_file(tmp_path / "routing.yaml") == saved  # what `workbench run` reads
+    imported = templates.import_task_file(settings, "routing.yaml", text.encode())
+    assert (imported.name, imported.version) == ("Routing", 2)
+    assert templates.template_spec(imported) == saved
+
+
+def test_a_task_file_without_a_name_is_named_after_its_file(settings):
+    text = "task: classify\ntext: Body\nlabels: [yes, no]\n"
+    imported = templates.import_task_file(settings, "answers.yml", text.encode())
+    assert imported.name == "answers" and imported.spec["labels"] == ["yes", "no"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ((SAMPLE_DIR / "support_emails.task.yaml").read_bytes(), "reads its examples from the file 'support_emails_examples"),
+    (b"task: [unclosed", "is not valid YAML"),
+    (b"\xff\xfe\x00junk", "is not a task file: a task file is YAML text"),
+    (b"task: classify\nlabels: [a, b]\n", "Say which column"),
+])
+def test_a_task_file_that_cannot_be_imported_says_why(settings, content, message):
+    with pytest.raises(TaskConfigError, match=message):
+        templates.import_task_file(settings, "upload.yaml", content)
+    assert templates.list_templates(settings) == []
+
+
+def test_a_template_needs_a_name(settings):
+    with pytest.raises(TaskConfigError, match="Give the template a name"):
+        templates.save_template(settings, "  ", ROUTE)

@@ -1,0 +1,57 @@
+"""Saved templates: a job's settings kept under a name, in versions (saving under the same name adds one; the
+earlier ones stay), and exported or imported as task files (§5), so settings that worked on one file run on the
+next, from the New job page or `workbench run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.config import Settings
+from workbench.db import repo
+from workbench.db.schema import Template
+from workbench.db.session import session_scope
+from workbench.errors import NotFoundError, TaskConfigError
+from workbench.tasks.spec import TaskSpec, read_task_yaml, spec_from_dict
+
+MAX_NAME = 200
+
+
+def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
+    """Keep the spec (its examples written in) as the next version of the named template."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise TaskConfigError(f"Give the template a name of 1 to {MAX_NAME} characters.")
+    data = {key: value for key, value in spec.to_dict().items() if key != "name"}
+    with session_scope(settings) as session:
+        return repo.save_template(session, name, spec.task, data)
+
+
+def list_templates(settings: Settings) -> list[Template]:
+    """Every saved version, by name, newest version first."""
+    with session_scope(settings) as session:
+        return repo.list_templates(session)
+
+
+def get_template(settings: Settings, template_id: int) -> Template:
+    with session_scope(settings) as session:
+        template = session.get(Template, template_id)
+        if template is None:
+            raise NotFoundError(f"There is no saved template #{template_id}; the Templates page lists them.")
+        return template
+
+
+def template_spec(template: Template) -> TaskSpec:
+    return spec_from_dict({**template.spec, "name": template.name})
+
+
+def import_task_file(settings: Settings, filename: str, content: bytes) -> Template:
+    """A task file read in as a new version of the template it names (or of its file name)."""
+    try:
+        data = read_task_yaml(content.decode("utf-8-sig"), filename)
+    except UnicodeDecodeError:
+        raise TaskConfigError(f"'{filename}' is not a task file: a task file is YAML text.") from None
+    if isinstance(data, dict) and isinstance(data.get("examples"), dict):
+        raise TaskConfigError(f"'{filename}' reads its examples from the file '{data['examples'].get('file')}', which was "
+                              "not uploaded with it: list the examples (text and label) in the task file itself.")
+    spec = spec_from_dict(data)
+    return save_template(settings, spec.name or Path(filename).stem, spec)

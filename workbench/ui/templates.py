@@ -1,0 +1,39 @@
+"""The Templates page: saved templates in versions, each shown and downloaded as a task file; task files imported."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.jobs import templates
+from workbench.tasks.spec import task_file_text
+from workbench.ui.context import app_settings
+from workbench.ui.widgets import local_time, user_errors
+
+
+def import_form() -> None:
+    with st.expander("Import a task file"):
+        uploaded = st.file_uploader("Task file (YAML)", type=["yaml", "yml"], key="task-file")
+        if uploaded is not None and st.button("Import"):
+            with user_errors():
+                saved = templates.import_task_file(app_settings(), uploaded.name, uploaded.getvalue())
+                st.success(f"Imported as '{saved.name}', version {saved.version}.")
+
+
+def template_table(saved: list) -> None:
+    rows = [{"name": t.name, "version": t.version, "task": t.task, "reads": ", ".join(t.spec.get("text") or []),
+             "saved": local_time(t.created_at)} for t in saved]
+    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+
+
+def template_detail(saved: list) -> None:
+    template = st.selectbox("Template", saved, format_func=lambda t: f"{t.name} · version {t.version}")
+    text = task_file_text(templates.template_spec(template))
+    st.code(text, language="yaml")
+    st.download_button("Download task file", text.encode(), file_name=f"{_file_stem(template.name)}.v{template.version}.task.yaml",
+                       mime="application/yaml", on_click="ignore")
+    st.caption("Run it from the command line with `workbench run TASK.yaml INPUT -o OUTPUT`, or pick it on New job.")
+
+
+def _file_stem(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "template"
