@@ -77,10 +77,14 @@ def choose_saved_template():
 def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     """The columns the model reads: the template's own, where this file has them, or else the longest column."""
     longest = frame.apply(lambda c: c.str.len().mean()).idxmax()
-    own = [c for c in (template.spec["text"] if template else []) if c in frame.columns]
+    wanted = template.spec["text"] if template else []
+    own, missing = [c for c in wanted if c in frame.columns], [c for c in wanted if c not in frame.columns]
     columns = st.multiselect("Text column(s) the model reads", list(frame.columns), default=own or [longest],
                              key=f"text-columns-{template.id if template else 'form'}",
                              help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
+    if missing:
+        st.caption(f"The template was saved for a file with the column(s) {', '.join(missing)}, which this one does not "
+                   "have: choose the column(s) it should read here.")
     if note := long_text_note(frame, columns, app_settings().max_cell_chars):
         st.warning(note)
     return columns
