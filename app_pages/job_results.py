@@ -39,20 +39,25 @@ REFRESH_SECONDS = 2
 
 
 @st.fragment(run_every=REFRESH_SECONDS if started_active else None)
-def live_progress() -> None:
+def live_progress(frame) -> None:
     job = service.get_job(app_settings(), job_id)
     job_header(job)
     job_progress_bar(job)
     job_controls(job)
+    if frame is not None:
+        result_summary(frame, job)  # rows answered and failed from the job as it is now
     if started_active and job.status not in ACTIVE:
         st.rerun()  # the whole page, so the table and downloads show the finished job
 
 
-live_progress()
+model_frame = frame = None
 with user_errors():
     model_frame = service.results_frame(app_settings(), job_id, reviewed=False)
     frame = review.with_job_reviews(app_settings(), job_id, model_frame, job_at_start.spec)
-    result_summary(frame, job_at_start)
+live_progress(frame)
+if frame is None:
+    st.stop()
+with user_errors():
     queue_column = answer_column(frame, "queue")
     label_column = answer_column(frame, "label") or queue_column
     if label_column:

@@ -162,7 +162,8 @@ def test_numbers_stay_numbers_when_a_row_is_saved_unchanged_or_corrected(setting
 
     spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "order", "type": "number"},
                                                                       {"name": "quantity", "type": "number"}]}
-    job_id = _stored_job(settings, spec, [{"order": 5531, "quantity": 2}, {"order": 6000, "quantity": 1.5}])
+    job_id = _stored_job(settings, spec, [{"order": 5531, "quantity": 2}, {"order": 6000, "quantity": 1.5},
+                                          {"order": 7000, "quantity": None}])
     shown = service.results_frame(settings, job_id)
     assert review.as_cell(shown.at[0, "order"]) == "5531"  # not 5531.0: an all-number row kept its types
     review.save_reviews(settings, job_id, [RowReview(0, {"order": review.as_cell(shown.at[0, "order"]), "quantity": "2"}),
@@ -171,6 +172,8 @@ def test_numbers_stay_numbers_when_a_row_is_saved_unchanged_or_corrected(setting
     sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx")).active
     header = [cell.value for cell in sheet[1]]
     assert sheet.cell(3, header.index("order") + 1).value == 6001  # a number cell, not the text "6001"
+    written = read_table(service.export_job(settings, job_id, tmp_path / "out.csv"))
+    assert written["order"].tolist() == ["5531", "6001", "7000"]  # not 7000.0 beside an empty quantity
 
 
 def test_several_labels_must_be_labels_and_hold_the_best_one(settings):
@@ -191,3 +194,25 @@ def test_a_field_called_reviewed_is_not_taken_for_the_review_flag(settings):
     frame = service.results_frame(settings, job_id)
     assert review.reviewed_column(frame) == "reviewed_result" and frame["reviewed"].tolist() == ["maybe", "no"]
     assert review.review_queue(frame, {0, 1}, None, None, review.reviewed_column(frame)) == [1]
+
+
+def test_a_reviewed_row_no_longer_needs_review_and_a_corrected_answer_drops_the_models_confidence(settings, job_id, tmp_path):
+    model = service.results_frame(settings, job_id)
+    review.save_reviews(settings, job_id, [RowReview(1, {"label": _other_label(model.at[1, "label"])}),
+                                           RowReview(2, {"label": model.at[2, "label"]})])
+    written = read_table(service.export_job(settings, job_id, tmp_path / "out.csv"))
+    assert written.at[1, "confidence"] == "" and written.at[2, "confidence"] == str(model.at[2, "confidence"])
+    assert written["needs_review"].tolist()[1:3] == ["False", "False"]
+    assert service.results_frame(settings, job_id, reviewed=False).equals(model)  # the model's own, as scored
+
+
+def test_typed_fields_are_corrected_in_the_form_the_model_writes_them(settings):
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [
+        {"name": "order", "type": "number"}, {"name": "amount", "type": "money"}, {"name": "when", "type": "date"}]}
+    job_id = _stored_job(settings, spec, [{"order": None, "amount": "119.00 EUR", "when": None}])
+    review.save_reviews(settings, job_id, [RowReview(0, {"order": "51,002", "amount": "119.00 EUR", "when": "3 March 2024"})])
+    assert review.job_reviews(settings, job_id) == {0: {"order": 51002, "when": "2024-03-03"}}
+    with pytest.raises(TaskConfigError, match="order: 'not a number' is not a number: write digits"):
+        review.save_reviews(settings, job_id, [RowReview(0, {"order": "not a number"})])
+    with pytest.raises(TaskConfigError, match="amount: 'lots of money' is not an amount with its currency"):
+        review.save_reviews(settings, job_id, [RowReview(0, {"amount": "lots of money"})])

@@ -260,3 +260,26 @@ def test_a_reviewed_job_runs_again_learning_from_its_reviews(settings, tiny_load
     assert newest.id != job_id and newest.status == "queued" and newest.spec["examples"][:-1] == before
     assert newest.spec["examples"][-1]["label"] == "billing"
     assert app.query_params["job"] == str(newest.id)
+
+
+def test_a_review_typed_while_the_job_answers_more_rows_is_saved_for_the_row_on_screen(settings, tiny_loader):
+    from workbench.jobs import review
+
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    app.toggle(key=f"review-all-{job_id}").set_value(True).run()
+    on_screen = int(next(m.value for m in app.markdown if m.value.startswith("**Row ")).split()[1].rstrip("*")) - 1
+    with session_scope(settings) as session:  # meanwhile a less sure row comes first in the queue
+        result = next(r for r in repo.job_results(session, job_id) if r.row_index != on_screen)
+        result.confidence, result.outputs = 0.0001, {**result.outputs, "confidence": 0.0001}
+    box = next(s for s in app.selectbox if s.label == "queue")
+    box.set_value(next(option for option in box.options if option != box.value))
+    next(b for b in app.button if b.label == "Save answer").click().run()
+    assert list(review.job_reviews(settings, job_id)) == [on_screen]
+
+
+def test_the_review_says_when_no_row_is_answered_yet(settings):
+    job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.route.task.yaml",
+                                               SAMPLES / "support_emails.csv", limit=8)
+    app = page("job_results.py", job=str(job_id)).run()
+    assert any("No rows are answered yet" in s.value for s in app.success)

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from workbench.config import Settings
 from workbench.errors import TaskConfigError
 from workbench.io.rows import row_texts
 from workbench.jobs import service
 from workbench.jobs.review import placed_columns, reviewed_column
 from workbench.models.registry import load_encoder
+from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, spec_from_dict
 
-ANSWER_LEARNT = {"classify": "label", "route": "queue"}  # the answer an example teaches, per template
+
+def learns_from_reviews(task: str) -> bool:
+    """Templates whose examples are labelled answers (classify, route); the others have nothing to learn this way."""
+    return get_task_class(task).scored_answer is not None
 
 
 def rerun_with_reviewed_examples(settings: Settings, job_id: int) -> int:
@@ -46,16 +52,19 @@ def _kept_cut_off(settings: Settings, spec: TaskSpec) -> dict:
 
 
 def reviewed_examples(settings: Settings, job_id: int, spec: TaskSpec) -> list[dict[str, str]]:
-    """The reviewed rows as examples: each row's text as the job read it, and its answer as reviewed."""
-    if spec.task not in ANSWER_LEARNT:
+    if not learns_from_reviews(spec.task):
         raise TaskConfigError(f"A {spec.task} job does not learn from examples of labels; only classify and route jobs do.")
-    frame = service.results_frame(settings, job_id)
+    return examples_in(service.results_frame(settings, job_id), spec, settings.max_cell_chars)
+
+
+def examples_in(frame: pd.DataFrame, spec: TaskSpec, max_chars: int) -> list[dict[str, str]]:
+    """The reviewed rows of a results frame as examples: each row's text as the job read it, its answer as reviewed."""
     column = reviewed_column(frame)
     if column is None:
         return []
     reviewed = frame[frame[column] == True]  # noqa: E712 (a column of True/False values)
-    answers = reviewed[placed_columns(frame, spec.output_columns())[ANSWER_LEARNT[spec.task]]]
-    texts = row_texts(reviewed, spec.text, settings.max_cell_chars)
+    answers = reviewed[placed_columns(frame, spec.output_columns())[get_task_class(spec.task).scored_answer]]
+    texts = row_texts(reviewed, spec.text, max_chars)
     return [{"text": t.text, "label": str(label)} for t, label in zip(texts, answers, strict=True)
             if t.error is None and _teaches(spec, str(label))]
 
@@ -63,4 +72,3 @@ def reviewed_examples(settings: Settings, job_id: int, spec: TaskSpec) -> list[d
 def _teaches(spec: TaskSpec, label: str) -> bool:
     """A route row reviewed into the fallback queue fits no queue: it is no example of any."""
     return bool(label) and not (spec.task == "route" and label == spec.config.get("fallback", "Other"))
-

@@ -16,7 +16,8 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.errors import JobStateError, TaskConfigError
-from workbench.tasks.spec import spec_from_dict
+from workbench.tasks.registry import get_task_class
+from workbench.tasks.spec import TaskSpec, spec_from_dict
 
 REVIEWED_COLUMN = "reviewed"
 
@@ -44,9 +45,9 @@ def corrections(model_answers: dict[str, Any], reviewed: dict[str, Any], choices
     """The reviewed answers that differ from the model's, each checked against the values its column may take."""
     changed = {}
     for column, value in reviewed.items():
-        text = as_cell(value)
-        check_answer(column, text, choices)
-        answer = typed_like(text, model_answers.get(column))
+        check_answer(column, as_cell(value), choices)
+        # A template's own check may have typed the answer already (extract: a number field's 6001).
+        answer = typed_like(value, model_answers.get(column)) if isinstance(value, str) else value
         if as_cell(answer) != as_cell(model_answers.get(column)):
             changed[column] = answer
     return changed
@@ -110,7 +111,7 @@ def answered_rows(settings: Settings, job_id: int) -> set[int]:
 def with_job_reviews(settings: Settings, job_id: int, frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     """A whole job's results (as results_frame(reviewed=False) reads them) with its reviews applied."""
     reviews = job_reviews(settings, job_id)
-    return with_reviews(frame, spec_from_dict(spec).output_columns(), reviews) if reviews else frame
+    return with_reviews(frame, spec_from_dict(spec), reviews) if reviews else frame
 
 
 def review_queue(frame: pd.DataFrame, answered: set[int], flagged: str | None, confidence: str | None,
@@ -139,16 +140,21 @@ def reviewed_column(frame: pd.DataFrame) -> str | None:
     return frame.attrs.get("reviewed_column")
 
 
-def with_reviews(frame: pd.DataFrame, output_columns: list[str], reviews: dict[int, dict[str, Any]],
-                 first_row: int = 0) -> pd.DataFrame:
+def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[str, Any]], first_row: int = 0) -> pd.DataFrame:
     """The results (rows first_row on, their answers in frame.attrs["result_columns"] in the order of the template's
-    output columns) with the reviewers' corrections in place of the model's answers and a `reviewed` column."""
+    output columns) with the reviewers' corrections in place of the model's answers and a `reviewed` column. A
+    reviewed row no longer needs review, and a corrected answer has no model confidence (it is not the model's)."""
     reviewed = frame.copy()
-    placed = placed_columns(frame, output_columns)
+    placed = placed_columns(frame, spec.output_columns())
+    scored = get_task_class(spec.task).scored_answer
     for row_index, changed in reviews.items():
         position = row_index - first_row
-        for column, value in changed.items():
-            if 0 <= position < len(reviewed) and column in placed:
+        if not 0 <= position < len(reviewed):
+            continue
+        settled = {**changed, **({"needs_review": False} if "needs_review" in placed else {}),
+                   **({"confidence": ""} if scored in changed and "confidence" in placed else {})}
+        for column, value in settled.items():
+            if column in placed:
                 reviewed.iat[position, reviewed.columns.get_loc(placed[column])] = value
     name = REVIEWED_COLUMN if REVIEWED_COLUMN not in frame.columns else f"{REVIEWED_COLUMN}_result"
     reviewed[name] = [first_row + position in reviews for position in range(len(reviewed))]

@@ -193,15 +193,16 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
         results = repo.job_results(session, job.id, rows=rows)
         reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
     columns = spec_from_dict(job.spec).output_columns()
-    # Object cells keep each answer's own type: a row whose answers are all numbers would turn 5531 into 5531.0.
-    outputs = pd.DataFrame.from_dict({r.row_index: r.outputs for r in results}, orient="index", dtype=object)
-    outputs = outputs.reindex(index=frame.index, columns=columns)
+    # Object cells keep each answer's own type: a column of numbers and empty answers would turn 5531 into
+    # 5531.0 (written so in a CSV). A list of rows keeps them; a dict of rows (from_dict) does not.
+    outputs = pd.DataFrame([r.outputs for r in results], index=[r.row_index for r in results], columns=columns,
+                           dtype=object).reindex(index=frame.index)
     if job.failed_rows:
         outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
     combined = _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
-    return combined if reviews is None else review.with_reviews(combined, columns, reviews, first_row=rows[0])
+    return combined if reviews is None else review.with_reviews(combined, spec_from_dict(job.spec), reviews, rows[0])
 
 
 def reading_spec(spec: dict) -> dict:

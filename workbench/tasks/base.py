@@ -44,6 +44,8 @@ class Task(ABC):
     first_batch_size: ClassVar[int | None] = None
     # The kind of model the spec's `model` names: an encoder (embeddings) or a generator (writes text).
     model_kind: ClassVar[str] = "encoder"
+    # The output column the confidence is about, which examples teach (classify: label); None: no such answer.
+    scored_answer: ClassVar[str | None] = None
 
     def __init__(self, config: TaskConfig, load_encoder: EncoderLoader, model: str | None = None,
                  load_generator: GeneratorLoader | None = None, text_columns: tuple[str, ...] = ()):

@@ -102,6 +102,7 @@ class ClassifyTask(Task):
     description = "Give every row one of your labels, with a confidence score."
     config_model = ClassifyConfig
     config: ClassifyConfig
+    scored_answer = "label"
 
     @classmethod
     def check_new_spec(cls, config: ClassifyConfig, columns: list[str]) -> None:

@@ -19,7 +19,7 @@ from workbench.io.rows import without_column_names
 from workbench.models.guided import guided_json
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
-from workbench.tasks.fields import FieldSpec, Rejected, normalise, schema_of
+from workbench.tasks.fields import FieldSpec, Rejected, normalise, reviewed_value, schema_of
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
 
@@ -61,6 +61,12 @@ class ExtractTask(GenerativeTask):
     def answer_choices(cls, config: ExtractConfig) -> dict[str, list[str] | None]:
         # An empty cell is a right answer too: the text may not hold the field.
         return {f.name: ["", *f.options] if f.type == "choice" else None for f in config.fields}
+
+    @classmethod
+    def reviewed_answers(cls, config: ExtractConfig, answers: dict[str, str]) -> dict[str, Any]:
+        """Each typed field in the form the model's answers take (a number as a number, money as "49.99 EUR")."""
+        fields = {f.name: f for f in config.fields}
+        return {name: _reviewed(fields[name], value) if name in fields else value for name, value in answers.items()}
 
     def setup(self) -> None:
         super().setup()
@@ -130,3 +136,10 @@ def extraction_instruction(fields: list[FieldSpec], examples: list[ExtractExampl
         filled = {f.name: example.values.get(f.name) for f in fields}
         lines.append(f"\nExample text:\n{example.text}\nJSON: {json.dumps(filled, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def _reviewed(field: FieldSpec, value: str) -> Any:
+    try:
+        return reviewed_value(field, value)
+    except ValueError as mistake:
+        raise TaskConfigError(f"{field.name}: {mistake}.") from None

@@ -170,6 +170,51 @@ NORMALISERS = {"text": _text, "number": _number, "money": _money, "date": _date,
                "phone": _phone, "choice": _choice, "list": _list}
 
 
+def reviewed_value(field: FieldSpec, value: str) -> Any:
+    """A value a reviewer typed, in the form the model's answers of its type take (6001, "49.99 USD",
+    2024-03-05), without the in-the-text check: the reviewer read the text. ValueError says what to write."""
+    value = value.strip()
+    return REVIEWED_FORMS.get(field.type, str)(value) if value else ""
+
+
+def _reviewed_number(value: str) -> int | float:
+    if not NUMBER.fullmatch(value):
+        raise ValueError(f"'{value}' is not a number: write digits, e.g. 1299 or 12.5")
+    number = _as_number(value)
+    return int(number) if number.is_integer() else number
+
+
+def _reviewed_money(value: str) -> str:
+    amount, currency = amount_in(value), next((c for c in map(_currency, re.findall(r"[^\W\d_]+|[€$£¥]", value)) if c), "")
+    if amount is None or not currency:
+        raise ValueError(f"'{value}' is not an amount with its currency: write e.g. 49.99 EUR or $12")
+    return f"{amount:.2f} {currency}"
+
+
+def _reviewed_date(value: str) -> str:
+    written = parsed_date(value)
+    if written is None:
+        raise ValueError(f"'{value}' is not a date: write e.g. 2024-03-05")
+    return written.isoformat()
+
+
+def _reviewed_email(value: str) -> str:
+    if not EMAIL.match(value.lower()):
+        raise ValueError(f"'{value}' is not an email address")
+    return value.lower()
+
+
+def _reviewed_phone(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < 6:
+        raise ValueError(f"'{value}' is not a phone number")
+    return ("+" if value.startswith("+") else "") + digits
+
+
+REVIEWED_FORMS = {"number": _reviewed_number, "money": _reviewed_money, "date": _reviewed_date,
+                  "email": _reviewed_email, "phone": _reviewed_phone}
+
+
 def amount_in(text: str) -> float | None:
     """The first number a text writes ("$1,299.00" -> 1299.0), or None."""
     match = NUMBER.search(text)

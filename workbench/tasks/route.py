@@ -67,6 +67,7 @@ class RouteTask(Task):
     description = "Send every row to one of your queues, or to a fallback queue when none fits."
     config_model = RouteConfig
     config: RouteConfig
+    scored_answer = "queue"
 
     @classmethod
     def check_new_spec(cls, config: RouteConfig, columns: list[str]) -> None:

@@ -16,28 +16,44 @@ from workbench.ui.widgets import WRITTEN_ANSWERS, answer_column, user_errors
 def review_section(job, frame: pd.DataFrame) -> None:
     """The next row to review with the answers to check, and the rows reviewed so far (a review can be taken back)."""
     choices = spec_from_dict(job.spec).answer_choices()
-    flagged = answer_column(frame, "needs_review")
+    flagged, confidence = answer_column(frame, "needs_review"), answer_column(frame, "confidence")
     st.subheader("Review")
     every_row = not flagged or st.toggle("Review every row, not only the rows that need review", key=f"review-all-{job.id}")
-    queue = review.review_queue(frame, review.answered_rows(app_settings(), job.id), None if every_row else flagged,
-                                answer_column(frame, "confidence"), review.reviewed_column(frame))
-    if not queue:
-        st.success("No rows left that need review. Switch on \"Review every row\" to check the others."
-                   if flagged and not every_row else "Every answered row is reviewed.")
+    answered = review.answered_rows(app_settings(), job.id)
+    queue = review.review_queue(frame, answered, None if every_row else flagged, confidence, review.reviewed_column(frame))
+    if queue:
+        order = "least sure first" if confidence else "in the file's order"
+        st.caption(f"{len(queue):,} rows to review, {order}. Your answer replaces the model's in the table and the "
+                   "downloads; the evaluation keeps scoring the model's own answers.")
+        _review_form(job, frame, _row_to_review(job, queue), choices)
     else:
-        skipped = st.session_state.setdefault(f"review-skipped-{job.id}", [])
-        waiting = [row for row in queue if row not in skipped] or queue  # all skipped: round again
-        st.caption(f"{len(queue):,} rows to review, least sure first. Your answer replaces the model's in the table "
-                   "and the downloads; the evaluation keeps scoring the model's own answers.")
-        _review_form(job, frame, waiting[0], choices, skipped)
+        st.success(_nothing_to_review(answered, flagged and not every_row))
     _reviewed_rows(job, frame, list(choices))
 
 
-def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str] | None], skipped: list[int]) -> None:
+def _row_to_review(job, queue: list[int]) -> int:
+    """The row on screen stays until it is saved or skipped: as a running job answers rows, a less sure one may
+    come first, and a form replaced before its click is handled would lose the answer typed in it."""
+    skipped = st.session_state.setdefault(f"review-skipped-{job.id}", [])
+    waiting = [row for row in queue if row not in skipped] or queue  # all skipped: round again
+    shown = st.session_state.get(f"review-row-{job.id}")
+    st.session_state[f"review-row-{job.id}"] = shown if shown in queue else waiting[0]
+    return st.session_state[f"review-row-{job.id}"]
+
+
+def _nothing_to_review(answered: set[int], flagged_only: bool) -> str:
+    if not answered:
+        return "No rows are answered yet: they come here as the job answers them."
+    if flagged_only:
+        return "No rows left that need review. Switch on \"Review every row\" to check the others."
+    return "Every answered row is reviewed."
+
+
+def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str] | None]) -> None:
     with st.container(border=True):
         confidence = answer_column(frame, "confidence")
         sure = f" · the model's confidence {float(frame.at[row, confidence]):.2f}" if confidence else ""
-        st.markdown(f"**Row {row + 1}**{sure}")
+        st.markdown(f"**Row {row + 1}**{sure}", help=f"Row {row + 1} of the data: line {row + 2} of the file, under its header.")
         for column in _text_columns(frame):
             st.caption(column)
             st.text(as_cell(frame.at[row, column]))
@@ -49,7 +65,8 @@ def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str
                     review.save_reviews(app_settings(), job.id, [RowReview(row, answers)])
                     st.rerun()
             if skip.form_submit_button("Skip for now", width="stretch"):
-                skipped.append(row)
+                st.session_state[f"review-skipped-{job.id}"].append(row)
+                st.session_state.pop(f"review-row-{job.id}")
                 st.rerun()
 
 
@@ -77,13 +94,17 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
         if st.button("Take back this review", key=f"take-back-{job.id}"):
             review.remove_reviews(app_settings(), job.id, [row])
             st.rerun()
-    if job.task in relearn.ANSWER_LEARNT:
-        _learn_from_reviews(job, len(rows))
+    if relearn.learns_from_reviews(job.task):
+        _learn_from_reviews(job, frame, len(rows))
 
 
-def _learn_from_reviews(job, reviewed: int) -> None:
-    st.caption("Your reviewed rows can teach the model: a new job on the same file, with them added to the examples.")
-    rows = "the reviewed row" if reviewed == 1 else f"the {reviewed:,} reviewed rows"
+def _learn_from_reviews(job, frame: pd.DataFrame, reviewed: int) -> None:
+    teaching = len(relearn.examples_in(frame, spec_from_dict(job.spec), app_settings().max_cell_chars))
+    fallback = f" (rows sent to '{job.spec.get('fallback')}' teach no queue)" if job.task == "route" and teaching < reviewed else ""
+    st.caption(f"Your reviewed rows can teach the model: a new job on the same file, with them added to the examples{fallback}.")
+    if not teaching:
+        return
+    rows = "the reviewed row" if teaching == 1 else f"the {teaching:,} reviewed rows"
     if st.button(f"Run again, learning from {rows}", key=f"relearn-{job.id}"):
         with user_errors():
             open_job(relearn.rerun_with_reviewed_examples(app_settings(), job.id))
