@@ -28,20 +28,29 @@ def test_a_template_exported_as_a_task_file_imports_as_the_same_settings(setting
     text = task_file_text(saved)
     (tmp_path / "routing.yaml").write_text(text)
     assert load_task_file(tmp_path / "routing.yaml") == saved  # what `workbench run` reads
-    imported = templates.import_task_file(settings, "routing.yaml", text.encode())
+    changed = text.replace("fallback: Elsewhere", "fallback: Triage")
+    imported = templates.import_task_file(settings, "routing.yaml", changed.encode())
     assert (imported.name, imported.version) == ("Routing", 2)
-    assert templates.template_spec(imported) == saved
+    assert templates.template_spec(imported) == spec_from_dict({**saved.to_dict(), "fallback": "Triage"})
+    again = templates.import_task_file(settings, "routing.yaml", changed.encode())  # the same settings once more
+    assert again.version == 2 and len(templates.list_templates(settings)) == 2
 
 
 def test_a_task_file_without_a_name_is_named_after_its_file(settings):
     text = "task: classify\ntext: Body\nlabels: [yes, no]\n"
-    imported = templates.import_task_file(settings, "answers.yml", text.encode())
+    imported = templates.import_task_file(settings, "answers.task.yml", text.encode())
     assert imported.name == "answers" and imported.spec["labels"] == ["yes", "no"]
+
+
+def test_a_name_in_other_capitals_is_a_new_version_of_the_same_template(settings):
+    templates.save_template(settings, "Support triage", ROUTE)
+    second = templates.save_template(settings, "support TRIAGE", spec_from_dict({**ROUTE.to_dict(), "fallback": "Other"}))
+    assert (second.name, second.version) == ("Support triage", 2)
 
 
 @pytest.mark.parametrize(("content", "message"), [
     ((SAMPLE_DIR / "support_emails.task.yaml").read_bytes(), "reads its examples from the file 'support_emails_examples"),
-    (b"task: [unclosed", "is not valid YAML"),
+    (b"task: [unclosed", "is not valid YAML at line 1, column 16: expected ',' or ']'"),
     (b"\xff\xfe\x00junk", "is not a task file: a task file is YAML text"),
     (b"task: classify\nlabels: [a, b]\n", "Say which column"),
 ])

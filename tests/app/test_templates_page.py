@@ -26,6 +26,7 @@ def test_settings_saved_as_a_template_run_again_from_new_job(settings):
     assert next(m for m in again.multiselect).value == ["Subject", "Body"]  # the template's columns, preselected
     spec = _queued_spec(again, settings)
     assert spec["task"] == "route" and spec["fallback"] == "Triage" and spec["text"] == ["Subject", "Body"]
+    assert spec["name"] == "support_emails.csv · Routing"  # the job says which template it ran
     assert [label["name"] for label in spec["labels"]] == ["billing", "shipping"]
 
 

@@ -23,6 +23,11 @@ def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
         raise TaskConfigError(f"Give the template a name of 1 to {MAX_NAME} characters.")
     data = {key: value for key, value in spec.to_dict().items() if key != "name"}
     with session_scope(settings) as session:
+        # "support triage" is a version of "Support triage", not a second template one capital apart.
+        name = next((t.name for t in repo.list_templates(session) if t.name.casefold() == name.casefold()), name)
+        latest = next((t for t in repo.list_templates(session) if t.name == name), None)
+        if latest is not None and latest.spec == data:
+            return latest  # the same settings again (a task file imported back): no version that changes nothing
         return repo.save_template(session, name, spec.task, data)
 
 
@@ -54,4 +59,4 @@ def import_task_file(settings: Settings, filename: str, content: bytes) -> Templ
         raise TaskConfigError(f"'{filename}' reads its examples from the file '{data['examples'].get('file')}', which was "
                               "not uploaded with it: list the examples (text and label) in the task file itself.")
     spec = spec_from_dict(data)
-    return save_template(settings, spec.name or Path(filename).stem, spec)
+    return save_template(settings, spec.name or Path(filename).stem.removesuffix(".task"), spec)

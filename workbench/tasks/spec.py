@@ -99,7 +99,10 @@ def read_task_yaml(text: str, name: str) -> dict[str, Any]:
     try:
         return yaml.load(text, Loader=_TaskFileLoader)
     except yaml.YAMLError as exc:
-        raise TaskConfigError(f"'{name}' is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise TaskConfigError(f"'{name}' is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}. "
+                              "Check the indentation and that every list and quote is closed.") from None
 
 
 def task_file_text(spec: TaskSpec) -> str:

@@ -182,10 +182,10 @@ def choose_model(task: str) -> str:
 
 def saved_template_spec(template, columns: list[str], name: str):
     """The saved template's settings on the columns chosen here, shown as its task file; None until they run."""
-    spec = templates.template_spec(template)
+    spec = {**templates.template_spec(template).to_dict(), "text": columns, "name": f"{name} · {template.name}"}
     with st.expander(f"Settings of '{template.name}', version {template.version}"):
-        st.code(task_file_text(spec), language="yaml")
-    return complete_spec({**spec.to_dict(), "text": columns, "name": name})
+        st.code(task_file_text(spec_from_dict(spec)) if columns else "", language="yaml")
+    return complete_spec(spec)
 
 
 def save_as_template(spec) -> None:
