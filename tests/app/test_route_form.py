@@ -47,3 +47,14 @@ def test_labels_typed_for_classify_are_kept_when_switching_to_route(settings):
     app.text_area[0].input("billing\nshipping").run()
     next(s for s in app.selectbox if s.label == "Task").set_value("route").run()
     assert app.text_area[0].label.startswith("Queues") and app.text_area[0].value == "billing\nshipping"
+
+
+def test_the_label_column_offered_first_is_the_one_that_looks_like_labels():
+    import pandas as pd
+
+    from workbench.ui.new_job import likely_label_column
+
+    frame = pd.DataFrame({"Subject": ["a", "b", "c", "d"], "Body": ["w", "x", "y", "z"], "From": ["p", "q", "r", "s"],
+                          "category": ["billing", "billing", "", "returns"], "id": ["1", "1", "1", "1"]})
+    assert likely_label_column(frame, ["Subject", "Body"]) == "category"
+    assert likely_label_column(frame[["Subject"]], ["Subject"]) == "Subject"  # nothing else: the first column

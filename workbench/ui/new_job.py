@@ -153,11 +153,20 @@ def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
     source = st.radio("Labelled examples (optional, they make answers better)",
                       ["None", "A label column of this sheet", "Another file"], horizontal=True)
     if source == "A label column of this sheet":
-        label_column = st.selectbox("Column with labels (rows left empty are not used)", list(frame.columns))
+        columns = list(frame.columns)
+        label_column = st.selectbox("Column with labels (rows left empty are not used)", columns,
+                                    index=columns.index(likely_label_column(frame, text_columns)))
         return examples_from_table(frame, text_columns, label_column)
     if source == "Another file":
         return _examples_from_upload()
     return []
+
+
+def likely_label_column(frame: pd.DataFrame, text_columns: list[str]) -> str:
+    """The column that looks most like labels: not read as text, and repeating the fewest values (a category
+    column has a handful); offering the first column put a subject line column first."""
+    others = [c for c in frame.columns if c not in text_columns and frame[c].replace("", None).nunique() >= 2]
+    return min(others, key=lambda c: frame[c].replace("", None).nunique(), default=frame.columns[0])
 
 
 def _examples_from_upload() -> list[dict]:
