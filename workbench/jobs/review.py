@@ -103,6 +103,12 @@ def job_reviews(settings: Settings, job_id: int, rows: tuple[int, int] | None = 
         return repo.job_reviews(session, job_id, rows)
 
 
+def model_answers(settings: Settings, job_id: int, rows: list[int]) -> dict[int, dict[str, Any]]:
+    """The model's own answers of the given rows (a review never changes them)."""
+    with session_scope(settings) as session:
+        return {row: (answered.outputs if (answered := repo.answered_row(session, job_id, row)) else {}) for row in rows}
+
+
 def answered_rows(settings: Settings, job_id: int) -> set[int]:
     with session_scope(settings) as session:
         return repo.answered_rows(session, job_id)

@@ -89,13 +89,21 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
         return
     with st.expander(f"Reviewed rows ({len(rows):,})"):
         shown = [c for c in (answer_column(frame, a) for a in answers) if c] + _text_columns(frame)
-        st.dataframe(frame.loc[rows, shown].set_axis([r + 1 for r in rows]), width="stretch")
+        table = frame.loc[rows, shown].assign(changed=_changes(job, rows))
+        st.dataframe(table[["changed", *shown]].set_axis([r + 1 for r in rows]), width="stretch")
         row = st.selectbox("Row", rows, format_func=lambda r: f"Row {r + 1}", key=f"take-back-row-{job.id}")
         if st.button("Take back this review", key=f"take-back-{job.id}"):
             review.remove_reviews(app_settings(), job.id, [row])
             st.rerun()
     if relearn.learns_from_reviews(job.task):
         _learn_from_reviews(job, frame, len(rows))
+
+
+def _changes(job, rows: list[int]) -> list[str]:
+    """What each review changed, e.g. "queue: Other → billing" ("confirmed" when the model's answers were right)."""
+    reviews, model = review.job_reviews(app_settings(), job.id), review.model_answers(app_settings(), job.id, rows)
+    return ["; ".join(f"{column}: {as_cell(model[row].get(column)) or '(empty)'} → {as_cell(value) or '(empty)'}"
+                      for column, value in reviews.get(row, {}).items()) or "confirmed" for row in rows]
 
 
 def _learn_from_reviews(job, frame: pd.DataFrame, reviewed: int) -> None:
