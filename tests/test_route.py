@@ -50,7 +50,7 @@ def test_description_phrases_are_prototypes_of_their_queue(tiny_loader):
 
 
 def test_an_example_for_an_unknown_queue_is_refused():
-    with pytest.raises(TaskConfigError, match="not in the label list"):
+    with pytest.raises(TaskConfigError, match="examples use queues that are not in the queue list"):
         spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES,
                         "examples": [{"text": "x", "label": "returns"}]}).validated_config()
 
@@ -104,4 +104,11 @@ def test_new_route_settings_need_a_fallback_unlike_every_queue_and_queues_unlike
     with pytest.raises(TaskConfigError, match="the fallback queue 'Billing' is also one of your queues"):
         spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "fallback": "Billing"}).check_new()
     with pytest.raises(TaskConfigError, match="whatever its capitals; repeated: billing, Billing"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": ["billing", "Billing"]}).check_new()
+
+
+def test_route_messages_call_its_labels_queues():
+    with pytest.raises(TaskConfigError, match="give at least two queues"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": ["billing"]})
+    with pytest.raises(TaskConfigError, match="each queue must appear once, whatever its capitals"):
         spec_from_dict({"task": "route", "text": "Body", "labels": ["billing", "Billing"]}).check_new()

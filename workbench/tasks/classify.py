@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,6 +36,8 @@ class Example(BaseModel):
 
 
 class ClassifyConfig(TaskConfig):
+    # What a label is called in messages: route's page and users call them queues.
+    label_word: ClassVar[str] = "label"
     labels: list[LabelSpec] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
     threshold: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -59,15 +62,15 @@ class ClassifyConfig(TaskConfig):
     def _labels_cover_examples(self) -> ClassifyConfig:
         if not self.labels:
             self.labels = [LabelSpec(name=n) for n in dict.fromkeys(e.label for e in self.examples)]
-        names = [label.name for label in self.labels]
+        names, word = [label.name for label in self.labels], self.label_word
         if len(names) < 2:
-            raise ValueError("give at least two labels (or examples of at least two labels)")
+            raise ValueError(f"give at least two {word}s (or examples of at least two {word}s)")
         if len(set(names)) != len(names):
-            raise ValueError(f"each label must appear once; repeated: {', '.join(_repeated(names, str))}")
+            raise ValueError(f"each {word} must appear once; repeated: {', '.join(_repeated(names, str))}")
         unknown = sorted({e.label for e in self.examples} - set(names))
         if unknown:
-            raise ValueError(f"examples use labels that are not in the label list: {', '.join(unknown)}; add them or fix "
-                             "the examples")
+            raise ValueError(f"examples use {word}s that are not in the {word} list: {', '.join(unknown)}; add them or "
+                             "fix the examples")
         return self
 
 
@@ -86,7 +89,7 @@ def check_label_capitals(task: str, config: ClassifyConfig) -> None:
     names = [label.name for label in config.labels]
     repeated = _repeated(names, str.casefold)
     if repeated:
-        raise TaskConfigError(f"The {task} settings need fixing: each label must appear once, whatever its capitals; "
+        raise TaskConfigError(f"The {task} settings need fixing: each {config.label_word} must appear once, whatever its capitals; "
                               f"repeated: {', '.join(repeated)}")
 
 

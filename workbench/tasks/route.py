@@ -16,6 +16,7 @@ refuses `fine_tune`.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -35,6 +36,7 @@ SAME_ROW = 0.9999  # cosine similarity of a text with itself, give or take round
 
 
 class RouteConfig(ClassifyConfig):
+    label_word: ClassVar[str] = "queue"
     fallback: str = "Other"
     # Below this cosine similarity to every prototype a row goes to the fallback; None: from the examples.
     min_similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
