@@ -14,7 +14,6 @@ from workbench.ui.widgets import (
     label_chart,
     result_summary,
     results_table,
-    still_to_review,
     user_errors,
 )
 
@@ -68,7 +67,7 @@ with user_errors():
     review_column = answer_column(frame, "needs_review")
     shown = frame
     if review_column and st.toggle("Only rows that need review"):
-        shown = frame[still_to_review(frame, review_column)]
+        shown = frame[frame[review_column] == True]  # noqa: E712 (a reviewed row's flag is off)
     results_table(shown)
     download_buttons(job_id)
     review_section(job_at_start, frame)

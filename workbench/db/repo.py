@@ -160,6 +160,13 @@ def answered_row(session: Session, job_id: int, row_index: int) -> Result | None
                                                Result.status == "ok"))
 
 
+def answered_outputs(session: Session, job_id: int, rows: list[int]) -> dict[int, dict[str, Any]]:
+    """The model's answers of the given rows, in one query ({} for a row without an answer)."""
+    query = select(Result.row_index, Result.outputs).where(Result.job_id == job_id, Result.status == "ok",
+                                                           Result.row_index.in_(rows))
+    return {row: {} for row in rows} | dict(session.execute(query).tuples().all())
+
+
 def answered_rows(session: Session, job_id: int) -> set[int]:
     return set(session.scalars(select(Result.row_index).where(Result.job_id == job_id, Result.status == "ok")))
 

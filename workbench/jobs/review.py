@@ -32,12 +32,13 @@ def save_reviews(settings: Settings, job_id: int, reviews: list[RowReview]) -> i
     """Record each row's review (its answers that differ from the model's); returns how many rows."""
     with session_scope(settings) as session:
         spec = spec_from_dict(repo.get_job(session, job_id).spec)
+        choices = spec.answer_choices()
         for review in reviews:
             answered = repo.answered_row(session, job_id, review.row_index)
             if answered is None:
                 raise JobStateError(f"Row {review.row_index + 1} has no answer to review yet: run or retry it first.")
             answers = spec.reviewed_answers({column: as_cell(value) for column, value in review.answers.items()})
-            repo.save_review(session, job_id, review.row_index, corrections(answered.outputs, answers, spec.answer_choices()))
+            repo.save_review(session, job_id, review.row_index, corrections(answered.outputs, answers, choices))
     return len(reviews)
 
 
@@ -46,23 +47,11 @@ def corrections(model_answers: dict[str, Any], reviewed: dict[str, Any], choices
     changed = {}
     for column, value in reviewed.items():
         check_answer(column, as_cell(value), choices)
-        # A template's own check may have typed the answer already (extract: a number field's 6001).
-        answer = typed_like(value, model_answers.get(column)) if isinstance(value, str) else value
-        if as_cell(answer) != as_cell(model_answers.get(column)):
-            changed[column] = answer
+        # Compared as cells: the template's own check (Task.reviewed_answers) typed a number field's 6001, and
+        # 5531.0 is no change to 5531.
+        if as_cell(value) != as_cell(model_answers.get(column)):
+            changed[column] = value
     return changed
-
-
-def typed_like(text: str, model_answer: Any) -> Any:
-    """A reviewed answer where the model wrote a number is a number too (a number cell in the download, and
-    "5531.0" is no change to 5531); anything else stays text."""
-    if isinstance(model_answer, bool) or not isinstance(model_answer, int | float):
-        return text
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
-        return text
-    return int(number) if number.is_integer() and isinstance(model_answer, int) else number
 
 
 def check_answer(column: str, value: str, choices: dict[str, list[str] | None]) -> None:
@@ -106,7 +95,7 @@ def job_reviews(settings: Settings, job_id: int, rows: tuple[int, int] | None = 
 def model_answers(settings: Settings, job_id: int, rows: list[int]) -> dict[int, dict[str, Any]]:
     """The model's own answers of the given rows (a review never changes them)."""
     with session_scope(settings) as session:
-        return {row: (answered.outputs if (answered := repo.answered_row(session, job_id, row)) else {}) for row in rows}
+        return repo.answered_outputs(session, job_id, rows)
 
 
 def answered_rows(settings: Settings, job_id: int) -> set[int]:

@@ -192,7 +192,8 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
     with session_scope(settings) as session:
         results = repo.job_results(session, job.id, rows=rows)
         reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
-    columns = spec_from_dict(job.spec).output_columns()
+    spec = spec_from_dict(job.spec)
+    columns = spec.output_columns()
     # Object cells keep each answer's own type: a column of numbers and empty answers would turn 5531 into
     # 5531.0 (written so in a CSV). A list of rows keeps them; a dict of rows (from_dict) does not.
     outputs = pd.DataFrame([r.outputs for r in results], index=[r.row_index for r in results], columns=columns,
@@ -202,7 +203,7 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
     combined = _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
-    return combined if reviews is None else review.with_reviews(combined, spec_from_dict(job.spec), reviews, rows[0])
+    return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0])
 
 
 def reading_spec(spec: dict) -> dict:

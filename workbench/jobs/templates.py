@@ -24,8 +24,9 @@ def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
     data = {key: value for key, value in spec.to_dict().items() if key != "name"}
     with session_scope(settings) as session:
         # "support triage" is a version of "Support triage", not a second template one capital apart.
-        name = next((t.name for t in repo.list_templates(session) if t.name.casefold() == name.casefold()), name)
-        latest = next((t for t in repo.list_templates(session) if t.name == name), None)
+        saved = repo.list_templates(session)  # by name, newest version first
+        name = next((t.name for t in saved if t.name.casefold() == name.casefold()), name)
+        latest = next((t for t in saved if t.name == name), None)
         if latest is not None and latest.spec == data:
             return latest  # the same settings again (a task file imported back): no version that changes nothing
         return repo.save_template(session, name, spec.task, data)

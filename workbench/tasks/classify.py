@@ -156,10 +156,13 @@ class ClassifyTask(Task):
         """Each label's vector moved halfway to the mean of its examples (unchanged for a label without any). It keeps
         its length: before adapting to a job, scores are dot products, and a longer vector would win more rows."""
         moved = label_vectors.copy()
+        if not self.config.examples:
+            return moved
+        vectors = self.encoder.embed([example.text for example in self.config.examples])  # one call for them all
+        labels = np.array([example.label for example in self.config.examples])
         for number, name in enumerate(self.label_names):
-            texts = [example.text for example in self.config.examples if example.label == name]
-            if texts:
-                direction = normalise(normalise(label_vectors[number]) + self.encoder.embed(texts).mean(axis=0))
+            if (labels == name).any():
+                direction = normalise(normalise(label_vectors[number]) + vectors[labels == name].mean(axis=0))
                 moved[number] = direction * np.linalg.norm(label_vectors[number])
         return moved
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.errors import WorkbenchError
-from workbench.jobs import review, service
+from workbench.jobs import service
 from workbench.jobs.progress import describe, job_progress
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
@@ -82,16 +82,10 @@ def result_summary(frame: pd.DataFrame, job) -> None:
     confidence = pd.to_numeric(frame[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
     cells = st.columns(4)
     cells[0].metric("Rows answered", f"{job.done_rows:,} / {len(frame):,}")
-    cells[1].metric("Need review", f"{int(still_to_review(frame, review).sum()):,}" if review else "–")
+    # A reviewed row's flag is off in a frame with reviews (jobs/review.with_reviews).
+    cells[1].metric("Need review", f"{int((frame[review] == True).sum()):,}" if review else "–")  # noqa: E712
     cells[2].metric("Failed rows", f"{job.failed_rows:,}")
     cells[3].metric("Average confidence", f"{confidence.mean():.2f}" if confidence.notna().any() else "–")
-
-
-def still_to_review(frame: pd.DataFrame, flag_column: str) -> pd.Series:
-    """Rows the model flagged for review that nobody has reviewed yet."""
-    reviewed = review.reviewed_column(frame)
-    done = frame[reviewed] == True if reviewed else False  # noqa: E712 (a column of True/False/"" values)
-    return (frame[flag_column] == True) & ~done  # noqa: E712
 
 
 def results_table(frame: pd.DataFrame) -> None:
