@@ -15,6 +15,7 @@ navigation = st.navigation(
         st.Page("app_pages/job_results.py", title="Job results", icon="📊"),
         st.Page("app_pages/templates.py", title="Templates", icon="🗂️"),
         st.Page("app_pages/models.py", title="Models", icon="🧠"),
+        st.Page("app_pages/benchmark.py", title="Benchmark", icon="⏱️"),
     ]
 )
 st.sidebar.caption("Runs on this machine only: your data never leaves it.")

@@ -3,7 +3,6 @@ import streamlit as st
 from workbench.jobs import service
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.forms import FORMS
 from workbench.ui.widgets import results_table, user_errors
 
 st.title("New job")
@@ -15,15 +14,7 @@ if chosen is None:
 with user_errors():
     sheet = steps.choose_sheet(chosen)
     frame = steps.preview(chosen, sheet)
-    template = steps.choose_saved_template()
-    columns = steps.choose_text_columns(frame, template)
-    if template:
-        spec = steps.saved_template_spec(template, columns, chosen.name)
-    else:
-        task = steps.choose_task()
-        config = FORMS[task](frame, columns)
-        spec = steps.complete_spec({"task": task, "text": columns, "model": steps.choose_model(task),
-                                    "name": chosen.name, **config})
+    spec, template = steps.job_settings(chosen, frame)
     if spec is None:
         st.stop()
     if not template:

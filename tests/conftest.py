@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from tests.tiny_models import build_tiny_encoder_source
 from workbench.config import get_settings
 from workbench.models.bundled import BundledPack
 from workbench.models.encoder import OnnxEncoder
+from workbench.models.manifest import MANIFEST_NAME
 from workbench.models.prepare import prepare_encoder
 
 # Pages never start a background worker in tests: a Streamlit script thread that outlives its test
@@ -43,6 +46,17 @@ def tiny_encoder_folder(tmp_path_factory) -> Path:
         models_dir = models
 
     return prepare_encoder(_Settings(), TINY_PACK, source=source)
+
+
+@pytest.fixture
+def two_models(settings, tiny_encoder_folder) -> list[str]:
+    """Two prepared copies of the tiny encoder under names of their own, as a quantized copy would be."""
+    names = ["tiny-a", "tiny-b"]
+    for name in names:
+        folder = shutil.copytree(tiny_encoder_folder, settings.models_dir / name)
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        (folder / MANIFEST_NAME).write_text(json.dumps({**manifest, "name": name}))
+    return names
 
 
 @pytest.fixture(scope="session")

@@ -20,20 +20,33 @@ TIMING_COLUMNS = {"busy_seconds": "FLOAT NOT NULL DEFAULT 0", "busy_rows": "INTE
 
 
 def m002_job_timing(conn: Connection) -> None:
+    _add_missing_columns(conn, "jobs", TIMING_COLUMNS)
+
+
+def _add_missing_columns(conn: Connection, table: str, columns: dict[str, str]) -> None:
     # A database made by m001 from today's schema already has the columns; an older one gets them. On
     # PostgreSQL a second process may add them between our check and our ALTER: IF NOT EXISTS lets it.
-    present = {column["name"] for column in inspect(conn).get_columns("jobs")}
+    present = {column["name"] for column in inspect(conn).get_columns(table)}
     if_missing = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
-    for name, kind in TIMING_COLUMNS.items():
+    for name, kind in columns.items():
         if name not in present:
-            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {if_missing}{name} {kind}"))
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {if_missing}{name} {kind}"))
 
 
 def m003_reviews(conn: Connection) -> None:
     schema.Base.metadata.create_all(conn, tables=[schema.Review.__table__])
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews]
+COMPARISON_COLUMNS = {"comparison_id": "INTEGER", "measurements": "JSON"}
+
+
+def m004_comparisons(conn: Connection) -> None:
+    schema.Base.metadata.create_all(conn, tables=[schema.Comparison.__table__])
+    _add_missing_columns(conn, "jobs", COMPARISON_COLUMNS)
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_jobs_comparison_id ON jobs (comparison_id)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews, m004_comparisons]
 
 
 def _applied(conn: Connection) -> set[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from workbench.db.schema import Job, Result, Review, Template, Upload, utcnow
+from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
 from workbench.errors import JobStateError, NotFoundError
 
 # Which status a job may move to from each status; anything else is a bug or a race and raises.
@@ -88,11 +88,22 @@ def run_state(session: Session, job_id: int) -> tuple[str, int | None]:
 
 
 def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
-    """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one."""
-    for job_id in session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)):
+    """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one.
+
+    A comparison's job runs alone, in its turn: its speed and memory are the figures it is there for. While
+    one runs nothing starts, and while one waits for the running jobs to end, the jobs queued after it wait too.
+    """
+    running = session.scalars(select(Job.comparison_id).where(Job.status == "running")).all()
+    for job_id, comparison_id in session.execute(select(Job.id, Job.comparison_id).where(Job.status == "queued").order_by(Job.id)):
+        if any(c is not None for c in running) or (running and comparison_id is not None):
+            return None
         if claim_job(session, job_id, runner_pid):
             return session.get(Job, job_id, populate_existing=True)
     return None
+
+
+def others_running(session: Session, job_id: int) -> bool:
+    return session.scalar(select(func.count()).where(Job.status == "running", Job.id != job_id)) > 0
 
 
 RESUMABLE = ("queued", "paused", "cancelled", "failed")
@@ -220,3 +231,25 @@ def save_template(session: Session, name: str, task: str, spec: dict[str, Any]) 
 
 def list_templates(session: Session) -> list[Template]:
     return list(session.scalars(select(Template).order_by(Template.name, Template.version.desc())))
+
+
+def create_comparison(session: Session, name: str, answers_column: str, latency_rows: int) -> Comparison:
+    comparison = Comparison(name=name, answers_column=answers_column, latency_rows=latency_rows)
+    session.add(comparison)
+    session.flush()
+    return comparison
+
+
+def get_comparison(session: Session, comparison_id: int) -> Comparison:
+    comparison = session.get(Comparison, comparison_id)
+    if comparison is None:
+        raise NotFoundError(f"There is no comparison #{comparison_id}. The Benchmark page lists the comparisons there are.")
+    return comparison
+
+
+def list_comparisons(session: Session) -> list[Comparison]:
+    return list(session.scalars(select(Comparison).order_by(Comparison.id.desc())))
+
+
+def comparison_jobs(session: Session, comparison_id: int) -> list[Job]:
+    return list(session.scalars(select(Job).where(Job.comparison_id == comparison_id).order_by(Job.id)))

@@ -64,10 +64,28 @@ class Job(Base):
     # The runner's estimate after its last batch, from the lengths of the rows still to run (jobs/estimate.py).
     seconds_left: Mapped[float | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The comparison (Benchmark page) the job is one model of. No foreign key: m001 creates this table from
+    # today's schema, before m004 creates `comparisons`.
+    comparison_id: Mapped[int | None] = mapped_column(index=True)
+    # What the runner measured: peak_memory_mb of its process, shared_cores (another job ran meanwhile),
+    # latency_ms of single rows (comparisons only).
+    measurements: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comparison(Base):
+    """Models compared on one labelled sheet with one template: a job per model (jobs.comparison_id)."""
+
+    __tablename__ = "comparisons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    answers_column: Mapped[str] = mapped_column(String(500))
+    # Rows of the sheet each model answers one at a time after its job, for latency (0: none).
+    latency_rows: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Result(Base):

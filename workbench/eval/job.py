@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.errors import TaskConfigError
-from workbench.eval.fields import field_report
+from workbench.eval.fields import ALL_FIELDS, field_report
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport, classification_report, multi_label_report
 from workbench.eval.rouge import MEASURES, rouge
 from workbench.io.rows import row_texts
@@ -108,6 +108,19 @@ def report_dict(report: Report) -> dict:
     return {"rows": report.rows, "accuracy": round(report.accuracy, 4), "macro_f1": round(report.macro_f1, 4),
             "per_label": report.per_label.round(4).to_dict(orient="index"),
             "confusion": report.confusion.to_dict(orient="index")}
+
+
+def headline_scores(report: Report) -> dict[str, float]:
+    """The few numbers that say how good a job is, to set models side by side."""
+    if isinstance(report, SummaryReport):
+        return {name: report.scores[m] for name, m in zip(("ROUGE-1", "ROUGE-2", "ROUGE-L"), MEASURES, strict=True)}
+    if isinstance(report, FieldReport):
+        together = report.per_field.loc[ALL_FIELDS]
+        return {"precision": together["precision"], "recall": together["recall"], "F1": together["f1"]}
+    if isinstance(report, MultiLabelReport):
+        scored = report.per_label[report.per_label["support"] > 0]
+        return {"exact match": report.exact_match, "macro-F1": float(scored["f1"].mean()) if len(scored) else 0.0}
+    return {"accuracy": report.accuracy, "macro-F1": report.macro_f1}
 
 
 def label_set(cell) -> set[str]:

@@ -21,6 +21,7 @@ from workbench.db.session import session_scope
 from workbench.errors import WorkbenchError
 from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
+from workbench.jobs import measure
 from workbench.jobs.estimate import BatchCosts
 from workbench.models import interrupt
 from workbench.models.registry import load_encoder, load_generator
@@ -45,6 +46,8 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
             job = _run_batch(settings, job_id, task, batch, costs, rest_of_window, owner)
             if on_batch:
                 on_batch(job)
+        else:  # every row answered (not paused or cancelled)
+            _time_single_rows(settings, job_id, task, owner)
     except interrupt.Interrupted:
         pass  # paused or cancelled mid-batch: that batch's rows are run again on resume
     except WorkbenchError as exc:
@@ -72,20 +75,22 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple
         job.seconds_left = None  # an estimate from an earlier run; this run makes its own after its first batch
         done = repo.processed_row_indexes(session, job_id)
     spec = spec_from_dict(job.spec)
-
-    def chunks() -> Iterator[list[RowText]]:
-        for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit, chunk_rows=SORT_WINDOW):
-            yield row_texts(frame, spec.text, settings.max_cell_chars)
-
     loaded = []
     task = spec.build(lambda name: _remember(loaded, loader(name)), lambda name: _remember(loaded, generator_loader(name)))
     started = time.perf_counter()
     task.setup()
-    task.adapt(adaptation_sample(chain.from_iterable(chunks())))
+    task.adapt(adaptation_sample(chain.from_iterable(_row_chunks(settings, job))))
     _count_setup_time(settings, job_id, time.perf_counter() - started)
     _record_model(settings, job_id, loaded)
-    windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in chunks())
+    windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in _row_chunks(settings, job))
     return task, _run_batches(windows, task.batch_size, task.first_batch_size or task.batch_size)
+
+
+def _row_chunks(settings: Settings, job: Job) -> Iterator[list[RowText]]:
+    """The job's rows as the model reads them, a window of the file at a time."""
+    columns = spec_from_dict(job.spec).text
+    for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit, chunk_rows=SORT_WINDOW):
+        yield row_texts(frame, columns, settings.max_cell_chars)
 
 
 def _run_batches(windows: Iterator[list[RowText]], size: int, first: int) -> Iterator[tuple]:
@@ -100,12 +105,29 @@ def _run_batches(windows: Iterator[list[RowText]], size: int, first: int) -> Ite
 ADAPT_SAMPLE_ROWS = 5000
 
 
-def adaptation_sample(rows: Iterable[RowText]) -> list[str]:
+def adaptation_sample(rows: Iterable[RowText], size: int = ADAPT_SAMPLE_ROWS) -> list[str]:
     """The job's first readable rows: the same sample on every run, so a resumed job answers alike.
 
     Only as many rows are read as the sample needs, however long the file.
     """
-    return list(islice((r.text for r in rows if r.error is None), ADAPT_SAMPLE_ROWS))
+    return list(islice((r.text for r in rows if r.error is None), size))
+
+
+def _time_single_rows(settings: Settings, job_id: int, task: Task, owner: int | None) -> None:
+    """A comparison's job, its rows answered, answers its first rows again one at a time for their latency (once:
+    a job resumed after that keeps the figures it has)."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        wanted = repo.get_comparison(session, job.comparison_id).latency_rows if job.comparison_id else 0
+        if not wanted or measure.LATENCY in (job.measurements or {}):
+            return
+    texts = adaptation_sample(chain.from_iterable(_row_chunks(settings, job)), wanted)
+    with interrupt.stop_when(lambda: not _still_running(settings, job_id, owner), STATUS_CHECK_SECONDS):
+        latencies = measure.single_row_latencies(task.run_batch, texts)
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        job.measurements = {**measure.after_batch(job.measurements, repo.others_running(session, job_id)),
+                            measure.LATENCY: latencies}
 
 
 def _count_setup_time(settings: Settings, job_id: int, seconds: float) -> None:
@@ -180,6 +202,7 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         repo.save_results(session, job, records, seconds, len(runnable))
+        job.measurements = measure.after_batch(job.measurements, repo.others_running(session, job_id))
         job.seconds_left = costs.seconds_left(job.total_rows - job.done_rows - job.failed_rows, *rest_of_window)
         return job
 

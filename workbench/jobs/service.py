@@ -64,7 +64,7 @@ def stored_name(filename: str) -> str:
 def create_job(
     settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None = None,
     limit: int | None = None, upload_id: int | None = None, source: str = "ui",
-    runner_pid: int | None = None,
+    runner_pid: int | None = None, comparison_id: int | None = None,
 ) -> int:
     """Check the input against the spec and queue a job; returns its id.
 
@@ -79,7 +79,7 @@ def create_job(
         job = repo.create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
             model=model_snapshot(settings, spec.model, get_task_class(spec.task).model_kind), upload_id=upload_id, input_path=str(input_path),
-            sheet=sheet or None, row_limit=limit, source=source, total_rows=rows,
+            sheet=sheet or None, row_limit=limit, source=source, total_rows=rows, comparison_id=comparison_id,
             **_claimed_by(runner_pid),
         )
         return job.id

@@ -66,6 +66,21 @@ def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
     return frame
 
 
+def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = True):
+    """The template's settings, from a saved template or set on the page, and the saved template if one was used;
+    the spec is None until the settings are enough to run. Without `model_choice` the page chooses models itself."""
+    from workbench.ui.forms import FORMS  # the forms use this module's widgets
+
+    template = choose_saved_template()
+    columns = choose_text_columns(frame, template)
+    if template:
+        return saved_template_spec(template, columns, chosen.name), template
+    task = choose_task()
+    config = FORMS[task](frame, columns)
+    model = {"model": choose_model(task)} if model_choice else {}
+    return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
+
+
 def choose_saved_template():
     """A saved template to run (None: the settings are set on this page); offered once one is saved."""
     saved = templates.list_templates(app_settings())

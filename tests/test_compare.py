@@ -1,0 +1,178 @@
+"""Comparisons (the Benchmark page): a job per model on the same labelled rows, run alone in turn, then quality,
+speed, latency, memory and cost side by side."""
+
+import json
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.test_jobs import EMAILS, ZERO_SHOT
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.errors import ModelNotReadyError, TaskConfigError
+from workbench.eval import cost
+from workbench.eval.job import evaluate, headline_scores
+from workbench.jobs import compare, measure, service
+from workbench.jobs.compare import Sheet
+from workbench.jobs.runner import run_job
+from workbench.tasks.spec import spec_from_dict
+
+PRICES = cost.Prices(api_input_per_million=0.15, api_output_per_million=0.6, machine_per_hour=0.05)
+ROWS = 12
+
+
+def _start(settings, models, **options) -> int:
+    return compare.start_comparison(settings, ZERO_SHOT, Sheet(EMAILS, "category", rows=ROWS), models, **options)
+
+
+def _run_queue(settings) -> list[int]:
+    """Run queued jobs the way the worker claims them, one at a time; returns the order they ran in."""
+    order = []
+    while True:
+        with session_scope(settings) as session:
+            job = repo.claim_next_queued(session, os.getpid())
+            job_id = job.id if job else None
+        if job_id is None:
+            return order
+        run_job(settings, job_id)
+        order.append(job_id)
+
+
+def test_a_comparison_queues_one_job_per_model_with_the_same_settings_and_rows(settings, two_models):
+    comparison_id = _start(settings, two_models + ["tiny-a"])  # a model chosen twice runs once
+    jobs = compare.comparison_jobs(settings, comparison_id)
+    assert [j.spec["model"] for j in jobs] == two_models
+    assert {j.row_limit for j in jobs} == {ROWS} and {j.status for j in jobs} == {"queued"}
+    assert {json.dumps({k: v for k, v in j.spec.items() if k not in ("model", "name")}, sort_keys=True) for j in jobs} \
+        .__len__() == 1
+    assert [j.name for j in jobs] == [f"support_emails.csv · {m}" for m in two_models]
+
+
+def test_every_model_is_measured_side_by_side(settings, two_models):
+    comparison_id = _start(settings, two_models, latency_rows=5)
+    _run_queue(settings)
+    table = compare.comparison_table(settings, comparison_id, PRICES).set_index("model")
+    assert list(table.index) == two_models and set(table["status"]) == {"completed"}
+    for _, row in table.iterrows():
+        job_id = int(row["job"])
+        expected = evaluate(service.results_frame(settings, job_id, reviewed=False), "category")
+        assert row["accuracy"] == round(expected.accuracy, 4) and row["macro-F1"] == round(expected.macro_f1, 4)
+        assert row["rows/s"] > 0 and row["peak memory (MB)"] > 50  # a process with onnxruntime loaded
+        assert 0 < row["latency p50 (ms)"] <= row["latency p95 (ms)"]
+        assert row["$ per 1,000 rows here"] == pytest.approx(1000 / row["rows/s"] / 3600 * 0.05)
+        assert row["$ per 1,000 rows by API"] > 0 and not row["shared the cores"]
+    latencies = compare.comparison_jobs(settings, comparison_id)[0].measurements[measure.LATENCY]
+    assert len(latencies) == 5
+
+
+def test_the_api_price_counts_the_rows_the_settings_and_the_answers(settings, tiny_encoder_folder, tmp_path):
+    sheet = tmp_path / "two.csv"
+    pd.DataFrame({"text": ["a" * 400, "b" * 400], "right": ["yes", "no"]}).to_csv(sheet, index=False)
+    spec = spec_from_dict({"task": "classify", "text": ["text"], "labels": ["yes", "no"], "model": tiny_encoder_folder.name})
+    shutil.copytree(tiny_encoder_folder, settings.models_dir / tiny_encoder_folder.name)
+    comparison_id = compare.start_comparison(settings, spec, Sheet(sheet, "right"), [tiny_encoder_folder.name],
+                                             latency_rows=0)
+    _run_queue(settings)
+    row = compare.comparison_table(settings, comparison_id, PRICES).iloc[0]
+    job = compare.comparison_jobs(settings, comparison_id)[0]
+    from workbench.tasks.spec import task_file_text
+
+    prompt = 400 + len(task_file_text(spec_from_dict(job.spec)))
+    answers = service.results_frame(settings, job.id)["label"].str.len().mean()
+    assert row["$ per 1,000 rows by API"] == pytest.approx(cost.api_cost(prompt, answers, PRICES))
+    assert row["latency p50 (ms)"] is None and measure.LATENCY not in job.measurements
+
+
+def test_comparison_jobs_run_alone_and_in_turn(settings, two_models):
+    other = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    with session_scope(settings) as session:  # an ordinary job is running
+        assert repo.claim_next_queued(session, os.getpid()).id == other
+    comparison_id = _start(settings, two_models)
+    later = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    with session_scope(settings) as session:  # the comparison waits for it, and the job queued after it waits too
+        assert repo.claim_next_queued(session, os.getpid()) is None
+        repo.finish_if_running(session, other, "completed")
+    first, second = (j.id for j in compare.comparison_jobs(settings, comparison_id))
+    with session_scope(settings) as session:  # then the comparison's first job runs, and nothing beside it
+        assert repo.claim_next_queued(session, os.getpid()).id == first
+        assert repo.claim_next_queued(session, os.getpid()) is None
+        repo.finish_if_running(session, first, "completed")
+        assert repo.claim_next_queued(session, os.getpid()).id == second
+        repo.finish_if_running(session, second, "completed")
+        assert repo.claim_next_queued(session, os.getpid()).id == later
+
+
+def test_a_job_notes_when_another_ran_beside_it_and_records_its_peak_memory(settings, tiny_loader):
+    beside = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    job_id = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    with session_scope(settings) as session:
+        repo.claim_job(session, beside, os.getpid())
+        repo.claim_job(session, job_id, os.getpid())
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    measured = service.get_job(settings, job_id).measurements
+    assert measured[measure.SHARED_CORES] and measured[measure.PEAK_MEMORY] >= measure.peak_memory_mb() * 0.5
+    assert measure.LATENCY not in measured  # not a comparison's job: no single rows timed
+    run_job(settings, beside, encoder_loader=tiny_loader)  # alone now
+    assert not service.get_job(settings, beside).measurements[measure.SHARED_CORES]
+
+
+def test_a_resumed_comparison_job_keeps_its_latencies(settings, two_models, monkeypatch):
+    comparison_id = _start(settings, two_models[:1], latency_rows=3)
+    _run_queue(settings)
+    job = compare.comparison_jobs(settings, comparison_id)[0]
+    with session_scope(settings) as session:
+        repo.set_status(session, repo.get_job(session, job.id), "queued")
+    timed = []
+    monkeypatch.setattr(measure, "single_row_latencies", lambda answer, texts: timed.append(texts) or [1.0])
+    _run_queue(settings)
+    assert timed == [] and len(service.get_job(settings, job.id).measurements[measure.LATENCY]) == 3
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"models": []}, "at least one model"),
+    ({"models": ["no-such-model"]}, "no model 'no-such-model'"),
+    ({"answers": "missing"}, "no column 'missing'"),
+    ({"answers": "Subject"}, "a column of their own"),
+])
+def test_a_comparison_that_cannot_be_scored_is_refused_before_any_job(settings, two_models, change, message):
+    models, answers = change.get("models", two_models), change.get("answers", "category")
+    with pytest.raises(TaskConfigError, match=message):
+        compare.start_comparison(settings, ZERO_SHOT, Sheet(EMAILS, answers, rows=ROWS), models)
+    assert service.list_jobs(settings) == [] and compare.list_comparisons(settings) == []
+
+
+def test_a_sheet_without_right_answers_is_refused(settings, two_models, tmp_path):
+    sheet = tmp_path / "unlabelled.csv"
+    pd.DataFrame({"Subject": ["a", "b"], "Body": ["x", "y"], "category": ["", ""]}).to_csv(sheet, index=False)
+    with pytest.raises(TaskConfigError, match="No row has a right answer"):
+        compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models)
+
+
+def test_an_encoder_cannot_be_compared_on_a_generators_template(settings, two_models):
+    spec = spec_from_dict({"task": "summarize", "text": ["Body"]})
+    with pytest.raises(ModelNotReadyError, match="is an encoder model"):
+        compare.start_comparison(settings, spec, Sheet(EMAILS, "category"), two_models)
+
+
+def test_costs_are_the_machines_time_and_the_apis_tokens():
+    prices = cost.Prices(api_input_per_million=1.0, api_output_per_million=4.0, machine_per_hour=3.6)
+    assert cost.local_cost(10.0, prices) == pytest.approx(0.1)  # 100 s for 1,000 rows at $3.6 an hour
+    assert cost.local_cost(0.0, prices) is None
+    # 4,000 characters of prompt = 1,000 tokens ($0.001), 400 of answer = 100 tokens ($0.0004), a row
+    assert cost.api_cost(4000, 400, prices) == pytest.approx(1.4)
+
+
+def test_headline_scores_name_each_templates_measure():
+    from workbench.eval.job import FieldReport, SummaryReport
+    from workbench.eval.metrics import classification_report, multi_label_report
+
+    assert headline_scores(classification_report(["a", "b"], ["a", "a"])) == {"accuracy": 0.5, "macro-F1": pytest.approx(1 / 3)}
+    multi = headline_scores(multi_label_report([{"a"}, {"a", "b"}], [{"a"}, {"a"}]))
+    assert multi == {"exact match": 0.5, "macro-F1": pytest.approx((1.0 + 0.0) / 2)}
+    summary = SummaryReport(1, {"rouge1": 0.5, "rouge2": 0.25, "rougeL": 0.4})
+    assert headline_scores(summary) == {"ROUGE-1": 0.5, "ROUGE-2": 0.25, "ROUGE-L": 0.4}
+    fields = pd.DataFrame({"precision": [1.0, 0.5], "recall": [1.0, 0.25], "f1": [1.0, 1 / 3], "support": [1, 4]},
+                          index=["name", "(all fields)"])
+    assert headline_scores(FieldReport(4, fields)) == {"precision": 0.5, "recall": 0.25, "F1": 1 / 3}

@@ -1,0 +1,40 @@
+"""What a job's run measures besides its answers: its process's peak memory, whether it had the cores to itself,
+and (for a comparison) how long single rows take, one at a time."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+PEAK_MEMORY = "peak_memory_mb"
+SHARED_CORES = "shared_cores"
+LATENCY = "latency_ms"
+
+
+def peak_memory_mb() -> float:
+    """The most memory this process has held so far (resident set), in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)  # bytes on macOS, KB on Linux
+
+
+def after_batch(measurements: dict[str, Any] | None, shared_cores: bool) -> dict[str, Any]:
+    """The job's measurements once one more batch has run (a new dict: the column is saved when it changes)."""
+    old = measurements or {}
+    return {**old, PEAK_MEMORY: max(old.get(PEAK_MEMORY, 0.0), peak_memory_mb()),
+            SHARED_CORES: bool(old.get(SHARED_CORES)) or shared_cores}
+
+
+def single_row_latencies(answer: Callable[[list[str]], Any], texts: list[str]) -> list[float]:
+    """Milliseconds to answer each text on its own, as a row arriving alone would be answered.
+
+    A job answers rows in batches, so its rows/s says nothing of how long one row waits for its answer.
+    """
+    latencies = []
+    for text in texts:
+        started = time.perf_counter()
+        answer([text])
+        latencies.append(round((time.perf_counter() - started) * 1000, 2))
+    return latencies
