@@ -185,3 +185,22 @@ def test_few_shot_adapting_to_the_job_keeps_probabilities_and_uses_the_unlabelle
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
     assert (probabilities.argmax(axis=1) == truth).mean() > 0.95
     assert scorer.model.n_features_in_ == 8 and len(scorer.model.classes_) == 3
+
+
+def test_a_row_seen_while_adapting_is_embedded_again_once_the_task_forgets_them(tiny_encoder):
+    """A comparison times single rows after the job: the rows the job adapted to must not be answered from memory."""
+    embedded: list[list[str]] = []
+
+    class CountingEncoder:
+        def embed(self, texts):
+            embedded.append(list(texts))
+            return tiny_encoder.embed(texts)
+
+    task = _task(lambda _name=None: CountingEncoder(), labels=LABELS)
+    rows = [f"{text} {n}" for n in range(20) for text in TEXTS[:3]]
+    task.adapt(rows)
+    before = len(embedded)
+    answer = task.run_batch(rows[:1])
+    assert len(embedded) == before  # remembered from adapting: a job's first batches need not embed again
+    task.forget_seen_rows()
+    assert task.run_batch(rows[:1])[0].outputs == answer[0].outputs and embedded[-1] == rows[:1]

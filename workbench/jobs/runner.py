@@ -122,6 +122,7 @@ def _time_single_rows(settings: Settings, job_id: int, task: Task, owner: int | 
         if not wanted or measure.LATENCY in (job.measurements or {}):
             return
     texts = adaptation_sample(chain.from_iterable(_row_chunks(settings, job)), wanted)
+    task.forget_seen_rows()  # timed as rows arriving one by one, not as rows already embedded while adapting
     with interrupt.stop_when(lambda: not _still_running(settings, job_id, owner), STATUS_CHECK_SECONDS):
         latencies = measure.single_row_latencies(task.run_batch, texts)
     with session_scope(settings) as session:

@@ -190,6 +190,9 @@ class ClassifyTask(Task):
         self.known_vectors = dict(zip(texts, vectors, strict=True))  # the first batches need not embed again
         self.scorer.adapt(vectors)
 
+    def forget_seen_rows(self) -> None:
+        self.known_vectors = {}
+
     def _adapts_zero_shot(self) -> bool:
         return self._learns_from_examples() or len(self.label_names) >= MIN_ZERO_SHOT_ADAPT_LABELS
 

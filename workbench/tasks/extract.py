@@ -86,6 +86,10 @@ class ExtractTask(GenerativeTask):
         for chooser in self.choosers.values():
             chooser.adapt(texts)
 
+    def forget_seen_rows(self) -> None:
+        for chooser in self.choosers.values():
+            chooser.forget_seen_rows()
+
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         written = self._written(texts)
         chosen = {name: chooser.run_batch(texts) for name, chooser in self.choosers.items()}
