@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from quality_classify import DATA, TREC_TYPES  # noqa: E402
+from quality_generative import SUMMARY_SPEC  # noqa: E402
 
 from workbench.eval.cost import Prices  # noqa: E402
 
@@ -45,9 +46,9 @@ def trec_sheet(folder: Path) -> tuple[Path, dict]:
 
 def dialogsum_sheet(folder: Path) -> tuple[Path, dict]:
     rows = [json.loads(line) for line in (DATA / "summarization" / "dialogsum_test.jsonl").open()]
-    frame = pd.DataFrame({"dialogue": [r["dialogue"] for r in rows], "summary_given": [r["summary"] for r in rows]})
-    return _written(frame, folder / "dialogsum.csv"), {"task": "summarize", "text": ["dialogue"],
-                                                        "summary": {"style": "one_sentence", "max_words": 30}}
+    # A sheet holds one right summary a row: the first of DialogSum's three.
+    frame = pd.DataFrame({"dialogue": [r["dialogue"] for r in rows], "summary_given": [r["summary1"] for r in rows]})
+    return _written(frame, folder / "dialogsum.csv"), {**SUMMARY_SPEC, "text": ["dialogue"]}
 
 
 def _written(frame: pd.DataFrame, path: Path) -> Path:

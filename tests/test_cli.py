@@ -84,6 +84,7 @@ def test_the_cli_job_is_listed_shown_and_exported(finished_job, invoke, tmp_path
     assert details["progress"].startswith("4 / 4 rows")
     assert details["model"] == "tiny-encoder"
     assert details["spec"]["text"] == ["Subject", "Body"]
+    assert details["measured"]["peak_memory_mb"] > 0 and details["measured"]["shared_cores"] is False
 
     exported = invoke("jobs", "export", "1", "-o", str(tmp_path / "again.xlsx"))
     assert exported.exit_code == 0

@@ -14,7 +14,7 @@ from workbench.db.session import session_scope
 from workbench.errors import ModelNotReadyError, TaskConfigError
 from workbench.eval import cost
 from workbench.eval.job import evaluate, headline_scores
-from workbench.jobs import compare, measure, service
+from workbench.jobs import compare, measure, service, worker
 from workbench.jobs.compare import Sheet
 from workbench.jobs.runner import run_job
 from workbench.tasks.spec import spec_from_dict
@@ -27,17 +27,10 @@ def _start(settings, models, **options) -> int:
     return compare.start_comparison(settings, ZERO_SHOT, Sheet(EMAILS, "category", rows=ROWS), models, **options)
 
 
-def _run_queue(settings) -> list[int]:
-    """Run queued jobs the way the worker claims them, one at a time; returns the order they ran in."""
-    order = []
-    while True:
-        with session_scope(settings) as session:
-            job = repo.claim_next_queued(session, os.getpid())
-            job_id = job.id if job else None
-        if job_id is None:
-            return order
-        run_job(settings, job_id)
-        order.append(job_id)
+def _run_queue(settings) -> None:
+    """Run queued jobs the way the worker claims them, one at a time."""
+    while worker.run_next(settings):
+        pass
 
 
 def test_a_comparison_queues_one_job_per_model_with_the_same_settings_and_rows(settings, two_models):

@@ -111,7 +111,7 @@ def jobs_show(job_id: int, answers: str | None) -> None:
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
-             "reviewed_rows": review.review_count(get_settings(), job_id)}
+             "reviewed_rows": review.review_count(get_settings(), job_id), "measured": job.measurements or {}}
     if answers:  # the model's answers are scored, not the reviewers' corrections
         frame = service.results_frame(get_settings(), job_id, reviewed=False)
         shown["evaluation"] = {**report_dict(evaluate(frame, answers)),

@@ -24,24 +24,27 @@ ACTIVE_STATUSES = ("queued", "running")
 
 
 def add_upload(session: Session, filename: str, stored_path: str, sha256: str, size_bytes: int) -> Upload:
-    upload = Upload(filename=filename, stored_path=stored_path, sha256=sha256, size_bytes=size_bytes)
-    session.add(upload)
-    session.flush()
-    return upload
+    return _added(session, Upload(filename=filename, stored_path=stored_path, sha256=sha256, size_bytes=size_bytes))
 
 
 def create_job(session: Session, **fields: Any) -> Job:
-    job = Job(**fields)
-    session.add(job)
-    session.flush()
-    return job
+    return _added(session, Job(**fields))
+
+
+def _added(session: Session, row):
+    session.add(row)
+    session.flush()  # gives the row its id
+    return row
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFoundError(f"There is no job #{job_id}. `workbench jobs list` shows the jobs there are.")
-    return job
+    return _found(session.get(Job, job_id), f"There is no job #{job_id}. `workbench jobs list` shows the jobs there are.")
+
+
+def _found(row, missing: str):
+    if row is None:
+        raise NotFoundError(missing)
+    return row
 
 
 def list_jobs(session: Session, limit: int = 200) -> list[Job]:
@@ -234,17 +237,12 @@ def list_templates(session: Session) -> list[Template]:
 
 
 def create_comparison(session: Session, name: str, answers_column: str, latency_rows: int) -> Comparison:
-    comparison = Comparison(name=name, answers_column=answers_column, latency_rows=latency_rows)
-    session.add(comparison)
-    session.flush()
-    return comparison
+    return _added(session, Comparison(name=name, answers_column=answers_column, latency_rows=latency_rows))
 
 
 def get_comparison(session: Session, comparison_id: int) -> Comparison:
-    comparison = session.get(Comparison, comparison_id)
-    if comparison is None:
-        raise NotFoundError(f"There is no comparison #{comparison_id}. The Benchmark page lists the comparisons there are.")
-    return comparison
+    return _found(session.get(Comparison, comparison_id),
+                  f"There is no comparison #{comparison_id}. The Benchmark page lists the comparisons there are.")
 
 
 def list_comparisons(session: Session) -> list[Comparison]:

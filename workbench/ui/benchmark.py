@@ -3,6 +3,8 @@ figures side by side, with what 1,000 rows cost against an API price the user ty
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -60,8 +62,13 @@ def _choose_models(kind: str) -> list[str]:
                           names, default=prepared or names[:1])
 
 
+@st.cache_data(max_entries=8)
+def _rows_in(path: str, sheet: str | None) -> int:
+    return count_rows(Path(path), sheet=sheet)  # reads the whole file: once, not on every click
+
+
 def _choose_rows(chosen, sheet: str | None) -> tuple[int, int]:
-    total = count_rows(chosen.path, sheet=sheet)
+    total = _rows_in(str(chosen.path), sheet)
     left, right = st.columns(2)
     rows = left.number_input("Rows to compare on (the sheet's first rows)", 1, total, min(DEFAULT_ROWS, total),
                              help="Each model answers these rows as a job, one model after the other.")
