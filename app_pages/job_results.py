@@ -1,6 +1,6 @@
 import streamlit as st
 
-from workbench.jobs import review, service
+from workbench.jobs import compare, review, service
 from workbench.ui.context import app_settings, selected_job_id
 from workbench.ui.evaluation import evaluation_section
 from workbench.ui.review import review_section
@@ -71,4 +71,5 @@ with user_errors():
     results_table(shown)
     download_buttons(job_id)
     review_section(job_at_start, frame)
-    evaluation_section(model_frame)  # the model's own answers, not the reviewers' corrections
+    # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers.
+    evaluation_section(model_frame, compare.answers_column_of(app_settings(), job_at_start))

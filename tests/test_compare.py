@@ -17,7 +17,7 @@ from workbench.eval.job import evaluate, headline_scores
 from workbench.jobs import compare, measure, service, worker
 from workbench.jobs.compare import Sheet
 from workbench.jobs.runner import run_job
-from workbench.tasks.spec import spec_from_dict
+from workbench.tasks.spec import spec_from_dict, task_file_text
 
 PRICES = cost.Prices(api_input_per_million=0.15, api_output_per_million=0.6, machine_per_hour=0.05)
 ROWS = 12
@@ -52,10 +52,12 @@ def test_every_model_is_measured_side_by_side(settings, two_models):
         job_id = int(row["job"])
         expected = evaluate(service.results_frame(settings, job_id, reviewed=False), "category")
         assert row["accuracy"] == round(expected.accuracy, 4) and row["macro-F1"] == round(expected.macro_f1, 4)
-        assert row["rows/s"] > 0 and row["peak memory (MB)"] > 50  # a process with onnxruntime loaded
-        assert 0 < row["latency p50 (ms)"] <= row["latency p95 (ms)"]
-        assert row["$ per 1,000 rows here"] == pytest.approx(1000 / row["rows/s"] / 3600 * 0.05)
-        assert row["$ per 1,000 rows by API"] > 0 and not row["shared the cores"]
+        assert row["scored rows"] == expected.rows == ROWS
+        assert row["rows/s"] > 0 and row["memory MB"] > 50  # a process with onnxruntime loaded
+        assert 0 < row["p50 ms"] <= row["p95 ms"]
+        assert row[compare.LOCAL_COST] == pytest.approx(1000 / row["rows/s"] / 3600 * 0.05, rel=0.01)
+        assert row[compare.API_COST] > 0 and not row["shared the cores"]
+    assert table[compare.SAME_ANSWERS].tolist() == [1.0, 1.0]  # two copies of one model: the same answers
     latencies = compare.comparison_jobs(settings, comparison_id)[0].measurements[measure.LATENCY]
     assert len(latencies) == 5
 
@@ -70,12 +72,10 @@ def test_the_api_price_counts_the_rows_the_settings_and_the_answers(settings, ti
     _run_queue(settings)
     row = compare.comparison_table(settings, comparison_id, PRICES).iloc[0]
     job = compare.comparison_jobs(settings, comparison_id)[0]
-    from workbench.tasks.spec import task_file_text
-
     prompt = 400 + len(task_file_text(spec_from_dict(job.spec)))
-    answers = service.results_frame(settings, job.id)["label"].str.len().mean()
-    assert row["$ per 1,000 rows by API"] == pytest.approx(cost.api_cost(prompt, answers, PRICES))
-    assert row["latency p50 (ms)"] is None and measure.LATENCY not in job.measurements
+    right_answers = (3 + 2) / 2  # "yes", "no": an API answers as long as the right answers, whatever the models wrote
+    assert row[compare.API_COST] == pytest.approx(cost.api_cost(prompt, right_answers, PRICES), rel=0.01)
+    assert pd.isna(row["p50 ms"]) and measure.LATENCY not in job.measurements
 
 
 def test_comparison_jobs_run_alone_and_in_turn(settings, two_models):
@@ -169,3 +169,23 @@ def test_headline_scores_name_each_templates_measure():
     fields = pd.DataFrame({"precision": [1.0, 0.5], "recall": [1.0, 0.25], "f1": [1.0, 1 / 3], "support": [1, 4]},
                           index=["name", "(all fields)"])
     assert headline_scores(FieldReport(4, fields)) == {"precision": 0.5, "recall": 0.25, "F1": 1 / 3}
+
+
+def test_right_answers_no_model_can_give_are_counted_by_label(settings, two_models, tmp_path):
+    sheet = tmp_path / "emails.csv"
+    frame = pd.read_csv(EMAILS).head(ROWS)
+    frame.loc[:2, "category"] = ["refunds", "refunds", "billing; spam"]
+    frame.to_csv(sheet, index=False)
+    assert compare.answers_outside_labels(ZERO_SHOT, frame["category"]) == {"refunds": 2, "spam": 1}
+    comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models[:1])
+    assert compare.unmatched_answers(settings, comparison_id) == {"refunds": 2, "spam": 1}
+    route = spec_from_dict({"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "fallback": "Other"})
+    assert compare.answers_outside_labels(route, pd.Series(["Other", "billing", "returns"])) == {"returns": 1}
+    summary = spec_from_dict({"task": "summarize", "text": ["Body"]})
+    assert compare.answers_outside_labels(summary, pd.Series(["any text at all"])) == {}
+
+
+def test_a_comparison_records_what_it_compares(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    [comparison] = compare.list_comparisons(settings)
+    assert (comparison.id, comparison.task, comparison.models, comparison.rows) == (comparison_id, "classify", two_models, ROWS)

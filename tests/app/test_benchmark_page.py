@@ -6,6 +6,7 @@ import pytest
 
 from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: each test its own settings, no worker)
 from tests.test_compare import _run_queue
+from tests.test_jobs import EMAILS, ZERO_SHOT
 from workbench.jobs import compare
 
 
@@ -33,6 +34,7 @@ def test_a_comparison_set_up_on_the_page_queues_a_job_per_model_then_shows_their
     next(n for n in app.number_input if n.label.startswith("Rows to compare on")).set_value(10).run()
     next(b for b in app.button if b.label == "Compare").click().run()
     assert not app.exception, app.exception
+    assert not any(b.label == "Compare" for b in app.button)  # the page now shows the comparison started
     [comparison] = compare.list_comparisons(settings)
     jobs = compare.comparison_jobs(settings, comparison.id)
     assert [(j.spec["model"], j.row_limit, j.status) for j in jobs] == [(m, 10, "queued") for m in two_models]
@@ -44,11 +46,14 @@ def test_a_comparison_set_up_on_the_page_queues_a_job_per_model_then_shows_their
     assert not app.exception, app.exception
     table = app.dataframe[0].value
     assert list(table["model"]) == two_models and table["accuracy"].between(0, 1).all()
-    assert (table["rows/s"] > 0).all() and (table["peak memory (MB)"] > 0).all()
-    here = table["$ per 1,000 rows here"].tolist()
+    assert (table["rows/s"] > 0).all() and (table["memory MB"] > 0).all()
+    here = table[compare.LOCAL_COST].tolist()
     next(n for n in app.number_input if n.label == "This machine, $ per hour").set_value(0.5).run()
-    ten_times = app.dataframe[0].value["$ per 1,000 rows here"].tolist()
-    assert ten_times == pytest.approx([10 * c for c in here])  # the machine's price typed in, the costs follow
+    ten_times = app.dataframe[0].value[compare.LOCAL_COST].tolist()
+    assert ten_times == pytest.approx([10 * c for c in here], rel=0.01)  # the machine's price typed in, the costs follow
+    app.switch_page("app_pages/jobs.py").run()
+    app.switch_page("app_pages/benchmark.py").run()  # the price typed in is kept for the session
+    assert next(n for n in app.number_input if n.label == "This machine, $ per hour").value == 0.5
 
 
 def test_a_model_of_the_other_kind_is_not_offered(settings, two_models):
@@ -56,3 +61,27 @@ def test_a_model_of_the_other_kind_is_not_offered(settings, two_models):
     next(s for s in app.selectbox if s.label == "Task").set_value("summarize").run()
     models = next(m for m in app.multiselect if m.label.startswith("Models to compare"))
     assert not set(two_models) & set(models.options)
+
+
+def test_right_answers_outside_the_labels_are_pointed_out_before_comparing(settings, two_models):
+    app = _form_on_sample("billing\ntechnical_support\naccount_access\nshipping\nreturns")  # no 'feedback'
+    warning = " ".join(w.value for w in app.warning)
+    assert "are not among the labels, so no model can give them: 'feedback' (" in warning
+
+
+def test_the_right_answers_offered_first_suit_the_task(settings, two_models):
+    app = _form_on_sample()
+    next(s for s in app.selectbox if s.label == "Task").set_value("summarize").run()
+    next(m for m in app.multiselect if m.label.startswith("Text column")).set_value(["Body"]).run()
+    assert next(s for s in app.selectbox if s.label == "Column with the right answers").value == "Subject"
+
+
+def test_a_comparisons_job_says_so_and_is_scored_against_its_answers_on_job_results(settings, two_models):
+    comparison_id = compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=8), two_models)
+    _run_queue(settings)
+    job_id = compare.comparison_jobs(settings, comparison_id)[0].id
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception, app.exception
+    assert any(f"one model of comparison #{comparison_id}" in c.value for c in app.caption)
+    assert next(s for s in app.selectbox if s.label.startswith("Column of right answers")).value == "category"
+    assert any(m.label == "Accuracy" for m in app.metric)

@@ -236,8 +236,8 @@ def list_templates(session: Session) -> list[Template]:
     return list(session.scalars(select(Template).order_by(Template.name, Template.version.desc())))
 
 
-def create_comparison(session: Session, name: str, answers_column: str, latency_rows: int) -> Comparison:
-    return _added(session, Comparison(name=name, answers_column=answers_column, latency_rows=latency_rows))
+def create_comparison(session: Session, **fields: Any) -> Comparison:
+    return _added(session, Comparison(**fields))
 
 
 def get_comparison(session: Session, comparison_id: int) -> Comparison:

@@ -82,6 +82,9 @@ class Comparison(Base):
     __tablename__ = "comparisons"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(500))
+    task: Mapped[str] = mapped_column(String(40))
+    models: Mapped[list[Any]]
+    rows: Mapped[int]  # the sheet's first rows the models answer
     answers_column: Mapped[str] = mapped_column(String(500))
     # Rows of the sheet each model answers one at a time after its job, for latency (0: none).
     latency_rows: Mapped[int] = mapped_column(default=0)

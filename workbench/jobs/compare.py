@@ -8,6 +8,7 @@ cost is the machine's time against a hosted API's price for the same rows.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from workbench.db.schema import Comparison, Job
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.eval import cost
-from workbench.eval.job import evaluate, headline_scores
+from workbench.eval.job import ANSWER_COLUMNS, evaluate, headline_scores, label_set
 from workbench.io import read_table
 from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
@@ -47,10 +48,11 @@ def start_comparison(settings: Settings, spec: TaskSpec, data: Sheet, models: li
                      latency_rows: int = DEFAULT_LATENCY_ROWS) -> int:
     """Queue a job per model; returns the comparison's id. Everything is checked before the first job is queued."""
     models = list(dict.fromkeys(models))
-    _check(settings, spec, data, models)
+    rows = _check(settings, spec, data, models)
     name = spec.name or data.path.name
     with session_scope(settings) as session:
-        comparison_id = repo.create_comparison(session, name, data.answers_column, latency_rows).id
+        comparison_id = repo.create_comparison(session, name=name, task=spec.task, models=models, rows=rows,
+                                               answers_column=data.answers_column, latency_rows=latency_rows).id
     for model in models:
         model_spec = spec.model_copy(update={"model": model, "name": f"{name} · {model}"})
         service.create_job(settings, model_spec, data.path, sheet=data.sheet, limit=data.rows,
@@ -58,7 +60,8 @@ def start_comparison(settings: Settings, spec: TaskSpec, data: Sheet, models: li
     return comparison_id
 
 
-def _check(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str]) -> None:
+def _check(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str]) -> int:
+    """Refuses what cannot be compared; returns the rows the models will answer."""
     if not models:
         raise TaskConfigError("Choose at least one model to measure.")
     kind = get_task_class(spec.task).model_kind
@@ -75,6 +78,26 @@ def _check(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str]) -
                               "column of their own.")
     if not (answers[data.answers_column].astype(str).str.strip() != "").any():
         raise TaskConfigError(f"No row has a right answer in '{data.answers_column}': fill it in for the rows to compare on.")
+    return len(answers)
+
+
+def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]:
+    """Right answers a classify or route job can never give (not among its labels or queues), with how many rows
+    have each: a comparison scored against them would read as the models' fault."""
+    choices = spec.answer_choices()
+    allowed = next((choices[c] for c in ANSWER_COLUMNS if choices.get(c)), None)
+    if allowed is None:
+        return {}
+    given = [label for cell in answers.astype(str) for label in label_set(cell)]
+    return dict(Counter(label for label in given if label not in allowed).most_common())
+
+
+def answers_column_of(settings: Settings, job: Job) -> str | None:
+    """The column of right answers a comparison's job is scored against; None for other jobs."""
+    if job.comparison_id is None:
+        return None
+    with session_scope(settings) as session:
+        return repo.get_comparison(session, job.comparison_id).answers_column
 
 
 def list_comparisons(settings: Settings) -> list[Comparison]:
@@ -88,33 +111,43 @@ def comparison_jobs(settings: Settings, comparison_id: int) -> list[Job]:
 
 
 def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices) -> pd.DataFrame:
-    """A row per model: how good, how fast, how much memory, what 1,000 rows cost here and through the API."""
+    """A row per model: how good, how fast, how much memory, what 1,000 rows cost here and through the API, and
+    how often its answers are the first model's."""
     with session_scope(settings) as session:
         comparison = repo.get_comparison(session, comparison_id)
         jobs = repo.comparison_jobs(session, comparison_id)
-    return pd.DataFrame([_model_row(settings, comparison, job, prices) for job in jobs])
+    frames = [service.results_frame(settings, job.id, reviewed=False) if job.done_rows else None for job in jobs]
+    rows = [_model_row(comparison, job, frame, prices) for job, frame in zip(jobs, frames, strict=True)]
+    for row, frame in zip(rows, frames, strict=True):
+        row[SAME_ANSWERS] = _same_answers(frame, frames[0], spec_from_dict(jobs[0].spec)) if frame is not None else None
+    api = _api_cost(settings, frames, spec_from_dict(jobs[0].spec), comparison.answers_column, prices)
+    return pd.DataFrame([{**row, API_COST: api} for row in rows])
 
 
-def _model_row(settings: Settings, comparison: Comparison, job: Job, prices: cost.Prices) -> dict:
+LOCAL_COST, API_COST, SAME_ANSWERS = "$/1,000 rows here", "$/1,000 rows by API", "same answers as the first"
+# The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
+FIGURE_COLUMNS = ("model", "job", "status", "rows", "scored rows", "score", "rows/s", "p50 ms", "p95 ms", "memory MB",
+                  LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores")
+
+
+def _model_row(comparison: Comparison, job: Job, answered: pd.DataFrame | None, prices: cost.Prices) -> dict:
     progress = job_progress(job)
     measured = job.measurements or {}
     latencies = measured.get(measure.LATENCY) or []
-    answered = service.results_frame(settings, job.id, reviewed=False) if job.done_rows else None
     return {"model": model_name(job), "job": job.id, "status": job.status,
             "rows": f"{progress.done + progress.failed:,} / {progress.total:,}",
             **(_scores(answered, comparison.answers_column) if answered is not None else {}),
-            "rows/s": progress.rows_per_second,
-            "latency p50 (ms)": float(np.percentile(latencies, 50)) if latencies else None,
-            "latency p95 (ms)": float(np.percentile(latencies, 95)) if latencies else None,
-            "peak memory (MB)": measured.get(measure.PEAK_MEMORY),
-            "$ per 1,000 rows here": cost.local_cost(progress.rows_per_second or 0.0, prices),
-            "$ per 1,000 rows by API": _api_cost(settings, answered, spec_from_dict(job.spec), prices) if answered is not None else None,
+            "rows/s": _rounded(progress.rows_per_second),
+            "p50 ms": _rounded(np.percentile(latencies, 50) if latencies else None),
+            "p95 ms": _rounded(np.percentile(latencies, 95) if latencies else None),
+            "memory MB": measured.get(measure.PEAK_MEMORY),
+            LOCAL_COST: _rounded(cost.local_cost(progress.rows_per_second or 0.0, prices)),
             "shared the cores": bool(measured.get(measure.SHARED_CORES))}
 
 
-# The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
-FIGURE_COLUMNS = ("model", "job", "status", "rows", "score", "rows/s", "latency p50 (ms)", "latency p95 (ms)",
-                  "peak memory (MB)", "$ per 1,000 rows here", "$ per 1,000 rows by API", "shared the cores")
+def _rounded(value) -> float | None:
+    """Three significant figures: enough to compare, and $0.000147 is not shown as $0.0001."""
+    return None if value is None else float(f"{float(value):.3g}")
 
 
 def score_columns(table: pd.DataFrame) -> list[str]:
@@ -127,18 +160,50 @@ def model_name(job: Job) -> str:
 
 
 def _scores(answered: pd.DataFrame, answers_column: str) -> dict:
-    """The job's headline scores against the right answers, or why it cannot be scored."""
+    """The job's headline scores against the right answers, and the rows they were scored on; or why it cannot be
+    scored."""
     try:
         report = evaluate(answered, answers_column)
     except WorkbenchError as exc:
         return {"score": str(exc)}
-    return {name: round(value, 4) for name, value in headline_scores(report).items()}
+    return {"scored rows": report.rows, **{name: round(value, 4) for name, value in headline_scores(report).items()}}
 
 
-def _api_cost(settings: Settings, answered: pd.DataFrame, spec: TaskSpec, prices: cost.Prices) -> float:
-    """The API's price for these rows: each prompt is the row's text with the template's settings (labels,
-    descriptions, examples), each answer the template's answer columns."""
-    prompt = len(task_file_text(spec)) + np.mean([len(r.text) for r in row_texts(answered, spec.text, settings.max_cell_chars)])
-    columns = [c for c in answered.attrs["result_columns"] if c.removesuffix(service.RESULT_SUFFIX) in spec.answer_choices()]
-    answer = answered[columns].astype(str).apply(lambda row: sum(map(len, row)), axis=1).mean() if columns else 0.0
-    return cost.api_cost(float(prompt), float(answer), prices)
+def _same_answers(frame: pd.DataFrame, first: pd.DataFrame | None, spec: TaskSpec) -> float | None:
+    """The share of rows both jobs answered where every answer is the same (a quantization that changes nothing
+    scores the same for that reason)."""
+    columns = _answer_columns(frame, spec)
+    if first is None or not columns:
+        return None
+    both = (frame[columns].astype(str) != "").all(axis=1) & (first[columns].astype(str) != "").all(axis=1)
+    if not both.any():
+        return None
+    same = (frame.loc[both, columns].astype(str) == first.loc[both, columns].astype(str)).all(axis=1)
+    return round(float(same.mean()), 4)
+
+
+def _answer_columns(frame: pd.DataFrame, spec: TaskSpec) -> list[str]:
+    answers = spec.answer_choices()
+    return [c for c in frame.attrs.get("result_columns", []) if c.removesuffix(service.RESULT_SUFFIX) in answers]
+
+
+def _api_cost(settings: Settings, frames: list, spec: TaskSpec, answers_column: str, prices: cost.Prices) -> float | None:
+    """The API's price for these rows: each prompt the row's text with the template's settings (labels, descriptions,
+    examples, instruction), each answer as long as the sheet's right answer."""
+    frame = next((f for f in frames if f is not None), None)
+    if frame is None:
+        return None
+    texts = [r.text for r in row_texts(frame, spec.text, settings.max_cell_chars)]
+    prompt = len(task_file_text(spec)) + float(np.mean([len(t) for t in texts]))
+    right = frame[answers_column].astype(str).str.strip()
+    return _rounded(cost.api_cost(prompt, float(right[right != ""].str.len().mean()), prices))
+
+
+
+def unmatched_answers(settings: Settings, comparison_id: int) -> dict[str, int]:
+    """answers_outside_labels for a comparison's rows."""
+    with session_scope(settings) as session:
+        comparison = repo.get_comparison(session, comparison_id)
+        job = repo.comparison_jobs(session, comparison_id)[0]
+    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
+    return answers_outside_labels(spec_from_dict(job.spec), frame[comparison.answers_column])

@@ -20,10 +20,17 @@ from workbench.ui.context import app_settings
 from workbench.ui.widgets import STATUS_ICONS, local_time, user_errors
 
 SELECTED = "comparison-id"
-DEFAULT_ROWS = 200
 ACTIVE = ("queued", "running")
+# A generator answers about one row a second here: a comparison of two should take minutes, not an hour.
+DEFAULT_ROWS = {"encoder": 200, "generator": 20}
+DEFAULT_LATENCY_ROWS = {"encoder": 50, "generator": 3}
 # What a small hosted model charged per million tokens in 2026 (prompt, answer), and a 2-core cloud machine an hour.
 DEFAULT_PRICES = Prices(api_input_per_million=0.15, api_output_per_million=0.60, machine_per_hour=0.05)
+TASK_NOTES = {
+    "classify": "labels, descriptions, examples", "route": "queues, descriptions, examples",
+    "extract": "the fields and their descriptions", "summarize": "the request for a summary",
+    "custom": "the instruction",
+}
 
 
 def new_comparison() -> None:
@@ -38,28 +45,57 @@ def new_comparison() -> None:
         spec, _ = steps.job_settings(chosen, frame, model_choice=False)
         if spec is None:
             return
-        answers = _choose_answers_column(frame, spec.text)
-        models = _choose_models(get_task_class(spec.task).model_kind)
-        rows, latency_rows = _choose_rows(chosen, sheet)
-        if st.button("Compare", type="primary", disabled=not models):
+        answers = _choose_answers_column(frame, spec)
+        kind = get_task_class(spec.task).model_kind
+        models = _choose_models(kind)
+        rows, latency_rows = _choose_rows(chosen, sheet, kind)
+        if st.button("Compare", type="primary"):
             data = compare.Sheet(chosen.path, answers, sheet=sheet, rows=rows, upload_id=chosen.upload_id)
             st.session_state[SELECTED] = compare.start_comparison(app_settings(), spec, data, models, latency_rows)
+            st.session_state[STARTED] = True  # the next run shows it (the mode's widget is drawn already in this one)
             st.rerun()
 
 
-def _choose_answers_column(frame: pd.DataFrame, text_columns: list[str]) -> str:
-    columns = [c for c in frame.columns if c not in text_columns]
-    likely = steps.likely_label_column(frame, text_columns)
-    return st.selectbox("Column with the right answers", columns, index=columns.index(likely) if likely in columns else 0,
-                        help="Labels or queues for classify and route, the right summary for summarize, a JSON object "
-                             'of field values ({"name": "Ann"}) for extract.')
+def _choose_answers_column(frame: pd.DataFrame, spec) -> str:
+    columns = [c for c in frame.columns if c not in spec.text]
+    likely = likely_answers_column(frame, spec.text, spec.task)
+    column = st.selectbox("Column with the right answers", columns, index=columns.index(likely) if likely in columns else 0,
+                          help="Labels or queues for classify and route, the right summary or answer for summarize and "
+                               'custom, a JSON object of field values ({"name": "Ann"}) for extract.')
+    outside = compare.answers_outside_labels(spec, frame[column])
+    if outside:
+        st.warning(f"{sum(outside.values()):,} right answers in '{column}' (of the first {len(frame):,} rows) are not "
+                   f"among the {'queues' if spec.task == 'route' else 'labels'}, so no model can give them: "
+                   f"{_listed(outside)}. Add them to the settings, or choose another column.")
+    return column
+
+
+def _listed(counts: dict[str, int], shown: int = 5) -> str:
+    named = ", ".join(f"'{label}' ({rows:,})" for label, rows in list(counts.items())[:shown])
+    return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
+
+
+def likely_answers_column(frame: pd.DataFrame, text_columns: list[str], task: str) -> str:
+    """Labels for classify and route; a written answer is the other column of the most words; extract's is JSON objects."""
+    others = [c for c in frame.columns if c not in text_columns] or list(frame.columns)
+    if task in ("classify", "route"):
+        return steps.likely_label_column(frame, text_columns)
+    if task == "extract":
+        return max(others, key=lambda c: frame[c].astype(str).str.startswith("{").mean())
+    return max(others, key=lambda c: frame[c].astype(str).str.split().str.len().mean())
 
 
 def _choose_models(kind: str) -> list[str]:
-    names = [m["name"] for m in list_models(app_settings()) if m["kind"] == kind]
-    prepared = [m["name"] for m in list_models(app_settings()) if m["kind"] == kind and m["prepared"]]
+    models = [m for m in list_models(app_settings()) if m["kind"] == kind]
+    prepared = [m["name"] for m in models if m["prepared"]]
     return st.multiselect(f"Models to compare ({kind}s; the Models page adds models and quantizes them other ways)",
-                          names, default=prepared or names[:1])
+                          [m["name"] for m in models], default=prepared or [m["name"] for m in models][:1],
+                          format_func=lambda name: _with_quantization(name, models))
+
+
+def _with_quantization(name: str, models: list[dict]) -> str:
+    preset = next((m.get("quantization", {}).get("preset") for m in models if m["name"] == name), None)
+    return f"{name} ({'float32, not quantized' if preset == 'none' else preset})" if preset else name
 
 
 @st.cache_data(max_entries=8)
@@ -67,86 +103,127 @@ def _rows_in(path: str, sheet: str | None) -> int:
     return count_rows(Path(path), sheet=sheet)  # reads the whole file: once, not on every click
 
 
-def _choose_rows(chosen, sheet: str | None) -> tuple[int, int]:
+def _choose_rows(chosen, sheet: str | None, kind: str) -> tuple[int, int]:
     total = _rows_in(str(chosen.path), sheet)
     left, right = st.columns(2)
-    rows = left.number_input("Rows to compare on (the sheet's first rows)", 1, total, min(DEFAULT_ROWS, total),
-                             help="Each model answers these rows as a job, one model after the other.")
-    latency = right.number_input("Rows then answered one at a time, for latency", 0, 200, compare.DEFAULT_LATENCY_ROWS,
-                                 help="A job answers rows in batches; these rows show how long a single row waits.")
+    rows = left.number_input("Rows to compare on (the sheet's first rows)", 1, total, min(DEFAULT_ROWS[kind], total),
+                             key=f"benchmark-rows-{kind}",
+                             help="Each model answers these rows as a job, one model after the other. A generator "
+                                  "answers about a row a second on two cores; an encoder hundreds.")
+    latency = right.number_input("Rows then answered one at a time, for latency", 0, 200, DEFAULT_LATENCY_ROWS[kind],
+                                 key=f"benchmark-latency-{kind}",
+                                 help="A job answers rows in batches; these rows show how long a single row waits. "
+                                      "p95 needs 20 rows or more to mean much.")
     return int(rows), int(latency)
 
 
-def choose_comparison():
-    comparisons = compare.list_comparisons(app_settings())
-    if not comparisons:
-        return None
+MODE, SHOW, NEW, STARTED = "benchmark-mode", "Comparisons", "New comparison", "comparison-started"
+
+
+def choose_mode(has_comparisons: bool) -> str:
+    """The comparisons, or a new one: apart, so a page refreshed by a running comparison never shuts the form."""
+    if not has_comparisons:
+        return NEW
+    if st.session_state.pop(STARTED, False) or MODE not in st.session_state:
+        st.session_state[MODE] = SHOW
+    return st.segmented_control("Show", [SHOW, NEW], key=MODE, label_visibility="collapsed") or SHOW
+
+
+def choose_comparison(comparisons):
     ids = [c.id for c in comparisons]
     chosen = st.session_state.get(SELECTED)
-    names = {c.id: f"#{c.id} {c.name} · right answers in '{c.answers_column}' · {local_time(c.created_at)}" for c in comparisons}
-    return st.selectbox("Comparison", ids, index=ids.index(chosen) if chosen in ids else 0, format_func=names.get)
+    comparison = st.selectbox("Comparison", comparisons, index=ids.index(chosen) if chosen in ids else 0,
+                              format_func=lambda c: (f"#{c.id} {c.name} · {c.task} · {len(c.models)} models on {c.rows:,} "
+                                                     f"rows · right answers in '{c.answers_column}' · {local_time(c.created_at)}"))
+    st.session_state[SELECTED] = comparison.id
+    return comparison
 
 
 def prices() -> Prices:
     api_in, api_out, machine = st.columns(3)
     return Prices(
-        api_input_per_million=api_in.number_input("API price, $ per million prompt tokens", 0.0, value=DEFAULT_PRICES.api_input_per_million, format="%.3f"),
-        api_output_per_million=api_out.number_input("API price, $ per million answer tokens", 0.0, value=DEFAULT_PRICES.api_output_per_million, format="%.3f"),
-        machine_per_hour=machine.number_input("This machine, $ per hour", 0.0, value=DEFAULT_PRICES.machine_per_hour, format="%.3f",
-                                              help="A cloud machine's hourly price, or its share of hardware and power."),
+        api_input_per_million=_price(api_in, "API price, $ per million prompt tokens", DEFAULT_PRICES.api_input_per_million),
+        api_output_per_million=_price(api_out, "API price, $ per million answer tokens", DEFAULT_PRICES.api_output_per_million),
+        machine_per_hour=_price(machine, "This machine, $ per hour", DEFAULT_PRICES.machine_per_hour,
+                                help="A cloud machine's hourly price, or its share of hardware and power."),
     )
 
 
-def comparison_view(comparison_id: int, costs: Prices) -> None:
-    """Progress while the models run (refreshed every 2 s), then the figures; the whole page reruns when done."""
-    started_active = any(j.status in ACTIVE for j in compare.comparison_jobs(app_settings(), comparison_id))
+def _price(column, label: str, default: float, help: str | None = None) -> float:
+    """A price input whose value is kept for the session: a widget's own value is dropped when its page is left."""
+    kept = f"kept-{label}"
+    return column.number_input(label, 0.0, value=st.session_state.get(kept, default), format="%.3f", help=help,
+                               key=f"input-{label}", on_change=lambda: st.session_state.update({kept: st.session_state[f"input-{label}"]}))
 
-    @st.fragment(run_every=2 if started_active else None)
+
+def comparison_view(comparison, costs: Prices) -> None:
+    """Progress and figures, refreshed every 2 s while a model runs (the figures only when a job moved on)."""
+    comparison_id = comparison.id
+    active = any(j.status in ACTIVE for j in compare.comparison_jobs(app_settings(), comparison_id))
+
+    @st.fragment(run_every=2 if active else None)
     def live() -> None:
         jobs = compare.comparison_jobs(app_settings(), comparison_id)
         for job in jobs:
             _job_line(job)
-        if started_active and not any(j.status in ACTIVE for j in jobs):
-            st.rerun()
+        with user_errors():
+            comparison_figures(comparison, _table(comparison_id, jobs, costs), costs)
+        if active and not any(j.status in ACTIVE for j in jobs):
+            st.rerun()  # the whole page: the refresh stops
 
     live()
-    with user_errors():
-        comparison_figures(compare.comparison_table(app_settings(), comparison_id, costs))
+
+
+def _table(comparison_id: int, jobs, costs: Prices) -> pd.DataFrame:
+    """The comparison's table, read again only when a job saved rows or changed status, or the prices changed."""
+    state = (comparison_id, costs, tuple((j.id, j.status, j.done_rows, j.failed_rows, str(j.measurements)) for j in jobs))
+    kept = st.session_state.get("comparison-table")
+    if kept is None or kept[0] != state:
+        kept = (state, compare.comparison_table(app_settings(), comparison_id, costs))
+        st.session_state["comparison-table"] = kept
+    return kept[1]
 
 
 def _job_line(job) -> None:
     progress = job_progress(job)
     timing = job.status == "running" and progress.fraction >= 1.0
-    state = "timing single rows" if timing else job.status
+    state = "answering rows one at a time, for latency" if timing else job.status
     st.caption(f"{STATUS_ICONS.get(job.status, '')} {compare.model_name(job)} (job #{job.id}): {state} · {describe(progress)}")
 
 
-def comparison_figures(table: pd.DataFrame) -> None:
+def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:
     if table.empty:
         st.info("This comparison has no jobs.")
         return
     scores = compare.score_columns(table)
-    st.dataframe(table.drop(columns=["score", "shared the cores"], errors="ignore"), hide_index=True, width="stretch",
-                 column_config=_formats(scores))
-    _notes(table)
-    quality = next((c for c in scores if table[c].notna().any()), None)
+    # The lines above name each model's job and status; the download keeps every column.
+    shown = table.drop(columns=["job", "status", "score", "shared the cores"], errors="ignore")
+    st.dataframe(shown.astype({c: float for c in shown.columns if c in (*scores, *NUMBERS)}), hide_index=True,
+                 width="stretch", column_config=_formats(scores))
+    _notes(comparison.id, table)
+    quality = next((c for c in scores if c != "scored rows" and table[c].notna().any()), None)
     if quality and table["rows/s"].notna().any():
         st.altair_chart(_trade_off_chart(table, quality))
-    st.caption("Cost here: the time 1,000 rows take at the measured rows/s, at the machine's price per hour. API cost: "
-               "each row sent on its own with the template's settings (labels, descriptions, examples), counted at "
-               "about 4 characters a token, plus its answers. Latency: rows answered one at a time after the job.")
-    st.download_button("Download this table (CSV)", table.to_csv(index=False).encode(), file_name="comparison.csv",
+    _explain(comparison.task)
+    st.download_button("Download this table (CSV)", _csv(table, costs), file_name=f"comparison_{comparison.id}.csv",
                        mime="text/csv", on_click="ignore")
 
 
+NUMBERS = ("rows/s", "p50 ms", "p95 ms", "memory MB", compare.LOCAL_COST, compare.API_COST, compare.SAME_ANSWERS)
+
+
 def _formats(scores: list[str]) -> dict:
-    money = {c: st.column_config.NumberColumn(c, format="$%.4f") for c in ("$ per 1,000 rows here", "$ per 1,000 rows by API")}
-    speed = {c: st.column_config.NumberColumn(c, format="%.1f") for c in
-             ("rows/s", "latency p50 (ms)", "latency p95 (ms)", "peak memory (MB)")}
-    return {**{c: st.column_config.NumberColumn(c, format="%.3f") for c in scores}, **money, **speed}
+    money = {c: st.column_config.NumberColumn(c, format="$%.3g") for c in (compare.LOCAL_COST, compare.API_COST)}
+    return {**{c: st.column_config.NumberColumn(c, format="%.3f") for c in scores if c != "scored rows"}, **money,
+            "scored rows": st.column_config.NumberColumn("scored rows", format="%d"),
+            compare.SAME_ANSWERS: st.column_config.NumberColumn(compare.SAME_ANSWERS, format="percent")}
 
 
-def _notes(table: pd.DataFrame) -> None:
+def _notes(comparison_id: int, table: pd.DataFrame) -> None:
+    outside = compare.unmatched_answers(app_settings(), comparison_id)
+    if outside:
+        st.warning(f"{sum(outside.values()):,} right answers are not among this comparison's labels or queues, so no "
+                   f"model could give them: {_listed(outside)}. The scores count them as wrong.")
     for _, row in table.iterrows():
         if isinstance(row.get("score"), str):
             st.warning(f"{row['model']}: not scored. {row['score']}")
@@ -155,8 +232,31 @@ def _notes(table: pd.DataFrame) -> None:
                        "alone. Run the comparison again when no other job runs.")
 
 
+def _explain(task: str) -> None:
+    st.caption(
+        "**rows/s**: the job's rows over the time it worked on them, loading the model included. **p50 / p95 ms**: "
+        "rows answered one at a time after the job. Both vary by a tenth or more from run to run on a shared "
+        "machine: compare models within one comparison, and run it again before trusting a small difference. "
+        "**memory**: the job's process at its peak. **$ here**: the time 1,000 rows take at that speed, at the "
+        f"machine's price. **$ by API**: each row sent on its own with {TASK_NOTES.get(task, 'the settings')}, "
+        "answered as long as the right answers, at about 4 characters a token. **same answers as the first**: rows "
+        "where the model's answers are the first model's word for word (a quantization that changes nothing scores "
+        "the same).")
+
+
+def _csv(table: pd.DataFrame, costs: Prices) -> bytes:
+    """The table with the prices its costs were worked out at."""
+    priced = table.rename(columns={"shared the cores": "ran beside another job"}).assign(
+        api_price_per_million_prompt_tokens=costs.api_input_per_million,
+        api_price_per_million_answer_tokens=costs.api_output_per_million, machine_price_per_hour=costs.machine_per_hour)
+    return priced.to_csv(index=False).encode()
+
+
 def _trade_off_chart(table: pd.DataFrame, quality: str) -> alt.Chart:
     """Quality against speed: the best models sit top right."""
     points = table[["model", quality, "rows/s"]].dropna()
-    base = alt.Chart(points).encode(x=alt.X("rows/s:Q", title="rows per second"), y=alt.Y(f"{quality}:Q", title=quality))
-    return base.mark_circle(size=120).encode(tooltip=["model", quality, "rows/s"]) + base.mark_text(dx=8, align="left").encode(text="model")
+    return alt.Chart(points).mark_circle(size=160).encode(
+        x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(zero=True)),
+        y=alt.Y(f"{quality}:Q", title=quality, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("model:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=500)),
+        tooltip=["model", quality, "rows/s"])

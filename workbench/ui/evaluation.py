@@ -11,13 +11,15 @@ from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.ui.widgets import user_errors
 
 
-def evaluation_section(frame: pd.DataFrame) -> None:
+def evaluation_section(frame: pd.DataFrame, suggested: str | None = None) -> None:
+    """`suggested`: the column of right answers to start with (a comparison's job was scored against one)."""
     if not scorable(frame):
         return
     outputs = frame.attrs.get("result_columns", [])
-    inputs = [c for c in frame.columns if c not in outputs]
+    choices = ["(none)", *(c for c in frame.columns if c not in outputs)]
     st.subheader("How good are the answers?")
-    column = st.selectbox("Column of right answers (if your file has one)", ["(none)", *inputs])
+    column = st.selectbox("Column of right answers (if your file has one)", choices,
+                          index=choices.index(suggested) if suggested in choices else 0)
     if column == "(none)":
         return
     with user_errors():

@@ -29,8 +29,9 @@ def user_errors():
 
 def job_header(job) -> None:
     st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {job.name}")
+    compared = f" · one model of comparison #{job.comparison_id} (Benchmark page)" if job.comparison_id else ""
     st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status} · "
-               f"created {local_time(job.created_at)}")
+               f"created {local_time(job.created_at)}{compared}")
 
 
 def local_time(stored: datetime) -> str:
