@@ -50,3 +50,75 @@ def test_the_templates_page_lists_versions_and_shows_each_as_a_task_file(setting
     app.selectbox[0].set_value(templates.list_templates(settings)[1]).run()
     assert "threshold" not in read_task_yaml(app.code[0].value, "shown")  # version 1 left it at its default
     assert [b.proto.label for b in app.get("download_button")] == ["Download task file"]
+
+
+def test_a_saved_template_opens_in_the_form_to_be_changed_and_saved_as_a_new_version(settings):
+    app = _sample_job_page()
+    next(s for s in app.selectbox if s.label == "Task").set_value("route").run()
+    app.text_area[0].input("billing: invoices\nshipping: parcels").run()
+    next(t for t in app.text_area if t.label.startswith("Priority")).input("high: urgent, asap").run()
+    next(c for c in app.checkbox if c.label.startswith("Set how closely")).check().run()
+    next(s for s in app.slider if s.label.startswith("Rows less similar")).set_value(0.2).run()
+    next(t for t in app.text_input if t.label == "Template name").input("Routing").run()
+    next(b for b in app.button if b.label == "Save template").click().run()
+
+    again = _sample_job_page()
+    next(r for r in again.radio if r.label == "Settings").set_value("Use a saved template").run()
+    next(b for b in again.button if b.label == "Change these settings").click().run()
+    assert not again.exception, again.exception
+    assert next(r for r in again.radio if r.label == "Settings").value == "Set them here"
+    assert next(s for s in again.selectbox if s.label == "Task").value == "route"
+    assert again.text_area[0].value == "billing: invoices\nshipping: parcels"
+    assert next(s for s in again.slider if s.label.startswith("Rows less similar")).value == 0.2
+    next(t for t in again.text_input if t.label.startswith("Fallback queue")).input("Triage").run()
+    assert next(t for t in again.text_input if t.label == "Template name").value == "Routing"
+    next(b for b in again.button if b.label == "Save template").click().run()
+    saved = templates.list_templates(settings)
+    assert [(t.name, t.version) for t in saved] == [("Routing", 2), ("Routing", 1)]
+    changed, first = (templates.template_spec(t).config for t in saved)
+    assert changed["fallback"] == "Triage" and first["fallback"] == "Other"
+    assert changed["priority"] == first["priority"] == {"high": ["urgent", "asap"]}
+    assert changed["min_similarity"] == first["min_similarity"] == 0.2
+
+
+def test_settings_the_form_does_not_show_are_kept_when_a_template_is_changed(settings):
+    spec = spec_from_dict({"task": "extract", "text": ["Body"], "fields": [
+        {"name": "amount", "type": "money", "description": "the amount charged"},
+        {"name": "priority", "type": "choice", "options": ["low", "high"]}],
+        "examples": [{"text": "Charged 5 EUR, urgent", "values": {"amount": "5 EUR", "priority": "high"}}]})
+    templates.save_template(settings, "Amounts", spec)
+    app = _sample_job_page()
+    next(r for r in app.radio if r.label == "Settings").set_value("Use a saved template").run()
+    next(b for b in app.button if b.label == "Change these settings").click().run()
+    assert app.text_area[0].value == "amount (money): the amount charged\npriority (choice: low, high)"
+    queued = _queued_spec(app, settings)
+    assert queued["fields"] == spec_from_dict(queued).validated_config().model_dump(mode="json")["fields"]
+    assert [f["name"] for f in queued["fields"]] == ["amount", "priority"]
+    assert queued["examples"] == spec.validated_config().model_dump(mode="json")["examples"]  # kept, though not shown
+
+
+def _opened(settings, spec) -> object:
+    templates.save_template(settings, "Saved", spec_from_dict(spec))
+    app = _sample_job_page()
+    next(r for r in app.radio if r.label == "Settings").set_value("Use a saved template").run()
+    next(b for b in app.button if b.label == "Change these settings").click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_classify_template_opens_with_its_examples_and_options(settings):
+    examples = [{"text": "Charged twice", "label": "billing"}, {"text": "Parcel lost", "label": "shipping"}]
+    app = _opened(settings, {"task": "classify", "text": ["Subject", "Body"], "labels": ["billing", "shipping"],
+                             "examples": examples, "multi_label": True, "label_threshold": 0.2, "threshold": 0.7})
+    assert next(r for r in app.radio if r.label.startswith("Labelled examples")).value == "The template's examples"
+    assert next(c for c in app.checkbox if c.label == "Several labels per row").value
+    queued = _queued_spec(app, settings)
+    assert queued["examples"] == examples and queued["label_threshold"] == 0.2 and queued["threshold"] == 0.7
+
+
+def test_a_summarize_template_opens_with_its_style_and_lengths(settings):
+    app = _opened(settings, {"task": "summarize", "text": ["Body"], "summary": {"style": "bullets", "max_words": 25,
+                                                                                "drafts": 2}})
+    queued = _queued_spec(app, settings)
+    assert queued["summary"] == {"style": "bullets", "max_words": 25, "drafts": 2}
+    assert queued["text"] == ["Body"]  # the template's columns, not the ones chosen before it was opened

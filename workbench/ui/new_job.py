@@ -18,10 +18,14 @@ from workbench.tasks.classify import parse_label_lines
 from workbench.tasks.registry import get_task_class, task_classes
 from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
 from workbench.tasks.spec import spec_from_dict, task_file_text
+from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
 
 PREVIEW_ROWS = 500
+# A saved template's examples, offered on the form once the template is opened to be changed (prefill.py).
+TEMPLATE_EXAMPLES = "template-examples"
+TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
 
 
 @dataclass
@@ -74,17 +78,27 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
     template = choose_saved_template()
     columns = choose_text_columns(frame, template)
     if template:
-        return saved_template_spec(template, columns, chosen.name), template
+        spec = saved_template_spec(template, columns, chosen.name)
+        if st.button("Change these settings", help="Opens the template's settings in the form below; saving them under "
+                                                   "the same name adds a version."):
+            prefill.request(templates.template_spec(template).to_dict(), template.name, list(frame.columns), _model_names())
+        return spec, template
     task = choose_task()
-    config = FORMS[task](frame, columns)
+    config = {**prefill.kept_extras(task), **FORMS[task](frame, columns)}
     model = {"model": choose_model(task)} if model_choice else {}
     return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
 
 
+def _model_names() -> list[str]:
+    return ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"]]
+
+
 def choose_saved_template():
     """A saved template to run (None: the settings are set on this page); offered once one is saved."""
+    prefill.apply_pending()  # a template opened to be changed fills the form's widgets, before they are drawn
     saved = templates.list_templates(app_settings())
-    if not saved or st.radio("Settings", ["Set them here", "Use a saved template"], horizontal=True) == "Set them here":
+    if not saved or st.radio("Settings", ["Set them here", "Use a saved template"], horizontal=True,
+                             key="settings-source") == "Set them here":
         return None
     return st.selectbox("Saved template", saved, format_func=lambda t: f"{t.name} · version {t.version} · {t.task}")
 
@@ -107,7 +121,8 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
 
 def choose_task() -> str:
     classes = task_classes()
-    return st.selectbox("Task", list(classes), format_func=lambda n: f"{classes[n].title}: {classes[n].description}")
+    return st.selectbox("Task", list(classes), format_func=lambda n: f"{classes[n].title}: {classes[n].description}",
+                        key="task")
 
 
 def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = "classify") -> dict:
@@ -117,10 +132,12 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
                           "optional)", height=150,
                           placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages",
                           key="label-lines")  # kept when switching between classify and route
-    threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.0 if routing else 0.5, 0.05)
+    threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.0 if routing else 0.5, 0.05,
+                          key=f"threshold-{task}")
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
-        config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other").strip() or "Other"
+        config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other",
+                                           key="fallback").strip() or "Other"
         config.update(_fallback_cut_off())
         config.update(_priority_rules())
     examples = _examples(frame, text_columns)
@@ -130,7 +147,7 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
         config.update(_multi_label())
     if examples and not routing:
         config["fine_tune"] = st.checkbox(
-            "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)",
+            "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)", key="fine-tune",
             help="Trains a copy of the model on your examples once; the same examples reuse it. "
                  "'Try on 5 rows' uses the model as it is.")
     return config
@@ -138,17 +155,17 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
 
 def _fallback_cut_off() -> dict:
     """The similarity below which a row fits no queue: learnt from the examples, or 0.30 without them, unless set."""
-    if not st.checkbox("Set how closely a row must match a queue myself",
+    if not st.checkbox("Set how closely a row must match a queue myself", key="own-cut-off",
                        help=f"By default the cut-off is learnt from your examples; without examples it is "
                             f"{DEFAULT_MIN_SIMILARITY:.2f}. Lower it if too many rows go to the fallback queue, raise "
                             "it if rows that fit no queue are routed anyway."):
         return {}
     return {"min_similarity": st.slider("Rows less similar than this to every queue go to the fallback queue",
-                                        0.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05)}
+                                        0.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, key="min-similarity")}
 
 
 def _priority_rules() -> dict:
-    rules = st.text_area("Priority (optional), one level per line: `level: words or phrases, comma-separated`",
+    rules = st.text_area("Priority (optional), one level per line: `level: words or phrases, comma-separated`", key="priority-lines",
                          placeholder="high: urgent, asap, not working\nlow: suggestion, newsletter",
                          help="Each row gets the first level whose words appear in it; other rows get 'normal'.")
     levels = {line.partition(":")[0].strip(): line.partition(":")[2].split(",") for line in rules.splitlines()}
@@ -157,16 +174,21 @@ def _priority_rules() -> dict:
 
 
 def _multi_label() -> dict:
-    if not st.checkbox("Several labels per row", help="Adds a `labels` column with every label that fits well enough."):
+    if not st.checkbox("Several labels per row", help="Adds a `labels` column with every label that fits well enough.",
+                       key="multi-label"):
         return {}
     # Confidences share 1 across labels, so a cut-off above 0.5 could only ever pass one label.
-    cut_off = st.slider("Give every label whose confidence reaches", 0.05, 0.5, 0.3, 0.05)
+    cut_off = st.slider("Give every label whose confidence reaches", 0.05, 0.5, 0.3, 0.05, key="label-threshold")
     return {"multi_label": True, "label_threshold": cut_off}
 
 
 def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
-    source = st.radio("Labelled examples (optional, they make answers better)",
-                      ["None", "A label column of this sheet", "Another file"], horizontal=True)
+    kept = st.session_state.get(TEMPLATE_EXAMPLES) or []
+    sources = ["None", "A label column of this sheet", "Another file"] + ([TEMPLATE_EXAMPLES_SOURCE] if kept else [])
+    source = st.radio("Labelled examples (optional, they make answers better)", sources, horizontal=True, key="examples-source")
+    if source == TEMPLATE_EXAMPLES_SOURCE:
+        st.caption(f"{len(kept)} examples, as saved in the template.")
+        return kept
     if source == "A label column of this sheet":
         columns = list(frame.columns)
         label_column = st.selectbox("Column with labels (rows left empty are not used)", columns,
@@ -214,7 +236,8 @@ def saved_template_spec(template, columns: list[str], name: str):
 
 def save_as_template(spec) -> None:
     with st.expander("Save these settings as a template"):
-        name = st.text_input("Template name", help="Saving under a name that exists adds a new version; earlier ones stay.")
+        name = st.text_input("Template name", help="Saving under a name that exists adds a new version; earlier ones stay.",
+                             key="template-name")
         if st.button("Save template"):
             with user_errors():
                 saved = templates.save_template(app_settings(), name, spec)

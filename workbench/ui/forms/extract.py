@@ -17,7 +17,7 @@ def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
     lines = st.text_area(f"Fields, one per line: `name (type): description`. Types: {', '.join(TYPES)}; a choice "
                          "lists its options: `priority (choice: low, normal, high)`", height=150,
                          placeholder="customer_name (text): who wrote the email\namount (money): the amount charged\n"
-                                     "order_date (date)\npriority (choice: low, normal, high)")
+                                     "order_date (date)\npriority (choice: low, normal, high)", key="field-lines")
     return {"fields": parse_field_lines(lines)}
 
 

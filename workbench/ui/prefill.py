@@ -1,0 +1,105 @@
+"""A saved template opened on the New job form to be changed: its settings written into the form's widgets.
+
+Streamlit lets a page set a widget's value only before the widget is drawn in a run, so the button asks for it
+(`request`) and the next run writes the values first (`apply_pending`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from workbench.tasks.spec import spec_from_dict
+
+PENDING = "prefill-pending"
+# The template's settings the form has no widget for (extract's examples, route's default priority): kept as saved.
+EXTRAS = "template-extras"
+FORM_SETTINGS = {
+    "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune"},
+    "route": {"labels", "threshold", "examples", "fallback", "min_similarity", "priority"},
+    "extract": {"fields"},
+    "summarize": {"summary"},
+    "custom": {"instruction", "max_words"},
+}
+
+
+def request(spec: dict, template_name: str, columns: list[str], models: list[str]) -> None:
+    """Open the saved settings on the form: the columns and model only where this file and machine have them."""
+    st.session_state[PENDING] = {**form_state(spec, columns, models), "template-name": template_name}
+    st.rerun()
+
+
+def apply_pending() -> None:
+    """Write the requested values, before any of the form's widgets is drawn."""
+    state = st.session_state.pop(PENDING, None)
+    if state:
+        st.session_state.update(state)
+
+
+def kept_extras(task: str) -> dict:
+    """The opened template's settings the form does not show, while its task is still the one chosen."""
+    extras = st.session_state.get(EXTRAS) or {}
+    return extras.get("config", {}) if extras.get("task") == task else {}
+
+
+def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, Any]:
+    task, config = spec["task"], spec_from_dict(spec).validated_config().model_dump(mode="json")
+    state = {"settings-source": "Set them here", "task": task, "text-columns-form": [c for c in spec["text"] if c in columns],
+             EXTRAS: {"task": task, "config": {k: v for k, v in config.items() if k not in FORM_SETTINGS[task]}}}
+    if spec.get("model", "default") in models:
+        state[f"model-{_kind(task)}"] = spec.get("model", "default")
+    return {**state, **TASK_STATE[task](config)}
+
+
+def _kind(task: str) -> str:
+    from workbench.tasks.registry import get_task_class
+
+    return get_task_class(task).model_kind
+
+
+def _labels_state(config: dict, task: str) -> dict[str, Any]:
+    from workbench.ui.new_job import TEMPLATE_EXAMPLES, TEMPLATE_EXAMPLES_SOURCE
+
+    examples = config.get("examples") or []
+    return {"label-lines": "\n".join(_line(label["name"], label.get("description")) for label in config["labels"]),
+            f"threshold-{task}": config["threshold"], TEMPLATE_EXAMPLES: examples,
+            "examples-source": TEMPLATE_EXAMPLES_SOURCE if examples else "None"}
+
+
+def _line(name: str, description: str | None) -> str:
+    return f"{name}: {description}" if description else name
+
+
+def classify_state(config: dict) -> dict[str, Any]:
+    return {**_labels_state(config, "classify"), "multi-label": config["multi_label"],
+            "label-threshold": config["label_threshold"], "fine-tune": config["fine_tune"]}
+
+
+def route_state(config: dict) -> dict[str, Any]:
+    cut_off = config.get("min_similarity")
+    return {**_labels_state(config, "route"), "fallback": config["fallback"], "own-cut-off": cut_off is not None,
+            **({"min-similarity": cut_off} if cut_off is not None else {}),
+            "priority-lines": "\n".join(f"{level}: {', '.join(words)}" for level, words in config["priority"].items())}
+
+
+def extract_state(config: dict) -> dict[str, Any]:
+    return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"])}
+
+
+def _kind_of(field: dict) -> str:
+    return f"choice: {', '.join(field['options'])}" if field.get("options") else field["type"]
+
+
+def summarize_state(config: dict) -> dict[str, Any]:
+    style = config["summary"]["style"]
+    return {"summary-style": style, f"summary-max-words-{style}": config["summary"]["max_words"],
+            f"summary-drafts-{style}": config["summary"]["drafts"]}
+
+
+def custom_state(config: dict) -> dict[str, Any]:
+    return {"instruction": config["instruction"], "custom-max-words": config["max_words"]}
+
+
+TASK_STATE = {"classify": classify_state, "route": route_state, "extract": extract_state,
+              "summarize": summarize_state, "custom": custom_state}
