@@ -122,3 +122,16 @@ def test_a_summarize_template_opens_with_its_style_and_lengths(settings):
     queued = _queued_spec(app, settings)
     assert queued["summary"] == {"style": "bullets", "max_words": 25, "drafts": 2}
     assert queued["text"] == ["Body"]  # the template's columns, not the ones chosen before it was opened
+
+
+def test_a_template_version_can_be_deleted_after_saying_so(settings):
+    spec = spec_from_dict({"task": "classify", "text": "Body", "labels": ["billing", "shipping"]})
+    templates.save_template(settings, "Triage", spec)
+    templates.save_template(settings, "Triage", spec_from_dict({**spec.to_dict(), "threshold": 0.7}))
+    app = page("templates.py").run()
+    delete = next(b for b in app.button if b.label == "Delete")
+    assert delete.disabled  # not before the box is ticked
+    next(c for c in app.checkbox if c.label.startswith("Yes, delete version 2 of 'Triage'")).check().run()
+    next(b for b in app.button if b.label == "Delete").click().run()
+    assert not app.exception, app.exception
+    assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 1)]

@@ -226,10 +226,7 @@ def count_by_status(session: Session) -> dict[str, int]:
 def save_template(session: Session, name: str, task: str, spec: dict[str, Any]) -> Template:
     """Save a new version of the named template; earlier versions stay."""
     latest = session.scalar(select(func.max(Template.version)).where(Template.name == name)) or 0
-    template = Template(name=name, task=task, spec=spec, version=latest + 1)
-    session.add(template)
-    session.flush()
-    return template
+    return _added(session, Template(name=name, task=task, spec=spec, version=latest + 1))
 
 
 def list_templates(session: Session) -> list[Template]:

@@ -46,6 +46,15 @@ def get_template(settings: Settings, template_id: int) -> Template:
         return template
 
 
+def delete_template_version(settings: Settings, template_id: int) -> None:
+    """Remove one saved version; jobs that ran with it keep their own copy of its settings."""
+    with session_scope(settings) as session:
+        template = session.get(Template, template_id)
+        if template is None:
+            raise NotFoundError(f"There is no saved template #{template_id}; the Templates page lists them.")
+        session.delete(template)
+
+
 def template_spec(template: Template) -> TaskSpec:
     return spec_from_dict({**template.spec, "name": template.name})
 

@@ -32,7 +32,19 @@ def template_detail(saved: list) -> None:
     st.code(text, language="yaml")
     st.download_button("Download task file", text.encode(), file_name=f"{_file_stem(template.name)}.v{template.version}.task.yaml",
                        mime="application/yaml", on_click="ignore")
-    st.caption("Run it from the command line with `workbench run TASK.yaml INPUT -o OUTPUT`, or pick it on New job.")
+    st.caption("Run it from the command line with `workbench run TASK.yaml INPUT -o OUTPUT`, or pick it on New job "
+               "(where 'Change these settings' opens it in the form, to save a new version or under another name).")
+    delete_form(template)
+
+
+def delete_form(template) -> None:
+    with st.expander("Delete this version"):
+        sure = st.checkbox(f"Yes, delete version {template.version} of '{template.name}'. Jobs that ran with it keep "
+                           "their own copy of its settings.", key=f"delete-{template.id}")
+        if st.button("Delete", disabled=not sure, key=f"delete-button-{template.id}"):
+            with user_errors():
+                templates.delete_template_version(app_settings(), template.id)
+                st.rerun()
 
 
 def _file_stem(name: str) -> str:
