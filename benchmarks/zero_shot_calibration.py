@@ -23,12 +23,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from classify_bench import DATASET, split  # noqa: E402
-from quality_classify import DATA, SST2_LABELS, TREC_TYPES  # noqa: E402
+from quality_classify import DATA, SST2_LABELS, TREC_TYPES, clinc_setup  # noqa: E402
 
 from workbench.config import get_settings  # noqa: E402
-from workbench.io.rows import RowText  # noqa: E402
+from workbench.io.rows import RowText, row_texts  # noqa: E402
 from workbench.jobs.runner import adaptation_sample  # noqa: E402
 from workbench.models.registry import load_encoder  # noqa: E402
+from workbench.tasks.scoring import softmax  # noqa: E402
 from workbench.tasks.spec import load_task_file, spec_from_dict  # noqa: E402
 
 TEMPERATURES = (5, 8, 10, 12, 15, 20, 25, 30, 40, 60)
@@ -95,12 +96,53 @@ def calibration(probabilities: np.ndarray, right: np.ndarray) -> dict:
     hits = given == right
     bins = np.minimum((confidence * BINS).astype(int), BINS - 1)
     gaps = [abs(hits[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean() for b in np.unique(bins)]
-    log_loss = -np.log(np.maximum(probabilities[np.arange(len(right)), right], 1e-12)).mean()
+    # A row whose right answer is no label (route's out of scope) is left out of the log-loss.
+    known = right >= 0
+    log_loss = -np.log(np.maximum(probabilities[np.arange(len(right))[known], right[known]], 1e-12)).mean()
     return {"rows": len(right), "accuracy": hits.mean(), "mean_confidence": confidence.mean(), "ece": sum(gaps),
             "log_loss": log_loss}
 
 
+ROUTE_TEMPERATURES = (0.01, 0.02, 0.03, 0.05, 0.08, 0.1)  # route divides its cosines by it
+
+
+def route_banking77() -> tuple[list[str], list[str], dict]:
+    frame = pd.read_csv(DATASET)
+    examples, scored = split(frame, shots=10, rows=2000, seed=0)
+    spec = {"task": "route", "text": "text", "labels": sorted(frame["category"].unique()),
+            "examples": [{"text": t, "label": c} for t, c in zip(examples["text"], examples["category"], strict=True)]}
+    return scored["text"].tolist(), scored["category"].tolist(), spec
+
+
+def route_clinc() -> tuple[list[str], list[str], dict]:
+    spec, scored = clinc_setup()
+    return [r["text"] for r in scored], [r["domain"] for r in scored], spec
+
+
+def route_support_emails() -> tuple[list[str], list[str], dict]:
+    frame = pd.read_csv(ROOT / "sample_data" / "support_emails.csv")
+    spec = load_task_file(ROOT / "sample_data" / "support_emails.route.task.yaml")
+    texts = [row.text for row in row_texts(frame, spec.text, 100_000)]
+    return texts, frame["category"].tolist(), {**spec.to_dict(), "text": "text"}
+
+
+ROUTE_SETS = {"BANKING77 route": route_banking77, "CLINC150 route (out of scope: never right)": route_clinc,
+              "support emails route": route_support_emails}
+
+
+def route_at_temperatures(texts: list[str], truth: list[str], spec: dict) -> list[dict]:
+    """The confidence of the nearest queue, against whether it is the right one (out-of-scope rows: never)."""
+    settings = get_settings()
+    task = spec_from_dict(spec).build(lambda n: load_encoder(settings, n))
+    task.setup()
+    scores = task._queue_scores(task.encoder.embed(texts))
+    right = np.array([task.queues.index(t) if t in task.queues else -1 for t in truth])
+    return [{"temperature": t, **calibration(softmax(scores / t), right)} for t in ROUTE_TEMPERATURES]
+
+
 def main() -> None:
+    for name, load in ROUTE_SETS.items():
+        print(f"\n{name}\n{pd.DataFrame(route_at_temperatures(*load())).round(4).to_string(index=False)}")
     for name, load in SETS.items():
         data = load()
         table = pd.DataFrame(scored_at_temperatures(*data) + scored_at_temperatures(*data, adapt=False))
