@@ -189,3 +189,12 @@ def test_a_comparison_records_what_it_compares(settings, two_models):
     comparison_id = _start(settings, two_models)
     [comparison] = compare.list_comparisons(settings)
     assert (comparison.id, comparison.task, comparison.models, comparison.rows) == (comparison_id, "classify", two_models, ROWS)
+
+
+def test_the_time_a_model_will_take_comes_from_its_last_job_of_the_template(settings, two_models):
+    assert compare.recent_speed(settings, "classify", "tiny-a") is None  # never ran here: no guess
+    comparison_id = _start(settings, two_models[:1])
+    _run_queue(settings)
+    job = compare.comparison_jobs(settings, comparison_id)[0]
+    assert compare.recent_speed(settings, "classify", "tiny-a") == pytest.approx(job.busy_rows / job.busy_seconds)
+    assert compare.recent_speed(settings, "summarize", "tiny-a") is None

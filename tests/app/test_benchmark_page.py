@@ -8,11 +8,18 @@ from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: each 
 from tests.test_compare import _run_queue
 from tests.test_jobs import EMAILS, ZERO_SHOT
 from workbench.jobs import compare
+from workbench.ui import benchmark
+
+LABELS = "billing\ntechnical_support\naccount_access\nshipping\nreturns\nfeedback"
 
 
-def _form_on_sample(labels: str = "billing\ntechnical_support\naccount_access\nshipping\nreturns\nfeedback"):
+def _form_on_sample(labels: str = LABELS):
     app = page("benchmark.py").run()
     assert not app.exception, app.exception
+    return _fill_form(app, labels)
+
+
+def _fill_form(app, labels: str = LABELS):
     next(r for r in app.radio if r.label == "Data").set_value("Use a sample file").run()
     next(s for s in app.selectbox if s.label == "Sample file").set_value("support_emails.csv").run()
     next(m for m in app.multiselect if m.label.startswith("Text column")).set_value(["Subject", "Body"]).run()
@@ -85,3 +92,13 @@ def test_a_comparisons_job_says_so_and_is_scored_against_its_answers_on_job_resu
     assert any(f"one model of comparison #{comparison_id}" in c.value for c in app.caption)
     assert next(s for s in app.selectbox if s.label.startswith("Column of right answers")).value == "category"
     assert any(m.label == "Accuracy" for m in app.metric)
+
+
+def test_the_form_says_how_long_each_model_took_before(settings, two_models):
+    compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=8), two_models[:1])
+    _run_queue(settings)
+    app = page("benchmark.py").run()
+    app.get("button_group")[0].set_value(benchmark.NEW).run()
+    app = _fill_form(app)
+    guide = next(c.value for c in app.caption if c.value.startswith("Time each model will take"))
+    assert "tiny-a about" in guide and "tiny-b" not in guide  # tiny-b never ran here: no guess

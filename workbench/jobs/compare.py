@@ -92,6 +92,15 @@ def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]
     return dict(Counter(label for label in given if label not in allowed).most_common())
 
 
+def recent_speed(settings: Settings, task: str, model: str) -> float | None:
+    """Rows/s of this machine's latest finished job of this template with this model, if it ran one; a guide to how
+    long a comparison will take (a generator answers about a row a second, an encoder hundreds)."""
+    for job in service.list_jobs(settings):
+        if job.task == task and job.status == "completed" and model in (model_name(job), job.spec.get("model")):
+            return job_progress(job).rows_per_second
+    return None
+
+
 def answers_column_of(settings: Settings, job: Job) -> str | None:
     """The column of right answers a comparison's job is scored against; None for other jobs."""
     if job.comparison_id is None:

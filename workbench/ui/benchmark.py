@@ -12,7 +12,7 @@ import streamlit as st
 from workbench.eval.cost import Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
-from workbench.jobs.progress import describe, job_progress
+from workbench.jobs.progress import describe, format_duration, job_progress
 from workbench.models.registry import list_models
 from workbench.tasks.registry import get_task_class
 from workbench.ui import new_job as steps
@@ -49,6 +49,7 @@ def new_comparison() -> None:
         kind = get_task_class(spec.task).model_kind
         models = _choose_models(kind)
         rows, latency_rows = _choose_rows(chosen, sheet, kind)
+        _time_guide(spec.task, models, rows + latency_rows)
         if st.button("Compare", type="primary"):
             data = compare.Sheet(chosen.path, answers, sheet=sheet, rows=rows, upload_id=chosen.upload_id)
             st.session_state[SELECTED] = compare.start_comparison(app_settings(), spec, data, models, latency_rows)
@@ -96,6 +97,17 @@ def _choose_models(kind: str) -> list[str]:
 def _with_quantization(name: str, models: list[dict]) -> str:
     preset = next((m.get("quantization", {}).get("preset") for m in models if m["name"] == name), None)
     return f"{name} ({'float32, not quantized' if preset == 'none' else preset})" if preset else name
+
+
+def _time_guide(task: str, models: list[str], rows: int) -> None:
+    """How long each model will take, from this machine's last job of the template with it."""
+    guides = []
+    for model in models:
+        speed = compare.recent_speed(app_settings(), task, model)
+        if speed:
+            guides.append(f"{model} about {format_duration(rows / speed)} ({speed:,.1f} rows/s in its last {task} job)")
+    if guides:
+        st.caption("Time each model will take, from this machine's earlier jobs: " + "; ".join(guides) + ".")
 
 
 @st.cache_data(max_entries=8)
