@@ -198,3 +198,13 @@ def test_the_time_a_model_will_take_comes_from_its_last_job_of_the_template(sett
     job = compare.comparison_jobs(settings, comparison_id)[0]
     assert compare.recent_speed(settings, "classify", "tiny-a") == pytest.approx(job.busy_rows / job.busy_seconds)
     assert compare.recent_speed(settings, "summarize", "tiny-a") is None
+
+
+def test_a_job_queued_behind_a_comparison_says_it_waits(settings, two_models):
+    comparison_id = _start(settings, two_models[:1])
+    later = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    assert service.waits_for_a_comparison(settings, service.get_job(settings, later))
+    first = compare.comparison_jobs(settings, comparison_id)[0]
+    assert not service.waits_for_a_comparison(settings, first)  # nothing ahead of it
+    _run_queue(settings)
+    assert not service.waits_for_a_comparison(settings, service.get_job(settings, later))  # ran: not waiting

@@ -102,3 +102,14 @@ def test_the_form_says_how_long_each_model_took_before(settings, two_models):
     app = _fill_form(app)
     guide = next(c.value for c in app.caption if c.value.startswith("Time each model will take"))
     assert "tiny-a about" in guide and "tiny-b" not in guide  # tiny-b never ran here: no guess
+
+
+def test_the_jobs_page_says_why_a_job_waits_behind_a_comparison(settings, two_models):
+    from workbench.jobs import service
+
+    compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=8), two_models[:1])
+    service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    app = page("jobs.py").run()
+    assert not app.exception, app.exception
+    waiting = [c.value for c in app.caption if c.value.startswith("Waiting: a comparison")]
+    assert len(waiting) == 1  # the job queued after it; the comparison's own job waits for nothing

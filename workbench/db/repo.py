@@ -105,6 +105,13 @@ def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     return None
 
 
+def behind_a_comparison(session: Session, job: Job) -> bool:
+    """Whether a queued job waits for a comparison's jobs, which run alone (claim_next_queued)."""
+    ahead = (Job.status == "running") | ((Job.status == "queued") & (Job.id < job.id))
+    waiting_for = select(func.count()).where(Job.comparison_id.is_not(None), Job.id != job.id, ahead)
+    return job.status == "queued" and session.scalar(waiting_for) > 0
+
+
 def others_running(session: Session, job_id: int) -> bool:
     return session.scalar(select(func.count()).where(Job.status == "running", Job.id != job_id)) > 0
 

@@ -166,6 +166,11 @@ def get_job(settings: Settings, job_id: int) -> Job:
         return repo.get_job(session, job_id)
 
 
+def waits_for_a_comparison(settings: Settings, job: Job) -> bool:
+    with session_scope(settings) as session:
+        return repo.behind_a_comparison(session, job)
+
+
 def list_jobs(settings: Settings) -> list[Job]:
     with session_scope(settings) as session:
         return repo.list_jobs(session)
