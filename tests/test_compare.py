@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.test_jobs import EMAILS, ZERO_SHOT
+from workbench.config import get_settings
 from workbench.db import repo
 from workbench.db.session import session_scope
-from workbench.errors import ModelNotReadyError, TaskConfigError
+from workbench.errors import InputFileError, ModelNotReadyError, TaskConfigError
 from workbench.eval import cost
 from workbench.eval.job import evaluate, headline_scores
 from workbench.jobs import compare, measure, service, worker
@@ -125,7 +126,7 @@ def test_a_resumed_comparison_job_keeps_its_latencies(settings, two_models, monk
 
 @pytest.mark.parametrize("change, message", [
     ({"models": []}, "at least one model"),
-    ({"models": ["no-such-model"]}, "no model 'no-such-model'"),
+    ({"models": ["no-such-model"]}, "'no-such-model' is not prepared"),
     ({"answers": "missing"}, "no column 'missing'"),
     ({"answers": "Subject"}, "a column of their own"),
 ])
@@ -192,19 +193,96 @@ def test_a_comparison_records_what_it_compares(settings, two_models):
 
 
 def test_the_time_a_model_will_take_comes_from_its_last_job_of_the_template(settings, two_models):
-    assert compare.recent_speed(settings, "classify", "tiny-a") is None  # never ran here: no guess
+    assert compare.recent_pace(settings, "classify", "tiny-a") is None  # never ran here: no guess
     comparison_id = _start(settings, two_models[:1])
     _run_queue(settings)
     job = compare.comparison_jobs(settings, comparison_id)[0]
-    assert compare.recent_speed(settings, "classify", "tiny-a") == pytest.approx(job.busy_rows / job.busy_seconds)
-    assert compare.recent_speed(settings, "summarize", "tiny-a") is None
+    load = job.measurements[measure.LOAD]
+    assert 0 < load < job.busy_seconds
+    speed = job.busy_rows / (job.busy_seconds - load)  # loading the model is the same for 10 rows as for 100,000
+    assert compare.recent_pace(settings, "classify", "tiny-a") == (pytest.approx(speed), load)
+    assert compare.recent_pace(settings, "summarize", "tiny-a") is None
 
 
 def test_a_job_queued_behind_a_comparison_says_it_waits(settings, two_models):
     comparison_id = _start(settings, two_models[:1])
     later = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
-    assert service.waits_for_a_comparison(settings, service.get_job(settings, later))
+    assert service.queue_note(settings, service.get_job(settings, later)) == service.QUEUE_NOTES["comparison"]
     first = compare.comparison_jobs(settings, comparison_id)[0]
-    assert not service.waits_for_a_comparison(settings, first)  # nothing ahead of it
+    assert service.queue_note(settings, first) is None  # nothing runs: it is next
     _run_queue(settings)
-    assert not service.waits_for_a_comparison(settings, service.get_job(settings, later))  # ran: not waiting
+    assert service.queue_note(settings, service.get_job(settings, later)) is None  # ran: not waiting
+
+
+def test_a_comparisons_job_says_it_waits_for_the_running_jobs(settings, two_models):
+    running = service.create_job(settings, ZERO_SHOT, EMAILS, limit=3)
+    with session_scope(settings) as session:
+        repo.claim_job(session, running, os.getpid())
+    first = compare.comparison_jobs(settings, _start(settings, two_models[:1]))[0]
+    assert service.queue_note(settings, first) == service.QUEUE_NOTES["alone"]
+
+
+def test_same_answers_counts_the_rows_where_a_model_answered_otherwise(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    _run_queue(settings)
+    second = compare.comparison_jobs(settings, comparison_id)[1]
+    with session_scope(settings) as session:
+        for result in repo.job_results(session, second.id)[:3]:
+            result.outputs = {**result.outputs, "label": "not a label of the first"}
+    table = compare.comparison_table(settings, comparison_id, PRICES)
+    assert table[compare.SAME_ANSWERS].tolist() == [1.0, round((ROWS - 3) / ROWS, 4)]
+
+
+def test_a_comparison_whose_first_model_answered_nothing_still_shows_the_others(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    service.cancel_job(settings, first.id)  # cancelled before it ran: no answers
+    _run_queue(settings)
+    table = compare.comparison_table(settings, comparison_id, PRICES).set_index("model")
+    assert table.loc["tiny-a", "status"] == "cancelled" and pd.isna(table.loc["tiny-a", "rows/s"])
+    assert table.loc["tiny-b", "accuracy"] >= 0 and table.loc["tiny-b", compare.SAME_ANSWERS] == 1.0
+    assert table[compare.API_COST].notna().all()
+
+
+def test_a_row_that_fails_when_timed_alone_leaves_the_job_completed(settings, two_models, monkeypatch):
+    from workbench.tasks.classify import ClassifyTask
+
+    original = ClassifyTask.run_batch
+    monkeypatch.setattr(ClassifyTask, "run_batch", lambda self, texts: (
+        (_ for _ in ()).throw(RuntimeError("one row")) if len(texts) == 1 and "prorated" in texts[0] else original(self, texts)))
+    comparison_id = _start(settings, two_models[:1], latency_rows=4)
+    _run_queue(settings)
+    job = compare.comparison_jobs(settings, comparison_id)[0]
+    assert job.status == "completed" and job.done_rows == ROWS
+    assert len(job.measurements[measure.LATENCY]) == 3  # the row that failed alone is left out of the timing
+
+
+def test_a_comparison_the_row_limit_refuses_saves_nothing(settings, two_models, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_ROWS", "5")
+    with pytest.raises(InputFileError, match="the limit is 5"):
+        compare.start_comparison(get_settings(), ZERO_SHOT, Sheet(EMAILS, "category", rows=ROWS), two_models)
+    assert compare.list_comparisons(settings) == [] and service.list_jobs(settings) == []
+
+
+def test_the_worker_runs_a_comparisons_models_one_after_another_each_in_a_process_measured_alone(settings, two_models):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.test_worker import _wait_for
+
+    comparison_id = _start(settings, two_models, latency_rows=3)
+    env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), "WORKBENCH_MODELS_DIR": str(settings.models_dir),
+           "WORKBENCH_WORKER_SLOTS": "2"}
+    serving = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker"], env=env, start_new_session=True)
+    try:
+        _wait_for(lambda: all(j.status == "completed" for j in compare.comparison_jobs(settings, comparison_id)), 120,
+                  states=lambda: [(j.id, j.status, j.error) for j in compare.comparison_jobs(settings, comparison_id)])
+    finally:
+        os.killpg(serving.pid, signal.SIGKILL)
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    assert first.finished_at <= second.started_at  # two slots, yet one model at a time
+    for job in (first, second):
+        # The job process's own peak (MB, not KB): Python with onnxruntime and a tiny model, far from the test's.
+        assert 50 < job.measurements[measure.PEAK_MEMORY] < 2000
+        assert not job.measurements[measure.SHARED_CORES] and len(job.measurements[measure.LATENCY]) == 3

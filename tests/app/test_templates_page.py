@@ -135,3 +135,21 @@ def test_a_template_version_can_be_deleted_after_saying_so(settings):
     next(b for b in app.button if b.label == "Delete").click().run()
     assert not app.exception, app.exception
     assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 1)]
+
+
+def test_a_template_with_settings_beyond_the_forms_sliders_still_opens(settings):
+    app = _opened(settings, {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"],
+                             "multi_label": True, "label_threshold": 0.6})
+    assert next(s for s in app.slider if s.label.startswith("Give every label")).value == 0.5
+    route = _opened(settings, {"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "min_similarity": -0.2})
+    assert next(s for s in route.slider if s.label.startswith("Rows less similar")).value == -0.2
+
+
+def test_settings_kept_from_a_template_are_shown_and_can_be_dropped(settings):
+    spec = {"task": "extract", "text": ["Body"], "fields": [{"name": "amount", "type": "money"}],
+            "examples": [{"text": "Charged 5 EUR", "values": {"amount": "5 EUR"}}]}
+    app = _opened(settings, spec)
+    assert any("Kept from the template 'Saved', though not on this form: examples" in c.value for c in app.caption)
+    next(b for b in app.button if b.label == "Drop them").click().run()
+    assert not any(c.value.startswith("Kept from the template") for c in app.caption)
+    assert _queued_spec(app, settings).get("examples", []) == []

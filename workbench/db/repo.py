@@ -105,11 +105,16 @@ def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     return None
 
 
-def behind_a_comparison(session: Session, job: Job) -> bool:
-    """Whether a queued job waits for a comparison's jobs, which run alone (claim_next_queued)."""
+def held_by_comparisons(session: Session, job: Job) -> str | None:
+    """Why a queued job waits where the queue alone would not make it (claim_next_queued): "comparison" when a
+    comparison's job runs or is queued ahead of it, "alone" when it is a comparison's job and other jobs run."""
+    if job.status != "queued":
+        return None
     ahead = (Job.status == "running") | ((Job.status == "queued") & (Job.id < job.id))
-    waiting_for = select(func.count()).where(Job.comparison_id.is_not(None), Job.id != job.id, ahead)
-    return job.status == "queued" and session.scalar(waiting_for) > 0
+    if session.scalar(select(func.count()).where(Job.comparison_id.is_not(None), Job.id != job.id, ahead)):
+        return "comparison"
+    running = session.scalar(select(func.count()).where(Job.status == "running"))
+    return "alone" if job.comparison_id is not None and running else None
 
 
 def others_running(session: Session, job_id: int) -> bool:

@@ -25,8 +25,7 @@ from workbench.eval.job import ANSWER_COLUMNS, evaluate, headline_scores, label_
 from workbench.io import read_table
 from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
-from workbench.jobs.progress import job_progress
-from workbench.models.registry import DEFAULT_MODEL, list_models, model_snapshot
+from workbench.models.registry import list_models, model_snapshot, resolve_name
 from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, spec_from_dict, task_file_text
 
@@ -61,15 +60,9 @@ def start_comparison(settings: Settings, spec: TaskSpec, data: Sheet, models: li
 
 
 def _check(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str]) -> int:
-    """Refuses what cannot be compared; returns the rows the models will answer."""
-    if not models:
-        raise TaskConfigError("Choose at least one model to measure.")
-    kind = get_task_class(spec.task).model_kind
-    known = {DEFAULT_MODEL} | {m["name"] for m in list_models(settings)}
-    for model in models:
-        if model not in known:
-            raise TaskConfigError(f"There is no model '{model}'. The Models page lists the models there are.")
-        model_snapshot(settings, model, kind)  # refuses a model of the other kind
+    """Refuses what cannot be compared, before anything is saved; returns the rows the models will answer."""
+    _check_models(settings, spec, models)
+    rows = service.checked_rows(settings, spec, data.path, data.sheet, data.rows)  # as each job will be checked
     answers = read_table(data.path, sheet=data.sheet, nrows=data.rows)
     if data.answers_column not in answers.columns:
         raise TaskConfigError(f"The file has no column '{data.answers_column}'. Its columns are: {', '.join(answers.columns)}.")
@@ -78,7 +71,20 @@ def _check(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str]) -
                               "column of their own.")
     if not (answers[data.answers_column].astype(str).str.strip() != "").any():
         raise TaskConfigError(f"No row has a right answer in '{data.answers_column}': fill it in for the rows to compare on.")
-    return len(answers)
+    return rows
+
+
+def _check_models(settings: Settings, spec: TaskSpec, models: list[str]) -> None:
+    """Prepared models of the template's kind: preparing one takes minutes, which would count as its speed."""
+    if not models:
+        raise TaskConfigError("Choose at least one model to measure.")
+    kind = get_task_class(spec.task).model_kind
+    prepared = {m["name"] for m in list_models(settings) if m["prepared"]}
+    for model in models:
+        model_snapshot(settings, model, kind)  # refuses a model of the other kind
+        if resolve_name(model, kind) not in prepared:
+            raise TaskConfigError(f"The model '{model}' is not prepared. Prepare it on the Models page first: the "
+                                  "minutes that takes would count as its speed.")
 
 
 def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]:
@@ -92,12 +98,13 @@ def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]
     return dict(Counter(label for label in given if label not in allowed).most_common())
 
 
-def recent_speed(settings: Settings, task: str, model: str) -> float | None:
-    """Rows/s of this machine's latest finished job of this template with this model, if it ran one; a guide to how
-    long a comparison will take (a generator answers about a row a second, an encoder hundreds)."""
+def recent_pace(settings: Settings, task: str, model: str) -> tuple[float, float] | None:
+    """Rows/s and loading seconds of this machine's latest finished job of this template with this model, if it ran
+    one: a guide to how long a comparison will take (a generator answers about a row a second, an encoder hundreds)."""
     for job in service.list_jobs(settings):
         if job.task == task and job.status == "completed" and model in (model_name(job), job.spec.get("model")):
-            return job_progress(job).rows_per_second
+            speed = rows_per_second(job)
+            return (speed, (job.measurements or {}).get(measure.LOAD, 0.0)) if speed else None
     return None
 
 
@@ -119,39 +126,58 @@ def comparison_jobs(settings: Settings, comparison_id: int) -> list[Job]:
         return repo.comparison_jobs(session, comparison_id)
 
 
+@dataclass
+class Answered:
+    """A comparison's job with its results frame and the rows it answered (None and empty before any)."""
+
+    job: Job
+    frame: pd.DataFrame | None
+    rows: set[int]
+
+
 def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices) -> pd.DataFrame:
     """A row per model: how good, how fast, how much memory, what 1,000 rows cost here and through the API, and
     how often its answers are the first model's."""
     with session_scope(settings) as session:
         comparison = repo.get_comparison(session, comparison_id)
-        jobs = repo.comparison_jobs(session, comparison_id)
-    frames = [service.results_frame(settings, job.id, reviewed=False) if job.done_rows else None for job in jobs]
-    rows = [_model_row(comparison, job, frame, prices) for job, frame in zip(jobs, frames, strict=True)]
-    for row, frame in zip(rows, frames, strict=True):
-        row[SAME_ANSWERS] = _same_answers(frame, frames[0], spec_from_dict(jobs[0].spec)) if frame is not None else None
-    api = _api_cost(settings, frames, spec_from_dict(jobs[0].spec), comparison.answers_column, prices)
-    return pd.DataFrame([{**row, API_COST: api} for row in rows])
+        answered = [Answered(job, None, repo.answered_rows(session, job.id))
+                    for job in repo.comparison_jobs(session, comparison_id)]
+    for one in answered:
+        one.frame = service.results_frame(settings, one.job.id, reviewed=False) if one.rows else None
+    first = next((one for one in answered if one.rows), None)
+    api = _api_cost(settings, first, comparison.answers_column, prices) if first else None
+    return pd.DataFrame([{**_model_row(comparison, one, prices), SAME_ANSWERS: _same_answers(one, first), API_COST: api}
+                         for one in answered])
 
 
 LOCAL_COST, API_COST, SAME_ANSWERS = "$/1,000 rows here", "$/1,000 rows by API", "same answers as the first"
 # The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
-FIGURE_COLUMNS = ("model", "job", "status", "rows", "scored rows", "score", "rows/s", "p50 ms", "p95 ms", "memory MB",
-                  LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores")
+FIGURE_COLUMNS = ("model", "job", "status", "rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms",
+                  "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores")
 
 
-def _model_row(comparison: Comparison, job: Job, answered: pd.DataFrame | None, prices: cost.Prices) -> dict:
-    progress = job_progress(job)
-    measured = job.measurements or {}
-    latencies = measured.get(measure.LATENCY) or []
+def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices) -> dict:
+    job, measured = answered.job, answered.job.measurements or {}
+    speed = rows_per_second(job)
     return {"model": model_name(job), "job": job.id, "status": job.status,
-            "rows": f"{progress.done + progress.failed:,} / {progress.total:,}",
-            **(_scores(answered, comparison.answers_column) if answered is not None else {}),
-            "rows/s": _rounded(progress.rows_per_second),
-            "p50 ms": _rounded(np.percentile(latencies, 50) if latencies else None),
-            "p95 ms": _rounded(np.percentile(latencies, 95) if latencies else None),
-            "memory MB": measured.get(measure.PEAK_MEMORY),
-            LOCAL_COST: _rounded(cost.local_cost(progress.rows_per_second or 0.0, prices)),
+            "rows": f"{job.done_rows + job.failed_rows:,} / {job.total_rows:,}",
+            **(_scores(answered.frame, comparison.answers_column) if answered.frame is not None else {}),
+            "rows/s": _rounded(speed), "load s": _rounded(measured.get(measure.LOAD)), **_latencies(measured),
+            "memory MB": measured.get(measure.PEAK_MEMORY), LOCAL_COST: _rounded(cost.local_cost(speed or 0.0, prices)),
             "shared the cores": bool(measured.get(measure.SHARED_CORES))}
+
+
+def rows_per_second(job: Job) -> float | None:
+    """The job's rows over the time it spent on them, loading the model left out: that takes as long for 10 rows
+    as for 100,000, and on a small comparison it would be most of the time (adapting to the rows stays in)."""
+    seconds = job.busy_seconds - (job.measurements or {}).get(measure.LOAD, 0.0)
+    return job.busy_rows / seconds if job.busy_rows and seconds > 0 else None
+
+
+def _latencies(measured: dict) -> dict:
+    latencies = measured.get(measure.LATENCY) or []
+    return {"p50 ms": _rounded(np.percentile(latencies, 50)) if latencies else None,
+            "p95 ms": _rounded(np.percentile(latencies, 95)) if latencies else None}
 
 
 def _rounded(value) -> float | None:
@@ -178,17 +204,15 @@ def _scores(answered: pd.DataFrame, answers_column: str) -> dict:
     return {"scored rows": report.rows, **{name: round(value, 4) for name, value in headline_scores(report).items()}}
 
 
-def _same_answers(frame: pd.DataFrame, first: pd.DataFrame | None, spec: TaskSpec) -> float | None:
-    """The share of rows both jobs answered where every answer is the same (a quantization that changes nothing
-    scores the same for that reason)."""
-    columns = _answer_columns(frame, spec)
-    if first is None or not columns:
+def _same_answers(answered: Answered, first: Answered | None) -> float | None:
+    """The share of the rows both jobs answered where every answer is the same, empty answers included (a
+    quantization that changes nothing scores the same for that reason)."""
+    both = sorted(answered.rows & first.rows) if first else []
+    columns = _answer_columns(answered.frame, spec_from_dict(answered.job.spec)) if both else []
+    if not columns:
         return None
-    both = (frame[columns].astype(str) != "").all(axis=1) & (first[columns].astype(str) != "").all(axis=1)
-    if not both.any():
-        return None
-    same = (frame.loc[both, columns].astype(str) == first.loc[both, columns].astype(str)).all(axis=1)
-    return round(float(same.mean()), 4)
+    mine, theirs = (one.frame.loc[both, columns].astype(str) for one in (answered, first))
+    return round(float((mine == theirs).all(axis=1).mean()), 4)
 
 
 def _answer_columns(frame: pd.DataFrame, spec: TaskSpec) -> list[str]:
@@ -196,23 +220,22 @@ def _answer_columns(frame: pd.DataFrame, spec: TaskSpec) -> list[str]:
     return [c for c in frame.attrs.get("result_columns", []) if c.removesuffix(service.RESULT_SUFFIX) in answers]
 
 
-def _api_cost(settings: Settings, frames: list, spec: TaskSpec, answers_column: str, prices: cost.Prices) -> float | None:
+def _api_cost(settings: Settings, first: Answered, answers_column: str, prices: cost.Prices) -> float:
     """The API's price for these rows: each prompt the row's text with the template's settings (labels, descriptions,
     examples, instruction), each answer as long as the sheet's right answer."""
-    frame = next((f for f in frames if f is not None), None)
-    if frame is None:
-        return None
+    spec, frame = spec_from_dict(first.job.spec), first.frame
     texts = [r.text for r in row_texts(frame, spec.text, settings.max_cell_chars)]
     prompt = len(task_file_text(spec)) + float(np.mean([len(t) for t in texts]))
     right = frame[answers_column].astype(str).str.strip()
     return _rounded(cost.api_cost(prompt, float(right[right != ""].str.len().mean()), prices))
 
 
-
 def unmatched_answers(settings: Settings, comparison_id: int) -> dict[str, int]:
-    """answers_outside_labels for a comparison's rows."""
+    """answers_outside_labels for a comparison's rows (none for a comparison without jobs)."""
     with session_scope(settings) as session:
         comparison = repo.get_comparison(session, comparison_id)
-        job = repo.comparison_jobs(session, comparison_id)[0]
-    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
-    return answers_outside_labels(spec_from_dict(job.spec), frame[comparison.answers_column])
+        jobs = repo.comparison_jobs(session, comparison_id)
+    if not jobs:
+        return {}
+    frame = read_table(Path(jobs[0].input_path), sheet=jobs[0].sheet, nrows=jobs[0].row_limit)
+    return answers_outside_labels(spec_from_dict(jobs[0].spec), frame[comparison.answers_column])

@@ -71,10 +71,7 @@ def create_job(
     With runner_pid the job is created already running in that process (the CLI runs its own job),
     so the background worker never sees it queued.
     """
-    spec.check_new()
-    check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
-    rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
-    _check_row_limit(settings, rows)
+    rows = checked_rows(settings, spec, input_path, sheet, limit)
     with session_scope(settings) as session:
         job = repo.create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
@@ -83,6 +80,15 @@ def create_job(
             **_claimed_by(runner_pid),
         )
         return job.id
+
+
+def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None, limit: int | None) -> int:
+    """The rows a job of this spec would run on this file, once the spec and the file are checked for it."""
+    spec.check_new()
+    check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
+    rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
+    _check_row_limit(settings, rows)
+    return rows
 
 
 def _claimed_by(runner_pid: int | None) -> dict:
@@ -166,9 +172,16 @@ def get_job(settings: Settings, job_id: int) -> Job:
         return repo.get_job(session, job_id)
 
 
-def waits_for_a_comparison(settings: Settings, job: Job) -> bool:
+QUEUE_NOTES = {
+    "comparison": "Waiting: a comparison on the Benchmark page measures its models alone; this job starts after it.",
+    "alone": "Waiting for the running jobs to end: a comparison measures each model alone.",
+}
+
+
+def queue_note(settings: Settings, job: Job) -> str | None:
+    """Why a queued job waits for jobs that are not simply ahead of it in the queue (comparisons run alone)."""
     with session_scope(settings) as session:
-        return repo.behind_a_comparison(session, job)
+        return QUEUE_NOTES.get(repo.held_by_comparisons(session, job))
 
 
 def list_jobs(settings: Settings) -> list[Job]:

@@ -42,9 +42,10 @@ class ZeroShotScorer:
     text so it cannot drift to another topic (label-anchored spherical k-means).
     """
 
-    def __init__(self, label_vectors: np.ndarray, temperature: float = ZERO_SHOT_TEMPERATURE):
+    def __init__(self, label_vectors: np.ndarray, temperature: float = ZERO_SHOT_TEMPERATURE,
+                 adapted_temperature: float = ADAPTED_ZERO_SHOT_TEMPERATURE):
         self.label_vectors = label_vectors
-        self.temperature = temperature
+        self.temperature, self.adapted_temperature = temperature, adapted_temperature
         self.job_mean: np.ndarray | None = None
 
     def adapt(self, sample: np.ndarray) -> None:
@@ -56,7 +57,7 @@ class ZeroShotScorer:
             nearest = np.eye(len(anchors))[(texts @ centroids.T).argmax(axis=1)]
             centroids = normalise(nearest.T @ texts + ANCHOR_WEIGHT * anchors)
         self.label_vectors = centroids
-        self.temperature = ADAPTED_ZERO_SHOT_TEMPERATURE
+        self.temperature = self.adapted_temperature  # centred similarities spread wider (see the constants)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         if self.job_mean is not None:

@@ -46,10 +46,12 @@ def new_comparison() -> None:
         if spec is None:
             return
         answers = _choose_answers_column(frame, spec)
+        if answers is None:
+            return
         kind = get_task_class(spec.task).model_kind
         models = _choose_models(kind)
         rows, latency_rows = _choose_rows(chosen, sheet, kind)
-        _time_guide(spec.task, models, rows + latency_rows)
+        _time_guide(spec.task, models, rows)
         if st.button("Compare", type="primary"):
             data = compare.Sheet(chosen.path, answers, sheet=sheet, rows=rows, upload_id=chosen.upload_id)
             st.session_state[SELECTED] = compare.start_comparison(app_settings(), spec, data, models, latency_rows)
@@ -57,8 +59,11 @@ def new_comparison() -> None:
             st.rerun()
 
 
-def _choose_answers_column(frame: pd.DataFrame, spec) -> str:
+def _choose_answers_column(frame: pd.DataFrame, spec) -> str | None:
     columns = [c for c in frame.columns if c not in spec.text]
+    if not columns:
+        st.info("Every column is read as text: leave the column with the right answers out of the text columns.")
+        return None
     likely = likely_answers_column(frame, spec.text, spec.task)
     column = st.selectbox("Column with the right answers", columns, index=columns.index(likely) if likely in columns else 0,
                           help="Labels or queues for classify and route, the right summary or answer for summarize and "
@@ -87,11 +92,13 @@ def likely_answers_column(frame: pd.DataFrame, text_columns: list[str], task: st
 
 
 def _choose_models(kind: str) -> list[str]:
-    models = [m for m in list_models(app_settings()) if m["kind"] == kind]
-    prepared = [m["name"] for m in models if m["prepared"]]
-    return st.multiselect(f"Models to compare ({kind}s; the Models page adds models and quantizes them other ways)",
-                          [m["name"] for m in models], default=prepared or [m["name"] for m in models][:1],
-                          format_func=lambda name: _with_quantization(name, models))
+    """Prepared models only: preparing one takes minutes, which would count as its speed."""
+    models = [m for m in list_models(app_settings()) if m["kind"] == kind and m["prepared"]]
+    if not models:
+        st.info(f"No {kind} is prepared yet: prepare one on the Models page first.")
+    names = [m["name"] for m in models]
+    return st.multiselect(f"Models to compare ({kind}s; the Models page prepares, adds and quantizes them)", names,
+                          default=names, format_func=lambda name: _with_quantization(name, models))
 
 
 def _with_quantization(name: str, models: list[dict]) -> str:
@@ -100,14 +107,16 @@ def _with_quantization(name: str, models: list[dict]) -> str:
 
 
 def _time_guide(task: str, models: list[str], rows: int) -> None:
-    """How long each model will take, from this machine's last job of the template with it."""
+    """How long each model will take for its rows, from this machine's last job of the template with it."""
     guides = []
     for model in models:
-        speed = compare.recent_speed(app_settings(), task, model)
-        if speed:
-            guides.append(f"{model} about {format_duration(rows / speed)} ({speed:,.1f} rows/s in its last {task} job)")
+        pace = compare.recent_pace(app_settings(), task, model)
+        if pace:
+            guides.append(f"{model} about {format_duration(pace[1] + rows / pace[0])} ({pace[0]:,.1f} rows/s in its "
+                          f"last {task} job)")
     if guides:
-        st.caption("Time each model will take, from this machine's earlier jobs: " + "; ".join(guides) + ".")
+        st.caption("Time each model will take for its rows (then the rows answered one at a time), from this "
+                   "machine's earlier jobs: " + "; ".join(guides) + ".")
 
 
 @st.cache_data(max_entries=8)

@@ -23,9 +23,6 @@ from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
 
 PREVIEW_ROWS = 500
-# A saved template's examples, offered on the form once the template is opened to be changed (prefill.py).
-TEMPLATE_EXAMPLES = "template-examples"
-TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
 
 
 @dataclass
@@ -160,8 +157,9 @@ def _fallback_cut_off() -> dict:
                             f"{DEFAULT_MIN_SIMILARITY:.2f}. Lower it if too many rows go to the fallback queue, raise "
                             "it if rows that fit no queue are routed anyway."):
         return {}
+    # Down to -1 (a task file's way of saying "never the fallback"), which any cosine similarity reaches.
     return {"min_similarity": st.slider("Rows less similar than this to every queue go to the fallback queue",
-                                        0.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, key="min-similarity")}
+                                        -1.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, key="min-similarity")}
 
 
 def _priority_rules() -> dict:
@@ -183,10 +181,10 @@ def _multi_label() -> dict:
 
 
 def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
-    kept = st.session_state.get(TEMPLATE_EXAMPLES) or []
-    sources = ["None", "A label column of this sheet", "Another file"] + ([TEMPLATE_EXAMPLES_SOURCE] if kept else [])
+    kept = st.session_state.get(prefill.TEMPLATE_EXAMPLES) or []
+    sources = ["None", "A label column of this sheet", "Another file"] + ([prefill.TEMPLATE_EXAMPLES_SOURCE] if kept else [])
     source = st.radio("Labelled examples (optional, they make answers better)", sources, horizontal=True, key="examples-source")
-    if source == TEMPLATE_EXAMPLES_SOURCE:
+    if source == prefill.TEMPLATE_EXAMPLES_SOURCE:
         st.caption(f"{len(kept)} examples, as saved in the template.")
         return kept
     if source == "A label column of this sheet":

@@ -13,6 +13,9 @@ import streamlit as st
 from workbench.tasks.spec import spec_from_dict
 
 PENDING = "prefill-pending"
+# A saved template's examples, offered on the form once the template is opened to be changed.
+TEMPLATE_EXAMPLES = "template-examples"
+TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
 # The template's settings the form has no widget for (extract's examples, route's default priority): kept as saved.
 EXTRAS = "template-extras"
 FORM_SETTINGS = {
@@ -26,7 +29,9 @@ FORM_SETTINGS = {
 
 def request(spec: dict, template_name: str, columns: list[str], models: list[str]) -> None:
     """Open the saved settings on the form: the columns and model only where this file and machine have them."""
-    st.session_state[PENDING] = {**form_state(spec, columns, models), "template-name": template_name}
+    state = form_state(spec, columns, models)
+    state[EXTRAS]["name"] = template_name
+    st.session_state[PENDING] = {**state, "template-name": template_name}
     st.rerun()
 
 
@@ -38,18 +43,35 @@ def apply_pending() -> None:
 
 
 def kept_extras(task: str) -> dict:
-    """The opened template's settings the form does not show, while its task is still the one chosen."""
+    """The opened template's settings the form does not show, while its task is still the one chosen; said on the
+    page, with a button to drop them, as they would otherwise go unseen into every later job of that task."""
     extras = st.session_state.get(EXTRAS) or {}
-    return extras.get("config", {}) if extras.get("task") == task else {}
+    kept = extras.get("config", {}) if extras.get("task") == task else {}
+    if kept:
+        left, right = st.columns([4, 1])
+        left.caption(f"Kept from the template '{extras.get('name')}', though not on this form: {', '.join(kept)}.")
+        if right.button("Drop them"):
+            st.session_state.pop(EXTRAS)
+            st.rerun()
+    return kept
 
 
 def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, Any]:
     task, config = spec["task"], spec_from_dict(spec).validated_config().model_dump(mode="json")
     state = {"settings-source": "Set them here", "task": task, "text-columns-form": [c for c in spec["text"] if c in columns],
-             EXTRAS: {"task": task, "config": {k: v for k, v in config.items() if k not in FORM_SETTINGS[task]}}}
+             EXTRAS: {"task": task, "config": _not_on_the_form(task, config)}}
     if spec.get("model", "default") in models:
         state[f"model-{_kind(task)}"] = spec.get("model", "default")
     return {**state, **TASK_STATE[task](config)}
+
+
+def _not_on_the_form(task: str, config: dict) -> dict:
+    """The settings the task's form has no widget for, where they differ from the template's defaults."""
+    from workbench.tasks.registry import get_task_class
+
+    defaults = {name: field.get_default(call_default_factory=True)
+                for name, field in get_task_class(task).config_model.model_fields.items()}
+    return {k: v for k, v in config.items() if k not in FORM_SETTINGS[task] and v != defaults.get(k)}
 
 
 def _kind(task: str) -> str:
@@ -59,8 +81,6 @@ def _kind(task: str) -> str:
 
 
 def _labels_state(config: dict, task: str) -> dict[str, Any]:
-    from workbench.ui.new_job import TEMPLATE_EXAMPLES, TEMPLATE_EXAMPLES_SOURCE
-
     examples = config.get("examples") or []
     return {"label-lines": "\n".join(_line(label["name"], label.get("description")) for label in config["labels"]),
             f"threshold-{task}": config["threshold"], TEMPLATE_EXAMPLES: examples,
@@ -71,9 +91,15 @@ def _line(name: str, description: str | None) -> str:
     return f"{name}: {description}" if description else name
 
 
+# The label cut-off's slider stops at 0.5 (confidences share 1: above it only the best label could pass); a task
+# file may hold any value in (0, 1], which the slider would refuse.
+LABEL_THRESHOLDS = (0.05, 0.5)
+
+
 def classify_state(config: dict) -> dict[str, Any]:
+    low, high = LABEL_THRESHOLDS
     return {**_labels_state(config, "classify"), "multi-label": config["multi_label"],
-            "label-threshold": config["label_threshold"], "fine-tune": config["fine_tune"]}
+            "label-threshold": min(max(config["label_threshold"], low), high), "fine-tune": config["fine_tune"]}
 
 
 def route_state(config: dict) -> dict[str, Any]:

@@ -42,8 +42,8 @@ def local_time(stored: datetime) -> str:
 def job_progress_bar(job) -> None:
     progress = job_progress(job)
     st.progress(progress.fraction, text=describe(progress))
-    if service.waits_for_a_comparison(app_settings(), job):
-        st.caption("Waiting: a comparison on the Benchmark page measures its models alone; this job starts after it.")
+    if note := service.queue_note(app_settings(), job):
+        st.caption(note)
     if job.error:
         st.error(job.error)
 
