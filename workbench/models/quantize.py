@@ -43,7 +43,7 @@ PRESET_ADVICE = {
     "int8-block32-fp32": "8-bit blocks, float arithmetic: slow on this kind of CPU",
     "int4-block32-fp32": "4-bit blocks, float arithmetic: generator answers change on nearly every row",
     "gguf-q4_1": "4-bit from a GGUF file's own blocks: same answers as float32, a third of the size, "
-                 "about a fifth slower (GGUF sources only)",
+                 "a fifth slower on plain prompts, nearly half in a 4-draft summarize job (GGUF sources only)",
     "gguf-q4_1-int8": "as gguf-q4_1 with 8-bit arithmetic: answers change on about half the rows (GGUF sources only)",
     "none": "no quantization (float32): the generator's default, fastest on this kind of CPU, largest",
 }
