@@ -30,9 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from quality_classify import DATA, TREC_TYPES  # noqa: E402
 from quality_generative import SUMMARY_SPEC  # noqa: E402
 
-from workbench.eval.cost import Prices  # noqa: E402
-
-PRICES = Prices(api_input_per_million=0.15, api_output_per_million=0.60, machine_per_hour=0.05)
+from workbench.eval.cost import DEFAULT_PRICES as PRICES  # noqa: E402
 
 
 def trec_sheet(folder: Path) -> tuple[Path, dict]:

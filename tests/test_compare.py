@@ -286,3 +286,34 @@ def test_the_worker_runs_a_comparisons_models_one_after_another_each_in_a_proces
         # The job process's own peak (MB, not KB): Python with onnxruntime and a tiny model, far from the test's.
         assert 50 < job.measurements[measure.PEAK_MEMORY] < 2000
         assert not job.measurements[measure.SHARED_CORES] and len(job.measurements[measure.LATENCY]) == 3
+
+
+def test_the_command_line_compares_models_and_prints_the_table(settings, two_models, tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    task = tmp_path / "triage.task.yaml"
+    task.write_text("task: classify\ntext: [Subject, Body]\nlabels: [billing, technical_support, account_access, "
+                    "shipping, returns, feedback]\n")
+    args = ["compare", str(task), str(EMAILS), "--answers", "category", "--rows", "10", "--latency-rows", "2",
+            "--prices", "0.15", "0.6", "3.6", "-o", str(tmp_path / "table.csv")]
+    result = CliRunner().invoke(cli, [*args, *(f"--model={m}" for m in two_models)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "table.csv")
+    assert table["model"].tolist() == two_models and set(table["status"]) == {"completed"}
+    assert table["scored rows"].tolist() == [10, 10] and "accuracy" in result.stdout
+    assert table[compare.LOCAL_COST].tolist() == pytest.approx([1 / s for s in table["rows/s"]], rel=0.01)  # 1,000 rows at $3.6/h
+    jobs = compare.comparison_jobs(settings, compare.list_comparisons(settings)[0].id)
+    assert jobs[0].finished_at <= jobs[1].started_at and all(len(j.measurements[measure.LATENCY]) == 2 for j in jobs)
+
+
+def test_the_command_line_refuses_a_model_that_is_not_there(settings, two_models, tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    task = tmp_path / "t.task.yaml"
+    task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n")
+    result = CliRunner().invoke(cli, ["compare", str(task), str(EMAILS), "--answers", "category", "--model", "nope"])
+    assert result.exit_code == 1 and "'nope' is not prepared" in result.output

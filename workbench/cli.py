@@ -7,15 +7,17 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import astuple
 from pathlib import Path
 
 import click
 
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
+from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, example_rows, report_dict
 from workbench.io.notes import input_notes
-from workbench.jobs import review, service
+from workbench.jobs import compare, review, service
 from workbench.jobs.progress import describe, job_progress
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, serve_forever
@@ -78,6 +80,34 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
         raise WorkbenchError(f"Job #{job_id} {status}: {job.error or 'stopped before the end'}")
     service.export_job(settings, job_id, output)
     click.echo(f"Done: {job.done_rows:,} rows, {job.failed_rows:,} failed -> {output}", err=True)
+
+
+@cli.command("compare")
+@click.argument("task_file", type=click.Path(path_type=Path))
+@click.argument("input_file", type=click.Path(path_type=Path))
+@click.option("--answers", required=True, help="The column of right answers.")
+@click.option("--model", "models", multiple=True, required=True, help="A prepared model to compare (repeat the option).")
+@click.option("--rows", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
+@click.option("--latency-rows", type=click.IntRange(min=0), default=compare.DEFAULT_LATENCY_ROWS,
+              help="Rows answered one at a time after each job, for latency.")
+@click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
+@click.option("--prices", nargs=3, type=float, default=astuple(DEFAULT_PRICES), show_default=True,
+              help="API $ per million prompt tokens, $ per million answer tokens, this machine's $ per hour.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Also write the table (.csv).")
+@user_errors
+def compare_models(task_file: Path, input_file: Path, answers: str, models: tuple[str, ...], rows: int | None,
+                   latency_rows: int, sheet: str | None, prices: tuple[float, float, float], output: Path | None) -> None:
+    """Compare MODELs on INPUT_FILE's labelled rows with TASK_FILE's settings (the Benchmark page's comparison)."""
+    settings = get_settings()
+    data = compare.Sheet(input_file, answers, sheet=sheet, rows=rows)
+    comparison_id = compare.start_comparison(settings, load_task_file(task_file), data, list(models), latency_rows)
+    click.echo(f"Comparison #{comparison_id}: {len(models)} models, one after another", err=True)
+    compare.run_here(settings, comparison_id, on_batch=_print_progress)
+    table = compare.comparison_table(settings, comparison_id, Prices(*prices))
+    click.echo("", err=True)
+    click.echo(table.drop(columns=["score"], errors="ignore").to_string(index=False))
+    if output:
+        table.to_csv(output, index=False)
 
 
 @cli.group()

@@ -8,6 +8,8 @@ cost is the machine's time against a hosted API's price for the same rows.
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from workbench.eval.job import ANSWER_COLUMNS, evaluate, headline_scores, label_
 from workbench.io import read_table
 from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
+from workbench.jobs.runner import run_job
 from workbench.models.registry import list_models, model_snapshot, resolve_name
 from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, spec_from_dict, task_file_text
@@ -114,6 +117,32 @@ def answers_column_of(settings: Settings, job: Job) -> str | None:
         return None
     with session_scope(settings) as session:
         return repo.get_comparison(session, job.comparison_id).answers_column
+
+
+def run_here(settings: Settings, comparison_id: int, on_batch=None, poll_seconds: float = 1.0) -> None:
+    """Run a comparison's jobs in this process (`workbench compare`), each alone and in turn as the worker would: a
+    job waits for running jobs to end; one the background worker took meanwhile is waited for, not run twice."""
+    for job in comparison_jobs(settings, comparison_id):
+        if _wait_for_turn(settings, job.id, poll_seconds):
+            run_job(settings, job.id, on_batch=on_batch)
+
+
+def _wait_for_turn(settings: Settings, job_id: int, poll_seconds: float) -> bool:
+    """True once this process has claimed the job with no other job running; False if it ended meanwhile (run by
+    the worker, or stopped by the user)."""
+    while not _claimed_alone(settings, job_id):
+        if service.get_job(settings, job_id).status not in ACTIVE:
+            return False
+        time.sleep(poll_seconds)
+    return True
+
+
+ACTIVE = ("queued", "running")
+
+
+def _claimed_alone(settings: Settings, job_id: int) -> bool:
+    with session_scope(settings) as session:
+        return not repo.others_running(session, job_id) and repo.claim_job(session, job_id, os.getpid())
 
 
 def list_comparisons(settings: Settings) -> list[Comparison]:

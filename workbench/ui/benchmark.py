@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.cost import Prices
+from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
 from workbench.jobs.progress import describe, format_duration, job_progress
@@ -24,8 +24,6 @@ ACTIVE = ("queued", "running")
 # A generator answers about one row a second here: a comparison of two should take minutes, not an hour.
 DEFAULT_ROWS = {"encoder": 200, "generator": 20}
 DEFAULT_LATENCY_ROWS = {"encoder": 50, "generator": 3}
-# What a small hosted model charged per million tokens in 2026 (prompt, answer), and a 2-core cloud machine an hour.
-DEFAULT_PRICES = Prices(api_input_per_million=0.15, api_output_per_million=0.60, machine_per_hour=0.05)
 TASK_NOTES = {
     "classify": "labels, descriptions, examples", "route": "queues, descriptions, examples",
     "extract": "the fields and their descriptions", "summarize": "the request for a summary",
