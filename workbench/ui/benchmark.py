@@ -12,7 +12,7 @@ import streamlit as st
 from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
-from workbench.jobs.progress import describe, format_duration, job_progress
+from workbench.jobs.progress import format_duration
 from workbench.models.registry import list_models
 from workbench.tasks.registry import get_task_class
 from workbench.ui import new_job as steps
@@ -204,10 +204,13 @@ def _table(comparison_id: int, jobs, costs: Prices) -> pd.DataFrame:
 
 
 def _job_line(job) -> None:
-    progress = job_progress(job)
-    timing = job.status == "running" and progress.fraction >= 1.0
+    """A model's job as it stands, at the table's speed (loading the model left out)."""
+    done = job.done_rows + job.failed_rows
+    timing = job.status == "running" and job.total_rows and done >= job.total_rows
     state = "answering rows one at a time, for latency" if timing else job.status
-    st.caption(f"{STATUS_ICONS.get(job.status, '')} {compare.model_name(job)} (job #{job.id}): {state} · {describe(progress)}")
+    speed = compare.rows_per_second(job)
+    st.caption(f"{STATUS_ICONS.get(job.status, '')} {compare.model_name(job)} (job #{job.id}): {state} · "
+               f"{done:,} / {job.total_rows:,} rows" + (f" · {speed:,.1f} rows/s" if speed else ""))
 
 
 def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:
@@ -215,8 +218,8 @@ def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:
         st.info("This comparison has no jobs.")
         return
     scores = compare.score_columns(table)
-    # The lines above name each model's job and status; the download keeps every column.
-    shown = table.drop(columns=["job", "status", "score", "shared the cores"], errors="ignore")
+    # The lines above name each model's job, status and rows done; the download keeps every column.
+    shown = table.drop(columns=["job", "status", "rows", "score", "shared the cores"], errors="ignore")
     st.dataframe(shown.astype({c: float for c in shown.columns if c in (*scores, *NUMBERS)}), hide_index=True,
                  width="stretch", column_config=_formats(scores))
     _notes(comparison.id, table)
@@ -253,7 +256,8 @@ def _notes(comparison_id: int, table: pd.DataFrame) -> None:
 
 def _explain(task: str) -> None:
     st.caption(
-        "**rows/s**: the job's rows over the time it worked on them, loading the model included. **p50 / p95 ms**: "
+        "**rows/s**: the job's rows over the time it worked on them, loading the model left out (**load s**: the "
+        "same for 10 rows as for 100,000). **p50 / p95 ms**: "
         "rows answered one at a time after the job. Both vary by a tenth or more from run to run on a shared "
         "machine: compare models within one comparison, and run it again before trusting a small difference. "
         "**memory**: the job's process at its peak. **$ here**: the time 1,000 rows take at that speed, at the "
