@@ -70,6 +70,7 @@ def migrate_first_only(conn) -> None:
     conn.execute(text("DROP INDEX ix_jobs_comparison_id"))
     conn.execute(text("ALTER TABLE jobs DROP COLUMN comparison_id"))
     conn.execute(text("ALTER TABLE jobs DROP COLUMN measurements"))
+    conn.execute(text("ALTER TABLE templates DROP COLUMN deleted_at"))
     conn.execute(text("CREATE TABLE schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP)"))
     conn.execute(text("INSERT INTO schema_migrations (name) VALUES ('m001_initial')"))
 

@@ -135,6 +135,9 @@ def test_a_template_version_can_be_deleted_after_saying_so(settings):
     next(b for b in app.button if b.label == "Delete").click().run()
     assert not app.exception, app.exception
     assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 1)]
+    templates.save_template(settings, "Triage", spec_from_dict({**spec.to_dict(), "threshold": 0.9}))
+    # A deleted version's number is not given again: a task file downloaded as v2 keeps naming those settings.
+    assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 3), ("Triage", 1)]
 
 
 def test_a_template_with_settings_beyond_the_forms_sliders_still_opens(settings):

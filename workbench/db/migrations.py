@@ -43,6 +43,7 @@ COMPARISON_COLUMNS = {"comparison_id": "INTEGER", "measurements": "JSON"}
 def m004_comparisons(conn: Connection) -> None:
     schema.Base.metadata.create_all(conn, tables=[schema.Comparison.__table__])
     _add_missing_columns(conn, "jobs", COMPARISON_COLUMNS)
+    _add_missing_columns(conn, "templates", {"deleted_at": "TIMESTAMP"})
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_jobs_comparison_id ON jobs (comparison_id)"))
 
 

@@ -242,7 +242,8 @@ def save_template(session: Session, name: str, task: str, spec: dict[str, Any]) 
 
 
 def list_templates(session: Session) -> list[Template]:
-    return list(session.scalars(select(Template).order_by(Template.name, Template.version.desc())))
+    kept = select(Template).where(Template.deleted_at.is_(None))
+    return list(session.scalars(kept.order_by(Template.name, Template.version.desc())))
 
 
 def create_comparison(session: Session, **fields: Any) -> Comparison:

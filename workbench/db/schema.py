@@ -36,6 +36,9 @@ class Template(Base):
     task: Mapped[str] = mapped_column(String(40))
     spec: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A deleted version is kept out of every list, not removed: its number is never given to another version, so a
+    # task file downloaded as "v2" always names the same settings.
+    deleted_at: Mapped[datetime | None]
 
 
 class Job(Base):

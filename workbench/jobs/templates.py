@@ -8,7 +8,7 @@ from pathlib import Path
 
 from workbench.config import Settings
 from workbench.db import repo
-from workbench.db.schema import Template
+from workbench.db.schema import Template, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import NotFoundError, TaskConfigError
 from workbench.tasks.spec import TaskSpec, read_task_yaml, spec_from_dict
@@ -40,19 +40,21 @@ def list_templates(settings: Settings) -> list[Template]:
 
 def get_template(settings: Settings, template_id: int) -> Template:
     with session_scope(settings) as session:
-        template = session.get(Template, template_id)
-        if template is None:
-            raise NotFoundError(f"There is no saved template #{template_id}; the Templates page lists them.")
-        return template
+        return _saved(session, template_id)
+
+
+def _saved(session, template_id: int) -> Template:
+    template = session.get(Template, template_id)
+    if template is None or template.deleted_at is not None:
+        raise NotFoundError(f"There is no saved template #{template_id}; the Templates page lists them.")
+    return template
 
 
 def delete_template_version(settings: Settings, template_id: int) -> None:
-    """Remove one saved version; jobs that ran with it keep their own copy of its settings."""
+    """Take one saved version out of the lists (its number stays taken); jobs that ran with it keep their own copy of
+    its settings."""
     with session_scope(settings) as session:
-        template = session.get(Template, template_id)
-        if template is None:
-            raise NotFoundError(f"There is no saved template #{template_id}; the Templates page lists them.")
-        session.delete(template)
+        _saved(session, template_id).deleted_at = utcnow()
 
 
 def template_spec(template: Template) -> TaskSpec:
