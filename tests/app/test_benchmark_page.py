@@ -113,3 +113,17 @@ def test_the_jobs_page_says_why_a_job_waits_behind_a_comparison(settings, two_mo
     assert not app.exception, app.exception
     waiting = [c.value for c in app.caption if c.value.startswith("Waiting: a comparison")]
     assert len(waiting) == 1  # the job queued after it; the comparison's own job waits for nothing
+
+
+def test_a_comparison_can_be_removed_from_the_list_and_its_jobs_stay(settings, two_models):
+    from workbench.jobs import service
+
+    comparison_id = compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=8), two_models)
+    _run_queue(settings)
+    app = page("benchmark.py").run()
+    assert next(b for b in app.button if b.label == "Remove").disabled
+    next(c for c in app.checkbox if c.label.startswith(f"Yes, remove comparison #{comparison_id}")).check().run()
+    next(b for b in app.button if b.label == "Remove").click().run()
+    assert not app.exception, app.exception
+    assert compare.list_comparisons(settings) == [] and len(service.list_jobs(settings)) == 2
+    assert "Upload a CSV or Excel file with a column of right answers" in app.info[0].value  # back to a new one

@@ -256,7 +256,7 @@ def get_comparison(session: Session, comparison_id: int) -> Comparison:
 
 
 def list_comparisons(session: Session) -> list[Comparison]:
-    return list(session.scalars(select(Comparison).order_by(Comparison.id.desc())))
+    return list(session.scalars(select(Comparison).where(Comparison.removed_at.is_(None)).order_by(Comparison.id.desc())))
 
 
 def comparison_jobs(session: Session, comparison_id: int) -> list[Job]:

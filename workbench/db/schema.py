@@ -92,6 +92,7 @@ class Comparison(Base):
     # Rows of the sheet each model answers one at a time after its job, for latency (0: none).
     latency_rows: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]  # taken off the Benchmark page's list; its jobs stay jobs
 
 
 class Result(Base):

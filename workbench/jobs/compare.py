@@ -19,7 +19,7 @@ import pandas as pd
 
 from workbench.config import Settings
 from workbench.db import repo
-from workbench.db.schema import Comparison, Job
+from workbench.db.schema import Comparison, Job, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.eval import cost
@@ -148,6 +148,12 @@ def _claimed_alone(settings: Settings, job_id: int) -> bool:
 def list_comparisons(settings: Settings) -> list[Comparison]:
     with session_scope(settings) as session:
         return repo.list_comparisons(session)
+
+
+def remove_comparison(settings: Settings, comparison_id: int) -> None:
+    """Take a comparison off the Benchmark page's list; its jobs stay (Jobs page), with their answers."""
+    with session_scope(settings) as session:
+        repo.get_comparison(session, comparison_id).removed_at = utcnow()
 
 
 def comparison_jobs(settings: Settings, comparison_id: int) -> list[Job]:

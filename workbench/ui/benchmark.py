@@ -229,6 +229,16 @@ def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:
     _explain(comparison.task)
     st.download_button("Download this table (CSV)", _csv(table, costs), file_name=f"comparison_{comparison.id}.csv",
                        mime="text/csv", on_click="ignore")
+    _remove_form(comparison)
+
+
+def _remove_form(comparison) -> None:
+    with st.expander("Remove this comparison from the list"):
+        sure = st.checkbox(f"Yes, remove comparison #{comparison.id}. Its jobs stay on the Jobs page, with their answers.",
+                           key=f"remove-comparison-{comparison.id}")
+        if st.button("Remove", disabled=not sure, key=f"remove-button-{comparison.id}"):
+            compare.remove_comparison(app_settings(), comparison.id)
+            st.rerun(scope="app")
 
 
 NUMBERS = ("rows/s", "p50 ms", "p95 ms", "memory MB", compare.LOCAL_COST, compare.API_COST, compare.SAME_ANSWERS)
