@@ -49,7 +49,8 @@ def test_a_name_in_other_capitals_is_a_new_version_of_the_same_template(settings
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ((SAMPLE_DIR / "support_emails.task.yaml").read_bytes(), "reads its examples from the file 'support_emails_examples"),
+    ((SAMPLE_DIR / "support_emails.task.yaml").read_bytes(), "reads its examples from the file 'support_emails_examples.csv': "
+                                                             "upload that file together with the task file"),
     (b"task: [unclosed", "is not valid YAML at line 1, column 16: expected ',' or ']'"),
     (b"\xff\xfe\x00junk", "is not a task file: a task file is YAML text"),
     (b"task: classify\nlabels: [a, b]\n", "Say which column"),
@@ -63,3 +64,25 @@ def test_a_task_file_that_cannot_be_imported_says_why(settings, content, message
 def test_a_template_needs_a_name(settings):
     with pytest.raises(TaskConfigError, match="Give the template a name"):
         templates.save_template(settings, "  ", ROUTE)
+
+
+def test_a_sample_task_file_imports_with_its_examples_file(settings):
+    examples = (SAMPLE_DIR / "support_emails_examples.csv").read_bytes()
+    saved = templates.import_task_file(settings, "support_emails.task.yaml",
+                                       (SAMPLE_DIR / "support_emails.task.yaml").read_bytes(),
+                                       {"support_emails_examples.csv": examples})
+    spec = templates.template_spec(saved)
+    expected = load_task_file(SAMPLE_DIR / "support_emails.task.yaml")
+    assert saved.name == "Support email triage" and spec.config["examples"] == expected.validated_config().model_dump(
+        mode="json")["examples"]  # written into the template: it no longer needs the file
+
+
+def test_an_imported_task_file_reads_no_file_but_the_one_uploaded_with_it(settings, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("text,label\nsalary of the CEO,billing\nother,shipping\n")
+    task = f"task: classify\ntext: Body\nlabels: [billing, shipping]\nexamples: {{file: {secret}, text: text, label: label}}\n"
+    with pytest.raises(TaskConfigError, match="upload that file together with the task file"):
+        templates.import_task_file(settings, "t.yaml", task.encode(), {"other.csv": b"text,label\n"})
+    uploaded = {"secret.csv": b"text,label\nan invoice,billing\na parcel,shipping\n"}  # the same name, uploaded
+    spec = templates.template_spec(templates.import_task_file(settings, "t.yaml", task.encode(), uploaded))
+    assert [e["text"] for e in spec.config["examples"]] == ["an invoice", "a parcel"]  # the upload, not the file on disk

@@ -4,6 +4,7 @@ next, from the New job page or `workbench run`."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from workbench.config import Settings
@@ -61,14 +62,26 @@ def template_spec(template: Template) -> TaskSpec:
     return spec_from_dict({**template.spec, "name": template.name})
 
 
-def import_task_file(settings: Settings, filename: str, content: bytes) -> Template:
-    """A task file read in as a new version of the template it names (or of its file name)."""
+def import_task_file(settings: Settings, filename: str, content: bytes, attached: dict[str, bytes] | None = None) -> Template:
+    """A task file read in as a new version of the template it names (or of its file name). Examples it reads from a
+    file come from `attached` (files uploaded with it, by name); the examples are then kept in the template itself."""
     try:
         data = read_task_yaml(content.decode("utf-8-sig"), filename)
     except UnicodeDecodeError:
         raise TaskConfigError(f"'{filename}' is not a task file: a task file is YAML text.") from None
-    if isinstance(data, dict) and isinstance(data.get("examples"), dict):
-        raise TaskConfigError(f"'{filename}' reads its examples from the file '{data['examples'].get('file')}', which was "
-                              "not uploaded with it: list the examples (text and label) in the task file itself.")
-    spec = spec_from_dict(data)
+    spec = _with_attached_examples(data, filename, attached or {})
     return save_template(settings, spec.name or Path(filename).stem.removesuffix(".task"), spec)
+
+
+def _with_attached_examples(data, filename: str, attached: dict[str, bytes]) -> TaskSpec:
+    source = data.get("examples") if isinstance(data, dict) else None
+    if not isinstance(source, dict):
+        return spec_from_dict(data)
+    # Only a file uploaded with the task file, by its bare name: a task file must not read other files on the server.
+    name = Path(str(source.get("file", ""))).name
+    if name not in attached:
+        raise TaskConfigError(f"'{filename}' reads its examples from the file '{source.get('file')}': upload that file "
+                              "together with the task file, or list the examples (text and label) in the task file.")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / name).write_bytes(attached[name])
+        return spec_from_dict({**data, "examples": {**source, "file": name}}, base_dir=Path(folder))

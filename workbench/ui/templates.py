@@ -10,14 +10,22 @@ from workbench.tasks.spec import task_file_text
 from workbench.ui.context import app_settings
 from workbench.ui.widgets import local_time, user_errors
 
+TASK_FILE_TYPES = (".yaml", ".yml")
+
 
 def import_form() -> None:
     with st.expander("Import a task file"):
-        uploaded = st.file_uploader("Task file (YAML)", type=["yaml", "yml"], key="task-file")
-        if uploaded is not None and st.button("Import"):
-            with user_errors():
-                saved = templates.import_task_file(app_settings(), uploaded.name, uploaded.getvalue())
-                st.success(f"Imported as '{saved.name}', version {saved.version}.")
+        uploaded = st.file_uploader("Task file (YAML), with its examples file if it names one", accept_multiple_files=True,
+                                    type=["yaml", "yml", "csv", "tsv", "xlsx"], key="task-file")
+        task_files = [f for f in uploaded or [] if f.name.lower().endswith(TASK_FILE_TYPES)]
+        attached = {f.name: f.getvalue() for f in uploaded or [] if f not in task_files}
+        if uploaded and not task_files:
+            st.info("Add the task file (.yaml) itself.")
+        if task_files and st.button("Import"):
+            for task_file in task_files:
+                with user_errors():
+                    saved = templates.import_task_file(app_settings(), task_file.name, task_file.getvalue(), attached)
+                    st.success(f"Imported '{task_file.name}' as '{saved.name}', version {saved.version}.")
 
 
 def template_table(saved: list) -> None:
