@@ -8,6 +8,7 @@ st.title("Benchmark")
 st.caption("Compare models, or quantizations of one model, on a sheet with right answers: how good, how fast, how "
            "much memory, and what 1,000 rows cost here against a hosted API.")
 
+benchmark.notice()
 comparisons = compare.list_comparisons(app_settings())
 if benchmark.choose_mode(bool(comparisons)) == benchmark.NEW:
     benchmark.new_comparison()

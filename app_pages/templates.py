@@ -2,10 +2,11 @@ import streamlit as st
 
 from workbench.jobs import templates
 from workbench.ui.context import app_settings
-from workbench.ui.templates import import_form, template_detail, template_table
+from workbench.ui.templates import import_form, notice, template_detail, template_table
 
 st.title("Templates")
 st.caption("Settings saved from New job, kept in versions: saving under the same name adds a version.")
+notice()
 import_form()
 saved = templates.list_templates(app_settings())
 if not saved:

@@ -126,4 +126,5 @@ def test_a_comparison_can_be_removed_from_the_list_and_its_jobs_stay(settings, t
     next(b for b in app.button if b.label == "Remove").click().run()
     assert not app.exception, app.exception
     assert compare.list_comparisons(settings) == [] and len(service.list_jobs(settings)) == 2
+    assert app.success[0].value.startswith(f"Comparison #{comparison_id} is off the list")
     assert "Upload a CSV or Excel file with a column of right answers" in app.info[0].value  # back to a new one

@@ -134,6 +134,7 @@ def test_a_template_version_can_be_deleted_after_saying_so(settings):
     next(c for c in app.checkbox if c.label.startswith("Yes, delete version 2 of 'Triage'")).check().run()
     next(b for b in app.button if b.label == "Delete").click().run()
     assert not app.exception, app.exception
+    assert app.success[0].value == "Deleted version 2 of 'Triage'."
     assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 1)]
     templates.save_template(settings, "Triage", spec_from_dict({**spec.to_dict(), "threshold": 0.9}))
     # A deleted version's number is not given again: a task file downloaded as v2 keeps naming those settings.
@@ -155,4 +156,13 @@ def test_settings_kept_from_a_template_are_shown_and_can_be_dropped(settings):
     assert any("Kept from the template 'Saved', though not on this form: examples" in c.value for c in app.caption)
     next(b for b in app.button if b.label == "Drop them").click().run()
     assert not any(c.value.startswith("Kept from the template") for c in app.caption)
+    assert _queued_spec(app, settings).get("examples", []) == []
+
+
+def test_examples_kept_from_a_template_are_left_out_once_their_fields_are_gone(settings):
+    spec = {"task": "extract", "text": ["Body"], "fields": [{"name": "amount", "type": "money"}],
+            "examples": [{"text": "Charged 5 EUR", "values": {"amount": "5 EUR"}}]}
+    app = _opened(settings, spec)
+    next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)").run()
+    assert any(c.value.startswith("Left out from the template 'Saved': examples") for c in app.caption)
     assert _queued_spec(app, settings).get("examples", []) == []

@@ -238,7 +238,17 @@ def _remove_form(comparison) -> None:
                            key=f"remove-comparison-{comparison.id}")
         if st.button("Remove", disabled=not sure, key=f"remove-button-{comparison.id}"):
             compare.remove_comparison(app_settings(), comparison.id)
+            st.session_state[REMOVED] = f"Comparison #{comparison.id} is off the list; its jobs are still on the Jobs page."
             st.rerun(scope="app")
+
+
+REMOVED = "comparison-removed"
+
+
+def notice() -> None:
+    """What the last removal did, shown once after the page reloads."""
+    if REMOVED in st.session_state:
+        st.success(st.session_state.pop(REMOVED))
 
 
 NUMBERS = ("rows/s", "p50 ms", "p95 ms", "memory MB", compare.LOCAL_COST, compare.API_COST, compare.SAME_ANSWERS)

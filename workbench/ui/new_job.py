@@ -81,7 +81,8 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
             prefill.request(templates.template_spec(template).to_dict(), template.name, list(frame.columns), _model_names())
         return spec, template
     task = choose_task()
-    config = {**prefill.kept_extras(task), **FORMS[task](frame, columns)}
+    config = FORMS[task](frame, columns)
+    config = {**prefill.kept_extras(task, config), **config}
     model = {"model": choose_model(task)} if model_choice else {}
     return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
 
@@ -105,8 +106,10 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     longest = frame.apply(lambda c: c.str.len().mean()).idxmax()
     wanted = template.spec["text"] if template else []
     own, missing = [c for c in wanted if c in frame.columns], [c for c in wanted if c not in frame.columns]
-    columns = st.multiselect("Text column(s) the model reads", list(frame.columns), default=own or [longest],
-                             key=f"text-columns-{template.id if template else 'form'}",
+    key = f"text-columns-{template.id if template else 'form'}"
+    # A template opened to be changed sets the columns itself (prefill.py); a default beside it would be ignored.
+    columns = st.multiselect("Text column(s) the model reads", list(frame.columns),
+                             default=None if key in st.session_state else own or [longest], key=key,
                              help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
     if missing:
         st.caption(f"The template was saved for a file with the column(s) {', '.join(missing)}, which this one does not "
@@ -159,7 +162,9 @@ def _fallback_cut_off() -> dict:
         return {}
     # Down to -1 (a task file's way of saying "never the fallback"), which any cosine similarity reaches.
     return {"min_similarity": st.slider("Rows less similar than this to every queue go to the fallback queue",
-                                        -1.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, key="min-similarity")}
+                                        -1.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, key="min-similarity",
+                                        help="Similarity runs from -1 (nothing in common) to 1 (the same meaning); "
+                                             "at -1 no row goes to the fallback queue.")}
 
 
 def _priority_rules() -> dict:

@@ -42,11 +42,17 @@ def apply_pending() -> None:
         st.session_state.update(state)
 
 
-def kept_extras(task: str) -> dict:
-    """The opened template's settings the form does not show, while its task is still the one chosen; said on the
-    page, with a button to drop them, as they would otherwise go unseen into every later job of that task."""
+def kept_extras(task: str, form_config: dict) -> dict:
+    """The opened template's settings the form does not show, while its task is still the one chosen and they fit
+    the form's settings; said on the page, with a button to drop them, as they would otherwise go unseen into every
+    later job of that task."""
     extras = st.session_state.get(EXTRAS) or {}
     kept = extras.get("config", {}) if extras.get("task") == task else {}
+    unfit = [name for name, value in kept.items() if not _fits(name, value, form_config)]
+    if unfit:
+        st.caption(f"Left out from the template '{extras.get('name')}': {', '.join(unfit)} (for fields this form no "
+                   "longer has).")
+    kept = {name: value for name, value in kept.items() if name not in unfit}
     if kept:
         left, right = st.columns([4, 1])
         left.caption(f"Kept from the template '{extras.get('name')}', though not on this form: {', '.join(kept)}.")
@@ -54,6 +60,14 @@ def kept_extras(task: str) -> dict:
             st.session_state.pop(EXTRAS)
             st.rerun()
     return kept
+
+
+def _fits(name: str, value, form_config: dict) -> bool:
+    """Extract's examples fit while the form has every field they give a value for."""
+    if name != "examples" or "fields" not in form_config:
+        return True
+    fields = {field["name"] for field in form_config["fields"]}
+    return all(set(example.get("values", {})) <= fields for example in value)
 
 
 def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, Any]:

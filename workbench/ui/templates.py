@@ -17,8 +17,9 @@ def import_form() -> None:
     with st.expander("Import a task file"):
         uploaded = st.file_uploader("Task file (YAML), with its examples file if it names one", accept_multiple_files=True,
                                     type=["yaml", "yml", "csv", "tsv", "xlsx"], key="task-file")
-        task_files = [f for f in uploaded or [] if f.name.lower().endswith(TASK_FILE_TYPES)]
-        attached = {f.name: f.getvalue() for f in uploaded or [] if f not in task_files}
+        # By name: the picker keeps a file chosen twice twice.
+        task_files = list({f.name: f for f in uploaded or [] if f.name.lower().endswith(TASK_FILE_TYPES)}.values())
+        attached = {f.name: f.getvalue() for f in uploaded or [] if not f.name.lower().endswith(TASK_FILE_TYPES)}
         if uploaded and not task_files:
             st.info("Add the task file (.yaml) itself.")
         if task_files and st.button("Import"):
@@ -52,7 +53,17 @@ def delete_form(template) -> None:
         if st.button("Delete", disabled=not sure, key=f"delete-button-{template.id}"):
             with user_errors():
                 templates.delete_template_version(app_settings(), template.id)
+                st.session_state[NOTICE] = f"Deleted version {template.version} of '{template.name}'."
                 st.rerun()
+
+
+NOTICE = "templates-notice"
+
+
+def notice() -> None:
+    """What the last delete did, shown once after the page reloads."""
+    if NOTICE in st.session_state:
+        st.success(st.session_state.pop(NOTICE))
 
 
 def _file_stem(name: str) -> str:
