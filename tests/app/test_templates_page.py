@@ -166,3 +166,13 @@ def test_examples_kept_from_a_template_are_left_out_once_their_fields_are_gone(s
     next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)").run()
     assert any(c.value.startswith("Left out from the template 'Saved': examples") for c in app.caption)
     assert _queued_spec(app, settings).get("examples", []) == []
+
+
+def test_a_form_a_template_was_opened_into_can_be_emptied(settings):
+    app = _opened(settings, {"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "fallback": "Triage",
+                             "examples": [{"text": "refund me", "label": "billing"}]})
+    next(b for b in app.button if b.label.startswith("Empty the form (it holds the template 'Saved')")).click().run()
+    assert not app.exception, app.exception
+    assert next(s for s in app.selectbox if s.label == "Task").value == "classify"  # the form's own first task
+    assert app.text_area[0].value == "" and not any(b.label.startswith("Empty the form") for b in app.button)
+    assert "The template's examples" not in next(r for r in app.radio if r.label.startswith("Labelled examples")).options

@@ -80,6 +80,7 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
                                                    "the same name adds a version."):
             prefill.request(templates.template_spec(template).to_dict(), template.name, list(frame.columns), _model_names())
         return spec, template
+    prefill.empty_form_button()
     task = choose_task()
     config = FORMS[task](frame, columns)
     config = {**prefill.kept_extras(task, config), **config}

@@ -36,10 +36,25 @@ def request(spec: dict, template_name: str, columns: list[str], models: list[str
 
 
 def apply_pending() -> None:
-    """Write the requested values, before any of the form's widgets is drawn."""
+    """Write the requested values (or empty the form), before any of the form's widgets is drawn."""
     state = st.session_state.pop(PENDING, None)
-    if state:
+    if state == EMPTY:
+        for key in st.session_state.pop(OPENED, []):
+            st.session_state.pop(key, None)
+    elif state:
         st.session_state.update(state)
+        st.session_state[OPENED] = [key for key in state if key != "settings-source"]
+
+
+EMPTY, OPENED = "empty", "prefill-opened"  # OPENED: the widget keys an opened template set
+
+
+def empty_form_button() -> None:
+    """Once a template was opened into the form: a way back to an empty form, for a job unlike the template."""
+    name = (st.session_state.get(EXTRAS) or {}).get("name")
+    if st.session_state.get(OPENED) and st.button(f"Empty the form (it holds the template '{name}')"):
+        st.session_state[PENDING] = EMPTY
+        st.rerun()
 
 
 def kept_extras(task: str, form_config: dict) -> dict:
