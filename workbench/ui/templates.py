@@ -27,6 +27,7 @@ def import_form() -> None:
                 with user_errors():
                     saved = templates.import_task_file(app_settings(), task_file.name, task_file.getvalue(), attached)
                     st.success(f"Imported '{task_file.name}' as '{saved.name}', version {saved.version}.")
+                    st.session_state[SHOWN] = saved.id  # shown below (the list is drawn after this form)
 
 
 def template_table(saved: list) -> None:
@@ -35,8 +36,16 @@ def template_table(saved: list) -> None:
     st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
 
 
+SHOWN = "template-shown"
+
+
 def template_detail(saved: list) -> None:
-    template = st.selectbox("Template", saved, format_func=lambda t: f"{t.name} · version {t.version}")
+    by_id = {t.id: t for t in saved}
+    if st.session_state.get(SHOWN) not in by_id:
+        st.session_state.pop(SHOWN, None)  # deleted meanwhile: the first one instead
+    shown = st.selectbox("Template", list(by_id), format_func=lambda i: f"{by_id[i].name} · version {by_id[i].version}",
+                         key=SHOWN)
+    template = by_id[shown]
     text = task_file_text(templates.template_spec(template))
     st.code(text, language="yaml")
     st.download_button("Download task file", text.encode(), file_name=f"{_file_stem(template.name)}.v{template.version}.task.yaml",
