@@ -108,8 +108,6 @@ def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
 def held_by_comparisons(session: Session, job: Job) -> str | None:
     """Why a queued job waits where the queue alone would not make it (claim_next_queued): "comparison" when a
     comparison's job runs or is queued ahead of it, "alone" when it is a comparison's job and other jobs run."""
-    if job.status != "queued":
-        return None
     ahead = (Job.status == "running") | ((Job.status == "queued") & (Job.id < job.id))
     if session.scalar(select(func.count()).where(Job.comparison_id.is_not(None), Job.id != job.id, ahead)):
         return "comparison"

@@ -101,14 +101,16 @@ def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]
     return dict(Counter(label for label in given if label not in allowed).most_common())
 
 
-def recent_pace(settings: Settings, task: str, model: str) -> tuple[float, float] | None:
-    """Rows/s and loading seconds of this machine's latest finished job of this template with this model, if it ran
-    one: a guide to how long a comparison will take (a generator answers about a row a second, an encoder hundreds)."""
-    for job in service.list_jobs(settings):
-        if job.task == task and job.status == "completed" and model in (model_name(job), job.spec.get("model")):
-            speed = rows_per_second(job)
-            return (speed, (job.measurements or {}).get(measure.LOAD, 0.0)) if speed else None
-    return None
+def recent_paces(settings: Settings, task: str, models: list[str]) -> dict[str, tuple[float, float]]:
+    """Per model, rows/s and loading seconds of this machine's latest finished job of this template with it, if it
+    ran one: a guide to how long a comparison will take (a generator answers about a row a second, an encoder
+    hundreds)."""
+    paces = {}
+    for job in service.list_jobs(settings):  # newest first
+        model = next((m for m in models if m in (model_name(job), job.spec.get("model"))), None)
+        if model and model not in paces and job.task == task and job.status == "completed" and rows_per_second(job):
+            paces[model] = (rows_per_second(job), (job.measurements or {}).get(measure.LOAD, 0.0))
+    return paces
 
 
 def answers_column_of(settings: Settings, job: Job) -> str | None:

@@ -117,11 +117,13 @@ def adaptation_sample(rows: Iterable[RowText], size: int = ADAPT_SAMPLE_ROWS) ->
 def _time_single_rows(settings: Settings, job_id: int, task: Task, owner: int | None) -> None:
     """A comparison's job, its rows answered, answers its first rows again one at a time for their latency (once:
     a job resumed after that keeps the figures it has)."""
+    if not _still_running(settings, job_id, owner):
+        return  # paused or cancelled after its last batch: the next model may be starting already
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         wanted = repo.get_comparison(session, job.comparison_id).latency_rows if job.comparison_id else 0
-        if not wanted or measure.LATENCY in (job.measurements or {}) or repo.run_state(session, job_id) != ("running", owner):
-            return  # paused or cancelled after its last batch: the next model may be starting already
+        if not wanted or measure.LATENCY in (job.measurements or {}):
+            return
     texts = adaptation_sample(chain.from_iterable(_row_chunks(settings, job)), wanted)
     task.forget_seen_rows()  # timed as rows arriving one by one, not as rows already embedded while adapting
     with interrupt.stop_when(lambda: not _still_running(settings, job_id, owner), STATUS_CHECK_SECONDS):

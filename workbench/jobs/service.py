@@ -180,6 +180,8 @@ QUEUE_NOTES = {
 
 def queue_note(settings: Settings, job: Job) -> str | None:
     """Why a queued job waits for jobs that are not simply ahead of it in the queue (comparisons run alone)."""
+    if job.status != "queued":  # the Jobs page asks for every job every 2 s: no query for the others
+        return None
     with session_scope(settings) as session:
         return QUEUE_NOTES.get(repo.held_by_comparisons(session, job))
 

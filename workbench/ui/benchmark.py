@@ -106,12 +106,8 @@ def _with_quantization(name: str, models: list[dict]) -> str:
 
 def _time_guide(task: str, models: list[str], rows: int) -> None:
     """How long each model will take for its rows, from this machine's last job of the template with it."""
-    guides = []
-    for model in models:
-        pace = compare.recent_pace(app_settings(), task, model)
-        if pace:
-            guides.append(f"{model} about {format_duration(pace[1] + rows / pace[0])} ({pace[0]:,.1f} rows/s in its "
-                          f"last {task} job)")
+    guides = [f"{model} about {format_duration(load + rows / speed)} ({speed:,.1f} rows/s in its last {task} job)"
+              for model, (speed, load) in compare.recent_paces(app_settings(), task, models).items()]
     if guides:
         st.caption("Time each model will take for its rows (then the rows answered one at a time), from this "
                    "machine's earlier jobs: " + "; ".join(guides) + ".")
@@ -261,8 +257,14 @@ def _formats(scores: list[str]) -> dict:
             compare.SAME_ANSWERS: st.column_config.NumberColumn(compare.SAME_ANSWERS, format="percent")}
 
 
+@st.cache_data(max_entries=16)
+def _unmatched(data_dir: str, comparison_id: int) -> dict[str, int]:
+    """A comparison's file and settings never change: its file is read once, not on every refresh of a running one."""
+    return compare.unmatched_answers(app_settings(), comparison_id)
+
+
 def _notes(comparison_id: int, table: pd.DataFrame) -> None:
-    outside = compare.unmatched_answers(app_settings(), comparison_id)
+    outside = _unmatched(str(app_settings().data_dir), comparison_id)
     if outside:
         st.warning(f"{sum(outside.values()):,} right answers are not among this comparison's labels or queues, so no "
                    f"model could give them: {_listed(outside)}. The scores count them as wrong.")

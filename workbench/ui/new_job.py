@@ -88,8 +88,10 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
     return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
 
 
-def _model_names() -> list[str]:
-    return ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"]]
+def _model_names(kind: str | None = None) -> list[str]:
+    """'default' and the prepared models (of one kind, if given)."""
+    names = [m["name"] for m in list_models(app_settings()) if m["prepared"] and kind in (None, m["kind"])]
+    return list(dict.fromkeys(["default", *names]))
 
 
 def choose_saved_template():
@@ -225,8 +227,7 @@ def choose_model(task: str) -> str:
     """The prepared models of the kind the template runs on (an encoder for classify and route, a generator for
     the others): a model of the other kind cannot run it."""
     kind = get_task_class(task).model_kind
-    names = ["default"] + [m["name"] for m in list_models(app_settings()) if m["prepared"] and m["kind"] == kind]
-    return st.selectbox("Model", list(dict.fromkeys(names)), key=f"model-{kind}",
+    return st.selectbox("Model", _model_names(kind), key=f"model-{kind}",
                         help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.")
 
 
