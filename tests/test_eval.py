@@ -252,3 +252,14 @@ def test_rows_the_job_learnt_from_are_left_out_of_the_score():
     frame.loc[2, "right"] = ""
     with pytest.raises(TaskConfigError, match="Every row with a right answer was one of the job's examples"):
         evaluate(frame, "right")
+
+
+def test_a_list_fields_items_count_one_by_one_as_the_job_writes_them():
+    from workbench.eval.job import evaluate
+
+    # The job writes a list field's items as "Ann; Bob"; the right answer may be a JSON list or the same kind of text.
+    frame = _job_frame({"right": ['{"people": ["Ann", "Bob"]}', '{"people": "Cy; Di"}', '{"people": []}'],
+                        "people": ["Ann; Bob", "Cy", ""], "extraction_errors": ["", "", ""]},
+                       ["people", "extraction_errors"])
+    frame.attrs["spec"] = {"task": "extract", "fields": [{"name": "people", "type": "names"}]}
+    assert evaluate(frame, "right").per_field.loc["people", ["precision", "recall"]].tolist() == [1.0, 0.75]

@@ -68,3 +68,15 @@ def test_zero_shot_confidence_on_the_support_emails_says_how_often_it_is_right(r
     outputs = task.run_batch(texts)
     right = np.mean([o.outputs["label"] == truth for o, truth in zip(outputs, frame["category"], strict=True)])
     assert abs(np.mean([o.confidence for o in outputs]) - right) < 0.05
+
+
+def test_names_fields_tell_people_from_places_and_companies(real_settings):
+    """Invented sentences, not WNUT-17's: the finder on the real encoder, configured from descriptions (and two examples for companies)."""
+    from workbench.tasks.names import NameFinder, NamesField
+
+    fields = [NamesField("person", "names of people"), NamesField("location", "places, cities, countries"),
+              NamesField("corporation", "companies and brands", ("Apple", "Nike"))]
+    found = NameFinder(load_encoder(real_settings).embed, fields).find([
+        "Yesterday Angela Merkel flew from Berlin to Tokyo.", "so I wrote to Microsoft and to Samsung about it"])
+    assert found == [{"person": ["Angela Merkel"], "location": ["Berlin", "Tokyo"], "corporation": []},
+                     {"person": [], "location": [], "corporation": ["Microsoft", "Samsung"]}]

@@ -3,7 +3,8 @@
 A field's values are compared as trimmed, lower-cased text, and by their type where the job's settings say
 it: amounts by their number ("$49.99" is the extracted "49.99 USD"), dates as dates ("3 March 2024" is
 2024-03-03), numbers as numbers, phone numbers by their digits, as a user writes right answers. A list field
-counts each item once. A value given where the right answer is empty costs precision; a right value not
+(list, names) counts each item once, whether written as a list or as one text of items between semicolons, the
+way the job writes them ("Ann; Bob"). A value given where the right answer is empty costs precision; a right value not
 given costs recall.
 """
 
@@ -17,6 +18,7 @@ import pandas as pd
 from workbench.tasks.fields import amount_in, parsed_date
 
 ALL_FIELDS = "(all fields)"
+LIST_KINDS = ("list", "names")
 
 
 def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]],
@@ -33,6 +35,8 @@ def values(value: Any, kind: str = "text") -> set[str]:
     """A cell as the set of values it holds, each in its type's comparable form: nothing for empty cells, each
     item of a list."""
     items = value if isinstance(value, (list, tuple, set)) else [value]
+    if kind in LIST_KINDS:
+        items = [piece for item in items if item is not None for piece in str(item).split(";")]
     comparable = COMPARABLE.get(kind, _text)
     return {comparable(str(item).strip()) for item in items if item is not None and str(item).strip()}
 

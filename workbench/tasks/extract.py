@@ -4,7 +4,9 @@ The generator writes JSON under the fields' schema (models/guided.py), so every 
 each value is then checked and tidied for its type (tasks/fields.py). A value that fails is left
 empty and the reason goes to the `extraction_errors` column, so a reviewer sees what was dropped.
 A `choice` field is a classification of the row, made by the encoder as classify does, zero-shot from
-the option names (the examples' choice values are not used).
+the option names (the examples' choice values are not used). A `names` field holds the names the text
+mentions that are nearest in meaning to it, found by the encoder among the text's capitalised words
+(tasks/names.py); the generator is loaded only when some field is left for it to write.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
 from workbench.tasks.fields import FieldSpec, Rejected, normalise, reviewed_value, schema_of
 from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.registry import register
 
 ERRORS_COLUMN = "extraction_errors"
+# Fields the encoder fills: the generator neither writes them nor is told about them.
+ENCODER_TYPES = ("choice", "names")
 
 
 class ExtractExample(BaseModel):
@@ -69,11 +74,24 @@ class ExtractTask(GenerativeTask):
         return {name: _reviewed(fields[name], value) if name in fields else value for name, value in answers.items()}
 
     def setup(self) -> None:
-        super().setup()
-        written = [f for f in self.config.fields if f.type != "choice"]
+        written = [f for f in self.config.fields if f.type not in ENCODER_TYPES]
+        if written:
+            super().setup()
         self.schema = {"type": "object", "properties": {f.name: schema_of(f) for f in written}}
         self.instruction = extraction_instruction(written, self.config.examples)
         self.choosers = {f.name: self._chooser(f) for f in self.config.fields if f.type == "choice"}
+        self.name_finder = self._name_finder()
+
+    def _name_finder(self) -> NameFinder | None:
+        """The names fields, each described by its description and the names the examples give it."""
+        fields = [NamesField(f.name, f.description, self._example_names(f.name)) for f in self.config.fields
+                  if f.type == "names"]
+        return NameFinder(self.load_encoder(None).embed, fields) if fields else None
+
+    def _example_names(self, field: str) -> tuple[str, ...]:
+        values = [e.values.get(field) for e in self.config.examples]
+        names = [v for value in values for v in (value if isinstance(value, list) else [value])]
+        return tuple(dict.fromkeys(str(n).strip() for n in names if n is not None and str(n).strip()))
 
     def _chooser(self, field: FieldSpec) -> ClassifyTask:
         """A choice is a classification of the row: the encoder compares it with each option, zero-shot as
@@ -93,8 +111,9 @@ class ExtractTask(GenerativeTask):
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         written = self._written(texts)
         chosen = {name: chooser.run_batch(texts) for name, chooser in self.choosers.items()}
-        return [self.checked({**values, **{name: rows[i].outputs["label"] for name, rows in chosen.items()}}, text)
-                for i, (values, text) in enumerate(zip(written, texts, strict=True))]
+        named = self.name_finder.find([self.copy_source(t) for t in texts]) if self.name_finder else [{} for _ in texts]
+        return [self.checked({**values, **named[i], **{name: rows[i].outputs["label"] for name, rows in chosen.items()}},
+                             text) for i, (values, text) in enumerate(zip(written, texts, strict=True))]
 
     def _written(self, texts: list[str]) -> list[dict]:
         """The values the generator writes, under the schema of every field but the choices."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from workbench.models.guided import COPY
 
-FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice", "list"]
+FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice", "list", "names"]
 # Strings are not nullable: the bundled model answers null for nearly everything when it may, and a
 # value it makes up instead is caught by the in-the-text check, so asking for a string loses nothing.
 STRING = {"type": "string"}
@@ -167,7 +167,7 @@ def _list(field: FieldSpec, value: Any, source: str) -> str | None:
 
 
 NORMALISERS = {"text": _text, "number": _number, "money": _money, "date": _date, "email": _email,
-               "phone": _phone, "choice": _choice, "list": _list}
+               "phone": _phone, "choice": _choice, "list": _list, "names": _list}
 
 
 def reviewed_value(field: FieldSpec, value: str) -> Any:

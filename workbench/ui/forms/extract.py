@@ -10,12 +10,16 @@ import streamlit as st
 from workbench.tasks.fields import FieldType
 
 TYPES = list(FieldType.__args__)
+NAMES_HELP = ("A `names` field lists the names the text mentions that fit it: `people (names): customers and staff`, "
+              "`company (names): shops, banks, couriers`. They are found among the text's capitalised words by their "
+              "meaning, never written by the model; each name goes to the names field it is nearest to, so list every "
+              "kind of name you want kept apart. Examples' names help. A `list` field asks the generator instead.")
 LINE = re.compile(r"^\s*([^():]+?)\s*(?:\(([^)]*)\))?\s*(?::\s*(.*))?$")
 
 
 def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
     lines = st.text_area(f"Fields, one per line: `name (type): description`. Types: {', '.join(TYPES)}; a choice "
-                         "lists its options: `priority (choice: low, normal, high)`", height=150,
+                         "lists its options: `priority (choice: low, normal, high)`", height=150, help=NAMES_HELP,
                          placeholder="customer_name (text): who wrote the email\namount (money): the amount charged\n"
                                      "order_date (date)\npriority (choice: low, normal, high)", key="field-lines")
     return {"fields": parse_field_lines(lines)}

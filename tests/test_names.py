@@ -1,0 +1,95 @@
+"""`names` fields: the text's capitalised runs as candidates, each given to the nearest names field when near enough."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests import generative_fixtures
+from workbench.tasks import names
+from workbench.tasks.extract import ERRORS_COLUMN
+from workbench.tasks.names import NameFinder, NamesField, candidate_names
+from workbench.tasks.spec import spec_from_dict
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("RT @Nazaire: Trump's budget would cut funding for Appalachia", ["Nazaire", "Trump", "Appalachia"]),
+    ("New from Box of Crayons https://t.co/x", ["Box of Crayons"]),  # 'of' joins, links are not names
+    ("Hi Sarah, my Marlow armchair from Northwind Home arrived", ["Sarah", "Marlow", "Northwind Home"]),
+    ("The Beatles and the Rolling Stones, then The Beatles again", ["Beatles", "Rolling Stones"]),  # each once
+    ("back in Paris, France", ["Paris", "France"]),  # punctuation ends a name, and so does the end of a line
+    ("Best wishes,\nAnn Lee\nAcme Ltd", ["Ann Lee", "Acme Ltd"]),
+    ("the end of Game of Thrones", ["Game of Thrones"]),  # a joiner needs a capitalised word before and after
+    ("I think Monday is OK. Thanks!", []),  # pronouns, days, greetings start sentences, they are not names
+    # A lone word starting a sentence or line is capitalised for that alone, unless the text capitalises it elsewhere.
+    ("Invoice needs a VAT number.\nDelivery was late", ["VAT"]),
+    ("Klarna reminders: I paid with Klarna", ["Klarna"]),
+    ("RT @Nazaire: Trump says", ["Nazaire", "Trump"]),  # a colon does not end a sentence
+    ("", []),
+])
+def test_candidates_are_the_texts_runs_of_capitalised_words(text, found):
+    assert candidate_names(text) == found
+
+
+# A made-up meaning space: people along the first axis, places along the second, everything else along the third.
+MEANINGS = {"person: names of people": [1, 0, 0.1], "city: places": [0, 1, 0.1], "Ann Lee": [0.9, 0.1, 0.2],
+            "Oslo": [0.1, 0.9, 0.2], "Bob": [1, 0, 0], "Rome": [0, 1, 0], "Thing": [0, 0, 1], "Kim": [0.6, 0.05, 0.8]}
+
+
+def fake_embed(texts):
+    return np.array([MEANINGS.get(t, [0, 0, 1]) for t in texts], dtype=np.float32)
+
+
+def test_each_name_goes_to_the_nearest_field_when_near_enough():
+    finder = NameFinder(fake_embed, [NamesField("person", "names of people"), NamesField("city", "places")])
+    [row] = finder.find(["Thing: Ann Lee flew to Oslo with Bob"])
+    assert row == {"person": ["Ann Lee", "Bob"], "city": ["Oslo"]}  # "Thing" is near neither
+
+
+def test_examples_bring_names_near_that_the_description_alone_does_not(monkeypatch):
+    monkeypatch.setattr(names, "DESCRIPTION_SIMILARITY", 0.7)  # Kim is 0.6 near the description: not enough
+    described = NameFinder(fake_embed, [NamesField("person", "names of people")])
+    assert described.find(["then Kim called"]) == [{"person": []}]
+    monkeypatch.setattr(names, "EXAMPLE_SIMILARITY", 0.5)
+    with_examples = NameFinder(fake_embed, [NamesField("person", "names of people", ("Ann Lee", "Bob"))])
+    assert with_examples.find(["then Kim called"]) == [{"person": ["Kim"]}]
+
+
+tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
+
+
+class KeywordEncoder:
+    """Stands in for the encoder of an extract job; the generator must not be loaded at all."""
+
+    manifest = None
+
+    def embed(self, texts):
+        return fake_embed(texts)
+
+
+def _names_only_task(spec: dict):
+    def no_generator(_name=None):
+        pytest.fail("a job of names fields only loaded the generator")
+    task = spec_from_dict(spec).build(lambda _name=None: KeywordEncoder(), no_generator)
+    task.setup()
+    return task
+
+
+def test_an_extract_job_of_names_fields_needs_no_generator_and_gets_the_examples_names():
+    spec = {"task": "extract", "text": ["Subject", "Body"],
+            "fields": [{"name": "person", "type": "names", "description": "names of people"},
+                       {"name": "city", "type": "names", "description": "places"}],
+            "examples": [{"text": "Ann Lee in Oslo", "values": {"person": ["Ann Lee"], "city": "Oslo"}}]}
+    task = _names_only_task(spec)
+    assert [f.examples for f in task.name_finder.fields] == [("Ann Lee",), ("Oslo",)]
+    [row] = task.run_batch(["Subject: Rome\nBody: So Bob flew to Rome"])  # "Subject" and "Body" are column names
+    assert row.outputs == {"person": "Bob", "city": "Rome", ERRORS_COLUMN: None}
+
+
+def test_names_fields_come_with_written_fields_in_one_row(build_task):
+    task = build_task({"task": "extract", "text": "Body", "fields": [
+        {"name": "customer", "type": "text"}, {"name": "people", "type": "names", "description": "names of people"}]})
+    assert list(task.schema["properties"]) == ["customer"]  # the generator writes only the text field
+    [row] = task.run_batch(["Ann Lee wrote to Bob about Oslo"])
+    assert set(row.outputs) == {"customer", "people", ERRORS_COLUMN}
+    assert set((row.outputs["people"] or "").split("; ")) <= {"", "Ann Lee", "Bob", "Oslo"}
