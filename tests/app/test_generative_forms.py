@@ -14,10 +14,13 @@ def _choose(app, task: str):
 def test_extract_waits_for_a_field_then_queues_the_typed_fields(settings):
     app = _choose(_sample_job_page(), "extract")
     assert any("fields" in i.value for i in app.info) and not app.exception
-    app.text_area[0].input("amount (money): the amount charged\npriority (choice: low, high)").run()
+    app.text_area[0].input("amount (money): the amount charged\npriority (choice: low, high)\n"
+                           "people (names): customers and staff").run()
+    assert "names" in app.text_area[0].help  # what a names field does is said where fields are typed
     spec = _queued_spec(app, settings)
     assert spec["task"] == "extract"
-    assert [(f["name"], f["type"]) for f in spec["fields"]] == [("amount", "money"), ("priority", "choice")]
+    assert [(f["name"], f["type"]) for f in spec["fields"]] == [("amount", "money"), ("priority", "choice"),
+                                                                ("people", "names")]
     assert spec["fields"][1]["options"] == ["low", "high"]
 
 
