@@ -150,22 +150,33 @@ def test_a_template_with_settings_beyond_the_forms_sliders_still_opens(settings)
 
 
 def test_settings_kept_from_a_template_are_shown_and_can_be_dropped(settings):
-    spec = {"task": "extract", "text": ["Body"], "fields": [{"name": "amount", "type": "money"}],
-            "examples": [{"text": "Charged 5 EUR", "values": {"amount": "5 EUR"}}]}
+    spec = {"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "priority": {"high": ["urgent"]},
+            "default_priority": "low"}
     app = _opened(settings, spec)
-    assert any("Kept from the template 'Saved', though not on this form: examples" in c.value for c in app.caption)
+    assert any("Kept from the template 'Saved', though not on this form: default_priority" in c.value for c in app.caption)
     next(b for b in app.button if b.label == "Drop them").click().run()
     assert not any(c.value.startswith("Kept from the template") for c in app.caption)
-    assert _queued_spec(app, settings).get("examples", []) == []
+    assert _queued_spec(app, settings)["default_priority"] == "normal"
 
 
-def test_examples_kept_from_a_template_are_left_out_once_their_fields_are_gone(settings):
+def test_an_extract_template_opens_with_its_examples_in_the_examples_table(settings):
+    examples = [{"text": "Ann paid 5 EUR", "values": {"amount": "5 EUR", "people": ["Ann"]}}]
+    spec = {"task": "extract", "text": ["Body"], "examples": examples,
+            "fields": [{"name": "amount", "type": "money"}, {"name": "people", "type": "names"}]}
+    app = _opened(settings, spec)
+    assert not any(c.value.startswith("Kept from the template") for c in app.caption)  # the form shows them
+    assert _queued_spec(app, settings)["examples"] == examples
+
+
+def test_examples_follow_the_fields_they_give_values_for(settings):
     spec = {"task": "extract", "text": ["Body"], "fields": [{"name": "amount", "type": "money"}],
             "examples": [{"text": "Charged 5 EUR", "values": {"amount": "5 EUR"}}]}
     app = _opened(settings, spec)
+    next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)\namount (money)").run()
+    assert _queued_spec(app, settings)["examples"] == spec["examples"]  # the text and the amount stay
+    app = _opened(settings, spec)
     next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)").run()
-    assert any(c.value.startswith("Left out from the template 'Saved': examples") for c in app.caption)
-    assert _queued_spec(app, settings).get("examples", []) == []
+    assert _queued_spec(app, settings)["examples"] == [{"text": "Charged 5 EUR", "values": {}}]
 
 
 def test_a_form_a_template_was_opened_into_can_be_emptied(settings):

@@ -83,7 +83,7 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
     prefill.empty_form_button()
     task = choose_task()
     config = FORMS[task](frame, columns)
-    config = {**prefill.kept_extras(task, config), **config}
+    config = {**prefill.kept_extras(task), **config}
     model = {"model": choose_model(task)} if model_choice else {}
     return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
 

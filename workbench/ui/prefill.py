@@ -16,12 +16,12 @@ PENDING = "prefill-pending"
 # A saved template's examples, offered on the form once the template is opened to be changed.
 TEMPLATE_EXAMPLES = "template-examples"
 TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
-# The template's settings the form has no widget for (extract's examples, route's default priority): kept as saved.
+# The template's settings the form has no widget for (route's default priority): kept as saved.
 EXTRAS = "template-extras"
 FORM_SETTINGS = {
     "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune"},
     "route": {"labels", "threshold", "examples", "fallback", "min_similarity", "priority"},
-    "extract": {"fields"},
+    "extract": {"fields", "examples"},
     "summarize": {"summary"},
     "custom": {"instruction", "max_words"},
 }
@@ -39,7 +39,9 @@ def apply_pending() -> None:
     """Write the requested values (or empty the form), before any of the form's widgets is drawn."""
     state = st.session_state.pop(PENDING, None)
     if state == EMPTY:
-        for key in st.session_state.pop(OPENED, []):
+        from workbench.ui.forms.extract import EXAMPLES_LAST
+
+        for key in [*st.session_state.pop(OPENED, []), EXAMPLES_LAST]:
             st.session_state.pop(key, None)
     elif state:
         st.session_state.update(state)
@@ -57,17 +59,11 @@ def empty_form_button() -> None:
         st.rerun()
 
 
-def kept_extras(task: str, form_config: dict) -> dict:
-    """The opened template's settings the form does not show, while its task is still the one chosen and they fit
-    the form's settings; said on the page, with a button to drop them, as they would otherwise go unseen into every
-    later job of that task."""
+def kept_extras(task: str) -> dict:
+    """The opened template's settings the form does not show, while its task is still the one chosen; said on the
+    page, with a button to drop them, as they would otherwise go unseen into every later job of that task."""
     extras = st.session_state.get(EXTRAS) or {}
     kept = extras.get("config", {}) if extras.get("task") == task else {}
-    unfit = [name for name, value in kept.items() if not _fits(name, value, form_config)]
-    if unfit:
-        st.caption(f"Left out from the template '{extras.get('name')}': {', '.join(unfit)} (for fields this form no "
-                   "longer has).")
-    kept = {name: value for name, value in kept.items() if name not in unfit}
     if kept:
         left, right = st.columns([4, 1])
         left.caption(f"Kept from the template '{extras.get('name')}', though not on this form: {', '.join(kept)}.")
@@ -75,14 +71,6 @@ def kept_extras(task: str, form_config: dict) -> dict:
             st.session_state.pop(EXTRAS)
             st.rerun()
     return kept
-
-
-def _fits(name: str, value, form_config: dict) -> bool:
-    """Extract's examples fit while the form has every field they give a value for."""
-    if name != "examples" or "fields" not in form_config:
-        return True
-    fields = {field["name"] for field in form_config["fields"]}
-    return all(set(example.get("values", {})) <= fields for example in value)
 
 
 def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, Any]:
@@ -139,7 +127,12 @@ def route_state(config: dict) -> dict[str, Any]:
 
 
 def extract_state(config: dict) -> dict[str, Any]:
-    return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"])}
+    from workbench.ui.forms.extract import EXAMPLE_TEXT, EXAMPLES_BASE, example_table
+
+    names = [n for n in dict.fromkeys(f["name"] for f in config["fields"]) if n != EXAMPLE_TEXT]
+    rows = [{**e["values"], EXAMPLE_TEXT: e["text"]} for e in config.get("examples") or []]
+    return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"]),
+            EXAMPLES_BASE: (names, example_table(rows, names))}
 
 
 def _kind_of(field: dict) -> str:
