@@ -12,6 +12,8 @@ from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, open_job
 from workbench.ui.widgets import WRITTEN_ANSWERS, answer_column, user_errors
 
+CONFIRMED = "confirmed"  # a reviewed row whose answers the reviewer kept
+
 
 def review_section(job, frame: pd.DataFrame) -> None:
     """The next row to review with the answers to check, and the rows reviewed so far (a review can be taken back)."""
@@ -28,7 +30,7 @@ def review_section(job, frame: pd.DataFrame) -> None:
         _review_form(job, frame, _row_to_review(job, queue), choices)
     else:
         st.success(_nothing_to_review(answered, flagged and not every_row))
-    _reviewed_rows(job, frame, list(choices))
+    _reviewed_rows(job, frame, list(choices), flagged_first=bool(confidence))
 
 
 def _row_to_review(job, queue: list[int]) -> int:
@@ -82,14 +84,18 @@ def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] |
     return st.text_input(name, current, help="Several values: separate them with ;" if ";" in current else None)
 
 
-def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
+def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str], flagged_first: bool) -> None:
     reviewed = review.reviewed_column(frame)
     rows = list(frame.index[frame[reviewed] == True]) if reviewed else []  # noqa: E712
     if not rows:
         return
-    with st.expander(f"Reviewed rows ({len(rows):,})"):
+    changes = _changes(job, rows)
+    with st.expander(f"Reviewed rows ({len(rows):,}): {_kept_share(changes)}"):
         shown = [c for c in (answer_column(frame, a) for a in answers) if c] + _text_columns(frame)
-        table = frame.loc[rows, shown].assign(changed=_changes(job, rows))
+        table = frame.loc[rows, shown].assign(changed=changes)
+        if flagged_first:
+            st.caption("Rows come to review least sure first, so the model is usually right more often on the rows "
+                       "nobody reviewed than on these.")
         st.dataframe(table[["changed", *shown]].set_axis([r + 1 for r in rows]), width="stretch")
         row = st.selectbox("Row", rows, format_func=lambda r: f"Row {r + 1}", key=f"take-back-row-{job.id}")
         if st.button("Take back this review", key=f"take-back-{job.id}"):
@@ -99,11 +105,17 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str]) -> None:
         _learn_from_reviews(job, frame, len(rows))
 
 
+def _kept_share(changes: list[str]) -> str:
+    """How often a reviewer kept the model's answers: a floor for its accuracy when the queue held its least sure rows."""
+    kept = changes.count(CONFIRMED)
+    return f"the model's answers kept on {kept:,} ({kept / len(changes):.0%})"
+
+
 def _changes(job, rows: list[int]) -> list[str]:
     """What each review changed, e.g. "queue: Other → billing" ("confirmed" when the model's answers were right)."""
     reviews, model = review.job_reviews(app_settings(), job.id), review.model_answers(app_settings(), job.id, rows)
     return ["; ".join(f"{column}: {as_cell(model[row].get(column)) or '(empty)'} → {as_cell(value) or '(empty)'}"
-                      for column, value in reviews.get(row, {}).items()) or "confirmed" for row in rows]
+                      for column, value in reviews.get(row, {}).items()) or CONFIRMED for row in rows]
 
 
 def _learn_from_reviews(job, frame: pd.DataFrame, reviewed: int) -> None:
