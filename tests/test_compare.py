@@ -193,15 +193,16 @@ def test_a_comparison_records_what_it_compares(settings, two_models):
 
 
 def test_the_time_a_model_will_take_comes_from_its_last_job_of_the_template(settings, two_models):
-    assert compare.recent_paces(settings, "classify", ["tiny-a"]) == {}  # never ran here: no guess
+    assert compare.recent_paces(settings, "classify", ["tiny-a"], "encoder") == {}  # never ran here: no guess
     comparison_id = _start(settings, two_models[:1])
     _run_queue(settings)
     job = compare.comparison_jobs(settings, comparison_id)[0]
     load = job.measurements[measure.LOAD]
     assert 0 < load < job.busy_seconds
     speed = job.busy_rows / (job.busy_seconds - load)  # loading the model is the same for 10 rows as for 100,000
-    assert compare.recent_paces(settings, "classify", ["tiny-a", "tiny-b"]) == {"tiny-a": (pytest.approx(speed), load)}
-    assert compare.recent_paces(settings, "summarize", ["tiny-a"]) == {}
+    assert compare.recent_paces(settings, "classify", ["tiny-a", "tiny-b"], "encoder") == {"tiny-a": (pytest.approx(speed), load)}
+    assert compare.recent_paces(settings, "summarize", ["tiny-a"], "encoder") == {}
+    assert compare.recent_paces(settings, "classify", ["tiny-a"], "generator") == {}  # it ran on an encoder
 
 
 def test_a_job_queued_behind_a_comparison_says_it_waits(settings, two_models):

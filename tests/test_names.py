@@ -8,7 +8,8 @@ import pytest
 from tests import generative_fixtures
 from workbench.tasks import names
 from workbench.tasks.extract import ERRORS_COLUMN
-from workbench.tasks.names import NameFinder, NamesField, candidate_names
+from workbench.tasks.name_candidates import candidate_names
+from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.spec import spec_from_dict
 
 
@@ -25,6 +26,13 @@ from workbench.tasks.spec import spec_from_dict
     ("Invoice needs a VAT number.\nDelivery was late", ["VAT"]),
     ("Klarna reminders: I paid with Klarna", ["Klarna"]),
     ("RT @Nazaire: Trump says", ["Nazaire", "Trump"]),  # a colon does not end a sentence
+    ("Thanks for your help, Ana!\nKind regards,\nMargot", ["Ana", "Margot"]),  # a signature after a comma
+    ("Dear Mr. Brown, J. K. Rowling wrote from St. Louis", ["Mr. Brown", "J. K. Rowling", "St. Louis"]),
+    ("at Marks & Spencer and the University of the West", ["Marks & Spencer", "University of the West"]),
+    ("URGENT: PLEASE REFUND MY ORDER FROM ACME NOW\nsaid Ann", ["Ann"]),  # a line in capitals says nothing
+    ("the code SPRING15 failed with E-204 at IKEA", ["IKEA"]),  # codes with digits are not names
+    ("mail support@Northwind.com or see https://Northwind.com/Help", []),  # links and addresses are left out
+    ("the Bank of America's card, then Apple", ["Bank of America", "Apple"]),
     ("", []),
 ])
 def test_candidates_are_the_texts_runs_of_capitalised_words(text, found):
@@ -93,3 +101,37 @@ def test_names_fields_come_with_written_fields_in_one_row(build_task):
     [row] = task.run_batch(["Ann Lee wrote to Bob about Oslo"])
     assert set(row.outputs) == {"customer", "people", ERRORS_COLUMN}
     assert set((row.outputs["people"] or "").split("; ")) <= {"", "Ann Lee", "Bob", "Oslo"}
+
+
+def test_names_fields_take_their_examples_names_as_lists_or_texts_and_leave_the_generator_out_of_them():
+    from workbench.tasks.extract import ExtractConfig, extraction_instruction
+    from workbench.tasks.fields import FieldSpec
+
+    spec = {"task": "extract", "text": "Body", "fields": [{"name": "person", "type": "names"}],
+            "examples": [{"text": "Ann Lee met Bob", "values": {"person": "Ann Lee; Bob"}},
+                         {"text": "Cy called", "values": {"person": ["Cy"], "amount": 5}}]}
+    assert _names_only_task(spec).name_finder.fields[0].examples == ("Ann Lee", "Bob", "Cy")
+    config = ExtractConfig(fields=[{"name": "amount", "type": "money"}, {"name": "person", "type": "names"}],
+                           examples=[{"text": "Ann Lee met Bob", "values": {"person": ["Ann Lee"]}},
+                                     {"text": "Paid 5 EUR", "values": {"amount": "5 EUR"}},
+                                     {"text": "Nothing here", "values": {}}])
+    shown = extraction_instruction([FieldSpec(name="amount", type="money")], config.examples)
+    assert "Ann Lee" not in shown and "Paid 5 EUR" in shown and "Nothing here" in shown
+
+
+def test_the_kind_of_model_follows_the_fields():
+    names_only = spec_from_dict({"task": "extract", "text": "Body", "fields": [
+        {"name": "person", "type": "names"}, {"name": "topic", "type": "choice", "options": ["a", "b"]}]})
+    assert names_only.model_kind == "encoder"
+    with_text = spec_from_dict({**names_only.to_dict(), "fields": [{"name": "product", "type": "text"}]})
+    assert with_text.model_kind == "generator"
+
+
+def test_a_names_only_job_records_the_encoder_from_the_start(settings, tmp_path):
+    from workbench.jobs import service
+
+    path = tmp_path / "rows.csv"
+    path.write_text("Body\nAnn Lee wrote\n")
+    spec = spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "person", "type": "names"}]})
+    job = service.get_job(settings, service.create_job(settings, spec, path))
+    assert job.model["name"] == "all-MiniLM-L6-v2"  # the model it runs on, not a generator it never loads

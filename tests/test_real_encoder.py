@@ -71,12 +71,14 @@ def test_zero_shot_confidence_on_the_support_emails_says_how_often_it_is_right(r
 
 
 def test_names_fields_tell_people_from_places_and_companies(real_settings):
-    """Invented sentences, not WNUT-17's: the finder on the real encoder, configured from descriptions (and two examples for companies)."""
+    """The fields the README and the form suggest, on the real encoder, on invented sentences (not WNUT-17's)."""
     from workbench.tasks.names import NameFinder, NamesField
 
-    fields = [NamesField("person", "names of people"), NamesField("location", "places, cities, countries"),
-              NamesField("corporation", "companies and brands", ("Apple", "Nike"))]
+    fields = [NamesField("person", "names of people"), NamesField("place", "places, cities, countries"),
+              NamesField("company", "companies and brands")]
     found = NameFinder(load_encoder(real_settings).embed, fields).find([
-        "Yesterday Angela Merkel flew from Berlin to Tokyo.", "so I wrote to Microsoft and to Samsung about it"])
-    assert found == [{"person": ["Angela Merkel"], "location": ["Berlin", "Tokyo"], "corporation": []},
-                     {"person": [], "location": [], "corporation": ["Microsoft", "Samsung"]}]
+        "Yesterday Angela Merkel flew from Berlin to Tokyo.", "so I wrote to Microsoft and to Samsung about it",
+        "Thanks for sorting it out so quickly!\nKind regards,\nMargot"])
+    assert found == [{"person": ["Angela Merkel"], "place": ["Berlin", "Tokyo"], "company": []},
+                     {"person": [], "place": [], "company": ["Microsoft", "Samsung"]},
+                     {"person": ["Margot"], "place": [], "company": []}]

@@ -174,7 +174,8 @@ def _right_values(cell, answers_column: str) -> dict:
 
 
 def _cell_values(cell):
-    """An extracted cell: a list field is written as a JSON list, other fields as their value."""
+    """An extracted cell as written: a JSON list is read as a list (a list field's "Ann; Bob" is split by
+    eval/fields.values, which knows the field's type)."""
     if isinstance(cell, str) and cell.startswith("["):
         try:
             return json.loads(cell)

@@ -29,7 +29,6 @@ from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
 from workbench.jobs.runner import run_job
 from workbench.models.registry import list_models, model_snapshot, resolve_name
-from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, spec_from_dict, task_file_text
 
 DEFAULT_LATENCY_ROWS = 20
@@ -81,7 +80,7 @@ def _check_models(settings: Settings, spec: TaskSpec, models: list[str]) -> None
     """Prepared models of the template's kind: preparing one takes minutes, which would count as its speed."""
     if not models:
         raise TaskConfigError("Choose at least one model to measure.")
-    kind = get_task_class(spec.task).model_kind
+    kind = spec.model_kind
     prepared = {m["name"] for m in list_models(settings) if m["prepared"]}
     for model in models:
         model_snapshot(settings, model, kind)  # refuses a model of the other kind
@@ -101,14 +100,17 @@ def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]
     return dict(Counter(label for label in given if label not in allowed).most_common())
 
 
-def recent_paces(settings: Settings, task: str, models: list[str]) -> dict[str, tuple[float, float]]:
+def recent_paces(settings: Settings, task: str, models: list[str], kind: str) -> dict[str, tuple[float, float]]:
     """Per model, rows/s and loading seconds of this machine's latest finished job of this template with it, if it
     ran one: a guide to how long a comparison will take (a generator answers about a row a second, an encoder
-    hundreds)."""
+    hundreds). Only jobs that ran on a model of `kind` count: an extract job of names fields alone ran on the
+    encoder, whatever its `model` says."""
     paces = {}
     for job in service.list_jobs(settings):  # newest first
         model = next((m for m in models if m in (model_name(job), job.spec.get("model"))), None)
-        if model and model not in paces and job.task == task and job.status == "completed" and rows_per_second(job):
+        ran_on = (job.model or {}).get("kind", kind)
+        if model and model not in paces and job.task == task and ran_on == kind and job.status == "completed" \
+                and rows_per_second(job):
             paces[model] = (rows_per_second(job), (job.measurements or {}).get(measure.LOAD, 0.0))
     return paces
 

@@ -24,7 +24,6 @@ from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
 from workbench.jobs import review
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, load_generator, model_snapshot
-from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
 
 RESULT_SUFFIX = "_result"
@@ -75,7 +74,7 @@ def create_job(
     with session_scope(settings) as session:
         job = repo.create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
-            model=model_snapshot(settings, spec.model, get_task_class(spec.task).model_kind), upload_id=upload_id, input_path=str(input_path),
+            model=model_snapshot(settings, spec.model, spec.model_kind), upload_id=upload_id, input_path=str(input_path),
             sheet=sheet or None, row_limit=limit, source=source, total_rows=rows, comparison_id=comparison_id,
             **_claimed_by(runner_pid),
         )

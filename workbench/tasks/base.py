@@ -56,6 +56,11 @@ class Task(ABC):
         # Generative templates need the generator; encoder templates never call it, so it may be absent.
         self.load_generator = load_generator or _no_generator
 
+    @classmethod
+    def kind_of_model(cls, config: TaskConfig) -> str:
+        """The kind of model a job of these settings runs on, which its `model` names (default: the template's)."""
+        return cls.model_kind
+
     @classmethod  # noqa: B027 (optional hook, not abstract)
     def check_new_spec(cls, config: TaskConfig, columns: list[str]) -> None:
         """Raise TaskConfigError for rules a new job's settings must follow beyond their own validation (default:

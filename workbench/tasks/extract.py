@@ -59,6 +59,11 @@ class ExtractTask(GenerativeTask):
     batch_size = 32  # rows per call: the generator reads them in length-sorted batches of up to 16
 
     @classmethod
+    def kind_of_model(cls, config: ExtractConfig) -> str:
+        """The generator, unless the encoder fills every field (names and choices): the job's model is then an encoder."""
+        return "generator" if _written_fields(config) else "encoder"
+
+    @classmethod
     def output_columns(cls, config: ExtractConfig) -> list[str]:
         return [f.name for f in config.fields] + [ERRORS_COLUMN]
 
@@ -74,7 +79,7 @@ class ExtractTask(GenerativeTask):
         return {name: _reviewed(fields[name], value) if name in fields else value for name, value in answers.items()}
 
     def setup(self) -> None:
-        written = [f for f in self.config.fields if f.type not in ENCODER_TYPES]
+        written = _written_fields(self.config)
         if written:
             super().setup()
         self.schema = {"type": "object", "properties": {f.name: schema_of(f) for f in written}}
@@ -86,17 +91,24 @@ class ExtractTask(GenerativeTask):
         """The names fields, each described by its description and the names the examples give it."""
         fields = [NamesField(f.name, f.description, self._example_names(f.name)) for f in self.config.fields
                   if f.type == "names"]
-        return NameFinder(self.load_encoder(None).embed, fields) if fields else None
+        return NameFinder(self.load_encoder(self._encoder_model()).embed, fields) if fields else None
+
+    def _encoder_model(self) -> str | None:
+        """The job's model when it runs on the encoder alone; else the default encoder, beside the chosen generator."""
+        return self.model if self.kind_of_model(self.config) == "encoder" else None
 
     def _example_names(self, field: str) -> tuple[str, ...]:
+        """The names the examples give the field, as a list or as one text ("Ann; Bob", as the form and a review
+        write them)."""
         values = [e.values.get(field) for e in self.config.examples]
-        names = [v for value in values for v in (value if isinstance(value, list) else [value])]
-        return tuple(dict.fromkeys(str(n).strip() for n in names if n is not None and str(n).strip()))
+        names = [n for value in values for item in (value if isinstance(value, list) else [value])
+                 if isinstance(item, str) for n in item.split(";")]
+        return tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
 
     def _chooser(self, field: FieldSpec) -> ClassifyTask:
         """A choice is a classification of the row: the encoder compares it with each option, zero-shot as
         classify does. The bundled generator gave all 64 sample emails the same topic; this, 53 right."""
-        chooser = ClassifyTask(ClassifyConfig(labels=field.options), self.load_encoder)
+        chooser = ClassifyTask(ClassifyConfig(labels=field.options), self.load_encoder, self._encoder_model())
         chooser.setup()
         return chooser
 
@@ -149,16 +161,27 @@ class ExtractTask(GenerativeTask):
         return str(exc)
 
 
+def _written_fields(config: ExtractConfig) -> list[FieldSpec]:
+    return [f for f in config.fields if f.type not in ENCODER_TYPES]
+
+
 def extraction_instruction(fields: list[FieldSpec], examples: list[ExtractExample]) -> str:
     lines = ["Extract these fields from the text as JSON. Copy values exactly as written in the text; "
              "write \"\" when the text does not give a field."]
     for field in fields:
         kind = f"one of {', '.join(field.options)}" if field.type == "choice" else field.type
         lines.append(f"- {field.name} ({kind}){': ' + field.description if field.description else ''}")
-    for example in examples:
+    for example in _examples_for(fields, examples):
         filled = {f.name: example.values.get(f.name) for f in fields}
         lines.append(f"\nExample text:\n{example.text}\nJSON: {json.dumps(filled, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def _examples_for(fields: list[FieldSpec], examples: list[ExtractExample]) -> list[ExtractExample]:
+    """The examples that show the generator something: a value of one of its fields, or no value at all (a text with
+    nothing to extract). An example for the names or choice fields only would teach it to leave its fields empty."""
+    names = {f.name for f in fields}
+    return [e for e in examples if not any(e.values.values()) or any(e.values.get(n) for n in names)]
 
 
 def _reviewed(field: FieldSpec, value: str) -> Any:

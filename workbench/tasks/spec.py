@@ -52,6 +52,12 @@ class TaskSpec(BaseModel):
     def output_columns(self) -> list[str]:
         return get_task_class(self.task).output_columns(self.validated_config())
 
+    @property
+    def model_kind(self) -> str:
+        """The kind of model `model` names: an encoder or a generator (extract with every field filled by the
+        encoder runs on the encoder alone)."""
+        return get_task_class(self.task).kind_of_model(self.validated_config())
+
     def answer_choices(self) -> dict[str, list[str] | None]:
         return get_task_class(self.task).answer_choices(self.validated_config())
 

@@ -14,7 +14,6 @@ from workbench.io.stream import count_rows
 from workbench.jobs import compare
 from workbench.jobs.progress import format_duration
 from workbench.models.registry import list_models
-from workbench.tasks.registry import get_task_class
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
 from workbench.ui.widgets import STATUS_ICONS, local_time, user_errors
@@ -46,10 +45,10 @@ def new_comparison() -> None:
         answers = _choose_answers_column(frame, spec)
         if answers is None:
             return
-        kind = get_task_class(spec.task).model_kind
+        kind = spec.model_kind
         models = _choose_models(kind)
         rows, latency_rows = _choose_rows(chosen, sheet, kind)
-        _time_guide(spec.task, models, rows)
+        _time_guide(spec.task, models, rows, kind)
         if st.button("Compare", type="primary"):
             data = compare.Sheet(chosen.path, answers, sheet=sheet, rows=rows, upload_id=chosen.upload_id)
             st.session_state[SELECTED] = compare.start_comparison(app_settings(), spec, data, models, latency_rows)
@@ -104,10 +103,10 @@ def _with_quantization(name: str, models: list[dict]) -> str:
     return f"{name} ({'float32, not quantized' if preset == 'none' else preset})" if preset else name
 
 
-def _time_guide(task: str, models: list[str], rows: int) -> None:
+def _time_guide(task: str, models: list[str], rows: int, kind: str) -> None:
     """How long each model will take for its rows, from this machine's last job of the template with it."""
     guides = [f"{model} about {format_duration(load + rows / speed)} ({speed:,.1f} rows/s in its last {task} job)"
-              for model, (speed, load) in compare.recent_paces(app_settings(), task, models).items()]
+              for model, (speed, load) in compare.recent_paces(app_settings(), task, models, kind).items()]
     if guides:
         st.caption("Time each model will take for its rows (then the rows answered one at a time), from this "
                    "machine's earlier jobs: " + "; ".join(guides) + ".")

@@ -17,7 +17,7 @@ from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
 from workbench.tasks.registry import get_task_class, task_classes
 from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
-from workbench.tasks.spec import spec_from_dict, task_file_text
+from workbench.tasks.spec import spec_from_dict, task_file_text, validate_config
 from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
 from workbench.ui.widgets import user_errors
@@ -84,7 +84,7 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
     task = choose_task()
     config = FORMS[task](frame, columns)
     config = {**prefill.kept_extras(task), **config}
-    model = {"model": choose_model(task)} if model_choice else {}
+    model = {"model": choose_model(task, config)} if model_choice else {}
     return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
 
 
@@ -223,12 +223,20 @@ def _examples_from_upload() -> list[dict]:
     return examples_from_table(table, [text_column], label_column)
 
 
-def choose_model(task: str) -> str:
-    """The prepared models of the kind the template runs on (an encoder for classify and route, a generator for
-    the others): a model of the other kind cannot run it."""
-    kind = get_task_class(task).model_kind
+def choose_model(task: str, config: dict) -> str:
+    """The prepared models of the kind the settings run on (an encoder for classify, route and extract of names and
+    choices only; a generator for the others): a model of the other kind cannot run it."""
+    kind = model_kind_of(task, config)
     return st.selectbox("Model", _model_names(kind), key=f"model-{kind}",
                         help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.")
+
+
+def model_kind_of(task: str, config: dict) -> str:
+    """The kind of model these settings run on; the template's own while they are not complete."""
+    try:
+        return get_task_class(task).kind_of_model(validate_config(task, config))
+    except TaskConfigError:
+        return get_task_class(task).model_kind
 
 
 def saved_template_spec(template, columns: list[str], name: str):

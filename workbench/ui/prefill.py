@@ -78,7 +78,7 @@ def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, A
     state = {"settings-source": "Set them here", "task": task, "text-columns-form": [c for c in spec["text"] if c in columns],
              EXTRAS: {"task": task, "config": _not_on_the_form(task, config)}}
     if spec.get("model", "default") in models:
-        state[f"model-{_kind(task)}"] = spec.get("model", "default")
+        state[f"model-{spec_from_dict(spec).model_kind}"] = spec.get("model", "default")
     return {**state, **TASK_STATE[task](config)}
 
 
@@ -89,12 +89,6 @@ def _not_on_the_form(task: str, config: dict) -> dict:
     defaults = {name: field.get_default(call_default_factory=True)
                 for name, field in get_task_class(task).config_model.model_fields.items()}
     return {k: v for k, v in config.items() if k not in FORM_SETTINGS[task] and v != defaults.get(k)}
-
-
-def _kind(task: str) -> str:
-    from workbench.tasks.registry import get_task_class
-
-    return get_task_class(task).model_kind
 
 
 def _labels_state(config: dict, task: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.eval.fields import LIST_KINDS
 from workbench.jobs import relearn, review
 from workbench.jobs.review import RowReview, as_cell
 from workbench.tasks.spec import spec_from_dict
@@ -81,7 +82,14 @@ def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] |
         return st.selectbox(name, options, index=options.index(current), format_func=lambda value: value or "(empty)")
     if name in WRITTEN_ANSWERS:
         return st.text_area(name, current)
-    return st.text_input(name, current, help="Several values: separate them with ;" if ";" in current else None)
+    several = ";" in current or name in _list_fields(frame)
+    return st.text_input(name, current, help="Several values: separate them with ;" if several else None)
+
+
+def _list_fields(frame: pd.DataFrame) -> set[str]:
+    """An extract job's fields that hold several values ("Ann; Bob")."""
+    fields = (frame.attrs.get("spec") or {}).get("fields") or []
+    return {f["name"] for f in fields if f.get("type") in LIST_KINDS}
 
 
 def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str], flagged_first: bool) -> None:

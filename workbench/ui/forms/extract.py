@@ -12,10 +12,13 @@ import streamlit as st
 from workbench.tasks.fields import FieldSpec, FieldType, reviewed_value
 
 TYPES = list(FieldType.__args__)
-NAMES_HELP = ("A `names` field lists the names the text mentions that fit it: `people (names): customers and staff`, "
-              "`company (names): shops, banks, couriers`. They are found among the text's capitalised words by their "
-              "meaning, never written by the model; each name goes to the names field it is nearest to, so list every "
-              "kind of name you want kept apart. Examples' names help. A `list` field asks the generator instead.")
+NAMES_HELP = ("A `names` field lists the names of one kind that the text mentions: `person (names): names of people`, "
+              "`place (names): places, cities, countries`, `company (names): companies and brands`. They are found "
+              "among the text's capitalised words by their meaning, never written by the model, and each name goes to "
+              "the names field nearest to it. So describe a kind of name (person, place, company, product), not a "
+              "role such as customer or agent, which a name alone does not tell; list every kind you want kept apart; "
+              "examples' names help. A one-word name that starts a sentence counts only if the text also capitalises "
+              "it elsewhere. A `list` field asks the generator instead.")
 LINE = re.compile(r"^\s*([^():]+?)\s*(?:\(([^)]*)\))?\s*(?::\s*(.*))?$")
 EXAMPLE_TEXT = "Example text"
 # The table the examples editor starts from, with the field names it was made for (prefill.py opens a template's
