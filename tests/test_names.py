@@ -135,3 +135,17 @@ def test_a_names_only_job_records_the_encoder_from_the_start(settings, tmp_path)
     spec = spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "person", "type": "names"}]})
     job = service.get_job(settings, service.create_job(settings, spec, path))
     assert job.model["name"] == "all-MiniLM-L6-v2"  # the model it runs on, not a generator it never loads
+
+
+def test_each_name_is_read_alone_and_once_so_its_answer_does_not_depend_on_the_batch():
+    calls = []
+
+    def recording_embed(texts):
+        calls.append(list(texts))
+        return fake_embed(texts)
+
+    finder = NameFinder(recording_embed, [NamesField("person", "names of people"), NamesField("city", "places")])
+    assert finder.find(["then Bob met Ann Lee", "so Bob flew to Oslo"]) == [
+        {"person": ["Bob", "Ann Lee"], "city": []}, {"person": ["Bob"], "city": ["Oslo"]}]
+    assert all(len(texts) == 1 for texts in calls)  # the int8 encoder's numbers depend on what is read beside them
+    assert sum(texts == ["Bob"] for texts in calls) == 1  # and a name seen before is not read again
