@@ -382,7 +382,7 @@ def test_export_refuses_an_unknown_format(settings, tiny_loader, tmp_path):
         service.export_job(settings, job_id, tmp_path / "out.pdf")
 
 
-@pytest.mark.parametrize("seconds,text", [(4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])
+@pytest.mark.parametrize("seconds,text", [(0.2, "under a second"), (4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])
 def test_durations_read_naturally(seconds, text):
     assert format_duration(seconds) == text
 

@@ -186,10 +186,16 @@ def test_new_job_offers_only_models_of_the_kind_the_template_runs_on(settings, t
     next(s for s in app.selectbox if s.label == "Sample file").set_value("support_emails.csv").run()
     app.multiselect[0].set_value(["Body"]).run()
     model = next(s for s in app.selectbox if s.label == "Model")
-    assert model.options == ["default", "tiny-encoder"]  # classify runs on encoders
+    assert model.options == ["default", "tiny-encoder (int8-per-channel)"]  # classify runs on encoders
     next(s for s in app.selectbox if s.label == "Task").set_value("summarize").run()
     model = next(s for s in app.selectbox if s.label == "Model")
     assert model.options == ["default"] and "SmolLM2-135M-Instruct generator" in model.help
+    next(s for s in app.selectbox if s.label == "Task").set_value("extract").run()
+    app.text_area[0].input("person (names): names of people").run()  # filled by the encoder alone
+    assert next(s for s in app.selectbox if s.label == "Model").options == ["default", "tiny-encoder (int8-per-channel)"]
+    app.text_area[0].input("person (names): names of people\namount (money)").run()
+    model = next(s for s in app.selectbox if s.label == "Model")
+    assert model.options == ["default"] and "names and choice fields are filled by the bundled encoder" in model.help
     assert not app.exception
 
 

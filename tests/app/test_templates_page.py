@@ -177,6 +177,10 @@ def test_examples_follow_the_fields_they_give_values_for(settings):
     app = _opened(settings, spec)
     next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)").run()
     assert _queued_spec(app, settings)["examples"] == [{"text": "Charged 5 EUR", "values": {}}]
+    app = _opened(settings, spec)
+    next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)").run()
+    next(t for t in app.text_area if t.label.startswith("Fields")).input("rating (number)\namount (money)").run()
+    assert _queued_spec(app, settings)["examples"] == spec["examples"]  # a field put back gets its values back
 
 
 def test_a_form_a_template_was_opened_into_can_be_emptied(settings):

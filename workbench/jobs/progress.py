@@ -62,6 +62,8 @@ def describe(progress: Progress) -> str:
 
 
 def format_duration(seconds: float) -> str:
+    if seconds < 0.5:
+        return "under a second"
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds} s"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, field_validator
 
 from workbench.errors import TaskConfigError
 from workbench.io.rows import without_column_names
@@ -38,12 +38,15 @@ class ExtractExample(BaseModel):
 
 
 class ExtractConfig(TaskConfig):
-    fields: list[FieldSpec] = Field(min_length=1)
+    fields: list[FieldSpec]
     examples: list[ExtractExample] = []
 
     @field_validator("fields")
     @classmethod
     def _distinct_names(cls, fields: list[FieldSpec]) -> list[FieldSpec]:
+        if not fields:
+            raise ValueError("write at least one field to read out of every row, e.g. `amount (money): the amount "
+                             "charged`")
         names = [f.name for f in fields]
         if len(set(names)) < len(names) or ERRORS_COLUMN in names:
             raise ValueError(f"field names must be different from each other and from '{ERRORS_COLUMN}'")

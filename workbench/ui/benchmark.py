@@ -16,7 +16,7 @@ from workbench.jobs.progress import format_duration
 from workbench.models.registry import list_models
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
-from workbench.ui.widgets import STATUS_ICONS, local_time, user_errors
+from workbench.ui.widgets import STATUS_ICONS, local_time, model_label, user_errors
 
 SELECTED = "comparison-id"
 ACTIVE = ("queued", "running")
@@ -95,12 +95,7 @@ def _choose_models(kind: str) -> list[str]:
         st.info(f"No {kind} is prepared yet: prepare one on the Models page first.")
     names = [m["name"] for m in models]
     return st.multiselect(f"Models to compare ({kind}s; the Models page prepares, adds and quantizes them)", names,
-                          default=names, format_func=lambda name: _with_quantization(name, models))
-
-
-def _with_quantization(name: str, models: list[dict]) -> str:
-    preset = next((m.get("quantization", {}).get("preset") for m in models if m["name"] == name), None)
-    return f"{name} ({'float32, not quantized' if preset == 'none' else preset})" if preset else name
+                          default=names, format_func=lambda name: model_label(name, models))
 
 
 def _time_guide(task: str, models: list[str], rows: int, kind: str) -> None:

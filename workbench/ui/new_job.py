@@ -15,12 +15,13 @@ from workbench.io.rows import examples_from_table
 from workbench.jobs import service, templates
 from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
+from workbench.tasks.extract import ENCODER_TYPES
 from workbench.tasks.registry import get_task_class, task_classes
 from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
 from workbench.tasks.spec import spec_from_dict, task_file_text, validate_config
 from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
-from workbench.ui.widgets import user_errors
+from workbench.ui.widgets import model_label, user_errors
 
 PREVIEW_ROWS = 500
 
@@ -226,9 +227,17 @@ def _examples_from_upload() -> list[dict]:
 def choose_model(task: str, config: dict) -> str:
     """The prepared models of the kind the settings run on (an encoder for classify, route and extract of names and
     choices only; a generator for the others): a model of the other kind cannot run it."""
-    kind = model_kind_of(task, config)
-    return st.selectbox("Model", _model_names(kind), key=f"model-{kind}",
-                        help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.")
+    kind, models = model_kind_of(task, config), list_models(app_settings())
+    return st.selectbox("Model", _model_names(kind), key=f"model-{kind}", format_func=lambda n: model_label(n, models),
+                        help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.{_encoder_beside(task, config, kind)}")
+
+
+def _encoder_beside(task: str, config: dict, kind: str) -> str:
+    """Said where a generator job also runs the encoder: extract's names and choice fields are the encoder's."""
+    kinds = {field.get("type") for field in config.get("fields") or []} if task == "extract" else set()
+    if kind != "generator" or not kinds & set(ENCODER_TYPES):
+        return ""
+    return f" The names and choice fields are filled by the bundled encoder, {DEFAULTS['encoder']}, beside it."
 
 
 def model_kind_of(task: str, config: dict) -> str:

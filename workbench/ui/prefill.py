@@ -39,10 +39,14 @@ def apply_pending() -> None:
     """Write the requested values (or empty the form), before any of the form's widgets is drawn."""
     state = st.session_state.pop(PENDING, None)
     if state == EMPTY:
+        from workbench.tasks.registry import task_classes
         from workbench.ui.forms.extract import EXAMPLES_LAST
 
         for key in [*st.session_state.pop(OPENED, []), EXAMPLES_LAST]:
             st.session_state.pop(key, None)
+        # Set, not dropped: the Task box stays on the page, and the browser would go on showing the opened
+        # template's task above the first task's settings.
+        st.session_state["task"] = next(iter(task_classes()))
     elif state:
         st.session_state.update(state)
         st.session_state[OPENED] = [key for key in state if key != "settings-source"]
@@ -126,7 +130,7 @@ def extract_state(config: dict) -> dict[str, Any]:
     names = [n for n in dict.fromkeys(f["name"] for f in config["fields"]) if n != EXAMPLE_TEXT]
     rows = [{**e["values"], EXAMPLE_TEXT: e["text"]} for e in config.get("examples") or []]
     return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"]),
-            EXAMPLES_BASE: (names, example_table(rows, names))}
+            EXAMPLES_BASE: (names, example_table(rows, names), [])}
 
 
 def _kind_of(field: dict) -> str:

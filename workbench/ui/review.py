@@ -82,8 +82,11 @@ def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] |
         return st.selectbox(name, options, index=options.index(current), format_func=lambda value: value or "(empty)")
     if name in WRITTEN_ANSWERS:
         return st.text_area(name, current)
-    several = ";" in current or name in _list_fields(frame)
-    return st.text_input(name, current, help="Several values: separate them with ;" if several else None)
+    if name in _list_fields(frame):
+        answer = st.text_input(name, current, help="Several values: separate them with ;")
+        st.caption("Several values: separate them with `;` (a comma is part of a value).")
+        return answer
+    return st.text_input(name, current, help="Several values: separate them with ;" if ";" in current else None)
 
 
 def _list_fields(frame: pd.DataFrame) -> set[str]:

@@ -71,6 +71,12 @@ def _act(action, job_id: int) -> None:
         st.rerun()
 
 
+def model_label(name: str, models: list[dict]) -> str:
+    """A model's name with its quantization, which a name like 'all-MiniLM-L6-v2-none' does not say."""
+    preset = next((m.get("quantization", {}).get("preset") for m in models if m["name"] == name), None)
+    return f"{name} ({'float32, not quantized' if preset == 'none' else preset})" if preset else name
+
+
 def answer_column(frame: pd.DataFrame, name: str) -> str | None:
     """The output column `name` (or `name_result` when the input already had such a column)."""
     return next((c for c in frame.attrs.get("result_columns", []) if c in (name, f"{name}{service.RESULT_SUFFIX}")), None)

@@ -13,7 +13,8 @@ from workbench.tasks.fields import FieldSpec, FieldType, reviewed_value
 
 TYPES = list(FieldType.__args__)
 NAMES_HELP = ("A `names` field lists the names of one kind that the text mentions: `person (names): names of people`, "
-              "`place (names): places, cities, countries`, `company (names): companies and brands`. They are found "
+              "`place (names): places, cities, countries`, `company (names): companies and brands`, `product (names): "
+              "products, devices, apps`. They are found "
               "among the text's capitalised words by their meaning, never written by the model, and each name goes to "
               "the names field nearest to it. So describe a kind of name (person, place, company, product), not a "
               "role such as customer or agent, which a name alone does not tell; list every kind you want kept apart; "
@@ -31,7 +32,8 @@ def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
     lines = st.text_area(f"Fields, one per line: `name (type): description`. Types: {', '.join(TYPES)}; a choice "
                          "lists its options: `priority (choice: low, normal, high)`", height=150, help=NAMES_HELP,
                          placeholder="customer_name (text): who wrote the email\namount (money): the amount charged\n"
-                                     "order_date (date)\npriority (choice: low, normal, high)", key="field-lines")
+                                     "order_date (date)\npriority (choice: low, normal, high)\n"
+                                     "company (names): companies and brands", key="field-lines")
     fields = parse_field_lines(lines)
     examples = examples_editor(fields) if fields else []
     return {"fields": fields, **({"examples": examples} if examples else {})}
@@ -55,13 +57,14 @@ def examples_editor(fields: list[dict]) -> list[dict]:
     with the examples' names. Rows typed in stay when the fields are changed (a new field gets an empty column)."""
     names = [n for n in dict.fromkeys(f["name"] for f in fields) if n != EXAMPLE_TEXT]
     base = _editor_base(names)
-    with st.expander(f"Examples (optional): {_count(base)}", expanded=not base.empty):
+    key = f"extract-examples-{_digest(base)}"
+    with st.expander(f"Examples (optional): {_count(base, st.session_state.get(key))}", expanded=not base.empty):
         st.caption("One row per example: a short text like your rows, and each field's value as the text writes it "
                    "(left empty where the text has none). Several items of a list or names field: separate them "
                    "with `;`.")
         edited = st.data_editor(base, num_rows="dynamic", hide_index=True, width="stretch",
-                                key=f"extract-examples-{_digest(base)}",
-                                column_config={c: st.column_config.TextColumn(c) for c in base.columns})
+                                key=key,
+                                column_config={c: st.column_config.TextColumn(c, default="") for c in base.columns})
     st.session_state[EXAMPLES_LAST] = edited
     examples, problems = examples_from_rows(edited.to_dict("records"), fields)
     for problem in problems:
@@ -70,13 +73,23 @@ def examples_editor(fields: list[dict]) -> list[dict]:
 
 
 def _editor_base(names: list[str]) -> pd.DataFrame:
+    """The table to start from: the one made for these fields, or, once the fields changed, the rows typed so far
+    under the new fields. A removed field's values are kept aside and come back if the field does (a line deleted
+    by mistake in the Fields box)."""
     stored = st.session_state.get(EXAMPLES_BASE)
     if stored and stored[0] == names:
         return stored[1]
     previous = st.session_state.get(EXAMPLES_LAST, stored[1] if stored else None)
-    base = example_table([] if previous is None else previous.to_dict("records"), names)
-    st.session_state[EXAMPLES_BASE] = (names, base)
+    rows = [] if previous is None else previous.to_dict("records")
+    aside = (stored[2] if stored else [])[:len(rows)]
+    rows = [{**kept, **row} for row, kept in zip(rows, aside + [{}] * (len(rows) - len(aside)), strict=True)]
+    base = example_table(rows, names)
+    st.session_state[EXAMPLES_BASE] = (names, base, [_aside(row, names) for row in rows])
     return base
+
+
+def _aside(row: dict, names: list[str]) -> dict:
+    return {column: value for column, value in row.items() if column not in (EXAMPLE_TEXT, *names) and _cell(value)}
 
 
 def _digest(table: pd.DataFrame) -> str:
@@ -85,8 +98,10 @@ def _digest(table: pd.DataFrame) -> str:
     return hashlib.sha256(table.to_json(orient="split").encode()).hexdigest()[:16]
 
 
-def _count(table: pd.DataFrame) -> str:
-    return f"{len(table)} so far" if len(table) else "a text and the values it holds"
+def _count(table: pd.DataFrame, edits: dict | None) -> str:
+    """How many examples the table holds, the edits of the last run included (the title is drawn before the table)."""
+    rows = len(table) + len((edits or {}).get("added_rows", [])) - len((edits or {}).get("deleted_rows", []))
+    return f"{rows} so far" if rows else "a text and the values it holds"
 
 
 def example_table(rows: list[dict], names: list[str]) -> pd.DataFrame:
