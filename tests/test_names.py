@@ -149,3 +149,12 @@ def test_each_name_is_read_alone_and_once_so_its_answer_does_not_depend_on_the_b
         {"person": ["Bob", "Ann Lee"], "city": []}, {"person": ["Bob"], "city": ["Oslo"]}]
     assert all(len(texts) == 1 for texts in calls)  # the int8 encoder's numbers depend on what is read beside them
     assert sum(texts == ["Bob"] for texts in calls) == 1  # and a name seen before is not read again
+
+
+def test_a_row_timed_alone_reads_its_names_again():
+    spec = {"task": "extract", "text": "Body", "fields": [{"name": "person", "type": "names", "description": "names of people"}]}
+    task = _names_only_task(spec)
+    task.run_batch(["then Bob called"])
+    assert "Bob" in task.name_finder.known
+    task.forget_seen_rows()  # a comparison times rows one at a time after the job: no name may be known by then
+    assert "Bob" not in task.name_finder.known and task.run_batch(["then Bob called"])[0].outputs["person"] == "Bob"

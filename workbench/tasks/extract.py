@@ -19,7 +19,7 @@ from pydantic import BaseModel, field_validator
 from workbench.errors import TaskConfigError
 from workbench.io.rows import without_column_names
 from workbench.models.guided import guided_json
-from workbench.tasks.base import RowOutput, TaskConfig
+from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
 from workbench.tasks.fields import FieldSpec, Rejected, normalise, reviewed_value, schema_of
 from workbench.tasks.generative import GenerativeTask
@@ -85,6 +85,8 @@ class ExtractTask(GenerativeTask):
         written = _written_fields(self.config)
         if written:
             super().setup()
+        else:  # the encoder alone: batches as classify's, no small first batch (a batch takes a fraction of a second)
+            self.batch_size, self.first_batch_size = Task.batch_size, Task.first_batch_size
         self.schema = {"type": "object", "properties": {f.name: schema_of(f) for f in written}}
         self.instruction = extraction_instruction(written, self.config.examples)
         self.choosers = {f.name: self._chooser(f) for f in self.config.fields if f.type == "choice"}
@@ -122,6 +124,8 @@ class ExtractTask(GenerativeTask):
     def forget_seen_rows(self) -> None:
         for chooser in self.choosers.values():
             chooser.forget_seen_rows()
+        if self.name_finder:
+            self.name_finder.known.clear()  # a row timed alone reads its names again, as a new row would
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         written = self._written(texts)
