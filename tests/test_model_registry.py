@@ -201,9 +201,9 @@ def test_bundled_models_from_an_older_export_point_to_prepare():
 
 def test_a_model_of_the_other_kind_is_refused_with_what_to_choose(settings, encoder_source):
     registry.add_model(settings, str(encoder_source), name="tiny-bert")
-    with pytest.raises(ModelNotReadyError, match="'tiny-bert' is an encoder model.*needs a generator model"):
+    with pytest.raises(ModelNotReadyError, match="'tiny-bert' is an encoder model.*need a generator model"):
         registry.load_generator(settings, "tiny-bert")
-    with pytest.raises(ModelNotReadyError, match="'SmolLM2-135M-Instruct' is a generator model.*needs an encoder"):
+    with pytest.raises(ModelNotReadyError, match="'SmolLM2-135M-Instruct' is a generator model.*need an encoder"):
         registry.load_encoder(settings, "SmolLM2-135M-Instruct")  # refused before it is prepared, too
     registry.check_kind(settings, "tiny-bert", "encoder")  # the right kind passes
 
@@ -214,6 +214,6 @@ def test_a_job_with_a_model_of_the_other_kind_is_not_created(settings, encoder_s
 
     registry.add_model(settings, str(encoder_source), name="tiny-bert")
     spec = spec_from_dict({"task": "summarize", "text": ["Body"], "model": "tiny-bert"})
-    with pytest.raises(ModelNotReadyError, match="this template needs a generator"):
+    with pytest.raises(ModelNotReadyError, match="these settings need a generator"):
         service.create_job(settings, spec, SAMPLE_DIR / "support_emails.csv")
     assert service.list_jobs(settings) == []

@@ -125,6 +125,9 @@ def test_the_kind_of_model_follows_the_fields():
     assert names_only.model_kind == "encoder"
     with_text = spec_from_dict({**names_only.to_dict(), "fields": [{"name": "product", "type": "text"}]})
     assert with_text.model_kind == "generator"
+    # Choices alone stay with the generator: templates saved before names fields existed name one as their model.
+    choices_only = spec_from_dict({**names_only.to_dict(), "fields": [{"name": "topic", "type": "choice", "options": ["a"]}]})
+    assert choices_only.model_kind == "generator"
 
 
 def test_a_names_only_job_records_the_encoder_from_the_start(settings, tmp_path):

@@ -39,3 +39,38 @@ def test_custom_waits_for_an_instruction_then_queues_it(settings):
     app.text_area[0].input("Reply to {Subject} in one polite sentence.").run()
     spec = _queued_spec(app, settings)
     assert spec["task"] == "custom" and spec["instruction"] == "Reply to {Subject} in one polite sentence."
+
+
+def _fields(app):
+    return next(t for t in app.text_area if t.label.startswith("Fields"))
+
+
+def _edit_examples(app, **edits):
+    """What a user's typing in the examples table sends (AppTest cannot type into a data editor)."""
+    app.session_state[app.data_editor[0].key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edits}
+    app.run()
+    assert not app.exception, app.exception
+
+
+EXAMPLE_ROWS = [{"Example text": "Ann paid 5 EUR", "amount": "5 EUR", "person": "Ann"},
+                {"Example text": "Bob paid 7 EUR", "amount": "7 EUR", "person": "Bob"}]
+
+
+def test_a_removed_fields_values_go_with_their_row_and_come_back_with_the_field(settings):
+    app = _choose(_sample_job_page(), "extract")
+    _fields(app).input("amount (money)\nperson (names)").run()
+    _edit_examples(app, added_rows=EXAMPLE_ROWS)
+    _fields(app).input("amount (money)").run()  # person taken out: its values hidden, not lost
+    _edit_examples(app, deleted_rows=[0])  # Ann's example deleted, her name with it
+    _fields(app).input("amount (money)\nperson (names)").run()
+    assert _queued_spec(app, settings)["examples"] == [
+        {"text": "Bob paid 7 EUR", "values": {"amount": "7 EUR", "person": ["Bob"]}}]
+
+
+def test_typed_examples_outlast_the_table_leaving_the_page_for_a_run(settings):
+    app = _choose(_sample_job_page(), "extract")
+    _fields(app).input("amount (money)").run()
+    _edit_examples(app, added_rows=[{"Example text": "Ann paid 5 EUR", "amount": "5 EUR"}])
+    _fields(app).input("").run()  # no fields: no table, and Streamlit forgets its edits
+    _fields(app).input("amount (money)").run()
+    assert _queued_spec(app, settings)["examples"] == [{"text": "Ann paid 5 EUR", "values": {"amount": "5 EUR"}}]

@@ -195,7 +195,7 @@ def test_new_job_offers_only_models_of_the_kind_the_template_runs_on(settings, t
     assert next(s for s in app.selectbox if s.label == "Model").options == ["default", "tiny-encoder (int8-per-channel)"]
     app.text_area[0].input("person (names): names of people\namount (money)").run()
     model = next(s for s in app.selectbox if s.label == "Model")
-    assert model.options == ["default"] and "names and choice fields are filled by the bundled encoder" in model.help
+    assert model.options == ["default"] and "names fields are filled by the bundled encoder" in model.help
     assert not app.exception
 
 
@@ -237,7 +237,7 @@ def test_the_review_queue_saves_a_corrected_answer_and_can_take_it_back(settings
     assert table["queue"].iloc[row] == corrected and bool(table["reviewed"].iloc[row])
     changed = app.dataframe[1].value["changed"].tolist()  # the Reviewed rows table
     assert changed == [f"queue: {model_answer} → {corrected}"]
-    assert app.expander[-1].label == "Reviewed rows (1): the model's answers kept on 0 (0%)"
+    assert app.expander[-1].label == "Reviewed rows (1): the model's answers confirmed on 0 of 1 (0%)"
     assert next(s for s in app.selectbox if s.label == "queue").value is not None  # the next row is up
     app.selectbox(key=f"take-back-row-{job_id}").set_value(row)
     next(b for b in app.button if b.label == "Take back this review").click().run()

@@ -191,3 +191,18 @@ def test_a_form_a_template_was_opened_into_can_be_emptied(settings):
     assert next(s for s in app.selectbox if s.label == "Task").value == "classify"  # the form's own first task
     assert app.text_area[0].value == "" and not any(b.label.startswith("Empty the form") for b in app.button)
     assert "The template's examples" not in next(r for r in app.radio if r.label.startswith("Labelled examples")).options
+
+
+def test_emptying_the_form_forgets_every_template_opened_into_it(settings):
+    extract = {"task": "extract", "text": ["Body"], "fields": [{"name": "amount", "type": "money"}],
+               "examples": [{"text": "Charged 5 EUR", "values": {"amount": "5 EUR"}}]}
+    app = _opened(settings, extract)
+    templates.save_template(settings, "Route", spec_from_dict({"task": "route", "text": ["Body"], "labels": ["a", "b"]}))
+    next(r for r in app.radio if r.label == "Settings").set_value("Use a saved template").run()
+    next(s for s in app.selectbox if s.label == "Saved template").set_value(
+        next(t for t in templates.list_templates(settings) if t.name == "Route")).run()
+    next(b for b in app.button if b.label == "Change these settings").click().run()
+    next(b for b in app.button if b.label.startswith("Empty the form")).click().run()
+    next(s for s in app.selectbox if s.label == "Task").set_value("extract").run()
+    next(t for t in app.text_area if t.label.startswith("Fields")).input("amount (money)").run()
+    assert _queued_spec(app, settings).get("examples", []) == []  # the first template's example is gone too

@@ -57,8 +57,14 @@ def describe(progress: Progress) -> str:
     if progress.rows_per_second:
         parts.append(f"{progress.rows_per_second:,.1f} rows/s")
     if progress.seconds_left is not None:
-        parts.append(f"about {format_duration(progress.seconds_left)} left")
+        parts.append(f"{about(progress.seconds_left)} left")
     return " · ".join(parts)
+
+
+def about(seconds: float) -> str:
+    """'about 4 min 10 s', or 'under a second' (not 'about under a second')."""
+    written = format_duration(seconds)
+    return written if seconds < 0.5 else f"about {written}"
 
 
 def format_duration(seconds: float) -> str:

@@ -97,7 +97,8 @@ def _check_preset(preset: str) -> None:
         raise ModelNotReadyError(f"Unknown quantization '{preset}'. Choose one of: {', '.join(PRESETS)}.")
 
 
-KIND_USES = {"encoder": "classify and route", "generator": "extract, summarize and custom"}
+KIND_USES = {"encoder": "classify, route and extract of names fields alone",
+             "generator": "extract, summarize and custom"}
 
 
 def check_kind(settings: Settings, name: str | None, kind: str) -> None:
@@ -106,7 +107,7 @@ def check_kind(settings: Settings, name: str | None, kind: str) -> None:
     manifest = read_manifest(model_dir(settings, name))
     found = manifest.kind if manifest else BUNDLED[name].kind if name in BUNDLED else kind
     if found != kind:
-        raise ModelNotReadyError(f"'{name}' is {_a(found)} model, used by {KIND_USES[found]}; this template needs "
+        raise ModelNotReadyError(f"'{name}' is {_a(found)} model, used by {KIND_USES[found]}; these settings need "
                                  f"{_a(kind)} model. Choose 'default' (the bundled {DEFAULTS[kind]}) or another {kind}.")
 
 

@@ -63,8 +63,10 @@ class ExtractTask(GenerativeTask):
 
     @classmethod
     def kind_of_model(cls, config: ExtractConfig) -> str:
-        """The generator, unless the encoder fills every field (names and choices): the job's model is then an encoder."""
-        return "generator" if _written_fields(config) else "encoder"
+        """The generator, unless names fields and the encoder's choices are all there is: the job's model is then an
+        encoder. (Choices alone stay with the generator, as templates saved before names fields name one.)"""
+        names_only = not _written_fields(config) and any(f.type == "names" for f in config.fields)
+        return "encoder" if names_only else "generator"
 
     @classmethod
     def output_columns(cls, config: ExtractConfig) -> list[str]:
@@ -83,7 +85,7 @@ class ExtractTask(GenerativeTask):
 
     def setup(self) -> None:
         written = _written_fields(self.config)
-        if written:
+        if self.kind_of_model(self.config) == "generator":
             super().setup()
         else:  # the encoder alone: batches as classify's, no small first batch (a batch takes a fraction of a second)
             self.batch_size, self.first_batch_size = Task.batch_size, Task.first_batch_size

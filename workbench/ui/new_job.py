@@ -233,11 +233,14 @@ def choose_model(task: str, config: dict) -> str:
 
 
 def _encoder_beside(task: str, config: dict, kind: str) -> str:
-    """Said where a generator job also runs the encoder: extract's names and choice fields are the encoder's."""
+    """Said where the encoder fills extract's names and choice fields: beside a generator, or alone."""
     kinds = {field.get("type") for field in config.get("fields") or []} if task == "extract" else set()
-    if kind != "generator" or not kinds & set(ENCODER_TYPES):
+    filled = " and ".join(f"{kind_} fields" for kind_ in ENCODER_TYPES if kind_ in kinds)
+    if not filled:
         return ""
-    return f" The names and choice fields are filled by the bundled encoder, {DEFAULTS['encoder']}, beside it."
+    if kind == "encoder":
+        return " Every field here is filled by the encoder, so the job runs on an encoder alone."
+    return f" The {filled} are filled by the bundled encoder, {DEFAULTS['encoder']}, beside it."
 
 
 def model_kind_of(task: str, config: dict) -> str:

@@ -38,18 +38,24 @@ def request(spec: dict, template_name: str, columns: list[str], models: list[str
 def apply_pending() -> None:
     """Write the requested values (or empty the form), before any of the form's widgets is drawn."""
     state = st.session_state.pop(PENDING, None)
+    if state:
+        _forget_opened()  # what an earlier template set, also where the new one sets nothing
     if state == EMPTY:
         from workbench.tasks.registry import task_classes
-        from workbench.ui.forms.extract import EXAMPLES_LAST
 
-        for key in [*st.session_state.pop(OPENED, []), EXAMPLES_LAST]:
-            st.session_state.pop(key, None)
         # Set, not dropped: the Task box stays on the page, and the browser would go on showing the opened
         # template's task above the first task's settings.
         st.session_state["task"] = next(iter(task_classes()))
     elif state:
         st.session_state.update(state)
         st.session_state[OPENED] = [key for key in state if key != "settings-source"]
+
+
+def _forget_opened() -> None:
+    from workbench.ui.forms.extract import EXAMPLES_BASE, EXAMPLES_LAST
+
+    for key in [*st.session_state.pop(OPENED, []), EXAMPLES_BASE, EXAMPLES_LAST, TEMPLATE_EXAMPLES, EXTRAS]:
+        st.session_state.pop(key, None)
 
 
 EMPTY, OPENED = "empty", "prefill-opened"  # OPENED: the widget keys an opened template set

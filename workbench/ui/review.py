@@ -119,7 +119,7 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str], flagged_first: 
 def _kept_share(changes: list[str]) -> str:
     """How often a reviewer kept the model's answers: a floor for its accuracy when the queue held its least sure rows."""
     kept = changes.count(CONFIRMED)
-    return f"the model's answers kept on {kept:,} ({kept / len(changes):.0%})"
+    return f"the model's answers confirmed on {kept:,} of {len(changes):,} ({kept / len(changes):.0%})"
 
 
 def _changes(job, rows: list[int]) -> list[str]:

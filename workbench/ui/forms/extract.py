@@ -23,9 +23,11 @@ NAMES_HELP = ("A `names` field lists the names of one kind that the text mention
 LINE = re.compile(r"^\s*([^():]+?)\s*(?:\(([^)]*)\))?\s*(?::\s*(.*))?$")
 EXAMPLE_TEXT = "Example text"
 # The table the examples editor starts from, with the field names it was made for (prefill.py opens a template's
-# examples into it); the editor's last rows, carried over when the fields change.
+# examples into it); the editor's rows as last seen, carried over when the fields change.
 EXAMPLES_BASE, EXAMPLES_LAST = "extract-examples-base", "extract-examples-last"
 LIST_TYPES = ("list", "names")
+# A comma not followed by exactly three digits is a decimal comma (1,5), not a thousands separator (1,299).
+DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:\D|$))")
 
 
 def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
@@ -57,14 +59,13 @@ def examples_editor(fields: list[dict]) -> list[dict]:
     with the examples' names. Rows typed in stay when the fields are changed (a new field gets an empty column)."""
     names = [n for n in dict.fromkeys(f["name"] for f in fields) if n != EXAMPLE_TEXT]
     base = _editor_base(names)
-    key = f"extract-examples-{_digest(base)}"
+    key = _editor_key(base)
     with st.expander(f"Examples (optional): {_count(base, st.session_state.get(key))}", expanded=not base.empty):
         st.caption("One row per example: a short text like your rows, and each field's value as the text writes it "
                    "(left empty where the text has none). Several items of a list or names field: separate them "
                    "with `;`.")
-        edited = st.data_editor(base, num_rows="dynamic", hide_index=True, width="stretch",
-                                key=key,
-                                column_config={c: st.column_config.TextColumn(c, default="") for c in base.columns})
+        edited = st.data_editor(base, num_rows="dynamic", hide_index=True, width="stretch", key=key,
+                                column_config=_columns(base, names))
     st.session_state[EXAMPLES_LAST] = edited
     examples, problems = examples_from_rows(edited.to_dict("records"), fields)
     for problem in problems:
@@ -73,29 +74,31 @@ def examples_editor(fields: list[dict]) -> list[dict]:
 
 
 def _editor_base(names: list[str]) -> pd.DataFrame:
-    """The table to start from: the one made for these fields, or, once the fields changed, the rows typed so far
-    under the new fields. A removed field's values are kept aside and come back if the field does (a line deleted
-    by mistake in the Fields box)."""
+    """The table to start from: the one made for these fields while its editor is on the page; else the rows as
+    they were last seen, under these fields (Streamlit forgets an editor's edits once it is not drawn for a run:
+    the Fields box emptied, another task chosen)."""
     stored = st.session_state.get(EXAMPLES_BASE)
-    if stored and stored[0] == names:
+    if stored and stored[0] == names and _editor_key(stored[1]) in st.session_state:
         return stored[1]
-    previous = st.session_state.get(EXAMPLES_LAST, stored[1] if stored else None)
-    rows = [] if previous is None else previous.to_dict("records")
-    aside = (stored[2] if stored else [])[:len(rows)]
-    rows = [{**kept, **row} for row, kept in zip(rows, aside + [{}] * (len(rows) - len(aside)), strict=True)]
-    base = example_table(rows, names)
-    st.session_state[EXAMPLES_BASE] = (names, base, [_aside(row, names) for row in rows])
+    previous = st.session_state.get(EXAMPLES_LAST)
+    if previous is None:
+        previous = stored[1] if stored else None
+    base = example_table([] if previous is None else previous.to_dict("records"), names)
+    st.session_state[EXAMPLES_BASE] = (names, base)
     return base
 
 
-def _aside(row: dict, names: list[str]) -> dict:
-    return {column: value for column, value in row.items() if column not in (EXAMPLE_TEXT, *names) and _cell(value)}
+def _editor_key(table: pd.DataFrame) -> str:
+    """A new table to start from (other fields, a template opened) is a new editor, without the edits of the one
+    before (those are in the new table already)."""
+    return "extract-examples-" + hashlib.sha256(table.to_json(orient="split").encode()).hexdigest()[:16]
 
 
-def _digest(table: pd.DataFrame) -> str:
-    """The editor's key: a new table to start from (other fields, a template opened) is a new editor, without the
-    rows typed into the one before (those are in the new table already)."""
-    return hashlib.sha256(table.to_json(orient="split").encode()).hexdigest()[:16]
+def _columns(table: pd.DataFrame, names: list[str]) -> dict:
+    """Text cells, empty in a new row; the values of fields no longer in the Fields box hidden, not lost: they go
+    with their row if it is deleted, and come back with the field."""
+    shown = {c: st.column_config.TextColumn(c, default="") for c in (EXAMPLE_TEXT, *names)}
+    return {**shown, **{c: None for c in table.columns if c not in shown}}
 
 
 def _count(table: pd.DataFrame, edits: dict | None) -> str:
@@ -105,8 +108,11 @@ def _count(table: pd.DataFrame, edits: dict | None) -> str:
 
 
 def example_table(rows: list[dict], names: list[str]) -> pd.DataFrame:
-    """The editor's table: the example text, then a column per field, every cell text."""
-    columns = [EXAMPLE_TEXT, *names]
+    """The editor's table: the example text, a column per field, then the values of other fields the rows hold
+    (hidden in the editor), every cell text."""
+    others = [c for c in dict.fromkeys(c for row in rows for c in row if c not in (EXAMPLE_TEXT, *names))
+              if any(_cell(row.get(c)) for row in rows)]
+    columns = [EXAMPLE_TEXT, *names, *others]
     return pd.DataFrame([{c: _cell(row.get(c)) for c in columns} for row in rows], columns=columns).astype(str)
 
 
@@ -117,24 +123,28 @@ def _cell(value) -> str:
 
 
 def examples_from_rows(rows: list[dict], fields: list[dict]) -> tuple[list[dict], list[str]]:
-    """Task-file examples from the editor's rows, and what is wrong with any of them (that value is left out)."""
+    """Task-file examples from the editor's rows, and what is wrong with any of them (that example is left out: with
+    a value missing it would show the generator an empty answer)."""
     examples, problems = [], []
     for number, row in enumerate(rows, start=1):
         text = _cell(row.get(EXAMPLE_TEXT)).strip()
-        values = {}
-        for field in fields:
-            try:
-                value = example_value(field, _cell(row.get(field["name"])))
-            except ValueError as mistake:
-                problems.append(f"Example {number}, {field['name']}: {mistake}; that value is left out.")
-                continue
-            if value not in (None, "", []):
-                values[field["name"]] = value
+        try:
+            values = {f["name"]: v for f in fields if (v := _example_value(f, row)) not in (None, "", [])}
+        except ValueError as mistake:
+            problems.append(f"Example {number}, {mistake}: the example is left out until it is fixed.")
+            continue
         if text:
             examples.append({"text": text, "values": values})
         elif values:
             problems.append(f"Example {number} has values but no text: it is left out.")
     return examples, problems
+
+
+def _example_value(field: dict, row: dict):
+    try:
+        return example_value(field, _cell(row.get(field["name"])))
+    except ValueError as mistake:
+        raise ValueError(f"{field['name']}: {mistake}") from None
 
 
 def example_value(field: dict, cell: str):
@@ -144,5 +154,7 @@ def example_value(field: dict, cell: str):
     if field.get("type") in LIST_TYPES:
         return [item.strip() for item in cell.split(";") if item.strip()]
     if field.get("type") == "number" and cell:
+        if DECIMAL_COMMA.search(cell):
+            raise ValueError(f"'{cell}' has a decimal comma: write it with a dot, e.g. 1.5")
         return reviewed_value(FieldSpec(name=field["name"], type="number"), cell)
     return cell
