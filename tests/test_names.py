@@ -33,6 +33,7 @@ from workbench.tasks.spec import spec_from_dict
     ("the code SPRING15 failed with E-204 at IKEA", ["IKEA"]),  # codes with digits are not names
     ("mail support@Northwind.com or see https://Northwind.com/Help", []),  # links and addresses are left out
     ("the Bank of America's card, then Apple", ["Bank of America", "Apple"]),
+    ("the app says 'Device not found' to Ann", ["Ann"]),  # a quotation's first word starts a sentence
     ("", []),
 ])
 def test_candidates_are_the_texts_runs_of_capitalised_words(text, found):

@@ -32,6 +32,7 @@ TITLES = {"mr", "mrs", "ms", "dr", "prof", "st", "mt", "jr", "sr"}
 # before ends with a comma ("Kind regards,\nSarah").
 SENTENCE_ENDS = ".!?;|"
 SPACES = " \t\u00a0"
+QUOTES_OPENING = "\"'“‘(["
 MAX_NAME_WORDS = 6
 # A line is written in capitals when at least this share of its words (and three or more) are: "URGENT: PLEASE
 # REFUND MY ORDER". Its capitals say nothing of names.
@@ -113,7 +114,9 @@ def _ends_sentence(previous: Word, gap: str) -> bool:
     if _abbreviated(previous):
         gap = gap.lstrip(".")
     line, new_line, _ = gap.partition("\n")
-    return any(mark in line for mark in SENTENCE_ENDS) or (bool(new_line) and not line.rstrip().endswith(","))
+    opening = line.rstrip(SPACES)[-1:]
+    quoted = bool(opening) and opening in QUOTES_OPENING and line[:1] in SPACES  # 'the error "Device not found"'
+    return any(mark in line for mark in SENTENCE_ENDS) or quoted or (bool(new_line) and not line.rstrip().endswith(","))
 
 
 def _abbreviated(word: Word) -> bool:
