@@ -96,23 +96,35 @@ def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
     A comparison's job runs alone, in its turn: its speed and memory are the figures it is there for. While
     one runs nothing starts, and while one waits for the running jobs to end, the jobs queued after it wait too.
     """
-    running = session.scalars(select(Job.comparison_id).where(Job.status == "running")).all()
+    running = _running_comparison_ids(session)
     for job_id, comparison_id in session.execute(select(Job.id, Job.comparison_id).where(Job.status == "queued").order_by(Job.id)):
-        if any(c is not None for c in running) or (running and comparison_id is not None):
-            return None
+        if _must_wait(running, comparison_id):
+            return None  # and so do the jobs queued after it
         if claim_job(session, job_id, runner_pid):
             return session.get(Job, job_id, populate_existing=True)
     return None
 
 
-def held_by_comparisons(session: Session, job: Job) -> str | None:
-    """Why a queued job waits where the queue alone would not make it (claim_next_queued): "comparison" when a
-    comparison's job runs or is queued ahead of it, "alone" when it is a comparison's job and other jobs run."""
-    ahead = (Job.status == "running") | ((Job.status == "queued") & (Job.id < job.id))
-    if session.scalar(select(func.count()).where(Job.comparison_id.is_not(None), Job.id != job.id, ahead)):
+def _running_comparison_ids(session: Session) -> list[int | None]:
+    """The comparison of every running job (None for a job of no comparison)."""
+    return list(session.scalars(select(Job.comparison_id).where(Job.status == "running")).all())
+
+
+def _must_wait(running: list[int | None], comparison_id: int | None) -> str | None:
+    """Why a queued job may not start now: "comparison" while a comparison's job runs; "alone" for a comparison's
+    job while any job runs."""
+    if any(c is not None for c in running):
         return "comparison"
-    running = session.scalar(select(func.count()).where(Job.status == "running"))
-    return "alone" if job.comparison_id is not None and running else None
+    return "alone" if running and comparison_id is not None else None
+
+
+def held_by_comparisons(session: Session, job: Job) -> str | None:
+    """Why a queued job waits where the queue alone would not make it (claim_next_queued's rule): "comparison" also
+    when a comparison's job queued ahead of it waits its turn."""
+    queued_ahead = (Job.status == "queued") & (Job.id < job.id) & Job.comparison_id.is_not(None)
+    if session.scalar(select(func.count()).where(queued_ahead)):
+        return "comparison"
+    return _must_wait(_running_comparison_ids(session), job.comparison_id)
 
 
 def others_running(session: Session, job_id: int) -> bool:

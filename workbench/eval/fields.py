@@ -15,10 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.tasks.fields import amount_in, parsed_date
+from workbench.tasks.fields import LIST_TYPES, amount_in, parsed_date
 
 ALL_FIELDS = "(all fields)"
-LIST_KINDS = ("list", "names")
 
 
 def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]],
@@ -35,7 +34,7 @@ def values(value: Any, kind: str = "text") -> set[str]:
     """A cell as the set of values it holds, each in its type's comparable form: nothing for empty cells, each
     item of a list."""
     items = value if isinstance(value, (list, tuple, set)) else [value]
-    if kind in LIST_KINDS:
+    if kind in LIST_TYPES:
         items = [piece for item in items if item is not None for piece in str(item).split(";")]
     comparable = COMPARABLE.get(kind, _text)
     return {comparable(str(item).strip()) for item in items if item is not None and str(item).strip()}

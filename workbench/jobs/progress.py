@@ -61,15 +61,18 @@ def describe(progress: Progress) -> str:
     return " · ".join(parts)
 
 
+UNDER_A_SECOND = "under a second"
+
+
 def about(seconds: float) -> str:
     """'about 4 min 10 s', or 'under a second' (not 'about under a second')."""
     written = format_duration(seconds)
-    return written if seconds < 0.5 else f"about {written}"
+    return written if written == UNDER_A_SECOND else f"about {written}"
 
 
 def format_duration(seconds: float) -> str:
     if seconds < 0.5:
-        return "under a second"
+        return UNDER_A_SECOND
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds} s"

@@ -130,18 +130,19 @@ class ExtractTask(GenerativeTask):
             self.name_finder.known.clear()  # a row timed alone reads its names again, as a new row would
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
-        written = self._written(texts)
+        sources = [self.copy_source(t) for t in texts]
+        written = self._written(texts, sources)
         chosen = {name: chooser.run_batch(texts) for name, chooser in self.choosers.items()}
-        named = self.name_finder.find([self.copy_source(t) for t in texts]) if self.name_finder else [{} for _ in texts]
+        named = self.name_finder.find(sources) if self.name_finder else [{} for _ in texts]
         return [self.checked({**values, **named[i], **{name: rows[i].outputs["label"] for name, rows in chosen.items()}},
                              text) for i, (values, text) in enumerate(zip(written, texts, strict=True))]
 
-    def _written(self, texts: list[str]) -> list[dict]:
-        """The values the generator writes, under the schema of every field but the choices."""
+    def _written(self, texts: list[str], sources: list[str]) -> list[dict]:
+        """The values the generator writes, under the schema of every field but the encoder's, copied from `sources`."""
         if not self.schema["properties"]:
             return [{} for _ in texts]
         prompts = [self.chat(f"{self.instruction}\n\nText:\n{text}\n\nJSON:") for text in texts]
-        rows = guided_json(self.generator, prompts, self.schema, sources=[self.copy_source(t) for t in texts])
+        rows = guided_json(self.generator, prompts, self.schema, sources=sources)
         failed = next((row.error for row in rows if row.error), None)
         if failed:
             raise TaskConfigError(failed)  # the runner retries row by row, so only this row fails

@@ -25,6 +25,8 @@ STRING = {"type": "string"}
 # instead (written freely, the example's "£20" came back on every sample email; copied, 10 of 11 amounts).
 COPIED = {"type": "string", COPY: True}
 COPIED_TYPES = ("text", "email", "phone", "money")
+# Types whose value is several items, written in a cell as "Ann; Bob".
+LIST_TYPES = ("list", "names")
 MAX_LIST_ITEMS = 5
 CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
               "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",

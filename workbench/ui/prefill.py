@@ -131,12 +131,10 @@ def route_state(config: dict) -> dict[str, Any]:
 
 
 def extract_state(config: dict) -> dict[str, Any]:
-    from workbench.ui.forms.extract import EXAMPLE_TEXT, EXAMPLES_BASE, example_table
+    from workbench.ui.forms.extract import EXAMPLES_BASE, opened_examples
 
-    names = [n for n in dict.fromkeys(f["name"] for f in config["fields"]) if n != EXAMPLE_TEXT]
-    rows = [{**e["values"], EXAMPLE_TEXT: e["text"]} for e in config.get("examples") or []]
     return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"]),
-            EXAMPLES_BASE: (names, example_table(rows, names), [])}
+            EXAMPLES_BASE: opened_examples(config["fields"], config.get("examples") or [])}
 
 
 def _kind_of(field: dict) -> str:

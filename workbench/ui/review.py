@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.fields import LIST_KINDS
 from workbench.jobs import relearn, review
 from workbench.jobs.review import RowReview, as_cell
+from workbench.tasks.fields import LIST_TYPES
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, open_job
 from workbench.ui.widgets import WRITTEN_ANSWERS, answer_column, user_errors
@@ -82,17 +82,17 @@ def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] |
         return st.selectbox(name, options, index=options.index(current), format_func=lambda value: value or "(empty)")
     if name in WRITTEN_ANSWERS:
         return st.text_area(name, current)
-    if name in _list_fields(frame):
-        answer = st.text_input(name, current, help="Several values: separate them with ;")
+    listed = name in _list_fields(frame)
+    answer = st.text_input(name, current, help="Several values: separate them with ;" if listed or ";" in current else None)
+    if listed:
         st.caption("Several values: separate them with `;` (a comma is part of a value).")
-        return answer
-    return st.text_input(name, current, help="Several values: separate them with ;" if ";" in current else None)
+    return answer
 
 
 def _list_fields(frame: pd.DataFrame) -> set[str]:
     """An extract job's fields that hold several values ("Ann; Bob")."""
     fields = (frame.attrs.get("spec") or {}).get("fields") or []
-    return {f["name"] for f in fields if f.get("type") in LIST_KINDS}
+    return {f["name"] for f in fields if f.get("type") in LIST_TYPES}
 
 
 def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str], flagged_first: bool) -> None:

@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from workbench.tasks.fields import FieldSpec, FieldType, reviewed_value
+from workbench.tasks.fields import LIST_TYPES, FieldSpec, FieldType, reviewed_value
 
 TYPES = list(FieldType.__args__)
 NAMES_HELP = ("A `names` field lists the names of one kind that the text mentions: `person (names): names of people`, "
@@ -25,7 +25,6 @@ EXAMPLE_TEXT = "Example text"
 # The table the examples editor starts from, with the field names it was made for (prefill.py opens a template's
 # examples into it); the editor's rows as last seen, carried over when the fields change.
 EXAMPLES_BASE, EXAMPLES_LAST = "extract-examples-base", "extract-examples-last"
-LIST_TYPES = ("list", "names")
 # A comma not followed by exactly three digits is a decimal comma (1,5), not a thousands separator (1,299).
 DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:\D|$))")
 
@@ -57,7 +56,7 @@ def parse_field_lines(text: str) -> list[dict]:
 def examples_editor(fields: list[dict]) -> list[dict]:
     """A table of example texts and their values: the generator sees them in its prompt, names fields compare names
     with the examples' names. Rows typed in stay when the fields are changed (a new field gets an empty column)."""
-    names = [n for n in dict.fromkeys(f["name"] for f in fields) if n != EXAMPLE_TEXT]
+    names = field_columns(fields)
     base = _editor_base(names)
     key = _editor_key(base)
     with st.expander(f"Examples (optional): {_count(base, st.session_state.get(key))}", expanded=not base.empty):
@@ -71,6 +70,17 @@ def examples_editor(fields: list[dict]) -> list[dict]:
     for problem in problems:
         st.warning(problem)
     return examples
+
+
+def field_columns(fields: list[dict]) -> list[str]:
+    """The table's column for each field, once each (a field called like the text column has none)."""
+    return [n for n in dict.fromkeys(f["name"] for f in fields) if n != EXAMPLE_TEXT]
+
+
+def opened_examples(fields: list[dict], examples: list[dict]) -> tuple[list[str], pd.DataFrame]:
+    """A template's examples as the table starts from them (prefill.py puts them at EXAMPLES_BASE)."""
+    names = field_columns(fields)
+    return names, example_table([{**e["values"], EXAMPLE_TEXT: e["text"]} for e in examples], names)
 
 
 def _editor_base(names: list[str]) -> pd.DataFrame:
