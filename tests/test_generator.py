@@ -114,6 +114,20 @@ def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(
             assert draft.tokens[1:] == forced.tokens
 
 
+def test_answers_given_openings_start_with_them_then_go_on_greedily(generator):
+    prompts = chat(generator, PROMPTS[:2])
+    openings = [["Mr. Fox asks", "Ann and Bob"], []]  # the second prompt: its 2 likeliest first tokens instead
+    drafts = generator.generate_alternatives(prompts, 2, max_new_tokens=12, stop=(". ",), openings=openings)
+    assert [len(d) for d in drafts] == [2, 2]
+    assert [d.tokens for d in drafts[1]] == [d.tokens for d in generator.generate_alternatives(prompts[1:], 2, 12, (". ",))[0]]
+    for opening, draft in zip(openings[0], drafts[0], strict=True):
+        opened = generator.encode(opening)
+        assert draft.tokens[: len(opened)] == opened and draft.text.startswith(opening)  # no stop inside "Mr. Fox"
+        alone = generator._generate([generator.encode(prompts[0]) + opened], [0], 12 - len(opened), ())[0]
+        written = draft.tokens[len(opened):]  # up to a stop string, or the end of the budget
+        assert written and written == alone.tokens[: len(written)]
+
+
 @pytest.mark.parametrize("running,queue,expected", [
     (2, "0123" * 3, 4),     # 6 free places: one prompt's 4 alternatives join, not 6 that would split the next
     (0, "0123" * 3, 8),     # an empty batch of 8 takes two whole prompts

@@ -102,9 +102,8 @@ def test_subject_lines_default_to_one_draft_the_other_styles_to_four(style, draf
     assert SummaryStyle(style=style).drafts == drafts and SummaryStyle(style=style, drafts=2).drafts == 2
 
 
-def test_one_draft_is_the_greedy_answer_and_needs_no_encoder(build_task, tiny_generator, monkeypatch):
+def test_one_draft_is_the_greedy_answer_and_needs_no_encoder(build_task, tiny_generator):
     task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 1}})
-    monkeypatch.setattr(tiny_generator, "generate_alternatives", None)  # must not be called
     (row,) = task.run_batch(["My parcel is late."])
     greedy = tiny_generator.generate([task.prompt("My parcel is late.")], max_new_tokens=40 * TOKENS_PER_WORD + 8,
                                      stop=("\n",))[0]
@@ -114,8 +113,8 @@ def test_one_draft_is_the_greedy_answer_and_needs_no_encoder(build_task, tiny_ge
 def test_one_sentence_stops_at_the_first_sentence_end_and_keeps_its_full_stop(build_task, tiny_generator, monkeypatch):
     task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 1}})
     asked = []
-    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: asked.append(stop) or [
-        Generation("The parcel is late", stopped=True, stop_string=". ") for _ in prompts])
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, stop, **kw: asked.append(stop) or [
+        [Generation("The parcel is late", stopped=True, stop_string=". ")] for _ in prompts])
     (row,) = task.run_batch(["My parcel is late."])
     assert ". " in asked[0] and "\n" in asked[0] and row.outputs["summary"] == "The parcel is late."
 
@@ -125,6 +124,8 @@ def test_a_one_sentence_reply_cut_at_an_opener_is_asked_again_to_the_line_end(bu
     replies = {STOPS["one_sentence"]: Generation("Sure", stopped=True, stop_string="! "),
                LINE_END: Generation("Sure! Here is a summary: Tom wants a refund. He is angry.")}
     monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: [replies[stop] for _ in prompts])
+    monkeypatch.setattr(tiny_generator, "generate_alternatives",
+                        lambda prompts, count, stop, **kw: [[replies[stop]] for _ in prompts])
     (row,) = task.run_batch(["Tom: I want a refund, now."])
     assert row.outputs["summary"] == "Tom wants a refund."
 
@@ -183,3 +184,36 @@ def test_a_summarize_job_runs_end_to_end(settings, tiny_generator, tiny_loader):
                                   encoder_loader=tiny_loader)
     assert len(results) == 6 and all(r.status == "ok" for r in results)
     assert all(len(r.outputs["summary"].split()) <= 8 and "\n" not in r.outputs["summary"] for r in results)
+
+
+CHAT = "Agent: Good morning, how can I help?\nCustomer: My parcel never arrived.\nAgent: Sorry, I will send another."
+
+
+def test_a_conversations_drafts_open_with_its_speakers_other_texts_with_the_likeliest_words(build_task, tiny_generator,
+                                                                                           monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 3}})
+    task.encoder = _WordsEncoder()
+    asked = []
+    original = tiny_generator.generate_alternatives
+    monkeypatch.setattr(tiny_generator, "generate_alternatives",
+                        lambda prompts, count, **kw: asked.append(kw["openings"]) or original(prompts, count, **kw))
+    conversation, email = task.run_batch([CHAT, "My parcel is late, the parcel never came."])
+    assert asked == [[["Agent and Customer", "Agent asks", "Customer asks"], []]]
+    assert conversation.outputs["summary"].startswith(("Agent and Customer", "Agent asks", "Customer asks"))
+    assert not email.outputs["summary"].startswith(("Agent", "Customer"))
+
+
+@pytest.mark.parametrize(("summary", "openings"), [
+    ({"style": "subject_line"}, []),  # a subject line is not a sentence about the speakers
+    ({"style": "short", "drafts": 1}, ["Agent and Customer"]),
+    ({"style": "bullets", "drafts": 8}, ["Agent and Customer", "Agent asks", "Customer asks", "Agent wants",
+                                         "Customer wants", "Agent tells", "Customer tells"]),
+])
+def test_openings_follow_the_style_and_the_number_of_drafts(build_task, summary, openings):
+    task = build_task({"task": "summarize", "text": "Body", "summary": summary})
+    assert task.openings(["Agent", "Customer"]) == openings and task.openings([]) == []
+
+
+def test_a_title_does_not_end_a_sentence():
+    assert tidy("Mr. Fox asks Dr. Lee for a car. He is angry.", SummaryStyle(style="one_sentence")) == \
+        "Mr. Fox asks Dr. Lee for a car."

@@ -104,20 +104,29 @@ class OnnxGenerator:
         return self._generate(encoded, [0] * len(encoded), max_new_tokens, stop)
 
     def generate_alternatives(self, prompts: list[str], count: int, max_new_tokens: int = 48,
-                              stop: tuple[str, ...] = ()) -> list[list[Generation]]:
+                              stop: tuple[str, ...] = (), openings: list[list[str]] | None = None) -> list[list[Generation]]:
         """`count` answers to each prompt: the k-th starts with the model's k-th likeliest first token and goes
-        on greedily (the first is the greedy answer). Each prompt is read once for all of its answers."""
+        on greedily (the first is the greedy answer). A prompt given openings instead gets one answer per opening,
+        each starting with that text (part of the answer) and going on greedily. Each prompt is read once for
+        all of its answers."""
         encoded = [self.encode(p) for p in prompts]
-        flat = self._generate([ids for ids in encoded for _ in range(count)],
-                              [rank for _ in encoded for rank in range(count)], max_new_tokens, stop)
-        return [flat[start : start + count] for start in range(0, len(flat), count)]
+        starts = [self._openings(openings[i] if openings else None, count) for i in range(len(prompts))]
+        flat = self._generate([ids for ids, own in zip(encoded, starts, strict=True) for _ in own],
+                              [rank for own in starts for rank in range(len(own))], max_new_tokens, stop,
+                              [opening for own in starts for opening in own])
+        ends = np.cumsum([len(own) for own in starts]).tolist()
+        return [flat[end - len(own) : end] for own, end in zip(starts, ends, strict=True)]
+
+    def _openings(self, texts: list[str] | None, count: int) -> list[list[int]]:
+        return [self.encode(text) for text in texts] if texts else [[] for _ in range(count)]
 
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
-                  stop: tuple[str, ...]) -> list[Generation]:
+                  stop: tuple[str, ...], openings: list[list[int]] | None = None) -> list[Generation]:
+        openings = openings or [[] for _ in encoded]
         results = [self._too_long(ids, max_new_tokens) or Generation() for ids in encoded]
         # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
         fitting = sorted((i for i, r in enumerate(results) if r.error is None), key=lambda i: len(encoded[i]))
-        self._decode_rolling(encoded, fitting, results, max_new_tokens, stop, ranks)
+        self._decode_rolling(encoded, fitting, results, max_new_tokens, stop, ranks, openings)
         for row in fitting:
             results[row].text = results[row].text if results[row].stopped else self.decode(results[row].tokens)
         return results
@@ -197,7 +206,8 @@ class OnnxGenerator:
                                 f"{max_new_tokens} to write, but it reads at most {self.window}.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
-                        max_new_tokens: int, stop: tuple[str, ...], ranks: list[int]) -> None:
+                        max_new_tokens: int, stop: tuple[str, ...], ranks: list[int],
+                        openings: list[list[int]]) -> None:
         """Greedy decoding of the rows in `order`; as rows finish, the next ones take their places in the batch.
 
         Answers differ in length (one word to max_new_tokens), so fixed batches would spend most steps
@@ -209,17 +219,22 @@ class OnnxGenerator:
             joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens, alternatives)
             if joining:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
-            next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
-            active = self._record(batch, next_ids, outputs, stop, max_new_tokens)
+            next_ids = self._next_tokens(logits, batch.rows, outputs, ranks, openings)
+            active = self._record(batch, next_ids, outputs, stop, max_new_tokens, openings)
             batch = _keep(batch, active)
             if active:
                 logits = self._step(batch, next_ids[active])
 
-    def _next_tokens(self, logits: np.ndarray, rows: list[int], outputs: list[Generation], ranks: list[int]) -> np.ndarray:
-        """The likeliest token for every row, except a row's first token, which is its rank-th likeliest (not the end)."""
+    def _next_tokens(self, logits: np.ndarray, rows: list[int], outputs: list[Generation], ranks: list[int],
+                     openings: list[list[int]]) -> np.ndarray:
+        """The likeliest token for every row, except a row's opening tokens, which are given, and a row's first
+        token otherwise, which is its rank-th likeliest (not the end)."""
         next_ids = logits.argmax(axis=-1)
         for position, row in enumerate(rows):
-            if ranks[row] and not outputs[row].tokens:
+            written, opening = len(outputs[row].tokens), openings[row]
+            if written < len(opening):
+                next_ids[position] = opening[written]
+            elif ranks[row] and not written:
                 likeliest = np.argsort(-logits[position])[: ranks[row] + len(self.eos_ids) + 1]
                 next_ids[position] = [t for t in likeliest if t not in self.eos_ids][ranks[row]]
         return next_ids
@@ -321,17 +336,20 @@ class OnnxGenerator:
         return logits[np.arange(len(chunks)), lengths - 1]
 
     def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...],
-                max_new_tokens: int) -> list[int]:
-        """Append each row's new token; returns the batch positions of rows still writing."""
+                max_new_tokens: int, openings: list[list[int]]) -> list[int]:
+        """Append each row's new token; returns the batch positions of rows still writing. A stop string counts
+        only after a row's opening ("Mr. Fox asks" does not end at "Mr. ")."""
         active = []
         for position, row in enumerate(batch.rows):
             token = int(next_ids[position])
             if token in self.eos_ids:
                 continue
-            outputs[row].tokens.append(token)
-            if stop and _ends_at_stop(outputs[row], self.decode(outputs[row].tokens), stop):
+            output, opening = outputs[row], openings[row]
+            output.tokens.append(token)
+            if stop and len(output.tokens) > len(opening) and _ends_at_stop(
+                    output, self.decode(output.tokens), stop, len(self.decode(opening)) if opening else 0):
                 continue
-            if len(outputs[row].tokens) < max_new_tokens:
+            if len(output.tokens) < max_new_tokens:
                 active.append(position)
         return active
 
@@ -410,8 +428,8 @@ def _pad_left(array: np.ndarray, width: int, axis: int) -> np.ndarray:
     return np.pad(array, padding)
 
 
-def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...]) -> bool:
-    found = [(text.find(s), s) for s in stop if s in text]
+def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...], after: int = 0) -> bool:
+    found = [(text.find(s, after), s) for s in stop if text.find(s, after) >= 0]
     if not found:
         return False
     cut, output.stop_string = min(found)

@@ -46,10 +46,12 @@ class GenerativeTask(Task):
         generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
         return [clean_reply(_ended(g)) for g in _answered(generations)]
 
-    def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int,
-                            stop: tuple[str, ...] = ()) -> list[list[str]]:
-        """`count` cleaned replies to each prompt, each starting differently (generator.generate_alternatives)."""
-        alternatives = self.generator.generate_alternatives(prompts, count, max_new_tokens=max_new_tokens, stop=stop)
+    def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int, stop: tuple[str, ...] = (),
+                            openings: list[list[str]] | None = None) -> list[list[str]]:
+        """`count` cleaned replies to each prompt, each starting differently, or one per opening where a prompt has
+        openings (generator.generate_alternatives)."""
+        alternatives = self.generator.generate_alternatives(prompts, count, max_new_tokens=max_new_tokens, stop=stop,
+                                                            openings=openings)
         return [[clean_reply(_ended(g)) for g in _answered(replies)] for replies in alternatives]
 
 

@@ -1,0 +1,36 @@
+"""Which texts are conversations, and who speaks in them."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.tasks.speakers import speakers
+
+DIALOGUE = "#Person1#: Oh, I'm starving.\n#Person2#: There is a restaurant nearby.\n#Person1#: Let's go there."
+CHAT = ("Agent: Good morning, how can I help?\nCustomer: My parcel never arrived.\nAgent: Sorry to hear that.\n"
+        "Order 5531, sent on 3 May.\nCustomer: Thanks.")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (DIALOGUE, ["#Person1#", "#Person2#"]),
+    (CHAT, ["Agent", "Customer"]),  # a line without a label inside a turn is fine
+    ("Mr. Fox: My car?\nClerk: Gone.\nMr. Fox: Unreasonable!\nManager Ann Lee: A discount, then.",
+     ["Mr. Fox", "Clerk", "Manager Ann Lee"]),  # in the order they first speak
+])
+def test_the_speakers_of_a_conversation_in_the_order_they_first_speak(text, expected):
+    assert speakers(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "From: Ann\nTo: Support\nSubject: Refund\nDate: 3 May\nMy parcel never arrived.",  # headers, nobody speaks twice
+    "Note: the parcel is late.\nPlease call me back.",
+    "Agent: Hello.\nAgent: Anyone there?",  # one speaker
+    "Meeting at 10:30 today.\nCall at 11:15 tomorrow.\nAnd again at 10:45.",  # times, not speakers
+    "Ann: hi\nBob: hello\nAnn: bye\n" + "A long letter without turns.\n" * 6,  # most lines are not turns
+    "The order was late: very late.\nMy mother said it twice to the driver: the driver did not listen.",
+    "Name: Ann\nCity: Oslo\nName: Bob\nCity: Bergen",  # a form, filled twice
+    "Q: Where is my parcel?\nA: On its way.\nQ: When?\nA: Tomorrow.",
+    "",
+])
+def test_other_texts_are_not_conversations(text):
+    assert speakers(text) == []
