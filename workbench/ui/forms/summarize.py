@@ -19,7 +19,9 @@ def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
     drafts = st.number_input("Drafts per summary", min_value=1, max_value=8, value=default_drafts(style),
                              key=f"summary-drafts-{style}",
                              help="The model writes this many summaries of each text, each opening differently, and "
-                                  "keeps the one closest in meaning to the text that does not just copy it. Four "
+                                  "keeps the one closest in meaning to the text that does not just copy it. In a "
+                                  "conversation (lines such as 'Agent: …' and 'Customer: …') the drafts open with "
+                                  "its speakers: 'Agent and Customer…', 'Customer asks…', 'Agent wants…'. Four "
                                   "drafts gave clearly better summaries of conversations and take about twice the "
                                   "time of one; for subject lines one is the default.")
     return {"summary": {"style": style, "max_words": int(max_words), "drafts": int(drafts)}}
