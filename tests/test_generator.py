@@ -11,7 +11,7 @@ import pytest
 
 from tests.tiny_models import build_tiny_llama_source
 from workbench.models.bundled import BundledPack
-from workbench.models.generator import OnnxGenerator
+from workbench.models.generator import OnnxGenerator, _log_softmax
 from workbench.models.guided import COPY, JsonGuide, guided_json
 from workbench.models.prepare import prepare_encoder
 
@@ -116,14 +116,19 @@ def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(
 
 def test_answers_given_openings_start_with_them_then_go_on_greedily(generator):
     prompts = chat(generator, PROMPTS[:2])
-    openings = [["Mr. Fox asks", "Ann and Bob"], []]  # the second prompt: its 2 likeliest first tokens instead
+    openings = [["Mr. Fox asks", "Ann and Bob", "Bob tells"], []]  # the second prompt: its 2 likeliest first tokens
     drafts = generator.generate_alternatives(prompts, 2, max_new_tokens=12, stop=(". ",), openings=openings)
-    assert [len(d) for d in drafts] == [2, 2]
+    assert [len(d) for d in drafts] == [2, 2]  # of three openings, the two likeliest go on
     assert [d.tokens for d in drafts[1]] == [d.tokens for d in generator.generate_alternatives(prompts[1:], 2, 12, (". ",))[0]]
-    for opening, draft in zip(openings[0], drafts[0], strict=True):
+    prompt_ids = generator.encode(prompts[0])
+    past, last = generator._prefix(tuple(prompt_ids))
+    scores = generator._option_log_likelihoods(past, len(prompt_ids), _log_softmax(last),
+                                               [generator.encode(o) for o in openings[0]])
+    likeliest = [openings[0][i] for i in np.argsort(-scores)[:2]]
+    for opening, draft in zip(likeliest, drafts[0], strict=True):
         opened = generator.encode(opening)
         assert draft.tokens[: len(opened)] == opened and draft.text.startswith(opening)  # no stop inside "Mr. Fox"
-        alone = generator._generate([generator.encode(prompts[0]) + opened], [0], 12 - len(opened), ())[0]
+        alone = generator._generate([prompt_ids + opened], [0], 12 - len(opened), ())[0]
         written = draft.tokens[len(opened):]  # up to a stop string, or the end of the budget
         assert written and written == alone.tokens[: len(written)]
 

@@ -19,6 +19,7 @@ from workbench.tasks.summarize import (
     quoted_share,
     split_to_fit,
     tidy,
+    without_quoted_turns,
 )
 
 # The tiny generator's fixtures, shared by the generative template tests.
@@ -198,20 +199,30 @@ def test_a_conversations_drafts_open_with_its_speakers_other_texts_with_the_like
     monkeypatch.setattr(tiny_generator, "generate_alternatives",
                         lambda prompts, count, **kw: asked.append(kw["openings"]) or original(prompts, count, **kw))
     conversation, email = task.run_batch([CHAT, "My parcel is late, the parcel never came."])
-    assert asked == [[["Agent and Customer", "Agent asks", "Customer asks"], []]]
+    assert asked == [[["Agent and Customer", "Agent asks", "Customer asks", "Agent wants", "Customer wants",
+                       "Agent tells", "Customer tells"], []]]
     assert conversation.outputs["summary"].startswith(("Agent and Customer", "Agent asks", "Customer asks"))
     assert not email.outputs["summary"].startswith(("Agent", "Customer"))
 
 
-@pytest.mark.parametrize(("summary", "openings"), [
-    ({"style": "subject_line"}, []),  # a subject line is not a sentence about the speakers
-    ({"style": "short", "drafts": 1}, ["Agent and Customer"]),
-    ({"style": "bullets", "drafts": 8}, ["Agent and Customer", "Agent asks", "Customer asks", "Agent wants",
-                                         "Customer wants", "Agent tells", "Customer tells"]),
-])
-def test_openings_follow_the_style_and_the_number_of_drafts(build_task, summary, openings):
+@pytest.mark.parametrize(("summary", "opened"), [({"style": "subject_line"}, False), ({"style": "short"}, True),
+                                                ({"style": "bullets", "drafts": 1}, True)])
+def test_subject_lines_do_not_open_with_the_speakers(build_task, summary, opened):
     task = build_task({"task": "summarize", "text": "Body", "summary": summary})
-    assert task.openings(["Agent", "Customer"]) == openings and task.openings([]) == []
+    assert bool(task.openings(["Agent", "Customer"])) == opened and task.openings([]) == []
+
+
+def test_a_conversation_keeps_as_many_drafts_as_asked_for(build_task, tiny_generator):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "drafts": 2}})
+    openings = task.openings(["Agent", "Customer"])
+    drafts = tiny_generator.generate_alternatives([task.prompt(CHAT)], 2, max_new_tokens=40, openings=[openings])
+    assert len(drafts[0]) == 2 and all(d.text.startswith(tuple(openings)) for d in drafts[0])
+
+
+def test_a_draft_that_goes_on_as_a_turn_is_not_a_summary():
+    drafts = [["Ann wants a refund.", "Ann and Bob: You're late.", "Ann asks Bob: why?"], ["Note: late."]]
+    openings = [["Ann and Bob", "Ann asks", "Ann wants", "Bob asks"], []]
+    assert without_quoted_turns(drafts, openings) == [["Ann wants a refund.", "", "Ann asks Bob: why?"], ["Note: late."]]
 
 
 def test_a_title_does_not_end_a_sentence():

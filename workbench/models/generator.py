@@ -22,6 +22,7 @@ from workbench.models import interrupt
 from workbench.models.chat import ChatFormatter, load_chat_template
 from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
+from workbench.models.openings import Openings
 from workbench.models.sessions import session_options
 
 PREFIX_CACHE_SIZE = 4
@@ -106,23 +107,23 @@ class OnnxGenerator:
     def generate_alternatives(self, prompts: list[str], count: int, max_new_tokens: int = 48,
                               stop: tuple[str, ...] = (), openings: list[list[str]] | None = None) -> list[list[Generation]]:
         """`count` answers to each prompt: the k-th starts with the model's k-th likeliest first token and goes
-        on greedily (the first is the greedy answer). A prompt given openings instead gets one answer per opening,
-        each starting with that text (part of the answer) and going on greedily. Each prompt is read once for
-        all of its answers."""
+        on greedily (the first is the greedy answer). A prompt given openings instead gets answers that start with
+        them (the opening is part of the answer): all are written, and the `count` the model finds likeliest
+        go on greedily, likeliest first (models/openings.py). Each prompt is read once for all of its answers."""
         encoded = [self.encode(p) for p in prompts]
-        starts = [self._openings(openings[i] if openings else None, count) for i in range(len(prompts))]
+        starts = [self._openings(openings[i] if openings else None, count, max_new_tokens) for i in range(len(prompts))]
+        plan = Openings([o for own in starts for o in own], [i for i, own in enumerate(starts) for _ in own], count)
         flat = self._generate([ids for ids, own in zip(encoded, starts, strict=True) for _ in own],
-                              [rank for own in starts for rank in range(len(own))], max_new_tokens, stop,
-                              [opening for own in starts for opening in own])
-        ends = np.cumsum([len(own) for own in starts]).tolist()
-        return [flat[end - len(own) : end] for own, end in zip(starts, ends, strict=True)]
+                              [rank for own in starts for rank in range(len(own))], max_new_tokens, stop, plan)
+        return [[flat[row] for row in rows] for rows in plan.kept()]
 
-    def _openings(self, texts: list[str] | None, count: int) -> list[list[int]]:
-        return [self.encode(text) for text in texts] if texts else [[] for _ in range(count)]
+    def _openings(self, texts: list[str] | None, count: int, max_new_tokens: int) -> list[list[int]]:
+        """Each opening's tokens, within the answer's budget (so every opening gets written in full)."""
+        return [self.encode(text)[:max_new_tokens] for text in texts] if texts else [[] for _ in range(count)]
 
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
-                  stop: tuple[str, ...], openings: list[list[int]] | None = None) -> list[Generation]:
-        openings = openings or [[] for _ in encoded]
+                  stop: tuple[str, ...], openings: Openings | None = None) -> list[Generation]:
+        openings = openings or Openings.none(len(encoded))
         results = [self._too_long(ids, max_new_tokens) or Generation() for ids in encoded]
         # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
         fitting = sorted((i for i, r in enumerate(results) if r.error is None), key=lambda i: len(encoded[i]))
@@ -206,8 +207,7 @@ class OnnxGenerator:
                                 f"{max_new_tokens} to write, but it reads at most {self.window}.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
-                        max_new_tokens: int, stop: tuple[str, ...], ranks: list[int],
-                        openings: list[list[int]]) -> None:
+                        max_new_tokens: int, stop: tuple[str, ...], ranks: list[int], openings: Openings) -> None:
         """Greedy decoding of the rows in `order`; as rows finish, the next ones take their places in the batch.
 
         Answers differ in length (one word to max_new_tokens), so fixed batches would spend most steps
@@ -221,19 +221,23 @@ class OnnxGenerator:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
             next_ids = self._next_tokens(logits, batch.rows, outputs, ranks, openings)
             active = self._record(batch, next_ids, outputs, stop, max_new_tokens, openings)
+            openings.drop_unlikely(batch.rows, [len(o.tokens) for o in outputs])
+            active = [p for p in active if batch.rows[p] not in openings.dropped]
             batch = _keep(batch, active)
             if active:
                 logits = self._step(batch, next_ids[active])
 
     def _next_tokens(self, logits: np.ndarray, rows: list[int], outputs: list[Generation], ranks: list[int],
-                     openings: list[list[int]]) -> np.ndarray:
-        """The likeliest token for every row, except a row's opening tokens, which are given, and a row's first
-        token otherwise, which is its rank-th likeliest (not the end)."""
+                     openings: Openings) -> np.ndarray:
+        """The likeliest token for every row, except a row's opening tokens, which are given (and scored), and a
+        row's first token otherwise, which is its rank-th likeliest (not the end)."""
         next_ids = logits.argmax(axis=-1)
         for position, row in enumerate(rows):
-            written, opening = len(outputs[row].tokens), openings[row]
-            if written < len(opening):
-                next_ids[position] = opening[written]
+            written = len(outputs[row].tokens)
+            forced = openings.forced(row, written)
+            if forced is not None:
+                next_ids[position] = forced
+                openings.scores[row] += _log_softmax(logits[position])[forced]
             elif ranks[row] and not written:
                 likeliest = np.argsort(-logits[position])[: ranks[row] + len(self.eos_ids) + 1]
                 next_ids[position] = [t for t in likeliest if t not in self.eos_ids][ranks[row]]
@@ -336,7 +340,7 @@ class OnnxGenerator:
         return logits[np.arange(len(chunks)), lengths - 1]
 
     def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...],
-                max_new_tokens: int, openings: list[list[int]]) -> list[int]:
+                max_new_tokens: int, openings: Openings) -> list[int]:
         """Append each row's new token; returns the batch positions of rows still writing. A stop string counts
         only after a row's opening ("Mr. Fox asks" does not end at "Mr. ")."""
         active = []
@@ -344,7 +348,7 @@ class OnnxGenerator:
             token = int(next_ids[position])
             if token in self.eos_ids:
                 continue
-            output, opening = outputs[row], openings[row]
+            output, opening = outputs[row], openings.tokens[row]
             output.tokens.append(token)
             if stop and len(output.tokens) > len(opening) and _ends_at_stop(
                     output, self.decode(output.tokens), stop, len(self.decode(opening)) if opening else 0):

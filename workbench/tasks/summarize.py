@@ -131,17 +131,18 @@ class SummarizeTask(GenerativeTask):
         prompts = [self.prompt(t) for t in texts]
         stop = STOPS.get(style.style, ())
         budget = style.max_words * TOKENS_PER_WORD + 8
-        drafts = self.alternative_replies(prompts, style.drafts, budget, stop, [self.openings(v) for v in voices])
+        openings = [self.openings(v) for v in voices]
+        drafts = without_quoted_turns(self.alternative_replies(prompts, style.drafts, budget, stop, openings), openings)
         shaped = [[self.shaped(d) for d in row] for row in drafts]
         chosen = self.closest(texts, shaped) if self.encoder is not None else [row[0] for row in shaped]
         return self.asked_again_if_empty(prompts, chosen, budget, stop)
 
     def openings(self, voices: list[str]) -> list[str]:
-        """How a conversation's drafts open (none for other texts, and for subject lines)."""
-        style = self.config.summary
-        if len(voices) < 2 or style.style == "subject_line":
+        """How a conversation's drafts may open (none for other texts, and for subject lines); the generator goes
+        on from the `drafts` the model finds likeliest."""
+        if len(voices) < 2 or self.config.summary.style == "subject_line":
             return []
-        return [opening.format(a=voices[0], b=voices[1]) for opening in CONVERSATION_OPENINGS[: style.drafts]]
+        return [opening.format(a=voices[0], b=voices[1]) for opening in CONVERSATION_OPENINGS]
 
     def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int,
                              stop: tuple[str, ...]) -> list[str]:
@@ -248,6 +249,17 @@ def tidy(reply: str, style: SummaryStyle) -> str:
     if style.style == "one_sentence":
         flat = SENTENCE_END.split(flat)[0]
     return " ".join(flat.split()[: style.max_words])
+
+
+def without_quoted_turns(drafts: list[list[str]], openings: list[list[str]]) -> list[list[str]]:
+    """A conversation's drafts, with those that went on as a turn ("Ann and Bob: You're late.") made empty: a
+    quoted turn is not a summary (after "{a} and {b}" the bundled model sometimes writes one)."""
+    return [[_unless_a_turn(d, own) for d in row] for row, own in zip(drafts, openings, strict=True)]
+
+
+def _unless_a_turn(draft: str, openings: list[str]) -> str:
+    turn = any(draft.startswith(o) and draft[len(o):].lstrip().startswith(":") for o in openings)
+    return "" if turn else draft
 
 
 def quoted_share(draft: str, text: str) -> float:
