@@ -157,6 +157,22 @@ def test_alternatives_join_only_a_batch_too_small_for_them_in_part(generator, mo
     assert generator._joining(1, deque(range(4, 8)), encoded, 4, ranks) == 0  # the next waits for an empty batch
 
 
+def test_openings_of_a_prompt_read_in_parts_still_give_as_many_answers_as_asked(generator, monkeypatch):
+    monkeypatch.setattr(generator, "batch_size", 1)  # one row at a time: the prompt's openings are read apart
+    openings = [["Ann asks", "Bob asks", "Ann and Bob"]]
+    (drafts,) = generator.generate_alternatives(chat(generator, PROMPTS[:1]), 2, max_new_tokens=8, openings=openings)
+    assert len(drafts) == 2 and all(d.text.startswith(tuple(openings[0])) for d in drafts)
+
+
+def test_openings_that_will_be_dropped_take_no_place_in_the_batch(generator, monkeypatch):
+    monkeypatch.setattr(generator, "batch_size", 8)
+    ranks = [int(rank) for rank in "0123456" * 3]  # seven openings a prompt, the likeliest 4 go on
+    placed, encoded = [rank < 4 for rank in ranks], [[1, 2, 3]] * len(ranks)
+    assert generator._joining(0, deque(range(21)), encoded, 4, ranks, placed) == 14  # two prompts' 4 places each
+    assert generator._joining(4, deque(range(7, 21)), encoded, 4, ranks, placed) == 7
+    assert generator._joining(5, deque(range(7, 21)), encoded, 4, ranks, placed) == 0
+
+
 def test_a_group_smaller_than_a_quarter_batch_is_worth_a_prompt_read(generator, monkeypatch):
     monkeypatch.setattr(generator, "batch_size", 16)
     ranks = [int(rank) for rank in "012" * 6]

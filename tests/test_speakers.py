@@ -13,6 +13,7 @@ CHAT = ("Agent: Good morning, how can I help?\nCustomer: My parcel never arrived
 
 @pytest.mark.parametrize(("text", "expected"), [
     (DIALOGUE, ["#Person1#", "#Person2#"]),
+    ("#Person1#: Excuse me. Here is his parcel.\n#Person2#: Oh, just put it on my desk.", ["#Person1#", "#Person2#"]),
     (CHAT, ["Agent", "Customer"]),  # a line without a label inside a turn is fine
     ("Mr. Fox: My car?\nClerk: Gone.\nMr. Fox: Unreasonable!\nManager Ann Lee: A discount, then.",
      ["Mr. Fox", "Clerk", "Manager Ann Lee"]),  # in the order they first speak
@@ -23,6 +24,7 @@ def test_the_speakers_of_a_conversation_in_the_order_they_first_speak(text, expe
 
 @pytest.mark.parametrize("text", [
     "From: Ann\nTo: Support\nSubject: Refund\nDate: 3 May\nMy parcel never arrived.",  # headers, nobody speaks twice
+    "Ann: hi\nBob: hello\nThanks for the lovely evening.",  # two single lines and one that is not a turn
     "Note: the parcel is late.\nPlease call me back.",
     "Agent: Hello.\nAgent: Anyone there?",  # one speaker
     "Meeting at 10:30 today.\nCall at 11:15 tomorrow.\nAnd again at 10:45.",  # times, not speakers

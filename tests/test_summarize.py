@@ -225,6 +225,15 @@ def test_a_draft_that_goes_on_as_a_turn_is_not_a_summary():
     assert without_quoted_turns(drafts, openings) == [["Ann wants a refund.", "", "Ann asks Bob: why?"], ["Note: late."]]
 
 
+def test_a_conversation_whose_drafts_all_quote_a_turn_is_asked_again_plainly(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "drafts": 1}})
+    monkeypatch.setattr(tiny_generator, "generate_alternatives",
+                        lambda prompts, count, **kw: [[Generation("Agent and Customer: how can I help?")] for _ in prompts])
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: [Generation("A parcel is lost.")])
+    (row,) = task.run_batch([CHAT])
+    assert row.outputs["summary"] == "A parcel is lost."
+
+
 def test_a_title_does_not_end_a_sentence():
     assert tidy("Mr. Fox asks Dr. Lee for a car. He is angry.", SummaryStyle(style="one_sentence")) == \
         "Mr. Fox asks Dr. Lee for a car."

@@ -118,8 +118,8 @@ class OnnxGenerator:
         return [[flat[row] for row in rows] for rows in plan.kept()]
 
     def _openings(self, texts: list[str] | None, count: int, max_new_tokens: int) -> list[list[int]]:
-        """Each opening's tokens, within the answer's budget (so every opening gets written in full)."""
-        return [self.encode(text)[:max_new_tokens] for text in texts] if texts else [[] for _ in range(count)]
+        """Each opening's tokens, leaving at least one token of the answer's budget to write after it."""
+        return [self.encode(text)[: max(max_new_tokens - 1, 0)] for text in texts] if texts else [[] for _ in range(count)]
 
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
                   stop: tuple[str, ...], openings: Openings | None = None) -> list[Generation]:
@@ -215,45 +215,45 @@ class OnnxGenerator:
         """
         waiting, batch, logits = deque(order), None, None
         alternatives = ranks if any(ranks) else None  # several answers per prompt: they join together
+        placed = [rank < openings.keep for rank in ranks]  # a prompt's openings past `keep` are dropped once written
         while waiting or (batch and batch.rows):
-            joining = self._joining(len(batch.rows) if batch else 0, waiting, encoded, max_new_tokens, alternatives)
+            running = openings.places(batch.rows) if batch else 0
+            joining = self._joining(running, waiting, encoded, max_new_tokens, alternatives, placed)
             if joining:
-                batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded)
-            next_ids = self._next_tokens(logits, batch.rows, outputs, ranks, openings)
+                batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded,
+                                            openings, outputs)
+            next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
             active = self._record(batch, next_ids, outputs, stop, max_new_tokens, openings)
-            openings.drop_unlikely(batch.rows, [len(o.tokens) for o in outputs])
-            active = [p for p in active if batch.rows[p] not in openings.dropped]
             batch = _keep(batch, active)
             if active:
                 logits = self._step(batch, next_ids[active])
 
-    def _next_tokens(self, logits: np.ndarray, rows: list[int], outputs: list[Generation], ranks: list[int],
-                     openings: Openings) -> np.ndarray:
-        """The likeliest token for every row, except a row's opening tokens, which are given (and scored), and a
-        row's first token otherwise, which is its rank-th likeliest (not the end)."""
+    def _next_tokens(self, logits: np.ndarray, rows: list[int], outputs: list[Generation], ranks: list[int]) -> np.ndarray:
+        """The likeliest token for every row, except a row's first token, which is its rank-th likeliest (not the end)."""
         next_ids = logits.argmax(axis=-1)
         for position, row in enumerate(rows):
-            written = len(outputs[row].tokens)
-            forced = openings.forced(row, written)
-            if forced is not None:
-                next_ids[position] = forced
-                openings.scores[row] += _log_softmax(logits[position])[forced]
-            elif ranks[row] and not written:
+            if ranks[row] and not outputs[row].tokens:
                 likeliest = np.argsort(-logits[position])[: ranks[row] + len(self.eos_ids) + 1]
                 next_ids[position] = [t for t in likeliest if t not in self.eos_ids][ranks[row]]
         return next_ids
 
     def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int,
-                 ranks: list[int] | None = None) -> int:
+                 ranks: list[int] | None = None, placed: list[bool] | None = None) -> int:
         """How many waiting rows join the batch now: within the batch size and the cache budget, and enough
         of them to be worth a prompt read (a quarter batch, or one prompt's alternatives), unless the batch is
         empty or they are the last.
 
-        The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join together, so each prompt
-        is read once; only into an empty batch do some of them join without the rest."""
-        count = 0
-        while count < len(waiting) and running + count < self._rows_allowed(encoded[waiting[count]], max_new_tokens):
-            count += 1
+        `running` is the places the batch's rows hold. A row not `placed` (an opening that is dropped a few
+        steps later, unless it is among its prompt's likeliest) takes none: the batch holds it for those steps
+        on top of its size. The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join
+        together, so each prompt is read once; only into an empty batch do some of them join without the rest."""
+        count, places = 0, running
+        while count < len(waiting):
+            row = waiting[count]
+            takes_place = placed is None or placed[row]
+            if takes_place and places >= self._rows_allowed(encoded[row], max_new_tokens):
+                break
+            places, count = places + takes_place, count + 1
         enough = max(1, self.batch_size // 4)
         if ranks is not None and count < len(waiting):
             whole = count
@@ -268,17 +268,43 @@ class OnnxGenerator:
         """Rows a batch may hold once this prompt (the longest so far: prompts come shortest first) is in it."""
         return max(1, min(self.batch_size, CACHE_TOKENS // (len(prompt) + max_new_tokens)))
 
-    def _admit(self, batch: Batch | None, logits: np.ndarray | None, rows: list[int],
-               encoded: list[list[int]]) -> tuple[Batch, np.ndarray]:
-        """Read these rows' prompts and add them to the running batch; returns it and its next-token logits."""
+    def _admit(self, batch: Batch | None, logits: np.ndarray | None, rows: list[int], encoded: list[list[int]],
+               openings: Openings, outputs: list[Generation]) -> tuple[Batch, np.ndarray]:
+        """Read these rows' prompts (and openings) and add them to the running batch; returns it and its next-token
+        logits."""
         prompts = [encoded[i] for i in rows]
         shared = _common_prefix(prompts)
         past, _ = self._prefix(tuple(prompts[0][:shared]))
         new, new_logits = self._prefill(past, shared, [ids[shared:] for ids in prompts])
         new.rows = rows
+        new, new_logits = self._opened(new, new_logits, openings, outputs)
         if batch is None or not batch.rows:
             return new, new_logits
         return _merge(batch, new), np.concatenate([logits, new_logits])
+
+    def _opened(self, batch: Batch, logits: np.ndarray, openings: Openings,
+                outputs: list[Generation]) -> tuple[Batch, np.ndarray]:
+        """Read the openings of the rows that have one, all in one call, and keep each prompt's likeliest: their
+        openings become the answers' first tokens, the others leave the batch."""
+        opening = [p for p, row in enumerate(batch.rows) if openings.tokens[row]]
+        if not opening:
+            return batch, logits
+        plain = [p for p in range(len(batch.rows)) if not openings.tokens[batch.rows[p]]]
+        chunks = [openings.tokens[batch.rows[p]] for p in opening]
+        read = _keep(batch, opening)
+        every = self._feed_every(read, chunks)
+        for i, chunk in enumerate(chunks):  # the first token follows the prompt, each next one its predecessor
+            steps = np.concatenate([logits[opening[i]][None], every[i, : len(chunk) - 1]])
+            openings.scores[read.rows[i]] = sum(_log_softmax(steps)[np.arange(len(chunk)), chunk])
+        kept = openings.choose(read.rows)
+        for i in kept:
+            outputs[read.rows[i]].tokens.extend(chunks[i])
+        last = every[kept, [len(chunks[i]) - 1 for i in kept]]
+        read = _keep(read, kept) if kept else Batch([p[:0] for p in read.past], read.mask[:0], read.positions[:0], [])
+        if not plain:
+            return read, last
+        rest = _keep(batch, plain)
+        return (_merge(rest, read), np.concatenate([logits[plain], last])) if kept else (rest, logits[plain])
 
     def _prefill(self, prefix_past: list[np.ndarray], shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Read the rows' own tokens after the shared prefix. Identical rows (a text repeated in the file, or the
@@ -327,6 +353,11 @@ class OnnxGenerator:
 
     def _feed(self, batch: Batch, chunks: list[list[int]]) -> np.ndarray:
         """Append a chunk of tokens to each row (right-padded, padding masked); logits after each chunk."""
+        every = self._feed_every(batch, chunks)
+        return every[np.arange(len(chunks)), np.array([len(c) for c in chunks]) - 1]
+
+    def _feed_every(self, batch: Batch, chunks: list[list[int]]) -> np.ndarray:
+        """Append a chunk of tokens to each row (right-padded, padding masked); logits after every token."""
         width = max(len(c) for c in chunks)
         ids = np.full((len(chunks), width), self.pad_id, dtype=np.int64)
         own = np.zeros((len(chunks), width), dtype=np.int64)
@@ -335,9 +366,8 @@ class OnnxGenerator:
         positions = batch.positions[:, None] + np.arange(width)[None]
         batch.mask = np.concatenate([batch.mask, own], axis=1)
         logits, batch.past = self._run(ids, batch.mask, positions, batch.past)
-        lengths = np.array([len(c) for c in chunks])
-        batch.positions = batch.positions + lengths
-        return logits[np.arange(len(chunks)), lengths - 1]
+        batch.positions = batch.positions + np.array([len(c) for c in chunks])
+        return logits
 
     def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...],
                 max_new_tokens: int, openings: Openings) -> list[int]:

@@ -1,14 +1,14 @@
 """Answers that must start with given words, and of a prompt's several openings only the likeliest going on.
 
-A prompt can be given more openings than answers are wanted ("Agent asks", "Customer asks", ...): every opening
-is written as the answer's first tokens, which costs a few decoding steps, and the model's log-probability of
-each is summed on the way. Once all of a prompt's openings are written, only the `keep` likeliest are continued;
-the model, having read the text, knows better than a fixed order which speaker asks and which tells.
+A prompt can be given more openings than answers are wanted ("Agent asks", "Customer asks", ...). When its
+rows join a batch, all its openings are read in one call after the prompt, the model's log-probability of each
+summed, and only the `keep` likeliest go on (written as the answers' first tokens); the model, having read the
+text, knows better than a fixed order which speaker asks and which tells.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -19,34 +19,34 @@ class Openings:
         answers; `keep`: how many of one prompt's answers go on past their openings."""
         self.tokens, self.keep = tokens, keep
         self.scores = np.zeros(len(tokens))
-        self.dropped: set[int] = set()
+        self._prompt_of = prompts
         self._rows_of: dict[int, list[int]] = defaultdict(list)
         for row, prompt in enumerate(prompts):
             self._rows_of[prompt].append(row)
-        self._prompt_of = prompts
-        self._decided: set[int] = set()
+        self._went_on: Counter[int] = Counter()
+        self.dropped: set[int] = set()
 
     @classmethod
     def none(cls, rows: int) -> Openings:
         return cls([[] for _ in range(rows)], list(range(rows)), keep=1)
 
-    def forced(self, row: int, written: int) -> int | None:
-        """The token the row must write next, if it is still writing its opening."""
-        opening = self.tokens[row]
-        return opening[written] if written < len(opening) else None
+    def choose(self, rows: list[int]) -> list[int]:
+        """Of these rows, just scored, the indices of those that go on: each prompt's likeliest, `keep` of them in
+        all (a prompt too long for a batch to hold `keep` rows is read in parts); the others are dropped."""
+        chosen = []
+        for prompt in dict.fromkeys(self._prompt_of[row] for row in rows):
+            present = [i for i, row in enumerate(rows) if self._prompt_of[row] == prompt]
+            room = max(0, self.keep - self._went_on[prompt])
+            best = sorted(present, key=lambda i: -self.scores[rows[i]])[:room]
+            self._went_on[prompt] += len(best)
+            self.dropped.update(rows[i] for i in present if i not in best)
+            chosen += best
+        return sorted(chosen)
 
-    def opened(self, row: int, written: int) -> bool:
-        return written >= len(self.tokens[row])
-
-    def drop_unlikely(self, rows: list[int], written: list[int]) -> None:
-        """Of each prompt among `rows` whose answers have all written their openings (`written`: tokens per answer
-        row), mark all but the `keep` likeliest as dropped."""
-        for prompt in {self._prompt_of[row] for row in rows} - self._decided:
-            members = self._rows_of[prompt]
-            if len(members) <= self.keep or not all(self.opened(r, written[r]) for r in members):
-                continue
-            self._decided.add(prompt)
-            self.dropped.update(sorted(members, key=lambda r: -self.scores[r])[self.keep :])
+    def places(self, rows: list[int]) -> int:
+        """Places in a batch these rows take: a prompt's answers past `keep` take none, as all but `keep` of its
+        openings are dropped as soon as they are read."""
+        return sum(min(count, self.keep) for count in Counter(self._prompt_of[row] for row in rows).values())
 
     def kept(self) -> list[list[int]]:
         """Per prompt, its answer rows that went on, likeliest opening first (rows without openings: as given)."""

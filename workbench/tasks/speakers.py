@@ -4,8 +4,8 @@
     Customer: My parcel never arrived.
 
 The speakers are the labels before the colon, in the order they first speak. A text is a conversation only
-when most of its lines are turns, at least two speakers take them, and one of them speaks twice: an email's
-headers ("From:", "Subject:") or a lone "Note:" do not make one.
+when most of its lines are turns, at least two speakers take them, and one of them speaks twice or every line
+is a turn: an email's headers ("From:", "Subject:") or a lone "Note:" do not make one.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def speakers(text: str) -> list[str]:
     lines = [line for line in str(text).splitlines() if line.strip()]
     turns = [label for label in map(_speaker, lines) if label]
     spoke = Counter(turns)
-    if len(spoke) < 2 or max(spoke.values()) < 2 or 2 * len(turns) < len(lines):
+    if len(spoke) < 2 or 2 * len(turns) < len(lines) or (max(spoke.values()) < 2 and len(turns) < len(lines)):
         return []
     return list(spoke)  # a Counter keeps the order labels were first seen in
 

@@ -146,12 +146,14 @@ class SummarizeTask(GenerativeTask):
 
     def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int,
                              stop: tuple[str, ...]) -> list[str]:
-        """A reply that opened with chatter ("Sure! Here is…") stopped at its "!" and came out empty: such rows
-        are asked again with only the line's end as a stop (which changes nothing when that was all the stop)."""
+        """Rows left without a summary are asked again plainly, with no opening and at most the line's end as a
+        stop: a reply that opened with chatter ("Sure! Here is…") stopped at its "!", or every draft of a
+        conversation went on as a quoted turn. (One that was empty with the line's end alone comes out so again.)"""
+        plain_stop = tuple(s for s in stop if s in LINE_END)
         empty = [i for i, summary in enumerate(chosen) if not summary]
-        if not empty or set(stop) <= set(LINE_END):
+        if not empty:
             return chosen
-        again = self.replies([prompts[i] for i in empty], budget, LINE_END)
+        again = self.replies([prompts[i] for i in empty], budget, plain_stop)
         for i, reply in zip(empty, again, strict=True):
             chosen[i] = self.shaped(reply)
         return chosen
