@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from workbench.tasks.speakers import speakers
@@ -36,3 +39,8 @@ def test_the_speakers_of_a_conversation_in_the_order_they_first_speak(text, expe
 ])
 def test_other_texts_are_not_conversations(text):
     assert speakers(text) == []
+
+
+def test_every_sample_chat_is_a_conversation_between_agent_and_customer():
+    chats = pd.read_csv(Path(__file__).resolve().parents[1] / "sample_data" / "support_chats.csv")
+    assert all(set(speakers(chat)) == {"Agent", "Customer"} for chat in chats["transcript"])
