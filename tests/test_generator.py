@@ -127,10 +127,13 @@ def test_answers_given_openings_start_with_them_then_go_on_greedily(generator):
     likeliest = [openings[0][i] for i in np.argsort(-scores)[:2]]
     for opening, draft in zip(likeliest, drafts[0], strict=True):
         opened = generator.encode(opening)
-        assert draft.tokens[: len(opened)] == opened and draft.text.startswith(opening)  # no stop inside "Mr. Fox"
+        assert draft.tokens[: len(opened)] == opened and draft.text.startswith(opening)
         alone = generator._generate([prompt_ids + opened], [0], 12 - len(opened), ())[0]
         written = draft.tokens[len(opened):]  # up to a stop string, or the end of the budget
         assert written and written == alone.tokens[: len(written)]
+    (only,) = generator.generate_alternatives(prompts[:1], 1, max_new_tokens=12, stop=(". ",),
+                                              openings=[["Mr. Fox asks"]])[0]
+    assert only.text.startswith("Mr. Fox asks")  # a stop string inside the opening does not end the answer
 
 
 @pytest.mark.parametrize("running,queue,expected", [
@@ -162,6 +165,21 @@ def test_openings_of_a_prompt_read_in_parts_still_give_as_many_answers_as_asked(
     openings = [["Ann asks", "Bob asks", "Ann and Bob"]]
     (drafts,) = generator.generate_alternatives(chat(generator, PROMPTS[:1]), 2, max_new_tokens=8, openings=openings)
     assert len(drafts) == 2 and all(d.text.startswith(tuple(openings[0])) for d in drafts)
+
+
+def test_answers_with_openings_are_never_more_than_asked_for(generator):
+    prompts, openings = chat(generator, PROMPTS[:1]), [["Ann asks", "Bob asks", "Ann and Bob"]]
+    assert len(generator.generate_alternatives(prompts, 2, max_new_tokens=1, openings=openings)[0]) == 2  # no room
+    too_long = ["word " * (generator.window + 5)]
+    (failed,) = generator.generate_alternatives(too_long, 2, max_new_tokens=8, openings=openings)
+    assert len(failed) == 2 and all(g.error for g in failed)
+
+
+def test_openings_dropped_at_once_still_join_in_bounded_numbers(generator, monkeypatch):
+    monkeypatch.setattr(generator, "batch_size", 8)
+    ranks = [int(rank) for rank in "0123456" * 6]  # seven openings a prompt, only the likeliest goes on
+    placed, encoded = [rank < 1 for rank in ranks], [[1, 2, 3]] * len(ranks)
+    assert generator._joining(0, deque(range(42)), encoded, 4, ranks, placed) == 14  # 2 x 8 rows read, whole prompts
 
 
 def test_openings_that_will_be_dropped_take_no_place_in_the_batch(generator, monkeypatch):

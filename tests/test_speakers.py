@@ -20,6 +20,10 @@ CHAT = ("Agent: Good morning, how can I help?\nCustomer: My parcel never arrived
     (CHAT, ["Agent", "Customer"]),  # a line without a label inside a turn is fine
     ("Mr. Fox: My car?\nClerk: Gone.\nMr. Fox: Unreasonable!\nManager Ann Lee: A discount, then.",
      ["Mr. Fox", "Clerk", "Manager Ann Lee"]),  # in the order they first speak
+    ("[10:32] Agent: Hi.\n[10:33] Customer: Hello.\n[10:34] Agent: Bye.", ["Agent", "Customer"]),  # time stamps
+    ("12/03/2024, 10:32 - Ann: hi\n12/03/2024, 10:33 - Bob: hello", ["Ann", "Bob"]),  # a chat app's export
+    ("**Agent:** hi\n**Customer:** hello\n- Agent: bye", ["Agent", "Customer"]),  # markdown, list marks
+    ("Speaker 1: hi\nSpeaker 2: hello", ["Speaker 1", "Speaker 2"]),
 ])
 def test_the_speakers_of_a_conversation_in_the_order_they_first_speak(text, expected):
     assert speakers(text) == expected
@@ -35,6 +39,10 @@ def test_the_speakers_of_a_conversation_in_the_order_they_first_speak(text, expe
     "The order was late: very late.\nMy mother said it twice to the driver: the driver did not listen.",
     "Name: Ann\nCity: Oslo\nName: Bob\nCity: Bergen",  # a form, filled twice
     "Q: Where is my parcel?\nA: On its way.\nQ: When?\nA: Tomorrow.",
+    "Issue: login fails\nSteps: open the app\nExpected: it opens\nActual: it crashes\nIssue: again",  # a ticket
+    "ERROR: disk full\nWARNING: retrying\nERROR: failed",  # a log
+    "See https://example.com/a\nand https://example.com/b",
+    "Von: Ann\nAn: Support\nBetreff: Rechnung\nVon: Bob",
     "",
 ])
 def test_other_texts_are_not_conversations(text):

@@ -198,11 +198,10 @@ def test_a_conversations_drafts_open_with_its_speakers_other_texts_with_the_like
     original = tiny_generator.generate_alternatives
     monkeypatch.setattr(tiny_generator, "generate_alternatives",
                         lambda prompts, count, **kw: asked.append(kw["openings"]) or original(prompts, count, **kw))
-    conversation, email = task.run_batch([CHAT, "My parcel is late, the parcel never came."])
+    (conversation, _) = task.run_batch([CHAT, "My parcel is late, the parcel never came."])
     assert asked == [[["Agent and Customer", "Agent asks", "Customer asks", "Agent wants", "Customer wants",
                        "Agent tells", "Customer tells"], []]]
-    assert conversation.outputs["summary"].startswith(("Agent and Customer", "Agent asks", "Customer asks"))
-    assert not email.outputs["summary"].startswith(("Agent", "Customer"))
+    assert conversation.outputs["summary"].startswith(tuple(asked[0][0]))
 
 
 @pytest.mark.parametrize(("summary", "opened"), [({"style": "subject_line"}, False), ({"style": "short"}, True),
@@ -223,6 +222,7 @@ def test_a_draft_that_goes_on_as_a_turn_is_not_a_summary():
     drafts = [["Ann wants a refund.", "Ann and Bob: You're late.", "Ann asks Bob: why?"], ["Note: late."]]
     openings = [["Ann and Bob", "Ann asks", "Ann wants", "Bob asks"], []]
     assert without_quoted_turns(drafts, openings) == [["Ann wants a refund.", "", "Ann asks Bob: why?"], ["Note: late."]]
+    assert without_quoted_turns([["Ann asks.", "Ann asks"]], [["Ann asks"]]) == [["", ""]]  # an opening alone
 
 
 def test_a_conversation_whose_drafts_all_quote_a_turn_is_asked_again_plainly(build_task, tiny_generator, monkeypatch):
@@ -235,5 +235,13 @@ def test_a_conversation_whose_drafts_all_quote_a_turn_is_asked_again_plainly(bui
 
 
 def test_a_title_does_not_end_a_sentence():
-    assert tidy("Mr. Fox asks Dr. Lee for a car. He is angry.", SummaryStyle(style="one_sentence")) == \
-        "Mr. Fox asks Dr. Lee for a car."
+    assert tidy("Mr. Fox asks Prof. Lee for a car. He is angry.", SummaryStyle(style="one_sentence")) == \
+        "Mr. Fox asks Prof. Lee for a car."
+
+
+def test_an_empty_summary_is_asked_again_only_when_that_asks_something_new(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "subject_line"}})
+    asked = []
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: asked.append(stop) or [Generation()])
+    assert task.asked_again_if_empty(["p"], [""], 8, LINE_END, [False]) == [""] and asked == []  # same question
+    assert task.asked_again_if_empty(["p"], [""], 8, LINE_END, [True]) == [""] and asked == [LINE_END]

@@ -111,15 +111,22 @@ class OnnxGenerator:
         them (the opening is part of the answer): all are written, and the `count` the model finds likeliest
         go on greedily, likeliest first (models/openings.py). Each prompt is read once for all of its answers."""
         encoded = [self.encode(p) for p in prompts]
-        starts = [self._openings(openings[i] if openings else None, count, max_new_tokens) for i in range(len(prompts))]
+        starts = [self._openings(openings[i] if openings else None, count, encoded[i], max_new_tokens)
+                  for i in range(len(prompts))]
         plan = Openings([o for own in starts for o in own], [i for i, own in enumerate(starts) for _ in own], count)
         flat = self._generate([ids for ids, own in zip(encoded, starts, strict=True) for _ in own],
                               [rank for own in starts for rank in range(len(own))], max_new_tokens, stop, plan)
         return [[flat[row] for row in rows] for rows in plan.kept()]
 
-    def _openings(self, texts: list[str] | None, count: int, max_new_tokens: int) -> list[list[int]]:
-        """Each opening's tokens, leaving at least one token of the answer's budget to write after it."""
-        return [self.encode(text)[: max(max_new_tokens - 1, 0)] for text in texts] if texts else [[] for _ in range(count)]
+    def _openings(self, texts: list[str] | None, count: int, prompt: list[int], max_new_tokens: int) -> list[list[int]]:
+        """Each answer's opening tokens, leaving at least one token of the budget to write after it. A prompt too
+        long for a batch to read all its openings at once gets its first `count`, unscored; with no room to write
+        an opening, or none given, the answers start with the likeliest first tokens instead."""
+        if not texts or max_new_tokens < 2:
+            return [[] for _ in range(count)]
+        if self._rows_allowed(prompt, max_new_tokens) < len(texts):
+            texts = texts[:count]
+        return [self.encode(text)[: max_new_tokens - 1] for text in texts]
 
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
                   stop: tuple[str, ...], openings: Openings | None = None) -> list[Generation]:
@@ -243,15 +250,16 @@ class OnnxGenerator:
         of them to be worth a prompt read (a quarter batch, or one prompt's alternatives), unless the batch is
         empty or they are the last.
 
-        `running` is the places the batch's rows hold. A row not `placed` (an opening that is dropped a few
-        steps later, unless it is among its prompt's likeliest) takes none: the batch holds it for those steps
-        on top of its size. The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join
+        `running` is the places the batch's rows hold. A row not `placed` (an opening dropped as soon as it is
+        read, unless it is among its prompt's likeliest) takes none, but no more than twice the rows the batch
+        may hold join at once, as their prompts' caches are copied for every row while they are read. The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join
         together, so each prompt is read once; only into an empty batch do some of them join without the rest."""
         count, places = 0, running
         while count < len(waiting):
             row = waiting[count]
             takes_place = placed is None or placed[row]
-            if takes_place and places >= self._rows_allowed(encoded[row], max_new_tokens):
+            allowed = self._rows_allowed(encoded[row], max_new_tokens)
+            if (takes_place and places >= allowed) or count >= 2 * allowed:  # what joins is read at once: bounded
                 break
             places, count = places + takes_place, count + 1
         enough = max(1, self.batch_size // 4)

@@ -49,6 +49,7 @@ class Openings:
         return sum(min(count, self.keep) for count in Counter(self._prompt_of[row] for row in rows).values())
 
     def kept(self) -> list[list[int]]:
-        """Per prompt, its answer rows that went on, likeliest opening first (rows without openings: as given)."""
-        return [sorted((r for r in members if r not in self.dropped), key=lambda r: -self.scores[r])
+        """Per prompt, its answer rows that went on, likeliest opening first (rows without openings: as given), at
+        most `keep` (a prompt too long to read keeps all its rows unread: the first `keep` of them stand for it)."""
+        return [sorted((r for r in members if r not in self.dropped), key=lambda r: -self.scores[r])[: self.keep]
                 for _, members in sorted(self._rows_of.items())]

@@ -46,7 +46,8 @@ ONE_LINE_STYLES = tuple(STOPS)  # every style with stops ends at its line's end
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
 MAX_ROUNDS = 4
 # A sentence ends after ".", "!" or "?" and a space, but not after a title: "Mr. Fox asks" is one sentence.
-SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+")
+TITLES = ("Mr", "Mrs", "Ms", "Dr", "St", "Prof", "Sr", "Jr")
+SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{title}\.)" for title in TITLES) + r"\s+")
 # Four drafts, the encoder keeping the one closest to the text: DialogSum ROUGE-L 0.192 -> 0.243 and
 # 0.205 -> 0.236 on two sets of 64 held-out rows, at 0.51-0.58x the rows/s of one draft (docs/benchmarks.md). The greedy
 # answer of the 135M model often describes the text ("A humorous exchange...") or drifts from it; another
@@ -135,7 +136,7 @@ class SummarizeTask(GenerativeTask):
         drafts = without_quoted_turns(self.alternative_replies(prompts, style.drafts, budget, stop, openings), openings)
         shaped = [[self.shaped(d) for d in row] for row in drafts]
         chosen = self.closest(texts, shaped) if self.encoder is not None else [row[0] for row in shaped]
-        return self.asked_again_if_empty(prompts, chosen, budget, stop)
+        return self.asked_again_if_empty(prompts, chosen, budget, stop, [bool(own) for own in openings])
 
     def openings(self, voices: list[str]) -> list[str]:
         """How a conversation's drafts may open (none for other texts, and for subject lines); the generator goes
@@ -144,13 +145,13 @@ class SummarizeTask(GenerativeTask):
             return []
         return [opening.format(a=voices[0], b=voices[1]) for opening in CONVERSATION_OPENINGS]
 
-    def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int,
-                             stop: tuple[str, ...]) -> list[str]:
+    def asked_again_if_empty(self, prompts: list[str], chosen: list[str], budget: int, stop: tuple[str, ...],
+                             opened: list[bool]) -> list[str]:
         """Rows left without a summary are asked again plainly, with no opening and at most the line's end as a
-        stop: a reply that opened with chatter ("Sure! Here is…") stopped at its "!", or every draft of a
-        conversation went on as a quoted turn. (One that was empty with the line's end alone comes out so again.)"""
+        stop, when that asks something new: a reply that opened with chatter ("Sure! Here is…") stopped at its
+        "!", or every draft of a conversation went on as a quoted turn or ended with its opening."""
         plain_stop = tuple(s for s in stop if s in LINE_END)
-        empty = [i for i, summary in enumerate(chosen) if not summary]
+        empty = [i for i, summary in enumerate(chosen) if not summary and (opened[i] or plain_stop != stop)]
         if not empty:
             return chosen
         again = self.replies([prompts[i] for i in empty], budget, plain_stop)
@@ -254,14 +255,15 @@ def tidy(reply: str, style: SummaryStyle) -> str:
 
 
 def without_quoted_turns(drafts: list[list[str]], openings: list[list[str]]) -> list[list[str]]:
-    """A conversation's drafts, with those that went on as a turn ("Ann and Bob: You're late.") made empty: a
-    quoted turn is not a summary (after "{a} and {b}" the bundled model sometimes writes one)."""
+    """A conversation's drafts, with those that went on as a turn ("Ann and Bob: You're late.") or stopped after
+    their opening made empty: neither is a summary (after "{a} and {b}" the bundled model sometimes quotes)."""
     return [[_unless_a_turn(d, own) for d in row] for row, own in zip(drafts, openings, strict=True)]
 
 
 def _unless_a_turn(draft: str, openings: list[str]) -> str:
-    turn = any(draft.startswith(o) and draft[len(o):].lstrip().startswith(":") for o in openings)
-    return "" if turn else draft
+    """The draft, or nothing when it is a quoted turn or its opening alone ("Agent asks")."""
+    rest = next((draft[len(o):].strip() for o in openings if draft.startswith(o)), None)
+    return "" if rest is not None and (not rest.rstrip(".!?") or rest.startswith(":")) else draft
 
 
 def quoted_share(draft: str, text: str) -> float:
