@@ -179,16 +179,16 @@ def test_openings_dropped_at_once_still_join_in_bounded_numbers(generator, monke
     monkeypatch.setattr(generator, "batch_size", 8)
     ranks = [int(rank) for rank in "0123456" * 6]  # seven openings a prompt, only the likeliest goes on
     placed, encoded = [rank < 1 for rank in ranks], [[1, 2, 3]] * len(ranks)
-    assert generator._joining(0, deque(range(42)), encoded, 4, ranks, placed) == 14  # 2 x 8 rows read, whole prompts
+    assert generator._joining(0, deque(range(42)), encoded, 4, ranks, placed, spare=6) == 7  # one prompt's at a time
 
 
 def test_openings_that_will_be_dropped_take_no_place_in_the_batch(generator, monkeypatch):
     monkeypatch.setattr(generator, "batch_size", 8)
     ranks = [int(rank) for rank in "0123456" * 3]  # seven openings a prompt, the likeliest 4 go on
     placed, encoded = [rank < 4 for rank in ranks], [[1, 2, 3]] * len(ranks)
-    assert generator._joining(0, deque(range(21)), encoded, 4, ranks, placed) == 14  # two prompts' 4 places each
-    assert generator._joining(4, deque(range(7, 21)), encoded, 4, ranks, placed) == 7
-    assert generator._joining(5, deque(range(7, 21)), encoded, 4, ranks, placed) == 0
+    assert generator._joining(0, deque(range(21)), encoded, 4, ranks, placed, spare=6) == 14  # 4 places each
+    assert generator._joining(4, deque(range(7, 21)), encoded, 4, ranks, placed, spare=3) == 7
+    assert generator._joining(5, deque(range(7, 21)), encoded, 4, ranks, placed, spare=3) == 0
 
 
 def test_a_group_smaller_than_a_quarter_batch_is_worth_a_prompt_read(generator, monkeypatch):

@@ -222,10 +222,11 @@ class OnnxGenerator:
         """
         waiting, batch, logits = deque(order), None, None
         alternatives = ranks if any(ranks) else None  # several answers per prompt: they join together
-        placed = [rank < openings.keep for rank in ranks]  # a prompt's openings past `keep` are dropped once written
+        placed = [rank < openings.keep for rank in ranks]  # a prompt's openings past `keep` are dropped once read
+        spare = max(ranks, default=0) + 1 - openings.keep  # one prompt's dropped openings: read beyond the batch size
         while waiting or (batch and batch.rows):
             running = openings.places(batch.rows) if batch else 0
-            joining = self._joining(running, waiting, encoded, max_new_tokens, alternatives, placed)
+            joining = self._joining(running, waiting, encoded, max_new_tokens, alternatives, placed, spare)
             if joining:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded,
                                             openings, outputs)
@@ -245,23 +246,23 @@ class OnnxGenerator:
         return next_ids
 
     def _joining(self, running: int, waiting: deque, encoded: list[list[int]], max_new_tokens: int,
-                 ranks: list[int] | None = None, placed: list[bool] | None = None) -> int:
+                 ranks: list[int] | None = None, placed: list[bool] | None = None, spare: int = 0) -> int:
         """How many waiting rows join the batch now: within the batch size and the cache budget, and enough
         of them to be worth a prompt read (a quarter batch, or one prompt's alternatives), unless the batch is
         empty or they are the last.
 
         `running` is the places the batch's rows hold. A row not `placed` (an opening dropped as soon as it is
-        read, unless it is among its prompt's likeliest) takes none, but no more than twice the rows the batch
-        may hold join at once, as their prompts' caches are copied for every row while they are read. The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join
+        read, unless it is among its prompt's likeliest) takes none, but at most `spare` such rows join at once
+        (one prompt's), as the prompt's cache is copied for every row while its openings are read. The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join
         together, so each prompt is read once; only into an empty batch do some of them join without the rest."""
-        count, places = 0, running
+        count, places, unplaced = 0, running, 0
         while count < len(waiting):
             row = waiting[count]
             takes_place = placed is None or placed[row]
-            allowed = self._rows_allowed(encoded[row], max_new_tokens)
-            if (takes_place and places >= allowed) or count >= 2 * allowed:  # what joins is read at once: bounded
+            full = places >= self._rows_allowed(encoded[row], max_new_tokens) if takes_place else unplaced >= spare
+            if full:
                 break
-            places, count = places + takes_place, count + 1
+            places, unplaced, count = places + takes_place, unplaced + (not takes_place), count + 1
         enough = max(1, self.batch_size // 4)
         if ranks is not None and count < len(waiting):
             whole = count
