@@ -62,7 +62,7 @@ WORD = re.compile(r"\w+")
 # A conversation's summary says who does what: its drafts open with its speakers' names as the text writes them
 # ("Agent", "#Person1#"), and the model goes on from there. Left to itself the bundled model quoted a turn
 # ("#Person1#: I'm starving.") or described the exchange ("A humorous scene where…"): DialogSum ROUGE-L 0.233 ->
-# ~0.29 on the scored rows, above lead-3 (docs/benchmarks.md). Every opening is read, and the `drafts` the model
+# 0.291 on the scored rows, above lead-3's 0.243 (docs/benchmarks.md). Every opening is read, and the `drafts` the model
 # finds likeliest after the text go on (models/openings.py): in a fixed order "Agent asks for a refund" was written
 # as often as "Customer asks"; the model, having read the chat, mostly knows who asked.
 CONVERSATION_OPENINGS = ("{a} and {b}", "{a} asks", "{b} asks", "{a} wants", "{b} wants", "{a} tells", "{b} tells")
