@@ -253,8 +253,10 @@ class OnnxGenerator:
 
         `running` is the places the batch's rows hold. A row not `placed` (an opening dropped as soon as it is
         read, unless it is among its prompt's likeliest) takes none, but at most `spare` such rows join at once
-        (one prompt's), as the prompt's cache is copied for every row while its openings are read. The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join
-        together, so each prompt is read once; only into an empty batch do some of them join without the rest."""
+        (one prompt's), as the prompt's cache is copied for every row while its openings are read.
+
+        The alternatives of one prompt (ranks 0, 1, ... side by side in the queue) join together, so each prompt
+        is read once; only into an empty batch do some of them join without the rest."""
         count, places, unplaced = 0, running, 0
         while count < len(waiting):
             row = waiting[count]
@@ -302,9 +304,7 @@ class OnnxGenerator:
         chunks = [openings.tokens[batch.rows[p]] for p in opening]
         read = _keep(batch, opening)
         every = self._feed_every(read, chunks)
-        for i, chunk in enumerate(chunks):  # the first token follows the prompt, each next one its predecessor
-            steps = np.concatenate([logits[opening[i]][None], every[i, : len(chunk) - 1]])
-            openings.scores[read.rows[i]] = sum(_log_softmax(steps)[np.arange(len(chunk)), chunk])
+        openings.scores[read.rows] = _log_likelihoods(logits[opening], every, chunks)
         kept = openings.choose(read.rows)
         for i in kept:
             outputs[read.rows[i]].tokens.extend(chunks[i])
@@ -478,6 +478,13 @@ def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...], after: i
     cut, output.stop_string = min(found)
     output.text, output.stopped = text[:cut], True
     return True
+
+
+def _log_likelihoods(first: np.ndarray, every: np.ndarray, chunks: list[list[int]]) -> np.ndarray:
+    """Each chunk's summed token log-probabilities: its first token read off `first` (the logits after the prompt),
+    each next one off `every` (the logits after each of the chunk's own tokens)."""
+    return np.array([_log_softmax(np.concatenate([first[i][None], every[i, : len(chunk) - 1]]))[
+        np.arange(len(chunk)), chunk].sum() for i, chunk in enumerate(chunks)])
 
 
 def _common_prefix(rows: list[list[int]]) -> int:
