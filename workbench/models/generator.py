@@ -398,18 +398,12 @@ class OnnxGenerator:
 
     def _option_log_likelihoods(self, past: list[np.ndarray], shared: int, first: np.ndarray,
                                 options: list[list[int]]) -> np.ndarray:
-        """Sum of token log-probabilities of each option after the prompt (options right-padded)."""
-        width = max(len(o) for o in options)
-        ids = np.full((len(options), width), self.pad_id, dtype=np.int64)
-        own = np.zeros((len(options), width), dtype=np.int64)
-        for row, option in enumerate(options):
-            ids[row, : len(option)], own[row, : len(option)] = option, 1
-        mask = np.concatenate([np.ones((len(options), shared), dtype=np.int64), own], axis=1)
-        positions = np.broadcast_to(shared + np.arange(width), ids.shape).copy()
-        logits, _ = self._run(ids, mask, positions, [np.repeat(p, len(options), axis=0) for p in past])
-        log_probs = _log_softmax(logits)
-        return np.array([first[o[0]] + sum(log_probs[r, j - 1, o[j]] for j in range(1, len(o)))
-                         for r, o in enumerate(options)])
+        """Sum of token log-probabilities of each option after the prompt (`past`, `shared` tokens long; `first`:
+        the log-probabilities of the token after it)."""
+        rows = len(options)
+        batch = Batch([np.repeat(p, rows, axis=0) for p in past], np.ones((rows, shared), dtype=np.int64),
+                      np.full(rows, shared, dtype=np.int64), list(range(rows)))
+        return _log_likelihoods(np.repeat(first[None], rows, axis=0), self._feed_every(batch, options), options)
 
     def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray],
              logits_from: int = 0):

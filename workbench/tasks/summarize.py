@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 from workbench.io.rows import column_name_labels
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.name_candidates import TITLES
 from workbench.tasks.registry import register
 from workbench.tasks.speakers import speakers
 
@@ -46,8 +47,7 @@ ONE_LINE_STYLES = tuple(STOPS)  # every style with stops ends at its line's end
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
 MAX_ROUNDS = 4
 # A sentence ends after ".", "!" or "?" and a space, but not after a title: "Mr. Fox asks" is one sentence.
-TITLES = ("Mr", "Mrs", "Ms", "Dr", "St", "Prof", "Sr", "Jr")
-SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{title}\.)" for title in TITLES) + r"\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{t.capitalize()}\.)" for t in sorted(TITLES)) + r"\s+")
 # Four drafts, the encoder keeping the one closest to the text: DialogSum ROUGE-L 0.192 -> 0.243 and
 # 0.205 -> 0.236 on two sets of 64 held-out rows, at 0.51-0.58x the rows/s of one draft (docs/benchmarks.md). The greedy
 # answer of the 135M model often describes the text ("A humorous exchange...") or drifts from it; another
