@@ -1,11 +1,14 @@
-"""Peak memory of a classify job at 10,000 and 100,000 rows: does it stay flat as the file grows?
+"""Peak memory of a job as the file grows: does it stay flat?
 
     .venv/bin/python benchmarks/job_memory.py [--sizes 10000 100000] [--format csv|xlsx]
+    .venv/bin/python benchmarks/job_memory.py --template summarize --sizes 128 500
 
 Each size is one real CLI run, `workbench run TASK INPUT -o OUTPUT.csv`, in a process of its own on
-the bundled encoder: read the file, classify every row, commit to SQLite, write the result file. Its
-peak resident memory (the kernel's high-water mark, from wait4) is the figure. Inputs are BANKING77
-texts (../shared/datasets), each row made distinct with a ticket number, so no two rows repeat.
+the bundled models: read the file, run every row, commit to SQLite, write the result file. Its peak
+resident memory (the kernel's high-water mark, from wait4) is the figure. classify (the encoder):
+BANKING77 texts (../shared/datasets), each row made distinct with a ticket number, so no two rows
+repeat. summarize (the generator, then the encoder choosing among drafts): the DialogSum test
+dialogues, one sentence each, as many distinct ones as the size asks (500 at most).
 """
 
 from __future__ import annotations
@@ -22,16 +25,31 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASET = ROOT.parent / "shared" / "datasets" / "routing" / "banking77_train.csv"
-TASK = {"task": "classify", "text": "text", "threshold": 0.4,
-        "labels": ["card problem", "transfer or payment", "account and identity", "cash and ATM", "fees and charges",
-                   "exchange rates and currencies", "top up"]}
+DATASETS = ROOT.parent / "shared" / "datasets"
+TASKS = {
+    "classify": {"task": "classify", "text": "text", "threshold": 0.4,
+                 "labels": ["card problem", "transfer or payment", "account and identity", "cash and ATM",
+                            "fees and charges", "exchange rates and currencies", "top up"]},
+    "summarize": {"task": "summarize", "text": "text", "summary": {"style": "one_sentence", "max_words": 30}},
+}
 
 
-def build_input(rows: int, folder: Path, fmt: str) -> Path:
-    texts = pd.read_csv(DATASET)["text"]
-    repeated = [f"{texts[i % len(texts)]} (ticket {i})" for i in range(rows)]
-    frame = pd.DataFrame({"id": range(rows), "text": repeated})
+def banking_texts(rows: int) -> list[str]:
+    texts = pd.read_csv(DATASETS / "routing" / "banking77_train.csv")["text"]
+    return [f"{texts[i % len(texts)]} (ticket {i})" for i in range(rows)]
+
+
+def dialogues(rows: int) -> list[str]:
+    with (DATASETS / "summarization" / "dialogsum_test.jsonl").open(encoding="utf-8") as lines:
+        return [json.loads(line)["dialogue"] for _, line in zip(range(rows), lines, strict=False)]
+
+
+TEXTS = {"classify": banking_texts, "summarize": dialogues}
+
+
+def build_input(texts: list[str], folder: Path, fmt: str) -> Path:
+    rows = len(texts)
+    frame = pd.DataFrame({"id": range(rows), "text": texts})
     path = folder / f"input_{rows}.{fmt}"
     frame.to_csv(path, index=False) if fmt == "csv" else frame.to_excel(path, index=False)
     return path
@@ -54,21 +72,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument("--template", choices=sorted(TASKS), default="classify")
     args = parser.parse_args()
     models = Path(os.environ.get("WORKBENCH_DATA_DIR", ROOT / "data")) / "models"
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         env = {**os.environ, "WORKBENCH_DATA_DIR": str(folder / "data"), "WORKBENCH_MODELS_DIR": str(models)}
         task = folder / "task.yaml"
-        task.write_text(json.dumps(TASK))
+        task.write_text(json.dumps(TASKS[args.template]))
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         figures = []
         for rows in args.sizes:
-            data = build_input(rows, folder, args.format)
+            texts = TEXTS[args.template](rows)
+            rows, data = len(texts), build_input(texts, folder, args.format)
             peak, seconds = peak_memory_of_run(task, data, folder / f"out_{rows}.csv", env)
             figures.append(peak)
-            print(f"{rows:>8,} rows ({args.format}): peak {peak:,.0f} MB, {seconds:,.0f} s, {rows / seconds:,.0f} rows/s")
-        print(f"growth from {args.sizes[0]:,} to {args.sizes[-1]:,} rows: {100 * (figures[-1] / figures[0] - 1):+.1f}%")
+            print(f"{args.template} {rows:>8,} rows ({args.format}): peak {peak:,.0f} MB, {seconds:,.0f} s, {rows / seconds:,.2f} rows/s")
+        print(f"growth from the first size to the last: {100 * (figures[-1] / figures[0] - 1):+.1f}%")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -100,6 +100,16 @@ def test_the_runner_estimates_the_time_left_after_every_batch(settings, tiny_loa
         assert job_progress(job).seconds_left == 42.0
 
 
+def test_the_runner_gives_freed_memory_back_after_every_batch(settings, tiny_loader, monkeypatch):
+    from workbench.jobs import runner
+
+    monkeypatch.setattr(ClassifyTask, "batch_size", 4)
+    trims, batches = [], []
+    monkeypatch.setattr(runner, "give_back_free_memory", lambda: trims.append(len(batches)))
+    run_job(settings, _start(settings, limit=12), encoder_loader=tiny_loader, on_batch=lambda job: batches.append(job))
+    assert trims == [0, 1, 2]  # once per batch, each time before the next batch starts
+
+
 def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader, tmp_path):
     job_id = _start(settings, limit=5)
     run_job(settings, job_id, encoder_loader=tiny_loader)

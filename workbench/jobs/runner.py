@@ -23,6 +23,7 @@ from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
 from workbench.jobs import measure
 from workbench.jobs.estimate import BatchCosts
+from workbench.jobs.memory import give_back_free_memory
 from workbench.models import interrupt
 from workbench.models.registry import load_encoder, load_generator
 from workbench.tasks.base import RowOutput, Task
@@ -44,6 +45,7 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
             if not _still_running(settings, job_id, owner):
                 break
             job = _run_batch(settings, job_id, task, batch, costs, rest_of_window, owner)
+            give_back_free_memory()
             if on_batch:
                 on_batch(job)
         else:  # every row answered (not paused or cancelled)

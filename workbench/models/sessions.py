@@ -1,4 +1,4 @@
-"""onnxruntime session settings shared by the encoder and the generator: threads and spinning.
+"""onnxruntime session settings shared by the encoder and the generator: threads, spinning, no memory arena.
 
 The job worker sets both per job process (jobs/worker.py): all cores for a job that starts alone, a
 share of them for one that starts beside another, and no spinning when jobs may share the cores.
@@ -19,4 +19,9 @@ def session_options() -> ort.SessionOptions:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Spinning wins ~10% for a process alone on the machine but loses ~30% when two jobs share the cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", os.environ.get(SPINNING_VARIABLE, "1"))
+    # The arena keeps the largest buffers it has served for the session's life and reuses them for nothing else:
+    # the generator's cache grows a token per step, and the encoder's buffers for 64 long texts stayed held while
+    # the generator ran in a summarize job (its process grew to 2.4-2.8 GB; without the arenas it stays at 1.7 GB,
+    # docs/benchmarks.md, "Memory of a summarize job"). Neither model is slower without it.
+    options.enable_cpu_mem_arena = False
     return options
