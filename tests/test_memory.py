@@ -4,7 +4,7 @@ import platform
 
 import pytest
 
-from workbench.jobs.memory import give_back_free_memory
+from workbench.jobs.memory import MemoryReturn, give_back_free_memory
 
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
 
@@ -24,3 +24,18 @@ def test_memory_freed_in_small_pieces_goes_back_to_the_system():
     assert give_back_free_memory() is True
     assert _resident_kb() < held - 50_000  # at least 50 of the ~110 MB (without the trim: ~13 MB)
     assert len(still_used) == 512
+
+
+def test_memory_is_given_back_at_most_once_every_few_seconds(monkeypatch):
+    from workbench.jobs import memory
+
+    trims = []
+    monkeypatch.setattr(memory, "give_back_free_memory", lambda: trims.append(1) or True)
+    now = [100.0]
+    monkeypatch.setattr(memory.time, "monotonic", lambda: now[0])
+    returner = MemoryReturn(every_seconds=10.0)
+    outcomes = []
+    for step in (4.0, 4.0, 4.0, 30.0):  # batches of 4 s, 4 s, 4 s, then one of 30 s
+        now[0] += step
+        outcomes.append(returner.after_batch())
+    assert outcomes == [False, False, True, True] and len(trims) == 2

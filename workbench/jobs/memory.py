@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import time
 from functools import cache
+
+# A trim takes a few milliseconds: after every batch of a classify job (~0.1 s each) that would be a few percent of
+# its time, after a generative batch (tens of seconds) nothing. Batches that free a lot are the long ones.
+TRIM_EVERY_SECONDS = 10.0
 
 
 @cache
@@ -30,3 +35,17 @@ def give_back_free_memory() -> bool:
     """Return freed heap memory to the system; True when some was returned (glibc only, a few milliseconds)."""
     trim = _glibc()
     return bool(trim(0)) if trim else False
+
+
+class MemoryReturn:
+    """Gives freed memory back after a batch, at most once every TRIM_EVERY_SECONDS."""
+
+    def __init__(self, every_seconds: float | None = None):
+        self.every_seconds = TRIM_EVERY_SECONDS if every_seconds is None else every_seconds
+        self.last = time.monotonic()
+
+    def after_batch(self) -> bool:
+        if time.monotonic() - self.last < self.every_seconds:
+            return False
+        self.last = time.monotonic()
+        return give_back_free_memory()

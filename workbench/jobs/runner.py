@@ -23,7 +23,7 @@ from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
 from workbench.jobs import measure
 from workbench.jobs.estimate import BatchCosts
-from workbench.jobs.memory import give_back_free_memory
+from workbench.jobs.memory import MemoryReturn
 from workbench.models import interrupt
 from workbench.models.registry import load_encoder, load_generator
 from workbench.tasks.base import RowOutput, Task
@@ -40,12 +40,12 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
     owner = _runner_pid(settings, job_id)  # a pause and a quick resume may hand the job to another process
     try:
         task, pending = _prepare(settings, job_id, loader, generator)
-        costs = BatchCosts()
+        costs, memory = BatchCosts(), MemoryReturn()
         for batch, rest_of_window in pending:
             if not _still_running(settings, job_id, owner):
                 break
             job = _run_batch(settings, job_id, task, batch, costs, rest_of_window, owner)
-            give_back_free_memory()
+            memory.after_batch()
             if on_batch:
                 on_batch(job)
         else:  # every row answered (not paused or cancelled)
