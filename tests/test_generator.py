@@ -114,6 +114,15 @@ def test_alternatives_start_with_the_likeliest_first_tokens_then_go_on_greedily(
             assert draft.tokens[1:] == forced.tokens
 
 
+def test_a_stop_pattern_ends_answers_as_the_same_stop_string_does(generator):
+    prompts = chat(generator, PROMPTS[:4])
+    as_string = generator.generate(prompts, max_new_tokens=10, stop=(" ",))
+    as_pattern = generator.generate(prompts, max_new_tokens=10, stop=(re.compile(" "),))
+    assert any(a.stopped for a in as_string)  # the tiny model writes spaces: some answers do stop
+    assert [(a.text, a.stopped, a.stop_string) for a in as_string] == \
+        [(a.text, a.stopped, a.stop_string) for a in as_pattern]
+
+
 def test_answers_given_openings_start_with_them_then_go_on_greedily(generator):
     prompts = chat(generator, PROMPTS[:2])
     openings = [["Mr. Fox asks", "Ann and Bob", "Bob tells"], []]  # the second prompt: its 2 likeliest first tokens

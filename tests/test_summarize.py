@@ -8,10 +8,11 @@ import pytest
 from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
-from workbench.models.generator import Generation
+from workbench.models.generator import Generation, _ends_at_stop
 from workbench.tasks.generative import clean_reply
 from workbench.tasks.summarize import (
     LINE_END,
+    SENTENCE_STOP,
     STOPS,
     SUMMARY_SYSTEM,
     TOKENS_PER_WORD,
@@ -117,7 +118,19 @@ def test_one_sentence_stops_at_the_first_sentence_end_and_keeps_its_full_stop(bu
     monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, stop, **kw: asked.append(stop) or [
         [Generation("The parcel is late", stopped=True, stop_string=". ")] for _ in prompts])
     (row,) = task.run_batch(["My parcel is late."])
-    assert ". " in asked[0] and "\n" in asked[0] and row.outputs["summary"] == "The parcel is late."
+    assert SENTENCE_STOP in asked[0] and "\n" in asked[0] and row.outputs["summary"] == "The parcel is late."
+
+
+@pytest.mark.parametrize(("written", "kept", "stop_string"), [
+    ("#Person1# asks Mr. Fox for a car. He", "#Person1# asks Mr. Fox for a car", ". "),
+    ("Ann tells Dr. Lee and Mrs. Brown the news! Then", "Ann tells Dr. Lee and Mrs. Brown the news", "! "),
+    ("Is the shop on St. Mary's Road? Yes", "Is the shop on St. Mary's Road", "? "),
+    ("Mr. Fox asks Prof. Lee", None, None),  # no sentence end yet: it goes on
+])
+def test_one_sentence_does_not_stop_at_a_title(written, kept, stop_string):
+    answer = Generation("")
+    assert _ends_at_stop(answer, written, STOPS["one_sentence"]) == (kept is not None)
+    assert (answer.text, answer.stop_string) == ((kept, stop_string) if kept else ("", None))
 
 
 def test_a_one_sentence_reply_cut_at_an_opener_is_asked_again_to_the_line_end(build_task, tiny_generator, monkeypatch):

@@ -9,6 +9,7 @@ the next prompts are read and joined to it, their caches left-padded (and masked
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.openings import Openings
 from workbench.models.sessions import session_options
 
+# Where an answer ends: plain strings, or patterns for what a string cannot say (a full stop, but not "Mr.").
+Stops = tuple[str | re.Pattern[str], ...]
 PREFIX_CACHE_SIZE = 4
 # The key/value cache grows with rows x (prompt + answer) tokens (46 KB a token for SmolLM2-135M, twice that
 # while a step copies it), so long prompts share a batch with fewer rows: peak memory stays near 1.2 GB.
@@ -99,13 +102,13 @@ class OnnxGenerator:
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
-    def generate(self, prompts: list[str], max_new_tokens: int = 48, stop: tuple[str, ...] = ()) -> list[Generation]:
+    def generate(self, prompts: list[str], max_new_tokens: int = 48, stop: Stops = ()) -> list[Generation]:
         """Greedy continuations of each prompt, in the order given; batches hold prompts of similar length."""
         encoded = [self.encode(p) for p in prompts]
         return self._generate(encoded, [0] * len(encoded), max_new_tokens, stop)
 
     def generate_alternatives(self, prompts: list[str], count: int, max_new_tokens: int = 48,
-                              stop: tuple[str, ...] = (), openings: list[list[str]] | None = None) -> list[list[Generation]]:
+                              stop: Stops = (), openings: list[list[str]] | None = None) -> list[list[Generation]]:
         """`count` answers to each prompt: the k-th starts with the model's k-th likeliest first token and goes
         on greedily (the first is the greedy answer). A prompt given openings instead gets answers that start with
         them (the opening is part of the answer): all are written, and the `count` the model finds likeliest
@@ -129,7 +132,7 @@ class OnnxGenerator:
         return [self.encode(text)[: max_new_tokens - 1] for text in texts]
 
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
-                  stop: tuple[str, ...], openings: Openings | None = None) -> list[Generation]:
+                  stop: Stops, openings: Openings | None = None) -> list[Generation]:
         openings = openings or Openings.none(len(encoded))
         results = [self._too_long(ids, max_new_tokens) or Generation() for ids in encoded]
         # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
@@ -214,7 +217,7 @@ class OnnxGenerator:
                                 f"{max_new_tokens} to write, but it reads at most {self.window}.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
-                        max_new_tokens: int, stop: tuple[str, ...], ranks: list[int], openings: Openings) -> None:
+                        max_new_tokens: int, stop: Stops, ranks: list[int], openings: Openings) -> None:
         """Greedy decoding of the rows in `order`; as rows finish, the next ones take their places in the batch.
 
         Answers differ in length (one word to max_new_tokens), so fixed batches would spend most steps
@@ -378,7 +381,7 @@ class OnnxGenerator:
         batch.positions = batch.positions + np.array([len(c) for c in chunks])
         return logits
 
-    def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: tuple[str, ...],
+    def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: Stops,
                 max_new_tokens: int, openings: Openings) -> list[int]:
         """Append each row's new token; returns the batch positions of rows still writing. A stop string counts
         only after a row's opening ("Mr. Fox asks" does not end at "Mr. ")."""
@@ -462,13 +465,23 @@ def _pad_left(array: np.ndarray, width: int, axis: int) -> np.ndarray:
     return np.pad(array, padding)
 
 
-def _ends_at_stop(output: Generation, text: str, stop: tuple[str, ...], after: int = 0) -> bool:
-    found = [(text.find(s, after), s) for s in stop if text.find(s, after) >= 0]
+def _ends_at_stop(output: Generation, text: str, stop: Stops, after: int = 0) -> bool:
+    found = [hit for s in stop if (hit := _stop_at(text, s, after))]
     if not found:
         return False
     cut, output.stop_string = min(found)
     output.text, output.stopped = text[:cut], True
     return True
+
+
+def _stop_at(text: str, stop: str | re.Pattern[str], after: int) -> tuple[int, str] | None:
+    """Where a stop first occurs in the text from `after` on, and the stop string as written there. A pattern
+    stops where a plain string cannot tell: a sentence's end, but not the full stop of "Mr. " (tasks/summarize.py)."""
+    if isinstance(stop, str):
+        at = text.find(stop, after)
+        return (at, stop) if at >= 0 else None
+    found = stop.search(text, after)
+    return (found.start(), found.group()) if found else None
 
 
 def _log_likelihoods(first: np.ndarray, every: np.ndarray, chunks: list[list[int]]) -> np.ndarray:

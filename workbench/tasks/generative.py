@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from workbench.errors import TaskConfigError
 from workbench.tasks.base import Task
+
+if TYPE_CHECKING:
+    from workbench.models.generator import Stops
 
 # Openers small chat models put before the answer; they are chatter, not content.
 CHATTER = re.compile(r"^\s*(sure|certainly|of course|okay|ok|here is|here's|here are)\b[^:\n]*[:!.]?\s*", re.I)
@@ -38,7 +42,7 @@ class GenerativeTask(Task):
     def chat(self, instruction: str, system: str | None = None) -> str:
         return self.generator.chat.prompt(instruction, system=system)
 
-    def replies(self, prompts: list[str], max_new_tokens: int, stop: tuple[str, ...] = ()) -> list[str]:
+    def replies(self, prompts: list[str], max_new_tokens: int, stop: Stops = ()) -> list[str]:
         """The cleaned reply to each prompt; a prompt that cannot be answered fails the batch with its reason.
 
         The runner then retries the batch row by row, so only that row fails, with the reason shown.
@@ -46,7 +50,7 @@ class GenerativeTask(Task):
         generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
         return [clean_reply(_ended(g)) for g in _answered(generations)]
 
-    def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int, stop: tuple[str, ...] = (),
+    def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int, stop: Stops = (),
                             openings: list[list[str]] | None = None) -> list[list[str]]:
         """`count` cleaned replies to each prompt, each starting differently, or one per opening where a prompt has
         openings (generator.generate_alternatives)."""
