@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.job_memory import TASK, build_input  # noqa: E402
+from benchmarks.job_memory import TASKS, banking_texts, build_input  # noqa: E402
 from tests.e2e.test_browser import free_port, wait_for_http  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def create_paused_jobs(settings, data: Path, count: int) -> list[int]:
     from workbench.jobs import service
     from workbench.tasks.spec import spec_from_dict
 
-    spec = spec_from_dict(TASK)
+    spec = spec_from_dict(TASKS["classify"])
     job_ids = [service.create_job(settings, spec, data) for _ in range(count)]
     for job_id in job_ids:
         service.pause_job(settings, job_id)
@@ -81,7 +81,7 @@ def main() -> None:
         from workbench.jobs import service
 
         settings = get_settings()
-        job_ids = create_paused_jobs(settings, build_input(args.rows, folder, "csv"), 2)
+        job_ids = create_paused_jobs(settings, build_input(banking_texts(args.rows), folder, "csv"), 2)
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)],
                                   start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
