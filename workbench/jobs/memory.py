@@ -3,7 +3,7 @@
 glibc keeps freed memory in the process for reuse, and a generative batch frees a lot of it: caches that grew a
 token at a time, the encoder's buffers for long texts. Its next batch rarely fits into those holes exactly, so
 without a trim a summarize job's process held 0.6 GB more between batches and its peak crept up with every window
-(docs/benchmarks.md, "Memory of a summarize job"). Elsewhere than glibc (macOS, Windows, musl) this does nothing.
+(docs/benchmarks.md, "Peak memory of a summarize job as the file grows"). Elsewhere than glibc (macOS, Windows, musl) this does nothing.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ TRIM_EVERY_SECONDS = 10.0
 @cache
 def _glibc():
     """glibc's malloc_trim, or None where the C library is another one."""
-    name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
+        trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError, TypeError):  # no C library found, or one without malloc_trim
         return None
-    if trim is not None:
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
 
 
@@ -45,7 +43,8 @@ class MemoryReturn:
         self.last = time.monotonic()
 
     def after_batch(self) -> bool:
-        if time.monotonic() - self.last < self.every_seconds:
+        now = time.monotonic()
+        if now - self.last < self.every_seconds:
             return False
-        self.last = time.monotonic()
+        self.last = now
         return give_back_free_memory()

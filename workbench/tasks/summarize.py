@@ -43,10 +43,10 @@ ABOUT_THE_TEXT = re.compile(
 # DialogSum came after it. The mark of a sentence stop stays in the reply.
 # A sentence ends after ".", "!" or "?" and a space, but not after a title: "Mr. Fox asks" is one sentence (3 in
 # 50 DialogSum dialogues and their summaries name someone "Mr.", "Mrs." or "Dr.").
-TITLE_WORDS = [title.capitalize() for title in sorted(TITLES)]
-SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{t}\.)" for t in TITLE_WORDS) + r"\s+")
+SENTENCE_MARK = "".join(rf"(?<!\b{title.capitalize()})" for title in sorted(TITLES)) + "[.!?]"
+SENTENCE_END = re.compile(rf"(?<={SENTENCE_MARK})\s+")
 # The generator's stop at a sentence's end, by the same rule (the mark, then a space).
-LINE_END, SENTENCE_STOP = ("\n",), re.compile("".join(rf"(?<!\b{t})" for t in TITLE_WORDS) + r"[.!?] ")
+LINE_END, SENTENCE_STOP = ("\n",), re.compile(SENTENCE_MARK + " ")
 STOPS = {"one_sentence": (*LINE_END, SENTENCE_STOP), "subject_line": LINE_END}
 ONE_LINE_STYLES = tuple(STOPS)  # every style with stops ends at its line's end
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
