@@ -10,6 +10,8 @@ Run through benchmarks/quality.py (every template), or alone:
   cut-off comes from the examples alone (route.py); nothing is tuned on the scored rows.
 * TREC (coarse, 6 types), `classify` zero-shot from names and one-line descriptions.
 * SST-2, `classify` zero-shot from the names "positive" and "negative" with a short description.
+* SST-2 and TREC again with classify's `second_opinion` (the generator asked about the rows the encoder is unsure
+  of): a few minutes each.
 
 Each run goes through the template as a job does: setup, adaptation to the job's first rows, batches.
 """
@@ -20,8 +22,6 @@ import json
 import random
 import sys
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,7 +49,8 @@ SST2_LABELS = [{"name": "positive", "description": "the reviewer liked it, prais
 
 def run_template(spec_data: dict, texts: list[str]) -> list[dict]:
     settings = get_settings()
-    task = spec_from_dict(spec_data).build(lambda name: load_encoder(settings, name))
+    task = spec_from_dict(spec_data).build(lambda name: load_encoder(settings, name),
+                                           lambda name: load_generator(settings, name))
     task.setup()
     task.adapt(adaptation_sample([RowText(i, t) for i, t in enumerate(texts)]))
     return [output.outputs for start in range(0, len(texts), 64) for output in task.run_batch(texts[start:start + 64])]
@@ -85,21 +86,21 @@ def clinc_closed_set() -> dict:
     return {"route_in_scope_accuracy": route, "classify_in_scope_accuracy": classify}
 
 
-def trec() -> dict:
+def trec(**changes) -> dict:
     lines = (DATA / "classification" / "trec_test.label").read_text(encoding="latin-1").splitlines()
     truth = [line.split(":", 1)[0] for line in lines]
     texts = [line.split(" ", 1)[1] for line in lines]
     labels = [{"name": name, "description": description} for name, description in TREC_TYPES.items()]
-    predicted = [o["label"] for o in run_template({"task": "classify", "text": "text", "labels": labels}, texts)]
-    return _report(truth, predicted)
+    spec = {"task": "classify", "text": "text", "labels": labels, **changes}
+    return _report(truth, [o["label"] for o in run_template(spec, texts)])
 
 
-def sst2() -> dict:
+def sst2(**changes) -> dict:
     lines = (DATA / "classification" / "sst2_test.txt").read_text().splitlines()
     truth = ["positive" if line[0] == "1" else "negative" for line in lines]
     texts = [line[2:] for line in lines]
-    predicted = [o["label"] for o in run_template({"task": "classify", "text": "text", "labels": SST2_LABELS}, texts)]
-    return _report(truth, predicted)
+    spec = {"task": "classify", "text": "text", "labels": SST2_LABELS, **changes}
+    return _report(truth, [o["label"] for o in run_template(spec, texts)])
 
 
 def _report(truth: list[str], predicted: list[str]) -> dict:
@@ -107,39 +108,10 @@ def _report(truth: list[str], predicted: list[str]) -> dict:
     return {"rows": len(truth), "accuracy": report.accuracy, "macro_f1": report.macro_f1}
 
 
-SECOND_OPINION_CUTS = (0.55, 0.6, 0.7)  # encoder confidence under which the generator is asked too
-SECOND_OPINION_PROMPT = ("Is the sentiment of this movie review positive or negative?\n\nReview: {}\n\n"
-                         "Answer with one word: positive or negative.")
-
-
-def second_opinion() -> dict:
-    """Every SST-2 row the encoder is unsure of (confidence < 0.7) is also asked of the generator.
-
-    The generator's P(positive) (option scoring) is corrected for its bias with the median of its own
-    answers (no labels needed): uncorrected it answers "negative" to almost everything. Where the
-    encoder is under each cut-off, its P(positive) is averaged with the generator's.
-    """
-    lines = (DATA / "classification" / "sst2_test.txt").read_text().splitlines()
-    truth, texts = np.array([line[0] == "1" for line in lines]), [line[2:] for line in lines]
-    encoder = np.array([o["confidence"] if o["label"] == "positive" else 1 - o["confidence"]
-                        for o in run_template({"task": "classify", "text": "text", "labels": SST2_LABELS}, texts)])
-    unsure = np.flatnonzero(np.maximum(encoder, 1 - encoder) < max(SECOND_OPINION_CUTS))
-    generator = load_generator(get_settings())
-    asked = np.array([generator.option_probabilities(generator.chat.prompt(SECOND_OPINION_PROMPT.format(texts[i])),
-                                                     ["positive", "negative"])[0] for i in unsure])
-    median = np.median(asked)
-    second = encoder.copy()
-    second[unsure] = asked / (asked + median * (1 - asked) / (1 - median))
-    figures = {"rows": len(texts), "asked": len(unsure), "encoder": float(((encoder > 0.5) == truth).mean()),
-               "generator_on_asked": float(((second[unsure] > 0.5) == truth[unsure]).mean()),
-               "encoder_on_asked": float(((encoder[unsure] > 0.5) == truth[unsure]).mean())}
-    for cut in SECOND_OPINION_CUTS:
-        combined = np.where(np.maximum(encoder, 1 - encoder) < cut, (encoder + second) / 2, encoder)
-        figures[f"averaged_below_{cut}"] = float(((combined > 0.5) == truth).mean())
-    return figures
-
-
-BENCHMARKS = {"clinc": clinc, "clinc_closed_set": clinc_closed_set, "trec": trec, "sst2": sst2, "second_opinion": second_opinion}
+BENCHMARKS = {"clinc": clinc, "clinc_closed_set": clinc_closed_set, "trec": trec, "sst2": sst2,
+              # classify with the generator's second opinion (tasks/second_opinion.py): where it helps, where not
+              "sst2_second_opinion": lambda: sst2(second_opinion=True),
+              "trec_second_opinion": lambda: trec(second_opinion=True)}
 
 
 if __name__ == "__main__":

@@ -130,9 +130,7 @@ def test_answers_given_openings_start_with_them_then_go_on_greedily(generator):
     assert [len(d) for d in drafts] == [2, 2]  # of three openings, the two likeliest go on
     assert [d.tokens for d in drafts[1]] == [d.tokens for d in generator.generate_alternatives(prompts[1:], 2, 12, (". ",))[0]]
     prompt_ids = generator.encode(prompts[0])
-    past, last = generator._prefix(tuple(prompt_ids))
-    scores = generator._option_log_likelihoods(past, len(prompt_ids), _log_softmax(last),
-                                               [generator.encode(o) for o in openings[0]])
+    scores = generator._option_scores([prompt_ids], [generator.encode(o) for o in openings[0]])[0]
     likeliest = [openings[0][i] for i in np.argsort(-scores)[:2]]
     for opening, draft in zip(likeliest, drafts[0], strict=True):
         opened = generator.encode(opening)
@@ -225,10 +223,33 @@ def test_a_prompt_longer_than_the_window_is_reported_not_cut(generator):
 
 def test_option_probabilities_sum_to_one_and_follow_the_likelihood(generator):
     prompt = chat(generator, PROMPTS[:1])[0]
-    probabilities = generator.option_probabilities(prompt, ["billing", "shipping", "returns"])
-    assert probabilities.shape == (3,) and np.isclose(probabilities.sum(), 1.0)
-    first_token_only = generator.option_probabilities(prompt, ["yes", "no"])
+    probabilities = generator.option_probabilities([prompt], ["billing", "shipping", "returns"])
+    assert probabilities.shape == (1, 3) and np.isclose(probabilities.sum(), 1.0)
+    ids = generator.encode(prompt)
+    end = [min(generator.eos_ids)]
+    one_by_one = [reference_log_likelihood(generator, ids, generator.encode(o) + end) for o in ["billing", "shipping", "returns"]]
+    assert np.allclose(probabilities[0], np.exp(one_by_one) / np.exp(one_by_one).sum(), atol=1e-4)
+    first_token_only = generator.option_probabilities([prompt], ["yes", "no"])
     assert np.all(first_token_only > 0)
+
+
+def test_option_probabilities_of_a_batch_are_each_prompts_own(generator):
+    """Prompts of different lengths read together (shared start once, padding masked), in batches of the
+    generator's size, score their options as each prompt alone does."""
+    prompts = chat(generator, PROMPTS + ["a second, much longer message about a late parcel and a refund " * 3])
+    together = generator.option_probabilities(prompts, ["billing", "shipping", "a refund please"])
+    alone = np.vstack([generator.option_probabilities([p], ["billing", "shipping", "a refund please"]) for p in prompts])
+    assert together.shape == (5, 3) and np.allclose(together.sum(axis=1), 1.0)
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def reference_log_likelihood(generator, prompt: list[int], answer: list[int]) -> float:
+    """log P(answer | prompt) from one plain run over the whole sequence, no cache."""
+    ids = np.array([prompt + answer])
+    past = generator._empty_past(1)
+    logits, _ = generator._run(ids, np.ones_like(ids), np.arange(ids.shape[1])[None], past)
+    steps = _log_softmax(logits[0, len(prompt) - 1 : -1])
+    return float(steps[np.arange(len(answer)), answer].sum())
 
 
 def test_constrained_json_always_parses_and_follows_the_schema(generator):

@@ -109,11 +109,14 @@ def _opened(settings, spec) -> object:
 def test_a_classify_template_opens_with_its_examples_and_options(settings):
     examples = [{"text": "Charged twice", "label": "billing"}, {"text": "Parcel lost", "label": "shipping"}]
     app = _opened(settings, {"task": "classify", "text": ["Subject", "Body"], "labels": ["billing", "shipping"],
-                             "examples": examples, "multi_label": True, "label_threshold": 0.2, "threshold": 0.7})
+                             "examples": examples, "multi_label": True, "label_threshold": 0.2, "threshold": 0.7,
+                             "second_opinion": True})
     assert next(r for r in app.radio if r.label.startswith("Labelled examples")).value == "The template's examples"
     assert next(c for c in app.checkbox if c.label == "Several labels per row").value
+    assert next(c for c in app.checkbox if c.label.startswith("Also ask the text generator")).value
     queued = _queued_spec(app, settings)
     assert queued["examples"] == examples and queued["label_threshold"] == 0.2 and queued["threshold"] == 0.7
+    assert queued["second_opinion"] is True
 
 
 def test_a_summarize_template_opens_with_its_style_and_lengths(settings):

@@ -197,16 +197,32 @@ class OnnxGenerator:
             batch = _keep(batch, active[:room])
             logits = self._feed(batch, chunks[:room])
 
-    def option_probabilities(self, prompt: str, options: list[str]) -> np.ndarray:
-        """P(option | prompt) for each option as a complete answer (the end-of-turn token included)."""
-        prompt_ids = self.encode(prompt)
-        end = [min(self.eos_ids)]
-        option_ids = [self.encode(option) + end for option in options]
-        if len(prompt_ids) + max(len(o) for o in option_ids) > self.window:
-            raise ValueError(f"The prompt has {len(prompt_ids)} tokens; the model reads at most {self.window}.")
-        past, last_logits = self._prefix(tuple(prompt_ids))
-        scores = self._option_log_likelihoods(past, len(prompt_ids), _log_softmax(last_logits), option_ids)
-        return np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    def option_probabilities(self, prompts: list[str], options: list[str]) -> np.ndarray:
+        """P(option | prompt) for each prompt (rows) and option (columns), each option as a complete answer (the
+        end-of-turn token included). Prompts are read in batches of like length, their shared start once."""
+        encoded = [self.encode(prompt) for prompt in prompts]
+        option_ids = [self.encode(option) + [min(self.eos_ids)] for option in options]
+        answer = max(len(o) for o in option_ids)
+        if max(len(ids) for ids in encoded) + answer > self.window:
+            raise ValueError(f"A prompt is too long: with its answer the model reads at most {self.window} tokens.")
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")  # batches of like lengths: little padding
+        scores, start = np.empty((len(encoded), len(options))), 0
+        while start < len(order):
+            longest = encoded[order[min(start + self.batch_size, len(order)) - 1]]
+            batch = order[start:start + self._rows_allowed(longest, answer)]
+            scores[batch] = self._option_scores([encoded[i] for i in batch], option_ids)
+            start += len(batch)
+        return np.exp(_log_softmax(scores))
+
+    def _option_scores(self, prompts: list[list[int]], options: list[list[int]]) -> np.ndarray:
+        """Log-likelihood of each option (columns) after each prompt (rows): the prompts are read once, then each
+        option is read after all of them, on a copy of their cache (one copy at a time keeps memory down)."""
+        shared = _common_prefix(prompts)
+        past, _ = self._prefix(tuple(prompts[0][:shared]))
+        batch, last = self._prefill(past, shared, [ids[shared:] for ids in prompts])
+        first = _log_softmax(last)
+        return np.stack([self._option_log_likelihoods(batch, first, [option] * len(prompts)) for option in options],
+                        axis=1)
 
     # -- decoding ---------------------------------------------------------------------------------
 
@@ -399,14 +415,11 @@ class OnnxGenerator:
                 active.append(position)
         return active
 
-    def _option_log_likelihoods(self, past: list[np.ndarray], shared: int, first: np.ndarray,
-                                options: list[list[int]]) -> np.ndarray:
-        """Sum of token log-probabilities of each option after the prompt (`past`, `shared` tokens long; `first`:
-        the log-probabilities of the token after it)."""
-        rows = len(options)
-        batch = Batch([np.repeat(p, rows, axis=0) for p in past], np.ones((rows, shared), dtype=np.int64),
-                      np.full(rows, shared, dtype=np.int64), list(range(rows)))
-        return _log_likelihoods(np.repeat(first[None], rows, axis=0), self._feed_every(batch, options), options)
+    def _option_log_likelihoods(self, batch: Batch, first: np.ndarray, options: list[list[int]]) -> np.ndarray:
+        """Sum of token log-probabilities of each row's option after its prompt (`batch`, left as it is; `first`: the
+        log-probabilities of the token after each prompt)."""
+        copy = Batch(list(batch.past), batch.mask, batch.positions, list(batch.rows))
+        return _log_likelihoods(first, self._feed_every(copy, options), options)
 
     def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray],
              logits_from: int = 0):

@@ -98,7 +98,7 @@ def _check_preset(preset: str) -> None:
 
 
 KIND_USES = {"encoder": "classify, route and extract of names fields alone",
-             "generator": "extract, summarize and custom"}
+             "generator": "extract, summarize, custom and classify's second opinion"}
 
 
 def check_kind(settings: Settings, name: str | None, kind: str) -> None:

@@ -61,6 +61,14 @@ class RouteConfig(ClassifyConfig):
             raise ValueError("fine-tuning is available for classify only; remove `fine_tune` from the route task")
         return value
 
+    @field_validator("second_opinion")
+    @classmethod
+    def _no_second_opinion(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("the generator's second opinion is available for classify only; remove `second_opinion` "
+                             "from the route task")
+        return value
+
 
 @register
 class RouteTask(Task):

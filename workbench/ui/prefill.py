@@ -19,7 +19,7 @@ TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
 # The template's settings the form has no widget for (route's default priority): kept as saved.
 EXTRAS = "template-extras"
 FORM_SETTINGS = {
-    "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune"},
+    "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune", "second_opinion"},
     "route": {"labels", "threshold", "examples", "fallback", "min_similarity", "priority"},
     "extract": {"fields", "examples"},
     "summarize": {"summary"},
@@ -120,7 +120,8 @@ LABEL_THRESHOLDS = (0.05, 0.5)
 def classify_state(config: dict) -> dict[str, Any]:
     low, high = LABEL_THRESHOLDS
     return {**_labels_state(config, "classify"), "multi-label": config["multi_label"],
-            "label-threshold": min(max(config["label_threshold"], low), high), "fine-tune": config["fine_tune"]}
+            "label-threshold": min(max(config["label_threshold"], low), high), "fine-tune": config["fine_tune"],
+            "second-opinion": config["second_opinion"]}
 
 
 def route_state(config: dict) -> dict[str, Any]:

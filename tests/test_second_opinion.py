@@ -1,0 +1,88 @@
+"""classify's second opinion: the generator asked about the rows the encoder is unsure of, its lean divided out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests import generative_fixtures
+from tests.generative_fixtures import run_through_service
+from workbench.db import repo
+from workbench.db.session import session_scope
+from workbench.errors import TaskConfigError
+from workbench.models.registry import snapshot_names
+from workbench.tasks import second_opinion
+from workbench.tasks.classify import LabelSpec
+from workbench.tasks.second_opinion import SecondOpinion, joined, label_prompt
+from workbench.tasks.spec import spec_from_dict
+
+tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
+
+LABELS = [LabelSpec(name="billing", description="invoices, charges, refunds"), LabelSpec(name="shipping")]
+TEXTS = ["my invoice was charged twice", "the parcel arrived late", "help", "refund the courier fee please"]
+SPEC = {"task": "classify", "text": "text", "labels": [{"name": "billing", "description": "invoices, charges, refunds"},
+                                                       {"name": "shipping"}]}
+
+
+def test_the_prompt_lists_each_label_with_its_description_then_the_row():
+    assert label_prompt(LABELS, "my invoice") == \
+        "Labels:\n- billing: invoices, charges, refunds\n- shipping\n\nText: my invoice\nLabel:"
+
+
+def test_the_generators_opinion_is_a_probability_per_label(tiny_generator):
+    probabilities = SecondOpinion(tiny_generator, LABELS).probabilities(TEXTS)
+    assert probabilities.shape == (len(TEXTS), 2) and np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_its_lean_is_divided_out_a_text_with_no_content_gets_no_label(tiny_generator, monkeypatch):
+    asked = tiny_generator.option_probabilities([label_prompt(LABELS, "N/A")], [" billing", " shipping"])[0]
+    assert abs(asked[0] - asked[1]) > 1e-3  # the tiny model does lean one way
+    monkeypatch.setattr(second_opinion, "CONTENT_FREE", ("N/A",))
+    assert np.allclose(SecondOpinion(tiny_generator, LABELS).probabilities(["N/A"]), [[0.5, 0.5]])
+
+
+def test_joined_opinions_are_surer_where_they_agree_than_where_they_do_not():
+    encoder = np.array([[0.7, 0.3], [0.7, 0.3]])
+    generator = np.array([[0.8, 0.2], [0.2, 0.8]])
+    both = joined(encoder, generator)
+    assert np.allclose(both.sum(axis=1), 1.0)
+    assert both[0, 0] > 0.7 and both[1].max() < 0.7
+    assert np.allclose(both[0], np.sqrt([0.56, 0.06]) / np.sqrt([0.56, 0.06]).sum())
+
+
+def test_classify_asks_the_generator_only_about_rows_the_encoder_is_unsure_of(build_task, tiny_generator, monkeypatch):
+    alone = build_task(SPEC)
+    encoder = alone.scorer.probabilities(alone._embed(TEXTS))
+    cut = float(np.sort(encoder.max(axis=1))[1])  # two rows under it, two at or over it
+    monkeypatch.setattr("workbench.tasks.classify.ASK_BELOW", cut + 1e-6)  # float32 confidences: a smaller step would round away
+    task = build_task({**SPEC, "second_opinion": True})
+    confidences = [o.confidence for o in task.run_batch(TEXTS)]
+    generator = SecondOpinion(tiny_generator, LABELS).probabilities(TEXTS)
+    expected = np.where(encoder.max(axis=1, keepdims=True) <= cut, joined(encoder, generator), encoder)
+    assert np.allclose(confidences, expected.max(axis=1), atol=1e-4)
+    assert not np.allclose(confidences, encoder.max(axis=1), atol=1e-4)  # the joined rows did change
+
+
+def test_a_row_too_long_for_the_generator_keeps_the_encoders_answer(build_task, monkeypatch):
+    monkeypatch.setattr("workbench.tasks.classify.ASK_BELOW", 1.01)  # every row would be asked
+    long_row = "invoice " * 3000
+    alone = build_task(SPEC)
+    with_second = build_task({**SPEC, "second_opinion": True})
+    assert with_second.run_batch([long_row])[0].confidence == alone.run_batch([long_row])[0].confidence
+
+
+def test_route_refuses_a_second_opinion():
+    with pytest.raises(TaskConfigError, match="classify only"):
+        spec_from_dict({**SPEC, "task": "route", "second_opinion": True}).validated_config()
+
+
+def test_a_job_with_a_second_opinion_records_both_models(settings, tiny_generator, tiny_loader, tmp_path):
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(path, index=False)
+    results = run_through_service(settings, tiny_generator, {**SPEC, "second_opinion": True}, path, limit=len(TEXTS),
+                                  encoder_loader=tiny_loader)
+    assert [r.outputs["label"] in ("billing", "shipping") for r in results] == [True] * len(TEXTS)
+    with session_scope(settings) as session:
+        job = repo.list_jobs(session)[0]
+        assert "tiny-llama" in snapshot_names(job.model)
