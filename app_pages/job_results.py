@@ -71,5 +71,6 @@ with user_errors():
     results_table(shown)
     download_buttons(job_id)
     review_section(job_at_start, frame)
-    # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers.
-    evaluation_section(model_frame, compare.answers_column_of(app_settings(), job_at_start))
+    # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;
+    # the reviewed rows' answers can be the right ones.
+    evaluation_section(model_frame, compare.answers_column_of(app_settings(), job_at_start), reviewed=frame)

@@ -1,6 +1,8 @@
-"""Reviews: corrections saved beside the model's answers, shown and exported in their place, never scored."""
+"""Reviews: corrections saved beside the model's answers, shown and exported in their place; the model is scored
+against the reviewed rows only when asked."""
 
 import functools
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -8,6 +10,7 @@ from click.testing import CliRunner
 from tests.test_jobs import EMAILS, ZERO_SHOT, _results, _start
 from workbench.cli import cli
 from workbench.errors import JobStateError, TaskConfigError
+from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io import read_table
 from workbench.io.stream import iter_frames
 from workbench.jobs import review, service
@@ -216,3 +219,37 @@ def test_typed_fields_are_corrected_in_the_form_the_model_writes_them(settings):
         review.save_reviews(settings, job_id, [RowReview(0, {"order": "not a number"})])
     with pytest.raises(TaskConfigError, match="amount: 'lots of money' is not an amount with its currency"):
         review.save_reviews(settings, job_id, [RowReview(0, {"amount": "lots of money"})])
+
+
+def _reviewed_score(settings, job_id):
+    model = service.results_frame(settings, job_id, reviewed=False)
+    return evaluate_reviewed(model, review.with_job_reviews(settings, job_id, model, service.get_job(settings, job_id).spec))
+
+
+def test_the_model_is_scored_on_the_reviewed_rows_with_the_reviewers_answers(settings, job_id):
+    model = service.results_frame(settings, job_id)
+    review.save_reviews(settings, job_id, [RowReview(0, {"label": model.at[0, "label"]}),  # right
+                                           RowReview(1, {"label": _other_label(model.at[1, "label"])})])  # wrong
+    report = _reviewed_score(settings, job_id)
+    assert (report.rows, report.accuracy) == (2, 0.5)
+    shown = json.loads(CliRunner().invoke(cli, ["jobs", "show", str(job_id), "--reviewed"]).output)
+    assert shown["evaluation_on_reviewed_rows"]["rows"] == 2 and shown["evaluation_on_reviewed_rows"]["accuracy"] == 0.5
+
+
+def test_scoring_on_reviewed_rows_before_any_review_says_what_to_do(settings, job_id):
+    with pytest.raises(TaskConfigError, match="No row of this job is reviewed yet"):
+        _reviewed_score(settings, job_id)
+    result = CliRunner().invoke(cli, ["jobs", "show", str(job_id), "--reviewed"])
+    assert result.exit_code != 0 and "No row of this job is reviewed yet" in result.output
+
+
+def test_extracted_fields_are_scored_field_by_field_on_the_reviewed_rows(settings):
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [
+        {"name": "order", "type": "number"}, {"name": "items", "type": "list"}]}
+    job_id = _stored_job(settings, spec, [{"order": 5531, "items": "pen; ink"}, {"order": 6000, "items": "cup"},
+                                          {"order": 7000, "items": ""}])
+    review.save_reviews(settings, job_id, [RowReview(0, {"order": "5531", "items": "pen; ink"}),
+                                           RowReview(1, {"order": "6001", "items": "cup; saucer"})])
+    fields = _reviewed_score(settings, job_id).per_field
+    assert fields.at["order", "precision"] == 0.5 and fields.at["order", "support"] == 2
+    assert fields.at["items", "precision"] == 1.0 and fields.at["items", "recall"] == 0.75

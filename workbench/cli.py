@@ -16,6 +16,7 @@ from workbench.config import get_settings
 from workbench.errors import WorkbenchError
 from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, example_rows, report_dict
+from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.jobs import compare, review, service
 from workbench.jobs.progress import describe, job_progress
@@ -136,8 +137,10 @@ def _job_row(job) -> dict:
 @click.option("--answers", default=None, help="A column of right answers in the input: adds accuracy, macro-F1, "
                                               "per-label precision and recall and the confusion matrix (classify, "
                                               "route), ROUGE (summarize) or per-field precision/recall/F1 (extract).")
+@click.option("--reviewed", is_flag=True, help="Score the model on the rows people reviewed, their answers taken as "
+                                               "the right ones (mostly rows the model was unsure of: harder than most).")
 @user_errors
-def jobs_show(job_id: int, answers: str | None) -> None:
+def jobs_show(job_id: int, answers: str | None, reviewed: bool) -> None:
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
@@ -146,6 +149,10 @@ def jobs_show(job_id: int, answers: str | None) -> None:
         frame = service.results_frame(get_settings(), job_id, reviewed=False)
         shown["evaluation"] = {**report_dict(evaluate(frame, answers)),
                                "examples_left_out": int(example_rows(frame).sum())}
+    if reviewed:
+        model = service.results_frame(get_settings(), job_id, reviewed=False)
+        with_reviews = review.with_job_reviews(get_settings(), job_id, model, job.spec)
+        shown["evaluation_on_reviewed_rows"] = report_dict(evaluate_reviewed(model, with_reviews))
     click.echo(json.dumps(shown, indent=2))
 
 

@@ -245,6 +245,23 @@ def test_the_review_queue_saves_a_corrected_answer_and_can_take_it_back(settings
     assert "reviewed" not in app.dataframe[0].value.columns
 
 
+def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader):
+    from workbench.jobs import review
+    from workbench.jobs.review import RowReview
+
+    job_id = _review_job(settings, tiny_loader)
+    queues = service.results_frame(settings, job_id)["queue"]
+    other = next(q for q in ("billing", "shipping") if q != queues[1])
+    review.save_reviews(settings, job_id, [RowReview(0, {"queue": queues[0]}), RowReview(1, {"queue": other})])
+    app = page("job_results.py", job=str(job_id)).run()
+    next(s for s in app.selectbox if s.label.startswith("Column of right answers")).set_value(
+        "The rows you reviewed (2)").run()
+    assert not app.exception, app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Accuracy"], metrics["Rows scored"]) == ("50.0%", "2")
+    assert any("your answers taken as the right ones" in c.value for c in app.caption)
+
+
 def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
     job_id = _review_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()

@@ -42,7 +42,7 @@ class FieldReport:
 
 def scorable(frame: pd.DataFrame) -> bool:
     """Whether this job's answers can be compared with right answers at all."""
-    outputs = _outputs(frame)
+    outputs = output_columns(frame)
     return any(c in outputs for c in (*ANSWER_COLUMNS, SUMMARY_COLUMN, EXTRACTION_ERRORS))
 
 
@@ -55,7 +55,7 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     if answers_column not in frame.columns:
         raise TaskConfigError(f"The file has no column '{answers_column}'. Its columns are: {', '.join(frame.columns)}.")
     frame = _without_examples(frame, answers_column)
-    outputs = _outputs(frame)
+    outputs = output_columns(frame)
     if EXTRACTION_ERRORS in outputs:
         return _fields(frame, answers_column, {name: c for name, c in outputs.items() if name != EXTRACTION_ERRORS})
     if SUMMARY_COLUMN in outputs:
@@ -131,7 +131,7 @@ def label_set(cell) -> set[str]:
     return {label.strip() for label in text.split(LABEL_SEPARATORS[0]) if label.strip()}
 
 
-def _outputs(frame: pd.DataFrame) -> dict[str, str]:
+def output_columns(frame: pd.DataFrame) -> dict[str, str]:
     """Template output name -> the column holding it (renamed `<name>_result` when the input had that name)."""
     from workbench.jobs.service import RESULT_SUFFIX
 
@@ -157,7 +157,7 @@ def _fields(frame: pd.DataFrame, answers_column: str, field_columns: dict[str, s
         raise TaskConfigError(f"No row has a right answer in '{answers_column}'.")
     # Right values of fields the job did not extract are not scored.
     truth = [{name: _right_values(cell, answers_column).get(name) for name in field_columns} for cell in rows[answers_column]]
-    extracted = [{name: _cell_values(row[c]) for name, c in field_columns.items()} for _, row in rows.iterrows()]
+    extracted = [{name: cell_values(row[c]) for name, c in field_columns.items()} for _, row in rows.iterrows()]
     kinds = {f["name"]: f.get("type", "text") for f in frame.attrs.get("spec", {}).get("fields", [])}
     return FieldReport(len(rows), field_report(truth, extracted, kinds))
 
@@ -173,7 +173,7 @@ def _right_values(cell, answers_column: str) -> dict:
     return values
 
 
-def _cell_values(cell):
+def cell_values(cell):
     """An extracted cell as written: a JSON list is read as a list (a list field's "Ann; Bob" is split by
     eval/fields.values, which knows the field's type)."""
     if isinstance(cell, str) and cell.startswith("["):

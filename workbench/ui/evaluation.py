@@ -8,33 +8,44 @@ import streamlit as st
 
 from workbench.eval.job import FieldReport, SummaryReport, evaluate, example_rows, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
+from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
 from workbench.ui.widgets import user_errors
 
 
-def evaluation_section(frame: pd.DataFrame, suggested: str | None = None) -> None:
-    """`suggested`: the column of right answers to start with (a comparison's job was scored against one)."""
+def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, reviewed: pd.DataFrame | None = None) -> None:
+    """`frame`: the model's own answers; `suggested`: the column of right answers to start with (a comparison's job
+    was scored against one); `reviewed`: the results with reviews applied, whose reviewed rows can be the answers."""
     if not scorable(frame):
         return
     outputs = frame.attrs.get("result_columns", [])
-    choices = ["(none)", *(c for c in frame.columns if c not in outputs)]
+    checked = reviewed_count(reviewed) if reviewed is not None else 0
+    by_review = f"The rows you reviewed ({checked:,})"
+    choices = ["(none)", *([by_review] if checked else []), *(c for c in frame.columns if c not in outputs)]
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", choices,
                           index=choices.index(suggested) if suggested in choices else 0)
     if column == "(none)":
         return
     with user_errors():
-        report = evaluate(frame, column)
-        learnt = int(example_rows(frame).sum())
-        if learnt:
-            st.caption(f"{learnt:,} rows were examples the model learnt from; they are left out of the score.")
-        if isinstance(report, SummaryReport):
-            _summary_scores(report)
-        elif isinstance(report, FieldReport):
-            _field_scores(report)
-        elif isinstance(report, MultiLabelReport):
-            _multi_label_scores(report)
+        if column == by_review:
+            st.caption("Scored on the rows you reviewed, your answers taken as the right ones. The review queue shows "
+                       "the rows the model was least sure of first, so expect a lower score here than over the whole file.")
+            _show(evaluate_reviewed(frame, reviewed), int(example_rows(frame).sum()))
         else:
-            _label_scores(report)
+            _show(evaluate(frame, column), int(example_rows(frame).sum()))
+
+
+def _show(report, learnt: int) -> None:
+    if learnt:
+        st.caption(f"{learnt:,} rows were examples the model learnt from; they are left out of the score.")
+    if isinstance(report, SummaryReport):
+        _summary_scores(report)
+    elif isinstance(report, FieldReport):
+        _field_scores(report)
+    elif isinstance(report, MultiLabelReport):
+        _multi_label_scores(report)
+    else:
+        _label_scores(report)
 
 
 def _label_scores(report: ClassificationReport) -> None:

@@ -1,0 +1,65 @@
+"""The rows a person reviewed, as right answers: how good the model was on the rows somebody checked.
+
+A review records the answers its reviewer left, the model's where they were right, so a file with no column of
+right answers can still be scored, on the rows reviewed so far. Those are mostly the rows the model was least
+sure of (the review queue shows them first), so the score says how the model does on hard rows, not on the file.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from workbench.errors import TaskConfigError
+from workbench.eval.job import (
+    ANSWER_COLUMNS,
+    EXTRACTION_ERRORS,
+    LABELS_COLUMN,
+    SUMMARY_COLUMN,
+    Report,
+    cell_values,
+    evaluate,
+    output_columns,
+)
+
+# The column of the reviewers' answers: brackets, so it cannot be taken for a column of the user's file.
+REVIEWS_AS_ANSWERS = "(your reviews)"
+
+
+def reviewed_count(reviewed: pd.DataFrame) -> int:
+    """How many rows of the results (with reviews applied) a person reviewed."""
+    marker = reviewed.attrs.get("reviewed_column")
+    return int((reviewed[marker] == True).sum()) if marker else 0  # noqa: E712 (True/False/"" cells)
+
+
+def evaluate_reviewed(model: pd.DataFrame, reviewed: pd.DataFrame) -> Report:
+    """The model's answers scored against the reviewed rows' answers (examples left out, as always)."""
+    if not reviewed_count(reviewed):
+        raise TaskConfigError("No row of this job is reviewed yet: check some rows in the review queue on the Job "
+                              "results page first, or score it against a column of right answers.")
+    return evaluate(with_reviews_as_answers(model, reviewed), REVIEWS_AS_ANSWERS)
+
+
+def with_reviews_as_answers(model: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
+    """The model's answers with one more column, REVIEWS_AS_ANSWERS: each reviewed row's answer as its reviewer
+    left it, written as `evaluate` reads right answers; empty where nobody reviewed the row."""
+    marker, outputs = reviewed.attrs.get("reviewed_column"), output_columns(model)
+    answers = [_answer(row, outputs) if marker and row[marker] is True else "" for _, row in reviewed.iterrows()]
+    scored = model.copy()
+    scored[REVIEWS_AS_ANSWERS] = answers
+    scored.attrs = model.attrs
+    return scored
+
+
+def _answer(row: pd.Series, outputs: dict[str, str]) -> str:
+    """The reviewed answer `evaluate` compares with the model's: the same column it would score, in its form."""
+    if EXTRACTION_ERRORS in outputs:  # every field together, as a JSON object
+        return json.dumps({name: cell_values(_cell(row[column])) for name, column in outputs.items()
+                           if name != EXTRACTION_ERRORS})
+    scored = next((c for c in (SUMMARY_COLUMN, LABELS_COLUMN, *ANSWER_COLUMNS) if c in outputs), None)
+    return _cell(row[outputs[scored]]) if scored else ""
+
+
+def _cell(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
