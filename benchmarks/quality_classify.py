@@ -53,6 +53,8 @@ def run_template(spec_data: dict, texts: list[str]) -> list[dict]:
                                            lambda name: load_generator(settings, name))
     task.setup()
     task.adapt(adaptation_sample([RowText(i, t) for i, t in enumerate(texts)]))
+    for note in task.notes:  # e.g. whether the generator's second opinion passed its check on the job's rows
+        print(f"  {spec_data['task']}: {note}", file=sys.stderr)
     return [output.outputs for start in range(0, len(texts), 64) for output in task.run_batch(texts[start:start + 64])]
 
 

@@ -11,10 +11,11 @@ from tests.generative_fixtures import run_through_service
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError
+from workbench.jobs import runner
 from workbench.models.registry import snapshot_names
 from workbench.tasks import second_opinion
 from workbench.tasks.classify import LabelSpec
-from workbench.tasks.second_opinion import SecondOpinion, joined, label_prompt
+from workbench.tasks.second_opinion import SecondOpinion, agreement_and_chance, joined, label_prompt
 from workbench.tasks.spec import spec_from_dict
 
 tiny_generator, build_task = generative_fixtures.tiny_generator, generative_fixtures.build_task
@@ -86,3 +87,60 @@ def test_a_job_with_a_second_opinion_records_both_models(settings, tiny_generato
     with session_scope(settings) as session:
         job = repo.list_jobs(session)[0]
         assert "tiny-llama" in snapshot_names(job.model)
+
+
+def test_agreement_and_the_agreement_chance_would_give():
+    assert agreement_and_chance(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), 2) == (0.75, 0.5)
+
+
+def test_the_generator_is_worth_asking_only_if_it_agrees_with_the_encoder_beyond_chance(tiny_generator):
+    opinion = SecondOpinion(tiny_generator, LABELS)
+    sample = [f"{text} {n}" for n in range(10) for text in TEXTS]
+    own = opinion.probabilities(sample).argmax(axis=1)
+    assert 0 < own.sum() < len(own)  # the tiny model gives both labels, so chance is below 1
+    useful, note = opinion.worth_asking(sample, own)
+    assert useful and note.endswith("its second opinion is used.") and "100% of the time" in note
+    useful, note = opinion.worth_asking(sample, 1 - own)
+    assert not useful and "the second opinion is off for this job" in note and "0% of the time" in note
+
+
+def _many_rows() -> list[str]:
+    return [f"{text} {n}" for n in range(15) for text in TEXTS]  # 60 rows: enough for a job to adapt to
+
+
+@pytest.mark.parametrize("needed, used", [(-2.0, True), (2.0, False)])
+def test_a_job_keeps_the_second_opinion_only_when_the_check_passes(build_task, monkeypatch, needed, used):
+    monkeypatch.setattr(second_opinion, "MIN_AGREEMENT_BEYOND_CHANCE", needed)
+    monkeypatch.setattr("workbench.tasks.classify.ASK_BELOW", 1.01)  # every row would be asked
+    task, alone = build_task({**SPEC, "second_opinion": True}), build_task(SPEC)
+    rows = _many_rows()
+    task.adapt(rows)
+    alone.adapt(rows)
+    assert (task.second is not None) == used and len(task.notes) == 1
+    same = [o.confidence for o in task.run_batch(rows[:4])] == [o.confidence for o in alone.run_batch(rows[:4])]
+    assert same != used
+
+
+def test_the_rows_the_check_read_are_not_asked_again(build_task, monkeypatch):
+    monkeypatch.setattr(second_opinion, "MIN_AGREEMENT_BEYOND_CHANCE", -2.0)
+    task = build_task({**SPEC, "second_opinion": True})
+    rows = _many_rows()
+    task.adapt(rows)
+    checked = task.second.probabilities(rows[:5])
+    monkeypatch.setattr(task.second, "_asked", lambda texts: pytest.fail("a checked row was asked again"))
+    assert np.array_equal(task.second.probabilities(rows[:5]), checked)
+
+
+def test_the_job_keeps_the_checks_note_and_a_resumed_run_replaces_it(settings, tiny_generator, tiny_loader, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setattr(second_opinion, "MIN_AGREEMENT_BEYOND_CHANCE", 2.0)
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"text": _many_rows()}).to_csv(path, index=False)
+    run_through_service(settings, tiny_generator, {**SPEC, "second_opinion": True}, path, limit=None,
+                        encoder_loader=tiny_loader)
+    with session_scope(settings) as session:
+        notes = repo.list_jobs(session)[0].measurements["notes"]
+    assert len(notes) == 1 and "the second opinion is off for this job" in notes[0]
+    runner._count_setup_time(settings, 1, 0.0, 0.0, ["the resumed run's check"])
+    with session_scope(settings) as session:
+        assert repo.get_job(session, 1).measurements["notes"] == ["the resumed run's check"]

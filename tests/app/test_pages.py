@@ -262,6 +262,18 @@ def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader
     assert any("your answers taken as the right ones" in c.value for c in app.caption)
 
 
+def test_job_results_shows_what_the_template_found_on_the_jobs_rows(settings, tiny_loader):
+    from workbench.db import repo
+    from workbench.db.session import session_scope
+
+    job_id = _review_job(settings, tiny_loader)
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        job.measurements = {**job.measurements, "notes": ["On 200 of the job's rows the text generator agreed."]}
+    app = page("job_results.py", job=str(job_id)).run()
+    assert "On 200 of the job's rows the text generator agreed." in [c.value for c in app.caption]
+
+
 def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
     job_id = _review_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()

@@ -13,6 +13,7 @@ PEAK_MEMORY = "peak_memory_mb"
 SHARED_CORES = "shared_cores"
 LATENCY = "latency_ms"
 LOAD = "load_seconds"  # loading the model and its settings (labels, examples): once a run, whatever the rows
+NOTES = "notes"  # what the template found while setting up on the job's rows (Task.notes), for the user to read
 
 
 def peak_memory_mb() -> float:

@@ -83,7 +83,7 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple
     task.setup()
     loading = time.perf_counter() - started
     task.adapt(adaptation_sample(chain.from_iterable(_row_chunks(settings, job))))
-    _count_setup_time(settings, job_id, time.perf_counter() - started, loading)
+    _count_setup_time(settings, job_id, time.perf_counter() - started, loading, task.notes)
     _record_model(settings, job_id, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in _row_chunks(settings, job))
     return task, _run_batches(windows, task.batch_size, task.first_batch_size or task.batch_size)
@@ -136,15 +136,17 @@ def _time_single_rows(settings: Settings, job_id: int, task: Task, owner: int | 
                             measure.LATENCY: latencies}
 
 
-def _count_setup_time(settings: Settings, job_id: int, seconds: float, loading: float) -> None:
+def _count_setup_time(settings: Settings, job_id: int, seconds: float, loading: float, notes: list[str]) -> None:
     """Loading the model and adapting to the job's rows is work the job waits for, so rows/s counts it: a
     classify job's rows are embedded while adapting, and its batches alone read as 89,000 rows/s. The loading part
-    is kept apart too: it is the same for 10 rows as for 100,000, so a comparison leaves it out of a model's speed."""
+    is kept apart too: it is the same for 10 rows as for 100,000, so a comparison leaves it out of a model's speed.
+    The template's notes of this run replace the last run's (a resumed job sets up on the same rows)."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         job.busy_seconds += seconds
-        measured = job.measurements or {}
-        job.measurements = {**measured, measure.LOAD: round(measured.get(measure.LOAD, 0.0) + loading, 3)}
+        measured = {key: value for key, value in (job.measurements or {}).items() if key != measure.NOTES}
+        job.measurements = {**measured, measure.LOAD: round(measured.get(measure.LOAD, 0.0) + loading, 3),
+                            **({measure.NOTES: notes} if notes else {})}
 
 
 def _remember(loaded: list, model):

@@ -55,6 +55,8 @@ class Task(ABC):
         self.text_columns = text_columns  # the columns each row's text was joined from (io/rows.py)
         # Generative templates need the generator; encoder templates never call it, so it may be absent.
         self.load_generator = load_generator or _no_generator
+        # What the template found while setting up or adapting that the user should know (shown with the job).
+        self.notes: list[str] = []
 
     @classmethod
     def kind_of_model(cls, config: TaskConfig) -> str:

@@ -14,7 +14,7 @@ from workbench.models.finetune import fine_tune_encoder
 from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.registry import register
 from workbench.tasks.scoring import FewShotScorer, ZeroShotScorer, normalise
-from workbench.tasks.second_opinion import ASK_BELOW, SecondOpinion, joined
+from workbench.tasks.second_opinion import ASK_BELOW, CHECK_ROWS, SecondOpinion, joined
 
 logger = logging.getLogger(__name__)
 
@@ -189,14 +189,28 @@ class ClassifyTask(Task):
         return vectors.mean(axis=1)
 
     def adapt(self, texts: list[str]) -> None:
-        if len(texts) < MIN_ADAPT_ROWS or not self._adapts_zero_shot():
+        if len(texts) < MIN_ADAPT_ROWS:
             return
-        vectors = self.encoder.embed(texts)
-        self.known_vectors = dict(zip(texts, vectors, strict=True))  # the first batches need not embed again
-        self.scorer.adapt(vectors)
+        if self._adapts_zero_shot():
+            vectors = self.encoder.embed(texts)
+            self.known_vectors = dict(zip(texts, vectors, strict=True))  # the first batches need not embed again
+            self.scorer.adapt(vectors)
+        if self.second is not None:
+            self._check_second_opinion(texts[:CHECK_ROWS])
+
+    def _check_second_opinion(self, sample: list[str]) -> None:
+        """Keep the generator's second opinion only if, on the job's own rows, it agrees with the encoder beyond
+        chance (tasks/second_opinion.py); the job's notes say which and why."""
+        encoder_labels = self.scorer.probabilities(self._embed(sample)).argmax(axis=1)
+        useful, note = self.second.worth_asking(sample, encoder_labels)
+        self.notes.append(note)
+        if not useful:
+            self.second = None
 
     def forget_seen_rows(self) -> None:
         self.known_vectors = {}
+        if self.second is not None:
+            self.second.forget_checked_rows()
 
     def _adapts_zero_shot(self) -> bool:
         return self._learns_from_examples() or len(self.label_names) >= MIN_ZERO_SHOT_ADAPT_LABELS

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.errors import WorkbenchError
-from workbench.jobs import service
+from workbench.jobs import measure, service
 from workbench.jobs.progress import describe, job_progress
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
@@ -44,6 +44,8 @@ def job_progress_bar(job) -> None:
     st.progress(progress.fraction, text=describe(progress))
     if note := service.queue_note(app_settings(), job):
         st.caption(note)
+    for note in (job.measurements or {}).get(measure.NOTES, []):
+        st.caption(note)  # what the template found on the job's rows (classify: whether the second opinion is used)
     if job.error:
         st.error(job.error)
 
