@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from tests import generative_fixtures
 from tests.generative_fixtures import run_through_service
+from workbench.cli import cli
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError
@@ -144,3 +146,15 @@ def test_the_job_keeps_the_checks_note_and_a_resumed_run_replaces_it(settings, t
     runner._count_setup_time(settings, 1, 0.0, 0.0, ["the resumed run's check"])
     with session_scope(settings) as session:
         assert repo.get_job(session, 1).measurements["notes"] == ["the resumed run's check"]
+
+
+def test_a_command_line_run_prints_the_checks_note(settings, tiny_generator, tiny_encoder, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "load_encoder", lambda _settings, _name=None: tiny_encoder)
+    monkeypatch.setattr(runner, "load_generator", lambda _settings, _name=None: tiny_generator)
+    monkeypatch.setattr(second_opinion, "MIN_AGREEMENT_BEYOND_CHANCE", 2.0)
+    rows, task_file = tmp_path / "rows.csv", tmp_path / "task.yaml"
+    pd.DataFrame({"text": _many_rows()}).to_csv(rows, index=False)
+    task_file.write_text("task: classify\ntext: text\nlabels: [billing, shipping]\nsecond_opinion: true\n")
+    result = CliRunner().invoke(cli, ["run", str(task_file), str(rows), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Note: On 60 of the job's rows the text generator gave the label model's answer" in result.stderr

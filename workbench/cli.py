@@ -18,7 +18,7 @@ from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, example_rows, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
-from workbench.jobs import compare, review, service
+from workbench.jobs import compare, measure, review, service
 from workbench.jobs.progress import describe, job_progress
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, serve_forever
@@ -68,6 +68,7 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
         click.echo(f"Note: {note}", err=True)
     status = run_job(settings, job_id, on_batch=_print_progress)
     click.echo("", err=True)
+    _print_job_notes(settings, job_id)
     _report_end(settings, job_id, status, output)
 
 
@@ -188,10 +189,17 @@ def jobs_pause(job_id: int) -> None:
     click.echo(f"Job #{job_id} paused.")
 
 
+def _print_job_notes(settings, job_id: int) -> None:
+    """What the template found on the job's rows (classify: whether the generator's second opinion is used)."""
+    for note in (service.get_job(settings, job_id).measurements or {}).get(measure.NOTES, []):
+        click.echo(f"Note: {note}", err=True)
+
+
 def _run_here(settings, job_id: int, output: Path | None) -> None:
     click.echo(f"Job #{job_id}: running", err=True)
     status = run_job(settings, job_id, on_batch=_print_progress)
     click.echo("", err=True)
+    _print_job_notes(settings, job_id)
     if output:
         _report_end(settings, job_id, status, output)
     elif status != "completed":
