@@ -23,7 +23,10 @@ with user_errors():
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):
         with st.spinner("Running on 5 rows…"):
-            results_table(service.try_on_rows(app_settings(), spec, frame.head(5), context=frame))
+            tried = service.try_on_rows(app_settings(), spec, frame.head(5), context=frame)
+        for note in tried.attrs.get("notes", []):
+            st.caption(note)
+        results_table(tried)
     if run_col.button("Run on all rows", type="primary", width="stretch"):
         job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
         open_job(job_id)

@@ -13,7 +13,7 @@ from workbench.cli import cli
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError
-from workbench.jobs import runner
+from workbench.jobs import runner, service
 from workbench.models.registry import snapshot_names
 from workbench.tasks import second_opinion
 from workbench.tasks.classify import LabelSpec
@@ -158,3 +158,12 @@ def test_a_command_line_run_prints_the_checks_note(settings, tiny_generator, tin
     result = CliRunner().invoke(cli, ["run", str(task_file), str(rows), "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     assert "Note: On 60 of the job's rows the text generator gave the label model's answer" in result.stderr
+
+
+def test_trying_a_few_rows_says_what_the_check_found_on_the_preview(settings, tiny_generator, tiny_encoder, monkeypatch):
+    monkeypatch.setattr(service, "load_encoder", lambda _settings, _name=None: tiny_encoder)
+    monkeypatch.setattr(service, "load_generator", lambda _settings, _name=None: tiny_generator)
+    preview = pd.DataFrame({"text": _many_rows()})
+    tried = service.try_on_rows(settings, spec_from_dict({**SPEC, "second_opinion": True}), preview.head(5), context=preview)
+    assert len(tried) == 5 and len(tried.attrs["notes"]) == 1
+    assert tried.attrs["notes"][0].startswith("On 60 of the job's rows the text generator gave")

@@ -103,8 +103,9 @@ def create_job_from_task_file(settings: Settings, task_file: Path, input_path: P
 def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run the template on a few rows in this process, without creating a job.
 
-    `context` (e.g. the preview's rows) is what the template adapts to, as a job adapts to its first rows.
-    Fine-tuning takes minutes, so a try uses the model as it is; the job fine-tunes.
+    `context` (e.g. the preview's rows) is what the template adapts to, as a job adapts to its first rows (and checks
+    its second opinion on: the notes in the result's attrs say what it found). Fine-tuning takes minutes, so a try
+    uses the model as it is; the job fine-tunes.
     """
     spec.check_new()
     if spec.config.get("fine_tune"):
@@ -120,7 +121,9 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context
     if len(runnable) < len(texts):
         outputs["error"] = [t.error or "" for t in texts]
     outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
-    return _with_results(frame, outputs)
+    tried = _with_results(frame, outputs)
+    tried.attrs["notes"] = task.notes  # what the template found on the context rows, as a job's page shows them
+    return tried
 
 
 def _check_row_limit(settings: Settings, rows: int) -> None:
