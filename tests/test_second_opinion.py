@@ -38,6 +38,14 @@ def test_the_generators_opinion_is_a_probability_per_label(tiny_generator):
     assert probabilities.shape == (len(TEXTS), 2) and np.allclose(probabilities.sum(axis=1), 1.0)
 
 
+def test_the_answer_does_not_depend_on_the_order_the_labels_were_typed_in(tiny_generator):
+    listed = [label_prompt(order, TEXTS[0]) for order in (LABELS, LABELS[::-1])]
+    by_order = tiny_generator.option_probabilities(listed, [" billing", " shipping"])
+    assert abs(by_order[0, 0] - by_order[1, 0]) > 1e-3  # the tiny model too answers by the labels' places
+    assert np.allclose(SecondOpinion(tiny_generator, LABELS).probabilities(TEXTS),
+                       SecondOpinion(tiny_generator, LABELS[::-1]).probabilities(TEXTS)[:, ::-1], atol=1e-5)
+
+
 def test_its_lean_is_divided_out_a_text_with_no_content_gets_no_label(tiny_generator, monkeypatch):
     asked = tiny_generator.option_probabilities([label_prompt(LABELS, "N/A")], [" billing", " shipping"])[0]
     assert abs(asked[0] - asked[1]) > 1e-3  # the tiny model does lean one way
@@ -129,7 +137,7 @@ def test_the_rows_the_check_read_are_not_asked_again(build_task, monkeypatch):
     rows = _many_rows()
     task.adapt(rows)
     checked = task.second.probabilities(rows[:5])
-    monkeypatch.setattr(task.second, "_asked", lambda texts: pytest.fail("a checked row was asked again"))
+    monkeypatch.setattr(task.second, "_asked", lambda texts, order: pytest.fail("a checked row was asked again"))
     assert np.array_equal(task.second.probabilities(rows[:5]), checked)
 
 

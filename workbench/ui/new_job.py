@@ -195,7 +195,7 @@ def _second_opinion() -> dict:
         "Also ask the text generator about rows the model is unsure of (slower)", key="second-opinion",
         help="The bundled text generator reads the labels and each row the label model is unsure of, and the two "
              "answers are joined. It helps where labels are about tone or opinion (positive / negative film reviews: "
-             "66% -> 76% right) and did not help with topics or kinds of question. A job first checks on its own rows "
+             "66% -> 77% right) and did not help with topics or kinds of question. A job first checks on its own rows "
              "that the generator agrees with the label model more than chance would, and leaves it out if not (the job's "
              "page says which). About a tenth of a second per row asked.")
     return {"second_opinion": True} if asked else {}
