@@ -8,7 +8,7 @@ how the job's rows are spread over the labels. The two opinions are then joined 
 
 It helps where a sentence encoder is weak: on SST-2 (positive / negative) zero-shot accuracy went from 0.660 to
 0.772, while on TREC question types and the sample product reviews (positive / negative / mixed) the generator's
-answers agreed with the encoder's no more than chance would, and joining them lost accuracy (docs/benchmarks.md,
+answers agreed with the encoder's no more than chance would, and joining them gained nothing or lost (docs/benchmarks.md,
 "Second opinion from the generator"). So it is the user's choice, off by default, and a job first checks on its
 own rows that the two agree beyond chance: if they do not, one of them reads these labels no better than a coin,
 and the generator (the weaker reader of most label sets) is not asked.
@@ -42,11 +42,12 @@ class SecondOpinion:
     def __init__(self, generator, labels: list):
         self.generator, self.labels = generator, labels
         self.options = [" " + label.name for label in labels]  # the answer follows "Label:" after a space
+        self.longest_answer = max(len(generator.encode(option)) for option in self.options) + 1  # and its end
         # The labels are listed in the user's order and reversed: a small generator favours a label for its place in
         # the list (on SST-2, 0.738 right with "positive" listed first, 0.784 with "negative" first), and the
         # answer should not depend on the order the labels were typed in.
         self.orders = [labels, labels[::-1]]
-        self.leans = [np.log(self._asked(list(CONTENT_FREE), order)).mean(axis=0) for order in self.orders]
+        self.leans = [_log(self._asked(list(CONTENT_FREE), order)).mean(axis=0) for order in self.orders]
         self.checked: dict[str, np.ndarray] = {}  # the check's rows: asked once, their answers kept for the job
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
@@ -64,30 +65,33 @@ class SecondOpinion:
         self.checked = dict(zip([sample[i] for i in rows], self._calibrated([sample[i] for i in rows]), strict=True))
         mine = np.array([self.checked[sample[i]].argmax() for i in rows])
         agreement, chance = agreement_and_chance(encoder_labels[rows], mine, len(self.labels))
-        kappa = (agreement - chance) / (1 - chance) if chance < 1 else 0.0
-        said = (f"On {len(rows):,} of the job's rows the text generator gave the label model's answer {agreement:.0%} "
-                f"of the time, where chance would give {chance:.0%}")
-        if kappa >= MIN_AGREEMENT_BEYOND_CHANCE:
-            return True, f"{said}: its second opinion is used."
-        return False, (f"{said}: it does not read these labels well enough, so the label model answers alone "
-                       "(the second opinion is off for this job).")
+        useful = chance < 1 and (agreement - chance) / (1 - chance) >= MIN_AGREEMENT_BEYOND_CHANCE  # Cohen's kappa
+        return useful, _check_note(len(rows), agreement, chance, useful)
 
     def forget_checked_rows(self) -> None:
         self.checked = {}
 
     def _calibrated(self, texts: list[str]) -> np.ndarray:
         """Each order's answers with its lean divided out, joined by their geometric mean."""
-        leaned_out = [np.log(self._asked(texts, order)) - lean for order, lean in zip(self.orders, self.leans, strict=True)]
+        leaned_out = [_log(self._asked(texts, order)) - lean for order, lean in zip(self.orders, self.leans, strict=True)]
         return _normalised(np.exp(np.mean(leaned_out, axis=0)))
 
     def fits(self, text: str) -> bool:
         """Whether the row, with the labels and the longest answer, fits the generator's window."""
-        longest_answer = max(len(self.generator.encode(option)) for option in self.options) + 1
-        return len(self.generator.encode(label_prompt(self.labels, text))) + longest_answer <= self.generator.window
+        return len(self.generator.encode(label_prompt(self.labels, text))) + self.longest_answer <= self.generator.window
 
     def _asked(self, texts: list[str], order: list) -> np.ndarray:
         """P(label) for each text with the labels listed in this order (columns: the user's order)."""
         return self.generator.option_probabilities([label_prompt(order, text) for text in texts], self.options)
+
+
+def _check_note(rows: int, agreement: float, chance: float, useful: bool) -> str:
+    said = (f"On {rows:,} of the job's rows the text generator gave the label model's answer {agreement:.0%} of the "
+            f"time, where chance would give {chance:.0%}")
+    if useful:
+        return f"{said}: its second opinion is used."
+    return f"{said}: it does not read these labels well enough, so the label model answers alone (the second opinion " \
+           "is off for this job)."
 
 
 def agreement_and_chance(first: np.ndarray, second: np.ndarray, labels: int) -> tuple[float, float]:
@@ -103,6 +107,12 @@ def joined(encoder: np.ndarray, generator: np.ndarray) -> np.ndarray:
     """The two opinions' geometric mean, per row, made to sum to 1: a label both find likely wins, and a row they
     disagree on ends less sure than either alone."""
     return _normalised(np.sqrt(encoder * generator))
+
+
+def _log(probabilities: np.ndarray) -> np.ndarray:
+    # A label the generator finds hopeless can round to a probability of 0; its log stays finite, so the mean over
+    # orders (and the lean divided out) never meets -inf - -inf.
+    return np.log(np.maximum(probabilities, 1e-300))
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:
