@@ -175,3 +175,17 @@ def test_trying_a_few_rows_says_what_the_check_found_on_the_preview(settings, ti
     tried = service.try_on_rows(settings, spec_from_dict({**SPEC, "second_opinion": True}), preview.head(5), context=preview)
     assert len(tried) == 5 and len(tried.attrs["notes"]) == 1
     assert tried.attrs["notes"][0].startswith("On 60 of the job's rows the text generator gave")
+
+
+def test_the_second_opinion_asks_the_generator_it_names(tiny_generator, tiny_loader):
+    asked_for = []
+    spec = spec_from_dict({**SPEC, "second_opinion": True, "second_opinion_model": "big-llama"})
+    spec.build(tiny_loader, lambda name=None: asked_for.append(name) or tiny_generator).setup()
+    assert asked_for == ["big-llama"]
+
+
+def test_a_second_opinion_model_needs_the_second_opinion_switched_on():
+    with pytest.raises(TaskConfigError, match="add `second_opinion: true`"):
+        spec_from_dict({**SPEC, "second_opinion_model": "big-llama"}).validated_config()
+    with pytest.raises(TaskConfigError, match="remove `second_opinion_model` from the route task"):
+        spec_from_dict({**SPEC, "task": "route", "second_opinion_model": "big-llama"}).validated_config()

@@ -1,9 +1,13 @@
-"""The New job page's settings for extract, summarize and custom: each queues a job a user can run."""
+"""The New job page's settings for extract, summarize and custom, and classify's generator for a second opinion:
+each queues a job a user can run."""
 
 from __future__ import annotations
 
+from tests import generative_fixtures
 from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: each test its own settings, no worker)
 from tests.app.test_route_form import _queued_spec, _sample_job_page
+
+tiny_generator = generative_fixtures.tiny_generator
 
 
 def _choose(app, task: str):
@@ -74,3 +78,13 @@ def test_typed_examples_outlast_the_table_leaving_the_page_for_a_run(settings):
     _fields(app).input("").run()  # no fields: no table, and Streamlit forgets its edits
     _fields(app).input("amount (money)").run()
     assert _queued_spec(app, settings)["examples"] == [{"text": "Ann paid 5 EUR", "values": {"amount": "5 EUR"}}]
+
+
+def test_a_second_opinion_can_come_from_another_prepared_generator(settings, tiny_generator):
+    (settings.models_dir / "tiny-llama").symlink_to(tiny_generator.folder)  # a generator the user added
+    app = _sample_job_page()
+    app.text_area[0].input("billing: invoices\nshipping: parcels").run()
+    next(c for c in app.checkbox if c.label.startswith("Also ask the text generator")).check().run()
+    next(s for s in app.selectbox if s.label == "Generator for the second opinion").set_value("tiny-llama").run()
+    spec = _queued_spec(app, settings)
+    assert (spec["second_opinion"], spec["second_opinion_model"]) == (True, "tiny-llama")

@@ -209,3 +209,10 @@ def test_emptying_the_form_forgets_every_template_opened_into_it(settings):
     next(s for s in app.selectbox if s.label == "Task").set_value("extract").run()
     next(t for t in app.text_area if t.label.startswith("Fields")).input("amount (money)").run()
     assert _queued_spec(app, settings).get("examples", []) == []  # the first template's example is gone too
+
+
+def test_a_second_opinion_from_a_generator_this_machine_lacks_is_kept_and_said(settings):
+    app = _opened(settings, {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"],
+                             "second_opinion": True, "second_opinion_model": "big-llama"})
+    assert any("second_opinion_model" in c.value for c in app.caption if c.value.startswith("Kept from the template"))
+    assert _queued_spec(app, settings)["second_opinion_model"] == "big-llama"

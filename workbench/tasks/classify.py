@@ -52,6 +52,9 @@ class ClassifyConfig(TaskConfig):
     # Ask the bundled generator too about the rows the encoder is unsure of (tasks/second_opinion.py): about a
     # tenth of a second a row; SST-2 zero-shot 0.66 -> 0.77; TREC question types: no help (its check turns it off).
     second_opinion: bool = False
+    # The generator asked (a registered name); None: the bundled one. A bigger model the user added gives the hard
+    # rows to it alone, the hybrid set-up of PRODUCT.md §1.
+    second_opinion_model: str | None = None
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -61,6 +64,13 @@ class ClassifyConfig(TaskConfig):
         if isinstance(value, str):
             value = [name.strip() for name in value.split(",") if name.strip()]
         return [v if isinstance(v, dict) else {"name": str(v)} for v in value or []]
+
+    @model_validator(mode="after")
+    def _model_with_its_switch(self) -> ClassifyConfig:
+        if self.second_opinion_model and not self.second_opinion:
+            raise ValueError("`second_opinion_model` names the generator of the second opinion: add `second_opinion: "
+                             "true`, or remove it")
+        return self
 
     @model_validator(mode="after")
     def _labels_cover_examples(self) -> ClassifyConfig:
@@ -147,7 +157,8 @@ class ClassifyTask(Task):
             self.scorer = self._few_shot(self.encoder.embed([label.prompt_text() for label in self.config.labels]))
         else:
             self.scorer = ZeroShotScorer(self._with_examples(self._label_vectors()))
-        self.second = SecondOpinion(self.load_generator(None), self.config.labels) if self.config.second_opinion else None
+        self.second = SecondOpinion(self.load_generator(self.config.second_opinion_model), self.config.labels) \
+            if self.config.second_opinion else None
 
     def _learns_from_examples(self) -> bool:
         """A logistic regression on the examples, when every label has some. With labels left without examples

@@ -19,7 +19,7 @@ import re
 from typing import ClassVar
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, Task
@@ -61,11 +61,11 @@ class RouteConfig(ClassifyConfig):
             raise ValueError("fine-tuning is available for classify only; remove `fine_tune` from the route task")
         return value
 
-    @field_validator("second_opinion")
+    @field_validator("second_opinion", "second_opinion_model")
     @classmethod
-    def _no_second_opinion(cls, value: bool) -> bool:
+    def _no_second_opinion(cls, value, info: ValidationInfo):
         if value:
-            raise ValueError("the generator's second opinion is available for classify only; remove `second_opinion` "
+            raise ValueError(f"the generator's second opinion is available for classify only; remove `{info.field_name}` "
                              "from the route task")
         return value
 

@@ -198,7 +198,17 @@ def _second_opinion() -> dict:
              "66% -> 77% right) and did not help with topics or kinds of question. A job first checks on its own rows "
              "that the generator agrees with the label model more than chance would, and leaves it out if not (the job's "
              "page says which). About a tenth of a second per row asked.")
-    return {"second_opinion": True} if asked else {}
+    if not asked:
+        return {}
+    generators = _model_names("generator")
+    if len(generators) < 2:  # only the bundled one: nothing to choose
+        return {"second_opinion": True}
+    models = list_models(app_settings())
+    chosen = st.selectbox("Generator for the second opinion", generators, key="second-opinion-model",
+                          format_func=lambda n: model_label(n, models),
+                          help=f"'default' is the bundled {DEFAULTS['generator']}; a bigger generator you added "
+                               "(Models page) reads better and slower.")
+    return {"second_opinion": True, **({"second_opinion_model": chosen} if chosen != "default" else {})}
 
 
 def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:

@@ -19,7 +19,8 @@ TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
 # The template's settings the form has no widget for (route's default priority): kept as saved.
 EXTRAS = "template-extras"
 FORM_SETTINGS = {
-    "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune", "second_opinion"},
+    "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune", "second_opinion",
+                 "second_opinion_model"},
     "route": {"labels", "threshold", "examples", "fallback", "min_similarity", "priority"},
     "extract": {"fields", "examples"},
     "summarize": {"summary"},
@@ -89,6 +90,11 @@ def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, A
              EXTRAS: {"task": task, "config": _not_on_the_form(task, config)}}
     if spec.get("model", "default") in models:
         state[f"model-{spec_from_dict(spec).model_kind}"] = spec.get("model", "default")
+    second = config.get("second_opinion_model")  # classify's: on the form where this machine has the model
+    if (second or "default") in models:
+        state["second-opinion-model"] = second or "default"
+    elif second:  # kept as the template's, and said on the page: the job then says the model is not prepared here
+        state[EXTRAS]["config"]["second_opinion_model"] = second
     return {**state, **TASK_STATE[task](config)}
 
 
