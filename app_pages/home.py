@@ -12,8 +12,8 @@ running on this computer** processes every row. Nothing leaves the machine.
 
 1. **New job**: upload a CSV or Excel file, choose the text column(s), set up your labels, try it on 5 rows.
 2. **Jobs**: the job runs in the background; you can close the browser and come back.
-3. **Job results**: review the answers with their confidence and download them as CSV or Excel; if your file
-   has a column of right answers, see how good they are.
+3. **Job results**: review the answers with their confidence and download them as CSV or Excel; see how good
+   they are against a column of right answers in your file, or against the rows you have reviewed.
 4. **Benchmark**: compare models, or quantizations of one, on your labelled rows: quality, speed, latency,
    memory, and what 1,000 rows cost here against a hosted API.
 """
