@@ -189,3 +189,10 @@ def test_a_second_opinion_model_needs_the_second_opinion_switched_on():
         spec_from_dict({**SPEC, "second_opinion_model": "big-llama"}).validated_config()
     with pytest.raises(TaskConfigError, match="remove `second_opinion_model` from the route task"):
         spec_from_dict({**SPEC, "task": "route", "second_opinion_model": "big-llama"}).validated_config()
+
+
+def test_too_few_rows_to_check_on_are_said_and_the_second_opinion_is_used(build_task):
+    task = build_task({**SPEC, "second_opinion": True})
+    task.adapt(TEXTS)
+    assert task.second is not None and task.notes == [
+        "4 rows are too few to check the text generator's second opinion on (it takes 50): it is used, as asked."]

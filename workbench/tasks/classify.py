@@ -201,6 +201,9 @@ class ClassifyTask(Task):
 
     def adapt(self, texts: list[str]) -> None:
         if len(texts) < MIN_ADAPT_ROWS:
+            if self.second is not None:
+                self.notes.append(f"{len(texts)} rows are too few to check the text generator's second opinion on "
+                                  f"(it takes {MIN_ADAPT_ROWS}): it is used, as asked.")
             return
         if self._adapts_zero_shot():
             vectors = self.encoder.embed(texts)
