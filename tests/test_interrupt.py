@@ -12,6 +12,7 @@ from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.jobs import runner, service
 from workbench.models import interrupt
+from workbench.tasks.second_opinion import SecondOpinion
 from workbench.tasks.spec import spec_from_dict
 
 tiny_generator = generative_fixtures.tiny_generator
@@ -81,3 +82,25 @@ def test_a_run_stops_when_a_pause_and_resume_handed_its_job_to_another_process(s
     assert runner.run_job(settings, job_id, generator_loader=lambda _name=None: tiny_generator) == "running"
     job = service.get_job(settings, job_id)  # left to its new run: not finished, not released, no rows written
     assert (job.status, job.runner_pid, job.done_rows) == ("running", os.getpid() + 1, 0)
+
+
+def test_a_job_paused_while_its_second_opinion_checks_itself_stops_there(settings, tiny_generator, tiny_loader,
+                                                                          monkeypatch):
+    monkeypatch.setattr(runner, "STATUS_CHECK_SECONDS", 0)
+    spec = {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"], "second_opinion": True}
+    job_id = service.create_job(settings, spec_from_dict(spec), SAMPLE_DIR / "support_emails.csv")  # 64 rows: checked
+    with session_scope(settings) as session:
+        assert repo.claim_job(session, job_id, os.getpid())
+    checking, calls_before_check = SecondOpinion.check, []
+
+    def paused_then_checking(opinion, *args):
+        service.pause_job(settings, job_id)  # while the check is about to ask the generator
+        calls_before_check.append(len(made))
+        return checking(opinion, *args)
+
+    monkeypatch.setattr(SecondOpinion, "check", paused_then_checking)
+    made = _stopping_after(10**6, lambda: None, tiny_generator, monkeypatch)  # counts the model calls
+    status = runner.run_job(settings, job_id, generator_loader=lambda _name=None: tiny_generator,
+                            encoder_loader=tiny_loader)
+    assert status == "paused" and service.get_job(settings, job_id).done_rows == 0
+    assert len(made) == calls_before_check[0] + 1  # the check's first model call found the pause and stopped

@@ -253,3 +253,21 @@ def test_extracted_fields_are_scored_field_by_field_on_the_reviewed_rows(setting
     fields = _reviewed_score(settings, job_id).per_field
     assert fields.at["order", "precision"] == 0.5 and fields.at["order", "support"] == 2
     assert fields.at["items", "precision"] == 1.0 and fields.at["items", "recall"] == 0.75
+
+
+def test_reviews_anywhere_in_the_job_line_up_with_their_rows(settings, job_id):
+    model = service.results_frame(settings, job_id)
+    review.save_reviews(settings, job_id, [RowReview(3, {"label": model.at[3, "label"]}),
+                                           RowReview(5, {"label": _other_label(model.at[5, "label"])})])
+    report = _reviewed_score(settings, job_id)
+    assert (report.rows, report.accuracy) == (2, 0.5)
+    assert report.confusion.loc[_other_label(model.at[5, "label"]), model.at[5, "label"]] == 1  # right, then given
+
+
+def test_summaries_are_scored_against_the_reviewers_summaries(settings):
+    spec = {"task": "summarize", "text": ["Subject", "Body"]}
+    job_id = _stored_job(settings, spec, [{"summary": "refund for a late parcel"}, {"summary": "password reset"},
+                                          {"summary": "invoice question"}])
+    review.save_reviews(settings, job_id, [RowReview(2, {"summary": "a question about an invoice"})])
+    report = _reviewed_score(settings, job_id)
+    assert report.rows == 1 and 0 < report.scores["rouge1"] < 1

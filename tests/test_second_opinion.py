@@ -93,7 +93,7 @@ def test_a_job_with_a_second_opinion_records_both_models(settings, tiny_generato
     pd.DataFrame({"text": TEXTS}).to_csv(path, index=False)
     results = run_through_service(settings, tiny_generator, {**SPEC, "second_opinion": True}, path, limit=len(TEXTS),
                                   encoder_loader=tiny_loader)
-    assert [r.outputs["label"] in ("billing", "shipping") for r in results] == [True] * len(TEXTS)
+    assert [r.status for r in results] == ["ok"] * len(TEXTS)
     with session_scope(settings) as session:
         job = repo.list_jobs(session)[0]
         assert "tiny-llama" in snapshot_names(job.model)
@@ -108,9 +108,9 @@ def test_the_generator_is_worth_asking_only_if_it_agrees_with_the_encoder_beyond
     sample = [f"{text} {n}" for n in range(10) for text in TEXTS]
     own = opinion.probabilities(sample).argmax(axis=1)
     assert 0 < own.sum() < len(own)  # the tiny model gives both labels, so chance is below 1
-    useful, note = opinion.worth_asking(sample, own)
+    useful, note = opinion.check(sample, own)
     assert useful and note.endswith("its second opinion is used.") and "100% of the time" in note
-    useful, note = opinion.worth_asking(sample, 1 - own)
+    useful, note = opinion.check(sample, 1 - own)
     assert not useful and "the second opinion is off for this job" in note and "0% of the time" in note
 
 
@@ -151,9 +151,17 @@ def test_the_job_keeps_the_checks_note_and_a_resumed_run_replaces_it(settings, t
     with session_scope(settings) as session:
         notes = repo.list_jobs(session)[0].measurements["notes"]
     assert len(notes) == 1 and "the second opinion is off for this job" in notes[0]
-    runner._count_setup_time(settings, 1, 0.0, 0.0, ["the resumed run's check"])
     with session_scope(settings) as session:
-        assert repo.get_job(session, 1).measurements["notes"] == ["the resumed run's check"]
+        measured = repo.get_job(session, 1).measurements
+    runner._count_setup_time(settings, 1, 0.0, 2.0, ["the resumed run's check"])
+    with session_scope(settings) as session:
+        resumed = repo.get_job(session, 1).measurements
+    assert resumed["notes"] == ["the resumed run's check"]
+    assert resumed["load_seconds"] == round(measured["load_seconds"] + 2.0, 3)  # what else it measured adds up, kept
+    assert resumed["peak_memory_mb"] == measured["peak_memory_mb"]
+    runner._count_setup_time(settings, 1, 0.0, 0.0, [])  # a run that found nothing to say leaves no old note
+    with session_scope(settings) as session:
+        assert "notes" not in repo.get_job(session, 1).measurements
 
 
 def test_a_command_line_run_prints_the_checks_note(settings, tiny_generator, tiny_encoder, tmp_path, monkeypatch):
@@ -165,7 +173,7 @@ def test_a_command_line_run_prints_the_checks_note(settings, tiny_generator, tin
     task_file.write_text("task: classify\ntext: text\nlabels: [billing, shipping]\nsecond_opinion: true\n")
     result = CliRunner().invoke(cli, ["run", str(task_file), str(rows), "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
-    assert "Note: On 60 of the job's rows the text generator gave the label model's answer" in result.stderr
+    assert "Note: On the file's first 60 rows the text generator gave the label model's answer" in result.stderr
 
 
 def test_trying_a_few_rows_says_what_the_check_found_on_the_preview(settings, tiny_generator, tiny_encoder, monkeypatch):
@@ -174,7 +182,7 @@ def test_trying_a_few_rows_says_what_the_check_found_on_the_preview(settings, ti
     preview = pd.DataFrame({"text": _many_rows()})
     tried = service.try_on_rows(settings, spec_from_dict({**SPEC, "second_opinion": True}), preview.head(5), context=preview)
     assert len(tried) == 5 and len(tried.attrs["notes"]) == 1
-    assert tried.attrs["notes"][0].startswith("On 60 of the job's rows the text generator gave")
+    assert tried.attrs["notes"][0].startswith("On the file's first 60 rows the text generator gave")
 
 
 def test_the_second_opinion_asks_the_generator_it_names(tiny_generator, tiny_loader):
@@ -196,3 +204,22 @@ def test_too_few_rows_to_check_on_are_said_and_the_second_opinion_is_used(build_
     task.adapt(TEXTS)
     assert task.second is not None and task.notes == [
         "4 rows are too few to check the text generator's second opinion on (it takes 50): it is used, as asked."]
+
+
+def test_labels_too_long_for_the_generators_window_are_refused_at_set_up(tiny_generator, monkeypatch):
+    monkeypatch.setattr(tiny_generator, "window", 20)
+    with pytest.raises(TaskConfigError, match="too long for the text generator's window"):
+        SecondOpinion(tiny_generator, LABELS)
+
+
+def test_several_labels_per_row_follow_the_joined_opinions(build_task, monkeypatch):
+    monkeypatch.setattr("workbench.tasks.classify.ASK_BELOW", 1.01)  # every row asked
+    config = {**SPEC, "labels": [*SPEC["labels"], {"name": "returns"}], "second_opinion": True, "multi_label": True,
+              "label_threshold": 0.3}
+    task = build_task(config)
+    joined_rows = joined(task.scorer.probabilities(task._embed(TEXTS)), task.second.probabilities(TEXTS))
+    for output, row in zip(task.run_batch(TEXTS), joined_rows, strict=True):
+        passing = [name for name, p in zip(("billing", "shipping", "returns"), row, strict=True) if p >= 0.3]
+        best = ("billing", "shipping", "returns")[int(row.argmax())]
+        assert output.outputs["labels"].split("; ") == [best, *sorted(set(passing) - {best}, key=lambda n: -row[
+            ("billing", "shipping", "returns").index(n)])]

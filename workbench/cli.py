@@ -146,12 +146,11 @@ def jobs_show(job_id: int, answers: str | None, reviewed: bool) -> None:
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
              "reviewed_rows": review.review_count(get_settings(), job_id), "measured": job.measurements or {}}
+    model = service.results_frame(get_settings(), job_id, reviewed=False) if answers or reviewed else None
     if answers:  # the model's answers are scored, not the reviewers' corrections
-        frame = service.results_frame(get_settings(), job_id, reviewed=False)
-        shown["evaluation"] = {**report_dict(evaluate(frame, answers)),
-                               "examples_left_out": int(example_rows(frame).sum())}
+        shown["evaluation"] = {**report_dict(evaluate(model, answers)),
+                               "examples_left_out": int(example_rows(model).sum())}
     if reviewed:
-        model = service.results_frame(get_settings(), job_id, reviewed=False)
         with_reviews = review.with_job_reviews(get_settings(), job_id, model, job.spec)
         shown["evaluation_on_reviewed_rows"] = report_dict(evaluate_reviewed(model, with_reviews))
     click.echo(json.dumps(shown, indent=2))

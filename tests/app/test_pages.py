@@ -255,7 +255,7 @@ def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader
     review.save_reviews(settings, job_id, [RowReview(0, {"queue": queues[0]}), RowReview(1, {"queue": other})])
     app = page("job_results.py", job=str(job_id)).run()
     next(s for s in app.selectbox if s.label.startswith("Column of right answers")).set_value(
-        "The rows you reviewed (2)").run()
+        "The rows you reviewed").run()
     assert not app.exception, app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert (metrics["Accuracy"], metrics["Rows scored"]) == ("50.0%", "2")

@@ -211,8 +211,16 @@ def test_emptying_the_form_forgets_every_template_opened_into_it(settings):
     assert _queued_spec(app, settings).get("examples", []) == []  # the first template's example is gone too
 
 
-def test_a_second_opinion_from_a_generator_this_machine_lacks_is_kept_and_said(settings):
-    app = _opened(settings, {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"],
-                             "second_opinion": True, "second_opinion_model": "big-llama"})
-    assert any("second_opinion_model" in c.value for c in app.caption if c.value.startswith("Kept from the template"))
+def test_a_second_opinion_from_a_generator_this_machine_lacks_is_shown_as_such(settings):
+    spec = {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"], "second_opinion": True,
+            "second_opinion_model": "big-llama"}
+    app = _opened(settings, spec)
+    picker = next(s for s in app.selectbox if s.label == "Generator for the second opinion")
+    assert picker.value == "big-llama" and "not prepared here" in picker.format_func("big-llama")
     assert _queued_spec(app, settings)["second_opinion_model"] == "big-llama"
+    app = _opened(settings, spec)
+    next(s for s in app.selectbox if s.label == "Generator for the second opinion").set_value("default").run()
+    assert _queued_spec(app, settings)["second_opinion_model"] is None
+    app = _opened(settings, spec)
+    next(c for c in app.checkbox if c.label.startswith("Also ask the text generator")).uncheck().run()
+    assert not app.exception and _queued_spec(app, settings)["second_opinion_model"] is None

@@ -29,8 +29,14 @@ REVIEWS_AS_ANSWERS = "(your reviews)"
 
 def reviewed_count(reviewed: pd.DataFrame) -> int:
     """How many rows of the results (with reviews applied) a person reviewed."""
+    return int(_reviewed_rows(reviewed).sum())
+
+
+def _reviewed_rows(reviewed: pd.DataFrame) -> pd.Series:
     marker = reviewed.attrs.get("reviewed_column")
-    return int((reviewed[marker] == True).sum()) if marker else 0  # noqa: E712 (True/False/"" cells)
+    if not marker:
+        return pd.Series(False, index=reviewed.index)
+    return reviewed[marker] == True  # noqa: E712 (True/False/"" cells)
 
 
 def evaluate_reviewed(model: pd.DataFrame, reviewed: pd.DataFrame) -> Report:
@@ -44,10 +50,11 @@ def evaluate_reviewed(model: pd.DataFrame, reviewed: pd.DataFrame) -> Report:
 def with_reviews_as_answers(model: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
     """The model's answers with one more column, REVIEWS_AS_ANSWERS: each reviewed row's answer as its reviewer
     left it, written as `evaluate` reads right answers; empty where nobody reviewed the row."""
-    marker, outputs = reviewed.attrs.get("reviewed_column"), output_columns(model)
-    answers = [_answer(row, outputs) if marker and row[marker] is True else "" for _, row in reviewed.iterrows()]
+    outputs, rows = output_columns(model), _reviewed_rows(reviewed)
+    answers = pd.Series("", index=model.index, dtype=object)
+    answers[rows.to_numpy()] = [_answer(row, outputs) for _, row in reviewed[rows].iterrows()]
     scored = model.copy()
-    scored[REVIEWS_AS_ANSWERS] = answers
+    scored[REVIEWS_AS_ANSWERS] = answers.to_numpy()
     scored.attrs = model.attrs
     return scored
 

@@ -39,7 +39,7 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
     generator = generator_loader or (lambda name: load_generator(settings, name))
     owner = _runner_pid(settings, job_id)  # a pause and a quick resume may hand the job to another process
     try:
-        task, pending = _prepare(settings, job_id, loader, generator)
+        task, pending = _prepare(settings, job_id, loader, generator, owner)
         costs, memory = BatchCosts(), MemoryReturn()
         for batch, rest_of_window in pending:
             if not _still_running(settings, job_id, owner):
@@ -69,7 +69,7 @@ def _outcome(settings: Settings, job_id: int) -> tuple[str, str | None]:
     return "failed", f"Every row failed. The first error: {first}"
 
 
-def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple[Task, Iterator[tuple]]:
+def _prepare(settings: Settings, job_id: int, loader, generator_loader, owner: int | None) -> tuple[Task, Iterator[tuple]]:
     """The task, set up and adapted, and the batches of rows still to run, read from the file as they go,
     each with what is left of its window after it."""
     with session_scope(settings) as session:
@@ -80,9 +80,12 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader) -> tuple
     loaded = []
     task = spec.build(lambda name: _remember(loaded, loader(name)), lambda name: _remember(loaded, generator_loader(name)))
     started = time.perf_counter()
-    task.setup()
-    loading = time.perf_counter() - started
-    task.adapt(adaptation_sample(chain.from_iterable(_row_chunks(settings, job))))
+    # Set-up and adapting can run a model for a while (classify's second opinion checks itself on 200 rows), so a
+    # pause or cancel stops them too.
+    with interrupt.stop_when(lambda: not _still_running(settings, job_id, owner), STATUS_CHECK_SECONDS):
+        task.setup()
+        loading = time.perf_counter() - started
+        task.adapt(adaptation_sample(chain.from_iterable(_row_chunks(settings, job))))
     _count_setup_time(settings, job_id, time.perf_counter() - started, loading, task.notes)
     _record_model(settings, job_id, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in _row_chunks(settings, job))

@@ -216,7 +216,7 @@ class ClassifyTask(Task):
         """Keep the generator's second opinion only if, on the job's own rows, it agrees with the encoder beyond
         chance (tasks/second_opinion.py); the job's notes say which and why."""
         encoder_labels = self.scorer.probabilities(self._embed(sample)).argmax(axis=1)
-        useful, note = self.second.worth_asking(sample, encoder_labels)
+        useful, note = self.second.check(sample, encoder_labels)
         self.notes.append(note)
         if not useful:
             self.second = None

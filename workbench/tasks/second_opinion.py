@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.errors import TaskConfigError
+
 # Texts with no content: the generator's answers to them measure its lean towards each label.
 CONTENT_FREE = ("N/A", "", "[MASK]")
 # Rows whose encoder confidence is under this are asked too; the others keep the encoder's answer.
@@ -30,9 +32,10 @@ MIN_AGREEMENT_BEYOND_CHANCE = 0.1
 
 
 def label_prompt(labels: list, text: str) -> str:
-    """The labels, one per line with their descriptions, then the row; the answer is a label's name."""
-    listing = "\n".join(f"- {label.name}: {label.description}" if label.description.strip() else f"- {label.name}"
-                        for label in labels)
+    """The labels, one per line with their descriptions (on one line each), then the row; the answer is a label's
+    name."""
+    listing = "\n".join(f"- {label.name}: {' '.join(label.description.split())}" if label.description.strip()
+                        else f"- {label.name}" for label in labels)
     return f"Labels:\n{listing}\n\nText: {text}\nLabel:"
 
 
@@ -47,6 +50,10 @@ class SecondOpinion:
         # the list (on SST-2, 0.738 right with "positive" listed first, 0.784 with "negative" first), and the
         # answer should not depend on the order the labels were typed in.
         self.orders = [labels, labels[::-1]]
+        if not self.fits(""):
+            raise TaskConfigError(f"The labels and their descriptions are too long for the text generator's window "
+                                  f"({generator.window:,} tokens): shorten the descriptions, or turn the second "
+                                  "opinion off.")
         self.leans = [_log(self._asked(list(CONTENT_FREE), order)).mean(axis=0) for order in self.orders]
         self.checked: dict[str, np.ndarray] = {}  # the check's rows: asked once, their answers kept for the job
 
@@ -56,9 +63,10 @@ class SecondOpinion:
         answers = dict(zip(new, self._calibrated(new), strict=True)) if new else {}
         return np.stack([self.checked[text] if text in self.checked else answers[text] for text in texts])
 
-    def worth_asking(self, sample: list[str], encoder_labels: np.ndarray) -> tuple[bool, str]:
-        """Whether the generator's labels agree with the encoder's (label numbers, one per sample row) beyond
-        chance on these rows of the job, and a sentence that says how much."""
+    def check(self, sample: list[str], encoder_labels: np.ndarray) -> tuple[bool, str]:
+        """Ask the generator about the job's first rows (its answers are kept for the job) and say whether its labels
+        agree with the encoder's (label numbers, one per sample row) beyond chance, with a sentence that says how
+        much."""
         rows = [i for i, text in enumerate(sample) if self.fits(text)]
         if not rows:
             return False, "No row the check read fits the text generator's window: the label model answers alone."
@@ -77,8 +85,10 @@ class SecondOpinion:
         return _normalised(np.exp(np.mean(leaned_out, axis=0)))
 
     def fits(self, text: str) -> bool:
-        """Whether the row, with the labels and the longest answer, fits the generator's window."""
-        return len(self.generator.encode(label_prompt(self.labels, text))) + self.longest_answer <= self.generator.window
+        """Whether the row, with the labels in either order and the longest answer, fits the generator's window (an
+        order can read as a token more or less)."""
+        longest = max(len(self.generator.encode(label_prompt(order, text))) for order in self.orders)
+        return longest + self.longest_answer <= self.generator.window
 
     def _asked(self, texts: list[str], order: list) -> np.ndarray:
         """P(label) for each text with the labels listed in this order (columns: the user's order)."""
@@ -86,8 +96,8 @@ class SecondOpinion:
 
 
 def _check_note(rows: int, agreement: float, chance: float, useful: bool) -> str:
-    said = (f"On {rows:,} of the job's rows the text generator gave the label model's answer {agreement:.0%} of the "
-            f"time, where chance would give {chance:.0%}")
+    said = (f"On the file's first {rows:,} rows the text generator gave the label model's answer {agreement:.0%} of "
+            f"the time, where chance would give {chance:.0%}")
     if useful:
         return f"{said}: its second opinion is used."
     return f"{said}: it does not read these labels well enough, so the label model answers alone (the second opinion " \

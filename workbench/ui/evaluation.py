@@ -19,7 +19,7 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
         return
     outputs = frame.attrs.get("result_columns", [])
     checked = reviewed_count(reviewed) if reviewed is not None else 0
-    by_review = f"The rows you reviewed ({checked:,})"
+    by_review = "The rows you reviewed"  # no count in it: a new review would change the option and drop the choice
     choices = ["(none)", *([by_review] if checked else []), *(c for c in frame.columns if c not in outputs)]
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", choices,
@@ -28,8 +28,9 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
         return
     with user_errors():
         if column == by_review:
-            st.caption("Scored on the rows you reviewed, your answers taken as the right ones. The review queue shows "
-                       "the rows the model was least sure of first, so expect a lower score here than over the whole file.")
+            st.caption(f"Scored on the {checked:,} rows you reviewed, your answers taken as the right ones. The review "
+                       "queue shows the rows the model was least sure of first, so expect a lower score here than over "
+                       "the whole file.")
             _show(evaluate_reviewed(frame, reviewed), int(example_rows(frame).sum()))
         else:
             _show(evaluate(frame, column), int(example_rows(frame).sum()))

@@ -90,11 +90,8 @@ def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, A
              EXTRAS: {"task": task, "config": _not_on_the_form(task, config)}}
     if spec.get("model", "default") in models:
         state[f"model-{spec_from_dict(spec).model_kind}"] = spec.get("model", "default")
-    second = config.get("second_opinion_model")  # classify's: on the form where this machine has the model
-    if (second or "default") in models:
-        state["second-opinion-model"] = second or "default"
-    elif second:  # kept as the template's, and said on the page: the job then says the model is not prepared here
-        state[EXTRAS]["config"]["second_opinion_model"] = second
+    if task == "classify":  # the picker offers the template's generator even where it is not prepared, and says so
+        state["second-opinion-model"] = config.get("second_opinion_model") or "default"
     return {**state, **TASK_STATE[task](config)}
 
 
