@@ -195,9 +195,9 @@ def _second_opinion() -> dict:
         "Also ask the text generator about rows the model is unsure of (slower)", key="second-opinion",
         help="The bundled text generator reads the labels and each row the label model is unsure of, and the two "
              "answers are joined. It helped on positive / negative film reviews (66% -> 77% right); it did not help "
-             "with kinds of question, nor with positive / negative / mixed product reviews. So a job first checks, "
-             "roughly, on its own first 200 rows that the generator agrees with the label model more than chance "
-             "would, and leaves it out if not (the job's page says which). About a tenth of a second per row asked; "
+             "with kinds of question, support-email topics, or positive / negative / mixed product reviews. A job "
+             "first checks, roughly, on its first 200 rows that the generator agrees with the label model more than "
+             "chance would, and leaves it out if not (the job's page says which). About a tenth of a second per row asked; "
              "'Try on 5 rows' checks on the preview first, up to half a minute.")
     if not asked:
         return {}
