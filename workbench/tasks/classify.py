@@ -49,8 +49,9 @@ class ClassifyConfig(TaskConfig):
     # always). Confidences share 1 across labels, so 0.3 allows at most three labels on a row.
     multi_label: bool = False
     label_threshold: float = Field(default=0.3, gt=0.0, le=1.0)
-    # Ask the bundled generator too about the rows the encoder is unsure of (tasks/second_opinion.py): about a
-    # tenth of a second a row; SST-2 zero-shot 0.66 -> 0.77; TREC question types: no help (its check turns it off).
+    # Ask the bundled generator too about the rows the encoder is unsure of (tasks/second_opinion.py): a tenth (short
+    # reviews) to a quarter (emails) of a second a row; SST-2 zero-shot 0.66 -> 0.77; TREC question types: no help
+    # (its check turns it off).
     second_opinion: bool = False
     # The generator asked (a registered name); None: the bundled one. A bigger model the user added gives the hard
     # rows to it alone, the hybrid set-up of PRODUCT.md §1.

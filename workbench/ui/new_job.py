@@ -197,7 +197,7 @@ def _second_opinion() -> dict:
              "answers are joined. It helped on positive / negative film reviews (66% -> 77% right); it did not help "
              "with kinds of question, support-email topics, or positive / negative / mixed product reviews. A job "
              "first checks, roughly, on its first 200 rows that the generator agrees with the label model more than "
-             "chance would, and leaves it out if not (the job's page says which). About a tenth of a second per row asked; "
+             "chance would, and leaves it out if not (the job's page says which). A tenth (short reviews) to a quarter (emails) of a second per row asked; "
              "'Try on 5 rows' checks on the preview first, up to half a minute.")
     if not asked:
         return {}
