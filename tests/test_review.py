@@ -113,6 +113,14 @@ def test_the_queue_holds_answered_flagged_unreviewed_rows_least_sure_first():
     assert review.review_queue(frame, answered, None, None, None) == [0, 1, 2, 3]
 
 
+def test_rows_with_extraction_errors_come_first_then_the_files_order():
+    import pandas as pd
+
+    frame = pd.DataFrame({"amount": ["5", "", "7", "x"],
+                          "extraction_errors": ["", "amount: 'abc' is not a number", None, "amount: no date"]})
+    assert review.review_queue(frame, {0, 1, 2, 3}, None, None, None, "extraction_errors") == [1, 3, 0, 2]
+
+
 def test_a_job_runs_again_learning_from_its_reviewed_rows(settings, job_id):
     from workbench.jobs.relearn import rerun_with_reviewed_examples
 

@@ -274,6 +274,18 @@ def test_job_results_shows_what_the_template_found_on_the_jobs_rows(settings, ti
     assert "On 200 of the job's rows the text generator agreed." in [c.value for c in app.caption]
 
 
+def test_an_extract_jobs_review_starts_with_the_rows_that_have_errors(settings):
+    from tests.test_review import _stored_job
+
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "order", "type": "number"}]}
+    job_id = _stored_job(settings, spec, [{"order": 5531, "extraction_errors": ""},
+                                          {"order": None, "extraction_errors": "order: 'abc' is not a number"}])
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception, app.exception
+    assert any("rows with extraction errors first" in c.value for c in app.caption)
+    assert [m.value for m in app.markdown if m.value.startswith("**Row ")][0].startswith("**Row 2**")
+
+
 def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
     job_id = _review_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()

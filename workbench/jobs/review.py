@@ -110,18 +110,25 @@ def with_job_reviews(settings: Settings, job_id: int, frame: pd.DataFrame, spec:
 
 
 def review_queue(frame: pd.DataFrame, answered: set[int], flagged: str | None, confidence: str | None,
-                 reviewed: str | None) -> list[int]:
-    """Rows to review, least confident first: answered, not reviewed yet, and flagged for review when the
-    template flags rows (the column names are the frame's: `flagged` is its needs_review column, if any)."""
+                 reviewed: str | None, errors: str | None = None) -> list[int]:
+    """Rows to review: answered, not reviewed yet, and flagged for review when the template flags rows; rows with
+    errors (extract's `errors` column) first, then the least confident, else the file's order. The column names are
+    the frame's: `flagged` is its needs_review column, if any."""
     rows = frame.index.isin(list(answered))
     if flagged:
         rows &= (frame[flagged] == True).to_numpy()  # noqa: E712 (a column of True/False/"" values)
     if reviewed:
         rows &= ~(frame[reviewed] == True).to_numpy()  # noqa: E712
-    queue = frame[rows]
+    return [int(i) for i in _in_review_order(frame[rows], confidence, errors).index]
+
+
+def _in_review_order(queue: pd.DataFrame, confidence: str | None, errors: str | None) -> pd.DataFrame:
+    keys = {}
+    if errors:  # False sorts first: a row whose values broke a field's rules needs a person most
+        keys["_clean"] = queue[errors].fillna("").astype(str).str.strip() == ""
     if confidence:
-        queue = queue.assign(_sure=pd.to_numeric(queue[confidence], errors="coerce")).sort_values("_sure", kind="stable")
-    return [int(i) for i in queue.index]
+        keys["_sure"] = pd.to_numeric(queue[confidence], errors="coerce")
+    return queue.assign(**keys).sort_values(list(keys), kind="stable") if keys else queue
 
 
 def placed_columns(frame: pd.DataFrame, output_columns: list[str]) -> dict[str, str]:

@@ -23,9 +23,12 @@ def review_section(job, frame: pd.DataFrame) -> None:
     st.subheader("Review")
     every_row = not flagged or st.toggle("Review every row, not only the rows that need review", key=f"review-all-{job.id}")
     answered = review.answered_rows(app_settings(), job.id)
-    queue = review.review_queue(frame, answered, None if every_row else flagged, confidence, review.reviewed_column(frame))
+    errors = answer_column(frame, "extraction_errors")
+    queue = review.review_queue(frame, answered, None if every_row else flagged, confidence, review.reviewed_column(frame),
+                                errors)
     if queue:
         order = "least sure first" if confidence else "in the file's order"
+        order = f"rows with extraction errors first, then {order}" if errors else order
         st.caption(f"{len(queue):,} rows to review, {order}. Your answer replaces the model's in the table and the "
                    "downloads; the evaluation keeps scoring the model's own answers.")
         _review_form(job, frame, _row_to_review(job, queue), choices)
