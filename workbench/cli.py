@@ -190,7 +190,7 @@ def jobs_pause(job_id: int) -> None:
 
 def _print_job_notes(settings, job_id: int) -> None:
     """What the template found on the job's rows (classify: whether the generator's second opinion is used)."""
-    for note in (service.get_job(settings, job_id).measurements or {}).get(measure.NOTES, []):
+    for note in measure.notes(service.get_job(settings, job_id).measurements):
         click.echo(f"Note: {note}", err=True)
 
 

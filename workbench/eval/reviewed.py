@@ -22,6 +22,7 @@ from workbench.eval.job import (
     evaluate,
     output_columns,
 )
+from workbench.jobs.review import as_cell, reviewed_column
 
 # The column of the reviewers' answers: brackets, so it cannot be taken for a column of the user's file.
 REVIEWS_AS_ANSWERS = "(your reviews)"
@@ -33,7 +34,7 @@ def reviewed_count(reviewed: pd.DataFrame) -> int:
 
 
 def _reviewed_rows(reviewed: pd.DataFrame) -> pd.Series:
-    marker = reviewed.attrs.get("reviewed_column")
+    marker = reviewed_column(reviewed)
     if not marker:
         return pd.Series(False, index=reviewed.index)
     return reviewed[marker] == True  # noqa: E712 (True/False/"" cells)
@@ -62,11 +63,7 @@ def with_reviews_as_answers(model: pd.DataFrame, reviewed: pd.DataFrame) -> pd.D
 def _answer(row: pd.Series, outputs: dict[str, str]) -> str:
     """The reviewed answer `evaluate` compares with the model's: the same column it would score, in its form."""
     if EXTRACTION_ERRORS in outputs:  # every field together, as a JSON object
-        return json.dumps({name: cell_values(_cell(row[column])) for name, column in outputs.items()
+        return json.dumps({name: cell_values(as_cell(row[column])) for name, column in outputs.items()
                            if name != EXTRACTION_ERRORS})
     scored = next((c for c in (SUMMARY_COLUMN, LABELS_COLUMN, *ANSWER_COLUMNS) if c in outputs), None)
-    return _cell(row[outputs[scored]]) if scored else ""
-
-
-def _cell(value) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return as_cell(row[outputs[scored]]) if scored else ""

@@ -16,6 +16,11 @@ LOAD = "load_seconds"  # loading the model and its settings (labels, examples): 
 NOTES = "notes"  # what the template found while setting up on the job's rows (Task.notes), for the user to read
 
 
+def notes(measurements: dict[str, Any] | None) -> list[str]:
+    """The notes a job's template left while setting up (classify: whether its second opinion is used)."""
+    return (measurements or {}).get(NOTES, [])
+
+
 def peak_memory_mb() -> float:
     """The most memory this process has held so far (resident set), in MB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -89,9 +89,9 @@ def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = 
     return complete_spec({"task": task, "text": columns, **model, "name": chosen.name, **config}), None
 
 
-def _model_names(kind: str | None = None) -> list[str]:
-    """'default' and the prepared models (of one kind, if given)."""
-    names = [m["name"] for m in list_models(app_settings()) if m["prepared"] and kind in (None, m["kind"])]
+def _model_names(kind: str | None = None, models: list[dict] | None = None) -> list[str]:
+    """'default' and the prepared models (of one kind, if given; `models`: list_models' rows, if already read)."""
+    names = [m["name"] for m in models or list_models(app_settings()) if m["prepared"] and kind in (None, m["kind"])]
     return list(dict.fromkeys(["default", *names]))
 
 
@@ -197,8 +197,8 @@ def _second_opinion() -> dict:
              "answers are joined. It helped on positive / negative film reviews (66% -> 77% right); it did not help "
              "with kinds of question, support-email topics, or positive / negative / mixed product reviews. A job "
              "first checks, roughly, on its first 200 rows that the generator agrees with the label model more than "
-             "chance would, and leaves it out if not (the job's page says which). A tenth (short reviews) to a quarter (emails) of a second per row asked; "
-             "'Try on 5 rows' checks on the preview first, up to half a minute.")
+             "chance would, and leaves it out if not (the job's page says which). A tenth (short reviews) to a quarter "
+             "(emails) of a second per row asked; 'Try on 5 rows' checks on the preview first, up to half a minute.")
     if not asked:
         return {}
     chosen = _second_opinion_model()
@@ -207,12 +207,12 @@ def _second_opinion() -> dict:
 
 def _second_opinion_model() -> str:
     """The generator to ask: a choice once there is more than the bundled one (or a template names another)."""
-    generators = _model_names("generator")
+    models = list_models(app_settings())
+    generators = _model_names("generator", models)
     wanted = st.session_state.get("second-opinion-model")
     missing = [wanted] if wanted and wanted not in generators else []
     if len(generators + missing) < 2:
         return "default"
-    models = list_models(app_settings())
     return st.selectbox("Generator for the second opinion", generators + missing, key="second-opinion-model",
                         format_func=lambda n: f"{n} (not prepared here: add it on the Models page)" if n in missing
                         else model_label(n, models),

@@ -44,7 +44,7 @@ def job_progress_bar(job) -> None:
     st.progress(progress.fraction, text=describe(progress))
     if note := service.queue_note(app_settings(), job):
         st.caption(note)
-    for note in (job.measurements or {}).get(measure.NOTES, []):
+    for note in measure.notes(job.measurements):
         st.caption(note)  # what the template found on the job's rows (classify: whether the second opinion is used)
     if job.error:
         st.error(job.error)
