@@ -246,7 +246,7 @@ def test_option_probabilities_of_a_batch_are_each_prompts_own(generator):
 def reference_log_likelihood(generator, prompt: list[int], answer: list[int]) -> float:
     """log P(answer | prompt) from one plain run over the whole sequence, no cache."""
     ids = np.array([prompt + answer])
-    past = generator._empty_past(1)
+    past = generator._empty_cache(1)
     logits, _ = generator._run(ids, np.ones_like(ids), np.arange(ids.shape[1])[None], past)
     steps = _log_softmax(logits[0, len(prompt) - 1 : -1])
     return float(steps[np.arange(len(answer)), answer].sum())
@@ -342,8 +342,8 @@ def test_reading_a_prompt_skips_the_lm_head_before_its_last_token(generator):
     assert generator.slices_logits  # export adds the logits_from input (workbench/models/last_logits.py)
     ids = np.array([generator.encode("one two three four five")], dtype=np.int64)
     mask, positions = np.ones_like(ids), np.arange(ids.shape[1])[None]
-    every, _ = generator._run(ids, mask, positions, generator._empty_past(1))
-    last, _ = generator._run(ids, mask, positions, generator._empty_past(1), logits_from=ids.shape[1] - 1)
+    every, _ = generator._run(ids, mask, positions, generator._empty_cache(1))
+    last, _ = generator._run(ids, mask, positions, generator._empty_cache(1), logits_from=ids.shape[1] - 1)
     assert every.shape[1] == ids.shape[1] and last.shape[1] == 1
     np.testing.assert_allclose(last[0, 0], every[0, -1], atol=1e-5)
 
@@ -391,3 +391,73 @@ def test_guided_numbers_never_get_a_leading_zero(generator):
     assert not (guided._number_options("0", False, vocab) & vocab.digits).any()  # "012" would not parse
     first = guided._number_options("", True, vocab)
     assert first[vocab.encode("0")[0]] and not (first & vocab.zero_led).any()
+
+
+@pytest.fixture(scope="session")
+def one_part_generator(tiny_llama_source, tmp_path_factory):
+    """The tiny model exported as before split_cache.py: the whole cache is one input, copied at every step."""
+    from workbench.models import export
+
+    class _Settings:
+        models_dir = tmp_path_factory.mktemp("models-one-part")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(export, "split_cache", lambda graph: 0)
+        folder = prepare_encoder(_Settings(), TINY_LLAMA, source=tiny_llama_source, preset="none")
+    return OnnxGenerator(folder, batch_size=3)
+
+
+def test_export_reads_the_cache_in_a_settled_and_a_recent_part(generator, tiny_generator_folders):
+    import onnx
+
+    graph = onnx.load(str(tiny_generator_folders["none"] / "model.quant.onnx")).graph
+    assert generator.splits_cache
+    recent = [i.name for i in graph.input if i.name.startswith("recent.")]
+    assert len(recent) == 2 * 2  # keys and values in each of the 2 layers
+    present = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Concat" and n.output[0].startswith("present.")}
+    assert sorted(present.values()) == sorted(recent)  # only the recent part is copied with the new tokens
+
+
+@pytest.mark.parametrize("fold_tokens", [1, 3, 10_000])
+def test_answers_do_not_depend_on_when_the_recent_part_is_folded(generator, tiny_llama_source, monkeypatch,
+                                                                fold_tokens):
+    from workbench.models import kv_cache
+
+    monkeypatch.setattr(kv_cache, "FOLD_TOKENS", fold_tokens)
+    prompts = chat(generator, PROMPTS)  # 4 prompts at batch 3: one joins a running batch, whose recent part is filled
+    for prompt, output in zip(prompts, generator.generate(prompts, max_new_tokens=12), strict=True):
+        assert output.tokens == reference_greedy(tiny_llama_source, generator, prompt, 12)
+
+
+def test_option_scoring_and_guided_answers_do_not_depend_on_folding(generator, monkeypatch):
+    from workbench.models import kv_cache
+
+    prompts = chat(generator, PROMPTS)
+    answers = {}
+    for fold_tokens in (1, 10_000):
+        monkeypatch.setattr(kv_cache, "FOLD_TOKENS", fold_tokens)
+        answers[fold_tokens] = (generator.option_probabilities(prompts, ["billing", "a refund please"]),
+                                [row.text for row in guided_json(generator, prompts, SCHEMA)])
+    np.testing.assert_allclose(answers[1][0], answers[10_000][0], atol=1e-5)
+    assert answers[1][1] == answers[10_000][1]
+
+
+def test_a_model_prepared_before_the_split_still_answers_the_same(one_part_generator, generator):
+    assert not one_part_generator.splits_cache
+    prompts = chat(generator, PROMPTS)
+    assert [o.tokens for o in one_part_generator.generate(prompts, max_new_tokens=12)] == \
+        [o.tokens for o in generator.generate(prompts, max_new_tokens=12)]
+
+
+def test_a_graph_that_reads_its_cache_in_an_unknown_way_is_left_as_it_is():
+    from onnx import TensorProto, helper
+
+    from workbench.models.split_cache import split_cache
+
+    cache = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 1, None, 2]) for n in
+             ("past_key_values.0.key", "new")]
+    graph = helper.make_graph([helper.make_node("Concat", ["past_key_values.0.key", "new"], ["present.0.key"], axis=2),
+                               helper.make_node("Relu", ["present.0.key"], ["out"])], "g", cache,
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)])
+    before = graph.SerializeToString()
+    assert split_cache(graph) == 0 and graph.SerializeToString() == before

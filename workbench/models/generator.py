@@ -4,6 +4,7 @@ A batch is laid out as [shared prefix][left padding][row tokens]: the prefix's k
 computed once (and cached across batches), the padding is masked out, and position ids run on from the
 prefix, so each row sees exactly the sequence it would see alone. The batch rolls: when rows finish,
 the next prompts are read and joined to it, their caches left-padded (and masked) to a common length.
+The cache is held in a settled and a recent part, so a step does not copy all of it (kv_cache.py).
 """
 
 from __future__ import annotations
@@ -21,16 +22,19 @@ from tokenizers import Tokenizer
 from workbench.errors import ModelNotReadyError
 from workbench.models import interrupt
 from workbench.models.chat import ChatFormatter, load_chat_template
+from workbench.models.kv_cache import KVCache, joined
 from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.openings import Openings
 from workbench.models.sessions import session_options
+from workbench.models.split_cache import RECENT
 
 # Where an answer ends: plain strings, or patterns for what a string cannot say (a full stop, but not "Mr.").
 Stops = tuple[str | re.Pattern[str], ...]
 PREFIX_CACHE_SIZE = 4
 # The key/value cache grows with rows x (prompt + answer) tokens (46 KB a token for SmolLM2-135M, twice that
-# while a step copies it), so long prompts share a batch with fewer rows: peak memory stays near 1.2 GB.
+# while its recent part is folded in or rows join), so long prompts share a batch with fewer rows: peak memory
+# stays near 1.2 GB.
 CACHE_TOKENS = 4096
 # Guided rows share a batch counted with this many answer tokens each, not their schema's worst case (1,672
 # for six lists, which left two rows per batch); rows that do run long are parked and finished in a later
@@ -57,7 +61,7 @@ class Generation:
 class Batch:
     """The state of one decoding batch: its cache, mask and next positions."""
 
-    past: list[np.ndarray]
+    cache: KVCache
     mask: np.ndarray
     positions: np.ndarray
     rows: list[int]
@@ -73,7 +77,7 @@ class OnnxGenerator:
         self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         self.session = _session(self.folder / manifest.onnx_file)
         self._read_config()
-        self._prefix_cache: dict[tuple[int, ...], tuple[list[np.ndarray], np.ndarray]] = {}
+        self._prefix_cache: dict[tuple[int, ...], tuple[KVCache, np.ndarray]] = {}
         self._vocabulary = None
 
     def _read_config(self) -> None:
@@ -91,6 +95,8 @@ class OnnxGenerator:
         self.past_names = [i.name for i in self.session.get_inputs() if i.name.startswith("past_key_values")]
         shape = next(i.shape for i in self.session.get_inputs() if i.name.startswith("past_key_values"))
         self.kv_heads, self.head_dim = int(shape[1]), int(shape[3])
+        # Models prepared before workbench/models/split_cache.py read the whole cache as one part.
+        self.splits_cache = any(i.name.startswith(RECENT) for i in self.session.get_inputs())
         # Models prepared before workbench/models/last_logits.py have no such input and return every position.
         self.slices_logits = any(i.name == LOGITS_FROM for i in self.session.get_inputs())
 
@@ -179,8 +185,8 @@ class OnnxGenerator:
     def _guide_batch(self, rows: list[list[int]], guides: list) -> list[int]:
         """Run the rows under their guides until each is done or parked; returns the parked rows' positions."""
         shared = _common_prefix(rows)
-        past, _ = self._prefix(tuple(rows[0][:shared]))
-        batch, logits = self._prefill(past, shared, [ids[shared:] for ids in rows])
+        prefix, _ = self._prefix(tuple(rows[0][:shared]))
+        batch, logits = self._prefill(prefix, shared, [ids[shared:] for ids in rows])
         parked = []
         while True:
             chunks, active = [], []
@@ -218,8 +224,8 @@ class OnnxGenerator:
         """Log-likelihood of each option (columns) after each prompt (rows): the prompts are read once, then each
         option is read after all of them, on a copy of their cache (one copy at a time keeps memory down)."""
         shared = _common_prefix(prompts)
-        past, _ = self._prefix(tuple(prompts[0][:shared]))
-        batch, last = self._prefill(past, shared, [ids[shared:] for ids in prompts])
+        prefix, _ = self._prefix(tuple(prompts[0][:shared]))
+        batch, last = self._prefill(prefix, shared, [ids[shared:] for ids in prompts])
         first = _log_softmax(last)
         return np.stack([self._option_log_likelihoods(batch, first, [option] * len(prompts)) for option in options],
                         axis=1)
@@ -304,8 +310,8 @@ class OnnxGenerator:
         logits."""
         prompts = [encoded[i] for i in rows]
         shared = _common_prefix(prompts)
-        past, _ = self._prefix(tuple(prompts[0][:shared]))
-        new, new_logits = self._prefill(past, shared, [ids[shared:] for ids in prompts])
+        prefix, _ = self._prefix(tuple(prompts[0][:shared]))
+        new, new_logits = self._prefill(prefix, shared, [ids[shared:] for ids in prompts])
         new.rows = rows
         new, new_logits = self._opened(new, new_logits, openings, outputs)
         if batch is None or not batch.rows:
@@ -328,25 +334,25 @@ class OnnxGenerator:
         for i in kept:
             outputs[read.rows[i]].tokens.extend(chunks[i])
         last = every[kept, [len(chunks[i]) - 1 for i in kept]]
-        read = _keep(read, kept) if kept else Batch([p[:0] for p in read.past], read.mask[:0], read.positions[:0], [])
+        read = _keep(read, kept) if kept else Batch(read.cache.rows([]), read.mask[:0], read.positions[:0], [])
         if not plain:
             return read, last
         rest = _keep(batch, plain)
         return (_merge(rest, read), np.concatenate([logits[plain], last])) if kept else (rest, logits[plain])
 
-    def _prefill(self, prefix_past: list[np.ndarray], shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
+    def _prefill(self, prefix: KVCache, shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Read the rows' own tokens after the shared prefix. Identical rows (a text repeated in the file, or the
         alternatives of one prompt) are read once and their cache copied."""
         distinct = list(dict.fromkeys(tuple(s) for s in suffixes))
-        batch, logits = self._prefill_distinct(prefix_past, shared, [list(d) for d in distinct])
+        batch, logits = self._prefill_distinct(prefix, shared, [list(d) for d in distinct])
         if len(distinct) == len(suffixes):
             return batch, logits
         where = {suffix: i for i, suffix in enumerate(distinct)}
         copies = [where[tuple(s)] for s in suffixes]
-        batch = Batch([p[copies] for p in batch.past], batch.mask[copies], batch.positions[copies], list(range(len(copies))))
+        batch = Batch(batch.cache.rows(copies), batch.mask[copies], batch.positions[copies], list(range(len(copies))))
         return batch, logits[copies]
 
-    def _prefill_distinct(self, prefix_past: list[np.ndarray], shared: int,
+    def _prefill_distinct(self, prefix: KVCache, shared: int,
                           suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Run each row's own tokens after the shared prefix, left-padded to a common length."""
         width = max(len(s) for s in suffixes)
@@ -358,7 +364,7 @@ class OnnxGenerator:
             own[row, width - len(suffix):] = 1
             positions[row, width - len(suffix):] = shared + np.arange(len(suffix))
         rows = len(suffixes)
-        batch = Batch([np.repeat(p, rows, axis=0) for p in prefix_past], np.ones((rows, shared), dtype=np.int64),
+        batch = Batch(prefix.repeated(rows), np.ones((rows, shared), dtype=np.int64),
                       positions[:, -1] + 1, list(range(rows)))
         return batch, self._read(batch, ids, own, positions)
 
@@ -368,14 +374,14 @@ class OnnxGenerator:
         for start in range(0, ids.shape[1], chunk):
             batch.mask = np.concatenate([batch.mask, own[:, start : start + chunk]], axis=1)
             piece = ids[:, start : start + chunk]  # only its last position's logits are read
-            logits, batch.past = self._run(piece, batch.mask, positions[:, start : start + chunk], batch.past,
+            logits, batch.cache = self._run(piece, batch.mask, positions[:, start : start + chunk], batch.cache,
                                            logits_from=piece.shape[1] - 1)
         return logits[:, -1]
 
     def _step(self, batch: Batch, next_ids: np.ndarray) -> np.ndarray:
         """Feed one new token per row; returns the logits for the token after it."""
         batch.mask = np.concatenate([batch.mask, np.ones((len(batch.rows), 1), dtype=np.int64)], axis=1)
-        logits, batch.past = self._run(next_ids[:, None].astype(np.int64), batch.mask, batch.positions[:, None], batch.past)
+        logits, batch.cache = self._run(next_ids[:, None].astype(np.int64), batch.mask, batch.positions[:, None], batch.cache)
         batch.positions = batch.positions + 1
         return logits[:, -1]
 
@@ -393,7 +399,7 @@ class OnnxGenerator:
             ids[row, : len(chunk)], own[row, : len(chunk)] = chunk, 1
         positions = batch.positions[:, None] + np.arange(width)[None]
         batch.mask = np.concatenate([batch.mask, own], axis=1)
-        logits, batch.past = self._run(ids, batch.mask, positions, batch.past)
+        logits, batch.cache = self._run(ids, batch.mask, positions, batch.cache)
         batch.positions = batch.positions + np.array([len(c) for c in chunks])
         return logits
 
@@ -418,35 +424,34 @@ class OnnxGenerator:
     def _option_log_likelihoods(self, batch: Batch, first: np.ndarray, options: list[list[int]]) -> np.ndarray:
         """Sum of token log-probabilities of each row's option after its prompt (`batch`, left as it is; `first`: the
         log-probabilities of the token after each prompt)."""
-        copy = Batch(list(batch.past), batch.mask, batch.positions, list(batch.rows))
+        copy = Batch(batch.cache, batch.mask, batch.positions, list(batch.rows))
         return _log_likelihoods(first, self._feed_every(copy, options), options)
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, past: list[np.ndarray],
-             logits_from: int = 0):
+    def _run(self, ids: np.ndarray, mask: np.ndarray, positions: np.ndarray, cache: KVCache,
+             logits_from: int = 0) -> tuple[np.ndarray, KVCache]:
         """Logits of positions logits_from onwards (all of them if the model cannot skip), and the new cache."""
         interrupt.check()  # a job paused or cancelled mid-batch stops here (models/interrupt.py)
         feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
         if self.slices_logits:
             feeds[LOGITS_FROM] = np.array([logits_from], dtype=np.int64)
-        feeds.update(zip(self.past_names, past, strict=True))
+        feeds.update(cache.feeds(self.past_names))
         logits, *present = self.session.run(None, feeds)
-        return logits, present
+        return logits, cache.after(present)
 
-    def _empty_past(self, batch: int) -> list[np.ndarray]:
-        shape = (batch, self.kv_heads, 0, self.head_dim)
-        return [np.zeros(shape, dtype=np.float32) for _ in self.past_names]
+    def _empty_cache(self, rows: int) -> KVCache:
+        return KVCache.empty(self.past_names, rows, self.kv_heads, self.head_dim, self.splits_cache)
 
-    def _prefix(self, ids: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray]:
+    def _prefix(self, ids: tuple[int, ...]) -> tuple[KVCache, np.ndarray]:
         """Keys/values of a prefix shared by a batch, and the logits after its last token (cached)."""
         if not ids:
-            return self._empty_past(1), np.zeros(0, dtype=np.float32)
+            return self._empty_cache(1), np.zeros(0, dtype=np.float32)
         if ids not in self._prefix_cache:
             array = np.array([ids], dtype=np.int64)
-            batch = Batch(self._empty_past(1), np.zeros((1, 0), dtype=np.int64), np.array([len(ids)]), [0])
+            batch = Batch(self._empty_cache(1), np.zeros((1, 0), dtype=np.int64), np.array([len(ids)]), [0])
             logits = self._read(batch, array, np.ones_like(array), np.arange(len(ids))[None])
             if len(self._prefix_cache) >= PREFIX_CACHE_SIZE:
                 self._prefix_cache.pop(next(iter(self._prefix_cache)))
-            self._prefix_cache[ids] = (batch.past, logits[0])
+            self._prefix_cache[ids] = (batch.cache, logits[0])
         return self._prefix_cache[ids]
 
 
@@ -459,23 +464,19 @@ def _keep(batch: Batch, active: list[int]) -> Batch:
     """Drop finished rows from the batch so later steps compute only what is still needed."""
     if len(active) == len(batch.rows):
         return batch
-    return Batch([p[active] for p in batch.past], batch.mask[active], batch.positions[active],
+    return Batch(batch.cache.rows(active), batch.mask[active], batch.positions[active],
                  [batch.rows[i] for i in active])
 
 
 def _merge(running: Batch, new: Batch) -> Batch:
     """One batch from two; the shorter caches are left-padded and masked, as every row keeps its own positions."""
     width = max(running.mask.shape[1], new.mask.shape[1])
-    past = [np.concatenate([_pad_left(a, width, 2), _pad_left(b, width, 2)])
-            for a, b in zip(running.past, new.past, strict=True)]
-    mask = np.concatenate([_pad_left(running.mask, width, 1), _pad_left(new.mask, width, 1)])
-    return Batch(past, mask, np.concatenate([running.positions, new.positions]), running.rows + new.rows)
+    mask = np.concatenate([_pad_left(running.mask, width), _pad_left(new.mask, width)])
+    return Batch(joined(running.cache, new.cache), mask, np.concatenate([running.positions, new.positions]), running.rows + new.rows)
 
 
-def _pad_left(array: np.ndarray, width: int, axis: int) -> np.ndarray:
-    padding = [(0, 0)] * array.ndim
-    padding[axis] = (width - array.shape[axis], 0)
-    return np.pad(array, padding)
+def _pad_left(mask: np.ndarray, width: int) -> np.ndarray:
+    return np.pad(mask, [(0, 0), (width - mask.shape[1], 0)])
 
 
 def _ends_at_stop(output: Generation, text: str, stop: Stops, after: int = 0) -> bool:

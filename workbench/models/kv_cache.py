@@ -1,0 +1,78 @@
+"""The generator's key/value cache as the runtime holds it between model calls.
+
+A graph rewritten by split_cache.py reads the cache in two parts: the settled part, passed in as it is, and the
+recent tokens, which the graph copies with the new ones at every call. When the recent part has grown to
+FOLD_TOKENS it is folded into the settled part: one copy of the whole cache every FOLD_TOKENS steps instead of
+one every step. A graph prepared before that rewrite has one part, which every call replaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench.models.split_cache import recent_name
+
+# Each step copies the recent part (and writes it out again with the new token), a fold copies the whole cache:
+# 32 keeps both small next to a step's matrix products (measured in docs/benchmarks_generator.md).
+FOLD_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class KVCache:
+    """One array per cache input (layer x key/value), shaped (rows, heads, tokens, head size)."""
+
+    settled: list[np.ndarray]
+    recent: list[np.ndarray] | None  # None: the graph reads one part
+
+    @classmethod
+    def empty(cls, names: list[str], rows: int, heads: int, head_dim: int, split: bool) -> KVCache:
+        arrays = [np.zeros((rows, heads, 0, head_dim), dtype=np.float32) for _ in names]
+        return cls(arrays, list(arrays) if split else None)
+
+    @property
+    def length(self) -> int:
+        return self.settled[0].shape[2] + (self.recent[0].shape[2] if self.recent is not None else 0)
+
+    def feeds(self, names: list[str]) -> dict[str, np.ndarray]:
+        feeds = dict(zip(names, self.settled, strict=True))
+        if self.recent is not None:
+            feeds.update(zip((recent_name(n) for n in names), self.recent, strict=True))
+        return feeds
+
+    def after(self, present: list[np.ndarray]) -> KVCache:
+        """The cache once a call has returned `present` (the recent part with the call's tokens, or everything)."""
+        if self.recent is None:
+            return KVCache(present, None)
+        cache = KVCache(self.settled, present)
+        return cache.folded() if present[0].shape[2] >= FOLD_TOKENS else cache
+
+    def folded(self) -> KVCache:
+        if self.recent is None or self.recent[0].shape[2] == 0:
+            return self
+        settled = [np.concatenate([s, r], axis=2) for s, r in zip(self.settled, self.recent, strict=True)]
+        return KVCache(settled, [r[:, :, :0] for r in self.recent])
+
+    def rows(self, index) -> KVCache:
+        """These rows only (a list or array of row positions; repeats copy a row)."""
+        return KVCache([s[index] for s in self.settled], None if self.recent is None else [r[index] for r in self.recent])
+
+    def repeated(self, rows: int) -> KVCache:
+        """A one-row cache (a shared prompt prefix) copied for `rows` rows."""
+        return self.rows(np.zeros(rows, dtype=np.int64))
+
+
+def joined(first: KVCache, second: KVCache) -> KVCache:
+    """Both caches' rows in one, the shorter left-padded to the longer (the padding is masked by the caller)."""
+    first, second = first.folded(), second.folded()
+    width = max(first.length, second.length)
+    settled = [np.concatenate([_pad_left(a, width), _pad_left(b, width)])
+               for a, b in zip(first.settled, second.settled, strict=True)]
+    recent = None if first.recent is None else [np.concatenate([a, b]) for a, b in zip(first.recent, second.recent,
+                                                                                       strict=True)]
+    return KVCache(settled, recent)
+
+
+def _pad_left(array: np.ndarray, width: int) -> np.ndarray:
+    return np.pad(array, [(0, 0), (0, 0), (width - array.shape[2], 0), (0, 0)])
