@@ -195,3 +195,18 @@ def test_the_app_neither_watches_its_files_nor_reports_usage():
     config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_a_job_run_on_a_relative_path_is_exported_from_anywhere_after_the_file_is_gone(invoke, tmp_path, monkeypatch):
+    here, elsewhere = tmp_path / "inputs", tmp_path / "elsewhere"
+    here.mkdir(), elsewhere.mkdir()
+    (here / "emails.csv").write_bytes(Path(EMAILS).read_bytes())
+    monkeypatch.chdir(here)
+    assert invoke("run", TASK_FILE, "emails.csv", "-o", str(tmp_path / "out.csv"), "--limit", "3").exit_code == 0
+    (here / "emails.csv").unlink()  # the job keeps its own copy, as a job of an uploaded file does
+    monkeypatch.chdir(elsewhere)
+    exported = invoke("jobs", "export", "1", "-o", str(tmp_path / "again.csv"))
+    assert exported.exit_code == 0, exported.output
+    assert read_table(tmp_path / "again.csv").equals(read_table(tmp_path / "out.csv"))
+    kept = Path(json.loads(invoke("jobs", "show", "1").stdout)["input"])
+    assert kept.name == "emails.csv" and kept.is_file()  # under the data folder, named as the user named it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,22 @@ def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
     """Keep a copy of the uploaded bytes under the data folder, named by content."""
     if len(data) > settings.max_upload_mb * 1024 * 1024:
         raise InputFileError(f"'{filename}' is larger than the {settings.max_upload_mb} MB limit. Split it into smaller files.")
-    digest = hashlib.sha256(data).hexdigest()
+    return _stored(settings, filename, hashlib.sha256(data).hexdigest(), len(data), lambda partial: partial.write_bytes(data))
+
+
+def store_file(settings: Settings, path: Path) -> Upload:
+    """Keep a copy of a file given by its path (the command line), as an upload is kept: its job can then be opened,
+    reviewed and exported from any folder, also after the file is moved or changed. No size limit: it is the user's
+    own disk, and the command line is for the large files."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return _stored(settings, Path(path).name, digest.hexdigest(), Path(path).stat().st_size,
+                   lambda partial: shutil.copyfile(path, partial))
+
+
+def _stored(settings: Settings, filename: str, digest: str, size: int, write) -> Upload:
     # A folder per content, the file under its own name: messages about the file then name it as the user does.
     folder = settings.uploads_dir / digest[:16]
     stored = next((p for p in folder.glob("*") if not p.name.startswith(".")), None) if folder.is_dir() else None
@@ -41,10 +57,10 @@ def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
         folder.mkdir(parents=True, exist_ok=True)
         stored = folder / stored_name(filename)
         partial = folder / f".{os.getpid()}.partial"  # written whole, then renamed: never read half-written
-        partial.write_bytes(data)
+        write(partial)
         os.replace(partial, stored)
     with session_scope(settings) as session:
-        return repo.add_upload(session, filename, str(stored), digest, len(data))
+        return repo.add_upload(session, filename, str(stored), digest, size)
 
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; a name in CJK characters takes 3 a character
@@ -71,6 +87,9 @@ def create_job(
     so the background worker never sees it queued.
     """
     rows = checked_rows(settings, spec, input_path, sheet, limit)
+    if upload_id is None:  # a path from the command line: the job keeps its own copy, as an upload's job does
+        upload = store_file(settings, Path(input_path))
+        input_path, upload_id = Path(upload.stored_path), upload.id
     with session_scope(settings) as session:
         job = repo.create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),

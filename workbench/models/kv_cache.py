@@ -45,6 +45,8 @@ class KVCache:
         """The cache once a call has returned `present` (the recent part with the call's tokens, or everything)."""
         if self.recent is None:
             return KVCache(present, None)
+        if self.settled[0].shape[2] == 0:  # nothing settled yet (a prompt being read): settle it, no copy needed
+            return KVCache(present, [p[:, :, :0] for p in present])
         cache = KVCache(self.settled, present)
         return cache.folded() if present[0].shape[2] >= FOLD_TOKENS else cache
 
@@ -64,15 +66,22 @@ class KVCache:
 
 
 def joined(first: KVCache, second: KVCache) -> KVCache:
-    """Both caches' rows in one, the shorter left-padded to the longer (the padding is masked by the caller)."""
-    first, second = first.folded(), second.folded()
-    width = max(first.length, second.length)
-    settled = [np.concatenate([_pad_left(a, width), _pad_left(b, width)])
-               for a, b in zip(first.settled, second.settled, strict=True)]
-    recent = None if first.recent is None else [np.concatenate([a, b]) for a, b in zip(first.recent, second.recent,
-                                                                                       strict=True)]
-    return KVCache(settled, recent)
+    """Both caches' rows in one, settled, the shorter left-padded to the longer (the padding is masked by the caller).
+    Each layer is written once into its new array, the recent part after the settled one."""
+    width, caches = max(first.length, second.length), (first, second)
+    settled = [_left_padded(caches, layer, width) for layer in range(len(first.settled))]
+    return KVCache(settled, None if first.recent is None else [s[:, :, :0] for s in settled])
 
 
-def _pad_left(array: np.ndarray, width: int) -> np.ndarray:
-    return np.pad(array, [(0, 0), (0, 0), (width - array.shape[2], 0), (0, 0)])
+def _left_padded(caches: tuple[KVCache, ...], layer: int, width: int) -> np.ndarray:
+    parts = [[c.settled[layer]] + ([c.recent[layer]] if c.recent is not None else []) for c in caches]
+    _, heads, _, size = parts[0][0].shape
+    out = np.zeros((sum(p[0].shape[0] for p in parts), heads, width, size), dtype=parts[0][0].dtype)
+    row = 0
+    for cache_parts in parts:
+        end, count = width, cache_parts[0].shape[0]
+        for part in reversed(cache_parts):
+            out[row:row + count, :, end - part.shape[2]:end] = part
+            end -= part.shape[2]
+        row += count
+    return out
