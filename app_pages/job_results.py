@@ -1,6 +1,9 @@
+import time
+
 import streamlit as st
 
 from workbench.jobs import compare, review, service
+from workbench.jobs.progress import answered_rows, table_is_behind
 from workbench.ui.context import app_settings, selected_job_id
 from workbench.ui.evaluation import evaluation_section
 from workbench.ui.review import review_section
@@ -35,6 +38,7 @@ started_active = job_at_start.status in ACTIVE
 # Each refresh costs the server CPU the job needs (at 1 s, ~15% of a core of two); rows are saved in
 # batches that take ~10 s or more, so a faster refresh would show nothing new.
 REFRESH_SECONDS = 2
+loaded_at, answered_at_load = time.monotonic(), answered_rows(job_at_start)
 
 
 @st.fragment(run_every=REFRESH_SECONDS if started_active else None)
@@ -47,6 +51,8 @@ def live_progress(frame) -> None:
         result_summary(frame, job)  # rows answered and failed from the job as it is now
     if started_active and job.status not in ACTIVE:
         st.rerun()  # the whole page, so the table and downloads show the finished job
+    if started_active and table_is_behind(job, answered_at_load, time.monotonic() - loaded_at):
+        st.rerun()  # the table, charts and review queue show the rows saved since
 
 
 model_frame = frame = None

@@ -461,3 +461,13 @@ def test_a_job_stored_before_a_rule_for_new_settings_still_resumes_and_shows(set
         service.create_job(settings, spec_from_dict(service.get_job(settings, job_id).spec), EMAILS)
     assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
     assert len(service.results_frame(settings, job_id)) == 4
+
+
+def test_a_page_reloads_a_running_jobs_rows_once_more_are_saved_and_a_while_has_passed():
+    from workbench.db.schema import Job
+    from workbench.jobs.progress import TABLE_REFRESH_SECONDS, table_is_behind
+
+    job = Job(done_rows=16, failed_rows=1, total_rows=30)
+    assert table_is_behind(job, answered_when_shown=0, seconds_shown=TABLE_REFRESH_SECONDS)
+    assert not table_is_behind(job, answered_when_shown=0, seconds_shown=TABLE_REFRESH_SECONDS - 1)  # not every tick
+    assert not table_is_behind(job, answered_when_shown=17, seconds_shown=60)  # nothing new to show

@@ -81,3 +81,17 @@ def format_duration(seconds: float) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+# A page that shows a running job's rows reloads them when more are saved, but not more often than this: a reload
+# reads every row saved so far, and rows are saved in batches that take ~10 s or more.
+TABLE_REFRESH_SECONDS = 15
+
+
+def answered_rows(job: Job) -> int:
+    return job.done_rows + job.failed_rows
+
+
+def table_is_behind(job: Job, answered_when_shown: int, seconds_shown: float) -> bool:
+    """Whether rows a page shows (read when it was drawn) are worth reading again: more are saved, and a while passed."""
+    return answered_rows(job) > answered_when_shown and seconds_shown >= TABLE_REFRESH_SECONDS
