@@ -213,3 +213,9 @@ def test_choices_and_written_fields_come_together_in_one_row(build_task):
     assert list(task.schema["properties"]) == ["customer"]
     [row] = task.run_batch([SOURCE])
     assert row.outputs["topic"] in ("refund", "delivery") and set(row.outputs) == {"customer", "topic", ERRORS_COLUMN}
+
+
+def test_a_hyphen_inside_a_word_is_no_minus_sign():
+    from workbench.tasks.fields import amount_in
+
+    assert amount_in("error code E-204") == 204 and amount_in("-5 degrees outside") == -5

@@ -32,7 +32,7 @@ CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", 
               "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
               "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
-NUMBER = re.compile(r"-?\d[\d,' ]*(\.\d+)?")
+NUMBER = re.compile(r"(?:(?<!\w)-)?\d[\d,' ]*(\.\d+)?")  # the hyphen of "E-204" is no minus
 THOUSANDS = re.compile(r"[,' ]")  # separators of thousands: 1,299.00 and 1'299.00 are 1299.00
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
