@@ -279,3 +279,15 @@ def test_summaries_are_scored_against_the_reviewers_summaries(settings):
     review.save_reviews(settings, job_id, [RowReview(2, {"summary": "a question about an invoice"})])
     report = _reviewed_score(settings, job_id)
     assert report.rows == 1 and 0 < report.scores["rouge1"] < 1
+
+
+def test_changing_only_the_best_of_several_labels_keeps_that_label_alone(settings):
+    spec = {"task": "classify", "text": ["Subject", "Body"], "labels": ["billing", "shipping", "returns"],
+            "multi_label": True}
+    model = {"label": "shipping", "labels": "shipping; returns", "confidence": 0.4, "needs_review": True}
+    job_id = _stored_job(settings, spec, [model, dict(model)])
+    # The form still shows the model's list beside the new best label: not the reviewer's choice of labels.
+    review.save_reviews(settings, job_id, [RowReview(0, {"label": "billing", "labels": "shipping; returns"}),
+                                           RowReview(1, {"label": "returns", "labels": "shipping; returns"})])
+    assert review.job_reviews(settings, job_id) == {0: {"label": "billing", "labels": "billing"},
+                                                    1: {"label": "returns", "labels": "returns; shipping"}}

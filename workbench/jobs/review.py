@@ -37,7 +37,8 @@ def save_reviews(settings: Settings, job_id: int, reviews: list[RowReview]) -> i
             answered = repo.answered_row(session, job_id, review.row_index)
             if answered is None:
                 raise JobStateError(f"Row {review.row_index + 1} has no answer to review yet: run or retry it first.")
-            answers = spec.reviewed_answers({column: as_cell(value) for column, value in review.answers.items()})
+            answers = spec.reviewed_answers({column: as_cell(value) for column, value in review.answers.items()},
+                                            answered.outputs)
             repo.save_review(session, job_id, review.row_index, corrections(answered.outputs, answers, choices))
     return len(reviews)
 

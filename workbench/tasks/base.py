@@ -80,8 +80,10 @@ class Task(ABC):
         return {column: None for column in cls.output_columns(config) if column not in NOT_ANSWERS}
 
     @classmethod
-    def reviewed_answers(cls, config: TaskConfig, answers: dict[str, str]) -> dict[str, str]:
-        """A reviewer's answers, checked beyond answer_choices and made consistent (default: as given)."""
+    def reviewed_answers(cls, config: TaskConfig, answers: dict[str, str],
+                         model_answers: dict[str, Any] | None = None) -> dict[str, str]:
+        """A reviewer's answers (the model's own beside them), checked beyond answer_choices and made consistent
+        (default: as given)."""
         return answers
 
     def setup(self) -> None:  # noqa: B027 (optional hook, not abstract)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -108,6 +108,11 @@ def check_label_capitals(task: str, config: ClassifyConfig) -> None:
                               f"repeated: {', '.join(repeated)}")
 
 
+def _listed(labels: str) -> list[str]:
+    """The labels of a multi-label cell ("negative; mixed")."""
+    return [part.strip() for part in labels.split(";") if part.strip()]
+
+
 def _repeated(names: list[str], key) -> list[str]:
     keys = [key(name) for name in names]
     return [name for name, k in zip(names, keys, strict=True) if keys.count(k) > 1]
@@ -137,17 +142,22 @@ class ClassifyTask(Task):
         return {"label": [label.name for label in config.labels], **({"labels": None} if config.multi_label else {})}
 
     @classmethod
-    def reviewed_answers(cls, config: ClassifyConfig, answers: dict[str, str]) -> dict[str, str]:
-        """Several labels: each must be a label of the job, and the best label is always among them."""
+    def reviewed_answers(cls, config: ClassifyConfig, answers: dict[str, str],
+                         model_answers: dict[str, Any] | None = None) -> dict[str, str]:
+        """Several labels: each must be a label of the job, and the best label is always among them. A reviewer who
+        changed only the best label, to one the model did not list, meant that label alone: the model's other labels
+        were its guesses around the answer the reviewer rejected."""
         if not config.multi_label or "labels" not in answers:
             return answers
         names = [label.name for label in config.labels]
-        given = [part.strip() for part in answers["labels"].split(";") if part.strip()]
+        given = _listed(answers["labels"])
         unknown = [part for part in given if part not in names]
         if unknown:
             raise TaskConfigError(f"'{', '.join(unknown)}' is not a label of this job; labels are {', '.join(names)} "
                                   "(several: separate them with ;).")
         best = answers.get("label", given[0] if given else "")
+        if best not in given and model_answers and given == _listed(str(model_answers.get("labels") or "")):
+            given = []
         return {**answers, "labels": "; ".join(dict.fromkeys([best, *given]))}
 
     def setup(self) -> None:

@@ -78,7 +78,8 @@ class ExtractTask(GenerativeTask):
         return {f.name: ["", *f.options] if f.type == "choice" else None for f in config.fields}
 
     @classmethod
-    def reviewed_answers(cls, config: ExtractConfig, answers: dict[str, str]) -> dict[str, Any]:
+    def reviewed_answers(cls, config: ExtractConfig, answers: dict[str, str],
+                         model_answers: dict[str, Any] | None = None) -> dict[str, Any]:
         """Each typed field in the form the model's answers take (a number as a number, money as "49.99 EUR")."""
         fields = {f.name: f for f in config.fields}
         return {name: _reviewed(fields[name], value) if name in fields else value for name, value in answers.items()}

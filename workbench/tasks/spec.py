@@ -61,8 +61,8 @@ class TaskSpec(BaseModel):
     def answer_choices(self) -> dict[str, list[str] | None]:
         return get_task_class(self.task).answer_choices(self.validated_config())
 
-    def reviewed_answers(self, answers: dict[str, str]) -> dict[str, str]:
-        return get_task_class(self.task).reviewed_answers(self.validated_config(), answers)
+    def reviewed_answers(self, answers: dict[str, str], model_answers: dict[str, Any] | None = None) -> dict[str, str]:
+        return get_task_class(self.task).reviewed_answers(self.validated_config(), answers, model_answers)
 
     def build(self, load_encoder, load_generator=None) -> Task:
         return get_task_class(self.task)(self.validated_config(), load_encoder, self.model, load_generator,
