@@ -210,3 +210,12 @@ def test_a_job_run_on_a_relative_path_is_exported_from_anywhere_after_the_file_i
     assert read_table(tmp_path / "again.csv").equals(read_table(tmp_path / "out.csv"))
     kept = Path(json.loads(invoke("jobs", "show", "1").stdout)["input"])
     assert kept.name == "emails.csv" and kept.is_file()  # under the data folder, named as the user named it
+
+
+def test_resuming_a_job_whose_every_row_ran_and_failed_points_to_retry(invoke, tmp_path):
+    empty = _write(tmp_path / "empty.csv", "Subject,Body\n,\n,\n")  # rows with no text fail one by one
+    invoke("run", TASK_FILE, str(empty), "-o", str(tmp_path / "out.csv"))
+    job = _jobs(invoke)[0]
+    assert (job["failed"], job["status"]) == (2, "failed")
+    _assert_user_error(invoke("jobs", "resume", "1"), "resuming would run nothing: retry the failed rows instead")
+    assert "Retrying 2 failed rows" in invoke("jobs", "retry", "1", "-o", str(tmp_path / "again.csv")).stderr

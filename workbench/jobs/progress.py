@@ -92,6 +92,11 @@ def answered_rows(job: Job) -> int:
     return job.done_rows + job.failed_rows
 
 
+def only_failed_rows_left(job: Job) -> bool:
+    """Every row was run and some failed: resuming would run nothing, retrying the failed rows is what is left."""
+    return job.failed_rows > 0 and answered_rows(job) >= job.total_rows
+
+
 def table_is_behind(job: Job, answered_when_shown: int, seconds_shown: float) -> bool:
     """Whether rows a page shows (read when it was drawn) are worth reading again: more are saved, and a while passed."""
     return answered_rows(job) > answered_when_shown and seconds_shown >= TABLE_REFRESH_SECONDS

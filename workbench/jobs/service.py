@@ -23,6 +23,7 @@ from workbench.io.stream import count_rows, iter_frames
 from workbench.io.workbook_export import add_result_columns
 from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
 from workbench.jobs import review
+from workbench.jobs.progress import only_failed_rows_left
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, load_generator, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
@@ -184,6 +185,10 @@ def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -
     requeue_orphans(settings)
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
+        if job.status not in repo.ACTIVE_STATUSES and only_failed_rows_left(job):
+            raise JobStateError(f"Every row of job #{job_id} has run and {job.failed_rows:,} failed, so resuming would "
+                                f"run nothing: retry the failed rows instead (`workbench jobs retry {job_id}`, or the "
+                                "job's Retry button).")
         if not repo.resume(session, job_id, runner_pid):
             raise JobStateError(f"Job #{job_id} is {job.status}; only a paused, cancelled or failed job can be resumed.")
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from workbench.errors import WorkbenchError
 from workbench.jobs import measure, service
-from workbench.jobs.progress import describe, job_progress
+from workbench.jobs.progress import describe, job_progress, only_failed_rows_left
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
 
@@ -52,7 +52,8 @@ def job_progress_bar(job) -> None:
 
 def job_controls(job) -> None:
     """The buttons that make sense for the job's status: pause, resume, cancel, retry failed rows."""
-    buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses]
+    buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses
+               and not (action is service.resume_job and only_failed_rows_left(job))]
     if job.failed_rows and job.status in ("completed", "failed", "cancelled", "paused"):
         buttons.append((f"Retry {job.failed_rows:,} failed rows", service.retry_failed_rows))
     for column, (label, action) in zip(st.columns(max(len(buttons), 1) + 2), buttons, strict=False):
