@@ -333,3 +333,17 @@ def test_the_review_says_when_no_row_is_answered_yet(settings):
                                                SAMPLES / "support_emails.csv", limit=8)
     app = page("job_results.py", job=str(job_id)).run()
     assert any("No rows are answered yet" in s.value for s in app.success)
+
+
+def test_the_results_table_draws_flags_and_numbers_as_such_beside_rows_without_answers():
+    import pyarrow as pa
+
+    from workbench.ui.widgets import typed_answers
+
+    # A failed row's answers are "" in the results, kept so for the download.
+    frame = pd.DataFrame({"label": ["billing", ""], "confidence": [0.9, ""], "needs_review": [True, ""],
+                          "error": ["", "The text is too long"], "Body": ["x", "y"]}, dtype=object)
+    typed = typed_answers(frame, ["label", "confidence", "needs_review", "error"])
+    schema = pa.Schema.from_pandas(typed)  # what the table is drawn from: it raised ArrowInvalid on "" among numbers
+    assert str(schema.field("confidence").type) == "double" and str(schema.field("needs_review").type) == "bool"
+    assert typed["needs_review"].isna().tolist() == [False, True] and frame.at[1, "confidence"] == ""

@@ -100,12 +100,27 @@ def result_summary(frame: pd.DataFrame, job) -> None:
     cells[3].metric("Average confidence", f"{confidence.mean():.2f}" if confidence.notna().any() else "–")
 
 
+def typed_answers(frame: pd.DataFrame, answers: list[str]) -> pd.DataFrame:
+    """Answer columns of flags or numbers as such, a row without an answer (failed, or not run yet) empty: the
+    results keep "" there for the download, and a column of numbers and "" could not be drawn as numbers (the table
+    fell back to showing the flags as text and marked the cells red)."""
+    typed = frame.copy()
+    for column in answers:
+        values = frame[column].replace("", None)
+        given = values.dropna()
+        if len(given) and given.map(lambda v: isinstance(v, bool)).all():
+            typed[column] = values.astype("boolean")
+        elif len(given) and given.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).all():
+            typed[column] = pd.to_numeric(values)
+    return typed
+
+
 def results_table(frame: pd.DataFrame) -> None:
     """The template's answers first, then the input columns; confidence drawn as a bar, written answers wide."""
     answers = frame.attrs.get("result_columns", [])
-    ordered = frame[[*answers, *(c for c in frame.columns if c not in answers)]]
+    ordered = typed_answers(frame[[*answers, *(c for c in frame.columns if c not in answers)]], answers)
     config = {column: st.column_config.TextColumn(column, width="large")
-              for column in filter(None, (answer_column(frame, name) for name in WRITTEN_ANSWERS))}
+              for column in filter(None, (answer_column(frame, name) for name in (*WRITTEN_ANSWERS, "error")))}
     confidence = answer_column(frame, "confidence")
     if confidence:
         config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f")
