@@ -347,3 +347,14 @@ def test_the_results_table_draws_flags_and_numbers_as_such_beside_rows_without_a
     schema = pa.Schema.from_pandas(typed)  # what the table is drawn from: it raised ArrowInvalid on "" among numbers
     assert str(schema.field("confidence").type) == "double" and str(schema.field("needs_review").type) == "bool"
     assert typed["needs_review"].isna().tolist() == [False, True] and frame.at[1, "confidence"] == ""
+
+
+def test_another_file_gets_its_own_text_column_not_an_empty_choice(settings):
+    app = page("new_job.py").run()
+    app.radio[0].set_value("Use a sample file").run()
+    sample = next(s for s in app.selectbox if s.label == "Sample file")
+    sample.set_value("support_emails.csv").run()
+    app.multiselect[0].set_value(["Subject", "Body"]).run()
+    next(s for s in app.selectbox if s.label == "Sample file").set_value("product_reviews.csv").run()
+    assert not app.exception
+    assert app.multiselect[0].value == ["review"]  # the longest column of the new file, as on a first choice

@@ -111,6 +111,8 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     wanted = template.spec["text"] if template else []
     own, missing = [c for c in wanted if c in frame.columns], [c for c in wanted if c not in frame.columns]
     key = f"text-columns-{template.id if template else 'form'}"
+    if not set(st.session_state.get(key) or []) <= set(frame.columns):
+        del st.session_state[key]  # chosen for another file or sheet: this one's default, not an empty choice
     # A template opened to be changed sets the columns itself (prefill.py); a default beside it would be ignored.
     columns = st.multiselect("Text column(s) the model reads", list(frame.columns),
                              default=None if key in st.session_state else own or [longest], key=key,
