@@ -42,7 +42,8 @@ def test_clean_reply_strips_chatter_labels_and_quotes(reply, clean):
 def test_tidy_shapes_each_style_and_keeps_to_max_words():
     reply = "The parcel is late. The customer wants a refund now and is angry."
     assert tidy(reply, SummaryStyle(style="one_sentence", max_words=40)) == "The parcel is late."
-    assert tidy(reply, SummaryStyle(style="short", max_words=5)) == "The parcel is late. The"
+    assert tidy(reply, SummaryStyle(style="short", max_words=5)) == "The parcel is late."  # whole sentences only
+    assert tidy(reply, SummaryStyle(style="short", max_words=3)) == "The parcel is…"  # a first sentence too long
     assert tidy("Refund for order 7781.\nThanks", SummaryStyle(style="subject_line", max_words=12)) == "Refund for order 7781"
     assert tidy("Please refund! Subject: Please refund!", SummaryStyle(style="subject_line")) == "Please refund!"
     bullets = tidy("1. Parcel late\n* Refund wanted now please\n\n- Angry", SummaryStyle(style="bullets", max_words=6))
@@ -258,3 +259,12 @@ def test_an_empty_summary_is_asked_again_only_when_that_asks_something_new(build
     monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: asked.append(stop) or [Generation()])
     assert task.asked_again_if_empty(["p"], [""], 8, LINE_END, [False]) == [""] and asked == []  # same question
     assert task.asked_again_if_empty(["p"], [""], 8, LINE_END, [True]) == [""] and asked == [LINE_END]
+
+
+def test_an_answer_over_its_word_limit_ends_at_a_whole_sentence_with_its_line_breaks():
+    from workbench.tasks.summarize import within_words
+
+    reply = "Dear Ann,\n\nYour parcel is late. We will refund you today.\n\nBest"
+    assert within_words(reply, 9) == "Dear Ann,\n\nYour parcel is late."
+    assert within_words(reply, 40) == reply
+    assert within_words("Mr. Fox asks Dr. Lee for a refund", 3) == "Mr. Fox asks…"  # a title's full stop ends nothing

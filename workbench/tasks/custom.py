@@ -16,6 +16,7 @@ from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
+from workbench.tasks.summarize import within_words
 
 # {Column}; braces holding a quote are JSON the instruction shows the model ({"sentiment": "positive"}), kept as written.
 PLACEHOLDER = re.compile(r"\{([^{}\"]+)\}")
@@ -59,7 +60,7 @@ class CustomTask(GenerativeTask):
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(fill_instruction(self.config.instruction, text)) for text in texts]
         replies = self.replies(prompts, self.config.max_words * 2 + 8)
-        return [RowOutput({"output": " ".join(reply.split(" ")[: self.config.max_words])}) for reply in replies]
+        return [RowOutput({"output": within_words(reply, self.config.max_words)}) for reply in replies]
 
 
 def fill_instruction(instruction: str, text: str) -> str:

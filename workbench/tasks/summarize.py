@@ -254,7 +254,22 @@ def tidy(reply: str, style: SummaryStyle) -> str:
     flat = " ".join(reply.split())
     if style.style == "one_sentence":
         flat = SENTENCE_END.split(flat)[0]
-    return " ".join(flat.split()[: style.max_words])
+    return within_words(flat, style.max_words)
+
+
+WORD_SPAN = re.compile(r"\S+")
+SENTENCE_CLOSE = re.compile(rf"{SENTENCE_MARK}(?=\s|$)")
+
+
+def within_words(text: str, limit: int) -> str:
+    """The text, if over `limit` words, cut at the end of its last whole sentence within them (the line breaks kept);
+    a first sentence longer than the limit is cut at the limit and ends in "…", so it does not read as whole."""
+    words = list(WORD_SPAN.finditer(text))
+    if len(words) <= limit:
+        return text.strip()
+    kept = text[: words[limit - 1].end()]
+    ends = list(SENTENCE_CLOSE.finditer(kept))
+    return kept[: ends[-1].end()].strip() if ends else f"{kept.strip()}…"
 
 
 def without_quoted_turns(drafts: list[list[str]], openings: list[list[str]]) -> list[list[str]]:
