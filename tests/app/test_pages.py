@@ -358,3 +358,10 @@ def test_another_file_gets_its_own_text_column_not_an_empty_choice(settings):
     next(s for s in app.selectbox if s.label == "Sample file").set_value("product_reviews.csv").run()
     assert not app.exception
     assert app.multiselect[0].value == ["review"]  # the longest column of the new file, as on a first choice
+
+
+def test_examples_from_a_label_column_say_that_only_the_previews_rows_are_read():
+    from workbench.ui.new_job import PREVIEW_ROWS, examples_note
+
+    assert examples_note(1, 64) == "1 labelled example from this sheet."
+    assert "first 500 rows of this sheet; labels further down are not read" in examples_note(320, PREVIEW_ROWS)

@@ -233,10 +233,21 @@ def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
         columns = list(frame.columns)
         label_column = st.selectbox("Column with labels (rows left empty are not used)", columns,
                                     index=columns.index(likely_label_column(frame, text_columns)))
-        return examples_from_table(frame, text_columns, label_column)
+        examples = examples_from_table(frame, text_columns, label_column)
+        st.caption(examples_note(len(examples), len(frame)))
+        return examples
     if source == "Another file":
         return _examples_from_upload()
     return []
+
+
+def examples_note(examples: int, rows_read: int) -> str:
+    """How many examples the sheet's label column gave, and that only the preview's rows were read for them."""
+    found = f"{examples:,} labelled example{'' if examples == 1 else 's'}"
+    if rows_read < PREVIEW_ROWS:
+        return f"{found} from this sheet."
+    return (f"{found} from the first {PREVIEW_ROWS:,} rows of this sheet; labels further down are not read. To use "
+            "more, save the labelled rows in a file of their own and choose 'Another file'.")
 
 
 def likely_label_column(frame: pd.DataFrame, text_columns: list[str]) -> str:
