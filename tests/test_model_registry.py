@@ -217,3 +217,12 @@ def test_a_job_with_a_model_of_the_other_kind_is_not_created(settings, encoder_s
     with pytest.raises(ModelNotReadyError, match="these settings need a generator"):
         service.create_job(settings, spec, SAMPLE_DIR / "support_emails.csv")
     assert service.list_jobs(settings) == []
+
+
+def test_a_model_prepared_by_a_newer_version_is_refused_in_words(settings, encoder_source):
+    folder = registry.add_model(settings, str(encoder_source))
+    manifest = folder / "manifest.json"
+    fields = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**fields, "export_revision": EXPORT_REVISIONS["encoder"] + 1}))
+    with pytest.raises(ModelNotReadyError, match="prepared by a newer version of SLM Workbench"):
+        registry.load_encoder(settings, "tiny-bert")  # not onnxruntime's list of missing graph inputs

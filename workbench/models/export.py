@@ -28,6 +28,12 @@ def is_outdated(manifest: Manifest) -> bool:
     return manifest.export_revision < EXPORT_REVISIONS.get(manifest.kind, 1)
 
 
+def is_newer(manifest: Manifest) -> bool:
+    """Prepared by a later version of the workbench (a models folder shared by two copies): this one may not be able
+    to run its graph."""
+    return manifest.export_revision > EXPORT_REVISIONS.get(manifest.kind, 1)
+
+
 def export_onnx(source: Path, out_dir: Path, task: str = "feature-extraction") -> Path:
     """Write `model.onnx` and the tokenizer files into out_dir; returns the ONNX file."""
     from optimum.exporters.onnx import main_export  # heavy: pulls in torch, so only on export

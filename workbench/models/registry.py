@@ -9,7 +9,7 @@ from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER, DEFAULT_GENERATOR, BundledPack
 from workbench.models.encoder import OnnxEncoder
-from workbench.models.export import is_outdated
+from workbench.models.export import is_newer, is_outdated
 from workbench.models.generator import OnnxGenerator
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
@@ -121,10 +121,18 @@ def encoder_folder(settings: Settings, name: str | None = None, kind: str = "enc
     name = resolve_name(name, kind)
     folder = model_dir(settings, name)
     if is_prepared(folder):
+        _check_not_newer(name, read_manifest(folder))
         return folder
     if name in BUNDLED:
         return prepare(settings, name)
     raise ModelNotReadyError(f"The model '{name}' is not prepared. `workbench models list` shows the models there are.")
+
+
+def _check_not_newer(name: str, manifest: Manifest | None) -> None:
+    if manifest is not None and is_newer(manifest):
+        raise ModelNotReadyError(f"The model '{name}' was prepared by a newer version of SLM Workbench than this one, "
+                                 "which cannot run it. Update this copy (the same version as the one that prepared it), "
+                                 "or give it a models folder of its own (WORKBENCH_MODELS_DIR).")
 
 
 @lru_cache(maxsize=4)
