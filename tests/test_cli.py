@@ -219,3 +219,10 @@ def test_resuming_a_job_whose_every_row_ran_and_failed_points_to_retry(invoke, t
     assert (job["failed"], job["status"]) == (2, "failed")
     _assert_user_error(invoke("jobs", "resume", "1"), "resuming would run nothing: retry the failed rows instead")
     assert "Retrying 2 failed rows" in invoke("jobs", "retry", "1", "-o", str(tmp_path / "again.csv")).stderr
+
+
+def test_a_task_file_naming_a_model_this_machine_lacks_creates_no_job(invoke, tmp_path):
+    task = _write(tmp_path / "task.yaml", Path(TASK_FILE).read_text().replace("model: default", "model: gpt-4"))
+    (tmp_path / "support_emails_examples.csv").write_bytes((SAMPLE_DIR / "support_emails_examples.csv").read_bytes())
+    _assert_user_error(invoke("run", str(task), EMAILS, "-o", str(tmp_path / "out.csv")), "There is no model 'gpt-4'")
+    assert _jobs(invoke) == []

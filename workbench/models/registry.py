@@ -156,8 +156,12 @@ def load_generator(settings: Settings, name: str | None = None) -> OnnxGenerator
 def model_snapshot(settings: Settings, name: str | None = None, kind: str = "encoder") -> dict:
     """What a job records about its model before it runs (the runner records the manifest it loads)."""
     check_kind(settings, name, kind)
-    manifest: Manifest | None = read_manifest(model_dir(settings, resolve_name(name, kind)))
-    return manifest.model_dump() if manifest else {"name": resolve_name(name, kind)}
+    name = resolve_name(name, kind)
+    manifest: Manifest | None = read_manifest(model_dir(settings, name))
+    if manifest is None and name not in BUNDLED:  # refused before a job is made that could only fail
+        raise ModelNotReadyError(f"There is no model '{name}' on this machine. `workbench models list` (or the Models "
+                                 "page) shows the models there are; `workbench models add` adds one.")
+    return manifest.model_dump() if manifest else {"name": name}
 
 
 def snapshot_names(snapshot: dict) -> str:
