@@ -48,9 +48,13 @@ clean:
 	rm -rf $(VENV) data
 
 # llama.cpp is only a baseline for benchmarks/generator_bench.py, so it lives in its own venv, never a
-# project dependency. It compiles from source (several minutes on two cores).
+# project dependency. It compiles from source (several minutes on two cores) for this machine's CPU, but without
+# AMX: a CPU may list AMX while the system does not let a program use it (this VM: "Illegal instruction" on the
+# first prompt). Built for one CPU, the wheel is never taken from pip's cache, which may hold another machine's.
 BENCH_VENV := .venv-bench
-LLAMA_CPP_CMAKE_ARGS := -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CPP_CMAKE_ARGS := -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+	-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 
 .PHONY: bench-env bench-generator
 
@@ -60,7 +64,8 @@ $(BENCH_VENV)/.installed:
 	test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
-		$(BENCH_VENV)/bin/pip install --quiet llama-cpp-python==0.3.36
+		$(BENCH_VENV)/bin/pip install --quiet --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36
+	$(BENCH_VENV)/bin/pip install --quiet llama-cpp-python==0.3.36  # its dependencies
 	touch $@
 
 bench-generator: install bench-env
