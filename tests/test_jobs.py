@@ -471,3 +471,9 @@ def test_a_page_reloads_a_running_jobs_rows_once_more_are_saved_and_a_while_has_
     assert table_is_behind(job, answered_when_shown=0, seconds_shown=TABLE_REFRESH_SECONDS)
     assert not table_is_behind(job, answered_when_shown=0, seconds_shown=TABLE_REFRESH_SECONDS - 1)  # not every tick
     assert not table_is_behind(job, answered_when_shown=17, seconds_shown=60)  # nothing new to show
+
+
+def test_counts_read_as_a_person_says_them():
+    from workbench.jobs.progress import counted
+
+    assert (counted(1, "failed row"), counted(2, "model"), counted(1200, "row")) == ("1 failed row", "2 models", "1,200 rows")

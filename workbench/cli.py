@@ -19,7 +19,7 @@ from workbench.eval.job import evaluate, example_rows, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.jobs import compare, measure, review, service
-from workbench.jobs.progress import describe, job_progress
+from workbench.jobs.progress import counted, describe, job_progress
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, serve_forever
 from workbench.models import registry
@@ -174,7 +174,7 @@ def jobs_resume(job_id: int, output: Path | None) -> None:
 def jobs_retry(job_id: int, output: Path | None) -> None:
     """Run only the rows of a job that failed, again."""
     settings = get_settings()
-    click.echo(f"Retrying {service.retry_failed_rows(settings, job_id):,} failed rows", err=True)
+    click.echo(f"Retrying {counted(service.retry_failed_rows(settings, job_id), 'failed row')}", err=True)
     service.resume_job(settings, job_id, runner_pid=os.getpid())
     _run_here(settings, job_id, output)
 

@@ -100,3 +100,8 @@ def only_failed_rows_left(job: Job) -> bool:
 def table_is_behind(job: Job, answered_when_shown: int, seconds_shown: float) -> bool:
     """Whether rows a page shows (read when it was drawn) are worth reading again: more are saved, and a while passed."""
     return answered_rows(job) > answered_when_shown and seconds_shown >= TABLE_REFRESH_SECONDS
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 row', '2 rows', '1,200 rows': a count as a reader says it (nouns that take an 's')."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

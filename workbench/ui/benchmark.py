@@ -12,7 +12,7 @@ import streamlit as st
 from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
-from workbench.jobs.progress import about
+from workbench.jobs.progress import about, counted
 from workbench.models.registry import list_models
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
@@ -142,7 +142,7 @@ def choose_comparison(comparisons):
     ids = [c.id for c in comparisons]
     chosen = st.session_state.get(SELECTED)
     comparison = st.selectbox("Comparison", comparisons, index=ids.index(chosen) if chosen in ids else 0,
-                              format_func=lambda c: (f"#{c.id} {c.name} · {c.task} · {len(c.models)} models on {c.rows:,} "
+                              format_func=lambda c: (f"#{c.id} {c.name} · {c.task} · {counted(len(c.models), 'model')} on {c.rows:,} "
                                                      f"rows · right answers in '{c.answers_column}' · {local_time(c.created_at)}"))
     st.session_state[SELECTED] = comparison.id
     return comparison

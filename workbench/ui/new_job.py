@@ -13,6 +13,7 @@ from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, long_text_note
 from workbench.io.rows import examples_from_table
 from workbench.jobs import service, templates
+from workbench.jobs.progress import counted
 from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
 from workbench.tasks.extract import ENCODER_TYPES
@@ -243,7 +244,7 @@ def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
 
 def examples_note(examples: int, rows_read: int) -> str:
     """How many examples the sheet's label column gave, and that only the preview's rows were read for them."""
-    found = f"{examples:,} labelled example{'' if examples == 1 else 's'}"
+    found = counted(examples, "labelled example")
     if rows_read < PREVIEW_ROWS:
         return f"{found} from this sheet."
     return (f"{found} from the first {PREVIEW_ROWS:,} rows of this sheet; labels further down are not read. To use "

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.jobs import relearn, review
+from workbench.jobs.progress import counted
 from workbench.jobs.review import RowReview, as_cell
 from workbench.tasks.fields import LIST_TYPES
 from workbench.tasks.spec import spec_from_dict
@@ -29,7 +30,7 @@ def review_section(job, frame: pd.DataFrame) -> None:
     if queue:
         order = "least sure first" if confidence else "in the file's order"
         order = f"rows with extraction errors first, then {order}" if errors else order
-        st.caption(f"{len(queue):,} rows to review, {order}. Your answer replaces the model's in the table and the "
+        st.caption(f"{counted(len(queue), 'row')} to review, {order}. Your answer replaces the model's in the table and the "
                    "downloads; the evaluation keeps scoring the model's own answers.")
         _review_form(job, frame, _row_to_review(job, queue), choices)
     else:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from workbench.errors import WorkbenchError
 from workbench.jobs import measure, service
-from workbench.jobs.progress import describe, job_progress, only_failed_rows_left
+from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
 
@@ -55,7 +55,7 @@ def job_controls(job) -> None:
     buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses
                and not (action is service.resume_job and only_failed_rows_left(job))]
     if job.failed_rows and job.status in ("completed", "failed", "cancelled", "paused"):
-        buttons.append((f"Retry {job.failed_rows:,} failed rows", service.retry_failed_rows))
+        buttons.append((f"Retry {counted(job.failed_rows, 'failed row')}", service.retry_failed_rows))
     for column, (label, action) in zip(st.columns(max(len(buttons), 1) + 2), buttons, strict=False):
         if column.button(label, key=f"{label}-{job.id}"):
             _act(action, job.id)
