@@ -284,6 +284,7 @@ def test_an_extract_jobs_review_starts_with_the_rows_that_have_errors(settings):
     assert not app.exception, app.exception
     assert any("rows with extraction errors first" in c.value for c in app.caption)
     assert [m.value for m in app.markdown if m.value.startswith("**Row ")][0].startswith("**Row 2**")
+    assert [w.value for w in app.warning] == ["Values dropped: order: 'abc' is not a number"]  # why it came first
 
 
 def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):

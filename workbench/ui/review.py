@@ -64,6 +64,9 @@ def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str
         for column in _text_columns(frame):
             st.caption(column)
             st.text(as_cell(frame.at[row, column]))
+        errors = answer_column(frame, "extraction_errors")
+        if errors and as_cell(frame.at[row, errors]):  # why an extract row came first in the queue
+            st.warning(f"Values dropped: {as_cell(frame.at[row, errors])}")
         with st.form(f"review-{job.id}-{row}", border=False):
             answers = {name: _answer_input(frame, row, name, allowed) for name, allowed in choices.items()}
             save, skip = st.columns(2)
