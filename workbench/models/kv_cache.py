@@ -53,8 +53,7 @@ class KVCache:
     def folded(self) -> KVCache:
         if self.recent is None or self.recent[0].shape[2] == 0:
             return self
-        settled = [np.concatenate([s, r], axis=2) for s, r in zip(self.settled, self.recent, strict=True)]
-        return KVCache(settled, [r[:, :, :0] for r in self.recent])
+        return joined(self)
 
     def rows(self, index) -> KVCache:
         """These rows only (a list or array of row positions; repeats copy a row)."""
@@ -65,10 +64,11 @@ class KVCache:
         return self.rows(np.zeros(rows, dtype=np.int64))
 
 
-def joined(first: KVCache, second: KVCache) -> KVCache:
-    """Both caches' rows in one, settled, the shorter left-padded to the longer (the padding is masked by the caller).
-    Each layer is written once into its new array, the recent part after the settled one."""
-    width, caches = max(first.length, second.length), (first, second)
+def joined(*caches: KVCache) -> KVCache:
+    """The caches' rows in one, settled (a single cache: its recent part folded in), the shorter left-padded to the
+    longest (the padding is masked by the caller). Each layer is written once into its new array, the recent part
+    after the settled one."""
+    width, first = max(c.length for c in caches), caches[0]
     settled = [_left_padded(caches, layer, width) for layer in range(len(first.settled))]
     return KVCache(settled, None if first.recent is None else [s[:, :, :0] for s in settled])
 

@@ -34,7 +34,7 @@ def split_cache(graph) -> int:
         _measure_both_parts(graph, node)
     for concat in concats:
         present, past = concat.output[0], _past_of(concat.output[0])
-        for reader in [n for n in graph.node if present in n.input and n.op_type != "Shape"]:
+        for reader in [n for n in _readers(graph, present) if n.op_type != "Shape"]:
             if reader.op_type == "Transpose":
                 _scores_over_both(graph, reader, past)
             else:
@@ -57,7 +57,7 @@ def _cache_part(tensor: str) -> bool:
 def _reads_known(graph, present: str) -> bool:
     """The cache is read only by Shape, by a grouped key product (Transpose → Mul → MatMul, grouped_attention.py)
     or by a value MatMul."""
-    readers = [n for n in graph.node if present in n.input]
+    readers = _readers(graph, present)
     for reader in readers:
         if reader.op_type == "Transpose":
             chain = _only_reader(graph, reader.output[0], "Mul")
@@ -68,8 +68,12 @@ def _reads_known(graph, present: str) -> bool:
     return bool(readers)
 
 
+def _readers(graph, tensor: str) -> list:
+    return [n for n in graph.node if tensor in n.input]
+
+
 def _only_reader(graph, tensor: str, op_type: str):
-    readers = [n for n in graph.node if tensor in n.input]
+    readers = _readers(graph, tensor)
     return readers[0] if len(readers) == 1 and readers[0].op_type == op_type else None
 
 
