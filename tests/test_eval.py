@@ -263,3 +263,45 @@ def test_a_list_fields_items_count_one_by_one_as_the_job_writes_them():
                        ["people", "extraction_errors"])
     frame.attrs["spec"] = {"task": "extract", "fields": [{"name": "people", "type": "names"}]}
     assert evaluate(frame, "right").per_field.loc["people", ["precision", "recall"]].tolist() == [1.0, 0.75]
+
+
+def _job_frame(columns: dict, results: list[str]):
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    frame.attrs["result_columns"] = results
+    return frame
+
+
+def test_the_right_answers_column_is_guessed_only_when_its_cells_are_answers_the_job_gives():
+    from workbench.eval.job import likely_answers_column
+
+    labelled = _job_frame({"Body": ["a", "b", "c", "d"], "stars": ["1", "5", "4", "2"],
+                           "category": ["billing", "shipping", "", "billing"],
+                           "label": ["billing", "shipping", "billing", "other"]}, ["label"])
+    assert likely_answers_column(labelled) == "category"
+    unlabelled = _job_frame({"Body": ["a", "b", "c"], "notes": ["billing", "call back", "urgent"],
+                             "label": ["billing", "shipping", "billing"]}, ["label"])
+    assert likely_answers_column(unlabelled) is None  # one cell in three is a label: not a column of answers
+    several = _job_frame({"right": ["a; b", "b", "c"], "labels": ["a", "b; c", "c"]}, ["labels"])
+    assert likely_answers_column(several) == "right"
+    fields = _job_frame({"Body": ["x", "y"], "truth": ['{"name": "Ann"}', '{"name": "Bo"}'], "name": ["Ann", "Bo"],
+                         "extraction_errors": ["", ""]}, ["name", "extraction_errors"])
+    assert likely_answers_column(fields) == "truth"
+    summaries = _job_frame({"Body": ["x", "y"], "reference": ["a", "b"], "summary": ["a", "b"]}, ["summary"])
+    assert likely_answers_column(summaries) is None  # any text column could be a summary: not guessed
+
+
+def test_the_evaluation_section_starts_on_the_guessed_column():
+    from streamlit.testing.v1 import AppTest
+
+    def section():
+        from tests.test_eval import _job_frame
+        from workbench.ui.evaluation import evaluation_section
+
+        evaluation_section(_job_frame({"Body": ["a", "b", "c"], "category": ["x", "y", "x"], "label": ["x", "y", "y"]},
+                                      ["label"]))
+
+    page = AppTest.from_function(section).run()
+    assert not page.exception and page.selectbox[0].value == "category"
+    assert page.metric[0].value == "66.7%"

@@ -477,3 +477,10 @@ def test_counts_read_as_a_person_says_them():
     from workbench.jobs.progress import counted
 
     assert (counted(1, "failed row"), counted(2, "model"), counted(1200, "row")) == ("1 failed row", "2 models", "1,200 rows")
+
+
+def test_a_slow_pace_reads_as_the_time_a_row_takes_not_as_zero_rows_a_second():
+    from workbench.jobs.progress import pace
+
+    assert (pace(42.04), pace(1.0), pace(0.4), pace(0.04)) == ("42.0 rows/s", "1.0 rows/s", "2.5 s a row", "25 s a row")
+    assert pace(1 / 90) == "1 min 30 s a row"

@@ -130,7 +130,8 @@ def jobs_list(as_json: bool) -> None:
 
 def _job_row(job) -> dict:
     return {"id": job.id, "name": job.name, "task": job.task, "status": job.status, "done": job.done_rows,
-            "failed": job.failed_rows, "total": job.total_rows, "created_at": job.created_at.isoformat()}
+            "failed": job.failed_rows, "total": job.total_rows, "started_from": job.source,
+            "created_at": job.created_at.isoformat()}
 
 
 @jobs.command("show")
@@ -241,11 +242,9 @@ def _model_state(row: dict) -> str:
     if not row["prepared"]:
         return "not prepared"
     measured = row.get("measurements") or {}
-    speed = (f"{measured['tokens_per_second']} tokens/s" if "tokens_per_second" in measured
-             else f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else "")
     agreement = f"agreement {measured['agreement_with_unquantized']}" if "agreement_with_unquantized" in measured else ""
-    parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], speed, agreement, row["source"],
-             registry.outdated_advice(row)]
+    parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], registry.measured_speed(row), agreement,
+             row["source"], registry.outdated_advice(row)]
     return "ready, " + ", ".join(p for p in parts if p)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,14 @@ def test_jobs_page_shows_an_empty_state_then_the_jobs(settings, tiny_loader):
     headers = [h.value for h in app.subheader]
     assert len(headers) == 2 and all("Support email triage" in h for h in headers)
     assert any("64 / 64" in bar.proto.text for bar in app.get("progress"))
+
+
+def test_the_jobs_page_marks_a_job_started_from_the_command_line(settings):
+    service.create_job_from_task_file(settings, SAMPLES / "support_emails.task.yaml", SAMPLES / "support_emails.csv",
+                                      source="cli", runner_pid=os.getpid())
+    demo_job(settings)
+    captions = [c.value for c in page("jobs.py").run().caption if c.value.startswith("Task:")]
+    assert ["started from the command line" in c for c in captions] == [False, True]  # newest first
 
 
 def test_jobs_page_cancels_and_resumes_a_job(settings):

@@ -123,6 +123,44 @@ def headline_scores(report: Report) -> dict[str, float]:
     return {"accuracy": report.accuracy, "macro-F1": report.macro_f1}
 
 
+# A column is taken for the right answers, unasked, when this share of its filled cells look like the job's answers.
+LIKELY_ANSWERS_SHARE = 0.8
+
+
+def likely_answers_column(frame: pd.DataFrame) -> str | None:
+    """The input column that plainly holds right answers: its cells are answers the job gives (a sample file's
+    `category`), or, for extracted fields, JSON objects. None when no column plainly does: a guess that is wrong
+    would show a score against something that is not an answer."""
+    looks_right = _answer_test(frame)
+    if looks_right is None:
+        return None
+    outputs = set(frame.attrs.get("result_columns", []))
+    shares = {c: looks_right(cells).mean() for c in frame.columns if c not in outputs
+              if len(cells := _filled(frame[c])) >= 2}
+    best = max(shares, key=shares.get, default=None)
+    return best if best is not None and shares[best] >= LIKELY_ANSWERS_SHARE else None
+
+
+def _answer_test(frame: pd.DataFrame):
+    """Which of a column's filled cells could be a right answer to this job, or None for a job that has none."""
+    outputs = output_columns(frame)
+    if EXTRACTION_ERRORS in outputs:
+        return lambda cells: cells.str.startswith("{")
+    if LABELS_COLUMN in outputs:
+        given = set().union(*map(label_set, _filled(frame[outputs[LABELS_COLUMN]])))
+        return lambda cells: cells.map(lambda cell: bool(label_set(cell)) and label_set(cell) <= given)
+    answer = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
+    if answer is None:
+        return None
+    given = set(_filled(frame[answer]))
+    return lambda cells: cells.isin(given)
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    cells = column.astype(str).str.strip()
+    return cells[cells != ""]
+
+
 def label_set(cell) -> set[str]:
     """The labels in one cell: "billing; shipping" (or with commas or bars) as a set of trimmed names."""
     text = str(cell)

@@ -55,13 +55,22 @@ def describe(progress: Progress) -> str:
     if progress.failed:
         parts.append(f"{progress.failed:,} failed")
     if progress.rows_per_second:
-        parts.append(f"{progress.rows_per_second:,.1f} rows/s")
+        parts.append(pace(progress.rows_per_second))
     if progress.seconds_left is not None:
         parts.append(f"{about(progress.seconds_left)} left")
     return " · ".join(parts)
 
 
 UNDER_A_SECOND = "under a second"
+
+
+def pace(rows_per_second: float) -> str:
+    """'42.0 rows/s'; slower than a row a second, the time a row takes ('3.5 s a row'), which '0.3 rows/s' and
+    its rounding to '0.0 rows/s' hide."""
+    if rows_per_second >= 1:
+        return f"{rows_per_second:,.1f} rows/s"
+    seconds = 1 / rows_per_second
+    return f"{seconds:.1f} s a row" if seconds < 10 else f"{format_duration(seconds)} a row"
 
 
 def about(seconds: float) -> str:

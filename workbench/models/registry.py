@@ -37,6 +37,14 @@ def list_models(settings: Settings) -> list[dict]:
     return list(rows.values())
 
 
+def measured_speed(row: dict) -> str:
+    """A prepared model's speed as its manifest measured it: tokens/s for a generator, rows/s for an encoder."""
+    measured = row.get("measurements") or {}
+    if "tokens_per_second" in measured:
+        return f"{measured['tokens_per_second']} tokens/s"
+    return f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else ""
+
+
 def outdated_advice(row: dict) -> str:
     """What to do about a model prepared by an older export recipe; empty when it is current."""
     if not row.get("outdated"):

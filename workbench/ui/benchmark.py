@@ -12,7 +12,7 @@ import streamlit as st
 from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
-from workbench.jobs.progress import about, counted
+from workbench.jobs.progress import about, counted, pace
 from workbench.models.registry import list_models
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
@@ -100,7 +100,7 @@ def _choose_models(kind: str) -> list[str]:
 
 def _time_guide(task: str, models: list[str], rows: int, kind: str) -> None:
     """How long each model will take for its rows, from this machine's last job of the template with it."""
-    guides = [f"{model} {about(load + rows / speed)} ({speed:,.1f} rows/s in its last {task} job)"
+    guides = [f"{model} {about(load + rows / speed)} ({pace(speed)} in its last {task} job)"
               for model, (speed, load) in compare.recent_paces(app_settings(), task, models, kind).items()]
     if guides:
         st.caption("Time each model will take for its rows (then the rows answered one at a time), from this "
@@ -200,7 +200,7 @@ def _job_line(job) -> None:
     state = "answering rows one at a time, for latency" if timing else job.status
     speed = compare.rows_per_second(job)
     st.caption(f"{STATUS_ICONS.get(job.status, '')} {compare.model_name(job)} (job #{job.id}): {state} · "
-               f"{done:,} / {job.total_rows:,} rows" + (f" · {speed:,.1f} rows/s" if speed else ""))
+               f"{done:,} / {job.total_rows:,} rows" + (f" · {pace(speed)}" if speed else ""))
 
 
 def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:

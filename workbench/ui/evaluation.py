@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.job import FieldReport, SummaryReport, evaluate, example_rows, scorable
+from workbench.eval.job import FieldReport, SummaryReport, evaluate, example_rows, likely_answers_column, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
 from workbench.ui.widgets import user_errors
@@ -14,13 +14,14 @@ from workbench.ui.widgets import user_errors
 
 def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, reviewed: pd.DataFrame | None = None) -> None:
     """`frame`: the model's own answers; `suggested`: the column of right answers to start with (a comparison's job
-    was scored against one); `reviewed`: the results with reviews applied, whose reviewed rows can be the answers."""
+    was scored against one; otherwise a column that plainly holds answers like the model's); `reviewed`: the results with reviews applied, whose reviewed rows can be the answers."""
     if not scorable(frame):
         return
     outputs = frame.attrs.get("result_columns", [])
     checked = reviewed_count(reviewed) if reviewed is not None else 0
     by_review = "The rows you reviewed"  # no count in it: a new review would change the option and drop the choice
     choices = ["(none)", *([by_review] if checked else []), *(c for c in frame.columns if c not in outputs)]
+    suggested = suggested or likely_answers_column(frame)
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", choices,
                           index=choices.index(suggested) if suggested in choices else 0)

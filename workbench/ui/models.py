@@ -23,15 +23,9 @@ def _summary(row: dict) -> dict:
         "Model": row["name"], "Kind": row["kind"], "Prepared": "yes" if row["prepared"] else "no",
         "Quantization": row.get("quantization", {}).get("preset", ""),
         "Size (MB)": round(row["size_bytes"] / 1e6, 1) if row.get("size_bytes") else None,
-        "Speed": _speed(measured), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
+        "Speed": registry.measured_speed(row), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
         "Source": row.get("source", ""), "Note": registry.outdated_advice(row),
     }
-
-
-def _speed(measured: dict) -> str:
-    if "tokens_per_second" in measured:
-        return f"{measured['tokens_per_second']} tokens/s"
-    return f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else ""
 
 
 def with_progress(label: str, work) -> None:

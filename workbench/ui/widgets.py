@@ -31,7 +31,13 @@ def job_header(job) -> None:
     st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {job.name}")
     compared = f" · one model of comparison #{job.comparison_id} (Benchmark page)" if job.comparison_id else ""
     st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status} · "
-               f"created {local_time(job.created_at)}{compared}")
+               f"created {local_time(job.created_at)}{compared}{_origin(job)}")
+
+
+def _origin(job) -> str:
+    """A job started by `workbench run` runs in that terminal's process, not in the app's worker: said, so that a
+    job that stops when its terminal closes is not a mystery."""
+    return " · started from the command line" if job.source == "cli" else ""
 
 
 def local_time(stored: datetime) -> str:
