@@ -88,6 +88,16 @@ def test_bare_label_names_and_label_prompt_text():
     assert config.labels[1].prompt_text() == "billing: invoices"
 
 
+def test_examples_labelled_in_other_capitals_are_the_listed_labels_examples():
+    listed = ClassifyConfig.model_validate({"labels": ["billing", "Shipping"], "examples": [
+        {"text": "refund please", "label": "Billing"}, {"text": "where is it", "label": "shipping"}]})
+    assert [e.label for e in listed.examples] == ["billing", "Shipping"]
+    from_examples = ClassifyConfig.model_validate({"examples": [
+        {"text": "refund", "label": "Billing"}, {"text": "late", "label": "shipping"}, {"text": "charge", "label": "billing"}]})
+    assert [label.name for label in from_examples.labels] == ["Billing", "shipping"]
+    assert [e.label for e in from_examples.examples] == ["Billing", "shipping", "Billing"]
+
+
 @pytest.mark.parametrize(
     "config,message",
     [

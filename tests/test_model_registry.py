@@ -154,6 +154,14 @@ def test_sources_that_are_not_models_say_so(settings, tmp_path, encoder_source):
         registry.add_model(settings, str(encoder_source), name="all-MiniLM-L6-v2")
 
 
+def test_a_file_named_gguf_that_is_not_one_says_what_to_check_not_to_run_it_again(settings, tmp_path):
+    (tmp_path / "cut-short.gguf").write_bytes(b"not a gguf file at all")
+    with pytest.raises(ModelNotReadyError, match="could not be read as a GGUF model") as refused:
+        registry.add_model(settings, str(tmp_path / "cut-short.gguf"))
+    assert "download it again" in str(refused.value) and "run it again" not in str(refused.value)
+    assert not list(settings.models_dir.iterdir())
+
+
 def test_cli_add_quantize_and_list(settings, encoder_source):
     runner = CliRunner()
     added = runner.invoke(cli, ["models", "add", str(encoder_source), "--name", "bert"])

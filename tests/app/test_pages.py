@@ -375,3 +375,23 @@ def test_examples_from_a_label_column_say_that_only_the_previews_rows_are_read()
 
     assert examples_note(1, 64) == "1 labelled example from this sheet."
     assert "first 500 rows of this sheet; labels further down are not read" in examples_note(320, PREVIEW_ROWS)
+
+
+def test_an_examples_workbook_offers_its_sheets_and_starts_on_its_label_column(tmp_path):
+    with pd.ExcelWriter(tmp_path / "examples.xlsx") as book:
+        pd.DataFrame({"note": ["x"]}).to_excel(book, sheet_name="Read me", index=False)
+        pd.DataFrame({"message": ["refund please", "where is my parcel", "charged twice"],
+                      "team": ["billing", "shipping", "billing"]}).to_excel(book, sheet_name="Examples", index=False)
+
+    def choose(path: str) -> None:
+        import streamlit as st
+
+        from workbench.ui.new_job import examples_from_file
+
+        st.session_state["found"] = examples_from_file(path)
+
+    app = AppTest.from_function(choose, args=(str(tmp_path / "examples.xlsx"),)).run()
+    next(s for s in app.selectbox if s.label == "Examples: sheet").set_value("Examples").run()
+    assert not app.exception
+    assert next(s for s in app.selectbox if s.label == "Examples: label column").value == "team"
+    assert [e["label"] for e in app.session_state["found"]] == ["billing", "shipping", "billing"]

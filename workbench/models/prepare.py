@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from workbench.config import Settings
-from workbench.errors import ModelNotReadyError
+from workbench.errors import ModelNotReadyError, WorkbenchError
 from workbench.models.bundled import DEFAULT_ENCODER, BundledPack
 from workbench.models.export import EXPORT_REVISIONS, export_onnx, is_outdated
 from workbench.models.gguf import gguf_to_hf
@@ -75,6 +75,8 @@ def prepare_encoder(
         _build(pack, source, staging, preset, progress)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
+    except WorkbenchError as exc:  # already says what to do; trying again would fail the same way
+        raise ModelNotReadyError(f"Preparing {pack.name} failed: {exc} Nothing was kept.") from exc
     except Exception as exc:
         raise ModelNotReadyError(f"Preparing {pack.name} failed ({exc}). Nothing was kept; run it again.") from exc
     finally:

@@ -76,17 +76,27 @@ class ClassifyConfig(TaskConfig):
     @model_validator(mode="after")
     def _labels_cover_examples(self) -> ClassifyConfig:
         if not self.labels:
-            self.labels = [LabelSpec(name=n) for n in dict.fromkeys(e.label for e in self.examples)]
+            # One label per name whatever its capitals, spelt as first seen.
+            first_spelling = {e.label.casefold(): e.label for e in reversed(self.examples)}
+            self.labels = [LabelSpec(name=n) for n in dict.fromkeys(first_spelling[e.label.casefold()] for e in self.examples)]
         names, word = [label.name for label in self.labels], self.label_word
         if len(names) < 2:
             raise ValueError(f"give at least two {word}s (or examples of at least two {word}s)")
         if len(set(names)) != len(names):
             raise ValueError(f"each {word} must appear once; repeated: {', '.join(_repeated(names, str))}")
+        self.examples = _labels_as_listed(self.examples, names)
         unknown = sorted({e.label for e in self.examples} - set(names))
         if unknown:
             raise ValueError(f"examples use {word}s that are not in the {word} list: {', '.join(unknown)}; add them or "
                              "fix the examples")
         return self
+
+
+def _labels_as_listed(examples: list[Example], names: list[str]) -> list[Example]:
+    """An example labelled "Billing" for the label "billing" (a labels column typed by several people) is that
+    label's example, not an unknown label's."""
+    listed = {name.casefold(): name for name in names}
+    return [e.model_copy(update={"label": listed.get(e.label.casefold(), e.label)}) for e in examples]
 
 
 # Generic phrasings (no label-specific wording), averaged into each label's zero-shot vector.

@@ -132,6 +132,11 @@ def choose_task() -> str:
                         key="task")
 
 
+# What the threshold does: route also sends the row to the fallback queue (PRODUCT.md §4), which a user must know.
+THRESHOLD_WORDING = {"classify": "Flag rows for review when the confidence is below",
+                     "route": "Send rows to the fallback queue, flagged for review, when the confidence is below"}
+
+
 def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = "classify") -> dict:
     """Settings of classify and route: the same labels (queues for route), threshold and examples."""
     routing = task == "route"
@@ -139,8 +144,8 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
                           "optional)", height=150,
                           placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages",
                           key="label-lines")  # kept when switching between classify and route
-    threshold = st.slider("Flag rows for review when the confidence is below", 0.0, 1.0, 0.0 if routing else 0.5, 0.05,
-                          key=f"threshold-{task}")
+    threshold = st.slider(THRESHOLD_WORDING[task], 0.0, 1.0, 0.0 if routing else 0.5, 0.05, key=f"threshold-{task}",
+                          help="At 0 no row is flagged. A task file that leaves `threshold` out means 0.")
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
         config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other",
@@ -263,9 +268,18 @@ def _examples_from_upload() -> list[dict]:
     chosen = _stored_upload(uploaded) if uploaded else None
     if chosen is None:
         return []
-    table = read_table(chosen.path)
-    text_column = st.selectbox("Examples: text column", list(table.columns))
-    label_column = st.selectbox("Examples: label column", list(table.columns), index=min(1, len(table.columns) - 1))
+    return examples_from_file(chosen.path)
+
+
+def examples_from_file(path) -> list[dict]:
+    """The examples in a file of their own: its sheet (a workbook may hold several), text and label columns."""
+    sheets = list_sheets(path)
+    sheet = st.selectbox("Examples: sheet", sheets) if len(sheets) > 1 else sheets[0] or None
+    table = read_table(path, sheet=sheet)
+    columns = list(table.columns)
+    text_column = st.selectbox("Examples: text column", columns)
+    label_column = st.selectbox("Examples: label column", columns,
+                                index=columns.index(likely_label_column(table, [text_column])))
     return examples_from_table(table, [text_column], label_column)
 
 
