@@ -136,11 +136,13 @@ def test_field_report_of_a_field_never_found_is_zero_not_an_error():
 
 
 def _job_frame(columns: dict, outputs: list[str]):
+    """A job's results frame: the columns named in `outputs` are the job's answers, the others its input."""
     import pandas as pd
 
+    from workbench.io.result_columns import with_results
+
     frame = pd.DataFrame(columns)
-    frame.attrs["result_columns"] = outputs
-    return frame
+    return with_results(frame.drop(columns=outputs), frame[outputs])
 
 
 def test_a_summarize_job_gets_rouge_against_the_right_summaries():
@@ -158,9 +160,14 @@ def test_an_extract_job_is_scored_field_by_field_against_json_right_answers():
     from workbench.eval.fields import ALL_FIELDS
     from workbench.eval.job import FieldReport, evaluate
 
-    frame = _job_frame({"text": ["a", "b"], "right": ['{"name": "Ann", "city": "Paris", "extra": 1}', '{"name": "Bob"}'],
-                        "name": ["Ann", ""], "city_result": ["paris", "Rome"], "extraction_errors": ["", ""]},
-                       ["name", "city_result", "extraction_errors"])
+    import pandas as pd
+
+    from workbench.io.result_columns import with_results
+
+    inputs = pd.DataFrame({"text": ["a", "b"], "right": ['{"name": "Ann", "city": "Paris", "extra": 1}', '{"name": "Bob"}'],
+                           "city": ["", ""]})  # the input's own `city`: the job's answers are in `city_result`
+    frame = with_results(inputs, pd.DataFrame({"name": ["Ann", ""], "city": ["paris", "Rome"],
+                                               "extraction_errors": ["", ""]}))
     report = evaluate(frame, "right")
     assert isinstance(report, FieldReport) and report.rows == 2
     assert list(report.per_field.index) == ["city", "name", ALL_FIELDS]  # "extra" was not extracted: not scored
@@ -196,19 +203,16 @@ def test_the_evaluation_section_shows_rouge_for_summaries_and_tables_for_fields_
     from streamlit.testing.v1 import AppTest
 
     def section(kind: str):
-        import pandas as pd
-
+        from tests.test_eval import _job_frame
         from workbench.ui.evaluation import evaluation_section
 
         if kind == "summary":
-            frame = pd.DataFrame({"reference": ["the cat sat"], "summary": ["the cat sat"]})
-            frame.attrs["result_columns"] = ["summary"]
+            frame = _job_frame({"reference": ["the cat sat"], "summary": ["the cat sat"]}, ["summary"])
         elif kind == "labels":
-            frame = pd.DataFrame({"right": ["a; b"], "label": ["a"], "labels": ["a"]})
-            frame.attrs["result_columns"] = ["label", "labels"]
+            frame = _job_frame({"right": ["a; b"], "label": ["a"], "labels": ["a"]}, ["label", "labels"])
         else:
-            frame = pd.DataFrame({"right": ['{"name": "Ann"}'], "name": ["Ann"], "extraction_errors": [""]})
-            frame.attrs["result_columns"] = ["name", "extraction_errors"]
+            frame = _job_frame({"right": ['{"name": "Ann"}'], "name": ["Ann"], "extraction_errors": [""]},
+                               ["name", "extraction_errors"])
         evaluation_section(frame)
 
     summary = AppTest.from_function(section, args=("summary",)).run()
@@ -263,14 +267,6 @@ def test_a_list_fields_items_count_one_by_one_as_the_job_writes_them():
                        ["people", "extraction_errors"])
     frame.attrs["spec"] = {"task": "extract", "fields": [{"name": "people", "type": "names"}]}
     assert evaluate(frame, "right").per_field.loc["people", ["precision", "recall"]].tolist() == [1.0, 0.75]
-
-
-def _job_frame(columns: dict, results: list[str]):
-    import pandas as pd
-
-    frame = pd.DataFrame(columns)
-    frame.attrs["result_columns"] = results
-    return frame
 
 
 def test_the_right_answers_column_is_guessed_only_when_its_cells_are_answers_the_job_gives():

@@ -111,10 +111,10 @@ def test_a_job_paused_as_its_last_batch_was_saved_can_still_be_completed(setting
 
 
 def test_the_confidence_histogram_counts_rows_per_tenth():
+    from workbench.io.result_columns import with_results
     from workbench.ui.widgets import confidence_counts
 
-    frame = pd.DataFrame({"confidence": [0.05, 0.95, 1.0, "", 0.5]})
-    frame.attrs["result_columns"] = ["confidence"]
+    frame = with_results(pd.DataFrame(index=range(5)), pd.DataFrame({"confidence": [0.05, 0.95, 1.0, "", 0.5]}))
     counts = confidence_counts(frame)
     assert (counts["0.0–0.1"], counts["0.5–0.6"], counts["0.9–1.0"], counts.sum()) == (1, 1, 2, 4)
 
@@ -395,3 +395,17 @@ def test_an_examples_workbook_offers_its_sheets_and_starts_on_its_label_column(t
     assert not app.exception
     assert next(s for s in app.selectbox if s.label == "Examples: label column").value == "team"
     assert [e["label"] for e in app.session_state["found"]] == ["billing", "shipping", "billing"]
+
+
+def test_a_file_that_has_label_and_label_result_gets_the_answers_in_a_third_column(settings, tiny_loader, tmp_path):
+    rerun = pd.read_csv(SAMPLES / "support_emails.csv").head(6).assign(label="old", label_result="x")
+    rerun.to_csv(tmp_path / "downloaded_twice.csv", index=False)
+    job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.task.yaml",
+                                               tmp_path / "downloaded_twice.csv")
+    run_now(settings, job_id, tiny_loader)
+    frame = service.results_frame(settings, job_id)
+    assert frame.columns.is_unique and (frame["label"] == "old").all() and (frame["label_result"] == "x").all()
+    labels = {label["name"] for label in service.get_job(settings, job_id).spec["labels"]}
+    assert frame["label_result_2"].isin(labels).all()
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception, app.exception

@@ -17,6 +17,7 @@ from workbench.errors import TaskConfigError
 from workbench.eval.fields import ALL_FIELDS, field_report
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport, classification_report, multi_label_report
 from workbench.eval.rouge import MEASURES, rouge
+from workbench.io.result_columns import result_names
 from workbench.io.rows import row_texts
 
 # The output column each template's single answer is in.
@@ -171,9 +172,7 @@ def label_set(cell) -> set[str]:
 
 def output_columns(frame: pd.DataFrame) -> dict[str, str]:
     """Template output name -> the column holding it (renamed `<name>_result` when the input had that name)."""
-    from workbench.jobs.service import RESULT_SUFFIX
-
-    return {c.removesuffix(RESULT_SUFFIX): c for c in frame.attrs.get("result_columns", [])}
+    return result_names(frame)
 
 
 def _rows_with_both(frame: pd.DataFrame, given: str, answers_column: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.eval import cost
 from workbench.eval.job import ANSWER_COLUMNS, evaluate, headline_scores, label_set
 from workbench.io import read_table
+from workbench.io.result_columns import result_names
 from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
 from workbench.jobs.runner import run_job
@@ -256,7 +257,7 @@ def _same_answers(answered: Answered, first: Answered | None) -> float | None:
 
 def _answer_columns(frame: pd.DataFrame, spec: TaskSpec) -> list[str]:
     answers = spec.answer_choices()
-    return [c for c in frame.attrs.get("result_columns", []) if c.removesuffix(service.RESULT_SUFFIX) in answers]
+    return [column for name, column in result_names(frame).items() if name in answers]
 
 
 def _api_cost(settings: Settings, first: Answered, answers_column: str, prices: cost.Prices) -> float:

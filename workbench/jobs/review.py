@@ -16,6 +16,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.errors import JobStateError, TaskConfigError
+from workbench.io.result_columns import free_name, result_names
 from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, spec_from_dict
 
@@ -134,7 +135,7 @@ def _in_review_order(queue: pd.DataFrame, confidence: str | None, errors: str | 
 
 def placed_columns(frame: pd.DataFrame, output_columns: list[str]) -> dict[str, str]:
     """Each output column's name in the results frame (`label`, or `label_result` when the input had a `label`)."""
-    return dict(zip(output_columns, frame.attrs["result_columns"], strict=False))
+    return {name: column for name, column in result_names(frame).items() if name in output_columns}
 
 
 def reviewed_column(frame: pd.DataFrame) -> str | None:
@@ -159,7 +160,7 @@ def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[st
         for column, value in settled.items():
             if column in placed:
                 reviewed.iat[position, reviewed.columns.get_loc(placed[column])] = value
-    name = REVIEWED_COLUMN if REVIEWED_COLUMN not in frame.columns else f"{REVIEWED_COLUMN}_result"
+    name = free_name(REVIEWED_COLUMN, frame.columns)
     reviewed[name] = [first_row + position in reviews for position in range(len(reviewed))]
     reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], name]
     reviewed.attrs["reviewed_column"] = name

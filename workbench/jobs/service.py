@@ -18,6 +18,7 @@ from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, WorkbenchError
 from workbench.io import read_table, write_table
 from workbench.io.readers import file_kind
+from workbench.io.result_columns import with_results
 from workbench.io.rows import check_columns, row_texts
 from workbench.io.stream import count_rows, iter_frames
 from workbench.io.workbook_export import add_result_columns
@@ -27,8 +28,6 @@ from workbench.jobs.progress import only_failed_rows_left
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, load_generator, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
-
-RESULT_SUFFIX = "_result"
 
 
 def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
@@ -140,8 +139,7 @@ def try_on_rows(settings: Settings, spec: TaskSpec, frame: pd.DataFrame, context
                            columns=spec.output_columns()).astype(object).fillna("")
     if len(runnable) < len(texts):
         outputs["error"] = [t.error or "" for t in texts]
-    outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
-    tried = _with_results(frame, outputs)
+    tried = with_results(frame, outputs)
     tried.attrs["notes"] = task.notes  # what the template found on the context rows, as a job's page shows them
     return tried
 
@@ -246,8 +244,7 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
                            dtype=object).reindex(index=frame.index)
     if job.failed_rows:
         outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
-    outputs.columns = [_free_name(c, frame.columns) for c in outputs.columns]
-    combined = _with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
+    combined = with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
     return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0])
 
@@ -260,17 +257,6 @@ def reading_spec(spec: dict) -> dict:
             "fields": [{"name": f.get("name"), "type": f.get("type", "text")} for f in spec.get("fields") or []],
             # A list, not a set: Streamlit writes a shown frame's attrs as JSON.
             "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}
-
-
-def _with_results(inputs: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:
-    """Inputs then outputs; attrs name the output columns, so a page can show them first."""
-    combined = pd.concat([inputs.reset_index(drop=True), outputs.reset_index(drop=True)], axis=1)
-    combined.attrs["result_columns"] = list(outputs.columns)
-    return combined
-
-
-def _free_name(column: str, existing) -> str:
-    return f"{column}{RESULT_SUFFIX}" if column in existing else column
 
 
 def _result_columns(settings: Settings, job_id: int) -> pd.DataFrame:

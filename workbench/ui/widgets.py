@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.errors import WorkbenchError
+from workbench.io.result_columns import result_names
 from workbench.jobs import measure, service
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
 from workbench.models.registry import snapshot_names
@@ -88,7 +89,7 @@ def model_label(name: str, models: list[dict]) -> str:
 
 def answer_column(frame: pd.DataFrame, name: str) -> str | None:
     """The output column `name` (or `name_result` when the input already had such a column)."""
-    return next((c for c in frame.attrs.get("result_columns", []) if c in (name, f"{name}{service.RESULT_SUFFIX}")), None)
+    return result_names(frame).get(name)
 
 
 def result_summary(frame: pd.DataFrame, job) -> None:
