@@ -126,13 +126,13 @@ def test_a_resumed_comparison_job_keeps_its_latencies(settings, two_models, monk
 
 @pytest.mark.parametrize("change, message", [
     ({"models": []}, "at least one model"),
-    ({"models": ["no-such-model"]}, "'no-such-model' is not prepared"),
+    ({"models": ["no-such-model"]}, "There is no model 'no-such-model' on this machine"),
     ({"answers": "missing"}, "no column 'missing'"),
     ({"answers": "Subject"}, "a column of their own"),
 ])
 def test_a_comparison_that_cannot_be_scored_is_refused_before_any_job(settings, two_models, change, message):
     models, answers = change.get("models", two_models), change.get("answers", "category")
-    with pytest.raises(TaskConfigError, match=message):
+    with pytest.raises((TaskConfigError, ModelNotReadyError), match=message):
         compare.start_comparison(settings, ZERO_SHOT, Sheet(EMAILS, answers, rows=ROWS), models)
     assert service.list_jobs(settings) == [] and compare.list_comparisons(settings) == []
 
@@ -317,4 +317,4 @@ def test_the_command_line_refuses_a_model_that_is_not_there(settings, two_models
     task = tmp_path / "t.task.yaml"
     task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n")
     result = CliRunner().invoke(cli, ["compare", str(task), str(EMAILS), "--answers", "category", "--model", "nope"])
-    assert result.exit_code == 1 and "'nope' is not prepared" in result.output
+    assert result.exit_code == 1 and "There is no model 'nope' on this machine" in result.output

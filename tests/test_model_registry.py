@@ -162,6 +162,28 @@ def test_a_file_named_gguf_that_is_not_one_says_what_to_check_not_to_run_it_agai
     assert not list(settings.models_dir.iterdir())
 
 
+@pytest.mark.parametrize("config", ["{not json", "", "[]"])
+def test_a_folder_with_a_broken_config_says_to_download_it_again(settings, tmp_path, config):
+    (tmp_path / "half-downloaded").mkdir()
+    (tmp_path / "half-downloaded" / "config.json").write_text(config)
+    result = CliRunner().invoke(cli, ["models", "add", str(tmp_path / "half-downloaded")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "config.json" in result.output and "ownload the model again" in result.output
+
+
+@pytest.mark.parametrize("name, message", [("default", "stands for the bundled model"),
+                                           ("my model/../x", "cannot be a model's name")])
+def test_names_a_model_cannot_have_are_refused_with_the_way_to_choose_another(settings, encoder_source, name, message):
+    with pytest.raises(ModelNotReadyError, match=message) as refused:
+        registry.add_model(settings, str(encoder_source), name=name)
+    assert "--name" in str(refused.value) and not list(settings.models_dir.iterdir())
+
+
+def test_a_name_taken_from_the_source_is_made_fit_for_a_task_file(settings, encoder_source, tmp_path):
+    spaced = shutil.copytree(encoder_source, tmp_path / "My Model (v2)")
+    assert read_manifest(registry.add_model(settings, str(spaced))).name == "My_Model_v2"
+
+
 def test_cli_add_quantize_and_list(settings, encoder_source):
     runner = CliRunner()
     added = runner.invoke(cli, ["models", "add", str(encoder_source), "--name", "bert"])
@@ -169,8 +191,12 @@ def test_cli_add_quantize_and_list(settings, encoder_source):
     assert "Adding" in added.stderr and "Ready:" in added.stdout and "Adding" not in added.stdout  # bar on stderr
     quantized = runner.invoke(cli, ["models", "quantize", "bert", "--preset", "int8-per-tensor"])
     assert quantized.exit_code == 0, quantized.output
+    again = runner.invoke(cli, ["models", "quantize", "bert", "--preset", "int8-per-tensor"])
+    assert again.exit_code == 1 and "exists already. Choose another name, with --name" in again.output
+    named = runner.invoke(cli, ["models", "quantize", "bert", "--preset", "int8-per-tensor", "--name", "bert-small"])
+    assert named.exit_code == 0, named.output
     listed = runner.invoke(cli, ["models", "list"]).stdout
-    assert "bert-int8-per-tensor" in listed and "rows/s" in listed and "agreement" in listed
+    assert "bert-int8-per-tensor" in listed and "bert-small" in listed and "rows/s" in listed and "agreement" in listed
     failed = runner.invoke(cli, ["models", "add", "/no/such/folder"])
     assert failed.exit_code == 1 and "Traceback" not in failed.output
 

@@ -275,11 +275,12 @@ def models_add(source: str, name: str | None, kind: str | None, quantization: st
 @models.command("quantize")
 @click.argument("name")
 @click.option("--preset", type=click.Choice(list(PRESETS)), required=True)
+@click.option("--name", "new_name", default=None, help="Name of the new model (default: NAME-PRESET).")
 @user_errors
-def models_quantize(name: str, preset: str) -> None:
+def models_quantize(name: str, preset: str, new_name: str | None) -> None:
     """Make NAME-PRESET: the model NAME quantized another way, measured against the unquantized one."""
     folder = _with_progress_bar(f"Quantizing {name}", lambda progress: registry.quantize_model(
-        get_settings(), name, preset, progress=progress))
+        get_settings(), name, preset, progress=progress, new_name=new_name))
     click.echo(f"Ready: {folder}")
 
 

@@ -84,10 +84,10 @@ def _check_models(settings: Settings, spec: TaskSpec, models: list[str]) -> None
     kind = spec.model_kind
     prepared = {m["name"] for m in list_models(settings) if m["prepared"]}
     for model in models:
+        model_snapshot(settings, model, kind)  # refuses a model this machine lacks, or of the other kind
         if resolve_name(model, kind) not in prepared:
             raise TaskConfigError(f"The model '{model}' is not prepared. Prepare it on the Models page first: the "
                                   "minutes that takes would count as its speed.")
-        model_snapshot(settings, model, kind)  # refuses a model of the other kind
 
 
 def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]:

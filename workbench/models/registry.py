@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from workbench.models.quantize import PRESETS
 from workbench.models.sources import detect_kind, max_length, resolve_source
 
 DEFAULT_MODEL = "default"
+# A name is also its folder's name and is written in task files: "my model/../x" would be neither.
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 DEFAULTS = {"encoder": DEFAULT_ENCODER.name, "generator": DEFAULT_GENERATOR.name}
@@ -69,19 +72,26 @@ def add_model(settings: Settings, source: str, name: str | None = None, kind: st
         _check_preset(preset)
     path, origin = resolve_source(source)
     kind = kind or detect_kind(path)
-    name = name or (path.stem if path.suffix.lower() == ".gguf" else origin.rsplit("/", 1)[-1])
+    name = name or _name_from(path, origin)
     _check_free(settings, name)
     pack = BundledPack(name=name, kind=kind, package="", relative_path="", max_length=max_length(path, kind), origin=origin)
     return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
 
 
-def quantize_model(settings: Settings, name: str, preset: str, progress: Progress = no_progress) -> Path:
-    """A new prepared model, NAME-PRESET, from the same source as the prepared model NAME."""
+def _name_from(path: Path, origin: str) -> str:
+    """A folder "My Model (v2)" is named My_Model_v2: a name is written in task files and is its folder's name."""
+    stem = path.stem if path.suffix.lower() == ".gguf" else origin.rsplit("/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-") or "model"
+
+
+def quantize_model(settings: Settings, name: str, preset: str, progress: Progress = no_progress,
+                   new_name: str | None = None) -> Path:
+    """A new prepared model, `new_name` or NAME-PRESET, from the same source as the prepared model NAME."""
     manifest = read_manifest(model_dir(settings, name))
     if manifest is None:
         raise ModelNotReadyError(f"There is no prepared model '{name}'. `workbench models list` shows them.")
     _check_preset(preset)
-    new_name = f"{name}-{preset}"
+    new_name = new_name or f"{name}-{preset}"
     _check_free(settings, new_name)
     path = _source_of(manifest)
     pack = BundledPack(name=new_name, kind=manifest.kind, package="", relative_path="", max_length=manifest.max_length,
@@ -95,9 +105,15 @@ def _source_of(manifest: Manifest) -> Path:
     return resolve_source(manifest.source)[0]
 
 
-def _check_free(settings: Settings, name: str) -> None:
+def _check_free(settings: Settings, name: str, how: str = "with --name (the name field on the Models page)") -> None:
+    if name.casefold() == DEFAULT_MODEL:
+        raise ModelNotReadyError(f"'{name}' stands for the bundled model in task files and forms. Choose another "
+                                 f"name, {how}.")
+    if not MODEL_NAME.fullmatch(name):
+        raise ModelNotReadyError(f"'{name}' cannot be a model's name: use letters, digits, '-', '_' and '.', starting "
+                                 f"with a letter or digit. Choose another name, {how}.")
     if name in BUNDLED or is_prepared(model_dir(settings, name)):
-        raise ModelNotReadyError(f"A model named '{name}' exists already. Choose another name.")
+        raise ModelNotReadyError(f"A model named '{name}' exists already. Choose another name, {how}.")
 
 
 def _check_preset(preset: str) -> None:

@@ -50,11 +50,24 @@ def download_from_hub(repo_id: str) -> Path:
         ) from exc
 
 
+def model_config(path: Path) -> dict:
+    """The folder's config.json; an empty or cut-off one (a download that did not finish) said in words."""
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelNotReadyError(f"'{path / 'config.json'}' cannot be read ({exc}). The folder is probably an "
+                                 "unfinished download: download the model again.") from exc
+    if not isinstance(config, dict):
+        raise ModelNotReadyError(f"'{path / 'config.json'}' is not a model configuration (a JSON object of settings). "
+                                 "Download the model again.")
+    return config
+
+
 def detect_kind(path: Path) -> str:
     """generator for causal language models (and GGUF files), encoder otherwise."""
     if path.suffix.lower() == ".gguf":
         return "generator"
-    architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
+    architectures = model_config(path).get("architectures") or []
     return "generator" if any(a.endswith("ForCausalLM") for a in architectures) else "encoder"
 
 
@@ -62,5 +75,5 @@ def max_length(path: Path, kind: str) -> int:
     """The longest input to allow: the model's window (encoders capped at 512 tokens, as they are trained)."""
     if path.suffix.lower() == ".gguf":
         return 2048
-    window = int(json.loads((path / "config.json").read_text()).get("max_position_embeddings") or 512)
+    window = int(model_config(path).get("max_position_embeddings") or 512)
     return min(window, 512) if kind == "encoder" else window

@@ -61,7 +61,11 @@ def add_form() -> None:
         name = st.text_input("Name (optional)")
         kind = st.selectbox("Kind", ["detect from the model", "encoder", "generator"])
         preset = st.selectbox("Quantization", ["the kind's default", *PRESETS], format_func=_with_advice)
-        if st.form_submit_button("Add") and source.strip():
+        if not st.form_submit_button("Add"):
+            return
+        if not source.strip():
+            st.warning("Type the source first: a model folder, a .gguf file or a hub id (org/name).")
+        else:
             with_progress(f"Adding {source}", lambda progress: registry.add_model(
                 app_settings(), source.strip(), name=name.strip() or None, kind=None if kind.startswith("detect") else kind,
                 preset=None if preset.startswith("the kind") else preset, progress=progress))
@@ -75,9 +79,10 @@ def quantize_form(rows: list[dict]) -> None:
         st.subheader("Quantize a model another way")
         name = st.selectbox("Model", prepared)
         preset = st.selectbox("Quantization", list(PRESETS), format_func=_with_advice)
+        new_name = st.text_input("Name (optional)", placeholder="the model's name and the quantization's")
         if st.form_submit_button("Quantize"):
             with_progress(f"Quantizing {name}", lambda progress: registry.quantize_model(
-                app_settings(), name, preset, progress=progress))
+                app_settings(), name, preset, progress=progress, new_name=new_name.strip() or None))
 
 
 def _with_advice(preset: str) -> str:
