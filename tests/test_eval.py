@@ -157,11 +157,10 @@ def test_a_summarize_job_gets_rouge_against_the_right_summaries():
 
 
 def test_an_extract_job_is_scored_field_by_field_against_json_right_answers():
-    from workbench.eval.fields import ALL_FIELDS
-    from workbench.eval.job import FieldReport, evaluate
-
     import pandas as pd
 
+    from workbench.eval.fields import ALL_FIELDS
+    from workbench.eval.job import FieldReport, evaluate
     from workbench.io.result_columns import with_results
 
     inputs = pd.DataFrame({"text": ["a", "b"], "right": ['{"name": "Ann", "city": "Paris", "extra": 1}', '{"name": "Bob"}'],
