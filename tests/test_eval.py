@@ -18,12 +18,12 @@ def test_scores_match_a_hand_computed_example():
     assert report.confusion.loc["a", "b"] == 1 and report.confusion.to_numpy().sum() == 6
 
 
-def test_an_answer_outside_the_right_answers_costs_precision_not_a_label_of_its_own():
+def test_an_answer_no_row_should_have_counts_in_macro_f1_as_scikit_learn_counts_it():
     report = classification_report(["a", "b"], ["a", "Other"])
     assert report.accuracy == 0.5
     assert list(report.confusion.columns) == ["Other", "a", "b"]
     assert report.per_label.loc["Other", "support"] == 0
-    assert report.macro_f1 == pytest.approx((1.0 + 0.0) / 2)  # only labels that have right answers count
+    assert report.macro_f1 == pytest.approx((0.0 + 1.0 + 0.0) / 3)  # sklearn's f1_score(average="macro") gives 1/3
 
 
 def test_labels_are_compared_as_trimmed_text():
@@ -300,3 +300,37 @@ def test_the_evaluation_section_starts_on_the_guessed_column():
     page = AppTest.from_function(section).run()
     assert not page.exception and page.selectbox[0].value == "category"
     assert page.metric[0].value == "66.7%"
+
+
+def _labelled_job(right: list[str], answers: list[str], labels: list[str], fallback: str | None = None):
+    frame = _job_frame({"Body": [f"row {n}" for n in range(len(right))], "category": right, "label": answers}, ["label"])
+    frame.attrs["spec"] = {"text": ["Body"], "labels": labels, "fallback": fallback}
+    return frame
+
+
+def test_right_answers_written_another_way_than_the_labels_are_those_labels():
+    from workbench.eval.job import answers_outside_labels, evaluate
+
+    frame = _labelled_job(["Technical Support", "billing ", "BILLING", "technical-support", "Shipping"],
+                          ["technical_support", "billing", "billing", "technical_support", "billing"],
+                          ["technical_support", "billing"])
+    assert evaluate(frame, "category").accuracy == 0.8  # all but the row whose right answer is no label
+    assert answers_outside_labels(frame, "category") == {"Shipping": 1}
+    routed = _labelled_job(["other", "Billing"], ["Other", "billing"], ["billing", "shipping"], fallback="Other")
+    assert evaluate(routed, "category").accuracy == 1.0 and answers_outside_labels(routed, "category") == {}
+
+
+def test_the_evaluation_section_warns_of_right_answers_no_label_can_match():
+    from streamlit.testing.v1 import AppTest
+
+    def section():
+        from tests.test_eval import _labelled_job
+        from workbench.ui.evaluation import evaluation_section
+
+        evaluation_section(_labelled_job(["Refunds", "billing", "Refunds"], ["billing"] * 3, ["billing", "shipping"]),
+                           suggested="category")
+
+    page = AppTest.from_function(section).run()
+    assert not page.exception
+    assert "2 right answers in 'category' are none of the job's labels" in page.warning[0].value
+    assert "'Refunds' (2)" in page.warning[0].value

@@ -15,7 +15,7 @@ import click
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
 from workbench.eval.cost import DEFAULT_PRICES, Prices
-from workbench.eval.job import evaluate, example_rows, report_dict
+from workbench.eval.job import answers_outside_labels, evaluate, example_rows, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.jobs import compare, measure, review, service
@@ -150,7 +150,8 @@ def jobs_show(job_id: int, answers: str | None, reviewed: bool) -> None:
     model = service.results_frame(get_settings(), job_id, reviewed=False) if answers or reviewed else None
     if answers:  # the model's answers are scored, not the reviewers' corrections
         shown["evaluation"] = {**report_dict(evaluate(model, answers)),
-                               "examples_left_out": int(example_rows(model).sum())}
+                               "examples_left_out": int(example_rows(model).sum()),
+                               "right_answers_outside_the_labels": answers_outside_labels(model, answers)}
     if reviewed:
         with_reviews = review.with_job_reviews(get_settings(), job_id, model, job.spec)
         shown["evaluation_on_reviewed_rows"] = report_dict(evaluate_reviewed(model, with_reviews))

@@ -9,6 +9,8 @@ JSON object, e.g. {"name": "Ann", "city": "Paris"}.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,14 +64,46 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     if SUMMARY_COLUMN in outputs:
         both = _rows_with_both(frame, outputs[SUMMARY_COLUMN], answers_column)
         return SummaryReport(len(both), _mean_rouge(both[outputs[SUMMARY_COLUMN]], both[answers_column]))
+    labels = label_names(frame)
     if LABELS_COLUMN in outputs:
         both = _rows_with_both(frame, outputs[LABELS_COLUMN], answers_column)
-        return multi_label_report([label_set(c) for c in both[answers_column]], [label_set(c) for c in both[outputs[LABELS_COLUMN]]])
+        right = [{as_label(label, labels) for label in label_set(cell)} for cell in both[answers_column]]
+        return multi_label_report(right, [label_set(c) for c in both[outputs[LABELS_COLUMN]]])
     given = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
     if given is None:
         raise TaskConfigError("This job's answers cannot be scored against a column of right answers.")
     both = _rows_with_both(frame, given, answers_column)
-    return classification_report(both[answers_column].tolist(), both[given].tolist())
+    return classification_report([as_label(str(c).strip(), labels) for c in both[answers_column]], both[given].tolist())
+
+
+def label_names(frame: pd.DataFrame) -> list[str]:
+    """The labels (queues and the fallback for route) the job could answer; none for other templates."""
+    spec = frame.attrs.get("spec") or {}
+    return [*(spec.get("labels") or []), *([spec["fallback"]] if spec.get("fallback") else [])]
+
+
+def as_label(answer: str, labels: list[str]) -> str:
+    """A right answer written another way than one label ("Technical Support" for technical_support) is that label:
+    people type the answers column, the template's author the labels; 0% for the same answers would mislead."""
+    if answer in labels or not labels:
+        return answer
+    same = [label for label in labels if _plain(label) == _plain(answer)]
+    return same[0] if len(same) == 1 else answer
+
+
+def _plain(label: str) -> str:
+    return re.sub(r"[\s_-]+", " ", label.casefold()).strip()
+
+
+def answers_outside_labels(frame: pd.DataFrame, answers_column: str) -> dict[str, int]:
+    """Right answers that are none of the job's labels, even written another way, with their rows: the model can
+    never give them, so they count against it; a page says so rather than show a low score alone."""
+    labels = label_names(frame)
+    if not labels or answers_column not in frame.columns:
+        return {}
+    cells = _without_examples(frame, answers_column)[answers_column].astype(str)
+    given = [as_label(label, labels) for cell in cells for label in label_set(cell)]
+    return dict(Counter(label for label in given if label not in labels).most_common())
 
 
 def example_rows(frame: pd.DataFrame) -> pd.Series:

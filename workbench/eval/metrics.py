@@ -24,9 +24,10 @@ def classification_report(truth: list[str], predicted: list[str]) -> Classificat
     confusion = pd.crosstab(pd.Series(truth, name="right answer"), pd.Series(predicted, name="answer"))
     confusion = confusion.reindex(index=labels, columns=labels, fill_value=0)
     per_label = pd.DataFrame([_label_scores(confusion, label) for label in labels], index=pd.Index(labels, name="label"))
-    scored = per_label[per_label["support"] > 0]  # a label nobody should get still counts against precision
+    # Every label given or right counts, as scikit-learn counts them: a label the model gave where no row should
+    # have it scores 0, and leaving it out put macro-F1 above accuracy on a small sheet (0.800 for 62.5% right).
     accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth) if truth else 0.0
-    return ClassificationReport(len(truth), accuracy, float(scored["f1"].mean()) if len(scored) else 0.0,
+    return ClassificationReport(len(truth), accuracy, float(per_label["f1"].mean()) if len(per_label) else 0.0,
                                 per_label, confusion)
 
 

@@ -253,7 +253,7 @@ def reading_spec(spec: dict) -> dict:
     """What the results' readers need of the job's settings (evaluation: field types, the examples' texts; the
     label chart: label names); small, as pandas copies a frame's attrs with every operation on it."""
     labels = [label["name"] if isinstance(label, dict) else label for label in spec.get("labels") or []]
-    return {"text": spec.get("text"), "labels": labels,
+    return {"text": spec.get("text"), "labels": labels, "fallback": spec.get("fallback"),
             "fields": [{"name": f.get("name"), "type": f.get("type", "text")} for f in spec.get("fields") or []],
             # A list, not a set: Streamlit writes a shown frame's attrs as JSON.
             "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}

@@ -16,7 +16,7 @@ from workbench.jobs.progress import about, counted, pace
 from workbench.models.registry import list_models
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
-from workbench.ui.widgets import STATUS_ICONS, local_time, model_label, user_errors
+from workbench.ui.widgets import STATUS_ICONS, listed_counts, local_time, model_label, user_errors
 
 SELECTED = "comparison-id"
 ACTIVE = ("queued", "running")
@@ -69,13 +69,8 @@ def _choose_answers_column(frame: pd.DataFrame, spec) -> str | None:
     if outside:
         st.warning(f"{sum(outside.values()):,} right answers in '{column}' (of the first {len(frame):,} rows) are not "
                    f"among the {'queues' if spec.task == 'route' else 'labels'}, so no model can give them: "
-                   f"{_listed(outside)}. Add them to the settings, or choose another column.")
+                   f"{listed_counts(outside)}. Add them to the settings, or choose another column.")
     return column
-
-
-def _listed(counts: dict[str, int], shown: int = 5) -> str:
-    named = ", ".join(f"'{label}' ({rows:,})" for label, rows in list(counts.items())[:shown])
-    return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
 
 
 def likely_answers_column(frame: pd.DataFrame, text_columns: list[str], task: str) -> str:
@@ -261,7 +256,7 @@ def _notes(comparison_id: int, table: pd.DataFrame) -> None:
     outside = _unmatched(str(app_settings().data_dir), comparison_id)
     if outside:
         st.warning(f"{sum(outside.values()):,} right answers are not among this comparison's labels or queues, so no "
-                   f"model could give them: {_listed(outside)}. The scores count them as wrong.")
+                   f"model could give them: {listed_counts(outside)}. The scores count them as wrong.")
     for _, row in table.iterrows():
         if isinstance(row.get("score"), str):
             st.warning(f"{row['model']}: not scored. {row['score']}")

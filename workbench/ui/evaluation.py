@@ -6,10 +6,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.job import FieldReport, SummaryReport, evaluate, example_rows, likely_answers_column, scorable
+from workbench.eval.job import (
+    FieldReport,
+    SummaryReport,
+    answers_outside_labels,
+    evaluate,
+    example_rows,
+    likely_answers_column,
+    scorable,
+)
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
-from workbench.ui.widgets import user_errors
+from workbench.ui.widgets import listed_counts, user_errors
 
 
 def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, reviewed: pd.DataFrame | None = None) -> None:
@@ -34,7 +42,15 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
                        "the whole file.")
             _show(evaluate_reviewed(frame, reviewed), int(example_rows(frame).sum()))
         else:
+            _warn_of_answers_outside_labels(answers_outside_labels(frame, column), column)
             _show(evaluate(frame, column), int(example_rows(frame).sum()))
+
+
+def _warn_of_answers_outside_labels(outside: dict[str, int], column: str) -> None:
+    if outside:
+        st.warning(f"{sum(outside.values()):,} right answers in '{column}' are none of the job's labels, even written "
+                   f"another way: {listed_counts(outside)}. The model can never give them, so they count as wrong. Correct "
+                   "them in the file, or add them to the labels and run the job again.")
 
 
 def _show(report, learnt: int) -> None:

@@ -183,3 +183,9 @@ def _exporter(job_id: int, suffix: str):
         return service.export_job(settings, job_id, settings.exports_dir / f"job_{job_id}.{suffix}").read_bytes()
 
     return export
+
+
+def listed_counts(counts: dict[str, int], shown: int = 5) -> str:
+    """"'billing' (3), 'Billing ' (1) and 2 more": the first few values with their rows."""
+    named = ", ".join(f"'{label}' ({rows:,})" for label, rows in list(counts.items())[:shown])
+    return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
