@@ -21,6 +21,7 @@ from workbench.tasks.summarize import (
     split_to_fit,
     tidy,
     without_quoted_turns,
+    without_repeats,
 )
 
 # The tiny generator's fixtures, shared by the generative template tests.
@@ -268,3 +269,13 @@ def test_an_answer_over_its_word_limit_ends_at_a_whole_sentence_with_its_line_br
     assert within_words(reply, 9) == "Dear Ann,\n\nYour parcel is late."
     assert within_words(reply, 40) == reply
     assert within_words("Mr. Fox asks Dr. Lee for a refund", 3) == "Mr. Fox asks…"  # a title's full stop ends nothing
+
+
+def test_a_summary_that_loops_keeps_each_thing_said_once():
+    looping = ("#Person1# asks for a refund. #Person2# is told to pay for the bill. #Person1# is told to pay for the "
+               "bill. #Person2# is told to pay for the bill.")
+    assert without_repeats(looping) == "#Person1# asks for a refund. #Person2# is told to pay for the bill."
+    going_on = "The order is late. The order is late because of the snow in Leeds."
+    assert without_repeats(going_on) == going_on  # says something new: kept
+    assert tidy("Ann wants a refund.\nAnn wants a refund.\nBob says no.", SummaryStyle(style="bullets")) == \
+        "- Ann wants a refund.\n- Bob says no."

@@ -61,6 +61,10 @@ DRAFTS = 4
 # Nearest to the text, quotations would win: without this rule 38-42% of the chosen DialogSum drafts' triples
 # were copied (greedy: 13-17%), with it 9-11%, for the same ROUGE-L.
 QUOTED_SHARE = 0.5
+# A sentence of a summary whose word triples were mostly said before in it is a repeat, dropped (without_repeats).
+REPEATED_SHARE = 0.6
+# DialogSum's speaker tags, "#Person1#": sentences that differ only in who are the same sentence again.
+SPEAKER_TAGS = {"person1", "person2", "person3"}
 WORD = re.compile(r"\w+")
 # A conversation's summary says who does what: its drafts open with its speakers' names as the text writes them
 # ("Agent", "#Person1#"), and the model goes on from there. Left to itself the bundled model quoted a turn
@@ -247,14 +251,31 @@ def tidy(reply: str, style: SummaryStyle) -> str:
     reply = _capitalised(ABOUT_THE_TEXT.sub("", reply.strip(), count=1))
     if style.style == "bullets":
         lines = [sentence for line in reply.splitlines() for sentence in SENTENCE_END.split(_unmarked(line))]
-        return "\n".join(f"- {line}" for line in _first_words([x for x in lines if x], style.max_words))
+        return "\n".join(f"- {line}" for line in _first_words(_new_sentences([x for x in lines if x]), style.max_words))
     if style.style == "subject_line":  # one line, and the model sometimes starts over with "Subject:"
         first = next((line for line in reply.splitlines() if line.strip()), "")
         reply = re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip(".")
     flat = " ".join(reply.split())
     if style.style == "one_sentence":
         flat = SENTENCE_END.split(flat)[0]
-    return within_words(flat, style.max_words)
+    return within_words(without_repeats(flat), style.max_words)
+
+
+def without_repeats(text: str) -> str:
+    """The text without sentences that say again what an earlier one said: the bundled model loops on long inputs
+    ("Ann is told to pay the bill. Bob is told to pay the bill. Ann is told to pay the bill.")."""
+    return " ".join(_new_sentences(SENTENCE_END.split(text)))
+
+
+def _new_sentences(sentences: list[str]) -> list[str]:
+    """Each sentence unless most of its word triples (the speakers' names aside) were in the sentences kept."""
+    kept, seen = [], set()
+    for sentence in sentences:
+        triples = _triples([w for w in WORD.findall(sentence.lower()) if w not in SPEAKER_TAGS])
+        if not triples or len(triples & seen) < REPEATED_SHARE * len(triples):
+            kept.append(sentence)
+            seen |= triples
+    return kept
 
 
 WORD_SPAN = re.compile(r"\S+")
