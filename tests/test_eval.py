@@ -334,3 +334,35 @@ def test_the_evaluation_section_warns_of_right_answers_no_label_can_match():
     assert not page.exception
     assert "2 right answers in 'category' are none of the job's labels" in page.warning[0].value
     assert "'Refunds' (2)" in page.warning[0].value
+
+
+def _extract_job(inputs: dict, outputs: dict):
+    import pandas as pd
+
+    from workbench.io.result_columns import with_results
+
+    frame = with_results(pd.DataFrame(inputs), pd.DataFrame({**outputs, "extraction_errors": [""] * len(inputs["Body"])}))
+    frame.attrs["spec"] = {"text": ["Body"], "fields": [{"name": "amount", "type": "money"}, {"name": "topic", "type": "choice"}]}
+    return frame
+
+
+def test_extract_right_answers_can_be_one_column_per_field_named_as_the_fields():
+    from workbench.eval.job import BY_FIELD, evaluate, likely_answers_column
+
+    frame = _extract_job({"Body": ["refund 20 GBP", "hi", "where is it", "not labelled"],
+                          "Amount": ["20 GBP", "", "", ""], "topic": ["billing", "other", "shipping", ""]},
+                         {"amount": ["20 GBP", "5 GBP", "", ""], "topic": ["billing", "other", "billing", "other"]})
+    assert likely_answers_column(frame) == BY_FIELD
+    report = evaluate(frame, BY_FIELD)
+    assert report.rows == 3  # the row with no right value at all is not labelled: left out
+    assert report.per_field.loc["amount", ["precision", "recall"]].tolist() == [0.5, 1.0]  # "5 GBP" where none is
+    assert report.per_field.loc["topic", ["precision", "recall"]].tolist() == [2 / 3, 2 / 3]
+
+
+def test_by_field_without_a_column_named_as_a_field_says_how_to_lay_the_answers_out():
+    from workbench.errors import TaskConfigError
+    from workbench.eval.job import BY_FIELD, evaluate
+
+    frame = _extract_job({"Body": ["a"], "truth": ['{"amount": "1"}']}, {"amount": ["1"], "topic": [""]})
+    with pytest.raises(TaskConfigError, match="named as one of the job's fields"):
+        evaluate(frame, BY_FIELD)

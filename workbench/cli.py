@@ -15,7 +15,7 @@ import click
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
 from workbench.eval.cost import DEFAULT_PRICES, Prices
-from workbench.eval.job import answers_outside_labels, evaluate, example_rows, report_dict
+from workbench.eval.job import BY_FIELD, answers_outside_labels, evaluate, example_rows, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.jobs import compare, measure, review, service
@@ -139,14 +139,17 @@ def _job_row(job) -> dict:
 @click.option("--answers", default=None, help="A column of right answers in the input: adds accuracy, macro-F1, "
                                               "per-label precision and recall and the confusion matrix (classify, "
                                               "route), ROUGE (summarize) or per-field precision/recall/F1 (extract).")
+@click.option("--by-field", is_flag=True, help="extract: the right values are in the input's columns named as the "
+                                               "fields (instead of --answers with one column of JSON objects).")
 @click.option("--reviewed", is_flag=True, help="Score the model on the rows people reviewed, their answers taken as "
                                                "the right ones (mostly rows the model was unsure of: harder than most).")
 @user_errors
-def jobs_show(job_id: int, answers: str | None, reviewed: bool) -> None:
+def jobs_show(job_id: int, answers: str | None, by_field: bool, reviewed: bool) -> None:
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
              "reviewed_rows": review.review_count(get_settings(), job_id), "measured": job.measurements or {}}
+    answers = BY_FIELD if by_field else answers
     model = service.results_frame(get_settings(), job_id, reviewed=False) if answers or reviewed else None
     if answers:  # the model's answers are scored, not the reviewers' corrections
         shown["evaluation"] = {**report_dict(evaluate(model, answers)),

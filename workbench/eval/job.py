@@ -28,6 +28,8 @@ ANSWER_COLUMNS = ("label", "queue")
 LABELS_COLUMN = "labels"
 LABEL_SEPARATORS = (";", ",", "|")
 SUMMARY_COLUMN = "summary"
+# An extract job's right answers in the input's columns named as its fields, rather than in one column of JSON.
+BY_FIELD = "(one column per field)"
 EXTRACTION_ERRORS = "extraction_errors"
 
 
@@ -55,6 +57,8 @@ Report = ClassificationReport | MultiLabelReport | SummaryReport | FieldReport
 def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     """Compare the job's answers with `answers_column`, over the rows that have both; rows the job learnt from
     (its examples) are left out, or the score would show the model remembering them."""
+    if answers_column == BY_FIELD:
+        frame = _joined_field_answers(frame)
     if answers_column not in frame.columns:
         raise TaskConfigError(f"The file has no column '{answers_column}'. Its columns are: {', '.join(frame.columns)}.")
     frame = _without_examples(frame, answers_column)
@@ -74,6 +78,28 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
         raise TaskConfigError("This job's answers cannot be scored against a column of right answers.")
     both = _rows_with_both(frame, given, answers_column)
     return classification_report([as_label(str(c).strip(), labels) for c in both[answers_column]], both[given].tolist())
+
+
+def field_answer_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Field name -> the input column named as it ('Amount' for amount): right answers kept one column per field,
+    the layout of the job's own output, as people fill a sheet in."""
+    outputs = set(frame.attrs.get("result_columns", []))
+    inputs = {c.casefold(): c for c in frame.columns if c not in outputs}
+    fields = [f["name"] for f in (frame.attrs.get("spec") or {}).get("fields") or []]
+    return {name: inputs[name.casefold()] for name in fields if name.casefold() in inputs}
+
+
+def _joined_field_answers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a BY_FIELD column: each row's field columns as one JSON object of right values; empty for a
+    row where every one is empty (not labelled; a filled row's empty field means there is nothing to find)."""
+    columns = field_answer_columns(frame)
+    if not columns:
+        raise TaskConfigError("No column of the file is named as one of the job's fields: name each column of right "
+                              "values as its field, or keep them in one column as JSON objects.")
+    filled = [{name: row[c] for name, c in columns.items() if str(row[c]).strip()} for _, row in frame.iterrows()]
+    joined = frame.assign(**{BY_FIELD: [json.dumps(values) if values else "" for values in filled]})
+    joined.attrs = frame.attrs
+    return joined
 
 
 def label_names(frame: pd.DataFrame) -> list[str]:
@@ -166,6 +192,8 @@ def likely_answers_column(frame: pd.DataFrame) -> str | None:
     """The input column that plainly holds right answers: its cells are answers the job gives (a sample file's
     `category`), or, for extracted fields, JSON objects. None when no column plainly does: a guess that is wrong
     would show a score against something that is not an answer."""
+    if EXTRACTION_ERRORS in output_columns(frame) and field_answer_columns(frame):
+        return BY_FIELD
     looks_right = _answer_test(frame)
     if looks_right is None:
         return None

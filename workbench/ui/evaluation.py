@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from workbench.eval.job import (
+    BY_FIELD,
     FieldReport,
     SummaryReport,
     answers_outside_labels,
     evaluate,
     example_rows,
+    field_answer_columns,
     likely_answers_column,
     scorable,
 )
@@ -22,13 +24,15 @@ from workbench.ui.widgets import listed_counts, user_errors
 
 def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, reviewed: pd.DataFrame | None = None) -> None:
     """`frame`: the model's own answers; `suggested`: the column of right answers to start with (a comparison's job
-    was scored against one; otherwise a column that plainly holds answers like the model's); `reviewed`: the results with reviews applied, whose reviewed rows can be the answers."""
+    was scored against one; otherwise a column that plainly holds answers like the model's); `reviewed`: the results
+    with reviews applied, whose reviewed rows can be the answers."""
     if not scorable(frame):
         return
     outputs = frame.attrs.get("result_columns", [])
     checked = reviewed_count(reviewed) if reviewed is not None else 0
     by_review = "The rows you reviewed"  # no count in it: a new review would change the option and drop the choice
-    choices = ["(none)", *([by_review] if checked else []), *(c for c in frame.columns if c not in outputs)]
+    by_field = [BY_FIELD] if field_answer_columns(frame) else []
+    choices = ["(none)", *([by_review] if checked else []), *by_field, *(c for c in frame.columns if c not in outputs)]
     suggested = suggested or likely_answers_column(frame)
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", choices,
@@ -42,6 +46,10 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
                        "the whole file.")
             _show(evaluate_reviewed(frame, reviewed), int(example_rows(frame).sum()))
         else:
+            if column == BY_FIELD:
+                named = ", ".join(f"{field} in '{c}'" for field, c in field_answer_columns(frame).items())
+                st.caption(f"Right values: {named}. Rows where all of these are empty are left out; an empty cell in "
+                           "another row means there is nothing to find for that field.")
             _warn_of_answers_outside_labels(answers_outside_labels(frame, column), column)
             _show(evaluate(frame, column), int(example_rows(frame).sum()))
 
