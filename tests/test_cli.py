@@ -212,13 +212,13 @@ def test_a_job_run_on_a_relative_path_is_exported_from_anywhere_after_the_file_i
     assert kept.name == "emails.csv" and kept.is_file()  # under the data folder, named as the user named it
 
 
-def test_resuming_a_job_whose_every_row_ran_and_failed_points_to_retry(invoke, tmp_path):
+def test_a_job_whose_every_row_is_empty_is_neither_resumed_nor_retried_and_says_to_fill_them(invoke, tmp_path):
     empty = _write(tmp_path / "empty.csv", "Subject,Body\n,\n,\n")  # rows with no text fail one by one
     invoke("run", TASK_FILE, str(empty), "-o", str(tmp_path / "out.csv"))
     job = _jobs(invoke)[0]
     assert (job["failed"], job["status"]) == (2, "failed")
-    _assert_user_error(invoke("jobs", "resume", "1"), "resuming would run nothing: retry the failed rows instead")
-    assert "Retrying 2 failed rows" in invoke("jobs", "retry", "1", "-o", str(tmp_path / "again.csv")).stderr
+    _assert_user_error(invoke("jobs", "resume", "1"), "resuming would run nothing: the rows that failed are empty")
+    _assert_user_error(invoke("jobs", "retry", "1"), "empty rows fail however often they run")
 
 
 def test_a_task_file_naming_a_model_this_machine_lacks_creates_no_job(invoke, tmp_path):

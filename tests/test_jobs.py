@@ -3,6 +3,7 @@ import os
 import time
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -433,6 +434,29 @@ def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatc
         service.retry_failed_rows(settings, job_id)
 
 
+def test_every_row_run_with_one_failed_points_resume_to_retry_which_leaves_empty_rows_alone(settings, tiny_loader,
+                                                                                            monkeypatch, tmp_path):
+    original = ClassifyTask.run_batch
+
+    def failing_on_glow(self, texts):
+        if any("Glow lamp" in t for t in texts):
+            raise ValueError("temporary")
+        return original(self, texts)
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", failing_on_glow)
+    rows = pd.read_csv(EMAILS).head(6)
+    rows.loc[5, ["Subject", "Body"]] = ""  # an empty row fails too, for good
+    rows.to_csv(tmp_path / "six.csv", index=False)
+    job_id = _start(settings, tmp_path / "six.csv")
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    job = service.get_job(settings, job_id)
+    assert job.failed_rows == 2 and service.retryable_rows(settings, job) == 1
+    with pytest.raises(JobStateError, match="retry the failed rows instead"):
+        service.resume_job(settings, job_id)
+    assert service.retry_failed_rows(settings, job_id) == 1
+    assert service.get_job(settings, job_id).failed_rows == 1  # the empty row's failure stays
+
+
 def test_trying_a_fine_tune_template_uses_the_model_as_it_is(settings, tiny_encoder, monkeypatch):
     monkeypatch.setattr("workbench.jobs.service.load_encoder", lambda _settings, _name=None: tiny_encoder)
     monkeypatch.setattr("workbench.tasks.classify.fine_tune_encoder",
@@ -484,3 +508,12 @@ def test_a_slow_pace_reads_as_the_time_a_row_takes_not_as_zero_rows_a_second():
 
     assert (pace(42.04), pace(1.0), pace(0.4), pace(0.04)) == ("42.0 rows/s", "1.0 rows/s", "2.5 s a row", "25 s a row")
     assert pace(1 / 90) == "1 min 30 s a row"
+
+
+def test_a_running_job_with_no_row_saved_says_it_is_answering_its_first_rows():
+    from workbench.db.schema import Job
+    from workbench.jobs.progress import describe, job_progress
+
+    assert "answering the first rows" in describe(job_progress(Job(status="running", done_rows=0, failed_rows=0, total_rows=30)))
+    assert "answering" not in describe(job_progress(Job(status="running", done_rows=16, failed_rows=0, total_rows=30)))
+    assert "answering" not in describe(job_progress(Job(status="queued", done_rows=0, failed_rows=0, total_rows=30)))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
 from workbench.errors import JobStateError, NotFoundError
+from workbench.io.rows import EMPTY_ROW
 
 # Which status a job may move to from each status; anything else is a bug or a race and raises.
 JOB_TRANSITIONS: dict[str, set[str]] = {
@@ -234,10 +235,20 @@ def job_reviews(session: Session, job_id: int, rows: tuple[int, int] | None = No
 
 
 def clear_failed_results(session: Session, job: Job) -> int:
-    """Forget the rows that failed, so the next run tries them again; returns how many."""
-    removed = session.execute(delete(Result).where(Result.job_id == job.id, Result.status != "ok")).rowcount
+    """Forget the rows that failed and could do otherwise, so the next run tries them again; returns how many."""
+    removed = session.execute(delete(Result).where(*_retryable(job))).rowcount
     job.failed_rows = max(job.failed_rows - removed, 0)
     return removed
+
+
+def count_retryable_failures(session: Session, job: Job) -> int:
+    return session.scalar(select(func.count()).select_from(Result).where(*_retryable(job))) or 0
+
+
+def _retryable(job: Job) -> tuple:
+    """A failed row, unless it is empty: an empty row fails the same way however often it runs."""
+    return (Result.job_id == job.id, Result.status != "ok",
+            func.coalesce(Result.error, "").not_like(f"{EMPTY_ROW}%"))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

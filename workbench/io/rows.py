@@ -9,6 +9,9 @@ import pandas as pd
 
 from workbench.errors import TaskConfigError
 
+# How an empty row's error starts: running it again cannot change it (the job reads its own copy of the file).
+EMPTY_ROW = "The row is empty in "
+
 
 @dataclass(frozen=True)
 class RowText:
@@ -40,7 +43,7 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
     if len(text) > max_chars:
         return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
     if not text:  # a model given nothing still answers something (a queue at 0.30 confidence): say so instead
-        return RowText(index, "", f"The row is empty in {', '.join(columns)}: there is nothing to read.")
+        return RowText(index, "", f"{EMPTY_ROW}{', '.join(columns)}: there is nothing to read.")
     return RowText(index, text)
 
 

@@ -15,6 +15,9 @@ class Progress:
     total: int
     rows_per_second: float | None
     seconds_left: float | None
+    # Running with no row saved yet: a generator's first batch takes up to a minute, which "0 / 30 rows" alone
+    # makes look like a job that hangs.
+    first_batch: bool = False
 
     @property
     def fraction(self) -> float:
@@ -23,7 +26,8 @@ class Progress:
 
 def job_progress(job: Job, now: datetime | None = None) -> Progress:
     rate = _rows_per_second(job, now)
-    return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, _time_left(job, rate))
+    first_batch = job.status == "running" and not job.done_rows + job.failed_rows
+    return Progress(job.done_rows, job.failed_rows, job.total_rows, rate, _time_left(job, rate), first_batch)
 
 
 def _rows_per_second(job: Job, now: datetime | None) -> float | None:
@@ -58,6 +62,8 @@ def describe(progress: Progress) -> str:
         parts.append(pace(progress.rows_per_second))
     if progress.seconds_left is not None:
         parts.append(f"{about(progress.seconds_left)} left")
+    if progress.first_batch:
+        parts.append("answering the first rows (saved a batch at a time)")
     return " · ".join(parts)
 
 

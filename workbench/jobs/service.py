@@ -161,12 +161,22 @@ def pause_job(settings: Settings, job_id: int) -> None:
         repo.set_status(session, repo.get_job(session, job_id), "paused")
 
 
+def retryable_rows(settings: Settings, job: Job) -> int:
+    """The job's failed rows that could answer if run again (not its empty ones); 0 while it runs."""
+    if not job.failed_rows or job.status in repo.ACTIVE_STATUSES:
+        return 0
+    with session_scope(settings) as session:
+        return repo.count_retryable_failures(session, job)
+
+
 def retry_failed_rows(settings: Settings, job_id: int) -> int:
-    """Run only the rows that failed again (in the background); returns how many."""
+    """Run only the rows that failed again (in the background); returns how many. Empty rows are not run again:
+    they would fail the same way."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
-        if job.status in repo.ACTIVE_STATUSES or not job.failed_rows:
-            raise JobStateError(f"Job #{job_id} is {job.status} with {job.failed_rows} failed rows: nothing to retry now.")
+        if job.status in repo.ACTIVE_STATUSES or not repo.count_retryable_failures(session, job):
+            raise JobStateError(f"Job #{job_id} is {job.status} with no failed rows that running again could change "
+                                "(empty rows fail however often they run: fill them in the file and run a new job).")
         removed = repo.clear_failed_results(session, job)
         repo.set_status(session, job, "queued")
         job.error = None
@@ -185,10 +195,15 @@ def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -
         job = repo.get_job(session, job_id)
         if job.status not in repo.ACTIVE_STATUSES and only_failed_rows_left(job):
             raise JobStateError(f"Every row of job #{job_id} has run and {job.failed_rows:,} failed, so resuming would "
-                                f"run nothing: retry the failed rows instead (`workbench jobs retry {job_id}`, or the "
-                                "job's Retry button).")
+                                f"run nothing: {_what_failed_rows_need(session, job)}")
         if not repo.resume(session, job_id, runner_pid):
             raise JobStateError(f"Job #{job_id} is {job.status}; only a paused, cancelled or failed job can be resumed.")
+
+
+def _what_failed_rows_need(session, job: Job) -> str:
+    if repo.count_retryable_failures(session, job):
+        return (f"retry the failed rows instead (`workbench jobs retry {job.id}`, or the job's Retry button).")
+    return "the rows that failed are empty in the file; fill them in and run a new job."
 
 
 def get_job(settings: Settings, job_id: int) -> Job:

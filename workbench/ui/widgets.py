@@ -61,10 +61,10 @@ def job_controls(job) -> None:
     """The buttons that make sense for the job's status: pause, resume, cancel, retry failed rows."""
     buttons = [(label, action) for label, action, statuses in CONTROLS if job.status in statuses
                and not (action is service.resume_job and only_failed_rows_left(job))]
-    if job.failed_rows and job.status in ("completed", "failed", "cancelled", "paused"):
-        buttons.append((f"Retry {counted(job.failed_rows, 'failed row')}", service.retry_failed_rows))
+    if retryable := service.retryable_rows(app_settings(), job):
+        buttons.append((f"Retry {counted(retryable, 'failed row')}", service.retry_failed_rows))
     for column, (label, action) in zip(st.columns(max(len(buttons), 1) + 2), buttons, strict=False):
-        if column.button(label, key=f"{label}-{job.id}"):
+        if column.button(label, key=f"{label}-{job.id}", help=CONTROL_HELP.get(label)):
             _act(action, job.id)
 
 
@@ -73,6 +73,12 @@ CONTROLS = (
     ("Resume", service.resume_job, ("paused", "cancelled", "failed")),
     ("Cancel job", service.cancel_job, ("queued", "running", "paused")),
 )
+
+
+CONTROL_HELP = {"Pause": "Stops within a few seconds; the rows saved so far are kept. Rows being answered at that "
+                         "moment are answered again when you resume.",
+                "Cancel job": "Stops the job; the rows saved so far are kept and can be downloaded. Resume continues "
+                              "it from there."}
 
 
 def _act(action, job_id: int) -> None:
