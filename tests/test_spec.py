@@ -98,6 +98,38 @@ def test_examples_file_without_the_named_columns(tmp_path):
         load_task_file(task_file)
 
 
+def test_an_examples_workbook_is_read_from_its_named_sheet_and_errors_name_the_examples_file(tmp_path):
+    import pandas as pd
+
+    with pd.ExcelWriter(tmp_path / "ex.xlsx") as book:
+        pd.DataFrame({"About": ["read me"]}).to_excel(book, sheet_name="Notes", index=False)
+        pd.DataFrame({"text": ["refund", "parcel"], "category": ["billing", "shipping"]}).to_excel(
+            book, sheet_name="Examples", index=False)
+    task_file = tmp_path / "t.yaml"
+    task_file.write_text("task: classify\ntext: Body\n"
+                         "examples: {file: ex.xlsx, sheet: Examples, text: text, label: category}\n")
+    assert [e["label"] for e in load_task_file(task_file).config["examples"]] == ["billing", "shipping"]
+    task_file.write_text("task: classify\ntext: Body\nexamples: {file: ex.xlsx, text: text, label: category}\n")
+    with pytest.raises(TaskConfigError, match="The examples file 'ex.xlsx': The file has no columns"):
+        load_task_file(task_file)
+    task_file.write_text("task: classify\ntext: Body\n"
+                         "examples: {file: ex.xlsx, tab: Examples, text: text, label: category}\n")
+    with pytest.raises(TaskConfigError, match="tab is not a setting of an examples file"):
+        load_task_file(task_file)
+
+
+def test_a_workbook_whose_columns_are_on_another_sheet_names_its_sheets(settings, tmp_path):
+    import pandas as pd
+
+    from workbench.jobs import service
+
+    with pd.ExcelWriter(tmp_path / "book.xlsx") as book:
+        pd.DataFrame({"Notes": ["read me"]}).to_excel(book, sheet_name="Cover", index=False)
+        pd.DataFrame({"Body": ["refund please"]}).to_excel(book, sheet_name="Tickets", index=False)
+    with pytest.raises(TaskConfigError, match="the workbook also has 'Tickets': choose the sheet with your data"):
+        service.create_job(settings, spec_from_dict(BASE), tmp_path / "book.xlsx")
+
+
 @pytest.mark.parametrize(
     "content,message",
     [

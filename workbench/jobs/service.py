@@ -15,8 +15,8 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, JobStateError, WorkbenchError
-from workbench.io import read_table, write_table
+from workbench.errors import InputFileError, JobStateError, TaskConfigError, WorkbenchError
+from workbench.io import list_sheets, read_table, write_table
 from workbench.io.readers import file_kind
 from workbench.io.result_columns import with_results
 from workbench.io.rows import check_columns, row_texts
@@ -103,10 +103,23 @@ def create_job(
 def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None, limit: int | None) -> int:
     """The rows a job of this spec would run on this file, once the spec and the file are checked for it."""
     spec.check_new()
-    check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
+    try:
+        check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
+    except TaskConfigError as exc:
+        raise TaskConfigError(f"{exc}{_other_sheets(Path(input_path), sheet)}") from None
     rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
     _check_row_limit(settings, rows)
     return rows
+
+
+def _other_sheets(path: Path, sheet: str | None) -> str:
+    """Where a workbook's columns are not on the sheet read, the sheets it has: the data may be on another one."""
+    sheets = list_sheets(path)
+    if len(sheets) < 2:
+        return ""
+    read = sheet or sheets[0]
+    return (f" That is the sheet '{read}'; the workbook also has {', '.join(repr(s) for s in sheets if s != read)}: "
+            "choose the sheet with your data (`--sheet NAME` on the command line).")
 
 
 def _claimed_by(runner_pid: int | None) -> dict:

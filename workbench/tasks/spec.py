@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from workbench.errors import TaskConfigError
+from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.io import read_table
 from workbench.io.rows import examples_from_table
 from workbench.tasks.base import Task, TaskConfig
@@ -169,9 +169,26 @@ def _place(loc: tuple) -> str:
     return ", ".join(words)
 
 
+EXAMPLES_FILE_KEYS = ("file", "sheet", "text", "label")
+
+
 def _examples_from_file(source: dict[str, Any], base_dir: Path) -> list[dict[str, str]]:
+    """`examples: {file, sheet (optional), text, label}`: the labelled rows of another file or sheet."""
     missing = {"file", "text", "label"} - set(source)
     if missing:
         raise TaskConfigError(f"examples needs `file`, `text` and `label`; missing: {', '.join(sorted(missing))}.")
-    text = source["text"]
-    return examples_from_table(read_table(base_dir / source["file"]), [text] if isinstance(text, str) else text, source["label"])
+    unknown = [str(key) for key in source if key not in EXAMPLES_FILE_KEYS]
+    if unknown:
+        raise TaskConfigError(f"examples: {', '.join(unknown)} is not a setting of an examples file; its settings are "
+                              f"{', '.join(EXAMPLES_FILE_KEYS)}.")
+    text, path = source["text"], base_dir / str(source["file"])
+    sheet = None if source.get("sheet") is None else str(source["sheet"])
+    try:
+        return examples_from_table(read_table(path, sheet=sheet), [text] if isinstance(text, str) else text,
+                                   str(source["label"]))
+    except WorkbenchError as exc:
+        raise type(exc)(f"The examples file '{source['file']}'{_of_sheet(sheet)}: {exc}") from None
+
+
+def _of_sheet(sheet: str | None) -> str:
+    return f" (sheet '{sheet}')" if sheet else ""
