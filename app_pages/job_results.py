@@ -10,6 +10,7 @@ from workbench.ui.review import review_section
 from workbench.ui.widgets import (
     answer_column,
     confidence_chart,
+    delete_section,
     download_buttons,
     job_controls,
     job_header,
@@ -61,6 +62,7 @@ with user_errors():
     frame = review.with_job_reviews(app_settings(), job_id, model_frame, job_at_start.spec)
 live_progress(frame)
 if frame is None:
+    delete_section(job_at_start)  # a job whose input cannot be read any more can still be deleted
     st.stop()
 with user_errors():
     queue_column = answer_column(frame, "queue")
@@ -80,3 +82,4 @@ with user_errors():
     # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;
     # the reviewed rows' answers can be the right ones.
     evaluation_section(model_frame, compare.answers_column_of(app_settings(), job_at_start), reviewed=frame)
+delete_section(job_at_start)

@@ -19,6 +19,7 @@ from workbench.eval.job import BY_FIELD, answers_outside_labels, evaluate, examp
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.jobs import compare, measure, review, service
+from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, serve_forever
@@ -159,6 +160,19 @@ def jobs_show(job_id: int, answers: str | None, by_field: bool, reviewed: bool) 
         with_reviews = review.with_job_reviews(get_settings(), job_id, model, job.spec)
         shown["evaluation_on_reviewed_rows"] = report_dict(evaluate_reviewed(model, with_reviews))
     click.echo(json.dumps(shown, indent=2))
+
+
+@jobs.command("delete")
+@click.argument("job_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask to confirm.")
+@user_errors
+def jobs_delete(job_id: int, yes: bool) -> None:
+    """Delete a stopped job: its answers, reviews and the copy of its input file kept in the data folder (unless
+    another job reads it). Your own file is not touched."""
+    if not yes:
+        click.confirm(f"Delete job #{job_id} with its answers and reviews? This cannot be undone", abort=True)
+    removed = delete_job(get_settings(), job_id)
+    click.echo(f"Deleted job #{job_id}" + (f" and {counted(removed, 'stored input file')}." if removed else "."))
 
 
 @jobs.command("resume")

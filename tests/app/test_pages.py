@@ -409,3 +409,13 @@ def test_a_file_that_has_label_and_label_result_gets_the_answers_in_a_third_colu
     assert frame["label_result_2"].isin(labels).all()
     app = page("job_results.py", job=str(job_id)).run()
     assert not app.exception, app.exception
+
+
+def test_a_stopped_job_is_deleted_from_its_results_page(settings, tiny_loader):
+    job_id = demo_job(settings)
+    assert not any(b.label.startswith("Delete job") for b in page("job_results.py", job=str(job_id)).run().button)
+    run_now(settings, job_id, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    next(b for b in app.button if b.label == f"Delete job #{job_id}").click().run()
+    assert not app.exception, app.exception
+    assert service.list_jobs(settings) == []

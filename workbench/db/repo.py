@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -282,3 +283,25 @@ def list_comparisons(session: Session) -> list[Comparison]:
 
 def comparison_jobs(session: Session, comparison_id: int) -> list[Job]:
     return list(session.scalars(select(Job).where(Job.comparison_id == comparison_id).order_by(Job.id)))
+
+
+def delete_job(session: Session, job: Job) -> None:
+    """The job, its answers and its reviews."""
+    for table in (Result, Review):
+        session.execute(delete(table).where(table.job_id == job.id))
+    session.delete(job)
+    session.flush()
+
+
+def jobs_reading(session: Session, stored_path: str) -> int:
+    return session.scalar(select(func.count()).select_from(Job).where(Job.input_path == stored_path)) or 0
+
+
+def unused_uploads(session: Session, before: datetime) -> list[Upload]:
+    """Uploads no job reads, stored before `before` (a newer one may be on a New job page, about to become a job)."""
+    read = select(Job.input_path)
+    return list(session.scalars(select(Upload).where(Upload.stored_path.not_in(read), Upload.created_at < before)))
+
+
+def forget_uploads_of(session: Session, stored_path: str) -> None:
+    session.execute(delete(Upload).where(Upload.stored_path == stored_path))

@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from workbench.db.repo import ACTIVE_STATUSES
 from workbench.errors import WorkbenchError
 from workbench.io.result_columns import result_names
 from workbench.jobs import measure, service
+from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
@@ -195,3 +197,19 @@ def listed_counts(counts: dict[str, int], shown: int = 5) -> str:
     """"'billing' (3), 'Billing ' (1) and 2 more": the first few values with their rows."""
     named = ", ".join(f"'{label}' ({rows:,})" for label, rows in list(counts.items())[:shown])
     return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
+
+
+def delete_section(job) -> None:
+    """Deleting a stopped job, behind an expander and a button that names it: it cannot be undone."""
+    if job.status in ACTIVE_STATUSES:
+        return
+    with st.expander("Delete this job"):
+        st.write("Deletes the job's answers and reviews, and the copy of its input file this app keeps (unless another "
+                 "job reads it). Download what you need first: this cannot be undone. Your own files elsewhere on "
+                 "this machine are not touched.")
+        if st.button(f"Delete job #{job.id}", type="primary", key=f"delete-{job.id}"):
+            with user_errors():
+                delete_job(app_settings(), job.id)
+                st.session_state.pop("job_id", None)
+                st.query_params.pop("job", None)
+                st.switch_page("app_pages/jobs.py")

@@ -1,0 +1,77 @@
+"""Deleting a job removes what the app kept for it, and nothing of the user's own."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SAMPLE_DIR
+from workbench.cli import cli
+from workbench.db import repo
+from workbench.db.schema import Upload
+from workbench.db.session import session_scope
+from workbench.errors import JobStateError
+from workbench.jobs import review, service
+from workbench.jobs.deletion import UNUSED_UPLOAD_AGE, delete_job
+from workbench.jobs.review import RowReview
+from workbench.tasks.spec import load_task_file
+
+TASK = load_task_file(SAMPLE_DIR / "support_emails.task.yaml")
+
+
+def _finished_job(settings, input_path) -> int:
+    job_id = service.create_job(settings, TASK, input_path, limit=4)
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        repo.claim_job(session, job_id, runner_pid=0)
+        repo.save_results(session, job, [{"row_index": 0, "outputs": {"label": "billing"}, "status": "ok"}])
+        repo.set_status(session, job, "cancelled")
+    review.save_reviews(settings, job_id, [RowReview(0, {"label": "shipping"})])
+    return job_id
+
+
+def _uploads(settings) -> list[str]:
+    with session_scope(settings) as session:
+        return [upload.stored_path for upload in session.query(Upload)]
+
+
+def test_a_job_is_deleted_with_its_answers_and_its_input_copy_once_no_other_job_reads_it(settings, tmp_path):
+    mine = shutil.copy(SAMPLE_DIR / "support_emails.csv", tmp_path / "mine.csv")
+    first, second = _finished_job(settings, mine), _finished_job(settings, mine)
+    copy = service.get_job(settings, first).input_path
+    assert delete_job(settings, first) == 0  # the second job still reads the copy
+    assert [job.id for job in service.list_jobs(settings)] == [second]
+    with session_scope(settings) as session:
+        assert not repo.job_results(session, first) and not repo.job_reviews(session, first)
+    assert delete_job(settings, second) == 1
+    assert not service.list_jobs(settings) and not _uploads(settings)
+    assert not (settings.uploads_dir / copy).exists() and mine.exists()  # the user's own file stays
+
+
+def test_a_queued_or_running_job_is_not_deleted(settings):
+    job_id = service.create_job(settings, TASK, SAMPLE_DIR / "support_emails.csv", limit=4)
+    with pytest.raises(JobStateError, match="cancel it first"):
+        delete_job(settings, job_id)
+    assert service.get_job(settings, job_id)
+
+
+def test_an_upload_no_job_read_for_a_day_goes_with_the_next_deletion_a_fresh_one_stays(settings):
+    stale = service.store_upload(settings, "stale.csv", b"Body\nold\n").stored_path
+    fresh = service.store_upload(settings, "fresh.csv", b"Body\nnew\n").stored_path
+    with session_scope(settings) as session:
+        session.query(Upload).filter(Upload.stored_path == stale).update(
+            {"created_at": repo.utcnow() - UNUSED_UPLOAD_AGE - timedelta(minutes=1)})
+    delete_job(settings, _finished_job(settings, SAMPLE_DIR / "support_emails.csv"))
+    assert _uploads(settings) == [fresh]
+    assert not service.Path(stale).exists() and service.Path(fresh).exists()
+
+
+def test_the_command_line_asks_before_deleting(settings):
+    job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")
+    refused = CliRunner().invoke(cli, ["jobs", "delete", str(job_id)], input="n\n")
+    assert refused.exit_code == 1 and service.get_job(settings, job_id)
+    deleted = CliRunner().invoke(cli, ["jobs", "delete", str(job_id), "--yes"])
+    assert deleted.exit_code == 0 and f"Deleted job #{job_id}" in deleted.output and not service.list_jobs(settings)
