@@ -111,3 +111,16 @@ def test_row_texts_join_columns_with_names_and_enforce_cell_limit():
 def test_examples_skip_rows_without_a_label():
     frame = pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "", "y"]})
     assert examples_from_table(frame, ["text"], "label") == [{"text": "a", "label": "x"}, {"text": "c", "label": "y"}]
+
+
+def test_xlsx_export_of_a_csv_writes_plain_numbers_and_iso_dates_as_such_and_codes_as_text(tmp_path):
+    import datetime
+
+    frame = pd.DataFrame({"id": ["1", "007", "1234567890123456"], "amount": ["20.5", "-3", "1,234"],
+                          "date": ["2026-01-02", "2026-02-30", "02/01/2026"]})
+    sheet = load_workbook(write_table(frame, tmp_path / "out.xlsx")).active
+    assert [c.value for c in sheet["A"][1:]] == [1, "007", "1234567890123456"]  # a code keeps its zeros and digits
+    assert [c.value for c in sheet["B"][1:]] == [20.5, -3, "1,234"]
+    assert sheet["C2"].value == datetime.datetime(2026, 1, 2) and sheet["C2"].number_format == "yyyy-mm-dd"
+    assert [c.value for c in sheet["C"][2:]] == ["2026-02-30", "02/01/2026"]  # not a date, or not plainly one
+    assert read_table(tmp_path / "out.xlsx")["amount"].tolist() == ["20.5", "-3", "1,234"]  # and read back alike

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -60,10 +61,33 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
 
 
 def write_value_cell(sheet, row: int, column: int, value: object) -> None:
+    value = as_spreadsheet_value(value)
     # openpyxl turns any string starting with "=" into a formula; forcing type "s" keeps it a value.
     cell = sheet.cell(row=row, column=column, value=_xlsx_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):
         cell.data_type = "s"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+
+
+# Text that is plainly a number or an ISO date is written as one, as a spreadsheet reads a CSV: a CSV's cells
+# are all text here, and "20.5" stored as text does not sum or sort. Leading zeros ("007", a code or a phone
+# number), more than 15 digits (Excel's precision: IDs, card numbers), thousands separators and exponents stay text.
+_SPREADSHEET_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def as_spreadsheet_value(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if _SPREADSHEET_NUMBER.fullmatch(value) and len(value.replace("-", "").replace(".", "")) <= 15:
+        return float(value) if "." in value else int(value)
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value  # "2026-02-30": not a date, kept as written
+    return value
 
 
 def _xlsx_text(value: object) -> str:
