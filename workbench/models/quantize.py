@@ -37,7 +37,8 @@ PRESET_ADVICE = {
                         "generator answers change on nearly every row",
     "int8-per-tensor": "8-bit, coarser: smaller still, lost about 4 points of accuracy on the encoder",
     "int8-block32": "8-bit blocks: generator answers change on about half the rows",
-    "int4-block32": "4-bit blocks: smallest, generator answers change on nearly every row",
+    "int4-block32": "4-bit blocks: smallest for a generator (an encoder's grows: its embeddings stay float32), "
+                    "generator answers change on nearly every row",
     "int8-block128": "8-bit, larger blocks: generator answers change on about two rows in three",
     "int4-block128": "4-bit, larger blocks: generator answers change on nearly every row",
     "int8-block32-fp32": "8-bit blocks, float arithmetic: slow on this kind of CPU",
