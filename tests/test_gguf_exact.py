@@ -8,6 +8,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from workbench.errors import ModelNotReadyError
 from workbench.models.gguf_exact import Q4_1_BYTES, convert, dequantize_rows, q4_1_blocks
 from workbench.models.quantize import quantize
 
@@ -80,5 +81,5 @@ def test_weights_that_match_no_gguf_block_stay_float(tmp_path):
 
 def test_gguf_preset_needs_a_gguf_source(tmp_path):
     _matmul_model(tmp_path / "float.onnx", np.zeros((K, N), dtype=np.float32))
-    with pytest.raises(ValueError, match="GGUF"):
+    with pytest.raises(ModelNotReadyError, match="not added from a GGUF file"):
         quantize(tmp_path / "float.onnx", tmp_path / "q4.onnx", "gguf-q4_1", source=None)

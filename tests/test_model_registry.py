@@ -166,6 +166,7 @@ def test_a_file_named_gguf_that_is_not_one_says_what_to_check_not_to_run_it_agai
 def test_a_folder_with_a_broken_config_says_to_download_it_again(settings, tmp_path, config):
     (tmp_path / "half-downloaded").mkdir()
     (tmp_path / "half-downloaded" / "config.json").write_text(config)
+    (tmp_path / "half-downloaded" / "model.safetensors").write_bytes(b"")
     result = CliRunner().invoke(cli, ["models", "add", str(tmp_path / "half-downloaded")])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "config.json" in result.output and "ownload the model again" in result.output
@@ -182,6 +183,19 @@ def test_names_a_model_cannot_have_are_refused_with_the_way_to_choose_another(se
 def test_a_name_taken_from_the_source_is_made_fit_for_a_task_file(settings, encoder_source, tmp_path):
     spaced = shutil.copytree(encoder_source, tmp_path / "My Model (v2)")
     assert read_manifest(registry.add_model(settings, str(spaced))).name == "My_Model_v2"
+
+
+def test_mistakes_that_would_fail_after_minutes_of_export_are_refused_at_once(settings, encoder_source, tmp_path,
+                                                                               monkeypatch):
+    monkeypatch.setattr(prepare_module, "export_onnx", lambda *a, **k: pytest.fail("refused before exporting"))
+    with pytest.raises(ModelNotReadyError, match="is an encoder model .* cannot be added as a generator"):
+        registry.add_model(settings, str(encoder_source), kind="generator")
+    with pytest.raises(ModelNotReadyError, match="reuses a GGUF file's own 4-bit blocks"):
+        registry.add_model(settings, str(encoder_source), preset="gguf-q4_1")
+    weightless = shutil.copytree(encoder_source, tmp_path / "onnx-only", ignore=shutil.ignore_patterns("*.safetensors"))
+    with pytest.raises(ModelNotReadyError, match="has no model weights"):
+        registry.add_model(settings, str(weightless))
+    assert not list(settings.models_dir.iterdir())
 
 
 def test_cli_add_quantize_and_list(settings, encoder_source):

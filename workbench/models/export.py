@@ -38,7 +38,9 @@ def export_onnx(source: Path, out_dir: Path, task: str = "feature-extraction") -
     """Write `model.onnx` and the tokenizer files into out_dir; returns the ONNX file."""
     from optimum.exporters.onnx import main_export  # heavy: pulls in torch, so only on export
 
-    logging.getLogger("optimum").setLevel(logging.ERROR)
+    # optimum's and transformers' notes to developers ("`torch_dtype` is deprecated") would only alarm users.
+    for library in ("optimum", "transformers"):
+        logging.getLogger(library).setLevel(logging.ERROR)
     out_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():  # tracer warnings are expected for these graphs and only alarm users
         warnings.simplefilter("ignore")

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import ModelNotReadyError
+
 # Per-channel int8 kept the encoder's accuracy within noise of float32 on BANKING77 in our measurement,
 # while per-tensor int8 lost about 4 points (docs/benchmarks.md).
 # Block-wise weight-only presets store weights in 8 or 4 bits per block of 32 or 128 (MatMulNBits).
@@ -32,6 +34,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "none": {"method": "none"},
 }
 # What each preset means for a user choosing one on the Models page (figures: docs/benchmarks*.md).
+GGUF_ONLY = ("This quantization reuses a GGUF file's own 4-bit blocks, and this model was not added from a GGUF file. "
+             "Choose another quantization for it.")
 PRESET_ADVICE = {
     "int8-per-channel": "8-bit, the encoder's default: about twice as fast, accuracy within noise; "
                         "generator answers change on nearly every row",
@@ -74,7 +78,7 @@ def _gguf_exact(model_path: Path, out_path: Path, source: Path | None, options: 
     from workbench.models.gguf_exact import convert
 
     if source is None or Path(source).suffix.lower() != ".gguf":
-        raise ValueError("this preset reuses a GGUF file's 4-bit blocks; the model's source must be a GGUF file")
+        raise ModelNotReadyError(GGUF_ONLY)
     convert(model_path, Path(source), out_path, options["accuracy_level"])
     return out_path
 

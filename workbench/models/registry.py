@@ -14,7 +14,7 @@ from workbench.models.export import is_newer, is_outdated
 from workbench.models.generator import OnnxGenerator
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
-from workbench.models.quantize import PRESETS
+from workbench.models.quantize import GGUF_ONLY, PRESETS
 from workbench.models.sources import detect_kind, max_length, resolve_source
 
 DEFAULT_MODEL = "default"
@@ -68,10 +68,10 @@ def prepare(settings: Settings, name: str | None = None, progress: Progress = no
 def add_model(settings: Settings, source: str, name: str | None = None, kind: str | None = None,
               preset: str | None = None, progress: Progress = no_progress) -> Path:
     """Prepare a model from a local folder, a GGUF file or a hub id, under a name of its own."""
-    if preset:
-        _check_preset(preset)
     path, origin = resolve_source(source)
-    kind = kind or detect_kind(path)
+    if preset:
+        _check_preset(preset, path)
+    kind = _checked_kind(path, kind)
     name = name or _name_from(path, origin)
     _check_free(settings, name)
     pack = BundledPack(name=name, kind=kind, package="", relative_path="", max_length=max_length(path, kind), origin=origin)
@@ -90,10 +90,10 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     manifest = read_manifest(model_dir(settings, name))
     if manifest is None:
         raise ModelNotReadyError(f"There is no prepared model '{name}'. `workbench models list` shows them.")
-    _check_preset(preset)
+    path = _source_of(manifest)
+    _check_preset(preset, path)
     new_name = new_name or f"{name}-{preset}"
     _check_free(settings, new_name)
-    path = _source_of(manifest)
     pack = BundledPack(name=new_name, kind=manifest.kind, package="", relative_path="", max_length=manifest.max_length,
                        origin=manifest.source)
     return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
@@ -116,9 +116,20 @@ def _check_free(settings: Settings, name: str, how: str = "with --name (the name
         raise ModelNotReadyError(f"A model named '{name}' exists already. Choose another name, {how}.")
 
 
-def _check_preset(preset: str) -> None:
+def _check_preset(preset: str, source: Path) -> None:
     if preset not in PRESETS:
         raise ModelNotReadyError(f"Unknown quantization '{preset}'. Choose one of: {', '.join(PRESETS)}.")
+    if PRESETS[preset]["method"] == "gguf_exact" and source.suffix.lower() != ".gguf":
+        raise ModelNotReadyError(GGUF_ONLY)  # said before minutes of export, not after
+
+
+def _checked_kind(path: Path, asked: str | None) -> str:
+    """The kind asked for, if the model is of that kind: a generator's export of an encoder fails minutes later."""
+    found = detect_kind(path)
+    if asked and asked != found:
+        raise ModelNotReadyError(f"'{path.name}' is {_a(found)} model (see its config.json), so it cannot be added as "
+                                 f"{_a(asked)}. Leave the kind to be detected, or choose {_a(found)}.")
+    return found
 
 
 KIND_USES = {"encoder": "classify, route and extract of names fields alone",

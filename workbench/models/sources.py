@@ -14,6 +14,8 @@ from workbench.errors import ModelNotReadyError
 
 HUB_ID = re.compile(r"^(hub:)?([A-Za-z0-9][\w.-]*/[\w.-]+)$")
 # Weights, configuration and tokenizer: no other framework's weights, no ONNX, no images.
+# The weight files transformers reads from a Hugging Face folder (sharded ones included).
+WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
 HUB_FILES = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.jinja"]
 
 
@@ -33,6 +35,10 @@ def _checked_local(path: Path) -> Path:
     if path.is_file() and path.suffix.lower() == ".gguf":
         return path
     if path.is_dir() and (path / "config.json").exists():
+        if not any(any(path.glob(pattern)) for pattern in WEIGHT_FILES):
+            raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES[:2])}): an unfinished "
+                                     "download, or a folder another tool made (an ONNX file alone cannot be added). "
+                                     "Add the model's original Hugging Face folder.")
         return path
     raise ModelNotReadyError(f"'{path}' is not a model: give a Hugging Face model folder (with config.json) "
                              "or a .gguf file.")
