@@ -133,6 +133,12 @@ def test_a_missing_output_folder_is_refused_before_running(invoke, tmp_path):
     assert _jobs(invoke) == []
 
 
+def test_results_are_never_written_over_the_input_file(invoke, tmp_path):
+    mine = _write(tmp_path / "mine.csv", Path(EMAILS).read_text(encoding="utf-8"))
+    _assert_user_error(invoke("run", TASK_FILE, str(mine), "-o", str(tmp_path / "." / "mine.csv")), "is the input file")
+    assert mine.read_text(encoding="utf-8") == Path(EMAILS).read_text(encoding="utf-8") and _jobs(invoke) == []
+
+
 def test_export_to_a_missing_folder_is_a_message(quick_job, invoke, tmp_path):
     _assert_user_error(invoke("jobs", "export", "1", "-o", str(tmp_path / "nope" / "out.xlsx")), "Cannot write")
 

@@ -62,6 +62,9 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
         raise WorkbenchError(f"Cannot write '{output.name}': the output must end in .csv or .xlsx.")
     if not output.parent.is_dir():
         raise WorkbenchError(f"Cannot write '{output}': the folder '{output.parent}' does not exist. Create it first.")
+    if output.exists() and input_file.exists() and output.samefile(input_file):
+        raise WorkbenchError(f"'{output.name}' is the input file: writing the results over it would lose your file. "
+                             "Choose another output name.")
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
