@@ -62,7 +62,8 @@ def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -
     if path.stat().st_size == 0:
         raise InputFileError(f"'{path.name}' is empty. Export the sheet again with its header row and data.")
     frame = _read_excel(path, sheet, nrows) if kind == "excel" else _read_text(path, nrows)
-    return _check_table(clean_headers(frame), path.name, Settings())
+    named = f"The sheet '{sheet}' of '{path.name}'" if sheet else f"'{path.name}'"
+    return _check_table(clean_headers(frame), named, Settings())
 
 
 def sniff_delimiter(text: str, suffix: str) -> str:
@@ -258,20 +259,22 @@ def clean_headers(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_table(frame: pd.DataFrame, filename: str, limits: Settings) -> pd.DataFrame:
+    """`filename`: how messages name the table ("'tickets.xlsx'", "The sheet 'May' of 'tickets.xlsx'")."""
     if len(frame.columns) > limits.max_columns:
         raise InputFileError(
-            f"'{filename}' has {len(frame.columns):,} columns; the limit is {limits.max_columns:,}. "
+            f"{filename} has {len(frame.columns):,} columns; the limit is {limits.max_columns:,}. "
             "Keep only the columns you need, or raise WORKBENCH_MAX_COLUMNS."
         )
     counts = Counter(frame.columns)
     duplicates = sorted({c for c, n in counts.items() if n > 1} | _mangled(frame.columns))
     if duplicates:
         raise InputFileError(
-            f"'{filename}' has more than one column named {', '.join(map(repr, duplicates))}. "
+            f"{filename} has more than one column named {', '.join(map(repr, duplicates))}. "
             "Give every column its own name in the header row and upload it again."
         )
     if frame.empty:
-        raise InputFileError(f"'{filename}' has a header row but no data rows. Add the rows to process.")
+        raise InputFileError(f"{filename} has a header row but no data rows. Add the rows to process, or choose the "
+                             "sheet that has them.")
     return frame.fillna("")
 
 

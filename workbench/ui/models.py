@@ -31,10 +31,13 @@ def _summary(row: dict) -> dict:
 def with_progress(label: str, work) -> None:
     """Run work(progress) under a progress bar; a failure shows its message, and a retry starts clean."""
     bar = st.progress(0.0, text=label)
-    with user_errors():
-        folder = work(lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
-        st.session_state[NOTICE] = f"Ready: {folder.name}"
-        st.rerun()  # the table at the top of the page then shows the new model
+    try:
+        with user_errors():
+            folder = work(lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
+            st.session_state[NOTICE] = f"Ready: {folder.name}"
+            st.rerun()  # the table at the top of the page then shows the new model
+    finally:
+        bar.empty()  # after a failure a bar stuck at "Exporting … 25%" beside the message would read as still working
 
 
 NOTICE = "models-notice"
