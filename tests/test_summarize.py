@@ -279,3 +279,15 @@ def test_a_summary_that_loops_keeps_each_thing_said_once():
     assert without_repeats(going_on) == going_on  # says something new: kept
     assert tidy("Ann wants a refund.\nAnn wants a refund.\nBob says no.", SummaryStyle(style="bullets")) == \
         "- Ann wants a refund.\n- Bob says no."
+
+
+def test_a_text_the_window_holds_but_longer_than_the_model_reads_well_is_summarised_in_pieces(build_task, tiny_generator,
+                                                                                               monkeypatch):
+    from workbench.tasks import summarize
+
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "max_words": 20}})
+    text = " ".join(f"The parcel {i} arrived late and the box was damaged." for i in range(12))
+    monkeypatch.setattr(summarize, "READ_WELL_TOKENS", len(tiny_generator.encode(text)) // 2)
+    assert len(tiny_generator.encode(text)) < tiny_generator.window
+    pieces = task.chunks(text)
+    assert len(pieces) >= 2 and " ".join(pieces).split() == text.split()  # every word in one piece or another

@@ -1,7 +1,7 @@
 """`summarize`: a summary of every row in the chosen style, never longer than `max_words`.
 
-A text longer than the model's window is cut into chunks at sentence ends; each chunk is summarised
-and the chunk summaries are summarised again, so no part of the text is silently dropped (§4). The model
+A text longer than the model's window, or than the model reads well, is cut into chunks at sentence ends; each chunk
+is summarised and the chunk summaries are summarised again, so no part of the text is silently dropped (§4). The model
 writes several drafts of each summary and the encoder keeps the one closest in meaning to the text.
 """
 
@@ -51,6 +51,13 @@ STOPS = {"one_sentence": (*LINE_END, SENTENCE_STOP), "subject_line": LINE_END}
 ONE_LINE_STYLES = tuple(STOPS)  # every style with stops ends at its line's end
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
 MAX_ROUNDS = 4
+# A text longer than this is summarised in pieces of at most this many tokens, then the pieces' summaries together,
+# even where the window (8,192 tokens for the bundled model) holds it whole: the 135M model reads a long text poorly.
+# Four DialogSum dialogues in one cell (~800 tokens), "short" summaries of 60 words, two sets of 20 (rows 200-279,
+# 300-379; exploratory script, docs/benchmarks.md): ROUGE-L 0.171 -> 0.191 and 0.190 -> 0.208, ROUGE-1 0.253 -> 0.291
+# and 0.284 -> 0.314, each dialogue's own summary words recalled more evenly; 1.35x and 2.5x the time. 1,024 tokens
+# (one piece for these texts) scored as the whole window did.
+READ_WELL_TOKENS = 512
 # Four drafts, the encoder keeping the one closest to the text: DialogSum ROUGE-L 0.192 -> 0.243 and
 # 0.205 -> 0.236 on two sets of 64 held-out rows, at 0.51-0.58x the rows/s of one draft (docs/benchmarks.md). The greedy
 # answer of the 135M model often describes the text ("A humorous exchange...") or drifts from it; another
@@ -213,9 +220,9 @@ class SummarizeTask(GenerativeTask):
                          system=SUMMARY_SYSTEM)
 
     def chunks(self, text: str) -> list[str]:
-        """The text in pieces that each fit the window with the prompt around them and the answer."""
+        """The text in pieces of at most READ_WELL_TOKENS, each fitting the window with the prompt and the answer."""
         room = self.generator.window - self._tokens_around_text - self.config.summary.max_words * TOKENS_PER_WORD - 8
-        return split_to_fit(text, room, lambda piece: len(self.generator.encode(piece)))
+        return split_to_fit(text, min(room, READ_WELL_TOKENS), lambda piece: len(self.generator.encode(piece)))
 
 
 def split_to_fit(text: str, room: int, count_tokens) -> list[str]:
