@@ -1,4 +1,5 @@
-"""Deleting a job removes what the app kept for it, and nothing of the user's own."""
+"""Deleting a job removes what the app kept for it, and nothing of the user's own; a stopped job's results say which
+rows it did not reach."""
 
 from __future__ import annotations
 
@@ -75,3 +76,9 @@ def test_the_command_line_asks_before_deleting(settings):
     assert refused.exit_code == 1 and service.get_job(settings, job_id)
     deleted = CliRunner().invoke(cli, ["jobs", "delete", str(job_id), "--yes"])
     assert deleted.exit_code == 0 and f"Deleted job #{job_id}" in deleted.output and not service.list_jobs(settings)
+
+
+def test_a_stopped_jobs_results_say_which_rows_it_did_not_reach(settings):
+    job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")  # cancelled after its first of 4 rows
+    errors = service.results_frame(settings, job_id)["error"].tolist()
+    assert errors[0] == "" and all(e.startswith("Not answered: the job was cancelled before this row") for e in errors[1:])

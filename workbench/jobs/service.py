@@ -243,6 +243,15 @@ def list_jobs(settings: Settings) -> list[Job]:
         return repo.list_jobs(session)
 
 
+# A stopped job's rows it did not reach, said in its results: in a download, an empty extract or summarize cell
+# would otherwise read as "nothing found".
+NOT_ANSWERED = "Not answered: the job was {status} before this row. Resume it to answer the rest."
+
+
+def _stopped_short(job: Job) -> bool:
+    return job.status in ("paused", "cancelled", "failed") and job.done_rows + job.failed_rows < job.total_rows
+
+
 def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.DataFrame:
     """The input rows with the template's output columns added (empty where a row has no result yet); `reviewed`:
     the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed)."""
@@ -270,8 +279,10 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
     # 5531.0 (written so in a CSV). A list of rows keeps them; a dict of rows (from_dict) does not.
     outputs = pd.DataFrame([r.outputs for r in results], index=[r.row_index for r in results], columns=columns,
                            dtype=object).reindex(index=frame.index)
-    if job.failed_rows:
-        outputs["error"] = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
+    if job.failed_rows or _stopped_short(job):
+        errors = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
+        outputs["error"] = errors if not _stopped_short(job) else errors.where(
+            errors.index.isin([r.row_index for r in results]), NOT_ANSWERED.format(status=job.status))
     combined = with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
     return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0])
