@@ -43,6 +43,7 @@ def test_a_correction_replaces_the_answer_shown_and_exported_but_not_the_models(
     for suffix in ("csv", "xlsx"):
         written = read_table(service.export_job(settings, job_id, tmp_path / f"out.{suffix}"))
         assert written.at[2, "label"] == corrected and written["reviewed"].astype(str).tolist()[1:3] == ["False", "True"]
+        assert written["model_label"].tolist() == ["", "", model.at[2, "label"], "", "", ""]  # who said what
 
 
 def test_a_row_confirmed_as_right_is_reviewed_with_nothing_corrected(settings, job_id):

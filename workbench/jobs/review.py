@@ -146,11 +146,13 @@ def reviewed_column(frame: pd.DataFrame) -> str | None:
 
 def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[str, Any]], first_row: int = 0) -> pd.DataFrame:
     """The results (rows first_row on, their answers in frame.attrs["result_columns"] in the order of the template's
-    output columns) with the reviewers' corrections in place of the model's answers and a `reviewed` column. A
-    reviewed row no longer needs review, and a corrected answer has no model confidence (it is not the model's)."""
+    output columns) with the reviewers' corrections in place of the model's answers, the model's own answer where a
+    reviewer changed it (`model_label`: the trail of who said what), and a `reviewed` column. A reviewed row no
+    longer needs review, and a corrected answer has no model confidence (it is not the model's)."""
     reviewed = frame.copy()
     placed = placed_columns(frame, spec.output_columns())
     scored = get_task_class(spec.task).scored_answer
+    trail = _model_answers_changed(frame, placed[scored], scored, reviews, first_row) if scored in placed else None
     for row_index, changed in reviews.items():
         position = row_index - first_row
         if not 0 <= position < len(reviewed):
@@ -160,8 +162,25 @@ def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[st
         for column, value in settled.items():
             if column in placed:
                 reviewed.iat[position, reviewed.columns.get_loc(placed[column])] = value
+    # Always there when the template has a scored answer: an export's chunks must all have the same columns.
+    trail_name = free_name(f"model_{scored}", frame.columns) if trail is not None else None
+    if trail_name:
+        reviewed[trail_name] = [trail.get(first_row + position, "") for position in range(len(reviewed))]
     name = free_name(REVIEWED_COLUMN, frame.columns)
     reviewed[name] = [first_row + position in reviews for position in range(len(reviewed))]
-    reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], name]
+    reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], *([trail_name] if trail_name else []), name]
     reviewed.attrs["reviewed_column"] = name
     return reviewed
+
+
+def _model_answers_changed(frame: pd.DataFrame, column: str, scored: str, reviews: dict[int, dict[str, Any]],
+                           first_row: int) -> dict[int, Any]:
+    """Row -> the model's answer, for the rows whose answer a reviewer changed."""
+    kept = {}
+    for row_index, changed in reviews.items():
+        position = row_index - first_row
+        if scored in changed and 0 <= position < len(frame):
+            given = frame.iat[position, frame.columns.get_loc(column)]
+            if str(changed[scored]) != str(given):
+                kept[row_index] = given
+    return kept
