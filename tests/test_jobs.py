@@ -213,15 +213,20 @@ def test_a_resumed_job_answers_exactly_as_an_uninterrupted_one(settings, tiny_lo
     assert service.results_frame(settings, interrupted).equals(service.results_frame(settings, whole))
 
 
-def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypatch):
+def _failing_on_the_glow_lamp_row(monkeypatch, message: str) -> None:
+    """Classify fails on any batch holding the sample's third email (the runner then runs its rows one by one)."""
     original = ClassifyTask.run_batch
 
     def fragile(self, texts):
         if any("Glow lamp" in t for t in texts):
-            raise ValueError("cannot read this one")
+            raise ValueError(message)
         return original(self, texts)
 
     monkeypatch.setattr(ClassifyTask, "run_batch", fragile)
+
+
+def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypatch):
+    _failing_on_the_glow_lamp_row(monkeypatch, "cannot read this one")
     monkeypatch.setattr(ClassifyTask, "batch_size", 3)
     timed, add = [], BatchCosts.add
     monkeypatch.setattr(BatchCosts, "add", lambda self, *batch: timed.append(batch) or add(self, *batch))
@@ -436,14 +441,7 @@ def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatc
 
 def test_every_row_run_with_one_failed_points_resume_to_retry_which_leaves_empty_rows_alone(settings, tiny_loader,
                                                                                             monkeypatch, tmp_path):
-    original = ClassifyTask.run_batch
-
-    def failing_on_glow(self, texts):
-        if any("Glow lamp" in t for t in texts):
-            raise ValueError("temporary")
-        return original(self, texts)
-
-    monkeypatch.setattr(ClassifyTask, "run_batch", failing_on_glow)
+    _failing_on_the_glow_lamp_row(monkeypatch, "temporary")
     rows = pd.read_csv(EMAILS).head(6)
     rows.loc[5, ["Subject", "Body"]] = ""  # an empty row fails too, for good
     rows.to_csv(tmp_path / "six.csv", index=False)
