@@ -84,6 +84,9 @@ def test_the_results_page_scores_the_job_and_draws_the_confusion_matrix(settings
     app_settings.clear()
     job_id = _finished_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()
+    answers = next(s for s in app.selectbox if s.label.startswith("Column of right answers"))
+    assert answers.value == "category"  # its values are the job's labels: picked by itself
+    answers.set_value("(none)").run()
     charts_before = len(app.get("vega_lite_chart"))  # the label counts
     next(s for s in app.selectbox if s.label.startswith("Column of right answers")).set_value("category").run()
     assert not app.exception and not app.error
@@ -278,6 +281,10 @@ def test_the_right_answers_column_is_guessed_only_when_its_cells_are_answers_the
     unlabelled = _job_frame({"Body": ["a", "b", "c"], "notes": ["billing", "call back", "urgent"],
                              "label": ["billing", "shipping", "billing"]}, ["label"])
     assert likely_answers_column(unlabelled) is None  # one cell in three is a label: not a column of answers
+    typed = _job_frame({"Body": ["a", "b"], "team": ["Technical Support", "Billing"],
+                        "label": ["technical_support", "technical_support"]}, ["label"])
+    typed.attrs["spec"] = {"labels": ["technical_support", "billing"]}
+    assert likely_answers_column(typed) == "team"  # the labels written another way
     several = _job_frame({"right": ["a; b", "b", "c"], "labels": ["a", "b; c", "c"]}, ["labels"])
     assert likely_answers_column(several) == "right"
     fields = _job_frame({"Body": ["x", "y"], "truth": ['{"name": "Ann"}', '{"name": "Bo"}'], "name": ["Ann", "Bo"],

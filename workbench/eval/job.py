@@ -209,14 +209,16 @@ def _answer_test(frame: pd.DataFrame):
     outputs = output_columns(frame)
     if EXTRACTION_ERRORS in outputs:
         return lambda cells: cells.str.startswith("{")
+    labels = label_names(frame)
     if LABELS_COLUMN in outputs:
-        given = set().union(*map(label_set, _filled(frame[outputs[LABELS_COLUMN]])))
-        return lambda cells: cells.map(lambda cell: bool(label_set(cell)) and label_set(cell) <= given)
+        known = set(labels).union(*map(label_set, _filled(frame[outputs[LABELS_COLUMN]])))
+        return lambda cells: cells.map(lambda cell: bool(label_set(cell)) and {as_label(label, labels)
+                                                                             for label in label_set(cell)} <= known)
     answer = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
     if answer is None:
         return None
-    given = set(_filled(frame[answer]))
-    return lambda cells: cells.isin(given)
+    known = set(labels) | set(_filled(frame[answer]))  # the model's answers too: older jobs' specs list no labels
+    return lambda cells: cells.map(lambda cell: as_label(cell, labels) in known)
 
 
 def _filled(column: pd.Series) -> pd.Series:
