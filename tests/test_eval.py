@@ -246,7 +246,8 @@ def test_a_multi_label_job_is_scored_label_by_label_against_cells_of_several_lab
 
 
 def test_rows_the_job_learnt_from_are_left_out_of_the_score():
-    from workbench.eval.job import evaluate, example_rows
+    from workbench.eval.answers import example_rows
+    from workbench.eval.job import evaluate
 
     frame = _job_frame({"Body": ["refund me", "where is it", "card declined"], "right": ["billing", "shipping", "billing"],
                         "label": ["billing", "shipping", "shipping"]}, ["label"])
@@ -272,7 +273,7 @@ def test_a_list_fields_items_count_one_by_one_as_the_job_writes_them():
 
 
 def test_the_right_answers_column_is_guessed_only_when_its_cells_are_answers_the_job_gives():
-    from workbench.eval.job import likely_answers_column
+    from workbench.eval.answers import likely_answers_column
 
     labelled = _job_frame({"Body": ["a", "b", "c", "d"], "stars": ["1", "5", "4", "2"],
                            "category": ["billing", "shipping", "", "billing"],
@@ -316,7 +317,8 @@ def _labelled_job(right: list[str], answers: list[str], labels: list[str], fallb
 
 
 def test_right_answers_written_another_way_than_the_labels_are_those_labels():
-    from workbench.eval.job import answers_outside_labels, evaluate
+    from workbench.eval.answers import answers_outside_labels
+    from workbench.eval.job import evaluate
 
     frame = _labelled_job(["Technical Support", "billing ", "BILLING", "technical-support", "Shipping"],
                           ["technical_support", "billing", "billing", "technical_support", "billing"],
@@ -354,7 +356,8 @@ def _extract_job(inputs: dict, outputs: dict):
 
 
 def test_extract_right_answers_can_be_one_column_per_field_named_as_the_fields():
-    from workbench.eval.job import BY_FIELD, evaluate, likely_answers_column
+    from workbench.eval.answers import BY_FIELD, likely_answers_column
+    from workbench.eval.job import evaluate
 
     frame = _extract_job({"Body": ["refund 20 GBP", "hi", "where is it", "not labelled"],
                           "Amount": ["20 GBP", "", "", ""], "topic": ["billing", "other", "shipping", ""]},
@@ -368,7 +371,8 @@ def test_extract_right_answers_can_be_one_column_per_field_named_as_the_fields()
 
 def test_by_field_without_a_column_named_as_a_field_says_how_to_lay_the_answers_out():
     from workbench.errors import TaskConfigError
-    from workbench.eval.job import BY_FIELD, evaluate
+    from workbench.eval.answers import BY_FIELD
+    from workbench.eval.job import evaluate
 
     frame = _extract_job({"Body": ["a"], "truth": ['{"amount": "1"}']}, {"amount": ["1"], "topic": [""]})
     with pytest.raises(TaskConfigError, match="named as one of the job's fields"):

@@ -14,8 +14,9 @@ import click
 
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
+from workbench.eval.answers import BY_FIELD, answers_outside_labels, example_rows
 from workbench.eval.cost import DEFAULT_PRICES, Prices
-from workbench.eval.job import BY_FIELD, answers_outside_labels, evaluate, example_rows, report_dict
+from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.jobs import compare, measure, review, service

@@ -12,16 +12,8 @@ import json
 import pandas as pd
 
 from workbench.errors import TaskConfigError
-from workbench.eval.job import (
-    ANSWER_COLUMNS,
-    EXTRACTION_ERRORS,
-    LABELS_COLUMN,
-    SUMMARY_COLUMN,
-    Report,
-    cell_values,
-    evaluate,
-    output_columns,
-)
+from workbench.eval.answers import ANSWER_COLUMNS, EXTRACTION_ERRORS, LABELS_COLUMN, SUMMARY_COLUMN, output_columns
+from workbench.eval.job import Report, cell_values, evaluate
 from workbench.jobs.review import as_cell, reviewed_column
 
 # The column of the reviewers' answers: brackets, so it cannot be taken for a column of the user's file.

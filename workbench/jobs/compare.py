@@ -23,7 +23,8 @@ from workbench.db.schema import Comparison, Job, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.eval import cost
-from workbench.eval.job import ANSWER_COLUMNS, evaluate, headline_scores, label_set
+from workbench.eval.answers import ANSWER_COLUMNS, label_set
+from workbench.eval.job import evaluate, headline_scores
 from workbench.io import read_table
 from workbench.io.result_columns import result_names
 from workbench.io.rows import row_texts

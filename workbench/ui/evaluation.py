@@ -6,17 +6,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.job import (
+from workbench.eval.answers import (
     BY_FIELD,
-    FieldReport,
-    SummaryReport,
     answers_outside_labels,
-    evaluate,
     example_rows,
     field_answer_columns,
     likely_answers_column,
-    scorable,
 )
+from workbench.eval.job import FieldReport, SummaryReport, evaluate, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
 from workbench.ui.widgets import listed_counts, user_errors

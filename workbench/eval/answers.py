@@ -1,0 +1,159 @@
+"""A job's right answers: which column holds them, the labels they name (as written by people), the rows that count.
+
+The output column of each template's answer, a cell of several labels ("a; b"), extract's right values one column per
+field; the job's own examples are not counted, or a score would show the model remembering them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pandas as pd
+
+from workbench.errors import TaskConfigError
+from workbench.io.result_columns import result_names
+from workbench.io.rows import row_texts
+
+# The output column each template's single answer is in.
+ANSWER_COLUMNS = ("label", "queue")
+# A multi-label classify job's labels, and how several right labels are written in one cell ("a; b").
+LABELS_COLUMN = "labels"
+LABEL_SEPARATORS = (";", ",", "|")
+SUMMARY_COLUMN = "summary"
+# An extract job's right answers in the input's columns named as its fields, rather than in one column of JSON.
+BY_FIELD = "(one column per field)"
+EXTRACTION_ERRORS = "extraction_errors"
+
+
+def field_answer_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Field name -> the input column named as it ('Amount' for amount): right answers kept one column per field,
+    the layout of the job's own output, as people fill a sheet in."""
+    outputs = set(frame.attrs.get("result_columns", []))
+    inputs = {c.casefold(): c for c in frame.columns if c not in outputs}
+    fields = [f["name"] for f in (frame.attrs.get("spec") or {}).get("fields") or []]
+    return {name: inputs[name.casefold()] for name in fields if name.casefold() in inputs}
+
+
+def joined_field_answers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a BY_FIELD column: each row's field columns as one JSON object of right values; empty for a
+    row where every one is empty (not labelled; a filled row's empty field means there is nothing to find)."""
+    columns = field_answer_columns(frame)
+    if not columns:
+        raise TaskConfigError("No column of the file is named as one of the job's fields: name each column of right "
+                              "values as its field, or keep them in one column as JSON objects.")
+    filled = [{name: row[c] for name, c in columns.items() if str(row[c]).strip()} for _, row in frame.iterrows()]
+    joined = frame.assign(**{BY_FIELD: [json.dumps(values) if values else "" for values in filled]})
+    joined.attrs = frame.attrs
+    return joined
+
+
+def label_names(frame: pd.DataFrame) -> list[str]:
+    """The labels (queues and the fallback for route) the job could answer; none for other templates."""
+    spec = frame.attrs.get("spec") or {}
+    return [*(spec.get("labels") or []), *([spec["fallback"]] if spec.get("fallback") else [])]
+
+
+def as_label(answer: str, labels: list[str]) -> str:
+    """A right answer written another way than one label ("Technical Support" for technical_support) is that label:
+    people type the answers column, the template's author the labels; 0% for the same answers would mislead."""
+    if answer in labels or not labels:
+        return answer
+    same = [label for label in labels if _plain(label) == _plain(answer)]
+    return same[0] if len(same) == 1 else answer
+
+
+def _plain(label: str) -> str:
+    return re.sub(r"[\s_-]+", " ", label.casefold()).strip()
+
+
+def answers_outside_labels(frame: pd.DataFrame, answers_column: str) -> dict[str, int]:
+    """Right answers that are none of the job's labels, even written another way, with their rows: the model can
+    never give them, so they count against it; a page says so rather than show a low score alone."""
+    labels = label_names(frame)
+    if not labels or answers_column not in frame.columns:
+        return {}
+    cells = without_examples(frame, answers_column)[answers_column].astype(str)
+    given = [as_label(label, labels) for cell in cells for label in label_set(cell)]
+    return dict(Counter(label for label in given if label not in labels).most_common())
+
+
+def example_rows(frame: pd.DataFrame) -> pd.Series:
+    """Which rows are among the job's labelled examples (their text, built as the job built it, is an example's)."""
+    spec = frame.attrs.get("spec") or {}
+    examples = set(spec.get("example_texts") or ())
+    columns = spec.get("text") or []
+    if not examples or not set(columns) <= set(frame.columns):
+        return pd.Series(False, index=frame.index)
+    texts = [row.text for row in row_texts(frame, columns, max_chars=10**9)]
+    return pd.Series([text in examples for text in texts], index=frame.index)
+
+
+def without_examples(frame: pd.DataFrame, answers_column: str) -> pd.DataFrame:
+    learnt = example_rows(frame)
+    if not learnt.any():
+        return frame
+    answered = frame[answers_column].astype(str).str.strip() != ""
+    if not (answered & ~learnt).any():
+        raise TaskConfigError("Every row with a right answer was one of the job's examples, so a score would only "
+                              "show the model remembering them. Score it on rows it did not learn from: leave some "
+                              "rows' labels out of the examples, or run the job on another labelled file.")
+    kept = frame[~learnt]
+    kept.attrs = frame.attrs
+    return kept
+
+
+# A column is taken for the right answers, unasked, when this share of its filled cells look like the job's answers.
+LIKELY_ANSWERS_SHARE = 0.8
+
+
+def likely_answers_column(frame: pd.DataFrame) -> str | None:
+    """The input column that plainly holds right answers: its cells are answers the job gives (a sample file's
+    `category`), or, for extracted fields, JSON objects. None when no column plainly does: a guess that is wrong
+    would show a score against something that is not an answer."""
+    if EXTRACTION_ERRORS in output_columns(frame) and field_answer_columns(frame):
+        return BY_FIELD
+    looks_right = _answer_test(frame)
+    if looks_right is None:
+        return None
+    outputs = set(frame.attrs.get("result_columns", []))
+    shares = {c: looks_right(cells).mean() for c in frame.columns if c not in outputs
+              if len(cells := _filled(frame[c])) >= 2}
+    best = max(shares, key=shares.get, default=None)
+    return best if best is not None and shares[best] >= LIKELY_ANSWERS_SHARE else None
+
+
+def _answer_test(frame: pd.DataFrame):
+    """Which of a column's filled cells could be a right answer to this job, or None for a job that has none."""
+    outputs = output_columns(frame)
+    if EXTRACTION_ERRORS in outputs:
+        return lambda cells: cells.str.startswith("{")
+    labels = label_names(frame)
+    if LABELS_COLUMN in outputs:
+        known = set(labels).union(*map(label_set, _filled(frame[outputs[LABELS_COLUMN]])))
+        return lambda cells: cells.map(lambda cell: bool(label_set(cell)) and {as_label(label, labels)
+                                                                             for label in label_set(cell)} <= known)
+    answer = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
+    if answer is None:
+        return None
+    known = set(labels) | set(_filled(frame[answer]))  # the model's answers too: older jobs' specs list no labels
+    return lambda cells: cells.map(lambda cell: as_label(cell, labels) in known)
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    cells = column.astype(str).str.strip()
+    return cells[cells != ""]
+
+
+def label_set(cell) -> set[str]:
+    """The labels in one cell: "billing; shipping" (or with commas or bars) as a set of trimmed names."""
+    text = str(cell)
+    for separator in LABEL_SEPARATORS[1:]:
+        text = text.replace(separator, LABEL_SEPARATORS[0])
+    return {label.strip() for label in text.split(LABEL_SEPARATORS[0]) if label.strip()}
+
+
+def output_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Template output name -> the column holding it (renamed `<name>_result` when the input had that name)."""
+    return result_names(frame)
