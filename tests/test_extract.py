@@ -158,8 +158,7 @@ def test_the_forms_examples_table_gives_typed_examples_and_says_what_it_left_out
     assert problems == ["Example 2 has values but no text: it is left out.",
                         "Example 3, order: '55x' is not a number: write digits, e.g. 1299 or 12.5: the example is left "
                         "out until it is fixed."]  # with the order left empty it would teach the generator to leave it
-    with pytest.raises(ValueError, match="decimal comma"):  # 1,5 is not fifteen
-        example_value({"name": "rating", "type": "number"}, "1,5")
+    assert example_value({"name": "rating", "type": "number"}, "1,5") == 1.5  # a decimal comma, not fifteen
     assert example_value({"name": "rating", "type": "number"}, "1,299") == 1299
     spec = spec_from_dict({"task": "extract", "text": "Body", "fields": fields, "examples": examples})
     assert spec.validated_config().examples[0].values["people"] == ["Ann", "Bob"]
@@ -219,3 +218,24 @@ def test_a_hyphen_inside_a_word_is_no_minus_sign():
     from workbench.tasks.fields import amount_in
 
     assert amount_in("error code E-204") == 204 and amount_in("-5 degrees outside") == -5
+
+
+@pytest.mark.parametrize("written, number", [
+    ("1,299.00", 1299.0), ("1.234,50", 1234.5), ("1'299.00", 1299.0), ("1 299,00", 1299.0), ("12,50", 12.5),
+    ("1,299", 1299.0), ("1.5", 1.5), ("1.234.567", 1234567.0), ("0,99", 0.99), ("1,2,3", None), ("05.03.2024", None)])
+def test_numbers_are_read_with_their_separators_as_the_writer_meant_them(written, number):
+    from workbench.tasks.fields import as_number
+
+    assert as_number(written) == number
+
+
+def test_amounts_with_a_decimal_comma_are_extracted_and_reviewed_as_written():
+    from workbench.tasks.fields import FieldSpec, normalise, reviewed_value
+
+    money, weight = FieldSpec(name="amount", type="money"), FieldSpec(name="weight", type="number")
+    source = "Your invoice says €1.234,50 but the sofa cost €1.199,00. I was charged 12,50 € twice."
+    assert normalise(money, "€1.234,50", source) == "1234.50 EUR"
+    assert normalise(money, "12,50 €", source) == "12.50 EUR"
+    assert reviewed_value(money, "€ 1.234,50") == "1234.50 EUR" and reviewed_value(weight, "1,5") == 1.5
+    with pytest.raises(Exception, match="not in the text"):
+        normalise(weight, 1.199, source)  # the text has 1199.00, not 1.199

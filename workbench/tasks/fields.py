@@ -32,8 +32,11 @@ CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", 
               "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
               "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
-NUMBER = re.compile(r"(?:(?<!\w)-)?\d[\d,' ]*(\.\d+)?")  # the hyphen of "E-204" is no minus
-THOUSANDS = re.compile(r"[,' ]")  # separators of thousands: 1,299.00 and 1'299.00 are 1299.00
+# A number as texts write it, separators and all: 1,299.00, 1.299,00, 1'299.00, 1 299,00, 12,50 (read by as_number).
+# A space separates thousands only before three digits ("2 3 items" is two numbers); the hyphen of "E-204" is no minus.
+_SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
+NUMBER = re.compile(rf"(?:(?<!\w)-)?\d+(?:{_SEPARATOR}\d+)*")
+_SEPARATORS = re.compile(r"[.,'\s\u00a0\u202f]")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
@@ -100,10 +103,10 @@ def _number(_field: FieldSpec, value: Any, source: str) -> float | int:
 
 def _money(_field: FieldSpec, value: Any, source: str) -> str:
     text = str(value)
-    match = NUMBER.search(text)
+    match = next((m for m in NUMBER.finditer(text) if as_number(m.group()) is not None), None)
     if not match:  # the guide makes the model copy some piece of the text; one without a number means "none"
         return None
-    amount = _checked_in_text(_as_number(match.group()), source)
+    amount = _checked_in_text(as_number(match.group()), source)
     # The currency must stand next to the amount in the text: the model put the example's £ on "20+ seconds".
     currency = _currency_near(match.group().strip(), source)
     if not currency:
@@ -180,9 +183,9 @@ def reviewed_value(field: FieldSpec, value: str) -> Any:
 
 
 def _reviewed_number(value: str) -> int | float:
-    if not NUMBER.fullmatch(value):
+    number = as_number(value) if NUMBER.fullmatch(value) else None
+    if number is None:
         raise ValueError(f"'{value}' is not a number: write digits, e.g. 1299 or 12.5")
-    number = _as_number(value)
     return int(number) if number.is_integer() else number
 
 
@@ -218,18 +221,41 @@ REVIEWED_FORMS = {"number": _reviewed_number, "money": _reviewed_money, "date": 
 
 
 def amount_in(text: str) -> float | None:
-    """The first number a text writes ("$1,299.00" -> 1299.0), or None."""
-    match = NUMBER.search(text)
-    return _as_number(match.group()) if match else None
+    """The first number a text writes ("$1,299.00" -> 1299.0, "1.234,50 €" -> 1234.5), or None."""
+    return next(numbers_in(text), None)
 
 
-def _as_number(written: str) -> float:
-    return float(THOUSANDS.sub("", written))
+def numbers_in(text: str):
+    return (number for match in NUMBER.finditer(text) if (number := as_number(match.group())) is not None)
+
+
+def as_number(written: str) -> float | None:
+    """A number with its separators read as the writer meant them: the last '.' or ',' is the decimal mark when it
+    differs from the separators before it, or when a lone ',' is not followed by exactly three digits (12,50 but
+    1,299); a lone '.' is decimal (1.5). Groups of thousands must have three digits: "1,2,3" is no number (None)."""
+    sign, digits = (-1, written[1:]) if written.startswith("-") else (1, written)
+    separators = _SEPARATORS.findall(digits)
+    groups = _SEPARATORS.split(digits)
+    decimal = separators and _is_decimal_mark(separators, groups[-1])
+    whole_groups = groups[:-1] if decimal else groups
+    if any(len(group) != 3 for group in whole_groups[1:]) or len(set(separators[:len(whole_groups) - 1])) > 1:
+        return None
+    whole = "".join(whole_groups)
+    return sign * float(f"{whole}.{groups[-1]}" if decimal else whole)
+
+
+def _is_decimal_mark(separators: list[str], last_group: str) -> bool:
+    last = separators[-1]
+    if last not in ".," or (len(separators) > 1 and last in separators[:-1]):
+        return False
+    if len(separators) > 1:
+        return True  # 1.234,50 or 1,234.50: the other mark separates the thousands
+    return last == "." or len(last_group) != 3  # 1.5 and 12,50 are decimals; 1,299 is thousands
 
 
 def _checked_in_text(number: float, source: str) -> float:
     """The number, if the text has it; a model tends to copy numbers from the prompt's examples."""
-    written = {_as_number(m.group()) for m in NUMBER.finditer(source)}
+    written = set(numbers_in(source))
     if number not in written:
         raise Rejected(f"{number:g} is not in the text")
     return number

@@ -25,8 +25,6 @@ EXAMPLE_TEXT = "Example text"
 # The table the examples editor starts from, with the field names it was made for (prefill.py opens a template's
 # examples into it); the editor's rows as last seen, carried over when the fields change.
 EXAMPLES_BASE, EXAMPLES_LAST = "extract-examples-base", "extract-examples-last"
-# A comma not followed by exactly three digits is a decimal comma (1,5), not a thousands separator (1,299).
-DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:\D|$))")
 
 
 def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
@@ -163,8 +161,6 @@ def example_value(field: dict, cell: str):
     cell = cell.strip()
     if field.get("type") in LIST_TYPES:
         return [item.strip() for item in cell.split(";") if item.strip()]
-    if field.get("type") == "number" and cell:
-        if DECIMAL_COMMA.search(cell):
-            raise ValueError(f"'{cell}' has a decimal comma: write it with a dot, e.g. 1.5")
+    if field.get("type") == "number" and cell:  # 1,5 and 1.5 alike (tasks/fields.as_number)
         return reviewed_value(FieldSpec(name=field["name"], type="number"), cell)
     return cell
