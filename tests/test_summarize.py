@@ -48,7 +48,7 @@ def test_tidy_shapes_each_style_and_keeps_to_max_words():
     assert tidy("Refund for order 7781.\nThanks", SummaryStyle(style="subject_line", max_words=12)) == "Refund for order 7781"
     assert tidy("Please refund! Subject: Please refund!", SummaryStyle(style="subject_line")) == "Please refund!"
     bullets = tidy("1. Parcel late\n* Refund wanted now please\n\n- Angry", SummaryStyle(style="bullets", max_words=6))
-    assert bullets == "- Parcel late\n- Refund wanted now please"
+    assert bullets == "• Parcel late\n• Refund wanted now please"
 
 
 @pytest.mark.parametrize(("reply", "clean"), [
@@ -148,7 +148,7 @@ def test_a_one_sentence_reply_cut_at_an_opener_is_asked_again_to_the_line_end(bu
 
 def test_bullets_are_the_sentences_of_the_reply():
     bullets = tidy("The parcel is late. The customer wants a refund!\n- Angry", SummaryStyle(style="bullets"))
-    assert bullets == "- The parcel is late.\n- The customer wants a refund!\n- Angry"
+    assert bullets == "• The parcel is late.\n• The customer wants a refund!\n• Angry"
 
 
 @pytest.mark.parametrize(("style", "reply", "clean"), [
@@ -278,7 +278,7 @@ def test_a_summary_that_loops_keeps_each_thing_said_once():
     going_on = "The order is late. The order is late because of the snow in Leeds."
     assert without_repeats(going_on) == going_on  # says something new: kept
     assert tidy("Ann wants a refund.\nAnn wants a refund.\nBob says no.", SummaryStyle(style="bullets")) == \
-        "- Ann wants a refund.\n- Bob says no."
+        "• Ann wants a refund.\n• Bob says no."
 
 
 def test_a_text_the_window_holds_but_longer_than_the_model_reads_well_is_summarised_in_pieces(build_task, tiny_generator,
@@ -291,3 +291,14 @@ def test_a_text_the_window_holds_but_longer_than_the_model_reads_well_is_summari
     assert len(tiny_generator.encode(text)) < tiny_generator.window
     pieces = task.chunks(text)
     assert len(pieces) >= 2 and " ".join(pieces).split() == text.split()  # every word in one piece or another
+
+
+def test_bullets_and_short_summaries_keep_whole_sentences_about_the_text_not_the_model_on_itself():
+    reply = ("I'll provide a rewritten version with only 8 words. The pages are slow in Safari. Here's a revised "
+             "version: The customer wants a fix. As a text-based AI, I cannot open links.")
+    assert tidy(reply, SummaryStyle(style="bullets", max_words=40)) == \
+        "• The pages are slow in Safari.\n• The customer wants a fix."
+    assert tidy(reply, SummaryStyle(style="short", max_words=40)) == "The pages are slow in Safari. The customer wants a fix."
+    assert tidy(reply, SummaryStyle(style="bullets", max_words=9)) == "• The pages are slow in Safari."  # not "• The customer"
+    assert tidy("The pages of the shop are very slow in Safari.", SummaryStyle(style="bullets", max_words=4)) == \
+        "• The pages of the…"

@@ -73,6 +73,11 @@ REPEATED_SHARE = 0.6
 # DialogSum's speaker tags, "#Person1#": sentences that differ only in who are the same sentence again.
 SPEAKER_TAGS = {"person1", "person2", "person3"}
 WORD = re.compile(r"\w+")
+# Bullets start with "•": a cell starting with "-" is guarded in a CSV download as a formula would be ("'- …").
+BULLET = "• "
+# How the bundled model starts a sentence about itself or the task rather than about the text.
+SELF_TALK = re.compile(r"^(?:i(?:'ll|'m|'d| will| am| would| can(?:'t|not)?| cannot| apologi[sz]e)\b|here(?:'s| is| are)\b"
+                       r"|to clarify\b|rephrased\b|as an ai\b|as a (?:text-based|language)|sorry\b)", re.I)
 # A conversation's summary says who does what: its drafts open with its speakers' names as the text writes them
 # ("Agent", "#Person1#"), and the model goes on from there. Left to itself the bundled model quoted a turn
 # ("#Person1#: I'm starving.") or described the exchange ("A humorous scene where…"): DialogSum ROUGE-L 0.233 ->
@@ -258,13 +263,16 @@ def tidy(reply: str, style: SummaryStyle) -> str:
     reply = _capitalised(ABOUT_THE_TEXT.sub("", reply.strip(), count=1))
     if style.style == "bullets":
         lines = [sentence for line in reply.splitlines() for sentence in SENTENCE_END.split(_unmarked(line))]
-        return "\n".join(f"- {line}" for line in _first_words(_new_sentences([x for x in lines if x]), style.max_words))
+        kept = _whole_lines_within(_new_sentences(_without_self_talk([x for x in lines if x])), style.max_words)
+        return "\n".join(f"{BULLET}{line}" for line in kept)
     if style.style == "subject_line":  # one line, and the model sometimes starts over with "Subject:"
         first = next((line for line in reply.splitlines() if line.strip()), "")
         reply = re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip(".")
     flat = " ".join(reply.split())
     if style.style == "one_sentence":
         flat = SENTENCE_END.split(flat)[0]
+    elif style.style == "short":
+        flat = " ".join(_without_self_talk(SENTENCE_END.split(flat)))
     return within_words(without_repeats(flat), style.max_words)
 
 
@@ -332,11 +340,22 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _first_words(lines: list[str], limit: int) -> list[str]:
+def _whole_lines_within(lines: list[str], limit: int) -> list[str]:
+    """The lines while they fit in `limit` words together (a bullet cut mid-sentence read as broken); a first line
+    longer than the limit alone, cut and ended with "…"."""
     kept, used = [], 0
     for line in lines:
-        words = line.split()[: limit - used]
-        if words:
-            kept.append(" ".join(words))
-        used += len(words)
+        count = len(line.split())
+        if used + count > limit:
+            return kept or [within_words(line, limit)]
+        kept.append(line)
+        used += count
     return kept
+
+
+def _without_self_talk(sentences: list[str]) -> list[str]:
+    """The sentences that sum up the text, not the model speaking of itself or the task ("I'll provide a rewritten
+    version…", "Here's a revised version:", "As a text-based AI…"): bullets and short summaries of the sample emails
+    had them. What follows a colon in such a sentence ("Here's a revised version: The pages are slow.") is kept."""
+    kept = (sentence.partition(":")[2].strip() if SELF_TALK.match(sentence) else sentence for sentence in sentences)
+    return [sentence for sentence in kept if sentence]
