@@ -2,9 +2,11 @@ import streamlit as st
 
 from workbench.jobs import service
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.widgets import job_controls, job_header, job_progress_bar
+from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar
 
 st.title("Jobs")
+if JOBS_NOTICE in st.session_state:
+    st.success(st.session_state.pop(JOBS_NOTICE))
 
 
 @st.fragment(run_every=2)

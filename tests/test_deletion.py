@@ -14,7 +14,7 @@ from workbench.cli import cli
 from workbench.db import repo
 from workbench.db.schema import Upload
 from workbench.db.session import session_scope
-from workbench.errors import JobStateError
+from workbench.errors import JobStateError, NotFoundError
 from workbench.jobs import review, service
 from workbench.jobs.deletion import UNUSED_UPLOAD_AGE, delete_job
 from workbench.jobs.review import RowReview
@@ -50,6 +50,16 @@ def test_a_job_is_deleted_with_its_answers_and_its_input_copy_once_no_other_job_
     assert delete_job(settings, second) == 1
     assert not service.list_jobs(settings) and not _uploads(settings)
     assert not (settings.uploads_dir / copy).exists() and mine.exists()  # the user's own file stays
+
+
+def test_a_deleted_jobs_number_is_never_given_to_another_job(settings):
+    deleted = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")
+    delete_job(settings, deleted)
+    assert _finished_job(settings, SAMPLE_DIR / "support_emails.csv") == deleted + 1
+    with pytest.raises(NotFoundError, match=f"There is no job #{deleted}"):
+        service.get_job(settings, deleted)
+    with session_scope(settings) as session:
+        assert repo.count_by_status(session) == {"cancelled": 1}
 
 
 def test_a_queued_or_running_job_is_not_deleted(settings):

@@ -419,3 +419,4 @@ def test_a_stopped_job_is_deleted_from_its_results_page(settings, tiny_loader):
     next(b for b in app.button if b.label == f"Delete job #{job_id}").click().run()
     assert not app.exception, app.exception
     assert service.list_jobs(settings) == []
+    assert app.success[0].value == f"Deleted job #{job_id} with its answers and reviews."  # on the Jobs page

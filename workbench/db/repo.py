@@ -23,6 +23,8 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
     "cancelled": {"queued"},
 }
 ACTIVE_STATUSES = ("queued", "running")
+# A deleted job's row, emptied, kept only for its number (delete_job).
+DELETED = "deleted"
 
 
 def add_upload(session: Session, filename: str, stored_path: str, sha256: str, size_bytes: int) -> Upload:
@@ -40,7 +42,9 @@ def _added(session: Session, row):
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    return _found(session.get(Job, job_id), f"There is no job #{job_id}. `workbench jobs list` shows the jobs there are.")
+    job = session.get(Job, job_id)
+    return _found(job if job is None or job.status != DELETED else None,
+                  f"There is no job #{job_id}. `workbench jobs list` shows the jobs there are.")
 
 
 def _found(row, missing: str):
@@ -50,7 +54,7 @@ def _found(row, missing: str):
 
 
 def list_jobs(session: Session, limit: int = 200) -> list[Job]:
-    return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
+    return list(session.scalars(select(Job).where(Job.status != DELETED).order_by(Job.id.desc()).limit(limit)))
 
 
 def set_status(session: Session, job: Job, status: str, error: str | None = None) -> Job:
@@ -253,7 +257,7 @@ def _retryable(job: Job) -> tuple:
 
 
 def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    rows = session.execute(select(Job.status, func.count()).where(Job.status != DELETED).group_by(Job.status))
     return {status: count for status, count in rows}
 
 
@@ -282,14 +286,19 @@ def list_comparisons(session: Session) -> list[Comparison]:
 
 
 def comparison_jobs(session: Session, comparison_id: int) -> list[Job]:
-    return list(session.scalars(select(Job).where(Job.comparison_id == comparison_id).order_by(Job.id)))
+    kept = (Job.comparison_id == comparison_id, Job.status != DELETED)
+    return list(session.scalars(select(Job).where(*kept).order_by(Job.id)))
 
 
 def delete_job(session: Session, job: Job) -> None:
-    """The job, its answers and its reviews."""
+    """The job's answers, reviews and everything it said about its input. Its row stays, emptied, so its number is
+    never given to another job: SQLite gives the next job the highest number in use plus one, and a bookmark or a
+    note about job #22 would then show another job."""
     for table in (Result, Review):
         session.execute(delete(table).where(table.job_id == job.id))
-    session.delete(job)
+    job.status, job.name, job.spec, job.model, job.input_path = DELETED, "", {}, {}, ""
+    job.sheet = job.error = job.measurements = job.runner_pid = job.upload_id = None
+    job.updated_at = utcnow()
     session.flush()
 
 

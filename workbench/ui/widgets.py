@@ -199,6 +199,10 @@ def listed_counts(counts: dict[str, int], shown: int = 5) -> str:
     return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
 
 
+# What the last action on another page did, shown once on the Jobs page.
+JOBS_NOTICE = "jobs-notice"
+
+
 def delete_section(job) -> None:
     """Deleting a stopped job, behind an expander and a button that names it: it cannot be undone."""
     if job.status in ACTIVE_STATUSES:
@@ -210,6 +214,7 @@ def delete_section(job) -> None:
         if st.button(f"Delete job #{job.id}", type="primary", key=f"delete-{job.id}"):
             with user_errors():
                 delete_job(app_settings(), job.id)
+                st.session_state[JOBS_NOTICE] = f"Deleted job #{job.id} with its answers and reviews."
                 st.session_state.pop("job_id", None)
                 st.query_params.pop("job", None)
                 st.switch_page("app_pages/jobs.py")
