@@ -23,6 +23,14 @@ def test_saving_under_a_name_again_adds_a_version_and_keeps_the_first(settings):
     assert templates.template_spec(listed[0]).name == "Support routing"
 
 
+def test_a_name_saved_for_one_template_is_not_given_settings_of_another(settings):
+    templates.save_template(settings, "Email fields", spec_from_dict({"task": "extract", "text": "Body",
+                                                                      "fields": [{"name": "amount", "type": "money"}]}))
+    with pytest.raises(TaskConfigError, match="'Email fields' is a saved extract template; these settings are for route"):
+        templates.save_template(settings, "email fields", ROUTE)
+    assert len(templates.list_templates(settings)) == 1
+
+
 def test_a_template_exported_as_a_task_file_imports_as_the_same_settings(settings, tmp_path):
     saved = templates.template_spec(templates.save_template(settings, "Routing", ROUTE))
     text = task_file_text(saved)

@@ -97,8 +97,9 @@ def test_settings_the_form_does_not_show_are_kept_when_a_template_is_changed(set
     assert queued["examples"] == spec.validated_config().model_dump(mode="json")["examples"]  # kept, though not shown
 
 
-def _opened(settings, spec) -> object:
-    templates.save_template(settings, "Saved", spec_from_dict(spec))
+def _opened(settings, spec, name: str = "Saved") -> object:
+    """The New job page on a sample file with the template `name` opened (the first in the list: sorted by name)."""
+    templates.save_template(settings, name, spec_from_dict(spec))
     app = _sample_job_page()
     next(r for r in app.radio if r.label == "Settings").set_value("Use a saved template").run()
     next(b for b in app.button if b.label == "Change these settings").click().run()
@@ -148,7 +149,8 @@ def test_a_template_with_settings_beyond_the_forms_sliders_still_opens(settings)
     app = _opened(settings, {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"],
                              "multi_label": True, "label_threshold": 0.6})
     assert next(s for s in app.slider if s.label.startswith("Give every label")).value == 0.5
-    route = _opened(settings, {"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "min_similarity": -0.2})
+    route = _opened(settings, {"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "min_similarity": -0.2},
+                    name="Route")  # another template: a name holds one template's versions
     assert next(s for s in route.slider if s.label.startswith("Rows less similar")).value == -0.2
 
 

@@ -30,6 +30,9 @@ def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
         latest = next((t for t in saved if t.name == name), None)
         if latest is not None and latest.spec == data:
             return latest  # the same settings again (a task file imported back): no version that changes nothing
+        if latest is not None and latest.task != spec.task:
+            raise TaskConfigError(f"'{name}' is a saved {latest.task} template; these settings are for {spec.task}. "
+                                  "Save them under another name.")
         return repo.save_template(session, name, spec.task, data)
 
 

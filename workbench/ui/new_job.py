@@ -22,7 +22,7 @@ from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
 from workbench.tasks.spec import spec_from_dict, task_file_text, validate_config
 from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
-from workbench.ui.widgets import model_label, user_errors
+from workbench.ui.widgets import model_label, saved_ids, user_errors
 
 PREVIEW_ROWS = 500
 
@@ -324,9 +324,11 @@ def save_as_template(spec) -> None:
                              key="template-name")
         if st.button("Save template"):
             with user_errors():
+                known = saved_ids()
                 saved = templates.save_template(app_settings(), name, spec)
                 st.success(f"Saved as '{saved.name}', version {saved.version}. The Templates page lists it and exports "
-                           "it as a task file.")
+                           "it as a task file." if saved.id not in known else
+                           f"'{saved.name}', version {saved.version}, has these settings already: nothing new was saved.")
 
 
 def complete_spec(data: dict):

@@ -67,7 +67,8 @@ def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str
         errors = answer_column(frame, "extraction_errors")
         if errors and as_cell(frame.at[row, errors]):  # why an extract row came first in the queue
             st.warning(f"Values dropped: {as_cell(frame.at[row, errors])}")
-        with st.form(f"review-{job.id}-{row}", border=False):
+        # Enter in a field must not save the row: with several fields, rows were saved half-corrected.
+        with st.form(f"review-{job.id}-{row}", border=False, enter_to_submit=False):
             answers = {name: _answer_input(frame, row, name, allowed) for name, allowed in choices.items()}
             save, skip = st.columns(2)
             if save.form_submit_button("Save answer", type="primary", width="stretch"):

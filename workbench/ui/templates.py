@@ -8,7 +8,7 @@ import streamlit as st
 from workbench.jobs import templates
 from workbench.tasks.spec import task_file_text
 from workbench.ui.context import app_settings
-from workbench.ui.widgets import local_time, user_errors
+from workbench.ui.widgets import local_time, saved_ids, user_errors
 
 TASK_FILE_TYPES = (".yaml", ".yml")
 
@@ -25,8 +25,11 @@ def import_form() -> None:
         if task_files and st.button("Import"):
             for task_file in task_files:
                 with user_errors():
+                    known = saved_ids()
                     saved = templates.import_task_file(app_settings(), task_file.name, task_file.getvalue(), attached)
-                    st.success(f"Imported '{task_file.name}' as '{saved.name}', version {saved.version}.")
+                    st.success(f"Imported '{task_file.name}' as '{saved.name}', version {saved.version}." if
+                               saved.id not in known else f"'{task_file.name}' has the settings of '{saved.name}', "
+                               f"version {saved.version}, already: nothing new was saved.")
                     st.session_state[SHOWN] = saved.id  # shown below (the list is drawn after this form)
 
 

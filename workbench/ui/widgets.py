@@ -11,7 +11,7 @@ import streamlit as st
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.errors import WorkbenchError
 from workbench.io.result_columns import result_names
-from workbench.jobs import measure, service
+from workbench.jobs import measure, service, templates
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
 from workbench.models.registry import snapshot_names
@@ -218,3 +218,9 @@ def delete_section(job) -> None:
                 st.session_state.pop("job_id", None)
                 st.query_params.pop("job", None)
                 st.switch_page("app_pages/jobs.py")
+
+
+def saved_ids() -> set[int]:
+    """The saved template versions' numbers: a save that gives back one of them stored nothing new (the same
+    settings)."""
+    return {template.id for template in templates.list_templates(app_settings())}
