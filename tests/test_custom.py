@@ -68,6 +68,12 @@ def test_a_placeholder_that_is_not_a_text_column_is_refused(text, instruction, n
         spec_from_dict({"task": "custom", "text": text, "instruction": instruction}).check_new()
 
 
+def test_an_empty_placeholder_is_refused_with_a_column_to_write_in_it():
+    with pytest.raises(TaskConfigError, match=r"an empty \{\} — write the column it stands for inside the braces, "
+                                              r"e.g. \{Subject\}"):
+        spec_from_dict({"task": "custom", "text": ["Subject", "Body"], "instruction": "Reply to {Body} {}"}).check_new()
+
+
 def test_a_generative_job_saves_a_small_first_batch_so_progress_shows_early(settings, tiny_generator):
     import os
 

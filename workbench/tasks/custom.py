@@ -20,6 +20,7 @@ from workbench.tasks.summarize import within_words
 
 # {Column}; braces holding a quote are JSON the instruction shows the model ({"sentiment": "positive"}), kept as written.
 PLACEHOLDER = re.compile(r"\{([^{}\"]+)\}")
+EMPTY_PLACEHOLDER = re.compile(r"\{\s*\}")  # a placeholder whose column was left out
 
 
 class CustomConfig(TaskConfig):
@@ -49,6 +50,9 @@ class CustomTask(GenerativeTask):
     def check_new_spec(cls, config: CustomConfig, columns: list[str]) -> None:
         """Every {placeholder} must be a chosen text column: the row's text holds no other, so a misspelt or
         unchosen one would be filled with nothing (or, with one column, the whole text) without a word."""
+        if EMPTY_PLACEHOLDER.search(config.instruction):
+            raise TaskConfigError("The custom settings need fixing: the instruction has an empty {} — write the column "
+                                  f"it stands for inside the braces, e.g. {{{columns[0]}}}.")
         unknown = [name for name in dict.fromkeys(PLACEHOLDER.findall(config.instruction)) if name not in columns]
         if unknown:
             named = ", ".join(f"{{{name}}}" for name in unknown)
