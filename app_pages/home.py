@@ -20,9 +20,11 @@ running on this computer** processes every row. Nothing leaves the machine.
 )
 st.subheader("Try it now")
 st.write("Sort 64 sample support emails into six queues, with a few labelled examples.")
-if st.button("▶ Run the demo on sample support emails", type="primary"):
+DEMO = (SAMPLE_DIR / "support_emails.task.yaml", SAMPLE_DIR / "support_emails.csv")
+earlier = service.latest_job_of(app_settings(), *DEMO)
+if earlier and st.button(f"Open the demo job (#{earlier.id}, {earlier.status})", type="primary"):
+    open_job(earlier.id)
+if st.button("▶ Run the demo again" if earlier else "▶ Run the demo on sample support emails",
+             type="secondary" if earlier else "primary"):
     with user_errors(), st.spinner("Creating the demo job…"):
-        job_id = service.create_job_from_task_file(
-            app_settings(), SAMPLE_DIR / "support_emails.task.yaml", SAMPLE_DIR / "support_emails.csv"
-        )
-        open_job(job_id)
+        open_job(service.create_job_from_task_file(app_settings(), *DEMO))

@@ -70,6 +70,15 @@ def test_home_demo_button_creates_a_queued_job(settings):
     assert app.title[0].value == "Job results"  # the user lands on the new job
 
 
+def test_home_offers_the_demo_job_already_made_before_another(settings):
+    page("home.py").run().button[0].click().run()
+    again = page("home.py").run()
+    assert [b.label for b in again.button] == ["Open the demo job (#1, queued)", "▶ Run the demo again"]
+    again.button[0].click().run()
+    assert not again.exception and len(service.list_jobs(settings)) == 1
+    assert again.title[0].value == "Job results"
+
+
 def test_jobs_page_shows_an_empty_state_then_the_jobs(settings, tiny_loader):
     app = page("jobs.py").run()
     assert "No jobs yet" in app.info[0].value

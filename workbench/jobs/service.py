@@ -128,6 +128,14 @@ def _claimed_by(runner_pid: int | None) -> dict:
     return {"status": "running", "runner_pid": runner_pid, "started_at": repo.utcnow()}
 
 
+def latest_job_of(settings: Settings, task_file: Path, input_path: Path) -> Job | None:
+    """The newest job run with this task file's settings on a file of this name (Home's demo: open it again
+    rather than make another)."""
+    settings_dict = load_task_file(task_file).pinned().to_dict()
+    return next((job for job in list_jobs(settings)
+                 if job.spec == settings_dict and Path(job.input_path).name == Path(input_path).name), None)
+
+
 def create_job_from_task_file(settings: Settings, task_file: Path, input_path: Path, **options) -> int:
     return create_job(settings, load_task_file(task_file), input_path, **options)
 
