@@ -292,3 +292,12 @@ def test_changing_only_the_best_of_several_labels_keeps_that_label_alone(setting
                                            RowReview(1, {"label": "returns", "labels": "shipping; returns"})])
     assert review.job_reviews(settings, job_id) == {0: {"label": "billing", "labels": "billing"},
                                                     1: {"label": "returns", "labels": "returns; shipping"}}
+
+
+def test_an_emptied_summary_or_output_is_not_taken_for_a_right_answer():
+    choices = {"summary": None, "output": None}
+    for column in choices:
+        with pytest.raises(TaskConfigError, match=f"The {column} is empty: write the right one, or skip the row"):
+            review.corrections({column: "The parcel is late."}, {column: "  "}, choices)
+    assert review.corrections({"summary": "Late."}, {"summary": "The parcel is late."}, choices) == {
+        "summary": "The parcel is late."}

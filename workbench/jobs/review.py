@@ -21,6 +21,8 @@ from workbench.tasks.registry import get_task_class
 from workbench.tasks.spec import TaskSpec, spec_from_dict
 
 REVIEWED_COLUMN = "reviewed"
+# Answers the model writes out (a custom output, a summary), not picks or fills in.
+WRITTEN_ANSWERS = ("output", "summary")
 
 
 @dataclass
@@ -60,6 +62,9 @@ def check_answer(column: str, value: str, choices: dict[str, list[str] | None]) 
     if column not in choices:
         raise TaskConfigError(f"'{column}' is not an answer to correct; the answers are {', '.join(choices)}.")
     allowed = choices[column]
+    if column in WRITTEN_ANSWERS and not value:
+        raise TaskConfigError(f"The {column} is empty: write the right one, or skip the row (an empty {column} would be "
+                              "kept as this row's right answer).")
     if allowed is not None and value not in allowed:
         raise TaskConfigError(f"'{value}' is not a {column} of this job; pick one of {', '.join(a for a in allowed if a)}.")
 

@@ -8,11 +8,11 @@ import streamlit as st
 
 from workbench.jobs import relearn, review
 from workbench.jobs.progress import counted
-from workbench.jobs.review import RowReview, as_cell
+from workbench.jobs.review import WRITTEN_ANSWERS, RowReview, as_cell
 from workbench.tasks.fields import LIST_TYPES
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.widgets import WRITTEN_ANSWERS, answer_column, user_errors
+from workbench.ui.widgets import answer_column, user_errors
 
 CONFIRMED = "confirmed"  # a reviewed row whose answers the reviewer kept
 

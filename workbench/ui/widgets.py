@@ -14,6 +14,7 @@ from workbench.io.result_columns import result_names
 from workbench.jobs import measure, service, templates
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
+from workbench.jobs.review import WRITTEN_ANSWERS
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
 
@@ -142,8 +143,6 @@ def results_table(frame: pd.DataFrame) -> None:
     st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None)
 
 
-# Answers the model writes out (a custom output, a summary): squeezed to a few characters they cannot be read.
-WRITTEN_ANSWERS = ("output", "summary")
 
 
 def label_chart(frame: pd.DataFrame, column: str) -> None:
