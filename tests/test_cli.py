@@ -232,3 +232,28 @@ def test_a_task_file_naming_a_model_this_machine_lacks_creates_no_job(invoke, tm
     (tmp_path / "support_emails_examples.csv").write_bytes((SAMPLE_DIR / "support_emails_examples.csv").read_bytes())
     _assert_user_error(invoke("run", str(task), EMAILS, "-o", str(tmp_path / "out.csv")), "There is no model 'gpt-4'")
     assert _jobs(invoke) == []
+
+
+def test_ctrl_c_pauses_the_job_it_runs_so_no_background_worker_takes_it_over(invoke, monkeypatch, tmp_path):
+    import workbench.cli as cli_module
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "run_job", interrupted)
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"))
+    _assert_user_error(result, "Stopped: job #1 is paused with the rows saved so far. `workbench jobs resume 1`")
+    assert _jobs(invoke)[0]["status"] == "paused"
+
+
+def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(invoke, monkeypatch, tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    import workbench.cli as cli_module
+
+    def read_only(*_args, **_kwargs):
+        raise OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
+
+    monkeypatch.setattr(cli_module.service, "create_job", read_only)
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"))
+    _assert_user_error(result, "The database could not be written (attempt to write a readonly database)")

@@ -11,6 +11,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from workbench.config import get_settings
 from workbench.errors import WorkbenchError
@@ -40,6 +41,9 @@ def user_errors(command):
             return command(*args, **kwargs)
         except WorkbenchError as exc:
             raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:  # the database read-only, the disk full, locked too long by another process
+            raise click.ClickException(f"The database could not be written ({exc.orig}). Check that the data folder "
+                                       f"({get_settings().data_dir}) can be written and the disk has space.") from None
 
     return wrapper
 
@@ -71,10 +75,20 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
         click.echo(f"Note: {note}", err=True)
-    status = run_job(settings, job_id, on_batch=_print_progress)
+    status = _run_until_interrupted(settings, job_id)
     click.echo("", err=True)
     _print_job_notes(settings, job_id)
     _report_end(settings, job_id, status, output)
+
+
+def _run_until_interrupted(settings, job_id: int) -> str:
+    """Run the job here; Ctrl-C pauses it (the background worker would otherwise take it over and run on)."""
+    try:
+        return run_job(settings, job_id, on_batch=_print_progress)
+    except KeyboardInterrupt:
+        service.pause_job(settings, job_id)
+        raise click.ClickException(f"Stopped: job #{job_id} is paused with the rows saved so far. "
+                                   f"`workbench jobs resume {job_id}` continues it, here or from the Jobs page.") from None
 
 
 def _print_progress(job) -> None:
@@ -219,7 +233,7 @@ def _print_job_notes(settings, job_id: int) -> None:
 
 def _run_here(settings, job_id: int, output: Path | None) -> None:
     click.echo(f"Job #{job_id}: running", err=True)
-    status = run_job(settings, job_id, on_batch=_print_progress)
+    status = _run_until_interrupted(settings, job_id)
     click.echo("", err=True)
     _print_job_notes(settings, job_id)
     if output:

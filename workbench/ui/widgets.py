@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.errors import WorkbenchError
@@ -29,6 +32,9 @@ def user_errors():
         yield
     except WorkbenchError as exc:
         st.error(str(exc))
+    except OperationalError as exc:  # the database file read-only, the disk full, locked too long by another process
+        st.error(f"The app's database could not be written ({exc.orig}). Check that the data folder "
+                 f"({app_settings().data_dir}) can be written and the disk has space, then try again.")
 
 
 def job_header(job) -> None:
@@ -186,8 +192,10 @@ def download_buttons(job_id: int) -> None:
 
 def _exporter(job_id: int, suffix: str):
     def export() -> bytes:
-        settings = app_settings()
-        return service.export_job(settings, job_id, settings.exports_dir / f"job_{job_id}.{suffix}").read_bytes()
+        # A file of its own per download: two downloads of one job at once wrote the same file and gave a corrupt
+        # workbook (7 of 9 in an audit).
+        with tempfile.TemporaryDirectory(dir=app_settings().exports_dir) as folder:
+            return service.export_job(app_settings(), job_id, Path(folder) / f"job_{job_id}.{suffix}").read_bytes()
 
     return export
 
