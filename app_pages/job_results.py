@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.jobs import compare, review, service
 from workbench.jobs.progress import answered_rows, table_is_behind
-from workbench.ui.context import app_settings, selected_job_id
+from workbench.ui.context import app_settings, selected_job_id, start_worker
 from workbench.ui.evaluation import evaluation_section
 from workbench.ui.review import review_section
 from workbench.ui.widgets import (
@@ -44,6 +44,7 @@ loaded_at, answered_at_load = time.monotonic(), answered_rows(job_at_start)
 
 @st.fragment(run_every=REFRESH_SECONDS if started_active else None)
 def live_progress(frame) -> None:
+    start_worker()  # a worker that died while the page stays open is started again, not only on a full page load
     job = service.get_job(app_settings(), job_id)
     job_header(job)
     job_progress_bar(job)

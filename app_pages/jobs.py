@@ -1,7 +1,7 @@
 import streamlit as st
 
 from workbench.jobs import service
-from workbench.ui.context import app_settings, open_job
+from workbench.ui.context import app_settings, open_job, start_worker
 from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar
 
 st.title("Jobs")
@@ -11,6 +11,7 @@ if JOBS_NOTICE in st.session_state:
 
 @st.fragment(run_every=2)
 def job_list() -> None:
+    start_worker()  # a worker that died while the page stays open is started again, not only on a full page load
     jobs = service.list_jobs(app_settings())
     if not jobs:
         st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")

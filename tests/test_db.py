@@ -157,6 +157,16 @@ def test_claim_next_queued_takes_the_oldest_and_never_twice(settings):
         assert repo.count_by_status(session) == {"running": 2, "cancelled": 1}
 
 
+def test_a_job_whose_last_process_is_still_stopping_waits_for_it(settings):
+    with session_scope(settings) as session:
+        resumed, other = (_job(session, "queued").id for _ in range(2))
+    with session_scope(settings) as session:
+        assert repo.claim_next_queued(session, runner_pid=111, still_stopping=frozenset({resumed})).id == other
+        assert repo.claim_next_queued(session, runner_pid=111, still_stopping=frozenset({resumed})) is None
+    with session_scope(settings) as session:
+        assert repo.claim_next_queued(session, runner_pid=111).id == resumed  # once that process has ended
+
+
 def test_claim_keeps_the_first_start_time_on_resume(settings):
     with session_scope(settings) as session:
         job_id = _job(session).id

@@ -96,14 +96,17 @@ def run_state(session: Session, job_id: int) -> tuple[str, int | None]:
     return status, runner_pid
 
 
-def claim_next_queued(session: Session, runner_pid: int) -> Job | None:
+def claim_next_queued(session: Session, runner_pid: int, still_stopping: frozenset[int] = frozenset()) -> Job | None:
     """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one.
 
     A comparison's job runs alone, in its turn: its speed and memory are the figures it is there for. While
     one runs nothing starts, and while one waits for the running jobs to end, the jobs queued after it wait too.
+    A job in `still_stopping` (paused and resumed while its last process has not ended yet) waits for that process.
     """
     running = _running_comparison_ids(session)
     for job_id, comparison_id in session.execute(select(Job.id, Job.comparison_id).where(Job.status == "queued").order_by(Job.id)):
+        if job_id in still_stopping:
+            continue
         if _must_wait(running, comparison_id):
             return None  # and so do the jobs queued after it
         if claim_job(session, job_id, runner_pid):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from workbench.config import SPINNING_VARIABLE, THREADS_VARIABLE, Settings, get_settings
 from workbench.db import repo
@@ -95,21 +96,27 @@ def run_next(settings: Settings) -> bool:
 def serve_forever(settings: Settings) -> None:
     """Run queued jobs, up to `settings.worker_slots` at once, each in a process of its own."""
     pid_file(settings).write_text(str(os.getpid()))
-    running: dict[int, subprocess.Popen] = {}
+    # Every job process until it ends, by job: a job paused and resumed at once has its old process still stopping
+    # (set-up is not interrupted), which must count against the slots and must end before a new one starts; keyed
+    # by job alone, resuming six times ran seven processes of one job.
+    running: list[tuple[int, subprocess.Popen]] = []
     while True:
-        for job_id in [j for j, child in running.items() if child.poll() is not None]:
-            del running[job_id]
-        # A job left "running" by a process that died (a killed CLI run, a crashed job process) goes
-        # back to the queue and continues from its last committed row.
-        requeue_orphans(settings)
-        while len(running) < settings.worker_slots and (job_id := _claim_next(settings)) is not None:
-            running[job_id] = _start_job_process(settings, job_id, len(running))
+        running = [(job_id, child) for job_id, child in running if child.poll() is None]
+        try:
+            # A job left "running" by a process that died (a killed CLI run, a crashed job process) goes
+            # back to the queue and continues from its last committed row.
+            requeue_orphans(settings)
+            while len(running) < settings.worker_slots and (
+                    job_id := _claim_next(settings, frozenset(j for j, _ in running))) is not None:
+                running.append((job_id, _start_job_process(settings, job_id, len(running))))
+        except OperationalError:  # the database locked or not writable for a while: the worker waits, not dies
+            pass
         time.sleep(POLL_SECONDS)
 
 
-def _claim_next(settings: Settings) -> int | None:
+def _claim_next(settings: Settings, still_stopping: frozenset[int]) -> int | None:
     with session_scope(settings) as session:
-        job = repo.claim_next_queued(session, os.getpid())
+        job = repo.claim_next_queued(session, os.getpid(), still_stopping)
         return job.id if job else None
 
 
