@@ -379,11 +379,17 @@ def test_another_file_gets_its_own_text_column_not_an_empty_choice(settings):
     assert app.multiselect[0].value == ["review"]  # the longest column of the new file, as on a first choice
 
 
-def test_examples_from_a_label_column_say_that_only_the_previews_rows_are_read():
-    from workbench.ui.new_job import PREVIEW_ROWS, examples_note
+def test_a_label_columns_examples_come_from_the_whole_sheet_each_labels_first_ones(tmp_path):
+    from workbench.io.rows import EXAMPLES_PER_LABEL
+    from workbench.ui.new_job import examples_note, sheet_examples
 
-    assert examples_note(1, 64) == "1 labelled example from this sheet."
-    assert "first 500 rows of this sheet; labels further down are not read" in examples_note(320, PREVIEW_ROWS)
+    # Sorted by label, as BANKING77's file is: the preview's first 500 rows held 4 of its 77 labels.
+    rows = [(f"message {n} about {label}", label) for label in ("a", "b", "c") for n in range(400)]
+    pd.DataFrame(rows, columns=["text", "category"]).to_csv(tmp_path / "sorted.csv", index=False)
+    examples = sheet_examples(str(tmp_path / "sorted.csv"), None, ("text",), "category")
+    assert [e["label"] for e in examples] == ["a"] * EXAMPLES_PER_LABEL + ["b"] * EXAMPLES_PER_LABEL + ["c"] * EXAMPLES_PER_LABEL
+    assert examples[0] == {"text": "message 0 about a", "label": "a"}
+    assert examples_note(examples).startswith("75 labelled examples of 3 labels from the whole sheet")
 
 
 def test_an_examples_workbook_offers_its_sheets_and_starts_on_its_label_column(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -75,3 +77,19 @@ def examples_from_table(frame: pd.DataFrame, text_columns: list[str], label_colu
     labels = frame[label_column].astype(str).str.strip()
     texts = row_texts(frame, text_columns, max_chars=10**9)
     return [{"text": t.text, "label": label} for t, label in zip(texts, labels, strict=True) if label and t.text]
+
+
+# A label column's examples kept per label (the first ones in the file): classify learns little more from more, and
+# every example is embedded before the job starts and kept in its settings.
+EXAMPLES_PER_LABEL = 25
+
+
+def examples_per_label(chunks: Iterable[pd.DataFrame], text_columns: list[str], label_column: str) -> list[dict[str, str]]:
+    """examples_from_table over a whole sheet read in chunks, each label's first EXAMPLES_PER_LABEL."""
+    kept, per_label = [], Counter()
+    for chunk in chunks:
+        for example in examples_from_table(chunk, text_columns, label_column):
+            if per_label[example["label"]] < EXAMPLES_PER_LABEL:
+                per_label[example["label"]] += 1
+                kept.append(example)
+    return kept

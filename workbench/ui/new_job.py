@@ -11,7 +11,8 @@ import streamlit as st
 from workbench.errors import TaskConfigError
 from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, long_text_note
-from workbench.io.rows import examples_from_table
+from workbench.io.rows import EXAMPLES_PER_LABEL, examples_from_table, examples_per_label
+from workbench.io.stream import iter_frames
 from workbench.jobs import service, templates
 from workbench.jobs.progress import counted
 from workbench.models.registry import DEFAULTS, list_models
@@ -63,6 +64,7 @@ def choose_sheet(chosen: ChosenInput) -> str | None:
 
 def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
     frame = read_table(chosen.path, sheet=sheet, nrows=PREVIEW_ROWS)
+    frame.attrs["read_from"] = (str(chosen.path), sheet)  # for what needs the whole sheet (a label column's examples)
     for note in input_notes(chosen.path, sheet):  # macros ignored, formulas without saved values
         st.info(note)
     st.dataframe(frame.head(10), width="stretch", hide_index=True)
@@ -239,21 +241,33 @@ def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
         columns = list(frame.columns)
         label_column = st.selectbox("Column with labels (rows left empty are not used)", columns,
                                     index=columns.index(likely_label_column(frame, text_columns)))
-        examples = examples_from_table(frame, text_columns, label_column)
-        st.caption(examples_note(len(examples), len(frame)))
+        examples = _column_examples(frame, text_columns, label_column)
+        st.caption(examples_note(examples))
         return examples
     if source == "Another file":
         return _examples_from_upload()
     return []
 
 
-def examples_note(examples: int, rows_read: int) -> str:
-    """How many examples the sheet's label column gave, and that only the preview's rows were read for them."""
-    found = counted(examples, "labelled example")
-    if rows_read < PREVIEW_ROWS:
-        return f"{found} from this sheet."
-    return (f"{found} from the first {PREVIEW_ROWS:,} rows of this sheet; labels further down are not read. To use "
-            "more, save the labelled rows in a file of their own and choose 'Another file'.")
+def _column_examples(frame: pd.DataFrame, text_columns: list[str], label_column: str) -> list[dict]:
+    """The label column's examples over the whole sheet, not the preview's first rows: a file sorted by label had 4
+    of its 77 labels there, and a job then gave every row one of those 4."""
+    if "read_from" not in frame.attrs:
+        return examples_from_table(frame, text_columns, label_column)
+    path, sheet = frame.attrs["read_from"]
+    return sheet_examples(path, sheet, tuple(text_columns), label_column)
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the labels of the whole sheet…")
+def sheet_examples(path: str, sheet: str | None, text_columns: tuple[str, ...], label_column: str) -> list[dict]:
+    return examples_per_label(iter_frames(Path(path), sheet=sheet), list(text_columns), label_column)
+
+
+def examples_note(examples: list[dict]) -> str:
+    """How many examples the label column gave, of how many labels, and that each label keeps its first ones."""
+    labels = len({example["label"] for example in examples})
+    return (f"{counted(len(examples), 'labelled example')} of {counted(labels, 'label')} from the whole sheet (at most "
+            f"the first {EXAMPLES_PER_LABEL} of each label: more make a job slower to start, hardly better).")
 
 
 def likely_label_column(frame: pd.DataFrame, text_columns: list[str]) -> str:
