@@ -124,3 +124,12 @@ def test_xlsx_export_of_a_csv_writes_plain_numbers_and_iso_dates_as_such_and_cod
     assert sheet["C2"].value == datetime.datetime(2026, 1, 2) and sheet["C2"].number_format == "yyyy-mm-dd"
     assert [c.value for c in sheet["C"][2:]] == ["2026-02-30", "02/01/2026"]  # not a date, or not plainly one
     assert read_table(tmp_path / "out.xlsx")["amount"].tolist() == ["20.5", "-3", "1,234"]  # and read back alike
+
+
+def test_a_cell_longer_than_excel_holds_says_where_it_was_cut(tmp_path):
+    from workbench.io.writers import XLSX_CELL_CHARS
+
+    frame = pd.DataFrame({"text": ["x" * 50_000, "short"]})
+    sheet = load_workbook(write_table(frame, tmp_path / "out.xlsx")).active
+    assert len(sheet["A2"].value) == XLSX_CELL_CHARS and sheet["A2"].value.endswith("the CSV download has it whole]")
+    assert sheet["A3"].value == "short"

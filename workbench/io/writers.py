@@ -90,5 +90,11 @@ def as_spreadsheet_value(value: object) -> object:
     return value
 
 
+# Excel holds at most this many characters in a cell (openpyxl cuts longer text without a word).
+XLSX_CELL_CHARS = 32_767
+CUT_NOTE = " […cut: an Excel cell holds 32,767 characters; the CSV download has it whole]"
+
+
 def _xlsx_text(value: object) -> str:
-    return _XLSX_ILLEGAL.sub("", str(value))
+    text = _XLSX_ILLEGAL.sub("", str(value))
+    return text if len(text) <= XLSX_CELL_CHARS else text[: XLSX_CELL_CHARS - len(CUT_NOTE)] + CUT_NOTE

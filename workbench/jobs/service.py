@@ -195,6 +195,7 @@ def retry_failed_rows(settings: Settings, job_id: int) -> int:
     they would fail the same way."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
+        input_of(job)  # a job whose input is gone would only fail
         if job.status in repo.ACTIVE_STATUSES or not repo.count_retryable_failures(session, job):
             raise JobStateError(f"Job #{job_id} is {job.status} with no failed rows that running again could change "
                                 "(empty rows fail however often they run: fill them in the file and run a new job).")
@@ -214,6 +215,7 @@ def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -
     requeue_orphans(settings)
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
+        input_of(job)  # a job whose input is gone would only fail
         if job.status not in repo.ACTIVE_STATUSES and only_failed_rows_left(job):
             raise JobStateError(f"Every row of job #{job_id} has run and {job.failed_rows:,} failed, so resuming would "
                                 f"run nothing: {_what_failed_rows_need(session, job)}")
@@ -260,11 +262,21 @@ def _stopped_short(job: Job) -> bool:
     return job.status in ("paused", "cancelled", "failed") and job.done_rows + job.failed_rows < job.total_rows
 
 
+def input_of(job: Job) -> Path:
+    """The job's input file (the copy the app keeps), or a message that says it is gone and what that means."""
+    path = Path(job.input_path)
+    if not path.exists():
+        raise InputFileError(f"The copy of job #{job.id}'s input file ({path.name}) is gone from the app's data folder "
+                             f"({path.parent}), so its rows cannot be read: its {job.done_rows:,} saved answers cannot "
+                             "be shown beside them, and it cannot run further. Run a new job on the file to have both.")
+    return path
+
+
 def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.DataFrame:
     """The input rows with the template's output columns added (empty where a row has no result yet); `reviewed`:
     the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed)."""
     job = get_job(settings, job_id)
-    frame = read_table(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit)
+    frame = read_table(input_of(job), sheet=job.sheet, nrows=job.row_limit)
     return _with_results_of(settings, job, frame, reviewed and review.has_reviews(settings, job_id))
 
 
@@ -272,7 +284,7 @@ def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
     """results_frame a chunk of rows at a time, so exporting 100,000 rows needs no more memory than 2,000."""
     job = get_job(settings, job_id)
     reviewed = review.has_reviews(settings, job_id)  # for the whole job: every chunk gets the same columns
-    for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit):
+    for frame in iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit):
         yield _with_results_of(settings, job, frame, reviewed)
 
 
@@ -318,8 +330,8 @@ def export_job(settings: Settings, job_id: int, path: Path) -> Path:
     try:
         if path.suffix.lower() in TEXT_OUTPUTS:
             return write_text_chunks(result_chunks(settings, job_id), path)
-        if path.suffix.lower() == ".xlsx" and file_kind(Path(job.input_path)) == "excel":
-            return add_result_columns(Path(job.input_path), job.sheet, _result_columns(settings, job_id), path)
+        if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
+            return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path)
         return write_table(results_frame(settings, job_id), path)
     except OSError as exc:
         raise WorkbenchError(
