@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -63,7 +64,9 @@ with user_errors():
     frame = review.with_job_reviews(app_settings(), job_id, model_frame, job_at_start.spec)
 live_progress(frame)
 if frame is None:
-    delete_section(job_at_start)  # a job whose input cannot be read any more can still be deleted
+    if not Path(job_at_start.input_path).exists():
+        download_buttons(job_id)  # a job whose input copy is gone still has its answers (alone, by row number)
+    delete_section(job_at_start)  # and can still be deleted
     st.stop()
 with user_errors():
     queue_column = answer_column(frame, "queue")

@@ -15,6 +15,7 @@ from workbench.db import repo
 from workbench.db.schema import Upload
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, NotFoundError
+from workbench.io import read_table
 from workbench.jobs import review, service
 from workbench.jobs.deletion import UNUSED_UPLOAD_AGE, delete_job
 from workbench.jobs.review import RowReview
@@ -101,3 +102,5 @@ def test_a_job_whose_input_copy_is_gone_says_so_and_is_not_run_into_failure(sett
         with pytest.raises(InputFileError, match=f"The copy of job #{job_id}'s input file .* is gone"):
             attempt(settings, job_id)
     assert service.get_job(settings, job_id).status == "cancelled"
+    kept = read_table(service.export_job(settings, job_id, settings.data_dir / "answers.csv"))
+    assert kept.to_dict("records") == [{"row": "1", "label": "billing", "confidence": "", "needs_review": ""}]

@@ -435,3 +435,15 @@ def test_a_stopped_job_is_deleted_from_its_results_page(settings, tiny_loader):
     assert not app.exception, app.exception
     assert service.list_jobs(settings) == []
     assert app.success[0].value == f"Deleted job #{job_id} with its answers and reviews."  # on the Jobs page
+
+
+def test_a_job_whose_input_copy_is_gone_still_offers_its_answers(settings, tiny_loader):
+    import shutil
+
+    job_id = demo_job(settings)
+    run_now(settings, job_id, tiny_loader)
+    shutil.rmtree(Path(service.get_job(settings, job_id).input_path).parent)
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception, app.exception
+    assert "is gone from the app's data folder" in app.error[0].value
+    assert len(app.get("download_button")) == 2 and any(b.label == f"Delete job #{job_id}" for b in app.button)

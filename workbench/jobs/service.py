@@ -267,8 +267,9 @@ def input_of(job: Job) -> Path:
     path = Path(job.input_path)
     if not path.exists():
         raise InputFileError(f"The copy of job #{job.id}'s input file ({path.name}) is gone from the app's data folder "
-                             f"({path.parent}), so its rows cannot be read: its {job.done_rows:,} saved answers cannot "
-                             "be shown beside them, and it cannot run further. Run a new job on the file to have both.")
+                             f"({path.parent}), so its rows cannot be read: it cannot run further, and its {job.done_rows:,} "
+                             "saved answers can only be downloaded alone, by row number. Run a new job on the file to "
+                             "have both.")
     return path
 
 
@@ -318,6 +319,17 @@ def reading_spec(spec: dict) -> dict:
             "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}
 
 
+def answers_alone(settings: Settings, job: Job) -> pd.DataFrame:
+    """The job's saved answers without its rows (whose file is gone), each with its row's number in the file."""
+    with session_scope(settings) as session:
+        results = repo.job_results(session, job.id)
+    answers = pd.DataFrame([r.outputs for r in results], columns=spec_from_dict(job.spec).output_columns(), dtype=object)
+    answers.insert(0, "row", [r.row_index + 1 for r in results])
+    if job.failed_rows:
+        answers["error"] = [r.error or "" for r in results]
+    return answers.where(answers.notna(), "")
+
+
 def _result_columns(settings: Settings, job_id: int) -> pd.DataFrame:
     """Only the result columns, one row per input row: the workbook itself already holds the inputs."""
     chunks = [chunk[chunk.attrs["result_columns"]] for chunk in result_chunks(settings, job_id)]
@@ -328,6 +340,8 @@ def export_job(settings: Settings, job_id: int, path: Path) -> Path:
     """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
     path, job = Path(path), get_job(settings, job_id)
     try:
+        if not Path(job.input_path).exists():  # its rows are gone, its answers are not: those alone, by row number
+            return write_table(answers_alone(settings, job), path)
         if path.suffix.lower() in TEXT_OUTPUTS:
             return write_text_chunks(result_chunks(settings, job_id), path)
         if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
