@@ -38,6 +38,8 @@ def delete_job(settings: Settings, job_id: int) -> int:
 
 
 def _remove_downloads(settings: Settings, job_id: int) -> None:
+    """Downloads earlier versions left in the exports folder (a download is now written to a folder of its own and
+    removed at once): they hold the job's rows too."""
     for download in settings.exports_dir.glob(f"job_{job_id}.*"):
         download.unlink(missing_ok=True)
 

@@ -296,14 +296,12 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
         reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
     spec = spec_from_dict(job.spec)
     columns = spec.output_columns()
-    # Object cells keep each answer's own type: a column of numbers and empty answers would turn 5531 into
-    # 5531.0 (written so in a CSV). A list of rows keeps them; a dict of rows (from_dict) does not.
-    outputs = pd.DataFrame([r.outputs for r in results], index=[r.row_index for r in results], columns=columns,
-                           dtype=object).reindex(index=frame.index)
-    if job.failed_rows or _stopped_short(job):
+    outputs = _answers(results, columns).set_axis([r.row_index for r in results]).reindex(index=frame.index)
+    stopped_short = _stopped_short(job)
+    if job.failed_rows or stopped_short:
         errors = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
-        outputs["error"] = errors if not _stopped_short(job) else errors.where(
-            errors.index.isin([r.row_index for r in results]), NOT_ANSWERED.format(status=job.status))
+        answered = errors.index.isin([r.row_index for r in results])
+        outputs["error"] = errors.where(answered, NOT_ANSWERED.format(status=job.status)) if stopped_short else errors
     combined = with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
     return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0])
@@ -319,11 +317,17 @@ def reading_spec(spec: dict) -> dict:
             "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}
 
 
+def _answers(results: list, columns: list[str]) -> pd.DataFrame:
+    """The saved results' outputs, a row each. Object cells keep each answer's own type: a column of numbers and empty
+    answers would turn 5531 into 5531.0 (written so in a CSV). A list of rows keeps them; a dict of rows does not."""
+    return pd.DataFrame([r.outputs for r in results], columns=columns, dtype=object)
+
+
 def answers_alone(settings: Settings, job: Job) -> pd.DataFrame:
     """The job's saved answers without its rows (whose file is gone), each with its row's number in the file."""
     with session_scope(settings) as session:
         results = repo.job_results(session, job.id)
-    answers = pd.DataFrame([r.outputs for r in results], columns=spec_from_dict(job.spec).output_columns(), dtype=object)
+    answers = _answers(results, spec_from_dict(job.spec).output_columns())
     answers.insert(0, "row", [r.row_index + 1 for r in results])
     if job.failed_rows:
         answers["error"] = [r.error or "" for r in results]

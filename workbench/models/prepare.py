@@ -34,7 +34,12 @@ def no_progress(_fraction: float, _message: str) -> None:
 
 
 def model_dir(settings: Settings, name: str) -> Path:
-    return settings.models_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    return settings.models_dir / folder_name(name)
+
+
+def folder_name(name: str) -> str:
+    """A model's name as a folder's: anything but letters, digits, '_', '.' and '-' becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
 def is_prepared(folder: Path) -> bool:

@@ -13,7 +13,7 @@ from workbench.models.encoder import OnnxEncoder
 from workbench.models.export import is_newer, is_outdated
 from workbench.models.generator import OnnxGenerator
 from workbench.models.manifest import Manifest, read_manifest
-from workbench.models.prepare import Progress, is_prepared, model_dir, no_progress, prepare_encoder
+from workbench.models.prepare import Progress, folder_name, is_prepared, model_dir, no_progress, prepare_encoder
 from workbench.models.quantize import GGUF_ONLY, PRESETS
 from workbench.models.sources import detect_kind, max_length, resolve_source
 
@@ -81,7 +81,7 @@ def add_model(settings: Settings, source: str, name: str | None = None, kind: st
 def _name_from(path: Path, origin: str) -> str:
     """A folder "My Model (v2)" is named My_Model_v2: a name is written in task files and is its folder's name."""
     stem = path.stem if path.suffix.lower() == ".gguf" else origin.rsplit("/", 1)[-1]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-") or "model"
+    return folder_name(stem).strip("_.-") or "model"
 
 
 def quantize_model(settings: Settings, name: str, preset: str, progress: Progress = no_progress,
@@ -105,15 +105,18 @@ def _source_of(manifest: Manifest) -> Path:
     return resolve_source(manifest.source)[0]
 
 
-def _check_free(settings: Settings, name: str, how: str = "with --name (the name field on the Models page)") -> None:
+# How a user gives a model another name, in every message that asks for one.
+OTHER_NAME = "Choose another name, with --name (the name field on the Models page)."
+
+
+def _check_free(settings: Settings, name: str) -> None:
     if name.casefold() == DEFAULT_MODEL:
-        raise ModelNotReadyError(f"'{name}' stands for the bundled model in task files and forms. Choose another "
-                                 f"name, {how}.")
+        raise ModelNotReadyError(f"'{name}' stands for the bundled model in task files and forms. {OTHER_NAME}")
     if not MODEL_NAME.fullmatch(name):
         raise ModelNotReadyError(f"'{name}' cannot be a model's name: use letters, digits, '-', '_' and '.', starting "
-                                 f"with a letter or digit. Choose another name, {how}.")
+                                 f"with a letter or digit. {OTHER_NAME}")
     if name in BUNDLED or is_prepared(model_dir(settings, name)):
-        raise ModelNotReadyError(f"A model named '{name}' exists already. Choose another name, {how}.")
+        raise ModelNotReadyError(f"A model named '{name}' exists already. {OTHER_NAME}")
 
 
 def _check_preset(preset: str, source: Path) -> None:

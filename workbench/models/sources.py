@@ -13,9 +13,9 @@ from pathlib import Path
 from workbench.errors import ModelNotReadyError
 
 HUB_ID = re.compile(r"^(hub:)?([A-Za-z0-9][\w.-]*/[\w.-]+)$")
-# Weights, configuration and tokenizer: no other framework's weights, no ONNX, no images.
 # The weight files transformers reads from a Hugging Face folder (sharded ones included).
 WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
+# Weights, configuration and tokenizer: no other framework's weights, no ONNX, no images.
 HUB_FILES = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.jinja"]
 
 
@@ -36,7 +36,7 @@ def _checked_local(path: Path) -> Path:
         return path
     if path.is_dir() and (path / "config.json").exists():
         if not any(any(path.glob(pattern)) for pattern in WEIGHT_FILES):
-            raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES[:2])}): an unfinished "
+            raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES)}): an unfinished "
                                      "download, or a folder another tool made (an ONNX file alone cannot be added). "
                                      "Add the model's original Hugging Face folder.")
         return path

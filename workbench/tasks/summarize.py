@@ -54,7 +54,7 @@ MAX_ROUNDS = 4
 # A text longer than this is summarised in pieces of at most this many tokens, then the pieces' summaries together,
 # even where the window (8,192 tokens for the bundled model) holds it whole: the 135M model reads a long text poorly.
 # Four DialogSum dialogues in one cell (~800 tokens), "short" summaries of 60 words, two sets of 20 (rows 200-279,
-# 300-379; exploratory script, docs/benchmarks.md): ROUGE-L 0.171 -> 0.191 and 0.190 -> 0.208, ROUGE-1 0.253 -> 0.291
+# 300-379; benchmarks/summarize_long_texts.py, docs/benchmarks.md): ROUGE-L 0.171 -> 0.191 and 0.190 -> 0.208, ROUGE-1 0.253 -> 0.291
 # and 0.284 -> 0.314, each dialogue's own summary words recalled more evenly; 1.35x and 2.5x the time. 1,024 tokens
 # (one piece for these texts) scored as the whole window did.
 READ_WELL_TOKENS = 512

@@ -149,8 +149,6 @@ def results_table(frame: pd.DataFrame) -> None:
     st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None)
 
 
-
-
 def label_chart(frame: pd.DataFrame, column: str) -> None:
     counts = label_counts(frame, column)
     if counts.any():
