@@ -5,9 +5,9 @@ import streamlit as st
 
 from workbench.jobs import compare, review, service
 from workbench.jobs.progress import answered_rows, table_is_behind
-from workbench.ui.context import app_settings, selected_job_id, start_worker
+from workbench.ui.context import app_settings, job_answers, selected_job_id, start_worker
 from workbench.ui.evaluation import evaluation_section
-from workbench.ui.review import review_section
+from workbench.ui.review import TABLE_SHOWS_REVIEWS, review_section
 from workbench.ui.widgets import (
     answer_column,
     confidence_chart,
@@ -60,7 +60,7 @@ def live_progress(frame) -> None:
 
 model_frame = frame = None
 with user_errors():
-    model_frame = service.results_frame(app_settings(), job_id, reviewed=False)
+    model_frame = job_answers(job_at_start)
     frame = review.with_job_reviews(app_settings(), job_id, model_frame, job_at_start.spec)
 live_progress(frame)
 if frame is None:
@@ -82,7 +82,8 @@ with user_errors():
         shown = frame[frame[review_column] == True]  # noqa: E712 (a reviewed row's flag is off)
     results_table(shown)
     download_buttons(job_id)
-    review_section(job_at_start, frame)
+    st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
+    review_section(job_at_start, model_frame)
     # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;
     # the reviewed rows' answers can be the right ones.
     evaluation_section(model_frame, compare.answers_column_of(app_settings(), job_at_start), reviewed=frame)

@@ -305,6 +305,21 @@ def test_an_extract_jobs_review_starts_with_the_rows_that_have_errors(settings):
     assert [w.value for w in app.warning] == ["Values dropped: order: 'abc' is not a number"]  # why it came first
 
 
+def test_a_review_that_cannot_be_saved_says_why_and_keeps_the_row_on_screen(settings):
+    from tests.test_review import _stored_job
+    from workbench.jobs import review
+
+    spec = {"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": "one_sentence"}}
+    job_id = _stored_job(settings, spec, [{"summary": "A refund is asked for."}])
+    app = page("job_results.py", job=str(job_id)).run()
+    app.text_area(key="review-answer-1-0-summary").set_value("")
+    next(b for b in app.button if b.label == "Save answer").click().run()
+    assert not app.exception, app.exception
+    assert any("The summary is empty" in e.value for e in app.error), [e.value for e in app.error]
+    assert review.job_reviews(settings, job_id) == {}
+    assert [m.value for m in app.markdown if m.value.startswith("**Row ")][0].startswith("**Row 1**")
+
+
 def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
     job_id = _review_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()
