@@ -369,6 +369,31 @@ def test_extract_right_answers_can_be_one_column_per_field_named_as_the_fields()
     assert report.per_field.loc["topic", ["precision", "recall"]].tolist() == [2 / 3, 2 / 3]
 
 
+def test_fields_the_right_answers_never_name_are_not_scored():
+    """Right answers for one field of two: the other's values have nothing to be right or wrong against (they all
+    counted as wrong, taking the overall precision from 1.0 to 0.17 in an audit)."""
+    from workbench.eval.answers import BY_FIELD
+    from workbench.eval.fields import ALL_FIELDS
+    from workbench.eval.job import evaluate
+
+    frame = _extract_job({"Body": ["refund 20 GBP", "hi"], "amount": ["20 GBP", ""]},
+                         {"amount": ["20 GBP", ""], "topic": ["billing", "other"]})
+    report = evaluate(frame, BY_FIELD)
+    assert list(report.per_field.index) == ["amount", ALL_FIELDS]
+    assert report.per_field.loc[ALL_FIELDS, ["precision", "recall"]].tolist() == [1.0, 1.0]
+
+
+def test_right_dates_are_read_day_first_where_the_job_reads_its_dates_so():
+    from workbench.eval.job import evaluate
+
+    frame = _job_frame({"right": ['{"due": "03/04/2024"}'], "due": ["2024-04-03"], "extraction_errors": [""]},
+                       ["due", "extraction_errors"])
+    frame.attrs["spec"] = {"task": "extract", "fields": [{"name": "due", "type": "date"}]}
+    assert evaluate(frame, "right").per_field.loc["due", "f1"] == 0.0  # 4 March against 3 April
+    frame.attrs["spec"]["day_first"] = True
+    assert evaluate(frame, "right").per_field.loc["due", "f1"] == 1.0
+
+
 def test_by_field_without_a_column_named_as_a_field_says_how_to_lay_the_answers_out():
     from workbench.errors import TaskConfigError
     from workbench.eval.answers import BY_FIELD

@@ -55,14 +55,63 @@ def test_invented_or_malformed_values_are_rejected(kind, value):
         normalise(FieldSpec(name="f", type=kind), value, SOURCE)
 
 
-@pytest.mark.parametrize(("text", "dates"), [
-    ("Paid on 2024-03-05, again on 05/03/2024.", {"2024-03-05", "2024-05-03"}),  # 05/03 is either way round
-    ("Since March 3rd, 2024 and Sept 2023; the 12.03.2024 call", {"2024-03-03", "2023-09-01", "2024-03-12", "2024-12-03"}),
-    ("Version 2.1 fixed pages 10-12, may I ask why 7781 failed?", set()),  # versions, ranges, numbers, "may"
-    ("Logged 2024-03-05T10:00:00Z, due 05-Mar-2024, ref 20240306", {"2024-03-05", "2024-03-06"}),  # ISO read one way
+@pytest.mark.parametrize(("text", "dates", "day_first_dates"), [
+    ("Paid on 2024-03-05, again on 05/03/2024.", {"2024-03-05", "2024-05-03"}, {"2024-03-05"}),
+    ("Since March 3rd, 2024 and Sept 2023; the 12.03.2024 call", {"2024-03-03", "2023-09-01", "2024-03-12"}, None),
+    ("Version 2.1 fixed pages 10-12, may I ask why 7781 failed?", set(), None),  # versions, ranges, numbers, "may"
+    ("Logged 2024-03-05T10:00:00Z, due 05-Mar-2024, ref 20240306", {"2024-03-05", "2024-03-06"}, None),  # ISO one way
+    ("Rechnung vom 05.03.2024, fällig 5.4.24", {"2024-03-05", "2024-04-05"}, None),  # dots: day first everywhere
+    ("Due 25/03/2024", {"2024-03-25"}, None),  # 25 can only be the day
 ])
-def test_the_dates_a_text_writes(text, dates):
+def test_the_dates_a_text_writes(text, dates, day_first_dates):
+    """03/04/2024 is 4 March unless the job's dates are day first; dotted dates are day first in any case."""
     assert {d.isoformat() for d in dates_in(text)} == dates
+    assert {d.isoformat() for d in dates_in(text, day_first=True)} == (day_first_dates or dates)
+
+
+def test_a_date_value_is_read_the_way_the_job_reads_its_dates():
+    field = FieldSpec(name="due", type="date")
+    assert normalise(field, "05.03.2024", "Rechnung vom 05.03.2024") == "2024-03-05"  # was 2024-05-03
+    assert normalise(field, "03/04/2024", "Due 03/04/2024") == "2024-03-04"
+    assert normalise(field, "03/04/2024", "Due 03/04/2024", day_first=True) == "2024-04-03"
+    with pytest.raises(Rejected):  # the other reading is not a date of this text for a job that reads day first
+        normalise(field, "2024-03-04", "Due 03/04/2024", day_first=True)
+
+
+def test_a_phone_number_is_not_read_out_of_a_date():
+    source = "Leaving Madrid on 12/05/2024. Call 555-0100 for details."
+    with pytest.raises(Rejected, match="a date, not a phone number"):
+        normalise(FieldSpec(name="phone", type="phone"), "12/05/2024", source)
+    assert normalise(FieldSpec(name="phone", type="phone"), "555-0100", source) == "5550100"
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("a", False),  # copied from "just a thank-you note" as a city: a function word alone is no value
+    ("the", False),
+    ("Ann", False),  # only inside "planning"
+    ("plan", False),
+    ("planning", True),
+    ("thank-you note", True),
+    ("Madrid", True),  # followed by a comma
+])
+def test_a_text_value_must_be_whole_words_of_the_text(value, kept):
+    source = "Nothing to report here, just a thank-you note about the planning. Madrid, 3 May."
+    field = FieldSpec(name="f", type="text")
+    if kept:
+        assert normalise(field, value, source) == value
+    else:
+        with pytest.raises(Rejected):
+            normalise(field, value, source)
+
+
+def test_words_of_scripts_without_spaces_are_found_inside_longer_runs():
+    assert normalise(FieldSpec(name="city", type="text"), "東京", "東京都から大阪へ") == "東京"
+
+
+def test_list_items_must_be_whole_words_too():
+    with pytest.raises(Rejected) as dropped:
+        normalise(FieldSpec(name="people", type="list"), ["Ann", "Bob"], "Bob met the planning team")
+    assert dropped.value.kept == "Bob"
 
 
 @pytest.mark.parametrize(("source", "value", "tidy"), [

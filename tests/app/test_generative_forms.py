@@ -28,6 +28,16 @@ def test_extract_waits_for_a_field_then_queues_the_typed_fields(settings):
     assert spec["fields"][1]["options"] == ["low", "high"]
 
 
+def test_a_date_field_asks_whether_dates_are_written_day_first(settings):
+    app = _choose(_sample_job_page(), "extract")
+    app.text_area[0].input("amount (money)").run()
+    assert not [c for c in app.checkbox if c.key == "day-first"]  # no date field, no question
+    app.text_area[0].input("amount (money)\ndue (date): when it is due").run()
+    app.checkbox(key="day-first").check().run()
+    spec = _queued_spec(app, settings)
+    assert spec["day_first"] is True and [f["type"] for f in spec["fields"]] == ["money", "date"]
+
+
 def test_summarize_queues_the_chosen_style_and_length(settings):
     app = _choose(_sample_job_page(), "summarize")
     next(s for s in app.selectbox if s.label == "Summary style").set_value("bullets").run()

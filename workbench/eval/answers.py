@@ -43,8 +43,9 @@ def joined_field_answers(frame: pd.DataFrame) -> pd.DataFrame:
     if not columns:
         raise TaskConfigError("No column of the file is named as one of the job's fields: name each column of right "
                               "values as its field, or keep them in one column as JSON objects.")
-    filled = [{name: row[c] for name, c in columns.items() if str(row[c]).strip()} for _, row in frame.iterrows()]
-    joined = frame.assign(**{BY_FIELD: [json.dumps(values) if values else "" for values in filled]})
+    # Every field with a column is in a labelled row's object, empty or not: a field no column names is not scored.
+    given = [{name: row[c] if str(row[c]).strip() else "" for name, c in columns.items()} for _, row in frame.iterrows()]
+    joined = frame.assign(**{BY_FIELD: [json.dumps(values) if any(values.values()) else "" for values in given]})
     joined.attrs = frame.attrs
     return joined
 

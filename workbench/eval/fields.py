@@ -11,6 +11,7 @@ given costs recall.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -21,22 +22,22 @@ ALL_FIELDS = "(all fields)"
 
 
 def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]],
-                 kinds: dict[str, str] | None = None) -> pd.DataFrame:
+                 kinds: dict[str, str] | None = None, day_first: bool = False) -> pd.DataFrame:
     """One row per field (and one for all fields together): precision, recall, f1, support; `kinds` gives
-    each field's type (text when not given)."""
+    each field's type (text when not given); `day_first`: dates such as 03/04/2024 are 3 April, as the job read them."""
     fields = sorted({name for row in truth for name in row} | {name for row in extracted for name in row})
-    counts = {name: _field_counts(truth, extracted, name, (kinds or {}).get(name, "text")) for name in fields}
+    counts = {name: _field_counts(truth, extracted, name, (kinds or {}).get(name, "text"), day_first) for name in fields}
     counts[ALL_FIELDS] = [sum(c[i] for c in counts.values()) for i in range(3)]
     return pd.DataFrame([_scores(*c) for c in counts.values()], index=pd.Index(list(counts), name="field"))
 
 
-def values(value: Any, kind: str = "text") -> set[str]:
+def values(value: Any, kind: str = "text", day_first: bool = False) -> set[str]:
     """A cell as the set of values it holds, each in its type's comparable form: nothing for empty cells, each
     item of a list."""
     items = value if isinstance(value, (list, tuple, set)) else [value]
     if kind in LIST_TYPES:
         items = [piece for item in items if item is not None for piece in str(item).split(";")]
-    comparable = COMPARABLE.get(kind, _text)
+    comparable = partial(_date, day_first=day_first) if kind == "date" else COMPARABLE.get(kind, _text)
     return {comparable(str(item).strip()) for item in items if item is not None and str(item).strip()}
 
 
@@ -50,10 +51,9 @@ def _amount(value: str) -> str:
     return f"{amount:.2f}" if amount is not None else _text(value)
 
 
-def _date(value: str) -> str:
-    """ISO form. A right answer such as 03/04/2024 is read month-first (13/04/2024 can only be day-first): write
-    right answers of such dates in ISO form, 2024-04-03, to be sure."""
-    written = parsed_date(value)
+def _date(value: str, day_first: bool) -> str:
+    """ISO form, read as the job reads dates: 03/04/2024 month first unless the job's dates are day first."""
+    written = parsed_date(value, day_first)
     return written.isoformat() if written else _text(value)
 
 
@@ -68,13 +68,13 @@ def _digits(value: str) -> str:
     return re.sub(r"\D", "", value) or _text(value)
 
 
-COMPARABLE = {"money": _amount, "date": _date, "number": _number, "phone": _digits}
+COMPARABLE = {"money": _amount, "number": _number, "phone": _digits}
 
 
-def _field_counts(truth: list[dict], extracted: list[dict], name: str, kind: str) -> list[int]:
+def _field_counts(truth: list[dict], extracted: list[dict], name: str, kind: str, day_first: bool) -> list[int]:
     hits = given = expected = 0
     for right, found in zip(truth, extracted, strict=True):
-        right_values, found_values = values(right.get(name), kind), values(found.get(name), kind)
+        right_values, found_values = values(right.get(name), kind, day_first), values(found.get(name), kind, day_first)
         hits, given, expected = hits + len(right_values & found_values), given + len(found_values), expected + len(right_values)
     return [hits, given, expected]
 

@@ -123,11 +123,15 @@ def _fields(frame: pd.DataFrame, answers_column: str, field_columns: dict[str, s
     rows = frame[frame[answers_column].astype(str).str.strip() != ""]
     if rows.empty:
         raise TaskConfigError(f"No row has a right answer in '{answers_column}'.")
-    # Right values of fields the job did not extract are not scored.
-    truth = [{name: _right_values(cell, answers_column).get(name) for name in field_columns} for cell in rows[answers_column]]
-    extracted = [{name: cell_values(row[c]) for name, c in field_columns.items()} for _, row in rows.iterrows()]
-    kinds = {f["name"]: f.get("type", "text") for f in frame.attrs.get("spec", {}).get("fields", [])}
-    return FieldReport(len(rows), field_report(truth, extracted, kinds))
+    right = [_right_values(cell, answers_column) for cell in rows[answers_column]]
+    # Scored: the fields the job extracted that the right answers name (a field they never name has no right answers
+    # to miss or to match: its values would all count as wrong).
+    scored = {name: column for name, column in field_columns.items() if any(name in values for values in right)}
+    truth = [{name: values.get(name) for name in scored} for values in right]
+    extracted = [{name: cell_values(row[c]) for name, c in scored.items()} for _, row in rows.iterrows()]
+    spec = frame.attrs.get("spec", {})
+    kinds = {f["name"]: f.get("type", "text") for f in spec.get("fields", [])}
+    return FieldReport(len(rows), field_report(truth, extracted, kinds, bool(spec.get("day_first"))))
 
 
 def _right_values(cell, answers_column: str) -> dict:

@@ -40,6 +40,9 @@ class ExtractExample(BaseModel):
 class ExtractConfig(TaskConfig):
     fields: list[FieldSpec]
     examples: list[ExtractExample] = []
+    # Dates such as 03/04/2024 are 3 April (Europe) rather than 4 March (United States). Dates with dots
+    # (03.04.2024) are read day first, and 2024-04-03 year first, whatever this says.
+    day_first: bool = False
 
     @field_validator("fields")
     @classmethod
@@ -82,7 +85,8 @@ class ExtractTask(GenerativeTask):
                          model_answers: dict[str, Any] | None = None) -> dict[str, Any]:
         """Each typed field in the form the model's answers take (a number as a number, money as "49.99 EUR")."""
         fields = {f.name: f for f in config.fields}
-        return {name: _reviewed(fields[name], value) if name in fields else value for name, value in answers.items()}
+        return {name: _reviewed(fields[name], value, config.day_first) if name in fields else value
+                for name, value in answers.items()}
 
     def setup(self) -> None:
         written = _written_fields(self.config)
@@ -158,7 +162,7 @@ class ExtractTask(GenerativeTask):
         outputs, errors = {}, []
         for field in self.config.fields:
             try:
-                outputs[field.name] = normalise(field, values.get(field.name), text)
+                outputs[field.name] = normalise(field, values.get(field.name), text, self.config.day_first)
             except (Rejected, ValueError, TypeError) as exc:
                 outputs[field.name] = getattr(exc, "kept", None)
                 errors.append(f"{field.name}: {self._reason(field, values.get(field.name), exc)}")
@@ -195,8 +199,8 @@ def _examples_for(fields: list[FieldSpec], examples: list[ExtractExample]) -> li
     return [e for e in examples if not any(e.values.values()) or any(e.values.get(n) for n in names)]
 
 
-def _reviewed(field: FieldSpec, value: str) -> Any:
+def _reviewed(field: FieldSpec, value: str, day_first: bool) -> Any:
     try:
-        return reviewed_value(field, value)
+        return reviewed_value(field, value, day_first)
     except ValueError as mistake:
         raise TaskConfigError(f"{field.name}: {mistake}.") from None

@@ -47,6 +47,11 @@ DATE_PIECE = re.compile(
     rf"|\b{_DAY}[-\s]+(?:of\s+)?{_MONTH}(?:[-,\s]+\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
+# Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
+DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
+# Words that are no value on their own: the model copied "a" from "just a thank-you note" as a city.
+FUNCTION_WORDS = frozenset("a an the and or but of to in on at by for from with as is are was be it its i you he she we they "
+                           "me my your our their this that these those here there just no not yes so".split())
 
 
 class FieldSpec(BaseModel):
@@ -82,18 +87,48 @@ def schema_of(field: FieldSpec) -> dict:
     return COPIED if field.type in COPIED_TYPES else STRING
 
 
-def normalise(field: FieldSpec, value: Any, source: str) -> Any:
-    """The value in its type's canonical form, or Rejected; None and empty values stay None."""
+def normalise(field: FieldSpec, value: Any, source: str, day_first: bool = False) -> Any:
+    """The value in its type's canonical form, or Rejected; None and empty values stay None. `day_first`: the job's
+    dates such as 03/04/2024 are 3 April."""
     if value is None or value == "" or value == []:
         return None
+    if field.type == "date":  # the one type that reads differently by where its writer lives
+        return _date(value, source, day_first)
     return NORMALISERS[field.type](field, value, source)
 
 
 def _text(_field: FieldSpec, value: Any, source: str) -> str:
     value = " ".join(str(value).split())
-    if _squash(value) not in _squash(source):
+    if not in_text_as_words(value, source):
         raise Rejected(f"'{value}' is not in the text")
+    if _squash(value) in FUNCTION_WORDS:
+        raise Rejected(f"'{value}' alone is no value")
     return value
+
+
+def in_text_as_words(value: str, source: str) -> bool:
+    """The value is written in the text, its first and last words whole: "Ann" is not in "planning"."""
+    value, source = _squash(value), _squash(source)
+    start = source.find(value) if value else -1
+    while start >= 0:
+        if _word_ends_at(source, start - 1, value[0]) and _word_ends_at(source, start + len(value), value[-1]):
+            return True
+        start = source.find(value, start + 1)
+    return False
+
+
+def _word_ends_at(source: str, beyond: int, edge: str) -> bool:
+    """No word of the text runs on past the value's edge character. Scripts written without spaces (Chinese,
+    Japanese, Thai...) have no word edges to check."""
+    if beyond < 0 or beyond >= len(source):
+        return True
+    neighbour = source[beyond]
+    return not (neighbour.isalnum() and edge.isalnum()) or _unspaced(neighbour) or _unspaced(edge)
+
+
+def _unspaced(character: str) -> bool:
+    code = ord(character)
+    return code >= 0x2E80 or 0x0E00 <= code <= 0x0EFF or 0x1000 <= code <= 0x109F or 0x1780 <= code <= 0x17FF
 
 
 def _number(_field: FieldSpec, value: Any, source: str) -> float | int:
@@ -114,30 +149,31 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
-def _date(_field: FieldSpec, value: Any, source: str) -> str:
-    """The date in ISO form, if the text writes that date in some form: the model may reformat a date
-    ("3 March 2024" -> 2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date."""
-    written = parsed_date(str(value))
+def _date(value: Any, source: str, day_first: bool) -> str:
+    """The date in ISO form, if the text writes that date: the model may reformat a date ("3 March 2024" ->
+    2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date."""
+    written = parsed_date(str(value), day_first)
     if written is None:
         raise Rejected(f"'{value}' is not a date")
-    if written not in dates_in(source):
+    if written not in dates_in(source, day_first):
         raise Rejected(f"{written.isoformat()} is not a date in the text")
     return written.isoformat()
 
 
-def parsed_date(text: str, dayfirst: bool = False) -> date | None:
-    """The date a text writes (a missing year or day from the first of this year), or None."""
+def parsed_date(text: str, day_first: bool = False) -> date | None:
+    """The date a text writes (a missing year or day from the first of this year), or None. 03/04/2024 is 4 March,
+    or 3 April where `day_first`; 05.03.2024 is 5 March and 2024-03-05 is 5 March either way."""
+    text = text.strip()
+    day_first = bool(DOTTED.match(text)) or (day_first and not ISO_LIKE.match(text))
     try:
-        return dateparser.parse(text, default=_first_of_this_year(), dayfirst=dayfirst).date()
+        return dateparser.parse(text, default=_first_of_this_year(), dayfirst=day_first).date()
     except (ValueError, OverflowError):
         return None
 
 
-def dates_in(source: str) -> set[date]:
-    """Every date the text writes with digits or a month's name, read day-first and month-first (03/04 is either)."""
-    pieces = [m.group() for m in DATE_PIECE.finditer(source)]
-    readings = [(piece, first) for piece in pieces for first in ((False,) if ISO_LIKE.match(piece) else (False, True))]
-    return {d for piece, first in readings if (d := parsed_date(piece, first)) is not None}
+def dates_in(source: str, day_first: bool = False) -> set[date]:
+    """Every date the text writes with digits or a month's name, each read as parsed_date reads it."""
+    return {d for m in DATE_PIECE.finditer(source) if (d := parsed_date(m.group(), day_first)) is not None}
 
 
 def _email(field: FieldSpec, value: Any, source: str) -> str:
@@ -148,6 +184,8 @@ def _email(field: FieldSpec, value: Any, source: str) -> str:
 
 
 def _phone(_field: FieldSpec, value: Any, source: str) -> str:
+    if DATE_PIECE.fullmatch(str(value).strip()):
+        raise Rejected(f"'{value}' is a date, not a phone number")
     digits = re.sub(r"\D", "", str(value))
     if len(digits) < 6 or digits not in re.sub(r"\D", "", source):
         raise Rejected(f"'{value}' is not a phone number in the text")
@@ -164,7 +202,7 @@ def _choice(field: FieldSpec, value: Any, _source: str) -> str:
 def _list(field: FieldSpec, value: Any, source: str) -> str | None:
     """Items found in the text, joined with '; ' (a spreadsheet cell holds text, not a list)."""
     items = [" ".join(str(i).split()) for i in (value if isinstance(value, list) else [value]) if str(i).strip()]
-    dropped = [i for i in items if _squash(i) not in _squash(source)]
+    dropped = [i for i in items if not in_text_as_words(i, source) or _squash(i) in FUNCTION_WORDS]
     kept = "; ".join(dict.fromkeys(i for i in items if i not in dropped)) or None
     if dropped:
         raise Rejected(f"{', '.join(map(repr, dropped))} not in the text", kept)
@@ -175,10 +213,12 @@ NORMALISERS = {"text": _text, "number": _number, "money": _money, "date": _date,
                "phone": _phone, "choice": _choice, "list": _list, "names": _list}
 
 
-def reviewed_value(field: FieldSpec, value: str) -> Any:
+def reviewed_value(field: FieldSpec, value: str, day_first: bool = False) -> Any:
     """A value a reviewer typed, in the form the model's answers of its type take (6001, "49.99 USD",
     2024-03-05), without the in-the-text check: the reviewer read the text. ValueError says what to write."""
     value = value.strip()
+    if field.type == "date" and value:
+        return _reviewed_date(value, day_first)
     return REVIEWED_FORMS.get(field.type, str)(value) if value else ""
 
 
@@ -196,8 +236,8 @@ def _reviewed_money(value: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
-def _reviewed_date(value: str) -> str:
-    written = parsed_date(value)
+def _reviewed_date(value: str, day_first: bool) -> str:
+    written = parsed_date(value, day_first)
     if written is None:
         raise ValueError(f"'{value}' is not a date: write e.g. 2024-03-05")
     return written.isoformat()
@@ -216,8 +256,7 @@ def _reviewed_phone(value: str) -> str:
     return ("+" if value.startswith("+") else "") + digits
 
 
-REVIEWED_FORMS = {"number": _reviewed_number, "money": _reviewed_money, "date": _reviewed_date,
-                  "email": _reviewed_email, "phone": _reviewed_phone}
+REVIEWED_FORMS = {"number": _reviewed_number, "money": _reviewed_money, "email": _reviewed_email, "phone": _reviewed_phone}
 
 
 def amount_in(text: str) -> float | None:

@@ -22,7 +22,7 @@ FORM_SETTINGS = {
     "classify": {"labels", "threshold", "examples", "multi_label", "label_threshold", "fine_tune", "second_opinion",
                  "second_opinion_model"},
     "route": {"labels", "threshold", "examples", "fallback", "min_similarity", "priority"},
-    "extract": {"fields", "examples"},
+    "extract": {"fields", "examples", "day_first"},
     "summarize": {"summary"},
     "custom": {"instruction", "max_words"},
 }
@@ -138,7 +138,8 @@ def extract_state(config: dict) -> dict[str, Any]:
     from workbench.ui.forms.extract import EXAMPLES_BASE, opened_examples
 
     return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"]),
-            EXAMPLES_BASE: opened_examples(config["fields"], config.get("examples") or [])}
+            EXAMPLES_BASE: opened_examples(config["fields"], config.get("examples") or []),
+            "day-first": bool(config.get("day_first"))}
 
 
 def _kind_of(field: dict) -> str:

@@ -34,8 +34,18 @@ def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
                                      "order_date (date)\npriority (choice: low, normal, high)\n"
                                      "company (names): companies and brands", key="field-lines")
     fields = parse_field_lines(lines)
+    day_first = _day_first(fields)
     examples = examples_editor(fields) if fields else []
-    return {"fields": fields, **({"examples": examples} if examples else {})}
+    return {"fields": fields, **({"examples": examples} if examples else {}), **({"day_first": True} if day_first else {})}
+
+
+def _day_first(fields: list[dict]) -> bool:
+    """Asked where there is a date field: 03/04/2024 is 4 March in the United States, 3 April in most other places."""
+    if not any(f["type"] == "date" for f in fields):
+        return False
+    return st.checkbox("Dates such as 03/04/2024 mean 3 April (day first)", key="day-first",
+                       help="Leave it off where they mean 4 March (month first, as in the United States). Dates with "
+                            "dots (03.04.2024) are read day first, and 2024-04-03 year first, either way.")
 
 
 def parse_field_lines(text: str) -> list[dict]:
