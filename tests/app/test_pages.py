@@ -330,6 +330,18 @@ def test_skipping_a_row_shows_the_next_one(settings, tiny_loader):
     assert shown and after and shown != after
 
 
+def test_skipping_goes_round_the_queue_again_and_again(settings, tiny_loader):
+    """Skipping every row starts another round; it stuck on the queue's first row for good."""
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    app.toggle(key=f"review-all-{job_id}").set_value(True).run()
+    seen = []
+    for _ in range(8 * 2 + 1):  # the job's 8 rows, twice round and one more
+        seen.append(next(m.value for m in app.markdown if m.value.startswith("**Row ")).split("**")[1])
+        next(b for b in app.button if b.label == "Skip for now").click().run()
+    assert len(set(seen)) == 8 and seen[:8] == seen[8:16] and seen[16] == seen[0]
+
+
 def test_a_reviewed_job_runs_again_learning_from_its_reviews(settings, tiny_loader):
     from workbench.jobs import review
     from workbench.jobs.review import RowReview

@@ -127,7 +127,9 @@ def _saving_error() -> None:
 
 
 def _skip_row(job_id: int, row: int) -> None:
-    st.session_state[f"review-skipped-{job_id}"].append(row)
+    skipped = st.session_state[f"review-skipped-{job_id}"]
+    # Every row skipped: a new round starts after this one (it stuck on the first row of the queue for good).
+    st.session_state[f"review-skipped-{job_id}"] = [*skipped, row] if row not in skipped else [row]
     st.session_state.pop(f"review-row-{job_id}")
 
 
