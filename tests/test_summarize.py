@@ -302,3 +302,26 @@ def test_bullets_and_short_summaries_keep_whole_sentences_about_the_text_not_the
     assert tidy(reply, SummaryStyle(style="bullets", max_words=9)) == "• The pages are slow in Safari."  # not "• The customer"
     assert tidy("The pages of the shop are very slow in Safari.", SummaryStyle(style="bullets", max_words=4)) == \
         "• The pages of the…"
+
+
+@pytest.mark.parametrize(("reply", "kept"), [  # the bundled model's bullets on the sample emails (browser audit)
+    ("• Please send a corrected invoice.\n• I made the following changes:\n• Added \"but\" to connect the two clauses.",
+     "• Please send a corrected invoice."),
+    ("• URGENT: Please refund one of the charges for order 88812.\n• This version is more concise and direct, while "
+     "still conveying the urgency.", "• URGENT: Please refund one of the charges for order 88812."),
+    ("• I returned the jacket on 2 May.\n• This rephrased version conveys the same information in a more concise manner.",
+     "• I returned the jacket on 2 May."),
+    ("• A message of urgency and concern, but it could be rephrased for better clarity and grammar.\n• Tracking number "
+     "DE3345221 says delivered.", "• Tracking number DE3345221 says delivered."),
+    ("• Just wanted to say your support team was fantastic.\n• I removed the phrase \"your support team\".",
+     "• Just wanted to say your support team was fantastic."),
+    ("• A possible rephrasing could be: The order was supposed to arrive last Friday.",
+     "• The order was supposed to arrive last Friday."),
+])
+def test_the_models_remarks_on_its_own_writing_are_not_summaries(reply, kept):
+    assert tidy(reply, SummaryStyle(style="bullets", max_words=40)) == kept
+
+
+def test_a_one_sentence_summary_is_the_first_sentence_about_the_text():
+    reply = "A message of urgency, but it could be rephrased for better clarity. The parcel never arrived."
+    assert tidy(reply, SummaryStyle(style="one_sentence", max_words=30)) == "The parcel never arrived."

@@ -77,7 +77,16 @@ WORD = re.compile(r"\w+")
 BULLET = "• "
 # How the bundled model starts a sentence about itself or the task rather than about the text.
 SELF_TALK = re.compile(r"^(?:i(?:'ll|'m|'d| will| am| would| can(?:'t|not)?| cannot| apologi[sz]e)\b|here(?:'s| is| are)\b"
+                       r"|i(?:'ve| have)? (?:made|removed|added|changed|replaced|rephrased|reworded|rewr(?:ote|itten)|kept"
+                       r"|used|included|omitted|corrected|simplified|shortened|condensed|combined|tried|focused)\b"
+                       r"|this (?:\w+ )?(?:version|summary|rewrite|revision)\b|a possible (?:rephrasing|rewrite|version)\b"
                        r"|to clarify\b|rephrased\b|as an ai\b|as a (?:text-based|language)|sorry\b)", re.I)
+# Words by which the model, taking the text for a draft to improve, comments on it or on its rewrite wherever they
+# stand in a sentence: "A message of urgency, but it could be rephrased for better clarity and grammar."
+ABOUT_THE_WRITING = re.compile(r"\b(?:rephras\w*|reword\w*|(?:rewritten|revised) version|original meaning|more concise"
+                               r"|concise and (?:clear|direct)|for (?:better )?clarity)\b", re.I)
+# A list of the model's edits follows this: "I made the following changes: • Added "but" to connect the clauses."
+EDITS_FOLLOW = re.compile(r"\b(?:following|these) changes\s*:?\s*$|^changes(?: made)?\s*:", re.I)
 # A conversation's summary says who does what: its drafts open with its speakers' names as the text writes them
 # ("Agent", "#Person1#"), and the model goes on from there. Left to itself the bundled model quoted a turn
 # ("#Person1#: I'm starving.") or described the exchange ("A humorous scene where…"): DialogSum ROUGE-L 0.233 ->
@@ -269,8 +278,8 @@ def tidy(reply: str, style: SummaryStyle) -> str:
         first = next((line for line in reply.splitlines() if line.strip()), "")
         reply = re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip(".")
     flat = " ".join(reply.split())
-    if style.style == "one_sentence":
-        flat = SENTENCE_END.split(flat)[0]
+    if style.style == "one_sentence":  # the first sentence about the text
+        flat = next(iter(_without_self_talk(SENTENCE_END.split(flat))), "")
     elif style.style == "short":
         flat = " ".join(_without_self_talk(SENTENCE_END.split(flat)))
     return within_words(without_repeats(flat), style.max_words)
@@ -357,5 +366,12 @@ def _without_self_talk(sentences: list[str]) -> list[str]:
     """The sentences that sum up the text, not the model speaking of itself or the task ("I'll provide a rewritten
     version…", "Here's a revised version:", "As a text-based AI…"): bullets and short summaries of the sample emails
     had them. What follows a colon in such a sentence ("Here's a revised version: The pages are slow.") is kept."""
-    kept = (sentence.partition(":")[2].strip() if SELF_TALK.match(sentence) else sentence for sentence in sentences)
-    return [sentence for sentence in kept if sentence]
+    kept = []
+    for sentence in sentences:
+        if EDITS_FOLLOW.search(sentence):
+            break  # what follows lists the model's edits, not the text's content
+        if SELF_TALK.match(sentence):
+            sentence = sentence.partition(":")[2].strip()
+        if sentence and not ABOUT_THE_WRITING.search(sentence):
+            kept.append(sentence)
+    return kept
