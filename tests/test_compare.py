@@ -177,13 +177,14 @@ def test_right_answers_no_model_can_give_are_counted_by_label(settings, two_mode
     frame = pd.read_csv(EMAILS).head(ROWS)
     frame.loc[:2, "category"] = ["refunds", "refunds", "billing; spam"]
     frame.to_csv(sheet, index=False)
-    assert compare.answers_outside_labels(ZERO_SHOT, frame["category"]) == {"refunds": 2, "spam": 1}
+    assert compare.answers_outside_labels(ZERO_SHOT, frame, "category") == {"refunds": 2, "spam": 1}
     comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models[:1])
     assert compare.unmatched_answers(settings, comparison_id) == {"refunds": 2, "spam": 1}
     route = spec_from_dict({"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "fallback": "Other"})
-    assert compare.answers_outside_labels(route, pd.Series(["Other", "billing", "returns"])) == {"returns": 1}
+    answers = pd.DataFrame({"truth": ["Other", "billing", "returns", "Shipping "]})
+    assert compare.answers_outside_labels(route, answers, "truth") == {"returns": 1}  # "Shipping " is shipping
     summary = spec_from_dict({"task": "summarize", "text": ["Body"]})
-    assert compare.answers_outside_labels(summary, pd.Series(["any text at all"])) == {}
+    assert compare.answers_outside_labels(summary, pd.DataFrame({"truth": ["any text at all"]}), "truth") == {}
 
 
 def test_a_comparison_records_what_it_compares(settings, two_models):

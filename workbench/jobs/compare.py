@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from workbench.db.schema import Comparison, Job, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.eval import cost
-from workbench.eval.answers import ANSWER_COLUMNS, label_set
+from workbench.eval.answers import answers_outside_labels as outside_labels
 from workbench.eval.job import evaluate, headline_scores
 from workbench.io import read_table
 from workbench.io.result_columns import result_names
@@ -91,15 +90,12 @@ def _check_models(settings: Settings, spec: TaskSpec, models: list[str]) -> None
                                   "minutes that takes would count as its speed.")
 
 
-def answers_outside_labels(spec: TaskSpec, answers: pd.Series) -> dict[str, int]:
-    """Right answers a classify or route job can never give (not among its labels or queues), with how many rows
-    have each: a comparison scored against them would read as the models' fault."""
-    choices = spec.answer_choices()
-    allowed = next((choices[c] for c in ANSWER_COLUMNS if choices.get(c)), None)
-    if allowed is None:
-        return {}
-    given = [label for cell in answers.astype(str) for label in label_set(cell)]
-    return dict(Counter(label for label in given if label not in allowed).most_common())
+def answers_outside_labels(spec: TaskSpec, frame: pd.DataFrame, answers_column: str) -> dict[str, int]:
+    """The right answers in the column no model of the comparison can give, read as the Job results page reads them
+    ("Technical Support" is technical_support; the examples' rows are not scored)."""
+    read = frame.copy(deep=False)
+    read.attrs = {"spec": service.reading_spec(spec.to_dict())}
+    return outside_labels(read, answers_column)
 
 
 def recent_paces(settings: Settings, task: str, models: list[str], kind: str) -> dict[str, tuple[float, float]]:
@@ -279,4 +275,4 @@ def unmatched_answers(settings: Settings, comparison_id: int) -> dict[str, int]:
     if not jobs:
         return {}
     frame = read_table(Path(jobs[0].input_path), sheet=jobs[0].sheet, nrows=jobs[0].row_limit)
-    return answers_outside_labels(spec_from_dict(jobs[0].spec), frame[comparison.answers_column])
+    return answers_outside_labels(spec_from_dict(jobs[0].spec), frame, comparison.answers_column)

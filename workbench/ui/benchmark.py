@@ -65,7 +65,7 @@ def _choose_answers_column(frame: pd.DataFrame, spec) -> str | None:
     column = st.selectbox("Column with the right answers", columns, index=columns.index(likely) if likely in columns else 0,
                           help="Labels or queues for classify and route, the right summary or answer for summarize and "
                                'custom, a JSON object of field values ({"name": "Ann"}) for extract.')
-    outside = compare.answers_outside_labels(spec, frame[column])
+    outside = compare.answers_outside_labels(spec, frame, column)
     if outside:
         st.warning(f"{sum(outside.values()):,} right answers in '{column}' (of the first {len(frame):,} rows) are not "
                    f"among the {'queues' if spec.task == 'route' else 'labels'}, so no model can give them: "
