@@ -74,6 +74,19 @@ def test_route_refuses_fine_tuning(tiny_loader):
         spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "fine_tune": True}).validated_config()
 
 
+@pytest.mark.parametrize("setting", [{"multi_label": True}, {"label_threshold": 0.5}])
+def test_route_refuses_label_sets(setting):
+    """One queue a row: these were accepted and did nothing."""
+    with pytest.raises(TaskConfigError, match="a row goes to one queue"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, **setting}).validated_config()
+
+
+def test_a_stored_route_job_with_classify_defaults_still_reads():
+    """Jobs saved before keep their snapshots' default values of these settings."""
+    spec = {"task": "route", "text": "Body", "labels": QUEUES, "multi_label": False, "label_threshold": 0.3}
+    assert spec_from_dict(spec).validated_config().fallback == "Other"
+
+
 @pytest.fixture
 def invoke_with_tiny_encoder(tiny_encoder, monkeypatch):
     from click.testing import CliRunner

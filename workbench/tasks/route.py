@@ -61,6 +61,15 @@ class RouteConfig(ClassifyConfig):
             raise ValueError("fine-tuning is available for classify only; remove `fine_tune` from the route task")
         return value
 
+    @field_validator("multi_label", "label_threshold")
+    @classmethod
+    def _one_queue_a_row(cls, value, info: ValidationInfo):
+        # Settings of classify's it took on: a route task with `multi_label: true` was accepted and gave one queue.
+        if value != cls.model_fields[info.field_name].default:
+            raise ValueError(f"a row goes to one queue; `{info.field_name}` is for classify's label sets: remove it "
+                             "from the route task")
+        return value
+
     @field_validator("second_opinion", "second_opinion_model")
     @classmethod
     def _no_second_opinion(cls, value, info: ValidationInfo):
