@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from workbench.errors import TaskConfigError
-from workbench.tasks.classify import ClassifyConfig, ClassifyTask, LabelSpec, parse_label_lines
+from workbench.tasks.classify import ClassifyConfig, ClassifyTask, LabelSpec, label_line, parse_label_lines
 from workbench.tasks.scoring import FewShotScorer, ZeroShotScorer
 from workbench.tasks.spec import validate_config
 
@@ -118,6 +118,14 @@ def test_config_errors_say_what_to_fix(config, message):
     assert str(caught.value).startswith("The classify settings need fixing: ")
     assert "settings: " not in str(caught.value).removeprefix("The classify settings need fixing: ")
     assert "pydantic" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("name", "description"), [
+    ("Tier 1: billing", ""), ("Tier 1: billing", "invoices: and charges"), ("billing", "invoices"), ("billing", ""),
+])
+def test_a_label_line_reads_back_as_the_label_it_was_written_from(name, description):
+    """A name with a colon came back as another name and a description when a template was opened again."""
+    assert parse_label_lines(label_line(name, description)) == [{"name": name, "description": description}]
 
 
 def test_parse_label_lines():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, ClassVar
 
 import numpy as np
@@ -299,11 +300,22 @@ def _log_progress(fraction: float, message: str) -> None:
     logger.info("%s (%d%%)", message, round(100 * fraction))
 
 
+# A label whose name holds a colon is written between double quotes: `"Tier 1: billing": invoices and charges`.
+QUOTED_NAME = re.compile(r'^\s*"([^"]+)"\s*(?::(.*))?$')
+
+
 def parse_label_lines(text: str) -> list[dict[str, str]]:
-    """Labels typed one per line, as `name` or `name: description`."""
+    """Labels typed one per line, as `name` or `name: description` (label_line writes them so)."""
     labels = []
     for line in text.splitlines():
-        name, _, description = line.partition(":")
+        quoted = QUOTED_NAME.match(line)
+        name, _, description = (quoted.group(1), "", quoted.group(2) or "") if quoted else line.partition(":")
         if name.strip():
             labels.append({"name": name.strip(), "description": description.strip()})
     return labels
+
+
+def label_line(name: str, description: str | None) -> str:
+    """A label as parse_label_lines reads it back."""
+    written = f'"{name}"' if ":" in name else name
+    return f"{written}: {description}" if description else written

@@ -145,6 +145,7 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
     labels = st.text_area(f"{'Queues' if routing else 'Labels'}, one per line (`name: description`, the description is "
                           "optional)", height=150,
                           placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages",
+                          help='A name that holds a colon goes between double quotes: `"Tier 1: billing": invoices`.',
                           key="label-lines")  # kept when switching between classify and route
     threshold = st.slider(THRESHOLD_WORDING[task], 0.0, 1.0, 0.0 if routing else 0.5, 0.05, key=f"threshold-{task}",
                           help="At 0 no row is flagged. A task file that leaves `threshold` out means 0.")

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from workbench.tasks.classify import label_line
 from workbench.tasks.spec import spec_from_dict
 
 PENDING = "prefill-pending"
@@ -106,7 +107,7 @@ def _not_on_the_form(task: str, config: dict) -> dict:
 
 def _labels_state(config: dict, task: str) -> dict[str, Any]:
     examples = config.get("examples") or []
-    return {"label-lines": "\n".join(_line(label["name"], label.get("description")) for label in config["labels"]),
+    return {"label-lines": "\n".join(label_line(label["name"], label.get("description")) for label in config["labels"]),
             f"threshold-{task}": config["threshold"], TEMPLATE_EXAMPLES: examples,
             "examples-source": TEMPLATE_EXAMPLES_SOURCE if examples else "None"}
 
