@@ -156,3 +156,16 @@ def test_fine_tune_without_examples_keeps_the_chosen_model(tiny_encoder):
     spec = spec_from_dict({"task": "classify", "text": "text", "labels": ["billing", "account"], "fine_tune": True})
     spec.build(lambda name: asked.append(name) or tiny_encoder).setup()
     assert asked == ["default"]
+
+
+def test_a_killed_fine_tunes_scratch_folder_goes_with_the_next_fine_tune_of_that_model(settings):
+    """Its scratch folder had no process id in its name, so no later run could tell it was abandoned."""
+    from workbench.models import finetune
+
+    target = settings.models_dir / "tuned"
+    abandoned = settings.models_dir / ".staging-tuned-999999999-abcd1234"  # no process has this id
+    abandoned.mkdir(parents=True)
+    with finetune._staged(settings, target, "base") as staging:
+        assert staging.name.startswith(f".staging-tuned-{os.getpid()}-")
+        (staging / "model.onnx").write_text("weights")
+    assert not abandoned.exists() and [p.name for p in settings.models_dir.iterdir()] == ["tuned"]

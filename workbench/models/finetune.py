@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,7 +27,15 @@ from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import BUNDLED
 from workbench.models.export import export_onnx
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, write_manifest
-from workbench.models.prepare import KEPT_FILES, QUANTIZED_NAME, Progress, is_prepared, model_dir, no_progress
+from workbench.models.prepare import (
+    KEPT_FILES,
+    QUANTIZED_NAME,
+    Progress,
+    is_prepared,
+    model_dir,
+    new_staging,
+    no_progress,
+)
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, PRESETS, quantize
 from workbench.models.registry import encoder_folder
 
@@ -115,7 +122,7 @@ def _prepared_from(base: Manifest) -> Path:
 def _staged(settings: Settings, target: Path, base_name: str) -> Iterator[Path]:
     """A scratch folder that becomes `target` only if the whole build succeeds; nothing is left otherwise."""
     settings.models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=settings.models_dir))
+    staging = new_staging(settings.models_dir, target.name)  # a killed fine-tune's folder goes with the next one
     try:
         yield staging
         if not is_prepared(target):  # another process may have finished the same model meanwhile

@@ -74,8 +74,7 @@ def prepare_encoder(
         progress(1.0, f"{pack.name} is ready")
         return target
     source = Path(source) if source else pack.source_path()
-    remove_abandoned_staging(settings.models_dir, target.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-{os.getpid()}-", dir=settings.models_dir))
+    staging = new_staging(settings.models_dir, target.name)
     try:
         _build(pack, source, staging, preset, progress)
         shutil.rmtree(target, ignore_errors=True)
@@ -88,6 +87,13 @@ def prepare_encoder(
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, f"{pack.name} is ready")
     return target
+
+
+def new_staging(models_dir: Path, folder_name: str) -> Path:
+    """A scratch folder to build `folder_name` in, named with this process's id, so that a later build can tell it was
+    abandoned (and removes those that were)."""
+    remove_abandoned_staging(models_dir, folder_name)
+    return Path(tempfile.mkdtemp(prefix=f".staging-{folder_name}-{os.getpid()}-", dir=models_dir))
 
 
 def remove_abandoned_staging(models_dir: Path, folder_name: str) -> None:
