@@ -256,4 +256,14 @@ def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(invoke, 
 
     monkeypatch.setattr(cli_module.service, "create_job", read_only)
     result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"))
-    _assert_user_error(result, "The database could not be written (attempt to write a readonly database)")
+    _assert_user_error(result, "The database could not be used (attempt to write a readonly database)")
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgresql://team:secret@127.0.0.1:1/workbench", "needs the Python package"),  # no driver installed
+    ("not a database", "is not a database address"),
+])
+def test_a_database_address_that_cannot_be_used_says_what_to_change(invoke, monkeypatch, url, message):
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
+    for command in (("jobs", "list"), ("jobs", "show", "1")):
+        _assert_user_error(invoke(*command), message)

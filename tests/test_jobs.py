@@ -285,7 +285,8 @@ def test_a_job_whose_every_row_fails_before_running_reads_no_speed(tiny_loader, 
     "error,expected",
     [
         (ModelNotReadyError("Run `workbench models prepare`."), "Run `workbench models prepare`."),
-        (RuntimeError("disk on fire"), "Unexpected error: RuntimeError('disk on fire')"),
+        (RuntimeError("disk on fire"), "The job stopped on a problem the app did not expect (RuntimeError: disk on fire). "
+                                       "Resume it"),
     ],
 )
 def test_a_run_that_cannot_start_ends_failed_not_running(settings, error, expected):
@@ -295,7 +296,7 @@ def test_a_run_that_cannot_start_ends_failed_not_running(settings, error, expect
     job_id = _start(settings, limit=3)
     assert run_job(settings, job_id, encoder_loader=broken_loader) == "failed"
     job = service.get_job(settings, job_id)
-    assert job.status == "failed" and job.error.startswith(expected)
+    assert job.status == "failed" and job.error.startswith(expected) and "Traceback" not in job.error
     assert _results(settings, job_id) == []
 
 

@@ -147,3 +147,16 @@ def _wait_for(condition, timeout: float = 120, states=lambda: None):
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out; the jobs: {states()}")
+
+
+def test_a_database_the_worker_cannot_use_is_said_once_in_its_log_and_again_when_it_is_back(capsys):
+    from sqlalchemy.exc import OperationalError
+
+    from workbench.jobs.worker import _database_back, _database_unusable
+
+    locked = OperationalError("SELECT 1", {}, Exception("database is locked"))
+    since = _database_unusable(None, locked)
+    assert _database_unusable(since, locked) == since  # the next seconds' failures add nothing to the log
+    assert _database_back(since) is None and _database_back(None) is None
+    log = capsys.readouterr().err.splitlines()
+    assert len(log) == 2 and "database is locked" in log[0] and "can be used again" in log[1]

@@ -42,8 +42,9 @@ def user_errors(command):
         except WorkbenchError as exc:
             raise click.ClickException(str(exc)) from None
         except OperationalError as exc:  # the database read-only, the disk full, locked too long by another process
-            raise click.ClickException(f"The database could not be written ({exc.orig}). Check that the data folder "
-                                       f"({get_settings().data_dir}) can be written and the disk has space.") from None
+            raise click.ClickException(f"The database could not be used ({exc.orig}). Check that the data folder "
+                                       f"({get_settings().data_dir}) can be written and the disk has space (or, with "
+                                       "WORKBENCH_DATABASE_URL, that its server answers).") from None
 
     return wrapper
 
@@ -138,6 +139,7 @@ def jobs() -> None:
 
 @jobs.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@user_errors
 def jobs_list(as_json: bool) -> None:
     rows = [_job_row(job) for job in service.list_jobs(get_settings())]
     if as_json:
@@ -266,6 +268,7 @@ def models() -> None:
 
 
 @models.command("list")
+@user_errors
 def models_list() -> None:
     """Every model: bundled or added, prepared or not, with its measured speed and agreement."""
     rows = registry.list_models(get_settings())
@@ -331,6 +334,7 @@ def _with_progress_bar(label: str, work):
 
 
 @cli.command()
+@user_errors
 def worker() -> None:
     """Run the background worker in the foreground."""
     serve_forever(get_settings())
@@ -338,6 +342,7 @@ def worker() -> None:
 
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
+@user_errors
 def serve(port: int) -> None:
     """Start the background worker and the web app."""
     settings = get_settings()

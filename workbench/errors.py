@@ -23,3 +23,7 @@ class JobStateError(WorkbenchError):
 
 class NotFoundError(WorkbenchError):
     """A job, upload or template with that id does not exist."""
+
+
+class StorageError(WorkbenchError):
+    """The database set up for the app cannot be used (its address, its driver)."""

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.config import Settings
 from workbench.db.migrations import migrate
+from workbench.errors import StorageError
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -25,11 +27,24 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    engine = create_engine(url)
+    engine = _created(url)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _enable_sqlite_pragmas)
     migrate(engine)
     return engine
+
+
+def _created(url: str) -> Engine:
+    """The engine, or what to change: a team's PostgreSQL address needs its driver, which the app does not install."""
+    try:
+        return create_engine(url)
+    except ModuleNotFoundError as exc:
+        raise StorageError(f"The database address in WORKBENCH_DATABASE_URL needs the Python package '{exc.name}', "
+                           "which is not installed. For PostgreSQL install it with `.venv/bin/pip install "
+                           "\"psycopg[binary]\"`, or leave WORKBENCH_DATABASE_URL unset to use the app's own SQLite file.") from None
+    except ArgumentError as exc:
+        raise StorageError(f"WORKBENCH_DATABASE_URL is not a database address ({exc}). Write it as "
+                           "postgresql+psycopg://user:password@host/database, or leave it unset.") from None
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:

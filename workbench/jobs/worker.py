@@ -62,11 +62,11 @@ def ensure_worker(settings: Settings) -> bool:
     """Start the worker in its own session if none is alive; returns True when one was started."""
     if worker_running(settings):
         return False
-    log = open(settings.data_dir / "worker.log", "ab")
     env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workbench.jobs.worker"], stdout=log, stderr=log, env=env, start_new_session=True
-    )
+    with open(settings.data_dir / "worker.log", "ab") as log:  # the worker keeps its own copy; this one is closed
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workbench.jobs.worker"], stdout=log, stderr=log, env=env, start_new_session=True
+        )
     # Written at once, not when the worker is up, so a second page load does not start another one.
     pid_file(settings).write_text(str(process.pid))
     return True
@@ -100,6 +100,7 @@ def serve_forever(settings: Settings) -> None:
     # (set-up is not interrupted), which must count against the slots and must end before a new one starts; keyed
     # by job alone, resuming six times ran seven processes of one job.
     running: list[tuple[int, subprocess.Popen]] = []
+    unusable_since: float | None = None
     while True:
         running = [(job_id, child) for job_id, child in running if child.poll() is None]
         try:
@@ -109,9 +110,24 @@ def serve_forever(settings: Settings) -> None:
             while len(running) < settings.worker_slots and (
                     job_id := _claim_next(settings, frozenset(j for j, _ in running))) is not None:
                 running.append((job_id, _start_job_process(settings, job_id, len(running))))
-        except OperationalError:  # the database locked or not writable for a while: the worker waits, not dies
-            pass
+            unusable_since = _database_back(unusable_since)
+        except OperationalError as exc:  # the database locked or not writable for a while: the worker waits, not dies
+            unusable_since = _database_unusable(unusable_since, exc)
         time.sleep(POLL_SECONDS)
+
+
+def _database_unusable(since: float | None, exc: OperationalError) -> float:
+    """Said once in worker.log, not every second: queued jobs wait, and the log says why."""
+    if since is None:
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} The database cannot be used ({exc.orig}); queued jobs wait until "
+              "it can.", file=sys.stderr, flush=True)
+    return since or time.monotonic()
+
+
+def _database_back(since: float | None) -> None:
+    if since is not None:
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} The database can be used again after "
+              f"{time.monotonic() - since:.0f} s.", file=sys.stderr, flush=True)
 
 
 def _claim_next(settings: Settings, still_stopping: frozenset[int]) -> int | None:
