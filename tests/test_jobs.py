@@ -213,13 +213,13 @@ def test_a_resumed_job_answers_exactly_as_an_uninterrupted_one(settings, tiny_lo
     assert service.results_frame(settings, interrupted).equals(service.results_frame(settings, whole))
 
 
-def _failing_on_the_glow_lamp_row(monkeypatch, message: str) -> None:
+def _failing_on_the_glow_lamp_row(monkeypatch, message: str, error=ValueError) -> None:
     """Classify fails on any batch holding the sample's third email (the runner then runs its rows one by one)."""
     original = ClassifyTask.run_batch
 
     def fragile(self, texts):
         if any("Glow lamp" in t for t in texts):
-            raise ValueError(message)
+            raise error(message)
         return original(self, texts)
 
     monkeypatch.setattr(ClassifyTask, "run_batch", fragile)
@@ -236,11 +236,22 @@ def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypat
     assert (job.done_rows, job.failed_rows) == (5, 1)
     assert len(timed) == 1  # the batch re-run row by row is left out of the time-left fit
     failed = [(r.row_index, r.error) for r in _results(settings, job_id) if r.status != "ok"]
-    assert failed == [(2, "ValueError: cannot read this one")]
+    reason = "The model could not answer this row (ValueError: cannot read this one)."
+    assert failed == [(2, reason)]
     frame = service.results_frame(settings, job_id)
-    assert frame["error"].tolist() == ["", "", "ValueError: cannot read this one", "", "", ""]
+    assert frame["error"].tolist() == ["", "", reason, "", "", ""]
     assert frame.loc[2, "label"] == "" and frame.loc[3, "label"] in LABELS
     assert "1 failed" in describe(job_progress(job))
+
+
+def test_a_row_our_own_checks_refuse_says_why_in_their_words(settings, tiny_loader, monkeypatch):
+    """The generator's "too long" reached the page as "TaskConfigError: The text is too long…"."""
+    from workbench.errors import TaskConfigError
+
+    _failing_on_the_glow_lamp_row(monkeypatch, "The text is too long for the model.", TaskConfigError)
+    job_id = _start(settings, limit=4)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    assert [r.error for r in _results(settings, job_id) if r.status != "ok"] == ["The text is too long for the model."]
 
 
 def test_a_job_where_every_row_fails_is_failed_with_the_first_reason(settings, tiny_loader, monkeypatch):
@@ -252,7 +263,8 @@ def test_a_job_where_every_row_fails_is_failed_with_the_first_reason(settings, t
     assert run_job(settings, job_id, encoder_loader=tiny_loader) == "failed"
     job = service.get_job(settings, job_id)
     assert (job.done_rows, job.failed_rows) == (0, 3)
-    assert job.error == "Every row failed. The first error: RuntimeError: model output has the wrong shape"
+    assert job.error == ("Every row failed. The first error: The model could not answer this row (RuntimeError: model "
+                         "output has the wrong shape).")
 
 
 def _job_with_a_cell_limit_of_40(monkeypatch, tmp_path, rows: str):

@@ -241,10 +241,13 @@ def _outputs_or_errors(task: Task, rows: list[RowText]) -> tuple[dict[int, RowOu
 
 
 def _run_one(task: Task, row: RowText) -> RowOutput | str:
+    """The row's output, or why it has none: our own errors say what to do as they are ("The text is too long…")."""
     try:
         return task.run_batch([row.text])[0]
+    except WorkbenchError as exc:
+        return str(exc)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return f"The model could not answer this row ({type(exc).__name__}: {exc})."
 
 
 def _record(row: RowText, output: RowOutput | str | None, latency_ms: float) -> dict:
