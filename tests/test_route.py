@@ -125,3 +125,8 @@ def test_route_messages_call_its_labels_queues():
         spec_from_dict({"task": "route", "text": "Body", "labels": ["billing"]})
     with pytest.raises(TaskConfigError, match="each queue must appear once, whatever its capitals"):
         spec_from_dict({"task": "route", "text": "Body", "labels": ["billing", "Billing"]}).check_new()
+
+
+def test_a_priority_level_without_words_is_refused():
+    with pytest.raises(TaskConfigError, match="the priority level 'high' lists no words"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "priority": {"high": ""}}).validated_config()

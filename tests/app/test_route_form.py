@@ -33,6 +33,16 @@ def test_a_route_job_gets_its_fallback_queue_and_priority_rules_from_the_page(se
     assert spec["priority"] == {"high": ["urgent", "asap"], "low": ["newsletter"]}
 
 
+def test_a_priority_line_without_its_colon_says_how_to_write_it(settings):
+    """`urgent, asap` (no level) was left out without a word, and no row got a high priority."""
+    app = _sample_job_page()
+    next(s for s in app.selectbox if s.label == "Task").set_value("route").run()
+    app.text_area[0].input("billing: invoices\nshipping: parcels").run()
+    next(t for t in app.text_area if t.label.startswith("Priority")).input("urgent, asap").run()
+    assert any("needs a level, a colon and its words" in e.value for e in app.error)
+    assert not [b for b in app.button if b.label == "Run on all rows"]
+
+
 def test_a_classify_job_with_several_labels_per_row(settings):
     app = _sample_job_page()
     app.text_area[0].input("billing\nshipping\nreturns").run()

@@ -54,6 +54,14 @@ class RouteConfig(ClassifyConfig):
             return value
         return {str(k): [p.strip() for p in v.split(",")] if isinstance(v, str) else v for k, v in value.items()}
 
+    @field_validator("priority")
+    @classmethod
+    def _levels_have_words(cls, priority: dict[str, list[str]]) -> dict[str, list[str]]:
+        empty = [level for level, phrases in priority.items() if not any(p.strip() for p in phrases)]
+        if empty:
+            raise ValueError(f"the priority level '{empty[0]}' lists no words; write it as `{empty[0]}: word, phrase`")
+        return priority
+
     @field_validator("fine_tune")
     @classmethod
     def _no_fine_tuning(cls, value: bool) -> bool:
@@ -176,3 +184,17 @@ def _phrase_pattern(phrases: list[str]) -> re.Pattern:
     never = r"(?!x)x"  # a level listed without phrases matches no row
     alternatives = "|".join(re.escape(p.strip()) for p in phrases if p.strip()) or never
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def parse_priority_lines(text: str) -> dict[str, list[str]]:
+    """Priority levels typed one per line, `level: words or phrases, comma-separated`. A line without its level or
+    its words is refused, saying how to write it: such lines were left out without a word."""
+    priority = {}
+    for line in filter(str.strip, text.splitlines()):
+        level, colon, words = line.partition(":")
+        phrases = [w.strip() for w in words.split(",") if w.strip()]
+        if not colon or not level.strip() or not phrases:
+            raise TaskConfigError(f"The priority line '{line.strip()}' needs a level, a colon and its words, e.g. "
+                                  "`high: urgent, asap`.")
+        priority[level.strip()] = phrases
+    return priority

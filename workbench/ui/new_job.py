@@ -17,6 +17,7 @@ from workbench.jobs import service, templates
 from workbench.jobs.progress import counted
 from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
+from workbench.tasks.route import parse_priority_lines
 from workbench.tasks.extract import ENCODER_TYPES
 from workbench.tasks.registry import get_task_class, task_classes
 from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
@@ -187,8 +188,7 @@ def _priority_rules() -> dict:
     rules = st.text_area("Priority (optional), one level per line: `level: words or phrases, comma-separated`", key="priority-lines",
                          placeholder="high: urgent, asap, not working\nlow: suggestion, newsletter",
                          help="Each row gets the first level whose words appear in it; other rows get 'normal'.")
-    levels = {line.partition(":")[0].strip(): line.partition(":")[2].split(",") for line in rules.splitlines()}
-    priority = {level: [w.strip() for w in words if w.strip()] for level, words in levels.items() if level}
+    priority = parse_priority_lines(rules)
     return {"priority": priority} if priority else {}
 
 
