@@ -30,8 +30,10 @@ if not jobs:
     st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
     st.stop()
 
-names = {job.id: f"#{job.id} {job.name}" for job in jobs}
+names = {job.id: f"#{job.id} {job.name} · {job.task}" for job in jobs}
 current = selected_job_id()
+if current is not None and current not in names:  # an old link or bookmark: say so rather than show another job
+    st.warning(f"There is no job #{current} (it was deleted, or belongs to another data folder). Showing the newest job.")
 job_id = st.selectbox("Job", list(names), index=list(names).index(current) if current in names else 0,
                       format_func=names.get)
 st.query_params["job"] = str(job_id)

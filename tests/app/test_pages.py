@@ -280,6 +280,14 @@ def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader
     assert any("your answers taken as the right ones" in c.value for c in app.caption)
 
 
+def test_a_link_to_a_job_that_is_not_there_says_so(settings, tiny_loader):
+    """job=999 showed the newest job without a word: a user following an old link took it for theirs."""
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job="999").run()
+    assert any("There is no job #999" in w.value for w in app.warning)
+    assert app.selectbox[0].value == job_id and "route" in app.selectbox[0].format_func(job_id)  # told apart by task
+
+
 def test_job_results_shows_what_the_template_found_on_the_jobs_rows(settings, tiny_loader):
     from workbench.db import repo
     from workbench.db.session import session_scope

@@ -71,12 +71,26 @@ def _show(report, learnt: int) -> None:
         _label_scores(report)
 
 
+# What each figure means, for readers who have not met them; shown as the figures' help.
+MEANINGS = {
+    "Accuracy": "The share of rows whose answer is the right one.",
+    "Macro-F1": "How well each label is found, averaged over the labels so that a rare label counts as much as a "
+                "common one: 1 is perfect, 0 is never right. Well below the accuracy when small labels are missed.",
+    "per label": "Per label (or field): precision, the share of the rows given it that should have it; recall, the "
+                 "share of the rows that should have it that were given it; f1, the two together; support, the rows "
+                 "that should have it.",
+    "ROUGE": "The share of the right summary's words (ROUGE-1), word pairs (ROUGE-2) and longest run of words in order "
+             "(ROUGE-L) that the summary also has. Even two good human summaries of one text seldom pass 0.5; "
+             "0.2 to 0.4 is usual for a model's.",
+}
+
+
 def _label_scores(report: ClassificationReport) -> None:
     left, middle, right = st.columns(3)
-    left.metric("Accuracy", f"{report.accuracy:.1%}")
-    middle.metric("Macro-F1", f"{report.macro_f1:.3f}")
+    left.metric("Accuracy", f"{report.accuracy:.1%}", help=MEANINGS["Accuracy"])
+    middle.metric("Macro-F1", f"{report.macro_f1:.3f}", help=MEANINGS["Macro-F1"])
     right.metric("Rows scored", f"{report.rows:,}")
-    st.dataframe(report.per_label.round(3), width="stretch")
+    _per_label_table(report.per_label)
     st.altair_chart(confusion_chart(report.confusion), width="stretch")
 
 
@@ -85,7 +99,7 @@ def _summary_scores(report: SummaryReport) -> None:
     columns = st.columns(4)
     for place, (title, measure) in zip(columns, (("ROUGE-1", "rouge1"), ("ROUGE-2", "rouge2"), ("ROUGE-L", "rougeL")),
                                        strict=False):
-        place.metric(title, f"{report.scores[measure]:.3f}")
+        place.metric(title, f"{report.scores[measure]:.3f}", help=MEANINGS["ROUGE"])
     columns[3].metric("Rows scored", f"{report.rows:,}")
 
 
@@ -93,12 +107,17 @@ def _multi_label_scores(report: MultiLabelReport) -> None:
     left, right = st.columns(2)
     left.metric("Rows with exactly the right labels", f"{report.exact_match:.1%}")
     right.metric("Rows scored", f"{report.rows:,}")
-    st.dataframe(report.per_label.round(3), width="stretch")
+    _per_label_table(report.per_label)
 
 
 def _field_scores(report: FieldReport) -> None:
     st.metric("Rows scored", f"{report.rows:,}")
-    st.dataframe(report.per_field.round(3), width="stretch")
+    _per_label_table(report.per_field)
+
+
+def _per_label_table(table: pd.DataFrame) -> None:
+    st.caption(MEANINGS["per label"])
+    st.dataframe(table.round(3), width="stretch")
 
 
 def confusion_chart(confusion: pd.DataFrame) -> alt.Chart:
