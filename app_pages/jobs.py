@@ -5,6 +5,8 @@ from workbench.ui.context import app_settings, open_job, start_worker
 from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar
 
 st.title("Jobs")
+st.caption("Rows/s here is over each job's whole run, loading its model included; the Benchmark page leaves loading "
+           "out, so a model's figure there is higher.")
 if JOBS_NOTICE in st.session_state:
     st.success(st.session_state.pop(JOBS_NOTICE))
 

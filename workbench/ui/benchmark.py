@@ -204,7 +204,8 @@ def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:
         return
     scores = compare.score_columns(table)
     # The lines above name each model's job, status and rows done; the download keeps every column.
-    shown = table.drop(columns=["job", "status", "rows", "score", "shared the cores"], errors="ignore")
+    shown = _headline_first(table.drop(columns=["job", "status", "rows", "score", "shared the cores"], errors="ignore"),
+                            scores)
     st.dataframe(shown.astype({c: float for c in shown.columns if c in (*scores, *NUMBERS)}), hide_index=True,
                  width="stretch", column_config=_formats(scores))
     _notes(comparison.id, table)
@@ -236,12 +237,21 @@ def notice() -> None:
         st.success(st.session_state.pop(REMOVED))
 
 
+def _headline_first(shown: pd.DataFrame, scores: list[str]) -> pd.DataFrame:
+    """How good, how fast and what it costs come first: the table is wider than the page, and the cost by API, which
+    the Home page promises, sat off screen at its right end."""
+    headline = ["model", *(c for c in scores if c != "scored rows"), "rows/s", compare.LOCAL_COST, compare.API_COST]
+    first = [c for c in headline if c in shown.columns]
+    return shown[first + [c for c in shown.columns if c not in first]]
+
+
 NUMBERS = ("rows/s", "p50 ms", "p95 ms", "memory MB", compare.LOCAL_COST, compare.API_COST, compare.SAME_ANSWERS)
 
 
 def _formats(scores: list[str]) -> dict:
     money = {c: st.column_config.NumberColumn(c, format="$%.3g") for c in (compare.LOCAL_COST, compare.API_COST)}
-    return {**{c: st.column_config.NumberColumn(c, format="%.3f") for c in scores if c != "scored rows"}, **money,
+    return {"model": st.column_config.TextColumn("model", pinned=True),  # stays in view when the table scrolls
+            **{c: st.column_config.NumberColumn(c, format="%.3f") for c in scores if c != "scored rows"}, **money,
             "scored rows": st.column_config.NumberColumn("scored rows", format="%d"),
             compare.SAME_ANSWERS: st.column_config.NumberColumn(compare.SAME_ANSWERS, format="percent")}
 
