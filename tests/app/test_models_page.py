@@ -60,3 +60,11 @@ def test_each_quantization_choice_says_what_it_means(settings):
     choices = [s for s in app.selectbox if s.label == "Quantization"][0].options  # the add form's
     assert choices[0] == "the kind's default"
     assert all(" — " in choice for choice in choices[1:]) and any("same answers as float32" in c for c in choices)
+
+
+def test_a_message_is_shown_as_written_not_read_as_markdown():
+    from workbench.ui.widgets import plain
+
+    assert plain("no weights (*.safetensors, pytorch_model*.bin); $5 or $6") == \
+        "no weights (\\*.safetensors, pytorch_model\\*.bin); \\$5 or \\$6"
+    assert plain("run `workbench models list` for *all*") == "run `workbench models list` for \\*all\\*"

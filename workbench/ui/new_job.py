@@ -17,10 +17,9 @@ from workbench.jobs import service, templates
 from workbench.jobs.progress import counted
 from workbench.models.registry import DEFAULTS, list_models
 from workbench.tasks.classify import parse_label_lines
-from workbench.tasks.route import parse_priority_lines
 from workbench.tasks.extract import ENCODER_TYPES
 from workbench.tasks.registry import get_task_class, task_classes
-from workbench.tasks.route import DEFAULT_MIN_SIMILARITY
+from workbench.tasks.route import DEFAULT_MIN_SIMILARITY, parse_priority_lines
 from workbench.tasks.spec import spec_from_dict, task_file_text, validate_config
 from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
@@ -137,7 +136,13 @@ def choose_task() -> str:
 
 # What the threshold does: route also sends the row to the fallback queue (PRODUCT.md §4), which a user must know.
 THRESHOLD_WORDING = {"classify": "Flag rows for review when the confidence is below",
-                     "route": "Send rows to the fallback queue, flagged for review, when the confidence is below"}
+                     "route": "Also send rows to the fallback queue, flagged for review, when the confidence is below"}
+THRESHOLD_HELP = {
+    "classify": "At 0 no row is flagged. A task file that leaves `threshold` out means 0.",
+    "route": "Rows that match no queue closely enough go to the fallback queue whatever this says (how closely: the "
+             "setting below the fallback queue). This also sends the rows the model is unsure of there, for a person "
+             "to route. At 0 it sends none.",
+}
 
 
 def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = "classify") -> dict:
@@ -149,7 +154,7 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
                           help='A name that holds a colon goes between double quotes: `"Tier 1: billing": invoices`.',
                           key="label-lines")  # kept when switching between classify and route
     threshold = st.slider(THRESHOLD_WORDING[task], 0.0, 1.0, 0.0 if routing else 0.5, 0.05, key=f"threshold-{task}",
-                          help="At 0 no row is flagged. A task file that leaves `threshold` out means 0.")
+                          help=THRESHOLD_HELP[task])
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
         config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other",

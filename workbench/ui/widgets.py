@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,10 +32,21 @@ def user_errors():
     try:
         yield
     except WorkbenchError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
     except OperationalError as exc:  # the database file read-only, the disk full, locked too long by another process
-        st.error(f"The app's database could not be written ({exc.orig}). Check that the data folder "
-                 f"({app_settings().data_dir}) can be written and the disk has space, then try again.")
+        st.error(plain(f"The app's database could not be used ({exc.orig}). Check that the data folder "
+                       f"({app_settings().data_dir}) can be written and the disk has space, then try again."))
+
+
+def plain(message: str) -> str:
+    """A message shown as written: Streamlit reads messages as Markdown, where the `*` of "*.safetensors" made italics
+    and two `$` a formula. Backticks stay: they mark commands and names."""
+    parts = re.split(r"(`[^`]*`)", message)  # odd parts are code, where Markdown reads nothing
+    return "".join(part if n % 2 else _escaped(part) for n, part in enumerate(parts))
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("$", "\\$")
 
 
 def job_header(job) -> None:
