@@ -10,12 +10,18 @@ st.markdown(
 Upload a spreadsheet of texts — emails, tickets, reviews — pick a task, and a **small language model
 running on this computer** processes every row. Nothing leaves the machine.
 
+**What it can do with each row:** *classify* it under your labels · *route* it to one of your queues, or a fallback
+queue when none fits · *extract* fields such as names, amounts and dates into columns · *summarize* it · answer your
+own *custom* instruction.
+
 1. **New job**: upload a CSV or Excel file, choose the text column(s), set up your labels, try it on 5 rows.
 2. **Jobs**: the job runs in the background; you can close the browser and come back.
 3. **Job results**: review the answers with their confidence and download them as CSV or Excel; see how good
    they are against a column of right answers in your file, or against the rows you have reviewed.
-4. **Benchmark**: compare models, or quantizations of one, on your labelled rows: quality, speed, latency,
-   memory, and what 1,000 rows cost here against a hosted API.
+4. **Templates**: keep a job's settings to run again on next month's file, or share them as a file.
+5. **Models**: the models on this machine, and adding your own.
+6. **Benchmark**: run several models (or smaller, faster versions of one) on your labelled rows and compare how
+   often each is right, how fast it is, and what 1,000 rows cost here against a paid online AI service.
 """
 )
 st.subheader("Try it now")
