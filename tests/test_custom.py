@@ -68,6 +68,16 @@ def test_a_placeholder_that_is_not_a_text_column_is_refused(text, instruction, n
         spec_from_dict({"task": "custom", "text": text, "instruction": instruction}).check_new()
 
 
+def test_doubled_braces_reach_the_model_as_braces_and_name_no_column():
+    """`Answer {yes/no}` was refused as a column no file has, with no way to write a brace."""
+    instruction = "Answer {{yes/no}}: is {Body} a complaint?"
+    spec_from_dict({"task": "custom", "text": ["Body"], "instruction": instruction}).check_new()
+    filled = fill_instruction(instruction, "Subject: Broken\nBody: The {{lamp}} broke")
+    assert filled == "Answer {yes/no}: is The {{lamp}} broke a complaint?"  # the row's own braces as it wrote them
+    with pytest.raises(TaskConfigError, match="written doubled"):
+        spec_from_dict({"task": "custom", "text": ["Body"], "instruction": "Answer {yes/no}"}).check_new()
+
+
 def test_an_empty_placeholder_is_refused_with_a_column_to_write_in_it():
     with pytest.raises(TaskConfigError, match=r"an empty \{\} — write the column it stands for inside the braces, "
                                               r"e.g. \{Subject\}"):

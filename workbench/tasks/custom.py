@@ -18,8 +18,9 @@ from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
 from workbench.tasks.summarize import within_words
 
-# {Column}; braces holding a quote are JSON the instruction shows the model ({"sentiment": "positive"}), kept as written.
-PLACEHOLDER = re.compile(r"\{([^{}\"]+)\}")
+# {Column}; braces holding a quote are JSON the instruction shows the model ({"sentiment": "positive"}), kept as written,
+# and doubled braces are braces the model is to see: "Answer {{yes/no}}" asks with "{yes/no}".
+BRACES = re.compile(r"\{\{(?P<doubled>[^{}]*)\}\}|\{(?P<column>[^{}\"]+)\}")
 EMPTY_PLACEHOLDER = re.compile(r"\{\s*\}")  # a placeholder whose column was left out
 
 
@@ -53,13 +54,14 @@ class CustomTask(GenerativeTask):
         if EMPTY_PLACEHOLDER.search(config.instruction):
             raise TaskConfigError("The custom settings need fixing: the instruction has an empty {} — write the column "
                                   f"it stands for inside the braces, e.g. {{{columns[0]}}}.")
-        unknown = [name for name in dict.fromkeys(PLACEHOLDER.findall(config.instruction)) if name not in columns]
+        unknown = [name for name in dict.fromkeys(placeholders(config.instruction)) if name not in columns]
         if unknown:
             named = ", ".join(f"{{{name}}}" for name in unknown)
             one = len(unknown) == 1
             raise TaskConfigError(f"The custom settings need fixing: the instruction names {named}, which {'is' if one else 'are'} not among the "
                                   f"text columns ({', '.join(columns)}). Choose {'that column' if one else 'those columns'}"
-                                  " as text columns, or write the placeholder as the column is spelt.")
+                                  " as text columns, or write the placeholder as the column is spelt. Braces that "
+                                  "are not a column are written doubled: {{yes/no}}.")
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(fill_instruction(self.config.instruction, text)) for text in texts]
@@ -69,11 +71,17 @@ class CustomTask(GenerativeTask):
 
 def fill_instruction(instruction: str, text: str) -> str:
     """The instruction with each {column} replaced by that column's value; with no placeholder the text is appended."""
-    names = PLACEHOLDER.findall(instruction)
-    if not names:
-        return f"{instruction.strip()}\n\nText:\n{text}"
-    values = column_values(text, names)
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), instruction)
+    names = placeholders(instruction)
+    values = column_values(text, names) if names else {}
+    # One pass, so that a value holding braces is left as the row wrote it.
+    filled = BRACES.sub(lambda m: "{" + m["doubled"] + "}" if m["doubled"] is not None else values.get(m["column"], ""),
+                        instruction)
+    return filled if names else f"{filled.strip()}\n\nText:\n{text}"
+
+
+def placeholders(instruction: str) -> list[str]:
+    """The columns an instruction names, {Column}, in order (not its doubled braces, nor JSON it shows)."""
+    return [m["column"] for m in BRACES.finditer(instruction) if m["column"] is not None]
 
 
 def column_values(text: str, names: list[str]) -> dict[str, str]:
