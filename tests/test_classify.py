@@ -103,7 +103,7 @@ def test_examples_labelled_in_other_capitals_are_the_listed_labels_examples():
     [
         ({}, "give at least two labels"),
         ({"labels": ["only_one"]}, "give at least two labels"),
-        ({"labels": ["billing", "shipping", "billing"]}, "each label must appear once; repeated: billing, billing"),
+        ({"labels": ["billing", "shipping", "billing"]}, "each label must appear once; repeated: billing$"),
         ({"labels": ["billing", "shipping"], "examples": [{"text": "where is it", "label": "returns"}]},
          "not in the label list: returns; add them"),
         ({"labels": ["billing", "shipping"], "threshold": 1.5}, "threshold: Input should be less than or equal to 1"),

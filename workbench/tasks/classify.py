@@ -125,8 +125,9 @@ def _listed(labels: str) -> list[str]:
 
 
 def _repeated(names: list[str], key) -> list[str]:
+    """The names written more than once (by `key`), each spelling once: "finance", not "finance, finance"."""
     keys = [key(name) for name in names]
-    return [name for name, k in zip(names, keys, strict=True) if keys.count(k) > 1]
+    return list(dict.fromkeys(name for name, k in zip(names, keys, strict=True) if keys.count(k) > 1))
 
 
 @register
