@@ -47,8 +47,10 @@ def _review_fragment(job, model_frame: pd.DataFrame, answered: set[int]) -> None
     if queue:
         order = "least sure first" if confidence else "in the file's order"
         order = f"rows with extraction errors first, then {order}" if errors else order
-        st.caption(f"{counted(len(queue), 'row')} to review, {order}. Your answer replaces the model's in the table and the "
-                   "downloads; the evaluation keeps scoring the model's own answers.")
+        # Without flags (summaries, custom answers) nothing "needs" review: every row can be checked.
+        what = "to review" if flagged and not every_row else "you can check"
+        st.caption(f"{counted(len(queue), 'row')} {what}, {order}. Your answer replaces the model's in the table and the "
+                   "downloads; a score against right answers keeps using the model's own.")
         _review_form(job, frame, _row_to_review(job, queue), choices)
     else:
         st.success(_nothing_to_review(answered, flagged and not every_row))
