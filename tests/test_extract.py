@@ -288,3 +288,10 @@ def test_amounts_with_a_decimal_comma_are_extracted_and_reviewed_as_written():
     assert reviewed_value(money, "€ 1.234,50") == "1234.50 EUR" and reviewed_value(weight, "1,5") == 1.5
     with pytest.raises(Exception, match="not in the text"):
         normalise(weight, 1.199, source)  # the text has 1199.00, not 1.199
+
+
+def test_a_choice_fields_values_may_be_called_choices_as_the_product_spec_writes_them():
+    fields = [{"name": "mode", "type": "choice", "choices": ["train", "bus"]}]
+    spec = spec_from_dict({"task": "extract", "text": "Body", "fields": fields})
+    assert spec.validated_config().fields[0].options == ["train", "bus"]
+    assert spec.pinned().to_dict()["fields"][0]["options"] == ["train", "bus"]  # a job keeps one spelling

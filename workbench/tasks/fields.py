@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from dateutil import parser as dateparser
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from workbench.models.guided import COPY
 
@@ -59,7 +59,8 @@ class FieldSpec(BaseModel):
     name: str = Field(min_length=1)
     type: FieldType = "text"
     description: str = ""
-    options: list[str] = []
+    # `choices` as PRODUCT.md writes it, `options` as the page's `(choice: a, b)` reads: either, in a task file.
+    options: list[str] = Field(default=[], validation_alias=AliasChoices("options", "choices"))
 
     @model_validator(mode="after")
     def _choice_has_options(self):
