@@ -267,3 +267,16 @@ def test_a_database_address_that_cannot_be_used_says_what_to_change(invoke, monk
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
     for command in (("jobs", "list"), ("jobs", "show", "1")):
         _assert_user_error(invoke(*command), message)
+
+
+def test_a_job_whose_process_was_killed_is_listed_as_waiting_not_running(invoke, settings):
+    """A killed `workbench run` read "running" with its last "time left" until a worker noticed."""
+    from workbench.jobs import service
+
+    job_id = service.create_job_from_task_file(settings, SAMPLE_DIR / "support_emails.task.yaml",
+                                               SAMPLE_DIR / "support_emails.csv", limit=4)
+    with session_scope(settings) as session:
+        repo.claim_job(session, job_id, 999_999_999)  # no process has this id: it died
+    assert [job["status"] for job in _jobs(invoke)] == ["queued"]
+    listed = invoke("jobs", "list")
+    assert "`workbench jobs resume ID` runs one in this terminal now" in listed.stderr

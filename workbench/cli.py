@@ -24,7 +24,7 @@ from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
 from workbench.jobs.runner import run_job
-from workbench.jobs.worker import ensure_worker, serve_forever
+from workbench.jobs.worker import ensure_worker, requeue_orphans, serve_forever, worker_running
 from workbench.models import registry
 from workbench.models.quantize import PRESETS
 from workbench.tasks.spec import load_task_file
@@ -141,12 +141,21 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @user_errors
 def jobs_list(as_json: bool) -> None:
-    rows = [_job_row(job) for job in service.list_jobs(get_settings())]
+    settings = get_settings()
+    requeue_orphans(settings)  # a killed `workbench run` read "running" here until a worker noticed
+    rows = [_job_row(job) for job in service.list_jobs(settings)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         click.echo(f"#{row['id']:<5} {row['status']:<10} {row['task']:<10} {row['done']:>7}/{row['total']:<7} {row['name']}")
+    _say_who_runs_queued_jobs(settings, rows)
+
+
+def _say_who_runs_queued_jobs(settings, rows: list[dict]) -> None:
+    if any(row["status"] == "queued" for row in rows) and not worker_running(settings):
+        click.echo("Queued jobs run once the app runs (`workbench serve`, or `workbench worker` alone); "
+                   "`workbench jobs resume ID` runs one in this terminal now.", err=True)
 
 
 def _job_row(job) -> dict:
@@ -166,6 +175,7 @@ def _job_row(job) -> dict:
                                                "the right ones (mostly rows the model was unsure of: harder than most).")
 @user_errors
 def jobs_show(job_id: int, answers: str | None, by_field: bool, reviewed: bool) -> None:
+    requeue_orphans(get_settings())
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
