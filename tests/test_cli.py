@@ -280,3 +280,18 @@ def test_a_job_whose_process_was_killed_is_listed_as_waiting_not_running(invoke,
     assert [job["status"] for job in _jobs(invoke)] == ["queued"]
     listed = invoke("jobs", "list")
     assert "`workbench jobs resume ID` runs one in this terminal now" in listed.stderr
+
+
+def test_a_bundled_model_used_for_the_first_time_is_prepared_with_a_progress_bar(settings, monkeypatch, capsys):
+    from workbench import cli as cli_module
+    from workbench.models import registry
+
+    prepared = []
+    monkeypatch.setattr(registry, "prepare", lambda _settings, name, progress: (progress(0.5, "Exporting"),
+                                                                                prepared.append(name)))
+    cli_module._prepare_on_first_use(settings, "default", "generator")
+    assert prepared == [registry.resolve_name("default", "generator")]
+    assert "Exporting" in capsys.readouterr().err
+    monkeypatch.setattr(registry, "is_prepared", lambda _folder: True)
+    cli_module._prepare_on_first_use(settings, "default", "generator")  # prepared already: nothing to do
+    assert len(prepared) == 1

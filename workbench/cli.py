@@ -73,6 +73,7 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
                              "Choose another output name.")
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
+    _prepare_on_first_use(settings, spec.model, spec.model_kind)
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
         click.echo(f"Note: {note}", err=True)
@@ -80,6 +81,15 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     click.echo("", err=True)
     _print_job_notes(settings, job_id)
     _report_end(settings, job_id, status, output)
+
+
+def _prepare_on_first_use(settings, model: str, kind: str) -> None:
+    """A bundled model is prepared the first time a job needs it: here with a progress bar, not minutes of silence
+    inside the job."""
+    name = registry.resolve_name(model, kind)
+    if name in registry.BUNDLED and not registry.is_prepared(registry.model_dir(settings, name)):
+        _with_progress_bar(f"Preparing {name}, once", lambda progress: registry.prepare(settings, name, progress=progress))
+        click.echo("", err=True)
 
 
 def _run_until_interrupted(settings, job_id: int) -> str:
