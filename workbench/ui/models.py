@@ -11,9 +11,19 @@ from workbench.ui.context import app_settings
 from workbench.ui.widgets import user_errors
 
 
+# The table's words, said once above it for readers who have not met them.
+KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
+                   "names and choice fields); a *generator* writes text (extract's other fields, summarize, custom). "
+                   "**Quantization**: how the model's numbers are stored, smaller and faster or exact. "
+                   "**Agreement with unquantized**: how often it answers as the exact model does (1 = always).")
+
+
 def models_table() -> list[dict]:
     rows = registry.list_models(app_settings())
-    st.dataframe(pd.DataFrame([_summary(row) for row in rows]), hide_index=True, width="stretch")
+    st.caption(KINDS_EXPLAINED)
+    st.dataframe(pd.DataFrame([_summary(row) for row in rows]), hide_index=True, width="stretch",
+                 column_config={"Model": st.column_config.TextColumn(pinned=True),
+                                "Source": st.column_config.TextColumn(width="large")})
     return rows
 
 

@@ -138,7 +138,7 @@ def choose_task() -> str:
 THRESHOLD_WORDING = {"classify": "Flag rows for review when the confidence is below",
                      "route": "Also send rows to the fallback queue, flagged for review, when the confidence is below"}
 THRESHOLD_HELP = {
-    "classify": "At 0 no row is flagged. A task file that leaves `threshold` out means 0.",
+    "classify": "At 0 no row is flagged.",
     "route": "Rows that match no queue closely enough go to the fallback queue whatever this says (how closely: the "
              "setting below the fallback queue). This also sends the rows the model is unsure of there, for a person "
              "to route. At 0 it sends none.",
@@ -209,12 +209,9 @@ def _multi_label() -> dict:
 def _second_opinion() -> dict:
     asked = st.checkbox(
         "Also ask the text generator about rows the model is unsure of (slower)", key="second-opinion",
-        help="The bundled text generator reads the labels and each row the label model is unsure of, and the two "
-             "answers are joined. It helped on positive / negative film reviews (66% -> 77% right); it did not help "
-             "with kinds of question, support-email topics, or positive / negative / mixed product reviews. A job "
-             "first checks, roughly, on its first 200 rows that the generator agrees with the label model more than "
-             "chance would, and leaves it out if not (the job's page says which). A tenth (short reviews) to a quarter "
-             "(emails) of a second per row asked; 'Try on 5 rows' checks on the preview first, up to half a minute.")
+        help="A second model reads the rows the first is unsure of, and the two answers are joined. It helped with "
+             "positive / negative reviews (66% -> 77% right), not with topics. The job checks on its first 200 rows "
+             "that it is worth asking, and says so on its page. Adds a tenth to a quarter of a second per row asked.")
     if not asked:
         return {}
     chosen = _second_opinion_model()
@@ -308,7 +305,8 @@ def choose_model(task: str, config: dict) -> str:
     choices only; a generator for the others): a model of the other kind cannot run it."""
     kind, models = model_kind_of(task, config), list_models(app_settings())
     return st.selectbox("Model", _model_names(kind), key=f"model-{kind}", format_func=lambda n: model_label(n, models),
-                        help=f"'default' is the bundled {DEFAULTS[kind]} {kind}.{_encoder_beside(task, config, kind)}")
+                        help=f"'default' is the model that comes with the app ({DEFAULTS[kind]})."
+                             f"{_encoder_beside(task, config, kind)}")
 
 
 def _encoder_beside(task: str, config: dict, kind: str) -> str:
