@@ -52,6 +52,25 @@ def test_the_templates_page_lists_versions_and_shows_each_as_a_task_file(setting
     assert [b.proto.label for b in app.get("download_button")] == ["Download task file"]
 
 
+def test_a_template_is_taken_to_new_job_from_the_templates_page(settings):
+    """The page showed the YAML and a command line; a business user had to find the template again on New job."""
+    spec = spec_from_dict({"task": "classify", "text": ["Subject", "Body"], "labels": ["billing", "shipping"]})
+    templates.save_template(settings, "Triage", spec)
+    templates.save_template(settings, "Triage", spec_from_dict({**spec.to_dict(), "threshold": 0.7}))
+    first = templates.list_templates(settings)[1]
+    app = page("templates.py").run()
+    app.selectbox[0].set_value(first.id).run()
+    next(b for b in app.button if b.label == "Use it in a new job").click().run()
+    assert not app.exception and [t.value for t in app.title] == ["New job"]
+    app.switch_page("app_pages/new_job.py").run()  # AppTest's next runs stay on the page it was given, unlike a browser
+    app.radio[0].set_value("Use a sample file").run()
+    next(s for s in app.selectbox if s.label == "Sample file").set_value("support_emails.csv").run()
+    assert next(r for r in app.radio if r.label == "Settings").value == "Use a saved template"
+    assert next(s for s in app.selectbox if s.label == "Saved template").value == first.id
+    queued = _queued_spec(app, settings)
+    assert queued["threshold"] == spec.validated_config().threshold  # version 1's, not version 2's 0.7
+
+
 def test_a_saved_template_opens_in_the_form_to_be_changed_and_saved_as_a_new_version(settings):
     app = _sample_job_page()
     next(s for s in app.selectbox if s.label == "Task").set_value("route").run()
@@ -205,7 +224,7 @@ def test_emptying_the_form_forgets_every_template_opened_into_it(settings):
     templates.save_template(settings, "Route", spec_from_dict({"task": "route", "text": ["Body"], "labels": ["a", "b"]}))
     next(r for r in app.radio if r.label == "Settings").set_value("Use a saved template").run()
     next(s for s in app.selectbox if s.label == "Saved template").set_value(
-        next(t for t in templates.list_templates(settings) if t.name == "Route")).run()
+        next(t.id for t in templates.list_templates(settings) if t.name == "Route")).run()
     next(b for b in app.button if b.label == "Change these settings").click().run()
     next(b for b in app.button if b.label.startswith("Empty the form")).click().run()
     next(s for s in app.selectbox if s.label == "Task").set_value("extract").run()

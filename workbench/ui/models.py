@@ -10,7 +10,6 @@ from workbench.models.quantize import PRESET_ADVICE, PRESETS
 from workbench.ui.context import app_settings
 from workbench.ui.widgets import user_errors
 
-
 # The table's words, said once above it for readers who have not met them.
 KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
                    "names and choice fields); a *generator* writes text (extract's other fields, summarize, custom). "

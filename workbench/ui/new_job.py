@@ -105,7 +105,21 @@ def choose_saved_template():
     if not saved or st.radio("Settings", ["Set them here", "Use a saved template"], horizontal=True,
                              key="settings-source") == "Set them here":
         return None
-    return st.selectbox("Saved template", saved, format_func=lambda t: f"{t.name} · version {t.version} · {t.task}")
+    by_id = {t.id: t for t in saved}
+    if st.session_state.get(SAVED_TEMPLATE) not in by_id:
+        st.session_state.pop(SAVED_TEMPLATE, None)  # deleted meanwhile
+    chosen = st.selectbox("Saved template", list(by_id), key=SAVED_TEMPLATE,
+                          format_func=lambda i: f"{by_id[i].name} · version {by_id[i].version} · {by_id[i].task}")
+    return by_id[chosen]
+
+
+SAVED_TEMPLATE = "saved-template"
+
+
+def use_template(template_id: int) -> None:
+    """New job with this saved template chosen (from the Templates page), once a file is picked."""
+    st.session_state[prefill.PENDING] = {"settings-source": "Use a saved template", SAVED_TEMPLATE: template_id}
+    st.switch_page("app_pages/new_job.py")
 
 
 def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:

@@ -8,6 +8,7 @@ import streamlit as st
 from workbench.jobs import templates
 from workbench.tasks.spec import task_file_text
 from workbench.ui.context import app_settings
+from workbench.ui.new_job import use_template
 from workbench.ui.widgets import local_time, saved_ids, user_errors
 
 TASK_FILE_TYPES = (".yaml", ".yml")
@@ -53,8 +54,10 @@ def template_detail(saved: list) -> None:
     st.code(text, language="yaml")
     st.download_button("Download task file", text.encode(), file_name=f"{_file_stem(template.name)}.v{template.version}.task.yaml",
                        mime="application/yaml", on_click="ignore")
-    st.caption("Run it from the command line with `workbench run TASK.yaml INPUT -o OUTPUT`, or pick it on New job "
-               "(where 'Change these settings' opens it in the form, to save a new version or under another name).")
+    if st.button("Use it in a new job", type="primary", key=f"use-{template.id}"):
+        use_template(template.id)
+    st.caption("Or run it from the command line with `workbench run TASK.yaml INPUT -o OUTPUT`. On New job, 'Change "
+               "these settings' opens it in the form, to save a new version or under another name.")
     delete_form(template)
 
 
