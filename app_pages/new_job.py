@@ -3,7 +3,7 @@ import streamlit as st
 from workbench.jobs import service
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.widgets import results_table, user_errors
+from workbench.ui.widgets import results_table, user_errors, written_answers_in_full
 
 st.title("New job")
 chosen = steps.choose_input()
@@ -27,6 +27,7 @@ with user_errors():
         for note in tried.attrs.get("notes", []):
             st.caption(note)
         results_table(tried)
+        written_answers_in_full(tried)
     if run_col.button("Run on all rows", type="primary", width="stretch"):
         job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
         open_job(job_id)

@@ -98,3 +98,15 @@ def test_a_second_opinion_can_come_from_another_prepared_generator(settings, tin
     next(s for s in app.selectbox if s.label == "Generator for the second opinion").set_value("tiny-llama").run()
     spec = _queued_spec(app, settings)
     assert (spec["second_opinion"], spec["second_opinion_model"]) == (True, "tiny-llama")
+
+
+def test_trying_a_summary_shows_each_rows_summary_whole(settings, tiny_generator, monkeypatch):
+    """A table cell cut a summary after its first line: not enough to judge it before running every row."""
+    monkeypatch.setattr("workbench.jobs.service.load_generator", lambda _settings, _name=None: tiny_generator)
+    app = _choose(_sample_job_page(), "summarize")
+    next(b for b in app.button if b.label == "Try on 5 rows").click().run()
+    assert not app.exception, app.exception
+    summaries = app.dataframe[-1].value["summary"].tolist()
+    shown = [m.value for m in app.markdown if m.value.startswith("**Row ")]
+    assert len(shown) == 5 and all(f"**Row {n}** · summary:" in shown[n - 1] for n in range(1, 6))
+    assert all(summary.split()[0] in text for summary, text in zip(summaries, shown, strict=True) if summary.strip())

@@ -161,6 +161,17 @@ def results_table(frame: pd.DataFrame) -> None:
     st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None)
 
 
+def written_answers_in_full(frame: pd.DataFrame) -> None:
+    """A few rows' summaries or custom answers whole, under their table: a table cell cuts them after a line, and
+    judging them before running on every row is what "Try on 5 rows" is for."""
+    for name in WRITTEN_ANSWERS:
+        column = answer_column(frame, name)
+        if column:
+            with st.container(border=True):
+                for position, answer in enumerate(frame[column], start=1):
+                    st.markdown(f"**Row {position}** · {column}:  \n{plain(str(answer)) or '*(empty)*'}")
+
+
 def label_chart(frame: pd.DataFrame, column: str) -> None:
     counts = label_counts(frame, column)
     if counts.any():
