@@ -207,7 +207,7 @@ def test_new_job_offers_only_models_of_the_kind_the_template_runs_on(settings, t
     assert model.options == ["default", "tiny-encoder (int8-per-channel)"]  # classify runs on encoders
     next(s for s in app.selectbox if s.label == "Task").set_value("summarize").run()
     model = next(s for s in app.selectbox if s.label == "Model")
-    assert model.options == ["default"] and "SmolLM2-135M-Instruct generator" in model.help
+    assert model.options == ["default"] and "comes with the app (SmolLM2-135M-Instruct)" in model.help
     next(s for s in app.selectbox if s.label == "Task").set_value("extract").run()
     app.text_area[0].input("person (names): names of people").run()  # filled by the encoder alone
     assert next(s for s in app.selectbox if s.label == "Model").options == ["default", "tiny-encoder (int8-per-channel)"]
