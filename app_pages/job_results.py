@@ -7,6 +7,7 @@ from workbench.jobs import compare, review, service
 from workbench.jobs.progress import answered_rows, table_is_behind
 from workbench.ui.context import app_settings, job_answers, selected_job_id, start_worker
 from workbench.ui.evaluation import evaluation_section
+from workbench.ui.filters import filtered_rows
 from workbench.ui.review import TABLE_SHOWS_REVIEWS, review_section
 from workbench.ui.widgets import (
     answer_column,
@@ -78,11 +79,7 @@ with user_errors():
         label_chart(frame, label_column)
     confidence_chart(frame)
     st.subheader("Rows")
-    review_column = answer_column(frame, "needs_review")
-    shown = frame
-    if review_column and st.toggle("Only rows that need review"):
-        shown = frame[frame[review_column] == True]  # noqa: E712 (a reviewed row's flag is off)
-    results_table(shown)
+    results_table(filtered_rows(frame, job_id))
     download_buttons(job_id)
     st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
     review_section(job_at_start, model_frame)

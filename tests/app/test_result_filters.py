@@ -1,0 +1,39 @@
+"""The Job results table's filters (PRODUCT.md §2.7): by answer, confidence, flags and words."""
+
+from __future__ import annotations
+
+from tests.app.test_pages import _review_job, fresh_app, page  # noqa: F401 (fresh_app: each test its own settings)
+from workbench.jobs import service
+
+
+def test_the_rows_can_be_narrowed_by_queue_confidence_and_words(settings, tiny_loader):
+    job_id = _review_job(settings, tiny_loader)
+    answers = service.results_frame(settings, job_id)
+    queue = answers["queue"].value_counts().index[0]
+    app = page("job_results.py", job=str(job_id)).run()
+    assert len(app.dataframe[0].value) == len(answers)  # no filter set: every row
+    app.multiselect(key=f"filter-answer-{job_id}").set_value([queue]).run()
+    shown = app.dataframe[0].value
+    assert set(shown["queue"]) == {queue} and len(shown) == (answers["queue"] == queue).sum()
+    assert any(f"of {len(answers):,}" in c.value for c in app.caption)
+    app.multiselect(key=f"filter-answer-{job_id}").set_value([]).run()
+    word = answers["Subject"].iloc[0].split()[0]
+    app.text_input(key=f"filter-words-{job_id}").input(word).run()
+    expected = answers.astype(str).agg(" ".join, axis=1).str.casefold().str.contains(word.casefold(), regex=False)
+    assert len(app.dataframe[0].value) == expected.sum() >= 1
+    app.text_input(key=f"filter-words-{job_id}").input("").run()
+    app.slider(key=f"filter-confidence-{job_id}").set_value((0.9, 1.0)).run()
+    assert (app.dataframe[0].value["confidence"].astype(float) >= 0.9).all()
+
+
+def test_the_rows_with_values_dropped_can_be_shown_alone(settings):
+    from tests.test_review import _stored_job
+
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "order", "type": "number"}]}
+    job_id = _stored_job(settings, spec, [{"order": 5531, "extraction_errors": ""},
+                                          {"order": None, "extraction_errors": "order: 'abc' is not a number"},
+                                          {"order": 7, "extraction_errors": ""}])
+    app = page("job_results.py", job=str(job_id)).run()
+    assert len(app.dataframe[0].value) == 3
+    app.toggle(key=f"filter-extraction_errors-{job_id}").set_value(True).run()
+    assert app.dataframe[0].value["extraction_errors"].tolist() == ["order: 'abc' is not a number"]

@@ -1,0 +1,67 @@
+"""The Job results table's filters: which answer, how sure, which need review, failed or lost values, a word."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.jobs.progress import counted
+from workbench.ui.widgets import answer_column
+
+# Offered as a list of answers to pick from up to this many different answers (a label or a queue, not free text).
+MAX_LISTED_ANSWERS = 50
+
+
+def filtered_rows(frame: pd.DataFrame, job_id: int) -> pd.DataFrame:
+    """The rows the user asks to see; all of them until a filter is set."""
+    with st.expander("Filter the rows"):
+        keep = pd.Series(True, index=frame.index)
+        keep &= _by_answer(frame, job_id)
+        keep &= _by_confidence(frame, job_id)
+        keep &= _by_flags(frame, job_id)
+        keep &= _by_words(frame, job_id)
+    shown = frame[keep]
+    if len(shown) < len(frame):
+        st.caption(f"Showing {counted(len(shown), 'row')} of {len(frame):,}.")
+    return shown
+
+
+def _by_answer(frame: pd.DataFrame, job_id: int) -> pd.Series:
+    column = answer_column(frame, "queue") or answer_column(frame, "label")
+    values = sorted({str(v) for v in frame[column] if str(v).strip()}) if column else []
+    if not values or len(values) > MAX_LISTED_ANSWERS:
+        return pd.Series(True, index=frame.index)
+    chosen = st.multiselect(f"Only rows whose {column} is", values, key=f"filter-answer-{job_id}")
+    return frame[column].astype(str).isin(chosen) if chosen else pd.Series(True, index=frame.index)
+
+
+def _by_confidence(frame: pd.DataFrame, job_id: int) -> pd.Series:
+    column = answer_column(frame, "confidence")
+    if not column:
+        return pd.Series(True, index=frame.index)
+    low, high = st.slider("Confidence between", 0.0, 1.0, (0.0, 1.0), 0.05, key=f"filter-confidence-{job_id}")
+    if (low, high) == (0.0, 1.0):
+        return pd.Series(True, index=frame.index)  # rows without a confidence (not answered, reviewed) stay
+    confidence = pd.to_numeric(frame[column], errors="coerce")
+    return confidence.between(low, high)
+
+
+def _by_flags(frame: pd.DataFrame, job_id: int) -> pd.Series:
+    """Toggles for the rows a user goes looking for: to review, failed (or not answered), with values dropped."""
+    keep = pd.Series(True, index=frame.index)
+    review = answer_column(frame, "needs_review")
+    if review and st.toggle("Only rows that need review", key=f"filter-review-{job_id}"):
+        keep &= frame[review] == True  # noqa: E712 (a column of True/False/"" values)
+    for label, name in (("Only rows with an error", "error"), ("Only rows with values dropped", "extraction_errors")):
+        column = answer_column(frame, name)
+        if column and st.toggle(label, key=f"filter-{name}-{job_id}"):
+            keep &= frame[column].astype(str).str.strip() != ""
+    return keep
+
+
+def _by_words(frame: pd.DataFrame, job_id: int) -> pd.Series:
+    words = st.text_input("Only rows containing", key=f"filter-words-{job_id}", placeholder="a word or phrase, in any column")
+    if not words.strip():
+        return pd.Series(True, index=frame.index)
+    text = frame.astype(str).agg(" ".join, axis=1).str.casefold()
+    return text.str.contains(words.strip().casefold(), regex=False)
