@@ -19,6 +19,7 @@ with user_errors():
         st.stop()
     if not template:
         steps.save_as_template(spec)
+    spec = steps.named(spec)
 
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: each test its own settings, no worker)
 from tests.app.test_route_form import _queued_spec, _sample_job_page
-from workbench.jobs import templates
+from workbench.jobs import service, templates
 from workbench.tasks.spec import read_task_yaml, spec_from_dict
 
 
@@ -245,3 +245,11 @@ def test_a_second_opinion_from_a_generator_this_machine_lacks_is_shown_as_such(s
     app = _opened(settings, spec)
     next(c for c in app.checkbox if c.label.startswith("Also ask the text generator")).uncheck().run()
     assert not app.exception and _queued_spec(app, settings)["second_opinion_model"] is None
+
+
+def test_a_job_can_be_given_a_name_of_its_own(settings):
+    app = _sample_job_page()
+    app.text_area[0].input("billing\nshipping").run()
+    app.text_input(key="job-name").input("March refunds").run()
+    assert _queued_spec(app, settings)["name"] == "March refunds"
+    assert service.list_jobs(settings)[0].name == "March refunds"

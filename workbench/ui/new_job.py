@@ -363,6 +363,13 @@ def save_as_template(spec) -> None:
                            f"'{saved.name}', version {saved.version}, has these settings already: nothing new was saved.")
 
 
+def named(spec):
+    """The spec under the name the user gives the job, if any: jobs on one file were told apart by their number alone."""
+    name = st.text_input("Job name (optional)", placeholder=spec.name or "", key="job-name",
+                         help="Shown on the Jobs and Job results pages; left empty, the job is named after its file.")
+    return spec.model_copy(update={"name": name.strip()}) if name.strip() else spec
+
+
 def complete_spec(data: dict):
     """The task spec once the form says enough to run it; until then, what is still missing, and None."""
     if not data["text"]:
