@@ -213,7 +213,7 @@ def test_results_are_kept_per_job(settings):
 
 def test_unknown_job_says_how_to_find_one(settings):
     with session_scope(settings) as session:
-        with pytest.raises(NotFoundError, match="There is no job #42. `workbench jobs list`"):
+        with pytest.raises(NotFoundError, match="There is no job #42. The Jobs page"):
             repo.get_job(session, 42)
 
 

@@ -44,7 +44,7 @@ def _added(session: Session, row):
 def get_job(session: Session, job_id: int) -> Job:
     job = session.get(Job, job_id)
     return _found(job if job is None or job.status != DELETED else None,
-                  f"There is no job #{job_id}. `workbench jobs list` shows the jobs there are.")
+                  f"There is no job #{job_id}. The Jobs page (or `workbench jobs list`) shows the jobs there are.")
 
 
 def _found(row, missing: str):

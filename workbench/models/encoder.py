@@ -24,7 +24,7 @@ class OnnxEncoder:
     def __init__(self, folder: Path, batch_size: int = 32):
         manifest = read_manifest(folder)
         if manifest is None:
-            raise ModelNotReadyError(f"No prepared model in '{folder}'. Run `workbench models prepare`.")
+            raise ModelNotReadyError(f"No prepared model in '{folder}'. Prepare it on the Models page (or `workbench models prepare`).")
         self.manifest: Manifest = manifest
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))

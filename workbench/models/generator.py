@@ -71,7 +71,7 @@ class OnnxGenerator:
     def __init__(self, folder: Path, batch_size: int = 16):
         manifest = read_manifest(folder)
         if manifest is None:
-            raise ModelNotReadyError(f"No prepared model in '{folder}'. Run `workbench models prepare`.")
+            raise ModelNotReadyError(f"No prepared model in '{folder}'. Prepare it on the Models page (or `workbench models prepare`).")
         self.manifest: Manifest = manifest
         self.folder, self.batch_size = Path(folder), batch_size
         self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))

@@ -89,7 +89,7 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     """A new prepared model, `new_name` or NAME-PRESET, from the same source as the prepared model NAME."""
     manifest = read_manifest(model_dir(settings, name))
     if manifest is None:
-        raise ModelNotReadyError(f"There is no prepared model '{name}'. `workbench models list` shows them.")
+        raise ModelNotReadyError(f"There is no prepared model '{name}'. The Models page (or `workbench models list`) shows them.")
     path = _source_of(manifest)
     _check_preset(preset, path)
     new_name = new_name or f"{name}-{preset}"
@@ -163,7 +163,7 @@ def encoder_folder(settings: Settings, name: str | None = None, kind: str = "enc
         return folder
     if name in BUNDLED:
         return prepare(settings, name)
-    raise ModelNotReadyError(f"The model '{name}' is not prepared. `workbench models list` shows the models there are.")
+    raise ModelNotReadyError(f"The model '{name}' is not prepared. The Models page (or `workbench models list`) shows the models there are.")
 
 
 def _check_not_newer(name: str, manifest: Manifest | None) -> None:
