@@ -32,6 +32,7 @@ from workbench.config import Settings, get_settings  # noqa: E402
 from workbench.db import repo  # noqa: E402
 from workbench.db.session import session_scope  # noqa: E402
 from workbench.jobs import service  # noqa: E402
+from workbench.jobs.results import results_frame  # noqa: E402
 from workbench.jobs.runner import ADAPT_SAMPLE_ROWS, run_job  # noqa: E402
 from workbench.models.bundled import DEFAULT_ENCODER  # noqa: E402
 from workbench.models.registry import load_encoder, prepare  # noqa: E402
@@ -91,7 +92,7 @@ def run_as_job(settings: Settings, spec: dict, rows: pd.DataFrame) -> tuple[list
     status = run_job(settings, job_id)
     seconds = time.perf_counter() - started
     assert status == "completed", service.get_job(settings, job_id).error
-    labels = service.results_frame(settings, job_id)["label"].tolist()
+    labels = results_frame(settings, job_id)["label"].tolist()
     return labels, len(rows) / seconds
 
 

@@ -31,6 +31,7 @@ from workbench.config import get_settings  # noqa: E402
 from workbench.db import repo  # noqa: E402
 from workbench.db.session import session_scope  # noqa: E402
 from workbench.jobs import relearn, review, service  # noqa: E402
+from workbench.jobs.results import results_frame  # noqa: E402
 from workbench.jobs.review import RowReview  # noqa: E402
 from workbench.jobs.runner import run_job  # noqa: E402
 from workbench.tasks.spec import spec_from_dict  # noqa: E402
@@ -42,7 +43,7 @@ def run(settings, job_id: int) -> pd.DataFrame:
     with session_scope(settings) as session:
         repo.claim_job(session, job_id, os.getpid())
     assert run_job(settings, job_id) == "completed"
-    return service.results_frame(settings, job_id, reviewed=False)
+    return results_frame(settings, job_id, reviewed=False)
 
 
 def review_loop(spec: dict, texts: list[str], truth: list[str], answer: str, reviews: int, score) -> dict:

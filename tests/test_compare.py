@@ -17,6 +17,7 @@ from workbench.eval import cost
 from workbench.eval.job import evaluate, headline_scores
 from workbench.jobs import compare, measure, service, worker
 from workbench.jobs.compare import Sheet
+from workbench.jobs.results import results_frame
 from workbench.jobs.runner import run_job
 from workbench.tasks.spec import spec_from_dict, task_file_text
 
@@ -51,7 +52,7 @@ def test_every_model_is_measured_side_by_side(settings, two_models):
     assert list(table.index) == two_models and set(table["status"]) == {"completed"}
     for _, row in table.iterrows():
         job_id = int(row["job"])
-        expected = evaluate(service.results_frame(settings, job_id, reviewed=False), "category")
+        expected = evaluate(results_frame(settings, job_id, reviewed=False), "category")
         assert row["accuracy"] == round(expected.accuracy, 4) and row["macro-F1"] == round(expected.macro_f1, 4)
         assert row["scored rows"] == expected.rows == ROWS
         assert row["rows/s"] > 0 and row["memory MB"] > 50  # a process with onnxruntime loaded

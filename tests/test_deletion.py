@@ -18,6 +18,7 @@ from workbench.errors import InputFileError, JobStateError, NotFoundError
 from workbench.io import read_table
 from workbench.jobs import review, service
 from workbench.jobs.deletion import UNUSED_UPLOAD_AGE, delete_job
+from workbench.jobs.results import export_job, results_frame
 from workbench.jobs.review import RowReview
 from workbench.tasks.spec import load_task_file
 
@@ -91,16 +92,16 @@ def test_the_command_line_asks_before_deleting(settings):
 
 def test_a_stopped_jobs_results_say_which_rows_it_did_not_reach(settings):
     job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")  # cancelled after its first of 4 rows
-    errors = service.results_frame(settings, job_id)["error"].tolist()
+    errors = results_frame(settings, job_id)["error"].tolist()
     assert errors[0] == "" and all(e.startswith("Not answered: the job was cancelled before this row") for e in errors[1:])
 
 
 def test_a_job_whose_input_copy_is_gone_says_so_and_is_not_run_into_failure(settings):
     job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")
     shutil.rmtree(service.Path(service.get_job(settings, job_id).input_path).parent)
-    for attempt in (service.results_frame, service.resume_job):
+    for attempt in (results_frame, service.resume_job):
         with pytest.raises(InputFileError, match=f"The copy of job #{job_id}'s input file .* is gone"):
             attempt(settings, job_id)
     assert service.get_job(settings, job_id).status == "cancelled"
-    kept = read_table(service.export_job(settings, job_id, settings.data_dir / "answers.csv"))
+    kept = read_table(export_job(settings, job_id, settings.data_dir / "answers.csv"))
     assert kept.to_dict("records") == [{"row": "1", "label": "billing", "confidence": "", "needs_review": ""}]

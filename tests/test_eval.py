@@ -3,6 +3,7 @@ import pytest
 from workbench.errors import TaskConfigError
 from workbench.eval.metrics import classification_report
 from workbench.jobs import service
+from workbench.jobs.results import reading_spec, results_frame
 
 
 def test_scores_match_a_hand_computed_example():
@@ -36,7 +37,6 @@ def _finished_job(settings, tiny_loader):
     from tests.conftest import SAMPLE_DIR
     from workbench.db import repo
     from workbench.db.session import session_scope
-    from workbench.jobs import service
     from workbench.jobs.runner import run_job
 
     job_id = service.create_job_from_task_file(settings, SAMPLE_DIR / "support_emails.task.yaml",
@@ -49,9 +49,8 @@ def _finished_job(settings, tiny_loader):
 
 def test_a_job_is_scored_against_its_column_of_right_answers(settings, tiny_loader):
     from workbench.eval.job import evaluate
-    from workbench.jobs import service
 
-    frame = service.results_frame(settings, _finished_job(settings, tiny_loader))
+    frame = results_frame(settings, _finished_job(settings, tiny_loader))
     report = evaluate(frame, "category")
     assert report.rows == 20
     assert report.accuracy == pytest.approx((frame["label"] == frame["category"]).mean())
@@ -251,7 +250,7 @@ def test_rows_the_job_learnt_from_are_left_out_of_the_score():
 
     frame = _job_frame({"Body": ["refund me", "where is it", "card declined"], "right": ["billing", "shipping", "billing"],
                         "label": ["billing", "shipping", "shipping"]}, ["label"])
-    frame.attrs["spec"] = service.reading_spec({"task": "classify", "text": ["Body"], "examples": [
+    frame.attrs["spec"] = reading_spec({"task": "classify", "text": ["Body"], "examples": [
         {"text": "refund me", "label": "billing"}, {"text": "where is it", "label": "shipping"}]})
     assert example_rows(frame).tolist() == [True, True, False]
     report = evaluate(frame, "right")

@@ -12,6 +12,7 @@ from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.errors import ModelNotReadyError
 from workbench.jobs import service
+from workbench.jobs.results import results_frame
 from workbench.jobs.runner import run_job
 from workbench.models.encoder import OnnxEncoder
 from workbench.models.finetune import FineTuneRecipe, fine_tune_encoder
@@ -145,7 +146,7 @@ def test_a_job_with_fine_tune_runs_on_the_fine_tuned_encoder_and_records_it(sett
     assert run_job(settings, job_id) == "completed"
     recorded = service.get_job(settings, job_id).model
     assert recorded["source"] == f"fine-tuned:{BASE}" and (settings.models_dir / recorded["name"]).is_dir()
-    assert set(service.results_frame(settings, job_id)["label"]) <= set(LABEL_NAMES)
+    assert set(results_frame(settings, job_id)["label"]) <= set(LABEL_NAMES)
     later = subprocess.run([sys.executable, "-c", LATER_RUN], capture_output=True, text=True, check=True)
     name, label, imported_torch = json.loads(later.stdout)
     assert name == recorded["name"] and label in LABEL_NAMES and imported_torch is False

@@ -16,6 +16,7 @@ from workbench.io import read_table
 from workbench.jobs import service
 from workbench.jobs.estimate import BatchCosts
 from workbench.jobs.progress import describe, format_duration, job_progress
+from workbench.jobs.results import export_job, results_frame
 from workbench.jobs.runner import run_job
 from workbench.tasks import summarize
 from workbench.tasks.classify import ClassifyTask
@@ -115,13 +116,13 @@ def test_the_runner_gives_freed_memory_back_after_every_batch(settings, tiny_loa
 def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader, tmp_path):
     job_id = _start(settings, limit=5)
     run_job(settings, job_id, encoder_loader=tiny_loader)
-    frame = service.results_frame(settings, job_id)
+    frame = results_frame(settings, job_id)
     source = read_table(EMAILS, nrows=5)
     assert list(frame.columns) == [*source.columns, *OUTPUT_COLUMNS]
     assert frame[list(source.columns)].equals(source)
     assert set(frame["label"]) <= LABELS
     for suffix in ("csv", "xlsx"):
-        written = read_table(service.export_job(settings, job_id, tmp_path / f"out.{suffix}"))
+        written = read_table(export_job(settings, job_id, tmp_path / f"out.{suffix}"))
         assert list(written.columns) == list(frame.columns)
         assert written["Body"].tolist() == source["Body"].tolist()
         assert written["label"].tolist() == frame["label"].tolist()
@@ -133,14 +134,14 @@ def test_export_neutralises_formulas(settings, tiny_loader, tmp_path):
     job_id = _start(settings, source)
     run_job(settings, job_id, encoder_loader=tiny_loader)
 
-    service.export_job(settings, job_id, tmp_path / "out.csv")
+    export_job(settings, job_id, tmp_path / "out.csv")
     with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0]["Subject"] == "'=1+1"
     assert rows[0]["Body"].startswith("'=HYPERLINK")
     assert rows[1]["Subject"] == "plain"
 
-    service.export_job(settings, job_id, tmp_path / "out.xlsx")
+    export_job(settings, job_id, tmp_path / "out.xlsx")
     sheet = load_workbook(tmp_path / "out.xlsx").active
     cell = sheet["A2"]
     assert (cell.value, cell.data_type) == ("=1+1", "s")
@@ -154,7 +155,7 @@ def test_output_columns_that_clash_with_input_columns_get_a_suffix(settings, tin
     spec = spec_from_dict({"task": "classify", "text": "text", "labels": ["billing", "shipping"]})
     job_id = _start(settings, source, spec)
     run_job(settings, job_id, encoder_loader=tiny_loader)
-    frame = service.results_frame(settings, job_id)
+    frame = results_frame(settings, job_id)
     assert list(frame.columns) == ["text", "label", "label_result", "confidence", "needs_review"]
     assert frame["label"].tolist() == ["old", "old"]
     assert set(frame["label_result"]) <= {"billing", "shipping"}
@@ -175,7 +176,7 @@ def test_cancel_between_batches_keeps_the_rows_done(settings, tiny_loader, monke
     assert (job.status, job.done_rows, job.finished_at is not None) == ("cancelled", 4, True)
     done = [r.row_index for r in _results(settings, job_id)]
     assert len(done) == 4 and set(done) < set(range(12))
-    frame = service.results_frame(settings, job_id)
+    frame = results_frame(settings, job_id)
     assert len(frame) == 12
     assert (frame["label"] != "").tolist() == [i in done for i in range(12)]
 
@@ -210,7 +211,7 @@ def test_a_resumed_job_answers_exactly_as_an_uninterrupted_one(settings, tiny_lo
         repo.set_status(session, repo.get_job(session, interrupted), "queued")
     _claim(settings, interrupted)
     assert run_job(settings, interrupted, encoder_loader=tiny_loader) == "completed"
-    assert service.results_frame(settings, interrupted).equals(service.results_frame(settings, whole))
+    assert results_frame(settings, interrupted).equals(results_frame(settings, whole))
 
 
 def _failing_on_the_glow_lamp_row(monkeypatch, message: str, error=ValueError) -> None:
@@ -238,7 +239,7 @@ def test_a_row_that_breaks_the_task_fails_alone(settings, tiny_loader, monkeypat
     failed = [(r.row_index, r.error) for r in _results(settings, job_id) if r.status != "ok"]
     reason = "The model could not answer this row (ValueError: cannot read this one)."
     assert failed == [(2, reason)]
-    frame = service.results_frame(settings, job_id)
+    frame = results_frame(settings, job_id)
     assert frame["error"].tolist() == ["", "", reason, "", "", ""]
     assert frame.loc[2, "label"] == "" and frame.loc[3, "label"] in LABELS
     assert "1 failed" in describe(job_progress(job))
@@ -409,7 +410,7 @@ def test_export_refuses_an_unknown_format(settings, tiny_loader, tmp_path):
     job_id = _start(settings, limit=2)
     run_job(settings, job_id, encoder_loader=tiny_loader)
     with pytest.raises(InputFileError, match="choose a .csv or .xlsx"):
-        service.export_job(settings, job_id, tmp_path / "out.pdf")
+        export_job(settings, job_id, tmp_path / "out.pdf")
 
 
 @pytest.mark.parametrize("seconds,text", [(0.2, "under a second"), (4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])
@@ -495,7 +496,7 @@ def test_a_job_stored_before_a_rule_for_new_settings_still_resumes_and_shows(set
     with pytest.raises(TaskConfigError, match="whatever its capitals"):
         service.create_job(settings, spec_from_dict(service.get_job(settings, job_id).spec), EMAILS)
     assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
-    assert len(service.results_frame(settings, job_id)) == 4
+    assert len(results_frame(settings, job_id)) == 4
 
 
 def test_a_page_reloads_a_running_jobs_rows_once_more_are_saved_and_a_while_has_passed():

@@ -14,6 +14,7 @@ from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io import read_table
 from workbench.io.stream import iter_frames
 from workbench.jobs import review, service
+from workbench.jobs.results import export_job, results_frame
 from workbench.jobs.review import RowReview
 from workbench.jobs.runner import run_job
 from workbench.tasks.spec import spec_from_dict
@@ -31,38 +32,38 @@ def _other_label(label: str) -> str:
 
 
 def test_a_correction_replaces_the_answer_shown_and_exported_but_not_the_models(settings, job_id, tmp_path):
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     corrected = _other_label(model.at[2, "label"])
     assert review.save_reviews(settings, job_id, [RowReview(2, {"label": corrected})]) == 1
-    shown = service.results_frame(settings, job_id)
+    shown = results_frame(settings, job_id)
     assert shown.at[2, "label"] == corrected and shown["reviewed"].tolist() == [False, False, True, False, False, False]
     assert shown.attrs["result_columns"][-1] == "reviewed"
     assert shown.drop(index=2)["label"].tolist() == model.drop(index=2)["label"].tolist()
-    assert service.results_frame(settings, job_id, reviewed=False).equals(model)  # what the evaluation scores
+    assert results_frame(settings, job_id, reviewed=False).equals(model)  # what the evaluation scores
     assert _results(settings, job_id)[2].outputs["label"] == model.at[2, "label"]  # the model's answer is kept
     for suffix in ("csv", "xlsx"):
-        written = read_table(service.export_job(settings, job_id, tmp_path / f"out.{suffix}"))
+        written = read_table(export_job(settings, job_id, tmp_path / f"out.{suffix}"))
         assert written.at[2, "label"] == corrected and written["reviewed"].astype(str).tolist()[1:3] == ["False", "True"]
         assert written["model_label"].tolist() == ["", "", model.at[2, "label"], "", "", ""]  # who said what
 
 
 def test_a_row_confirmed_as_right_is_reviewed_with_nothing_corrected(settings, job_id):
-    label = service.results_frame(settings, job_id).at[0, "label"]
+    label = results_frame(settings, job_id).at[0, "label"]
     review.save_reviews(settings, job_id, [RowReview(0, {"label": label})])
     assert review.job_reviews(settings, job_id) == {0: {}}
-    shown = service.results_frame(settings, job_id)
+    shown = results_frame(settings, job_id)
     assert shown.at[0, "label"] == label and shown.at[0, "reviewed"]
 
 
 def test_a_review_can_be_changed_and_taken_back(settings, job_id):
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     first, second = _other_label(model.at[1, "label"]), model.at[1, "label"]
     review.save_reviews(settings, job_id, [RowReview(1, {"label": first})])
     review.save_reviews(settings, job_id, [RowReview(1, {"label": second})])  # back to the model's answer
     assert review.job_reviews(settings, job_id) == {1: {}}
     review.remove_reviews(settings, job_id, [1])
     assert review.job_reviews(settings, job_id) == {}
-    assert "reviewed" not in service.results_frame(settings, job_id).columns
+    assert "reviewed" not in results_frame(settings, job_id).columns
 
 
 def test_answers_outside_the_jobs_labels_or_columns_are_refused(settings, job_id):
@@ -76,16 +77,16 @@ def test_answers_outside_the_jobs_labels_or_columns_are_refused(settings, job_id
 
 
 def test_a_chunked_export_applies_reviews_in_every_chunk(settings, job_id, tmp_path, monkeypatch):
-    monkeypatch.setattr(service, "iter_frames", functools.partial(iter_frames, chunk_rows=4))
-    corrected = _other_label(service.results_frame(settings, job_id).at[5, "label"])
+    monkeypatch.setattr("workbench.jobs.results.iter_frames", functools.partial(iter_frames, chunk_rows=4))
+    corrected = _other_label(results_frame(settings, job_id).at[5, "label"])
     review.save_reviews(settings, job_id, [RowReview(5, {"label": corrected})])
-    written = read_table(service.export_job(settings, job_id, tmp_path / "out.csv"))
+    written = read_table(export_job(settings, job_id, tmp_path / "out.csv"))
     assert written["label"].iloc[5] == corrected
     assert written["reviewed"].astype(str).tolist() == ["False"] * 5 + ["True"]
 
 
 def test_jobs_show_counts_reviewed_rows_and_scores_the_model(settings, job_id):
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     review.save_reviews(settings, job_id, [RowReview(0, {"label": _other_label(model.at[0, "label"])})])
     result = CliRunner().invoke(cli, ["jobs", "show", str(job_id)])
     assert '"reviewed_rows": 1' in result.output
@@ -125,7 +126,7 @@ def test_rows_with_extraction_errors_come_first_then_the_files_order():
 def test_a_job_runs_again_learning_from_its_reviewed_rows(settings, job_id):
     from workbench.jobs.relearn import rerun_with_reviewed_examples
 
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     corrected = _other_label(model.at[3, "label"])
     review.save_reviews(settings, job_id, [RowReview(3, {"label": corrected}), RowReview(0, {"label": model.at[0, "label"]})])
     again = service.get_job(settings, rerun_with_reviewed_examples(settings, job_id))
@@ -176,15 +177,15 @@ def test_numbers_stay_numbers_when_a_row_is_saved_unchanged_or_corrected(setting
                                                                       {"name": "quantity", "type": "number"}]}
     job_id = _stored_job(settings, spec, [{"order": 5531, "quantity": 2}, {"order": 6000, "quantity": 1.5},
                                           {"order": 7000, "quantity": None}])
-    shown = service.results_frame(settings, job_id)
+    shown = results_frame(settings, job_id)
     assert review.as_cell(shown.at[0, "order"]) == "5531"  # not 5531.0: an all-number row kept its types
     review.save_reviews(settings, job_id, [RowReview(0, {"order": review.as_cell(shown.at[0, "order"]), "quantity": "2"}),
                                            RowReview(1, {"order": "6,001", "quantity": "1.5"})])
     assert review.job_reviews(settings, job_id) == {0: {}, 1: {"order": 6001}}
-    sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx")).active
+    sheet = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx")).active
     header = [cell.value for cell in sheet[1]]
     assert sheet.cell(3, header.index("order") + 1).value == 6001  # a number cell, not the text "6001"
-    written = read_table(service.export_job(settings, job_id, tmp_path / "out.csv"))
+    written = read_table(export_job(settings, job_id, tmp_path / "out.csv"))
     assert written["order"].tolist() == ["5531", "6001", "7000"]  # not 7000.0 beside an empty quantity
 
 
@@ -203,19 +204,19 @@ def test_a_field_called_reviewed_is_not_taken_for_the_review_flag(settings):
     spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "reviewed", "type": "text"}]}
     job_id = _stored_job(settings, spec, [{"reviewed": "yes"}, {"reviewed": "no"}])
     review.save_reviews(settings, job_id, [RowReview(0, {"reviewed": "maybe"})])
-    frame = service.results_frame(settings, job_id)
+    frame = results_frame(settings, job_id)
     assert review.reviewed_column(frame) == "reviewed_result" and frame["reviewed"].tolist() == ["maybe", "no"]
     assert review.review_queue(frame, {0, 1}, None, None, review.reviewed_column(frame)) == [1]
 
 
 def test_a_reviewed_row_no_longer_needs_review_and_a_corrected_answer_drops_the_models_confidence(settings, job_id, tmp_path):
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     review.save_reviews(settings, job_id, [RowReview(1, {"label": _other_label(model.at[1, "label"])}),
                                            RowReview(2, {"label": model.at[2, "label"]})])
-    written = read_table(service.export_job(settings, job_id, tmp_path / "out.csv"))
+    written = read_table(export_job(settings, job_id, tmp_path / "out.csv"))
     assert written.at[1, "confidence"] == "" and written.at[2, "confidence"] == str(model.at[2, "confidence"])
     assert written["needs_review"].tolist()[1:3] == ["False", "False"]
-    assert service.results_frame(settings, job_id, reviewed=False).equals(model)  # the model's own, as scored
+    assert results_frame(settings, job_id, reviewed=False).equals(model)  # the model's own, as scored
 
 
 def test_typed_fields_are_corrected_in_the_form_the_model_writes_them(settings):
@@ -231,12 +232,12 @@ def test_typed_fields_are_corrected_in_the_form_the_model_writes_them(settings):
 
 
 def _reviewed_score(settings, job_id):
-    model = service.results_frame(settings, job_id, reviewed=False)
+    model = results_frame(settings, job_id, reviewed=False)
     return evaluate_reviewed(model, review.with_job_reviews(settings, job_id, model, service.get_job(settings, job_id).spec))
 
 
 def test_the_model_is_scored_on_the_reviewed_rows_with_the_reviewers_answers(settings, job_id):
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     review.save_reviews(settings, job_id, [RowReview(0, {"label": model.at[0, "label"]}),  # right
                                            RowReview(1, {"label": _other_label(model.at[1, "label"])})])  # wrong
     report = _reviewed_score(settings, job_id)
@@ -265,7 +266,7 @@ def test_extracted_fields_are_scored_field_by_field_on_the_reviewed_rows(setting
 
 
 def test_reviews_anywhere_in_the_job_line_up_with_their_rows(settings, job_id):
-    model = service.results_frame(settings, job_id)
+    model = results_frame(settings, job_id)
     review.save_reviews(settings, job_id, [RowReview(3, {"label": model.at[3, "label"]}),
                                            RowReview(5, {"label": _other_label(model.at[5, "label"])})])
     report = _reviewed_score(settings, job_id)

@@ -14,6 +14,7 @@ from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.io import read_table
 from workbench.jobs import service
+from workbench.jobs.results import export_job, results_frame
 from workbench.jobs.runner import run_job
 from workbench.tasks.spec import spec_from_dict
 
@@ -52,7 +53,7 @@ def run(settings, tiny_loader, path, **options) -> int:
 def test_results_are_added_to_the_processed_sheet_and_every_other_sheet_is_kept(settings, tiny_loader, tmp_path):
     emails = three_sheet_workbook(tmp_path / "in.xlsx")
     job_id = run(settings, tiny_loader, tmp_path / "in.xlsx", sheet="Tickets")
-    book = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))
+    book = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))
 
     assert book.sheetnames == ["Cover", "Tickets", "Totals"]
     assert book["Cover"]["A1"].value == "Support export, March" and book["Cover"]["A1"].font.bold
@@ -61,7 +62,7 @@ def test_results_are_added_to_the_processed_sheet_and_every_other_sheet_is_kept(
     rows = list(book["Tickets"].iter_rows(min_row=2, values_only=True))
     assert rows[0] == ("Ticket", "Body", "label", "confidence", "needs_review")
     assert [row[1] for row in rows[1:]] == emails["Body"].tolist()
-    expected = service.results_frame(settings, job_id)
+    expected = results_frame(settings, job_id)
     assert [row[2] for row in rows[1:]] == expected["label"].tolist()
     assert all(row[2] in {"billing", "shipping", "returns"} for row in rows[1:])
 
@@ -69,14 +70,14 @@ def test_results_are_added_to_the_processed_sheet_and_every_other_sheet_is_kept(
 def test_rows_beyond_the_row_limit_keep_blank_results(settings, tiny_loader, tmp_path):
     three_sheet_workbook(tmp_path / "in.xlsx")
     job_id = run(settings, tiny_loader, tmp_path / "in.xlsx", sheet="Tickets", limit=4)
-    sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))["Tickets"]
+    sheet = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))["Tickets"]
     labels = [row[2] for row in sheet.iter_rows(min_row=3, values_only=True)]
     assert all(labels[:4]) and labels[4:] == [None, None]
 
 
 def test_a_csv_input_still_exports_a_plain_table(settings, tiny_loader, tmp_path):
     job_id = run(settings, tiny_loader, SAMPLE_DIR / "support_emails.csv", limit=3)
-    book = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx"))
+    book = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))
     assert book.sheetnames == ["results"]
 
 
@@ -89,9 +90,9 @@ def test_each_result_sits_beside_its_own_row_across_blank_rows(settings, tiny_lo
     book.active.append([emails["Body"].iloc[2]])
     book.save(tmp_path / "gaps.xlsx")
     job_id = run(settings, tiny_loader, tmp_path / "gaps.xlsx")
-    sheet = load_workbook(service.export_job(settings, job_id, tmp_path / "out.xlsx")).active
+    sheet = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx")).active
     exported = [(body or "", label or "") for body, label, *_ in sheet.iter_rows(min_row=2, values_only=True)]
-    expected = service.results_frame(settings, job_id)
+    expected = results_frame(settings, job_id)
     assert exported == list(zip(expected["Body"], expected["label"], strict=True))
     assert exported[-1][1] in {"billing", "shipping", "returns"}
 
@@ -103,7 +104,7 @@ def test_a_macro_workbook_comes_back_as_a_plain_workbook_with_its_sheets(setting
             target.writestr(member, source.read(member))
         target.writestr("xl/vbaProject.bin", b"Sub AutoOpen()\nShell \"calc\"\nEnd Sub")
     job_id = run(settings, tiny_loader, tmp_path / "in.xlsm", sheet="Tickets")
-    out = service.export_job(settings, job_id, tmp_path / "out.xlsx")
+    out = export_job(settings, job_id, tmp_path / "out.xlsx")
     with zipfile.ZipFile(out) as archive:
         assert not any("vba" in name.lower() for name in archive.namelist())
         assert b"macroEnabled" not in archive.read("[Content_Types].xml")

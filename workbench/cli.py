@@ -23,6 +23,7 @@ from workbench.io.notes import input_notes
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
+from workbench.jobs.results import export_job, results_frame
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, requeue_orphans, serve_forever, worker_running
 from workbench.models import registry
@@ -110,7 +111,7 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
     job = service.get_job(settings, job_id)
     if status != "completed":
         raise WorkbenchError(f"Job #{job_id} {status}: {job.error or 'stopped before the end'}")
-    service.export_job(settings, job_id, output)
+    export_job(settings, job_id, output)
     click.echo(f"Done: {job.done_rows:,} rows, {job.failed_rows:,} failed -> {output}", err=True)
 
 
@@ -191,7 +192,7 @@ def jobs_show(job_id: int, answers: str | None, by_field: bool, reviewed: bool) 
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),
              "reviewed_rows": review.review_count(get_settings(), job_id), "measured": job.measurements or {}}
     answers = BY_FIELD if by_field else answers
-    model = service.results_frame(get_settings(), job_id, reviewed=False) if answers or reviewed else None
+    model = results_frame(get_settings(), job_id, reviewed=False) if answers or reviewed else None
     if answers:  # the model's answers are scored, not the reviewers' corrections
         shown["evaluation"] = {**report_dict(evaluate(model, answers)),
                                "examples_left_out": int(example_rows(model).sum()),
@@ -279,7 +280,7 @@ def jobs_cancel(job_id: int) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @user_errors
 def jobs_export(job_id: int, output: Path) -> None:
-    click.echo(f"Wrote {service.export_job(get_settings(), job_id, output)}")
+    click.echo(f"Wrote {export_job(get_settings(), job_id, output)}")
 
 
 @cli.group()

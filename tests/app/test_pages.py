@@ -14,6 +14,7 @@ from tests.generative_fixtures import run_through_service
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.jobs import service
+from workbench.jobs.results import reading_spec, results_frame
 from workbench.jobs.runner import run_job
 from workbench.models.registry import load_encoder
 
@@ -176,7 +177,7 @@ def test_the_label_chart_counts_every_label_even_one_no_row_got():
     from workbench.ui.widgets import label_counts
 
     frame = pd.DataFrame({"queue": ["billing", "Other", "billing", ""]})
-    frame.attrs["spec"] = service.reading_spec({"labels": [{"name": "shipping"}, {"name": "billing"}]})
+    frame.attrs["spec"] = reading_spec({"labels": [{"name": "shipping"}, {"name": "billing"}]})
     assert label_counts(frame, "queue").to_dict() == {"shipping": 0, "billing": 2, "Other": 1}
 
 
@@ -268,7 +269,7 @@ def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader
     from workbench.jobs.review import RowReview
 
     job_id = _review_job(settings, tiny_loader)
-    queues = service.results_frame(settings, job_id)["queue"]
+    queues = results_frame(settings, job_id)["queue"]
     other = next(q for q in ("billing", "shipping") if q != queues[1])
     review.save_reviews(settings, job_id, [RowReview(0, {"queue": queues[0]}), RowReview(1, {"queue": other})])
     app = page("job_results.py", job=str(job_id)).run()
@@ -453,7 +454,7 @@ def test_a_file_that_has_label_and_label_result_gets_the_answers_in_a_third_colu
     job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.task.yaml",
                                                tmp_path / "downloaded_twice.csv")
     run_now(settings, job_id, tiny_loader)
-    frame = service.results_frame(settings, job_id)
+    frame = results_frame(settings, job_id)
     assert frame.columns.is_unique and (frame["label"] == "old").all() and (frame["label_result"] == "x").all()
     labels = {label["name"] for label in service.get_job(settings, job_id).spec["labels"]}
     assert frame["label_result_2"].isin(labels).all()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from tests.app.test_pages import _review_job, fresh_app, page  # noqa: F401 (fresh_app: each test its own settings)
-from workbench.jobs import service
+from workbench.jobs.results import results_frame
 
 
 def test_the_rows_can_be_narrowed_by_queue_confidence_and_words(settings, tiny_loader):
     job_id = _review_job(settings, tiny_loader)
-    answers = service.results_frame(settings, job_id)
+    answers = results_frame(settings, job_id)
     queue = answers["queue"].value_counts().index[0]
     app = page("job_results.py", job=str(job_id)).run()
     assert len(app.dataframe[0].value) == len(answers)  # no filter set: every row

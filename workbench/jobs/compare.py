@@ -28,6 +28,7 @@ from workbench.io import read_table
 from workbench.io.result_columns import result_names
 from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
+from workbench.jobs.results import reading_spec, results_frame
 from workbench.jobs.runner import run_job
 from workbench.models.registry import list_models, model_snapshot, resolve_name
 from workbench.tasks.spec import TaskSpec, spec_from_dict, task_file_text
@@ -94,7 +95,7 @@ def answers_outside_labels(spec: TaskSpec, frame: pd.DataFrame, answers_column: 
     """The right answers in the column no model of the comparison can give, read as the Job results page reads them
     ("Technical Support" is technical_support; the examples' rows are not scored)."""
     read = frame.copy(deep=False)
-    read.attrs = {"spec": service.reading_spec(spec.to_dict())}
+    read.attrs = {"spec": reading_spec(spec.to_dict())}
     return outside_labels(read, answers_column)
 
 
@@ -180,7 +181,7 @@ def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices
         answered = [Answered(job, None, repo.answered_rows(session, job.id))
                     for job in repo.comparison_jobs(session, comparison_id)]
     for one in answered:
-        one.frame = service.results_frame(settings, one.job.id, reviewed=False) if one.rows else None
+        one.frame = results_frame(settings, one.job.id, reviewed=False) if one.rows else None
     first = next((one for one in answered if one.rows), None)
     api = _api_cost(settings, first, comparison.answers_column, prices) if first else None
     return pd.DataFrame([{**_model_row(comparison, one, prices), SAME_ANSWERS: _same_answers(one, first), API_COST: api}

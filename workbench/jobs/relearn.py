@@ -11,6 +11,7 @@ from workbench.config import Settings
 from workbench.errors import TaskConfigError
 from workbench.io.rows import row_texts
 from workbench.jobs import service
+from workbench.jobs.results import results_frame
 from workbench.jobs.review import placed_columns, reviewed_column
 from workbench.models.registry import load_encoder
 from workbench.tasks.registry import get_task_class
@@ -54,7 +55,7 @@ def _kept_cut_off(settings: Settings, spec: TaskSpec) -> dict:
 def reviewed_examples(settings: Settings, job_id: int, spec: TaskSpec) -> list[dict[str, str]]:
     if not learns_from_reviews(spec.task):
         raise TaskConfigError(f"A {spec.task} job does not learn from examples of labels; only classify and route jobs do.")
-    return examples_in(service.results_frame(settings, job_id), spec, settings.max_cell_chars)
+    return examples_in(results_frame(settings, job_id), spec, settings.max_cell_chars)
 
 
 def examples_in(frame: pd.DataFrame, spec: TaskSpec, max_chars: int) -> list[dict[str, str]]:

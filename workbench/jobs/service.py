@@ -1,4 +1,5 @@
-"""What the UI and the CLI do with jobs: store uploads, create, cancel, export."""
+"""What the UI and the CLI do with jobs: store uploads, create, try, pause, resume, retry and cancel them (their
+answers, tables and downloads: jobs/results.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -15,16 +15,13 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, JobStateError, TaskConfigError, WorkbenchError
-from workbench.io import list_sheets, read_table, write_table
-from workbench.io.readers import file_kind
+from workbench.errors import InputFileError, JobStateError, TaskConfigError
+from workbench.io import list_sheets, read_table
 from workbench.io.result_columns import with_results
 from workbench.io.rows import check_columns, row_texts
-from workbench.io.stream import count_rows, iter_frames
-from workbench.io.workbook_export import add_result_columns
-from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
-from workbench.jobs import review
+from workbench.io.stream import count_rows
 from workbench.jobs.progress import only_failed_rows_left
+from workbench.jobs.results import input_of
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, load_generator, model_snapshot
 from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
@@ -251,108 +248,3 @@ def queue_note(settings: Settings, job: Job) -> str | None:
 def list_jobs(settings: Settings) -> list[Job]:
     with session_scope(settings) as session:
         return repo.list_jobs(session)
-
-
-# A stopped job's rows it did not reach, said in its results: in a download, an empty extract or summarize cell
-# would otherwise read as "nothing found".
-NOT_ANSWERED = "Not answered: the job was {status} before this row. Resume it to answer the rest."
-
-
-def _stopped_short(job: Job) -> bool:
-    return job.status in ("paused", "cancelled", "failed") and job.done_rows + job.failed_rows < job.total_rows
-
-
-def input_of(job: Job) -> Path:
-    """The job's input file (the copy the app keeps), or a message that says it is gone and what that means."""
-    path = Path(job.input_path)
-    if not path.exists():
-        raise InputFileError(f"The copy of job #{job.id}'s input file ({path.name}) is gone from the app's data folder "
-                             f"({path.parent}), so its rows cannot be read: it cannot run further, and its {job.done_rows:,} "
-                             "saved answers can only be downloaded alone, by row number. Run a new job on the file to "
-                             "have both.")
-    return path
-
-
-def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.DataFrame:
-    """The input rows with the template's output columns added (empty where a row has no result yet); `reviewed`:
-    the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed)."""
-    job = get_job(settings, job_id)
-    frame = read_table(input_of(job), sheet=job.sheet, nrows=job.row_limit)
-    return _with_results_of(settings, job, frame, reviewed and review.has_reviews(settings, job_id))
-
-
-def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
-    """results_frame a chunk of rows at a time, so exporting 100,000 rows needs no more memory than 2,000."""
-    job = get_job(settings, job_id)
-    reviewed = review.has_reviews(settings, job_id)  # for the whole job: every chunk gets the same columns
-    for frame in iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit):
-        yield _with_results_of(settings, job, frame, reviewed)
-
-
-def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed: bool = False) -> pd.DataFrame:
-    rows = (int(frame.index[0]), int(frame.index[-1]))
-    with session_scope(settings) as session:
-        results = repo.job_results(session, job.id, rows=rows)
-        reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
-    spec = spec_from_dict(job.spec)
-    columns = spec.output_columns()
-    outputs = _answers(results, columns).set_axis([r.row_index for r in results]).reindex(index=frame.index)
-    stopped_short = _stopped_short(job)
-    if job.failed_rows or stopped_short:
-        errors = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
-        answered = errors.index.isin([r.row_index for r in results])
-        outputs["error"] = errors.where(answered, NOT_ANSWERED.format(status=job.status)) if stopped_short else errors
-    combined = with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
-    combined.attrs["spec"] = reading_spec(job.spec)
-    return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0])
-
-
-def reading_spec(spec: dict) -> dict:
-    """What the results' readers need of the job's settings (evaluation: field types, the examples' texts; the
-    label chart: label names); small, as pandas copies a frame's attrs with every operation on it."""
-    labels = [label["name"] if isinstance(label, dict) else label for label in spec.get("labels") or []]
-    return {"text": spec.get("text"), "labels": labels, "fallback": spec.get("fallback"),
-            "fields": [{"name": f.get("name"), "type": f.get("type", "text")} for f in spec.get("fields") or []],
-            # A list, not a set: Streamlit writes a shown frame's attrs as JSON.
-            "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}
-
-
-def _answers(results: list, columns: list[str]) -> pd.DataFrame:
-    """The saved results' outputs, a row each. Object cells keep each answer's own type: a column of numbers and empty
-    answers would turn 5531 into 5531.0 (written so in a CSV). A list of rows keeps them; a dict of rows does not."""
-    return pd.DataFrame([r.outputs for r in results], columns=columns, dtype=object)
-
-
-def answers_alone(settings: Settings, job: Job) -> pd.DataFrame:
-    """The job's saved answers without its rows (whose file is gone), each with its row's number in the file."""
-    with session_scope(settings) as session:
-        results = repo.job_results(session, job.id)
-    answers = _answers(results, spec_from_dict(job.spec).output_columns())
-    answers.insert(0, "row", [r.row_index + 1 for r in results])
-    if job.failed_rows:
-        answers["error"] = [r.error or "" for r in results]
-    return answers.where(answers.notna(), "")
-
-
-def _result_columns(settings: Settings, job_id: int) -> pd.DataFrame:
-    """Only the result columns, one row per input row: the workbook itself already holds the inputs."""
-    chunks = [chunk[chunk.attrs["result_columns"]] for chunk in result_chunks(settings, job_id)]
-    return pd.concat(chunks, ignore_index=True)
-
-
-def export_job(settings: Settings, job_id: int, path: Path) -> Path:
-    """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
-    path, job = Path(path), get_job(settings, job_id)
-    try:
-        if not Path(job.input_path).exists():  # its rows are gone, its answers are not: those alone, by row number
-            return write_table(answers_alone(settings, job), path)
-        if path.suffix.lower() in TEXT_OUTPUTS:
-            return write_text_chunks(result_chunks(settings, job_id), path)
-        if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
-            return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path)
-        return write_table(results_frame(settings, job_id), path)
-    except OSError as exc:
-        raise WorkbenchError(
-            f"Cannot write '{path}': {exc.strerror or exc}. "
-            "Check that the folder exists and the file is not open in another program."
-        ) from None

@@ -9,7 +9,7 @@ import streamlit as st
 
 from workbench.config import Settings, get_settings
 from workbench.db.schema import Job
-from workbench.jobs import service
+from workbench.jobs.results import results_frame
 from workbench.jobs.worker import ensure_worker
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
@@ -51,4 +51,4 @@ def job_answers(job: Job) -> pd.DataFrame:
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def _job_answers(job_id: int, saved_state: tuple) -> pd.DataFrame:  # saved_state: part of the cache's key
-    return service.results_frame(app_settings(), job_id, reviewed=False)
+    return results_frame(app_settings(), job_id, reviewed=False)

@@ -18,6 +18,7 @@ from workbench.io.result_columns import result_names
 from workbench.jobs import measure, service, templates
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
+from workbench.jobs.results import export_job
 from workbench.jobs.review import WRITTEN_ANSWERS
 from workbench.models.registry import snapshot_names
 from workbench.ui.context import app_settings
@@ -216,7 +217,7 @@ def _exporter(job_id: int, suffix: str):
         # A file of its own per download: two downloads of one job at once wrote the same file and gave a corrupt
         # workbook (7 of 9 in an audit).
         with tempfile.TemporaryDirectory(dir=app_settings().exports_dir) as folder:
-            return service.export_job(app_settings(), job_id, Path(folder) / f"job_{job_id}.{suffix}").read_bytes()
+            return export_job(app_settings(), job_id, Path(folder) / f"job_{job_id}.{suffix}").read_bytes()
 
     return export
 

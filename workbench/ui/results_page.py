@@ -1,0 +1,113 @@
+"""The Job results page: pick a job, follow it live, and see, filter, review, score and download its answers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from workbench.db.repo import ACTIVE_STATUSES
+from workbench.db.schema import Job
+from workbench.jobs import compare, review, service
+from workbench.jobs.progress import answered_rows, table_is_behind
+from workbench.ui.context import app_settings, job_answers, selected_job_id, start_worker
+from workbench.ui.evaluation import evaluation_section
+from workbench.ui.filters import filtered_rows
+from workbench.ui.review import TABLE_SHOWS_REVIEWS, review_section
+from workbench.ui.widgets import (
+    answer_column,
+    confidence_chart,
+    delete_section,
+    download_buttons,
+    job_controls,
+    job_header,
+    job_progress_bar,
+    label_chart,
+    result_summary,
+    results_table,
+    user_errors,
+)
+
+# Each refresh costs the server CPU the job needs (at 1 s, ~15% of a core of two); rows are saved in batches that
+# take ~10 s or more, so a faster refresh would show nothing new.
+REFRESH_SECONDS = 2
+
+
+def chosen_job() -> Job | None:
+    """The job the link names (or the newest), in a picker of every job; None when there is none yet."""
+    jobs = service.list_jobs(app_settings())
+    if not jobs:
+        st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
+        return None
+    names = {job.id: f"#{job.id} {job.name} · {job.task}" for job in jobs}
+    current = selected_job_id()
+    if current is not None and current not in names:  # an old link or bookmark: say so rather than show another job
+        st.warning(f"There is no job #{current} (it was deleted, or belongs to another data folder). Showing the "
+                   "newest job.")
+    job_id = st.selectbox("Job", list(names), index=list(names).index(current) if current in names else 0,
+                          format_func=names.get)
+    st.query_params["job"] = str(job_id)
+    return service.get_job(app_settings(), job_id)  # read again by the live part; fresh on every full run
+
+
+def job_results(job: Job) -> None:
+    """Everything about one job, its answers read once for the whole page."""
+    model_frame = frame = None
+    with user_errors():
+        model_frame = job_answers(job)
+        frame = review.with_job_reviews(app_settings(), job.id, model_frame, job.spec)
+    _live_progress(job, frame, time.monotonic(), answered_rows(job))
+    if frame is None:
+        _without_rows(job)
+    else:
+        with user_errors():
+            _answers(job, frame, model_frame)
+    delete_section(job)
+
+
+def _live_progress(at_start: Job, frame: pd.DataFrame | None, loaded_at: float, answered_at_load: int) -> None:
+    started_active = at_start.status in ACTIVE_STATUSES
+
+    @st.fragment(run_every=REFRESH_SECONDS if started_active else None)
+    def live() -> None:
+        start_worker()  # a worker that died while the page stays open is started again, not only on a full page load
+        job = service.get_job(app_settings(), at_start.id)
+        job_header(job)
+        job_progress_bar(job)
+        job_controls(job)
+        if frame is not None:
+            result_summary(frame, job)  # rows answered and failed from the job as it is now
+        if started_active and job.status not in ACTIVE_STATUSES:
+            st.rerun()  # the whole page, so the table and downloads show the finished job
+        if started_active and table_is_behind(job, answered_at_load, time.monotonic() - loaded_at):
+            st.rerun()  # the table, charts and review queue show the rows saved since
+
+    live()
+
+
+def _without_rows(job: Job) -> None:
+    if not Path(job.input_path).exists():
+        download_buttons(job.id)  # a job whose input copy is gone still has its answers (alone, by row number)
+
+
+def _answers(job: Job, frame: pd.DataFrame, model_frame: pd.DataFrame) -> None:
+    _charts(frame)
+    st.subheader("Rows")
+    results_table(filtered_rows(frame, job.id))
+    download_buttons(job.id)
+    st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
+    review_section(job, model_frame)
+    # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;
+    # the reviewed rows' answers can be the right ones.
+    evaluation_section(model_frame, compare.answers_column_of(app_settings(), job), reviewed=frame)
+
+
+def _charts(frame: pd.DataFrame) -> None:
+    queue_column = answer_column(frame, "queue")
+    label_column = answer_column(frame, "label") or queue_column
+    if label_column:
+        st.subheader("Rows per queue" if label_column == queue_column else "Label counts")
+        label_chart(frame, label_column)
+    confidence_chart(frame)
