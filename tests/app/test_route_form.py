@@ -68,3 +68,16 @@ def test_the_label_column_offered_first_is_the_one_that_looks_like_labels():
                           "category": ["billing", "billing", "", "returns"], "id": ["1", "1", "1", "1"]})
     assert likely_label_column(frame, ["Subject", "Body"]) == "category"
     assert likely_label_column(frame[["Subject"]], ["Subject"]) == "Subject"  # nothing else: the first column
+
+
+def test_switching_to_a_file_with_other_columns_shows_the_columns_the_job_reads(settings):
+    """The box went on showing 'review' (a column of the first file) while the job read Body."""
+    app = page("new_job.py").run()
+    app.radio[0].set_value("Use a sample file").run()
+    next(s for s in app.selectbox if s.label == "Sample file").set_value("product_reviews.csv").run()
+    assert app.multiselect[0].value == ["review"]
+    next(s for s in app.selectbox if s.label == "Sample file").set_value("support_emails.csv").run()
+    shown = app.multiselect[0].value
+    assert shown and set(shown) <= {"Subject", "Body", "From", "category"}
+    app.text_area[0].input("billing\nshipping").run()
+    assert _queued_spec(app, settings)["text"] == shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,9 +128,7 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     longest = frame.apply(lambda c: c.str.len().mean()).idxmax()
     wanted = template.spec["text"] if template else []
     own, missing = [c for c in wanted if c in frame.columns], [c for c in wanted if c not in frame.columns]
-    key = f"text-columns-{template.id if template else 'form'}"
-    if not set(st.session_state.get(key) or []) <= set(frame.columns):
-        del st.session_state[key]  # chosen for another file or sheet: this one's default, not an empty choice
+    key = text_columns_key(template.id if template else "form", list(frame.columns))
     # A template opened to be changed sets the columns itself (prefill.py); a default beside it would be ignored.
     columns = st.multiselect("Text column(s) the model reads", list(frame.columns),
                              default=None if key in st.session_state else own or [longest], key=key,
@@ -140,6 +139,13 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     if note := long_text_note(frame, columns, app_settings().max_cell_chars):
         st.warning(note)
     return columns
+
+
+def text_columns_key(source: int | str, columns: list[str]) -> str:
+    """The text-column box's key, one per set of columns: switching to a file with other columns gives a new box. With
+    one key, the box went on showing a column the new file lacks ("review") while the job read another."""
+    names = hashlib.sha1("\x1f".join(columns).encode()).hexdigest()[:10]
+    return f"text-columns-{source}-{names}"
 
 
 def choose_task() -> str:

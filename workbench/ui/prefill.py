@@ -87,7 +87,10 @@ def kept_extras(task: str) -> dict:
 
 def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, Any]:
     task, config = spec["task"], spec_from_dict(spec).validated_config().model_dump(mode="json")
-    state = {"settings-source": "Set them here", "task": task, "text-columns-form": [c for c in spec["text"] if c in columns],
+    from workbench.ui.new_job import text_columns_key  # new_job reads this module's state on import
+
+    state = {"settings-source": "Set them here", "task": task,
+             text_columns_key("form", columns): [c for c in spec["text"] if c in columns],
              EXTRAS: {"task": task, "config": _not_on_the_form(task, config)}}
     if spec.get("model", "default") in models:
         state[f"model-{spec_from_dict(spec).model_kind}"] = spec.get("model", "default")
