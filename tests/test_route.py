@@ -130,3 +130,10 @@ def test_route_messages_call_its_labels_queues():
 def test_a_priority_level_without_words_is_refused():
     with pytest.raises(TaskConfigError, match="the priority level 'high' lists no words"):
         spec_from_dict({"task": "route", "text": "Body", "labels": QUEUES, "priority": {"high": ""}}).validated_config()
+
+
+def test_a_priority_level_written_on_two_lines_keeps_the_words_of_both():
+    from workbench.tasks.route import parse_priority_lines
+
+    assert parse_priority_lines("high: Safari\nlow: newsletter\nhigh: lamp, outage") == \
+        {"high": ["Safari", "lamp", "outage"], "low": ["newsletter"]}

@@ -66,5 +66,6 @@ def test_a_message_is_shown_as_written_not_read_as_markdown():
     from workbench.ui.widgets import plain
 
     assert plain("no weights (*.safetensors, pytorch_model*.bin); $5 or $6") == \
-        "no weights (\\*.safetensors, pytorch_model\\*.bin); \\$5 or \\$6"
+        "no weights (\\*.safetensors, pytorch\\_model\\*.bin); \\$5 or \\$6"
     assert plain("run `workbench models list` for *all*") == "run `workbench models list` for \\*all\\*"
+    assert plain("Q3 *urgent* `code`", code=True) == "Q3 \\*urgent\\* \\`code\\`"  # a user's text: shown as typed

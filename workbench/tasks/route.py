@@ -196,5 +196,6 @@ def parse_priority_lines(text: str) -> dict[str, list[str]]:
         if not colon or not level.strip() or not phrases:
             raise TaskConfigError(f"The priority line '{line.strip()}' needs a level, a colon and its words, e.g. "
                                   "`high: urgent, asap`.")
-        priority[level.strip()] = phrases
+        # A level on two lines has the words of both (the first line's were dropped without a word).
+        priority[level.strip()] = [*priority.get(level.strip(), []), *phrases]
     return priority

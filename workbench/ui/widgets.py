@@ -39,19 +39,25 @@ def user_errors():
                        f"({app_settings().data_dir}) can be written and the disk has space, then try again."))
 
 
-def plain(message: str) -> str:
+def plain(message: str, code: bool = False) -> str:
     """A message shown as written: Streamlit reads messages as Markdown, where the `*` of "*.safetensors" made italics
-    and two `$` a formula. Backticks stay: they mark commands and names."""
+    and two `$` a formula. Our messages' backticks stay (they mark commands and names); a user's text (`code`: a job's
+    name) has its backticks shown too."""
+    if code:
+        return _escaped(message, "`")
     parts = re.split(r"(`[^`]*`)", message)  # odd parts are code, where Markdown reads nothing
     return "".join(part if n % 2 else _escaped(part) for n, part in enumerate(parts))
 
 
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("$", "\\$")
+def _escaped(text: str, more: str = "") -> str:
+    text = text.replace("\\", "\\\\")
+    for mark in "*_$~[]#" + more:
+        text = text.replace(mark, "\\" + mark)
+    return text
 
 
 def job_header(job) -> None:
-    st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {job.name}")
+    st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {plain(job.name, code=True)}")
     compared = f" · one model of comparison #{job.comparison_id} (Benchmark page)" if job.comparison_id else ""
     st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status} · "
                f"created {local_time(job.created_at)}{compared}{_origin(job)}")
