@@ -295,3 +295,13 @@ def test_a_choice_fields_values_may_be_called_choices_as_the_product_spec_writes
     spec = spec_from_dict({"task": "extract", "text": "Body", "fields": fields})
     assert spec.validated_config().fields[0].options == ["train", "bus"]
     assert spec.pinned().to_dict()["fields"][0]["options"] == ["train", "bus"]  # a job keeps one spelling
+
+
+def test_no_part_of_a_date_is_a_phone_number_and_a_date_with_words_around_it_is_read():
+    """From a browser check: 05.03.2024 gave the phone number 032024, and "05.03.2024, bitte zahlen" was dropped."""
+    source = "Rechnung vom 05.03.2024, bitte zahlen. Call 555-0100 or +44 20 7946 0958."
+    for value in ("032024", "03.2024", "05032024"):
+        with pytest.raises(Rejected):
+            normalise(FieldSpec(name="phone", type="phone"), value, source)
+    assert normalise(FieldSpec(name="phone", type="phone"), "+44 20 7946 0958", source) == "+442079460958"
+    assert normalise(FieldSpec(name="due", type="date"), "05.03.2024, bitte zahlen", source) == "2024-03-05"

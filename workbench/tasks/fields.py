@@ -152,8 +152,10 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str:
 
 def _date(value: Any, source: str, day_first: bool) -> str:
     """The date in ISO form, if the text writes that date: the model may reformat a date ("3 March 2024" ->
-    2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date."""
-    written = parsed_date(str(value), day_first)
+    2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date. A date the model wrote
+    with words around it ("05.03.2024, bitte zahlen") is read from the date alone."""
+    piece = DATE_PIECE.search(str(value))
+    written = parsed_date(str(value), day_first) or (parsed_date(piece.group(), day_first) if piece else None)
     if written is None:
         raise Rejected(f"'{value}' is not a date")
     if written not in dates_in(source, day_first):
@@ -185,10 +187,13 @@ def _email(field: FieldSpec, value: Any, source: str) -> str:
 
 
 def _phone(_field: FieldSpec, value: Any, source: str) -> str:
+    """Digits the text writes outside its dates: the model took "12/05/2024" and "03.2024" (of 05.03.2024) as
+    phone numbers."""
     if DATE_PIECE.fullmatch(str(value).strip()):
         raise Rejected(f"'{value}' is a date, not a phone number")
     digits = re.sub(r"\D", "", str(value))
-    if len(digits) < 6 or digits not in re.sub(r"\D", "", source):
+    outside_dates = DATE_PIECE.sub(" ", source)
+    if len(digits) < 6 or not any(digits in re.sub(r"\D", "", run) for run in re.split(r"[^\d\s()+./-]+", outside_dates)):
         raise Rejected(f"'{value}' is not a phone number in the text")
     return ("+" if str(value).strip().startswith("+") else "") + digits
 
