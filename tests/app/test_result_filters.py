@@ -37,3 +37,27 @@ def test_the_rows_with_values_dropped_can_be_shown_alone(settings):
     assert len(app.dataframe[0].value) == 3
     app.toggle(key=f"filter-extraction_errors-{job_id}").set_value(True).run()
     assert app.dataframe[0].value["extraction_errors"].tolist() == ["order: 'abc' is not a number"]
+
+
+def test_a_reviewed_row_is_filtered_by_the_models_confidence_and_flags_are_not_words(settings, tiny_loader):
+    from workbench.jobs import review
+    from workbench.jobs.review import RowReview
+
+    job_id = _review_job(settings, tiny_loader)
+    answers = results_frame(settings, job_id, reviewed=False)
+    row = int(answers["confidence"].astype(float).idxmin())
+    other = next(q for q in ("billing", "shipping") if q != answers.at[row, "queue"])
+    review.save_reviews(settings, job_id, [RowReview(row, {"queue": other})])
+    app = page("job_results.py", job=str(job_id)).run()
+    low = float(answers.at[row, "confidence"])
+    app.slider(key=f"filter-confidence-{job_id}").set_value((0.0, min(1.0, round(low + 0.05, 2)))).run()
+    assert other in app.dataframe[0].value["queue"].tolist()  # its confidence blanked by the review, still low
+    app.slider(key=f"filter-confidence-{job_id}").set_value((0.0, 1.0)).run()
+    app.text_input(key=f"filter-words-{job_id}").input("true").run()
+    assert len(app.dataframe[0].value) == 0  # the flags' True is no word of the rows
+
+
+def test_a_link_with_no_job_number_says_so(settings, tiny_loader):
+    _review_job(settings, tiny_loader)
+    app = page("job_results.py", job="abc").run()
+    assert any("'abc' is no job number" in w.value for w in app.warning)

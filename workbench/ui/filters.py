@@ -6,23 +6,25 @@ import pandas as pd
 import streamlit as st
 
 from workbench.jobs.progress import counted
+from workbench.jobs.review import reviewed_column
 from workbench.ui.widgets import answer_column
 
 # Offered as a list of answers to pick from up to this many different answers (a label or a queue, not free text).
 MAX_LISTED_ANSWERS = 50
 
 
-def filtered_rows(frame: pd.DataFrame, job_id: int) -> pd.DataFrame:
-    """The rows the user asks to see; all of them until a filter is set."""
+def filtered_rows(frame: pd.DataFrame, job_id: int, model_frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows the user asks to see; all of them until a filter is set. `model_frame`: the model's own answers, whose
+    confidence a reviewed row keeps for the filter (a review blanks it in `frame`)."""
     with st.expander("Filter the rows"):
         keep = pd.Series(True, index=frame.index)
         keep &= _by_answer(frame, job_id)
-        keep &= _by_confidence(frame, job_id)
+        keep &= _by_confidence(frame if model_frame is None else model_frame, job_id)
         keep &= _by_flags(frame, job_id)
         keep &= _by_words(frame, job_id)
     shown = frame[keep]
     if len(shown) < len(frame):
-        st.caption(f"Showing {counted(len(shown), 'row')} of {len(frame):,}.")
+        st.caption(f"Showing {counted(len(shown), 'row')} of {len(frame):,}. The downloads hold every row.")
     return shown
 
 
@@ -63,5 +65,7 @@ def _by_words(frame: pd.DataFrame, job_id: int) -> pd.Series:
     words = st.text_input("Only rows containing", key=f"filter-words-{job_id}", placeholder="a word or phrase, in any column")
     if not words.strip():
         return pd.Series(True, index=frame.index)
-    text = frame.astype(str).agg(" ".join, axis=1).str.casefold()
+    flags = {answer_column(frame, "needs_review"), answer_column(frame, "confidence"), reviewed_column(frame)}
+    # The rows' own words and answers; "true" matched every flagged row through the app's own columns.
+    text = frame[[c for c in frame.columns if c not in flags]].astype(str).agg(" ".join, axis=1).str.casefold()
     return text.str.contains(words.strip().casefold(), regex=False)

@@ -43,6 +43,8 @@ def chosen_job() -> Job | None:
         return None
     names = {job.id: f"#{job.id} {job.name} · {job.task}" for job in jobs}
     current = selected_job_id()
+    if current is None and st.query_params.get("job"):  # "?job=abc": a link typed or cut short
+        st.warning(f"'{st.query_params['job']}' is no job number. Showing the newest job.")
     if current is not None and current not in names:  # an old link or bookmark: say so rather than show another job
         st.warning(f"There is no job #{current} (it was deleted, or belongs to another data folder). Showing the "
                    "newest job.")
@@ -95,7 +97,7 @@ def _without_rows(job: Job) -> None:
 def _answers(job: Job, frame: pd.DataFrame, model_frame: pd.DataFrame) -> None:
     _charts(frame)
     st.subheader("Rows")
-    results_table(filtered_rows(frame, job.id))
+    results_table(filtered_rows(frame, job.id, model_frame))
     download_buttons(job.id)
     st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
     review_section(job, model_frame)

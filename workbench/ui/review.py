@@ -61,8 +61,8 @@ def _table_behind_notice(job) -> None:
     if st.session_state.get(TABLE_SHOWS_REVIEWS, True):
         return
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.caption("Saved. The downloads hold your answers already; the table and charts above show them when the "
-                 "page is next drawn.")
+    left.caption("Your change is saved, and the downloads hold it already; the table and charts above show it when "
+                 "the page is next drawn.")
     if right.button("Show them now", key=f"redraw-{job.id}"):
         st.rerun(scope="app")
 

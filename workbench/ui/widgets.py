@@ -176,7 +176,8 @@ def written_answers_in_full(frame: pd.DataFrame) -> None:
         if column:
             with st.container(border=True):
                 for position, answer in enumerate(frame[column], start=1):
-                    st.markdown(f"**Row {position}** · {column}:  \n{plain(str(answer)) or '*(empty)*'}")
+                    lines = "  \n".join(plain(str(answer)).splitlines())  # a bullet a line, as in the download
+                    st.markdown(f"**Row {position}** · {column}:  \n{lines or '*(empty)*'}")
 
 
 def label_chart(frame: pd.DataFrame, column: str) -> None:
