@@ -317,6 +317,15 @@ def test_bullets_and_short_summaries_keep_whole_sentences_about_the_text_not_the
      "• Just wanted to say your support team was fantastic."),
     ("• A possible rephrasing could be: The order was supposed to arrive last Friday.",
      "• The order was supposed to arrive last Friday."),
+    # and on a second look, in a browser (2026-11-30):
+    ("• A message about a product's performance in Safari, but it's too long for a short summary.\n• Pages are slow.",
+     "• Pages are slow."),
+    ("• The printer jams.\n• This is a simple and effective way to convey the message without using overly complex "
+     "language.", "• The printer jams."),
+    ("• To summarize, the text states that the refund is late.", "• The refund is late."),
+    ("• Hi Margot,\n• The invoice is wrong.\n• I hope this helps.\n• Thanks,\n• Cheers,\n• Liam", "• The invoice is wrong."),
+    ("• Dear Jürgen Müller,\n• I hope this message finds you well.\n• The parcel is held at customs.",
+     "• The parcel is held at customs."),
 ])
 def test_the_models_remarks_on_its_own_writing_are_not_summaries(reply, kept):
     assert tidy(reply, SummaryStyle(style="bullets", max_words=40)) == kept
@@ -325,3 +334,9 @@ def test_the_models_remarks_on_its_own_writing_are_not_summaries(reply, kept):
 def test_a_one_sentence_summary_is_the_first_sentence_about_the_text():
     reply = "A message of urgency, but it could be rephrased for better clarity. The parcel never arrived."
     assert tidy(reply, SummaryStyle(style="one_sentence", max_words=30)) == "The parcel never arrived."
+
+
+def test_thanks_in_a_sentence_is_content_not_a_sign_off():
+    reply = "• Thanks for the quick help.\n• The agent solved the login issue.\n• Thanks again,\n• Liam"
+    assert tidy(reply, SummaryStyle(style="bullets", max_words=40)) == \
+        "• Thanks for the quick help.\n• The agent solved the login issue."

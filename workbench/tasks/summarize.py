@@ -36,8 +36,9 @@ STYLE_ASKS = {
 SUMMARY_SYSTEM = "You summarize texts: you state the facts, who wants what and what happens."
 # What is left of that habit is cut from the reply's start: "The email is about a late parcel" -> "A late parcel".
 ABOUT_THE_TEXT = re.compile(
-    r"^(the|this) (text|email|message|conversation|dialogue|passage|article|review|letter)( above)? "
-    r"(is about|is|conveys|describes|discusses|talks about|tells us|highlights|shows)( that)?\s+", re.I)
+    r"^((to summarize|in summary|in short),?\s+)?"
+    r"((the|this) (text|email|message|conversation|dialogue|passage|article|review|letter)( above)? "
+    r"(is about|is|conveys|describes|discusses|talks about|tells us|highlights|shows|states|says)( that)?\s+)?", re.I)
 # A one-line style ends at the line's end (the model otherwise starts over: "Subject: ...Subject:"), and one
 # sentence at its first sentence end: tidy keeps only that, and 22% of the tokens of one-sentence drafts of
 # DialogSum came after it. The mark of a sentence stop stays in the reply.
@@ -76,7 +77,7 @@ WORD = re.compile(r"\w+")
 # Bullets start with "•": a cell starting with "-" is guarded in a CSV download as a formula would be ("'- …").
 BULLET = "• "
 # How the bundled model starts a sentence about itself or the task rather than about the text.
-SELF_TALK = re.compile(r"^(?:i(?:'ll|'m|'d| will| am| would| can(?:'t|not)?| cannot| apologi[sz]e)\b|here(?:'s| is| are)\b"
+SELF_TALK = re.compile(r"^(?:i(?:'ll|'m|'d| will| am| would| can(?:'t|not)?| cannot| apologi[sz]e| hope)\b|here(?:'s| is| are)\b"
                        r"|i(?:'ve| have)? (?:made|removed|added|changed|replaced|rephrased|reworded|rewr(?:ote|itten)|kept"
                        r"|used|included|omitted|corrected|simplified|shortened|condensed|combined|tried|focused)\b"
                        r"|this (?:\w+ )?(?:version|summary|rewrite|revision)\b|a possible (?:rephrasing|rewrite|version)\b"
@@ -84,7 +85,13 @@ SELF_TALK = re.compile(r"^(?:i(?:'ll|'m|'d| will| am| would| can(?:'t|not)?| can
 # Words by which the model, taking the text for a draft to improve, comments on it or on its rewrite wherever they
 # stand in a sentence: "A message of urgency, but it could be rephrased for better clarity and grammar."
 ABOUT_THE_WRITING = re.compile(r"\b(?:rephras\w*|reword\w*|(?:rewritten|revised) version|original meaning|more concise"
-                               r"|concise and (?:clear|direct)|for (?:better )?clarity)\b", re.I)
+                               r"|concise and (?:clear|direct)|for (?:better )?clarity|too long for a (?:short )?summary"
+                               r"|convey(?:s|ing)? the (?:same )?(?:message|information)|overly complex language)\b", re.I)
+# Lines of a letter the model wrote instead of a summary: its greeting ("Hi Margot,", "Dear Jürgen Müller,"), and its
+# sign-off ("Thanks,", "Cheers,", "Best regards,"), after which comes the name signed under it ("Liam").
+GREETING = re.compile(r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^.!?]{0,40}[,!]?$", re.I)
+SIGN_OFF = re.compile(r"^(?:many )?(?:thanks|thank you|cheers|best|regards|best regards|kind regards|sincerely"
+                      r"|yours(?: sincerely| truly)?)(?: again| so much| in advance)?\s*[,!]?$", re.I)
 # A list of the model's edits follows this: "I made the following changes: • Added "but" to connect the clauses."
 EDITS_FOLLOW = re.compile(r"\b(?:following|these) changes\s*:?\s*$|^changes(?: made)?\s*:", re.I)
 # A conversation's summary says who does what: its drafts open with its speakers' names as the text writes them
@@ -368,10 +375,11 @@ def _without_self_talk(sentences: list[str]) -> list[str]:
     had them. What follows a colon in such a sentence ("Here's a revised version: The pages are slow.") is kept."""
     kept = []
     for sentence in sentences:
-        if EDITS_FOLLOW.search(sentence):
-            break  # what follows lists the model's edits, not the text's content
+        if EDITS_FOLLOW.search(sentence) or SIGN_OFF.match(sentence):
+            break  # what follows lists the model's edits, or signs a letter: not the text's content
         if SELF_TALK.match(sentence):
             sentence = sentence.partition(":")[2].strip()
-        if sentence and not ABOUT_THE_WRITING.search(sentence):
+        sentence = _capitalised(ABOUT_THE_TEXT.sub("", sentence, count=1))  # "To summarize, the text states that …"
+        if sentence and not ABOUT_THE_WRITING.search(sentence) and not GREETING.match(sentence):
             kept.append(sentence)
     return kept
