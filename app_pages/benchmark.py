@@ -5,8 +5,8 @@ from workbench.ui import benchmark
 from workbench.ui.context import app_settings
 
 st.title("Benchmark")
-st.caption("Compare models, or quantizations of one model, on a sheet with right answers: how good, how fast, how "
-           "much memory, and what 1,000 rows cost here against a hosted API.")
+st.caption("Compare models, or smaller and faster versions of one model, on a sheet with right answers: how good, "
+           "how fast, how much memory, and what 1,000 rows cost here against a paid online AI service.")
 
 benchmark.notice()
 comparisons = compare.list_comparisons(app_settings())

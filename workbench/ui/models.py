@@ -13,7 +13,7 @@ from workbench.ui.widgets import user_errors
 # The table's words, said once above it for readers who have not met them.
 KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
                    "names and choice fields); a *generator* writes text (extract's other fields, summarize, custom). "
-                   "**Quantization**: how the model's numbers are stored, smaller and faster or exact. "
+                   "**Quantization**: how the model's numbers are stored, smaller and faster or exact (unquantized). "
                    "**Agreement with unquantized**: how often it answers as the exact model does (1 = always).")
 
 
