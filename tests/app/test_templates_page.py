@@ -252,4 +252,7 @@ def test_a_job_can_be_given_a_name_of_its_own(settings):
     app.text_area[0].input("billing\nshipping").run()
     app.text_input(key="job-name").input("March refunds").run()
     assert _queued_spec(app, settings)["name"] == "March refunds"
-    assert service.list_jobs(settings)[0].name == "March refunds"
+    job = service.list_jobs(settings)[0]
+    assert job.name == "March refunds"
+    jobs_page = page("jobs.py").run()
+    assert any("file: support\\_emails.csv" in c.value for c in jobs_page.caption)  # the file the name no longer says

@@ -59,8 +59,14 @@ def _escaped(text: str, more: str = "") -> str:
 def job_header(job) -> None:
     st.subheader(f"{STATUS_ICONS.get(job.status, '')} Job #{job.id}: {plain(job.name, code=True)}")
     compared = f" · one model of comparison #{job.comparison_id} (Benchmark page)" if job.comparison_id else ""
-    st.caption(f"Task: {job.task} · model: {snapshot_names(job.model)} · status: {job.status} · "
+    st.caption(f"Task: {job.task}{_file_of(job)} · model: {snapshot_names(job.model)} · status: {job.status} · "
                f"created {local_time(job.created_at)}{compared}{_origin(job)}")
+
+
+def _file_of(job) -> str:
+    """The input file, where the job's own name does not say it (a name the user gave it)."""
+    file_name = Path(job.input_path).name
+    return "" if not file_name or job.name.startswith(file_name) else f" · file: {plain(file_name, code=True)}"
 
 
 def _origin(job) -> str:
