@@ -242,6 +242,8 @@ def test_a_multi_label_job_is_scored_label_by_label_against_cells_of_several_lab
     assert report.per_label.loc["billing", ["precision", "recall", "support"]].tolist() == [2 / 3, 1.0, 2]
     assert report.per_label.loc["returns", ["precision", "recall", "support"]].tolist() == [1.0, 0.5, 2]
     assert report_dict(report)["per_label"]["shipping"]["f1"] == 1.0
+    f1 = report.per_label["f1"]  # every label has right answers here: macro-F1 is their mean
+    assert report_dict(report)["macro_f1"] == pytest.approx(round(f1.mean(), 4))  # `jobs show` lacked it
 
 
 def test_rows_the_job_learnt_from_are_left_out_of_the_score():

@@ -87,6 +87,7 @@ def report_dict(report: Report) -> dict:
         return {"rows": report.rows, "per_field": report.per_field.round(4).to_dict(orient="index")}
     if isinstance(report, MultiLabelReport):
         return {"rows": report.rows, "exact_match": round(report.exact_match, 4),
+                "macro_f1": round(headline_scores(report)["macro-F1"], 4),
                 "per_label": report.per_label.round(4).to_dict(orient="index")}
     return {"rows": report.rows, "accuracy": round(report.accuracy, 4), "macro_f1": round(report.macro_f1, 4),
             "per_label": report.per_label.round(4).to_dict(orient="index"),

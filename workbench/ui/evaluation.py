@@ -13,7 +13,7 @@ from workbench.eval.answers import (
     field_answer_columns,
     likely_answers_column,
 )
-from workbench.eval.job import FieldReport, SummaryReport, evaluate, scorable
+from workbench.eval.job import FieldReport, SummaryReport, evaluate, headline_scores, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
 from workbench.ui.widgets import listed_counts, user_errors
@@ -104,8 +104,9 @@ def _summary_scores(report: SummaryReport) -> None:
 
 
 def _multi_label_scores(report: MultiLabelReport) -> None:
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.metric("Rows with exactly the right labels", f"{report.exact_match:.1%}")
+    middle.metric("Macro-F1", f"{headline_scores(report)['macro-F1']:.3f}", help=MEANINGS["Macro-F1"])
     right.metric("Rows scored", f"{report.rows:,}")
     _per_label_table(report.per_label)
 
