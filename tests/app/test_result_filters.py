@@ -61,3 +61,21 @@ def test_a_link_with_no_job_number_says_so(settings, tiny_loader):
     _review_job(settings, tiny_loader)
     app = page("job_results.py", job="abc").run()
     assert any("'abc' is no job number" in w.value for w in app.warning)
+
+
+def test_the_rows_shown_can_be_downloaded_alone_with_the_formula_guard(settings, tiny_loader):
+    import io
+
+    import pandas as pd
+
+    from workbench.ui.filters import _csv
+
+    job_id = _review_job(settings, tiny_loader)
+    answers = results_frame(settings, job_id)
+    queue = answers["queue"].iloc[0]
+    app = page("job_results.py", job=str(job_id)).run()
+    app.multiselect(key=f"filter-answer-{job_id}").set_value([queue]).run()
+    assert [b.proto.label for b in app.get("download_button")][0] == "Download these rows (CSV)"
+    shown = answers[answers["queue"] == queue].assign(Subject=lambda f: "=" + f["Subject"])
+    written = pd.read_csv(io.BytesIO(_csv(shown)))
+    assert len(written) == len(shown) and written["Subject"].str.startswith("'=").all()

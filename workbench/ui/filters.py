@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
+from workbench.io import write_table
 from workbench.jobs.progress import counted
 from workbench.jobs.review import reviewed_column
 from workbench.ui.widgets import answer_column
@@ -24,8 +28,17 @@ def filtered_rows(frame: pd.DataFrame, job_id: int, model_frame: pd.DataFrame | 
         keep &= _by_words(frame, job_id)
     shown = frame[keep]
     if len(shown) < len(frame):
-        st.caption(f"Showing {counted(len(shown), 'row')} of {len(frame):,}. The downloads hold every row.")
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption(f"Showing {counted(len(shown), 'row')} of {len(frame):,}. The downloads below hold every row.")
+        right.download_button("Download these rows (CSV)", lambda: _csv(shown), file_name=f"job_{job_id}_filtered.csv",
+                              mime="text/csv", key=f"download-filtered-{job_id}", on_click="ignore")
     return shown
+
+
+def _csv(rows: pd.DataFrame) -> bytes:
+    """The rows shown, as the full download writes them (formula guard included)."""
+    with tempfile.TemporaryDirectory() as folder:
+        return write_table(rows, Path(folder) / "rows.csv").read_bytes()
 
 
 def _by_answer(frame: pd.DataFrame, job_id: int) -> pd.Series:
