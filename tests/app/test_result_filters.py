@@ -79,3 +79,14 @@ def test_the_rows_shown_can_be_downloaded_alone_with_the_formula_guard(settings,
     shown = answers[answers["queue"] == queue].assign(Subject=lambda f: "=" + f["Subject"])
     written = pd.read_csv(io.BytesIO(_csv(shown)))
     assert len(written) == len(shown) and written["Subject"].str.startswith("'=").all()
+
+
+def test_a_row_sent_to_the_fallback_queue_says_whose_confidence_it_shows(settings):
+    """"Other · 0.77" read as sure of Other: the number is the nearest queue's, which was not close enough."""
+    from tests.test_review import _stored_job
+
+    spec = {"task": "route", "text": ["Subject", "Body"], "labels": ["billing", "shipping"], "fallback": "Other"}
+    job_id = _stored_job(settings, spec, [{"queue": "Other", "confidence": 0.77, "needs_review": True}])
+    app = page("job_results.py", job=str(job_id)).run()
+    card = [m.value for m in app.markdown if m.value.startswith("**Row ")][0]
+    assert "sent to 'Other': no queue matched well enough (the nearest one's confidence 0.77)" in card

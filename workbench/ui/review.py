@@ -88,7 +88,7 @@ def _nothing_to_review(answered: set[int], flagged_only: bool) -> str:
 def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str] | None]) -> None:
     with st.container(border=True):
         confidence = answer_column(frame, "confidence")
-        sure = f" · the model's confidence {float(frame.at[row, confidence]):.2f}" if confidence else ""
+        sure = _confidence_words(frame, row, confidence) if confidence else ""
         st.markdown(f"**Row {row + 1}**{sure}", help=f"Row {row + 1} of the data: line {row + 2} of the file, under its header.")
         for column in _text_columns(frame):
             st.caption(column)
@@ -106,6 +106,15 @@ def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str
                                     args=(job.id, row, list(choices)))
             skip.form_submit_button("Skip for now", width="stretch", on_click=_skip_row, args=(job.id, row))
         _saving_error()
+
+
+def _confidence_words(frame: pd.DataFrame, row: int, confidence: str) -> str:
+    """The model's confidence; for a row sent to route's fallback queue, said to be the nearest queue's."""
+    value = float(frame.at[row, confidence])
+    fallback, queue = (frame.attrs.get("spec") or {}).get("fallback"), answer_column(frame, "queue")
+    if fallback and queue and frame.at[row, queue] == fallback:
+        return f" · sent to '{fallback}': no queue matched well enough (the nearest one's confidence {value:.2f})"
+    return f" · the model's confidence {value:.2f}"
 
 
 def _answer_key(job_id: int, row: int, name: str) -> str:

@@ -170,8 +170,18 @@ def results_table(frame: pd.DataFrame) -> None:
               for column in filter(None, (answer_column(frame, name) for name in (*WRITTEN_ANSWERS, "error")))}
     confidence = answer_column(frame, "confidence")
     if confidence:
-        config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f")
+        config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f",
+                                                             help=_confidence_help(frame))
     st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None)
+
+
+def _confidence_help(frame: pd.DataFrame) -> str:
+    """What the number means; for a row route sent to its fallback queue, it is the nearest queue's ("Other · 0.77"
+    read as sure of Other)."""
+    fallback = (frame.attrs.get("spec") or {}).get("fallback")
+    about_fallback = (f" For a row in '{fallback}' it is the confidence in the nearest queue, which was not close "
+                      "enough to send it there.") if fallback else ""
+    return "How sure the model is of its answer, from 0 to 1 (blank once a person reviewed the row)." + about_fallback
 
 
 def written_answers_in_full(frame: pd.DataFrame) -> None:
