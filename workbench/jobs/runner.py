@@ -56,11 +56,11 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
         return _finish(settings, job_id, owner, "failed", str(exc))
     except Exception as exc:  # a bug must not leave the job "running" forever
         traceback.print_exc()  # for whoever fixes it: worker.log, or the terminal of `workbench run`
-        return _finish(settings, job_id, owner, "failed", unexpected_failure(exc))
+        return _finish(settings, job_id, owner, "failed", _unexpected_failure(exc))
     return _finish(settings, job_id, owner, *_outcome(settings, job_id))
 
 
-def unexpected_failure(exc: Exception) -> str:
+def _unexpected_failure(exc: Exception) -> str:
     """What a user can do about a failure the app did not foresee; the traceback goes to the log, not the page."""
     return (f"The job stopped on a problem the app did not expect ({type(exc).__name__}: {exc}). Resume it to try "
             "again from where it stopped; if it stops the same way, send worker.log from the app's data folder (or "

@@ -46,6 +46,7 @@ def selected_job_id() -> int | None:
 def job_answers(job: Job) -> pd.DataFrame:
     """The job's rows with the model's answers (not the reviews), read again only once the job has saved something
     since: each click on the Job results page reran it, and reading a 10,000-row job took 1.3 s."""
+    # The counts as well as the time: not every change to a job's results sets updated_at (clear_failed_results).
     return _job_answers(job.id, (job.updated_at, job.status, job.done_rows, job.failed_rows))
 
 

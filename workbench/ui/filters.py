@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from workbench.io import write_table
 from workbench.jobs.progress import counted
 from workbench.jobs.review import reviewed_column
-from workbench.ui.widgets import answer_column
+from workbench.ui.widgets import answer_column, written_bytes
 
 # Offered as a list of answers to pick from up to this many different answers (a label or a queue, not free text).
 MAX_LISTED_ANSWERS = 50
@@ -37,8 +34,7 @@ def filtered_rows(frame: pd.DataFrame, job_id: int, model_frame: pd.DataFrame | 
 
 def _csv(rows: pd.DataFrame) -> bytes:
     """The rows shown, as the full download writes them (formula guard included)."""
-    with tempfile.TemporaryDirectory() as folder:
-        return write_table(rows, Path(folder) / "rows.csv").read_bytes()
+    return written_bytes(lambda path: write_table(rows, path), "rows.csv")
 
 
 def _by_answer(frame: pd.DataFrame, job_id: int) -> pd.Series:

@@ -236,13 +236,14 @@ def download_buttons(job_id: int) -> None:
 
 
 def _exporter(job_id: int, suffix: str):
-    def export() -> bytes:
-        # A file of its own per download: two downloads of one job at once wrote the same file and gave a corrupt
-        # workbook (7 of 9 in an audit).
-        with tempfile.TemporaryDirectory(dir=app_settings().exports_dir) as folder:
-            return export_job(app_settings(), job_id, Path(folder) / f"job_{job_id}.{suffix}").read_bytes()
+    return lambda: written_bytes(lambda path: export_job(app_settings(), job_id, path), f"job_{job_id}.{suffix}")
 
-    return export
+
+def written_bytes(write, file_name: str) -> bytes:
+    """The bytes `write(path)` puts in a file of its own, for a download. One file per download: two downloads of one
+    job at once wrote the same file and gave a corrupt workbook (7 of 9 in an audit)."""
+    with tempfile.TemporaryDirectory(dir=app_settings().exports_dir) as folder:
+        return write(Path(folder) / file_name).read_bytes()
 
 
 def listed_counts(counts: dict[str, int], shown: int = 5) -> str:
