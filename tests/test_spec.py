@@ -177,3 +177,10 @@ def test_a_mistake_in_a_list_of_settings_is_placed_as_a_reader_counts():
         spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "a"}, {"name": "b", "type": "colour"}]})
     with pytest.raises(TaskConfigError, match=r"instruction: write what the model should do with each row"):
         spec_from_dict({"task": "custom", "text": "Body"})
+
+
+def test_a_task_file_without_a_threshold_runs_as_the_new_job_page_starts():
+    # Classify flags rows under 0.5 for review; a route sends only rows that match no queue to its fallback.
+    assert spec_from_dict(BASE).validated_config().threshold == 0.5
+    route = spec_from_dict({**BASE, "task": "route"}).validated_config()
+    assert route.threshold == 0.0

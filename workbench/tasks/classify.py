@@ -42,7 +42,9 @@ class ClassifyConfig(TaskConfig):
     label_word: ClassVar[str] = "label"
     labels: list[LabelSpec] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
-    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Rows whose confidence is below it need review. 0.5, as the New job page starts it: a task file without it ran
+    # with 0.0, and its job flagged no row at all.
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     # Train the encoder on the examples before the job: minutes, once per set of examples, for 1.5-1.75
     # points of accuracy on BANKING77 (docs/benchmarks_finetune.md). Without examples nothing is trained.
     fine_tune: bool = False

@@ -38,6 +38,9 @@ SAME_ROW = 0.9999  # cosine similarity of a text with itself, give or take round
 class RouteConfig(ClassifyConfig):
     label_word: ClassVar[str] = "queue"
     fallback: str = "Other"
+    # 0.0, as the New job page starts it: only rows that match no queue go to the fallback (PRODUCT.md §4 sends every
+    # row under the threshold there, so a higher default would empty the queues of every row the model is unsure of).
+    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     # Below this cosine similarity to every prototype a row goes to the fallback; None: from the examples.
     min_similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
     # Optional priority by rules the user can read and check: level -> words or phrases, first match wins
