@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.baseline import checked_out  # noqa: E402
 from benchmarks.job_memory import banking_texts, build_input  # noqa: E402
 from benchmarks.jobs_page_load import chromium, report  # noqa: E402
 from tests.e2e.test_browser import free_port, wait_for_http  # noqa: E402
@@ -85,14 +86,10 @@ def save_seconds(browser) -> float:
     return until(browser, lambda: (now := browser.execute_script(ROW_ON_SCREEN)) and now != shown)
 
 
-def app_at(revision: str | None, folder: Path) -> tuple[subprocess.Popen, int]:
-    """`workbench serve` of this tree (None) or of a git revision checked out into `folder`."""
-    env, cwd = dict(os.environ), ROOT
-    if revision:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), revision], check=True,
-                       capture_output=True)
-        env["PYTHONPATH"] = str(folder)  # its own workbench package, before the one installed from this tree
-        cwd = folder
+def app_at(code: Path | None) -> tuple[subprocess.Popen, int]:
+    """`workbench serve` of this tree (None) or of the code checked out in `code`."""
+    env = dict(os.environ, **({"PYTHONPATH": str(code)} if code else {}))
+    cwd = code or ROOT
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)], env=env, cwd=cwd,
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -107,14 +104,14 @@ def main() -> None:
     parser.add_argument("--against", default="8f4e756", help="git revision whose app is the baseline")
     args = parser.parse_args()
     models = Path(os.environ.get("WORKBENCH_MODELS_DIR", ROOT / "data" / "models"))
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, checked_out(args.against, Path(folder) / "baseline") as baseline:
         folder = Path(folder)
         os.environ.update(WORKBENCH_DATA_DIR=str(folder / "data"), WORKBENCH_MODELS_DIR=str(models),
                           WORKBENCH_START_WORKER="0")
         from workbench.config import get_settings
 
         job_id = run_classify_job(get_settings(), build_input(banking_texts(args.rows), folder, "csv"))
-        apps = {"this tree": app_at(None, folder), args.against: app_at(args.against, folder / "baseline")}
+        apps = {"this tree": app_at(None), args.against: app_at(baseline)}
         browsers = {name: chromium() for name in apps}
         try:
             for name, (_server, port) in apps.items():
@@ -128,8 +125,6 @@ def main() -> None:
                 browser.quit()
             for server, _port in apps.values():
                 os.killpg(server.pid, signal.SIGTERM)
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder / "baseline")],
-                           capture_output=True)
     print(f"{args.rows:,}-row classify job, load average {os.getloadavg()[0]:.2f}")
     for name, seconds in timed.items():
         report(name, seconds)

@@ -128,6 +128,28 @@ def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader,
         assert written["label"].tolist() == frame["label"].tolist()
 
 
+def test_xlsx_export_of_a_csv_input_is_written_a_chunk_at_a_time_with_every_row_in_order(settings, tiny_loader,
+                                                                                        tmp_path, monkeypatch):
+    from workbench.jobs import results
+    from workbench.io.stream import iter_frames
+
+    chunks = []
+    def small_chunks(*args, **kwargs):  # 5 rows: three chunks, the header written once
+        for chunk in iter_frames(*args, **kwargs, chunk_rows=2):
+            chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(results, "iter_frames", small_chunks)
+    job_id = _start(settings, limit=5)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    written = read_table(export_job(settings, job_id, tmp_path / "out.xlsx"))
+    frame = results_frame(settings, job_id)
+    assert list(written.columns) == list(frame.columns)
+    assert written["Body"].tolist() == frame["Body"].tolist()
+    assert written["label"].tolist() == frame["label"].tolist()
+    assert chunks[:3] == [2, 2, 1]
+
+
 def test_export_neutralises_formulas(settings, tiny_loader, tmp_path):
     source = tmp_path / "tricky.csv"
     source.write_text('Subject,Body\n=1+1,"=HYPERLINK(""http://evil"",""x"")"\nplain,refund please\n')
@@ -409,7 +431,7 @@ def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
 def test_export_refuses_an_unknown_format(settings, tiny_loader, tmp_path):
     job_id = _start(settings, limit=2)
     run_job(settings, job_id, encoder_loader=tiny_loader)
-    with pytest.raises(InputFileError, match="choose a .csv or .xlsx"):
+    with pytest.raises(InputFileError, match="choose a .csv, .tsv or .xlsx"):
         export_job(settings, job_id, tmp_path / "out.pdf")
 
 

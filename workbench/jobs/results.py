@@ -17,7 +17,7 @@ from workbench.io.readers import file_kind
 from workbench.io.result_columns import with_results
 from workbench.io.stream import iter_frames
 from workbench.io.workbook_export import add_result_columns
-from workbench.io.writers import TEXT_OUTPUTS, write_text_chunks
+from workbench.io.writers import TEXT_OUTPUTS, unwritable, write_text_chunks, write_xlsx_chunks
 from workbench.jobs import review
 from workbench.tasks.spec import spec_from_dict
 
@@ -124,7 +124,9 @@ def export_job(settings: Settings, job_id: int, path: Path) -> Path:
             return write_text_chunks(result_chunks(settings, job_id), path)
         if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
             return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path)
-        return write_table(results_frame(settings, job_id), path)
+        if path.suffix.lower() == ".xlsx":
+            return write_xlsx_chunks(result_chunks(settings, job_id), path)
+        raise unwritable(path)
     except OSError as exc:
         raise WorkbenchError(
             f"Cannot write '{path}': {exc.strerror or exc}. "
