@@ -25,16 +25,27 @@ def _joined(**cells) -> str:
 
 def test_placeholders_take_the_values_of_their_columns():
     text = _joined(Subject="Refund", Body="I was charged twice.\nPlease help.", From="a@b.com")
-    filled = fill_instruction("Reply to '{Subject}' from {From}: {Body}", text)
+    filled = fill_instruction("Reply to '{Subject}' from {From}: {Body}", text, ["Subject", "Body", "From"])
     assert filled == "Reply to 'Refund' from a@b.com: I was charged twice.\nPlease help."
 
 
+def test_a_forwarded_email_inside_a_column_does_not_fill_the_other_placeholders():
+    body = "Thanks.\n---- Forwarded ----\nSubject: Your order 123\nBody: Thanks for shopping"
+    filled = fill_instruction("{Subject} | {Body}", _joined(Subject="Refund please", Body=body), ["Subject", "Body"])
+    assert filled == f"Refund please | {body}"
+
+
+def test_a_column_left_empty_fills_its_placeholder_with_nothing():
+    text = _joined(Subject="", Body="Hello", From="a@b.com")
+    assert fill_instruction("[{Subject}] {Body} / {From}", text, ["Subject", "Body", "From"]) == "[] Hello / a@b.com"
+
+
 def test_a_one_column_row_fills_its_placeholder_with_the_whole_text():
-    assert fill_instruction("Translate to French: {Body}", _joined(Body="Hello there")) == "Translate to French: Hello there"
+    assert fill_instruction("Translate to French: {Body}", _joined(Body="Hello there"), ["Body"]) == "Translate to French: Hello there"
 
 
 def test_without_placeholders_the_text_follows_the_instruction():
-    assert fill_instruction("Say if this is polite.", "Thanks a lot") == "Say if this is polite.\n\nText:\nThanks a lot"
+    assert fill_instruction("Say if this is polite.", "Thanks a lot", ["Body"]) == "Say if this is polite.\n\nText:\nThanks a lot"
 
 
 def test_an_empty_instruction_is_refused():
@@ -72,7 +83,7 @@ def test_doubled_braces_reach_the_model_as_braces_and_name_no_column():
     """`Answer {yes/no}` was refused as a column no file has, with no way to write a brace."""
     instruction = "Answer {{yes/no}}: is {Body} a complaint?"
     spec_from_dict({"task": "custom", "text": ["Body"], "instruction": instruction}).check_new()
-    filled = fill_instruction(instruction, "Subject: Broken\nBody: The {{lamp}} broke")
+    filled = fill_instruction(instruction, "Subject: Broken\nBody: The {{lamp}} broke", ["Subject", "Body"])
     assert filled == "Answer {yes/no}: is The {{lamp}} broke a complaint?"  # the row's own braces as it wrote them
     with pytest.raises(TaskConfigError, match="written doubled"):
         spec_from_dict({"task": "custom", "text": ["Body"], "instruction": "Answer {yes/no}"}).check_new()
@@ -114,4 +125,4 @@ def test_a_resumed_generative_run_also_starts_with_a_small_batch(settings, tiny_
 def test_json_in_an_instruction_is_not_a_placeholder():
     instruction = 'Answer as JSON like {"sentiment": "positive"} about {Body}'
     spec_from_dict({"task": "custom", "text": ["Body"], "instruction": instruction}).check_new()
-    assert fill_instruction(instruction, _joined(Body="Great")) == 'Answer as JSON like {"sentiment": "positive"} about Great'
+    assert fill_instruction(instruction, _joined(Body="Great"), ["Body"]) == 'Answer as JSON like {"sentiment": "positive"} about Great'

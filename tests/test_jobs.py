@@ -130,8 +130,8 @@ def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader,
 
 def test_xlsx_export_of_a_csv_input_is_written_a_chunk_at_a_time_with_every_row_in_order(settings, tiny_loader,
                                                                                         tmp_path, monkeypatch):
-    from workbench.jobs import results
     from workbench.io.stream import iter_frames
+    from workbench.jobs import results
 
     chunks = []
     def small_chunks(*args, **kwargs):  # 5 rows: three chunks, the header written once

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -51,6 +51,25 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
 
 def _labelled(column: str, value: str) -> str:
     return f"{column}: {value}"
+
+
+def split_row_text(text: str, columns: Sequence[str]) -> dict[str, str]:
+    """Each column's value in a row text joined by row_texts (an empty column is absent: ""). The heads are read in
+    the columns' order, so a "Subject: " line inside a forwarded email in Body stays part of Body."""
+    if len(columns) < 2:
+        return {column: text for column in columns}
+    values, lines, current = {column: [] for column in columns}, text.split("\n"), None
+    for line in lines:
+        head = next((c for c in columns[_after(columns, current):] if line.startswith(f"{c}: ")), None)
+        if head is not None:
+            current, line = head, line[len(head) + 2:]
+        if current is not None:
+            values[current].append(line)
+    return {column: "\n".join(parts) for column, parts in values.items()}
+
+
+def _after(columns: Sequence[str], current: str | None) -> int:
+    return 0 if current is None else columns.index(current) + 1
 
 
 def without_column_names(text: str, columns: list[str] | tuple[str, ...]) -> str:

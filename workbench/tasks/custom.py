@@ -2,17 +2,18 @@
 
 A job's text is its columns joined as "Column: value" lines (io/rows.py), or the cell itself when
 there is one column; the placeholders are read back from that, so the runner stays the same for
-every template. Choose as text columns the columns the instruction names: a chosen column the
-instruction does not name is read as the end of the named column before it.
+every template, reading each column's head in the order the columns were joined.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pydantic import Field, field_validator
 
 from workbench.errors import TaskConfigError
+from workbench.io.rows import split_row_text
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
@@ -64,15 +65,16 @@ class CustomTask(GenerativeTask):
                                   "are not a column are written doubled: {{yes/no}}.")
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
-        prompts = [self.chat(fill_instruction(self.config.instruction, text)) for text in texts]
+        prompts = [self.chat(fill_instruction(self.config.instruction, text, self.text_columns)) for text in texts]
         replies = self.replies(prompts, self.config.max_words * 2 + 8)
         return [RowOutput({"output": within_words(reply, self.config.max_words)}) for reply in replies]
 
 
-def fill_instruction(instruction: str, text: str) -> str:
-    """The instruction with each {column} replaced by that column's value; with no placeholder the text is appended."""
+def fill_instruction(instruction: str, text: str, columns: Sequence[str]) -> str:
+    """The instruction with each {column} replaced by that column's value (`columns`: the text columns, in the order
+    the row's text joins them); with no placeholder the text is appended."""
     names = placeholders(instruction)
-    values = column_values(text, names) if names else {}
+    values = split_row_text(text, columns) if len(columns) > 1 else {name: text for name in names}
     # One pass, so that a value holding braces is left as the row wrote it.
     filled = BRACES.sub(lambda m: "{" + m["doubled"] + "}" if m["doubled"] is not None else values.get(m["column"], ""),
                         instruction)
@@ -82,13 +84,3 @@ def fill_instruction(instruction: str, text: str) -> str:
 def placeholders(instruction: str) -> list[str]:
     """The columns an instruction names, {Column}, in order (not its doubled braces, nor JSON it shows)."""
     return [m["column"] for m in BRACES.finditer(instruction) if m["column"] is not None]
-
-
-def column_values(text: str, names: list[str]) -> dict[str, str]:
-    """Each named column's value in a joined row text; a one-column row is its text under every name."""
-    heads = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
-    parts = re.split(rf"(?m)^({heads}): ", text)
-    if len(parts) == 1:
-        return {name: text for name in names}
-    found = dict(zip(parts[1::2], (value.rstrip("\n") for value in parts[2::2]), strict=True))
-    return {name: found.get(name, "") for name in names}
