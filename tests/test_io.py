@@ -85,17 +85,20 @@ def test_unsupported_and_fake_excel_files(tmp_path):
 
 
 def test_csv_export_neutralises_formulas(tmp_path):
-    payloads = ["=HYPERLINK(\"http://x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "+44 20 7946 0958"]
-    frame = pd.DataFrame({"text": [*payloads, "plain", "-5", "+3.25"]})
+    payloads = ["=HYPERLINK(\"http://x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "+44 20 7946 0958",
+                " =1+1", "\n@SUM(A1)"]  # a spreadsheet that trims cells on import runs the last two
+    frame = pd.DataFrame({"=HYPERLINK(\"http://h\")": [*payloads, "plain", "-5", "+3.25", " -5"]})
     path = write_table(frame, tmp_path / "out.csv")
     back = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert back["text"].tolist() == ["'" + p for p in payloads] + ["plain", "-5", "+3.25"]
+    assert list(back.columns) == ["'=HYPERLINK(\"http://h\")"]  # the header is a cell too
+    assert back.iloc[:, 0].tolist() == ["'" + p for p in payloads] + ["plain", "-5", "+3.25", " -5"]
 
 
 def test_xlsx_export_writes_values_never_formulas(tmp_path):
-    frame = pd.DataFrame({"text": ["=1+1", "bell\x07char"], "n": [1, 2]})
+    frame = pd.DataFrame({"text": ["=1+1", "bell\x07char"], "n": [1, 2], "=SUM(B2:B3)": ["", ""]})
     path = write_table(frame, tmp_path / "out.xlsx")
     sheet = load_workbook(path).active
+    assert sheet["C1"].value == "=SUM(B2:B3)" and sheet["C1"].data_type == "s"  # a header that looks like a formula
     assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
     assert sheet["A3"].value == "bellchar"
     assert sheet["B2"].value == 1

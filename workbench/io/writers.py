@@ -21,10 +21,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
 
 
 def neutralise(value: object) -> object:
-    """Prefix a quote so a spreadsheet shows the text instead of running it."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    """Prefix a quote so a spreadsheet shows the text instead of running it. Spaces or line breaks before the sign
+    count too: a spreadsheet that trims cells on import would run " =1+1"."""
+    if not isinstance(value, str) or _PLAIN_NUMBER.fullmatch(value.strip()):
+        return value
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS) else value
 
 
 TEXT_OUTPUTS = {".csv": ",", ".tsv": "\t"}
@@ -34,7 +35,8 @@ def write_text_chunks(chunks: Iterable[pd.DataFrame], path: Path) -> Path:
     """A CSV or TSV written a chunk at a time: the header once, formulas neutralised."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:  # the BOM makes Excel read UTF-8
         for number, chunk in enumerate(chunks):
-            chunk.map(neutralise).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()])
+            # The header too: an input column, or an extract field, may be named "=HYPERLINK(…)".
+            chunk.map(neutralise).rename(columns=neutralise).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()])
     return path
 
 
@@ -61,7 +63,7 @@ def write_xlsx_chunks(chunks: Iterable[pd.DataFrame], path: Path, sheet_name: st
     sheet = workbook.create_sheet(sheet_name[:31])
     for number, chunk in enumerate(chunks):
         if number == 0:
-            sheet.append([_xlsx_text(c) for c in chunk.columns])
+            sheet.append([_kept_as_value(WriteOnlyCell(sheet, value=_xlsx_text(c)), str(c)) for c in chunk.columns])
         for row in chunk.itertuples(index=False):
             sheet.append([_value_cell(sheet, value) for value in row])
     workbook.save(path)
