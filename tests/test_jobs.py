@@ -451,6 +451,23 @@ def test_pause_stops_after_the_batch_and_resume_finishes(settings, tiny_loader, 
     assert service.get_job(settings, job_id).done_rows == 10
 
 
+def test_a_batch_finished_after_a_pause_and_a_resume_elsewhere_is_left_to_the_new_run(settings, tiny_loader,
+                                                                                       monkeypatch):
+    # The new run (another process: `workbench jobs resume`) lists its rows to do at once; saving the old run's batch
+    # too wrote those rows twice, and the new run failed on the database's one-result-a-row rule.
+    monkeypatch.setattr(ClassifyTask, "batch_size", 4)
+    job_id, original = _start(settings, limit=10), ClassifyTask.run_batch
+
+    def paused_and_resumed_elsewhere(task, texts):
+        service.pause_job(settings, job_id)
+        service.resume_job(settings, job_id, runner_pid=os.getpid() + 1)
+        return original(task, texts)
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", paused_and_resumed_elsewhere)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "running"  # the job is the new run's now
+    assert service.get_job(settings, job_id).done_rows == 0
+
+
 def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatch):
     original, calls, broken = ClassifyTask.run_batch, [], [True]
 

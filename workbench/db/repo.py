@@ -177,6 +177,16 @@ def save_results(session: Session, job: Job, rows: Iterable[dict[str, Any]], sec
     session.flush()
 
 
+def hold_for_saving(session: Session, job_id: int, runner_pid: int | None) -> bool:
+    """Whether the run of runner_pid still holds the job, its write lock taken in the same statement: a batch finished
+    after a pause and a resume in another process must not be saved, as the new run has listed its rows to do too
+    (saving both broke the one result a row rule). None: a run that claimed no process (tests)."""
+    if runner_pid is None:
+        return True
+    held = update(Job).where(Job.id == job_id, Job.runner_pid == runner_pid).values(updated_at=utcnow())
+    return session.execute(held).rowcount == 1
+
+
 def processed_row_indexes(session: Session, job_id: int) -> set[int]:
     return set(session.scalars(select(Result.row_index).where(Result.job_id == job_id)))
 

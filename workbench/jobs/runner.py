@@ -223,6 +223,8 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
         costs.add(len(runnable), sum(len(r.text) for r in runnable), seconds)
     records = [_record(r, outputs.get(r.index), seconds * 1000 / max(len(runnable), 1)) for r in batch]
     with session_scope(settings) as session:
+        if not repo.hold_for_saving(session, job_id, owner):
+            raise interrupt.Interrupted  # resumed by another process meanwhile, which runs these rows itself
         job = repo.get_job(session, job_id)
         repo.save_results(session, job, records, seconds, len(runnable))
         job.measurements = measure.after_batch(job.measurements, repo.others_running(session, job_id))
