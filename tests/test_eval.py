@@ -403,3 +403,23 @@ def test_by_field_without_a_column_named_as_a_field_says_how_to_lay_the_answers_
     frame = _extract_job({"Body": ["a"], "truth": ['{"amount": "1"}']}, {"amount": ["1"], "topic": [""]})
     with pytest.raises(TaskConfigError, match="named as one of the job's fields"):
         evaluate(frame, BY_FIELD)
+
+
+def test_the_results_tell_evaluation_how_the_job_read_its_dates():
+    """The Job results page and the Benchmark page evaluate a frame whose settings come from reading_spec; without
+    day_first there, a day-first job's right answers were read month first (F1 0 for every right date)."""
+    from workbench.jobs.results import reading_spec
+
+    spec = {"task": "extract", "text": ["Body"], "fields": [{"name": "due", "type": "date"}], "day_first": True}
+    assert reading_spec(spec)["day_first"] is True
+    assert reading_spec({**spec, "day_first": False})["day_first"] is False
+
+
+@pytest.mark.parametrize(("kind", "right", "extracted"), [
+    ("number", "12,5", 12.5), ("number", "1 299", 1299), ("number", "5531", 5531),
+    ("money", "-€45", "-45.00 EUR"), ("money", "$12k", "12000.00 USD"), ("money", "45", "45.00 EUR"),
+])
+def test_right_numbers_and_amounts_are_read_as_extraction_reads_them(kind, right, extracted):
+    from workbench.eval.fields import values
+
+    assert values(right, kind) == values(extracted, kind)

@@ -55,6 +55,29 @@ def test_invented_or_malformed_values_are_rejected(kind, value):
         normalise(FieldSpec(name="f", type=kind), value, SOURCE)
 
 
+@pytest.mark.parametrize(("source", "value", "tidy"), [
+    ("Refunded -€45 yesterday", "-€45", "-45.00 EUR"),  # a minus before the currency sign
+    ("Refunded - €45 yesterday", "€45", "-45.00 EUR"),  # the model copied the amount without it
+    ("Budget $12k for the rollout", "$12k", "12000.00 USD"),
+    ("Valued at €1.2m", "€1.2m", "1200000.00 EUR"),
+    ("Order 45: total 45 EUR", "45 EUR", "45.00 EUR"),  # the amount's second place is the one with the currency
+    ("I bought 3 shares at $3 each", "$3", "3.00 USD"),
+    ("Preis: 1.299 €", "1.299 €", "1299.00 EUR"),  # a dot before three digits of money writes thousands
+])
+def test_amounts_are_read_where_the_text_writes_them_with_their_currency(source, value, tidy):
+    assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy
+
+
+@pytest.mark.parametrize(("kind", "value", "source"), [  # the model took the day, the month or the year
+    ("number", "1", "Charged on 01/03/2024 for order 5500."),
+    ("number", "2024", "Charged on 01/03/2024 for order 5500."),
+    ("money", "2024 EUR", "Invoice of 01/03/2024 EUR 50"),
+])
+def test_a_number_that_is_only_part_of_a_date_is_no_value(kind, value, source):
+    with pytest.raises(Rejected, match="not in the text|part of a date"):
+        normalise(FieldSpec(name="f", type=kind), value, source)
+
+
 @pytest.mark.parametrize(("text", "dates", "day_first_dates"), [
     ("Paid on 2024-03-05, again on 05/03/2024.", {"2024-03-05", "2024-05-03"}, {"2024-03-05"}),
     ("Since March 3rd, 2024 and Sept 2023; the 12.03.2024 call", {"2024-03-03", "2023-09-01", "2024-03-12"}, None),
@@ -140,10 +163,24 @@ def test_a_choice_needs_options_and_names_must_differ():
 
 def test_each_type_has_a_schema_the_guide_understands():
     assert schema_of(FieldSpec(name="p", type="choice", options=["a", "b"])) == {"enum": ["a", "b"]}
-    assert schema_of(FieldSpec(name="n", type="number")) == {"type": ["number", "null"]}
     assert schema_of(FieldSpec(name="l", type="list"))["type"] == "array"
-    copied = [kind for kind in ("text", "email", "phone", "money", "date") if schema_of(FieldSpec(name="f", type=kind)).get(COPY)]
-    assert copied == ["text", "email", "phone", "money"]  # a date may be written in another form than the text's
+    kinds = ("text", "email", "phone", "money", "number", "date")
+    copied = [kind for kind in kinds if schema_of(FieldSpec(name="f", type=kind)).get(COPY)]
+    assert copied == ["text", "email", "phone", "money", "number"]  # a date may be written in another form than the text's
+
+
+NUMBERS_SOURCE = "Where is my order #48877? It cost 1,299.00, or 12,5 a month."
+
+
+@pytest.mark.parametrize("piece,number", [("order #48877", 48877), ("48877", 48877), ("1,299.00", 1299),
+                                          ("12,5", 12.5), ("Where is my order", None)])
+def test_a_number_is_read_from_the_piece_of_text_copied(piece, number):
+    assert normalise(FieldSpec(name="n", type="number"), piece, NUMBERS_SOURCE) == number
+
+
+def test_a_number_the_text_does_not_write_is_dropped():  # an example's, or one typed in a right-answers column
+    with pytest.raises(Rejected, match="5531 is not in the text"):
+        normalise(FieldSpec(name="n", type="number"), 5531, NUMBERS_SOURCE)
 
 
 def test_a_hallucinated_value_is_dropped_and_reported(build_task):

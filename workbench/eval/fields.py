@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.tasks.fields import LIST_TYPES, amount_in, parsed_date
+from workbench.tasks.amounts import NUMBER, amount_in, as_number, money_at
+from workbench.tasks.fields import LIST_TYPES, parsed_date
 
 ALL_FIELDS = "(all fields)"
 
@@ -46,8 +47,10 @@ def _text(value: str) -> str:
 
 
 def _amount(value: str) -> str:
-    """The number alone: a right answer often leaves out the currency, or writes it as a sign."""
-    amount = amount_in(value)
+    """The number alone: a right answer often leaves out the currency, or writes it as a sign ("-€45" is -45)."""
+    number = NUMBER.search(value)
+    money = money_at(number, value) if number else None
+    amount = money[0] if money else amount_in(value)
     return f"{amount:.2f}" if amount is not None else _text(value)
 
 
@@ -58,10 +61,10 @@ def _date(value: str, day_first: bool) -> str:
 
 
 def _number(value: str) -> str:
-    try:
-        return repr(float(value.replace(",", "")))  # every digit counts: order 10045001 is not 10045003
-    except ValueError:
-        return _text(value)
+    """Read as extraction reads numbers ("12,5" is 12.5, "1 299" is 1299); every digit counts: order 10045001 is not
+    10045003."""
+    number = as_number(value) if NUMBER.fullmatch(value) else None
+    return repr(number) if number is not None else _text(value)
 
 
 def _digits(value: str) -> str:

@@ -87,6 +87,7 @@ def reading_spec(spec: dict) -> dict:
     labels = [label["name"] if isinstance(label, dict) else label for label in spec.get("labels") or []]
     return {"text": spec.get("text"), "labels": labels, "fallback": spec.get("fallback"),
             "fields": [{"name": f.get("name"), "type": f.get("type", "text")} for f in spec.get("fields") or []],
+            "day_first": bool(spec.get("day_first")),  # evaluation reads the right answers' dates as the job did
             # A list, not a set: Streamlit writes a shown frame's attrs as JSON.
             "example_texts": sorted({e.get("text") for e in spec.get("examples") or [] if isinstance(e, dict)})}
 

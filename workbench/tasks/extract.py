@@ -21,7 +21,7 @@ from workbench.io.rows import without_column_names
 from workbench.models.guided import guided_json
 from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
-from workbench.tasks.fields import FieldSpec, Rejected, normalise, reviewed_value, schema_of
+from workbench.tasks.fields import COPIED_TYPES, FieldSpec, Rejected, normalise, reviewed_value, schema_of
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.registry import register
@@ -187,9 +187,14 @@ def extraction_instruction(fields: list[FieldSpec], examples: list[ExtractExampl
         kind = f"one of {', '.join(field.options)}" if field.type == "choice" else field.type
         lines.append(f"- {field.name} ({kind}){': ' + field.description if field.description else ''}")
     for example in _examples_for(fields, examples):
-        filled = {f.name: example.values.get(f.name) for f in fields}
+        filled = {f.name: _as_written(f, example.values.get(f.name)) for f in fields}
         lines.append(f"\nExample text:\n{example.text}\nJSON: {json.dumps(filled, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def _as_written(field: FieldSpec, value):
+    """An example's value as the model writes it under the schema: a copied number is a string ("5531")."""
+    return str(value) if field.type in COPIED_TYPES and isinstance(value, int | float) else value
 
 
 def _examples_for(fields: list[FieldSpec], examples: list[ExtractExample]) -> list[ExtractExample]:

@@ -15,6 +15,17 @@ from dateutil import parser as dateparser
 from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from workbench.models.guided import COPY
+from workbench.tasks.amounts import (
+    NUMBER,
+    amount_in,
+    as_amount,
+    as_number,
+    currency_in,
+    first_number,
+    money_at,
+    numbers_in,
+    places,
+)
 
 FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice", "list", "names"]
 # Strings are not nullable: the bundled model answers null for nearly everything when it may, and a
@@ -22,21 +33,14 @@ FieldType = Literal["text", "number", "money", "date", "email", "phone", "choice
 STRING = {"type": "string"}
 # Text, emails, phone numbers, amounts of money and list items are copied from the row: the guide lets the
 # model spell only pieces of the row's own text, so it cannot write a placeholder or an example's value
-# instead (written freely, the example's "£20" came back on every sample email; copied, 10 of 11 amounts).
+# instead (written freely, the example's "£20" came back on every sample email; copied, 10 of 11 amounts). Numbers
+# too: written freely, the example's order number 5531 came back on every sample email.
 COPIED = {"type": "string", COPY: True}
-COPIED_TYPES = ("text", "email", "phone", "money")
+COPIED_TYPES = ("text", "email", "phone", "money", "number")
 # Types whose value is several items, written in a cell as "Ann; Bob".
 LIST_TYPES = ("list", "names")
 MAX_LIST_ITEMS = 5
-CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-              "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
-              "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
-# A number as texts write it, separators and all: 1,299.00, 1.299,00, 1'299.00, 1 299,00, 12,50 (read by as_number).
-# A space separates thousands only before three digits ("2 3 items" is two numbers); the hyphen of "E-204" is no minus.
-_SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
-NUMBER = re.compile(rf"(?:(?<!\w)-)?\d+(?:{_SEPARATOR}\d+)*")
-_SEPARATORS = re.compile(r"[.,'\s\u00a0\u202f]")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
@@ -79,8 +83,6 @@ class Rejected(ValueError):
 
 
 def schema_of(field: FieldSpec) -> dict:
-    if field.type == "number":
-        return {"type": ["number", "null"]}
     if field.type == "choice":
         return {"enum": field.options}
     if field.type == "list":
@@ -132,22 +134,42 @@ def _unspaced(character: str) -> bool:
     return code >= 0x2E80 or 0x0E00 <= code <= 0x0EFF or 0x1000 <= code <= 0x109F or 0x1780 <= code <= 0x17FF
 
 
-def _number(_field: FieldSpec, value: Any, source: str) -> float | int:
-    number = _checked_in_text(float(value), source)
+def _number(_field: FieldSpec, value: Any, source: str) -> float | int | None:
+    """The number the copied piece of text writes ("order #48877" -> 48877, "1.299,00" -> 1299), where the text
+    writes it whole and outside its dates (the model took the 1 of 01/03/2024 as an order number); a piece without
+    one means none, as for money."""
+    if isinstance(value, int | float):
+        return _whole(_checked_in_text(float(value), source))
+    written = first_number(str(value))
+    if written is None:
+        return None
+    place = next(places(written, outside_dates(source)), None)
+    if place is None:
+        raise Rejected(f"{written} is only part of a date in the text" if written in source else f"{written} is not in the text")
+    return _whole(as_number(place.group()))
+
+
+def _whole(number: float) -> float | int:
     return int(number) if number.is_integer() else number
 
 
-def _money(_field: FieldSpec, value: Any, source: str) -> str:
-    text = str(value)
-    match = next((m for m in NUMBER.finditer(text) if as_number(m.group()) is not None), None)
-    if not match:  # the guide makes the model copy some piece of the text; one without a number means "none"
+def _money(_field: FieldSpec, value: Any, source: str) -> str | None:
+    """The amount and currency the text writes where it writes the copied number, outside its dates: the currency
+    must stand next to it there (the model put the example's £ on "20+ seconds")."""
+    written = first_number(str(value))
+    if written is None:  # the guide makes the model copy some piece of the text; one without a number means "none"
         return None
-    amount = _checked_in_text(as_number(match.group()), source)
-    # The currency must stand next to the amount in the text: the model put the example's £ on "20+ seconds".
-    currency = _currency_near(match.group().strip(), source)
-    if not currency:
-        raise Rejected(f"'{text}' has no currency next to it in the text")
-    return f"{amount:.2f} {currency}"
+    text = outside_dates(source)
+    found = list(places(written, text, read=as_amount))
+    money = next((m for place in found if (m := money_at(place, text))), None)
+    if money is None:
+        raise Rejected(f"'{value}' has no currency next to it in the text" if found else f"{written} is not in the text")
+    return f"{money[0]:.2f} {money[1]}"
+
+
+def outside_dates(source: str) -> str:
+    """The text with its dates blanked out, every other character where it was."""
+    return DATE_PIECE.sub(lambda date_piece: " " * len(date_piece.group()), source)
 
 
 def _date(value: Any, source: str, day_first: bool) -> str:
@@ -232,14 +254,16 @@ def _reviewed_number(value: str) -> int | float:
     number = as_number(value) if NUMBER.fullmatch(value) else None
     if number is None:
         raise ValueError(f"'{value}' is not a number: write digits, e.g. 1299 or 12.5")
-    return int(number) if number.is_integer() else number
+    return _whole(number)
 
 
 def _reviewed_money(value: str) -> str:
-    amount, currency = amount_in(value), next((c for c in map(_currency, re.findall(r"[^\W\d_]+|[€$£¥]", value)) if c), "")
-    if amount is None or not currency:
+    """As the model's answers read ("-€45" -> -45.00 EUR), or with the currency anywhere ("49.99 in EUR")."""
+    number = next(NUMBER.finditer(value), None)
+    money = (money_at(number, value) if number else None) or (amount_in(value), currency_in(value))
+    if money[0] is None or not money[1]:
         raise ValueError(f"'{value}' is not an amount with its currency: write e.g. 49.99 EUR or $12")
-    return f"{amount:.2f} {currency}"
+    return f"{money[0]:.2f} {money[1]}"
 
 
 def _reviewed_date(value: str, day_first: bool) -> str:
@@ -265,42 +289,9 @@ def _reviewed_phone(value: str) -> str:
 REVIEWED_FORMS = {"number": _reviewed_number, "money": _reviewed_money, "email": _reviewed_email, "phone": _reviewed_phone}
 
 
-def amount_in(text: str) -> float | None:
-    """The first number a text writes ("$1,299.00" -> 1299.0, "1.234,50 €" -> 1234.5), or None."""
-    return next(numbers_in(text), None)
-
-
-def numbers_in(text: str):
-    return (number for match in NUMBER.finditer(text) if (number := as_number(match.group())) is not None)
-
-
-def as_number(written: str) -> float | None:
-    """A number with its separators read as the writer meant them: the last '.' or ',' is the decimal mark when it
-    differs from the separators before it, or when a lone ',' is not followed by exactly three digits (12,50 but
-    1,299); a lone '.' is decimal (1.5). Groups of thousands must have three digits: "1,2,3" is no number (None)."""
-    sign, digits = (-1, written[1:]) if written.startswith("-") else (1, written)
-    separators = _SEPARATORS.findall(digits)
-    groups = _SEPARATORS.split(digits)
-    decimal = separators and _is_decimal_mark(separators, groups[-1])
-    whole_groups = groups[:-1] if decimal else groups
-    if any(len(group) != 3 for group in whole_groups[1:]) or len(set(separators[:len(whole_groups) - 1])) > 1:
-        return None
-    whole = "".join(whole_groups)
-    return sign * float(f"{whole}.{groups[-1]}" if decimal else whole)
-
-
-def _is_decimal_mark(separators: list[str], last_group: str) -> bool:
-    last = separators[-1]
-    if last not in ".," or (len(separators) > 1 and last in separators[:-1]):
-        return False
-    if len(separators) > 1:
-        return True  # 1.234,50 or 1,234.50: the other mark separates the thousands
-    return last == "." or len(last_group) != 3  # 1.5 and 12,50 are decimals; 1,299 is thousands
-
-
 def _checked_in_text(number: float, source: str) -> float:
-    """The number, if the text has it; a model tends to copy numbers from the prompt's examples."""
-    written = set(numbers_in(source))
+    """The number, if the text has it outside its dates; a model tends to copy numbers from the prompt's examples."""
+    written = set(numbers_in(outside_dates(source)))
     if number not in written:
         raise Rejected(f"{number:g} is not in the text")
     return number
@@ -308,24 +299,6 @@ def _checked_in_text(number: float, source: str) -> float:
 
 def _squash(text: str) -> str:
     return " ".join(text.lower().split())
-
-
-def _currency(text: str) -> str:
-    for word in re.findall(r"[€$£¥]|[a-zA-Z]+", text):
-        if word.lower() in CURRENCIES:
-            return CURRENCIES[word.lower()]
-    return ""
-
-
-def _currency_near(amount: str, source: str) -> str:
-    """The currency written next to the amount: the sign or word just before it ("€45", "USD 200", "euro 45")
-    or just after it ("45.50 EUR", "45 euros")."""
-    at = source.find(amount)
-    if at < 0:
-        return ""
-    before = re.search(r"([€$£¥]|[A-Za-z]+)\s?$", source[:at])
-    after = re.match(r"\s?\(?\s?((?:[A-Za-z]+\s)?(?:[€$£¥]|[A-Za-z]+))", source[at + len(amount):])  # "45 US dollars"
-    return next((c for c in (_currency(m.group(1)) for m in (before, after) if m) if c), "")
 
 
 def _first_of_this_year() -> datetime:

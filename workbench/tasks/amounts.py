@@ -1,0 +1,107 @@
+"""Numbers and amounts of money as texts write them: separators as the writer meant them, the currency beside the
+amount, a minus before the currency sign, "12k". Extract reads its number and money fields with these; evaluation
+reads right answers with them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+              "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
+              "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
+# A number as texts write it, separators and all: 1,299.00, 1.299,00, 1'299.00, 1 299,00, 12,50 (read by as_number).
+# A space separates thousands only before three digits ("2 3 items" is two numbers); the hyphen of "E-204" is no minus.
+_SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
+NUMBER = re.compile(rf"(?:(?<!\w)-)?\d+(?:{_SEPARATOR}\d+)*")
+_SEPARATORS = re.compile(r"[.,'\s\u00a0\u202f]")
+_CURRENCY_BEFORE = re.compile(r"([€$£¥]|[A-Za-z]+)\s?$")
+_CURRENCY_AFTER = re.compile(r"\s?\(?\s?((?:[A-Za-z]+\s)?(?:[€$£¥]|[A-Za-z]+))")  # "45 US dollars"
+# "-€45", "- $12": a minus written before the currency sign (a minus before the digits is the number's own).
+_MINUS_BEFORE_SIGN = re.compile(r"(?<![\w.])[-−]\s?[€$£¥]\s?$")
+# "$12k", "€1.2m", "£3bn": thousands, millions, billions written after an amount.
+_SCALE = re.compile(r"(k|m|mn|bn)\b", re.I)
+SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}
+# An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals.
+_DOTTED_THOUSANDS = re.compile(r"-?\d{1,3}\.\d{3}")
+
+
+def amount_in(text: str) -> float | None:
+    """The first number a text writes ("$1,299.00" -> 1299.0, "1.234,50 €" -> 1234.5), or None."""
+    return next(numbers_in(text), None)
+
+
+def numbers_in(text: str) -> Iterator[float]:
+    return (number for match in NUMBER.finditer(text) if (number := as_number(match.group())) is not None)
+
+
+def first_number(text: str) -> str | None:
+    """The first number a text writes, as written ("order #48877?" -> "48877"), or None."""
+    return next((m.group() for m in NUMBER.finditer(text) if as_number(m.group()) is not None), None)
+
+
+def as_number(written: str) -> float | None:
+    """A number with its separators read as the writer meant them: the last '.' or ',' is the decimal mark when it
+    differs from the separators before it, or when a lone ',' is not followed by exactly three digits (12,50 but
+    1,299); a lone '.' is decimal (1.5). Groups of thousands must have three digits: "1,2,3" is no number (None)."""
+    sign, digits = (-1, written[1:]) if written.startswith("-") else (1, written)
+    separators = _SEPARATORS.findall(digits)
+    groups = _SEPARATORS.split(digits)
+    decimal = separators and _is_decimal_mark(separators, groups[-1])
+    whole_groups = groups[:-1] if decimal else groups
+    if any(len(group) != 3 for group in whole_groups[1:]) or len(set(separators[:len(whole_groups) - 1])) > 1:
+        return None
+    whole = "".join(whole_groups)
+    return sign * float(f"{whole}.{groups[-1]}" if decimal else whole)
+
+
+def _is_decimal_mark(separators: list[str], last_group: str) -> bool:
+    last = separators[-1]
+    if last not in ".," or (len(separators) > 1 and last in separators[:-1]):
+        return False
+    if len(separators) > 1:
+        return True  # 1.234,50 or 1,234.50: the other mark separates the thousands
+    return last == "." or len(last_group) != 3  # 1.5 and 12,50 are decimals; 1,299 is thousands
+
+
+def as_amount(written: str) -> float | None:
+    """A number read as an amount of money: as as_number, but "1.299" is 1,299."""
+    return as_number(written.replace(".", ",") if _DOTTED_THOUSANDS.fullmatch(written) else written)
+
+
+def places(written: str, text: str, read: Callable[[str], float | None] = as_number) -> Iterator[re.Match]:
+    """Where the text writes the number `written` (its minus or not; 45.50 for 45.5), as a whole number: the 1,299
+    of 1,299.50 is not 1,299."""
+    wanted = read(written.lstrip("-"))
+    return (match for match in NUMBER.finditer(text) if wanted is not None and read(match.group().lstrip("-")) == wanted)
+
+
+def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
+    """The amount and currency the text writes at this number, if a currency stands next to it: "€45", "USD 200",
+    "45.50 EUR", "45 euros"; "-€45" is minus 45 and "$12k" 12,000."""
+    before, after = text[: match.start()], text[match.end():]
+    currency = _currency_before(before) or _currency_after(after)
+    amount = as_amount(match.group())
+    if not currency or amount is None:
+        return None
+    scale = _SCALE.match(after)
+    sign = -1 if _MINUS_BEFORE_SIGN.search(before) else 1
+    return sign * amount * (SCALES[scale.group(1).lower()] if scale else 1), currency
+
+
+def _currency_before(text: str) -> str:
+    found = _CURRENCY_BEFORE.search(text)
+    return currency_in(found.group(1)) if found else ""
+
+
+def _currency_after(text: str) -> str:
+    found = _CURRENCY_AFTER.match(text)
+    return currency_in(found.group(1)) if found else ""
+
+
+def currency_in(text: str) -> str:
+    """The first currency a text names, as its code ("€" -> "EUR"), or ""."""
+    for word in re.findall(r"[€$£¥]|[a-zA-Z]+", text):
+        if word.lower() in CURRENCIES:
+            return CURRENCIES[word.lower()]
+    return ""
