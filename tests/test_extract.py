@@ -68,6 +68,22 @@ def test_amounts_are_read_where_the_text_writes_them_with_their_currency(source,
     assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy
 
 
+PHONES = "Call me on +44 20 7946 0100 or 0161 555 0199 / 0161 555 0200."
+
+
+@pytest.mark.parametrize(("value", "phone"), [
+    ("+44 20 7946 0100", "+442079460100"), ("20 7946 0100", "+442079460100"),  # its country code given back
+    ("0161 555 0199", "01615550199"), ("0161 555 0200", "01615550200"),
+])
+def test_a_phone_number_is_read_from_its_start(value, phone):
+    assert normalise(FieldSpec(name="f", type="phone"), value, PHONES) == phone
+
+
+def test_a_phone_number_cut_short_at_its_start_is_not_the_texts():
+    with pytest.raises(Rejected, match="not a phone number"):
+        normalise(FieldSpec(name="f", type="phone"), "7946 0100", PHONES)
+
+
 @pytest.mark.parametrize(("kind", "value", "source"), [  # the model took the day, the month or the year
     ("number", "1", "Charged on 01/03/2024 for order 5500."),
     ("number", "2024", "Charged on 01/03/2024 for order 5500."),

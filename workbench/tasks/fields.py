@@ -50,6 +50,8 @@ DATE_PIECE = re.compile(
     rf"(?<!\d)\d{{1,4}}([-/.])\d{{1,2}}\1\d{{1,4}}(?!\d)|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
     rf"|\b{_DAY}[-\s]+(?:of\s+)?{_MONTH}(?:[-,\s]+\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
+# A phone number as texts write it: digit groups joined by one space, dot, dash or bracket ("+44 (0)20 7946-0958").
+PHONE = re.compile(r"\+?\(?\d+\)?(?:[ .\-]?\(?\d+\)?)*")
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
 DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
@@ -209,15 +211,29 @@ def _email(field: FieldSpec, value: Any, source: str) -> str:
 
 
 def _phone(_field: FieldSpec, value: Any, source: str) -> str:
-    """Digits the text writes outside its dates: the model took "12/05/2024" and "03.2024" (of 05.03.2024) as
-    phone numbers."""
+    """The phone number the text writes outside its dates, from its start: the model took "12/05/2024" and "03.2024"
+    (of 05.03.2024) as phone numbers, and "20 7946 0958" of "+44 20 7946 0958" (given back whole)."""
     if DATE_PIECE.fullmatch(str(value).strip()):
         raise Rejected(f"'{value}' is a date, not a phone number")
     digits = re.sub(r"\D", "", str(value))
-    outside_dates = DATE_PIECE.sub(" ", source)
-    if len(digits) < 6 or not any(digits in re.sub(r"\D", "", run) for run in re.split(r"[^\d\s()+./-]+", outside_dates)):
+    whole = next((w for m in PHONE.finditer(outside_dates(source)) if (w := _phone_from_start(m.group(), digits))), None)
+    if len(digits) < 6 or whole is None:
         raise Rejected(f"'{value}' is not a phone number in the text")
-    return ("+" if str(value).strip().startswith("+") else "") + digits
+    return whole
+
+
+def _phone_from_start(written: str, digits: str) -> str | None:
+    """The number as "+442079460958" if `digits` are its first digit groups, or all of them but a "+44" the model
+    left out; None if they start inside it."""
+    groups, plus = re.findall(r"\d+", written), "+" if written.startswith("+") else ""
+    starts = [0, 1] if plus else [0]  # from the country code, or just after it
+    for start in starts:
+        joined = ""
+        for group in groups[start:]:
+            joined += group
+            if joined == digits:
+                return plus + "".join(groups[: start]) + digits if start else plus + digits
+    return None
 
 
 def _choice(field: FieldSpec, value: Any, _source: str) -> str:
