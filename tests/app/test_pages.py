@@ -281,6 +281,18 @@ def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader
     assert any("your answers taken as the right ones" in c.value for c in app.caption)
 
 
+def test_the_reviewed_rows_are_offered_as_answers_before_the_first_review(settings, tiny_loader):
+    """The choices must not change with a review: the review section reruns alone, and a box whose options had changed
+    dropped the user's next choice of column (browser audit)."""
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    box = next(s for s in app.selectbox if s.label.startswith("Column of right answers"))
+    assert "The rows you reviewed" in box.options
+    box.set_value("The rows you reviewed").run()
+    assert not app.exception, app.exception
+    assert any("No row of this job is reviewed yet" in e.value for e in app.error)
+
+
 def test_a_link_to_a_job_that_is_not_there_says_so(settings, tiny_loader):
     """job=999 showed the newest job without a word: a user following an old link took it for theirs."""
     job_id = _review_job(settings, tiny_loader)

@@ -16,6 +16,7 @@ from workbench.eval.answers import (
 from workbench.eval.job import FieldReport, SummaryReport, evaluate, headline_scores, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
+from workbench.jobs.progress import counted
 from workbench.ui.widgets import listed_counts, user_errors
 
 
@@ -27,9 +28,12 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
         return
     outputs = frame.attrs.get("result_columns", [])
     checked = reviewed_count(reviewed) if reviewed is not None else 0
-    by_review = "The rows you reviewed"  # no count in it: a new review would change the option and drop the choice
+    # Offered before the first review too, and without a count: options that change with a review (the review section
+    # reruns alone) made Streamlit drop the user's next choice of column.
+    by_review = "The rows you reviewed"
     by_field = [BY_FIELD] if field_answer_columns(frame) else []
-    choices = ["(none)", *([by_review] if checked else []), *by_field, *(c for c in frame.columns if c not in outputs)]
+    reviewable = [by_review] if reviewed is not None else []
+    choices = ["(none)", *reviewable, *by_field, *(c for c in frame.columns if c not in outputs)]
     suggested = suggested or likely_answers_column(frame)
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", choices,
@@ -38,7 +42,7 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
         return
     with user_errors():
         if column == by_review:
-            st.caption(f"Scored on the {checked:,} rows you reviewed, your answers taken as the right ones. The review "
+            st.caption(f"Scored on the {counted(checked, 'row')} you reviewed, your answers taken as the right ones. The review "
                        "queue shows the rows the model was least sure of first, so expect a lower score here than over "
                        "the whole file.")
             _show(evaluate_reviewed(frame, reviewed), int(example_rows(frame).sum()))
