@@ -224,7 +224,7 @@ def test_a_job_whose_every_row_is_empty_is_neither_resumed_nor_retried_and_says_
     job = _jobs(invoke)[0]
     assert (job["failed"], job["status"]) == (2, "failed")
     _assert_user_error(invoke("jobs", "resume", "1"), "resuming would run nothing: the rows that failed are empty")
-    _assert_user_error(invoke("jobs", "retry", "1"), "empty rows fail however often they run")
+    _assert_user_error(invoke("jobs", "retry", "1"), "empty rows and rows over the length limit fail however often they run")
 
 
 def test_a_task_file_naming_a_model_this_machine_lacks_creates_no_job(invoke, tmp_path):

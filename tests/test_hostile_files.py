@@ -65,7 +65,7 @@ def test_a_one_megabyte_cell_fails_only_its_own_row(tmp_path):
 
 def test_the_preview_warns_before_a_job_that_rows_are_too_long(tmp_path):
     frame = read_table(build(tmp_path, "huge_cell.csv"))
-    assert long_text_note(frame, ["Body"], max_chars=100_000).startswith("1 of the first 2 rows are longer than 100,000")
+    assert long_text_note(frame, ["Body"], max_chars=100_000).startswith("1 of the first 2 rows is longer than 100,000")
     assert long_text_note(frame, ["Body"], max_chars=2_000_000) is None
     frame.loc[1, "Body"] = ""  # an empty row fails too, but it is not a long one
     assert long_text_note(frame, ["Body"], max_chars=100_000).startswith("1 of the first 2 rows")

@@ -306,6 +306,8 @@ def test_a_row_over_the_cell_limit_fails_with_the_reason(tiny_loader, monkeypatc
     assert [r.status for r in results] == ["ok", "failed"]
     assert "the limit is 40" in results[1].error
     assert service.get_job(settings, job_id).busy_rows == 1  # the row that never ran does not count as timed
+    # it fails the same way however often it runs: not offered for a retry that would change nothing
+    assert service.retryable_rows(settings, service.get_job(settings, job_id)) == 0
 
 
 def test_a_job_whose_every_row_fails_before_running_reads_no_speed(tiny_loader, monkeypatch, tmp_path):

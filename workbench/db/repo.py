@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
 from workbench.errors import JobStateError, NotFoundError
-from workbench.io.rows import EMPTY_ROW
+from workbench.io.rows import EMPTY_ROW, OVER_LENGTH_LIMIT
 
 # Which status a job may move to from each status; anything else is a bug or a race and raises.
 JOB_TRANSITIONS: dict[str, set[str]] = {
@@ -264,9 +264,10 @@ def count_retryable_failures(session: Session, job: Job) -> int:
 
 
 def _retryable(job: Job) -> tuple:
-    """A failed row, unless it is empty: an empty row fails the same way however often it runs."""
-    return (Result.job_id == job.id, Result.status != "ok",
-            func.coalesce(Result.error, "").not_like(f"{EMPTY_ROW}%"))
+    """A failed row, unless it is empty or over the length limit: those fail the same way however often they run."""
+    error = func.coalesce(Result.error, "")
+    return (Result.job_id == job.id, Result.status != "ok", error.not_like(f"{EMPTY_ROW}%"),
+            error.not_like(f"{OVER_LENGTH_LIMIT}%"))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

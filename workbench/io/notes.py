@@ -50,8 +50,10 @@ def long_text_note(frame: pd.DataFrame, columns: list[str], max_chars: int) -> s
     too_long = sum(len(row.text) > max_chars for row in row_texts(frame, columns, max_chars=10**15))
     if not too_long:
         return None
-    return (f"{too_long:,} of the first {len(frame):,} rows are longer than {max_chars:,} characters. Those rows will "
-            "fail with that reason and the others will run. Shorten them, or raise WORKBENCH_MAX_CELL_CHARS.")
+    return (f"{too_long:,} of the first {len(frame):,} rows {'is' if too_long == 1 else 'are'} longer than "
+            f"{max_chars:,} characters, the length limit. {'That row' if too_long == 1 else 'Those rows'} will fail with "
+            "that reason and the others will run. Shorten them in the file, or ask whoever runs this app to raise the "
+            "limit (WORKBENCH_MAX_CELL_CHARS).")
 
 
 def _has_macros(archive) -> bool:

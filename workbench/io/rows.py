@@ -13,6 +13,8 @@ from workbench.errors import TaskConfigError
 
 # How an empty row's error starts: running it again cannot change it (the job reads its own copy of the file).
 EMPTY_ROW = "The row is empty in "
+# How a row over the length limit fails; like an empty row, it fails the same way however often it runs.
+OVER_LENGTH_LIMIT = "The text is over the length limit: "
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
     else:
         text = "\n".join(_labelled(name, value.strip()) for name, value in zip(columns, cells, strict=True) if value.strip())
     if len(text) > max_chars:
-        return RowText(index, "", f"The text is {len(text):,} characters long; the limit is {max_chars:,}.")
+        return RowText(index, "", f"{OVER_LENGTH_LIMIT}{len(text):,} characters long; the limit is {max_chars:,}. "
+                                  "Shorten it in the file and run a new job.")
     if not text:  # a model given nothing still answers something (a queue at 0.30 confidence): say so instead
         return RowText(index, "", f"{EMPTY_ROW}{', '.join(columns)}: there is nothing to read.")
     return RowText(index, text)

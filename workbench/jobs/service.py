@@ -195,7 +195,8 @@ def retry_failed_rows(settings: Settings, job_id: int) -> int:
         input_of(job)  # a job whose input is gone would only fail
         if job.status in repo.ACTIVE_STATUSES or not repo.count_retryable_failures(session, job):
             raise JobStateError(f"Job #{job_id} is {job.status} with no failed rows that running again could change "
-                                "(empty rows fail however often they run: fill them in the file and run a new job).")
+                                "(empty rows and rows over the length limit fail however often they run: fill them in "
+                                "or shorten them in the file, and run a new job).")
         removed = repo.clear_failed_results(session, job)
         repo.set_status(session, job, "queued")
         job.error = None
