@@ -136,3 +136,13 @@ def test_a_cell_longer_than_excel_holds_says_where_it_was_cut(tmp_path):
     sheet = load_workbook(write_table(frame, tmp_path / "out.xlsx")).active
     assert len(sheet["A2"].value) == XLSX_CELL_CHARS and sheet["A2"].value.endswith("the CSV download has it whole]")
     assert sheet["A3"].value == "short"
+
+
+def test_result_columns_never_share_a_name_with_each_other_or_an_input_column():
+    from workbench.io.result_columns import with_results
+
+    inputs = pd.DataFrame({"text": ["a"], "amount": ["5"]})
+    outputs = pd.DataFrame({"amount": ["5.00 EUR"], "amount_result": ["x"]})  # two fields, one named as the other's
+    combined = with_results(inputs, outputs)
+    assert len(set(combined.columns)) == 4
+    assert combined.attrs["result_names"] == {"amount": "amount_result_2", "amount_result": "amount_result"}

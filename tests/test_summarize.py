@@ -340,3 +340,17 @@ def test_thanks_in_a_sentence_is_content_not_a_sign_off():
     reply = "• Thanks for the quick help.\n• The agent solved the login issue.\n• Thanks again,\n• Liam"
     assert tidy(reply, SummaryStyle(style="bullets", max_words=40)) == \
         "• Thanks for the quick help.\n• The agent solved the login issue."
+
+
+def test_pieces_left_after_the_last_round_are_cut_to_the_word_limit(build_task, monkeypatch):
+    """A very long text whose pieces' summaries still filled several chunks after the last round came back as all of
+    them joined: 600 words for a limit of 300 (code audit)."""
+    from workbench.tasks import summarize
+
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "max_words": 10}})
+    monkeypatch.setattr(summarize, "MAX_ROUNDS", 1)
+    monkeypatch.setattr(task, "chunks", lambda text: text.split("\n"))
+    monkeypatch.setattr(task, "summaries", lambda chunks, voices: [f"Piece {i} says the parcel came late." for i, _ in
+                                                                   enumerate(chunks)])
+    combined = task.combine(["one", "two", "three"], [])
+    assert len(combined.split()) <= 10 and combined.startswith("Piece 0")

@@ -62,3 +62,24 @@ def test_a_one_megabyte_cell_is_announced_before_the_job_and_the_page_keeps_serv
     app.file_uploader[0].upload("huge_cell.csv", build(tmp_path, "huge_cell.csv").read_bytes()).run()
     assert not app.exception and not app.error
     assert any("longer than 100,000 characters" in warning.value for warning in app.warning)
+
+
+def test_a_file_layout_that_comes_back_gets_its_text_columns_back(settings, tmp_path, monkeypatch):
+    """Next month's file, after another one: the box came back empty (its state was dropped while another file's box
+    was on the page), and the job could not start."""
+    from workbench.ui.context import app_settings
+
+    monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)
+    app_settings.clear()
+    app = page("new_job.py").run()
+    emails = b"Subject,Body\nRefund,I was charged twice for my order\n"
+    app.file_uploader[0].upload("march.csv", emails).run()
+    assert app.multiselect[0].value == ["Body"]
+    app.multiselect[0].set_value(["Subject", "Body"]).run()
+    app.file_uploader[0].clear().run()  # removed, as a user removes a file, then another uploaded
+    app.file_uploader[0].upload("reviews.csv", b"stars,review\n5,Lovely lamp and quick delivery\n").run()
+    assert app.multiselect[0].value == ["review"]
+    app.file_uploader[0].clear().run()
+    app.file_uploader[0].upload("april.csv", emails).run()
+    assert not app.exception
+    assert app.multiselect[0].value == ["Subject", "Body"]  # the user's own choice for this layout

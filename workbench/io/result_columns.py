@@ -25,7 +25,9 @@ def result_names(frame: pd.DataFrame) -> dict[str, str]:
 def with_results(inputs: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:
     """Inputs then outputs, each output under a name the inputs do not use; attrs name the output columns (so a page
     can show them first) and say which output each holds (`result_names`: "label" -> "label_result")."""
-    placed = [free_name(name, inputs.columns) for name in outputs.columns]
+    placed: list[str] = []
+    for name in outputs.columns:  # clear of the inputs, the names placed so far and the outputs still to place
+        placed.append(free_name(name, {*inputs.columns, *placed, *outputs.columns[len(placed) + 1:]}))
     combined = pd.concat([inputs.reset_index(drop=True), outputs.set_axis(placed, axis=1).reset_index(drop=True)], axis=1)
     combined.attrs["result_columns"] = placed
     combined.attrs["result_names"] = dict(zip(outputs.columns, placed, strict=True))

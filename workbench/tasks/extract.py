@@ -27,6 +27,9 @@ from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.registry import register
 
 ERRORS_COLUMN = "extraction_errors"
+# Columns the results get beside the fields: a field of one of these names lost its values to the app's column (a row's
+# error, the reviewed flag).
+APP_COLUMNS = (ERRORS_COLUMN, "error", "reviewed")
 # Fields the encoder fills: the generator neither writes them nor is told about them.
 ENCODER_TYPES = ("choice", "names")
 
@@ -51,8 +54,11 @@ class ExtractConfig(TaskConfig):
             raise ValueError("write at least one field to read out of every row, e.g. `amount (money): the amount "
                              "charged`")
         names = [f.name for f in fields]
-        if len(set(names)) < len(names) or ERRORS_COLUMN in names:
-            raise ValueError(f"field names must be different from each other and from '{ERRORS_COLUMN}'")
+        if len(set(names)) < len(names):
+            raise ValueError("field names must be different from each other")
+        if taken := [name for name in names if name in APP_COLUMNS]:
+            raise ValueError(f"'{taken[0]}' is a column the app adds to the results ({', '.join(APP_COLUMNS)}): give "
+                             "the field another name")
         return fields
 
 

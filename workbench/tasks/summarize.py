@@ -152,7 +152,8 @@ class SummarizeTask(GenerativeTask):
                 break
             chunks = self.chunks("\n".join(parts))
             parts = self.summaries(chunks, [voices] * len(chunks))
-        return "\n".join(parts)
+        # Pieces still left after the last round are joined: cut to the word limit, as every summary is.
+        return within_words("\n".join(parts), self.config.summary.max_words)
 
     def setup(self) -> None:
         super().setup()
