@@ -90,3 +90,12 @@ def test_a_row_sent_to_the_fallback_queue_says_whose_confidence_it_shows(setting
     app = page("job_results.py", job=str(job_id)).run()
     card = [m.value for m in app.markdown if m.value.startswith("**Row ")][0]
     assert "sent to 'Other': no queue matched well enough (the nearest one's confidence 0.77)" in card
+
+
+def test_a_download_is_named_after_its_job():
+    from types import SimpleNamespace
+
+    from workbench.ui.widgets import download_name
+
+    assert download_name(SimpleNamespace(id=3, name="March tickets.csv"), "xlsx") == "March_tickets_results_job3.xlsx"
+    assert download_name(SimpleNamespace(id=4, name="***"), "csv") == "job_results_job4.csv"

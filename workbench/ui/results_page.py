@@ -91,14 +91,14 @@ def _live_progress(at_start: Job, frame: pd.DataFrame | None, loaded_at: float, 
 
 def _without_rows(job: Job) -> None:
     if not Path(job.input_path).exists():
-        download_buttons(job.id)  # a job whose input copy is gone still has its answers (alone, by row number)
+        download_buttons(job)  # a job whose input copy is gone still has its answers (alone, by row number)
 
 
 def _answers(job: Job, frame: pd.DataFrame, model_frame: pd.DataFrame) -> None:
     _charts(frame)
     st.subheader("Rows")
     results_table(filtered_rows(frame, job.id, model_frame))
-    download_buttons(job.id)
+    download_buttons(job)
     st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
     review_section(job, model_frame)
     # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;

@@ -9,7 +9,7 @@ from workbench.jobs import templates
 from workbench.tasks.spec import task_file_text
 from workbench.ui.context import app_settings
 from workbench.ui.new_job import use_template
-from workbench.ui.widgets import local_time, saved_ids, user_errors
+from workbench.ui.widgets import file_stem, local_time, saved_ids, user_errors
 
 TASK_FILE_TYPES = (".yaml", ".yml")
 
@@ -52,7 +52,7 @@ def template_detail(saved: list) -> None:
     template = by_id[shown]
     text = task_file_text(templates.template_spec(template))
     st.code(text, language="yaml")
-    st.download_button("Download task file", text.encode(), file_name=f"{_file_stem(template.name)}.v{template.version}.task.yaml",
+    st.download_button("Download task file", text.encode(), file_name=f"{file_stem(template.name, 'template')}.v{template.version}.task.yaml",
                        mime="application/yaml", on_click="ignore")
     if st.button("Use it in a new job", type="primary", key=f"use-{template.id}"):
         use_template(template.id)
@@ -79,7 +79,3 @@ def notice() -> None:
     """What the last delete did, shown once after the page reloads."""
     if NOTICE in st.session_state:
         st.success(st.session_state.pop(NOTICE))
-
-
-def _file_stem(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "template"

@@ -225,14 +225,25 @@ def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
     return counts.reindex(list(dict.fromkeys([*named, *counts.index])), fill_value=0)
 
 
-def download_buttons(job_id: int) -> None:
+def download_buttons(job) -> None:
     left, right = st.columns(2)
     for column, suffix, mime in ((left, "csv", "text/csv"), (right, "xlsx", XLSX_MIME)):
         # Built when clicked, not on every rerun: the file always holds the rows done by then. The click
         # must not rerun the page: a rerun replaces the file's handle, and a busy server could drop the
         # handle the click is still asking for (no file, and the same again on every click).
-        column.download_button(f"Download {suffix.upper()}", _exporter(job_id, suffix), file_name=f"job_{job_id}.{suffix}",
-                               mime=mime, key=f"download-{suffix}-{job_id}", width="stretch", on_click="ignore")
+        column.download_button(f"Download {suffix.upper()}", _exporter(job.id, suffix), file_name=download_name(job, suffix),
+                               mime=mime, key=f"download-{suffix}-{job.id}", width="stretch", on_click="ignore")
+
+
+def download_name(job, suffix: str) -> str:
+    """"march_tickets_results_job3.xlsx": named after the job (its file, unless the user named it), so several
+    downloads can be told apart ("job_3.xlsx" could not)."""
+    return f"{file_stem(Path(job.name).stem, 'job')}_results_job{job.id}.{suffix}"
+
+
+def file_stem(name: str, fallback: str) -> str:
+    """A name safe as a file name on every system: letters, digits, '-' and '_' (`fallback` if none is left)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or fallback
 
 
 def _exporter(job_id: int, suffix: str):
