@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.conftest import SAMPLE_DIR
 from workbench.errors import InputFileError
 from workbench.io import list_sheets, read_table, write_table
 from workbench.io.rows import examples_from_table, row_texts
@@ -146,3 +147,29 @@ def test_result_columns_never_share_a_name_with_each_other_or_an_input_column():
     combined = with_results(inputs, outputs)
     assert len(set(combined.columns)) == 4
     assert combined.attrs["result_names"] == {"amount": "amount_result_2", "amount_result": "amount_result"}
+
+
+FRENCH = ["Livraison rapide, mais la lampe est arrivée cassée et le service client ne répond pas.",
+          "Très déçu par la qualité du canapé, les coutures se défont après une semaine d'utilisation.",
+          "Produit conforme à la description, je recommande ce vendeur sans hésiter pour sa réactivité."] * 4
+
+
+def test_texts_in_another_language_are_told_apart_from_english():
+    from workbench.io.language import looks_english
+
+    english = pd.read_csv(SAMPLE_DIR / "support_emails.csv")["Body"].tolist()
+    assert looks_english(english) and looks_english(pd.read_csv(SAMPLE_DIR / "product_reviews.csv")["review"])
+    assert not looks_english(FRENCH)
+    assert looks_english(["Ana Lopez", "Ørsted A/S"])  # too few words to tell: no warning
+
+
+def test_the_new_job_page_warns_when_the_rows_do_not_look_english(settings, monkeypatch):
+    from tests.app.test_pages import page
+    from workbench.ui.context import app_settings
+
+    monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)
+    app_settings.clear()
+    app = page("new_job.py").run()
+    rows = "\n".join(f'"{text}"' for text in FRENCH)
+    app.file_uploader[0].upload("avis.csv", f"avis\n{rows}\n".encode()).run()
+    assert any("do not look like English" in warning.value for warning in app.warning)

@@ -184,3 +184,20 @@ def test_a_task_file_without_a_threshold_runs_as_the_new_job_page_starts():
     assert spec_from_dict(BASE).validated_config().threshold == 0.5
     route = spec_from_dict({**BASE, "task": "route"}).validated_config()
     assert route.threshold == 0.0
+
+
+def test_numbers_and_dates_in_a_task_file_stay_as_written_where_they_are_names(tmp_path):
+    # Read as YAML numbers, label 0123 became 83, 1.10 became 1.1 and 2024-03-05 a date; choices [1, 2, 3] and the
+    # priority word 911 were refused as "not a valid string".
+    task = tmp_path / "task.yaml"
+    task.write_text("task: classify\ntext: Body\nlabels: [0123, 1.10, 2024-03-05]\nthreshold: 0.7\n", encoding="utf-8")
+    config = load_task_file(task).validated_config()
+    assert [label.name for label in config.labels] == ["0123", "1.10", "2024-03-05"]
+    assert config.threshold == 0.7  # a setting that is a number is still read as one
+    task.write_text("task: extract\ntext: Body\nfields:\n  - {name: stars, type: choice, choices: [1, 2, 3]}\n",
+                    encoding="utf-8")
+    assert load_task_file(task).validated_config().fields[0].options == ["1", "2", "3"]
+    task.write_text("task: route\ntext: Body\nlabels: [a, b]\npriority: {high: [urgent, 911]}\nmin_similarity: -0.2\n",
+                    encoding="utf-8")
+    route = load_task_file(task).validated_config()
+    assert route.priority == {"high": ["urgent", "911"]} and route.min_similarity == -0.2

@@ -46,7 +46,7 @@ def test_the_templates_page_lists_versions_and_shows_each_as_a_task_file(setting
     templates.save_template(settings, "Triage", spec_from_dict({**spec.to_dict(), "threshold": 0.7}))
     app = page("templates.py").run()
     assert app.dataframe[0].value[["name", "version"]].values.tolist() == [["Triage", 2], ["Triage", 1]]
-    assert read_task_yaml(app.code[0].value, "shown")["threshold"] == 0.7
+    assert float(read_task_yaml(app.code[0].value, "shown")["threshold"]) == 0.7  # read as the settings read it
     app.selectbox[0].set_value(templates.list_templates(settings)[1].id).run()
     assert "threshold" not in read_task_yaml(app.code[0].value, "shown")  # version 1 left it at its default
     assert [b.proto.label for b in app.get("download_button")] == ["Download task file"]

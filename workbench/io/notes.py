@@ -12,6 +12,7 @@ from openpyxl.reader.excel import ExcelReader
 from openpyxl.xml.functions import iterparse  # defusedxml's parser when it is installed, as openpyxl itself uses
 
 from workbench.config import Settings
+from workbench.io.language import looks_english
 from workbench.io.readers import _check_unzipped_size, file_kind, workbook_errors
 from workbench.io.rows import row_texts
 
@@ -54,6 +55,17 @@ def long_text_note(frame: pd.DataFrame, columns: list[str], max_chars: int) -> s
             f"{max_chars:,} characters, the length limit. {'That row' if too_long == 1 else 'Those rows'} will fail with "
             "that reason and the others will run. Shorten them in the file, or ask whoever runs this app to raise the "
             "limit (WORKBENCH_MAX_CELL_CHARS).")
+
+
+NOT_ENGLISH = ("These rows do not look like English. The bundled models read English: on another language their answers "
+               "are mostly wrong while their confidence stays high, so few rows are flagged for review. Try them on 5 "
+               "rows and check, give labelled examples, or add a model that reads this language on the Models page.")
+
+
+def language_note(frame: pd.DataFrame, columns: list[str]) -> str | None:
+    """A warning when the preview's texts do not look English (io/language.py)."""
+    texts = [row.text for row in row_texts(frame, columns, max_chars=10**15) if row.text]
+    return None if looks_english(texts) else NOT_ENGLISH
 
 
 def _has_macros(archive) -> bool:

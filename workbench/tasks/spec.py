@@ -89,11 +89,15 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
 
 
 class _TaskFileLoader(yaml.SafeLoader):
-    """YAML where only true/false are booleans: labels such as `yes`, `no`, `on`, `off` stay words."""
+    """YAML where only true/false are booleans, and numbers and dates stay as written: labels such as `yes`, `no`,
+    `on`, `off` stay words, and `0123`, `1.10`, `2024-03-05` stay what the user typed (they became 83, 1.1 and a
+    date). The settings read them as numbers where they are numbers (threshold: 0.5)."""
 
 
+_AS_WRITTEN = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+               "tag:yaml.org,2002:timestamp"}
 _TaskFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _AS_WRITTEN]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _TaskFileLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),

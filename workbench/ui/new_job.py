@@ -11,7 +11,7 @@ import streamlit as st
 
 from workbench.errors import TaskConfigError
 from workbench.io import list_sheets, read_table
-from workbench.io.notes import input_notes, long_text_note
+from workbench.io.notes import input_notes, language_note, long_text_note
 from workbench.io.rows import EXAMPLES_PER_LABEL, examples_from_table, examples_per_label
 from workbench.io.stream import iter_frames
 from workbench.jobs import service, templates
@@ -136,8 +136,9 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     if missing:
         st.caption(f"The template was saved for a file with the column(s) {', '.join(missing)}, which this one does not "
                    "have: choose the column(s) it should read here.")
-    if note := long_text_note(frame, columns, app_settings().max_cell_chars):
-        st.warning(note)
+    for note in (long_text_note(frame, columns, app_settings().max_cell_chars), language_note(frame, columns)):
+        if note:
+            st.warning(note)
     return columns
 
 
