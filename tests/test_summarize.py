@@ -8,7 +8,7 @@ import pytest
 from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
-from workbench.models.generator import Generation, _ends_at_stop
+from workbench.models.stops import Generation, ends_at_stop
 from workbench.tasks.generative import clean_reply
 from workbench.tasks.summarize import (
     LINE_END,
@@ -131,7 +131,7 @@ def test_one_sentence_stops_at_the_first_sentence_end_and_keeps_its_full_stop(bu
 ])
 def test_one_sentence_does_not_stop_at_a_title(written, kept, stop_string):
     answer = Generation("")
-    assert _ends_at_stop(answer, written, STOPS["one_sentence"]) == (kept is not None)
+    assert ends_at_stop(answer, written, STOPS["one_sentence"]) == (kept is not None)
     assert (answer.text, answer.stop_string) == ((kept, stop_string) if kept else ("", None))
 
 

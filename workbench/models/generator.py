@@ -10,9 +10,7 @@ The cache is held in a settled and a recent part, so a step does not copy all of
 from __future__ import annotations
 
 import json
-import re
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +19,16 @@ from tokenizers import Tokenizer
 
 from workbench.errors import ModelNotReadyError
 from workbench.models import interrupt
+from workbench.models.batch import Batch, joined_batches, with_rows
 from workbench.models.chat import ChatFormatter, load_chat_template
-from workbench.models.kv_cache import KVCache, joined
+from workbench.models.kv_cache import KVCache
 from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.openings import Openings
 from workbench.models.sessions import session_options
 from workbench.models.split_cache import RECENT
+from workbench.models.stops import Generation, Stops, ends_at_stop
 
-# Where an answer ends: plain strings, or patterns for what a string cannot say (a full stop, but not "Mr.").
-Stops = tuple[str | re.Pattern[str], ...]
 PREFIX_CACHE_SIZE = 4
 # The key/value cache grows with rows x (prompt + answer) tokens (46 KB a token for SmolLM2-135M, twice that
 # while its recent part is folded in or rows join), so long prompts share a batch with fewer rows: peak memory
@@ -46,25 +44,6 @@ GUIDED_ANSWER_TOKENS = 192
 # tokens. 256 keeps that array near 50 MB; it measured as fast as 512, and peak memory at
 # batch 8 fell by ~0.25 GB against 512.
 PREFILL_TOKENS = 256
-
-
-@dataclass
-class Generation:
-    text: str = ""
-    tokens: list[int] = field(default_factory=list)
-    error: str | None = None  # e.g. the prompt does not fit the model's window
-    stopped: bool = False  # ended at a stop string; text is cut there
-    stop_string: str | None = None  # the stop string it ended at
-
-
-@dataclass
-class Batch:
-    """The state of one decoding batch: its cache, mask and next positions."""
-
-    cache: KVCache
-    mask: np.ndarray
-    positions: np.ndarray
-    rows: list[int]
 
 
 class OnnxGenerator:
@@ -200,7 +179,7 @@ class OnnxGenerator:
             room = max(1, CACHE_TOKENS // (batch.mask.shape[1] + max(len(c) for c in chunks)))
             # Their guides hold what they wrote, this chunk too; a row this chunk completed needs no later round.
             parked += [batch.rows[p] for p in active[room:] if not guides[batch.rows[p]].done]
-            batch = _keep(batch, active[:room])
+            batch = with_rows(batch, active[:room])
             logits = self._feed(batch, chunks[:room])
 
     def option_probabilities(self, prompts: list[str], options: list[str]) -> np.ndarray:
@@ -257,7 +236,7 @@ class OnnxGenerator:
                                             openings, outputs)
             next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
             active = self._record(batch, next_ids, outputs, stop, max_new_tokens, openings)
-            batch = _keep(batch, active)
+            batch = with_rows(batch, active)
             if active:
                 logits = self._step(batch, next_ids[active])
 
@@ -316,7 +295,7 @@ class OnnxGenerator:
         new, new_logits = self._opened(new, new_logits, openings, outputs)
         if batch is None or not batch.rows:
             return new, new_logits
-        return _merge(batch, new), np.concatenate([logits, new_logits])
+        return joined_batches(batch, new), np.concatenate([logits, new_logits])
 
     def _opened(self, batch: Batch, logits: np.ndarray, openings: Openings,
                 outputs: list[Generation]) -> tuple[Batch, np.ndarray]:
@@ -327,18 +306,18 @@ class OnnxGenerator:
             return batch, logits
         plain = [p for p in range(len(batch.rows)) if not openings.tokens[batch.rows[p]]]
         chunks = [openings.tokens[batch.rows[p]] for p in opening]
-        read = _keep(batch, opening)
+        read = with_rows(batch, opening)
         every = self._feed_every(read, chunks)
         openings.scores[read.rows] = _log_likelihoods(logits[opening], every, chunks)
         kept = openings.choose(read.rows)
         for i in kept:
             outputs[read.rows[i]].tokens.extend(chunks[i])
         last = every[kept, [len(chunks[i]) - 1 for i in kept]]
-        read = _keep(read, kept) if kept else Batch(read.cache.rows([]), read.mask[:0], read.positions[:0], [])
+        read = with_rows(read, kept) if kept else Batch(read.cache.rows([]), read.mask[:0], read.positions[:0], [])
         if not plain:
             return read, last
-        rest = _keep(batch, plain)
-        return (_merge(rest, read), np.concatenate([logits[plain], last])) if kept else (rest, logits[plain])
+        rest = with_rows(batch, plain)
+        return (joined_batches(rest, read), np.concatenate([logits[plain], last])) if kept else (rest, logits[plain])
 
     def _prefill(self, prefix: KVCache, shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Read the rows' own tokens after the shared prefix. Identical rows (a text repeated in the file, or the
@@ -414,7 +393,7 @@ class OnnxGenerator:
                 continue
             output, opening = outputs[row], openings.tokens[row]
             output.tokens.append(token)
-            if stop and len(output.tokens) > len(opening) and _ends_at_stop(
+            if stop and len(output.tokens) > len(opening) and ends_at_stop(
                     output, self.decode(output.tokens), stop, len(self.decode(opening)) if opening else 0):
                 continue
             if len(output.tokens) < max_new_tokens:
@@ -458,44 +437,6 @@ class OnnxGenerator:
 def _session(path: Path) -> ort.InferenceSession:
     # Without onnxruntime's memory arena (session_options), peak memory at batch 16 fell from ~1.46 to ~1.22 GB.
     return ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
-
-
-def _keep(batch: Batch, active: list[int]) -> Batch:
-    """Drop finished rows from the batch so later steps compute only what is still needed."""
-    if len(active) == len(batch.rows):
-        return batch
-    return Batch(batch.cache.rows(active), batch.mask[active], batch.positions[active],
-                 [batch.rows[i] for i in active])
-
-
-def _merge(running: Batch, new: Batch) -> Batch:
-    """One batch from two; the shorter caches are left-padded and masked, as every row keeps its own positions."""
-    width = max(running.mask.shape[1], new.mask.shape[1])
-    mask = np.concatenate([_pad_left(running.mask, width), _pad_left(new.mask, width)])
-    return Batch(joined(running.cache, new.cache), mask, np.concatenate([running.positions, new.positions]), running.rows + new.rows)
-
-
-def _pad_left(mask: np.ndarray, width: int) -> np.ndarray:
-    return np.pad(mask, [(0, 0), (width - mask.shape[1], 0)])
-
-
-def _ends_at_stop(output: Generation, text: str, stop: Stops, after: int = 0) -> bool:
-    found = [hit for s in stop if (hit := _stop_at(text, s, after))]
-    if not found:
-        return False
-    cut, output.stop_string = min(found)
-    output.text, output.stopped = text[:cut], True
-    return True
-
-
-def _stop_at(text: str, stop: str | re.Pattern[str], after: int) -> tuple[int, str] | None:
-    """Where a stop first occurs in the text from `after` on, and the stop string as written there. A pattern
-    stops where a plain string cannot tell: a sentence's end, but not the full stop of "Mr. " (tasks/summarize.py)."""
-    if isinstance(stop, str):
-        at = text.find(stop, after)
-        return (at, stop) if at >= 0 else None
-    found = stop.search(text, after)
-    return (found.start(), found.group()) if found else None
 
 
 def _log_likelihoods(first: np.ndarray, every: np.ndarray, chunks: list[list[int]]) -> np.ndarray:

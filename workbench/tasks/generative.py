@@ -9,7 +9,7 @@ from workbench.errors import TaskConfigError
 from workbench.tasks.base import Task
 
 if TYPE_CHECKING:
-    from workbench.models.generator import Stops
+    from workbench.models.stops import Stops
 
 # Openers small chat models put before the answer; they are chatter, not content.
 CHATTER = re.compile(r"^\s*(sure|certainly|of course|okay|ok|here is|here's|here are)\b[^:\n]*[:!.]?\s*", re.I)
