@@ -122,7 +122,7 @@ def test_swapped_arguments_are_explained(invoke, tmp_path):
 
 
 def test_an_unknown_output_format_is_refused_before_running(invoke, tmp_path):
-    _assert_user_error(invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.pdf")), "must end in .csv or .xlsx")
+    _assert_user_error(invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.pdf")), "choose a .csv, .tsv or .xlsx output file")
     assert _jobs(invoke) == []
 
 
@@ -141,6 +141,31 @@ def test_results_are_never_written_over_the_input_file(invoke, tmp_path):
 
 def test_export_to_a_missing_folder_is_a_message(quick_job, invoke, tmp_path):
     _assert_user_error(invoke("jobs", "export", "1", "-o", str(tmp_path / "nope" / "out.xlsx")), "Cannot write")
+
+
+def test_an_output_that_cannot_be_written_is_found_before_the_job_runs(invoke, tmp_path):
+    (tmp_path / "out.csv").mkdir()  # a folder where the file should go
+    _assert_user_error(invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv")), "Cannot write")
+    assert _jobs(invoke) == []  # no job made: nothing ran for minutes first
+
+
+def test_an_export_never_writes_over_the_jobs_input_file(invoke, tmp_path):
+    mine = _write(tmp_path / "mine.csv", Path(EMAILS).read_text(encoding="utf-8"))
+    quick = _write(tmp_path / "quick.yaml", "task: classify\ntext: [Subject, Body]\nlabels: [billing, shipping]\n")
+    assert invoke("run", str(quick), str(mine), "-o", str(tmp_path / "out.csv"), "--limit", "2").exit_code == 0
+    _assert_user_error(invoke("jobs", "export", "1", "-o", str(mine)), "holds job #1's input")
+    assert mine.read_text(encoding="utf-8") == Path(EMAILS).read_text(encoding="utf-8")
+
+
+def test_a_setting_that_is_not_a_number_is_a_message(invoke, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "abc")
+    _assert_user_error(invoke("jobs", "list"), "WORKBENCH_MAX_CELL_CHARS must be a whole number")
+
+
+def test_a_local_path_that_is_not_there_is_not_looked_up_on_the_hub(invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    _assert_user_error(invoke("models", "add", "models/missing"), "There is no folder or file 'models/missing' here")
 
 
 def test_a_cli_job_is_never_offered_to_the_background_worker(invoke, monkeypatch, tmp_path, settings):

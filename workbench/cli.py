@@ -20,6 +20,7 @@ from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
+from workbench.io.writers import check_output
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
@@ -58,20 +59,14 @@ def cli() -> None:
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.argument("input_file", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Result file (.csv or .xlsx).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Result file (.csv, .tsv or .xlsx).")
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @user_errors
 def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limit: int | None) -> None:
     """Run TASK_FILE over every row of INPUT_FILE and write OUTPUT."""
     settings = get_settings()
-    if output.suffix.lower() not in (".csv", ".xlsx"):
-        raise WorkbenchError(f"Cannot write '{output.name}': the output must end in .csv or .xlsx.")
-    if not output.parent.is_dir():
-        raise WorkbenchError(f"Cannot write '{output}': the folder '{output.parent}' does not exist. Create it first.")
-    if output.exists() and input_file.exists() and output.samefile(input_file):
-        raise WorkbenchError(f"'{output.name}' is the input file: writing the results over it would lose your file. "
-                             "Choose another output name.")
+    check_output(output, made_from=input_file)
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     _prepare_on_first_use(settings, spec.model, spec.model_kind)
@@ -111,7 +106,11 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
     job = service.get_job(settings, job_id)
     if status != "completed":
         raise WorkbenchError(f"Job #{job_id} {status}: {job.error or 'stopped before the end'}")
-    export_job(settings, job_id, output)
+    try:
+        export_job(settings, job_id, output)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"Job #{job_id} completed and its answers are saved, but the file could not be written: "
+                             f"{exc} Then: workbench jobs export {job_id} -o FILE") from None
     click.echo(f"Done: {job.done_rows:,} rows, {job.failed_rows:,} failed -> {output}", err=True)
 
 
@@ -280,7 +279,12 @@ def jobs_cancel(job_id: int) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @user_errors
 def jobs_export(job_id: int, output: Path) -> None:
-    click.echo(f"Wrote {export_job(get_settings(), job_id, output)}")
+    settings = get_settings()
+    check_output(output)
+    if service.is_input_of(settings, job_id, output):
+        raise WorkbenchError(f"'{output.name}' holds job #{job_id}'s input: writing the results over it would lose your "
+                             "file. Choose another output name.")
+    click.echo(f"Wrote {export_job(settings, job_id, output)}")
 
 
 @cli.group()

@@ -6,14 +6,20 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.errors import SettingError
+
 # Read by every onnxruntime session (models/sessions.py) and set per job process by the worker.
 THREADS_VARIABLE = "WORKBENCH_THREADS"
 SPINNING_VARIABLE = "WORKBENCH_THREAD_SPINNING"  # "0": idle ONNX threads sleep instead of spinning on a core
 
 
 def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value.replace("_", "").replace(",", "")) if value else default
+    except ValueError:
+        raise SettingError(f"The setting {name} must be a whole number, e.g. {default}; it is '{value}'. Change it "
+                           "where it is set (the environment, or the command that starts the app).") from None
 
 
 def _default_data_dir() -> Path:

@@ -27,3 +27,7 @@ class NotFoundError(WorkbenchError):
 
 class StorageError(WorkbenchError):
     """The database set up for the app cannot be used (its address, its driver)."""
+
+
+class SettingError(WorkbenchError):
+    """A WORKBENCH_* setting holds a value the app cannot use."""

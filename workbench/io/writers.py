@@ -52,6 +52,32 @@ def write_table(frame: pd.DataFrame, path: Path, sheet_name: str = "results") ->
     return path
 
 
+def check_output(path: Path, made_from: Path | None = None) -> None:
+    """Before a job's minutes of work, or an export: the results can be written at `path`, and it is not the file
+    they were made from (writing over it would lose the user's file). An output that could not be written was found
+    only after the whole job had run."""
+    path = Path(path)
+    if path.suffix.lower() not in (*TEXT_OUTPUTS, ".xlsx"):
+        raise unwritable(path)
+    if not path.parent.is_dir():
+        raise InputFileError(f"Cannot write '{path}': the folder '{path.parent}' does not exist. Create it first.")
+    if made_from is not None and path.exists() and Path(made_from).exists() and path.samefile(made_from):
+        raise InputFileError(f"'{path.name}' is the input file: writing the results over it would lose your file. "
+                             "Choose another output name.")
+    _try_writing(path)
+
+
+def _try_writing(path: Path) -> None:
+    existed = path.exists()
+    try:
+        open(path, "ab").close()  # noqa: SIM115 (opened only to see that it can be)
+    except OSError as exc:
+        raise InputFileError(f"Cannot write '{path}': {exc.strerror or exc}. Choose a file in a folder you can write "
+                             "to, and close the file if another program has it open.") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
 def unwritable(path: Path) -> InputFileError:
     return InputFileError(f"Cannot write '{path.name}': choose a .csv, .tsv or .xlsx output file.")
 

@@ -38,12 +38,27 @@ def store_file(settings: Settings, path: Path) -> Upload:
     """Keep a copy of a file given by its path (the command line), as an upload is kept: its job can then be opened,
     reviewed and exported from any folder, also after the file is moved or changed. No size limit: it is the user's
     own disk, and the command line is for the large files."""
+    return _stored(settings, Path(path).name, file_digest(path), Path(path).stat().st_size,
+                   lambda partial: shutil.copyfile(path, partial))
+
+
+def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as source:
         for block in iter(lambda: source.read(1 << 20), b""):
             digest.update(block)
-    return _stored(settings, Path(path).name, digest.hexdigest(), Path(path).stat().st_size,
-                   lambda partial: shutil.copyfile(path, partial))
+    return digest.hexdigest()
+
+
+def is_input_of(settings: Settings, job_id: int, path: Path) -> bool:
+    """Whether the file at `path` holds the job's input: the job reads a copy, so the user's own file is known by
+    its content (an export written over it lost the user's file)."""
+    with session_scope(settings) as session:
+        job = repo.get_job(session, job_id)
+        upload = session.get(Upload, job.upload_id) if job.upload_id else None
+        size, digest = (upload.size_bytes, upload.sha256) if upload else (None, None)
+    path = Path(path)
+    return path.is_file() and path.stat().st_size == size and file_digest(path) == digest
 
 
 def _stored(settings: Settings, filename: str, digest: str, size: int, write) -> Upload:

@@ -24,11 +24,22 @@ def resolve_source(source: str) -> tuple[Path, str]:
     path = Path(source).expanduser()
     if path.exists():
         return _checked_local(path.resolve()), str(path.resolve())
+    if _names_a_local_path(source):
+        raise ModelNotReadyError(f"There is no folder or file '{source}' here ({Path.cwd()}). Check the path; a model "
+                                 "on the Hugging Face hub is named as org/name.")
     match = HUB_ID.match(source.strip())
     if match is None:
         raise ModelNotReadyError(f"'{source}' is neither a model folder, a .gguf file nor a hub id such as "
                                  "'sentence-transformers/all-MiniLM-L6-v2'. Check the path or the name.")
     return download_from_hub(match.group(2)), f"hub:{match.group(2)}"
+
+
+def _names_a_local_path(source: str) -> bool:
+    """A source written as a path, or inside a folder that exists here: a typo in a local path was sent to the hub
+    as a name, and the answer spoke of the hub."""
+    written = Path(source.strip()).expanduser()
+    return source.strip().startswith(("/", ".", "~")) or source.count("/") > 1 or (
+        len(written.parts) > 1 and written.parent.is_dir())
 
 
 def _checked_local(path: Path) -> Path:
