@@ -360,7 +360,7 @@ def test_no_part_of_a_date_is_a_phone_number_and_a_date_with_words_around_it_is_
     assert normalise(FieldSpec(name="due", type="date"), "05.03.2024, bitte zahlen", source) == "2024-03-05"
 
 
-@pytest.mark.parametrize("name", ["error", "reviewed", "extraction_errors"])
+@pytest.mark.parametrize("name", ["error", "extraction_errors"])
 def test_a_field_may_not_take_the_name_of_a_column_the_app_adds(name):
     # A field named `error` lost its values to the rows' error column once a row failed.
     with pytest.raises(TaskConfigError, match="column the app adds"):

@@ -27,9 +27,9 @@ from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.registry import register
 
 ERRORS_COLUMN = "extraction_errors"
-# Columns the results get beside the fields: a field of one of these names lost its values to the app's column (a row's
-# error, the reviewed flag).
-APP_COLUMNS = (ERRORS_COLUMN, "error", "reviewed")
+# Columns the results get beside the fields: a field named `error` lost its values to the rows' errors. (A field named
+# `reviewed` is placed beside the review flag, as `reviewed_result`.)
+APP_COLUMNS = (ERRORS_COLUMN, "error")
 # Fields the encoder fills: the generator neither writes them nor is told about them.
 ENCODER_TYPES = ("choice", "names")
 
