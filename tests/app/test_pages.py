@@ -495,3 +495,15 @@ def test_a_job_whose_input_copy_is_gone_still_offers_its_answers(settings, tiny_
     assert not app.exception, app.exception
     assert "is gone from the app's data folder" in app.error[0].value
     assert len(app.get("download_button")) == 2 and any(b.label == f"Delete job #{job_id}" for b in app.button)
+
+
+def test_a_setting_that_is_not_a_number_is_said_on_the_page(settings, monkeypatch):
+    from workbench.ui.context import app_settings
+
+    monkeypatch.setenv("WORKBENCH_MAX_ROWS", "lots")
+    app_settings.clear()
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    assert not app.exception, app.exception
+    assert any("WORKBENCH_MAX_ROWS must be a whole number" in error.value for error in app.error)
+    monkeypatch.delenv("WORKBENCH_MAX_ROWS")
+    app_settings.clear()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from workbench.config import Settings, get_settings
 from workbench.db.schema import Job
+from workbench.errors import SettingError
 from workbench.jobs.results import results_frame
 from workbench.jobs.worker import ensure_worker
 
@@ -25,8 +26,13 @@ def start_worker() -> None:
 
     WORKBENCH_START_WORKER=0 leaves it to whoever runs the worker as a service (and to the tests).
     """
-    if app_settings().start_worker:
-        ensure_worker(app_settings())
+    try:
+        settings = app_settings()
+    except SettingError as exc:  # every page needs the settings: say what to change, on every page, and stop there
+        st.error(str(exc))
+        st.stop()
+    if settings.start_worker:
+        ensure_worker(settings)
 
 
 def sample_files() -> dict[str, Path]:
