@@ -113,6 +113,26 @@ def test_the_runner_gives_freed_memory_back_after_every_batch(settings, tiny_loa
     assert trims == [0, 1, 2]  # once per batch, each time before the next batch starts
 
 
+def test_rows_answered_while_adapting_are_priced_by_the_adapting_not_by_their_instant_batches(settings, tiny_encoder,
+                                                                                              monkeypatch):
+    # Classify embeds its first rows while adapting; their batches then take no time, and a 100,000-row job read
+    # "about 3 s left" with 35 minutes to go.
+    monkeypatch.setattr(ClassifyTask, "batch_size", 16)
+    monkeypatch.setattr(ClassifyTask, "first_batch_size", 16)
+
+    class SlowToEmbed:  # 10 ms a row embedded, so adapting on the 64 sample rows takes 0.64 s
+        manifest = tiny_encoder.manifest
+
+        def embed(self, texts):
+            time.sleep(0.01 * len(texts))
+            return tiny_encoder.embed(texts)
+
+    job_id, left = _start(settings), []
+    run_job(settings, job_id, encoder_loader=lambda _name=None: SlowToEmbed(), on_batch=lambda job: left.append(
+        job.seconds_left))
+    assert left[0] > 0.01 * 48 * 0.8  # after 16 rows: the 48 left at about 10 ms each, not at their batches' instants
+
+
 def test_results_frame_and_export_keep_every_input_column(settings, tiny_loader, tmp_path):
     job_id = _start(settings, limit=5)
     run_job(settings, job_id, encoder_loader=tiny_loader)

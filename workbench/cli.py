@@ -73,6 +73,8 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
         click.echo(f"Note: {note}", err=True)
+    # Loading the model and reading the first rows can take a minute or two before the first batch's line.
+    click.echo("Setting up: loading the model and reading the first rows…", err=True, nl=False)
     status = _run_until_interrupted(settings, job_id)
     click.echo("", err=True)
     _print_job_notes(settings, job_id)
@@ -99,7 +101,7 @@ def _run_until_interrupted(settings, job_id: int) -> str:
 
 
 def _print_progress(job) -> None:
-    click.echo(f"\r{describe(job_progress(job))}" + " " * 10, err=True, nl=False)
+    click.echo(f"\r{describe(job_progress(job)):<72}", err=True, nl=False)  # over the set-up line
 
 
 def _report_end(settings, job_id: int, status: str, output: Path) -> None:

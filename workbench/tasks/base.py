@@ -99,6 +99,10 @@ class Task(ABC):
         an uninterrupted one. Optional: templates that cannot use it keep this default.
         """
 
+    def knows(self, texts: list[str]) -> bool:
+        """Whether these rows were answered while adapting (their batches then take no time worth timing)."""
+        return False
+
     def forget_seen_rows(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Drop what adapt() kept of the job's rows to spare work later, so a row is answered as a new one would be
         (a comparison times rows one at a time this way). Templates that keep nothing keep this default."""
