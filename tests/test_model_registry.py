@@ -140,8 +140,15 @@ def test_a_preparation_killed_mid_way_is_cleaned_up_by_the_retry(settings, encod
 def test_a_running_preparation_of_the_same_model_keeps_its_staging_folder(settings, encoder_source):
     alive = settings.models_dir / f".staging-other-{os.getpid()}-abcd1234"
     alive.mkdir(parents=True)
-    prepare_module.remove_abandoned_staging(settings.models_dir, "other")
+    prepare_module.remove_abandoned_staging(settings.models_dir)
     assert alive.exists()
+
+
+def test_a_killed_build_of_another_model_is_cleaned_up_by_the_next_build(settings, encoder_source):
+    died = subprocess.run([sys.executable, "-c", KILLED_MID_WAY, str(encoder_source)])  # builds "killed", is killed
+    assert died.returncode == -signal.SIGKILL
+    registry.add_model(settings, str(encoder_source), name="another")
+    assert [p.name for p in settings.models_dir.iterdir()] == ["another"]
 
 
 def test_sources_that_are_not_models_say_so(settings, tmp_path, encoder_source):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -92,15 +91,19 @@ def prepare_encoder(
 def new_staging(models_dir: Path, folder_name: str) -> Path:
     """A scratch folder to build `folder_name` in, named with this process's id, so that a later build can tell it was
     abandoned (and removes those that were)."""
-    remove_abandoned_staging(models_dir, folder_name)
+    remove_abandoned_staging(models_dir)
     return Path(tempfile.mkdtemp(prefix=f".staging-{folder_name}-{os.getpid()}-", dir=models_dir))
 
 
-def remove_abandoned_staging(models_dir: Path, folder_name: str) -> None:
-    """Staging folders of preparations whose process died (killed, power cut): the `finally` never ran for them."""
-    ours = re.compile(rf"\.staging-{re.escape(folder_name)}-(\d+)-[a-z0-9_]{{8}}")  # as mkdtemp names them below
-    for staging in models_dir.glob(f".staging-{glob.escape(folder_name)}-*"):
-        match = ours.fullmatch(staging.name)
+# As mkdtemp names them above: the model's folder name, the building process's id, 8 random characters.
+STAGING = re.compile(r"\.staging-.+-(\d+)-[a-z0-9_]{8}")
+
+
+def remove_abandoned_staging(models_dir: Path) -> None:
+    """Staging folders of builds whose process died (killed, power cut), whichever model they built: the `finally`
+    never ran for them, and a killed build of a model never built again left hundreds of MB behind."""
+    for staging in models_dir.glob(".staging-*"):
+        match = STAGING.fullmatch(staging.name)
         if match and not _is_running(int(match.group(1))):
             shutil.rmtree(staging, ignore_errors=True)
 
