@@ -59,3 +59,35 @@ def test_a_bad_row_far_into_the_file_is_reported_when_reached(tmp_path):
     assert len(next(chunks)) == 2048  # the first rows are served before the bad one is read
     with pytest.raises(InputFileError, match="could not be read"):
         list(chunks)
+
+
+def _with_blank_rows(path, kind: str):
+    rows = [["Body", "id"], ["refund", "1"], ["", ""], ["late parcel", "3"], *[["", " "]] * 12]  # a blank in the middle
+    if kind == "csv":
+        path.write_text("\n".join(",".join(row) for row in rows) + "\n")
+        return path
+    book = Workbook()
+    for row in rows:
+        book.active.append([cell or None for cell in row])
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_blank_rows_a_table_ends_with_are_no_rows(tmp_path, kind):
+    # ",," lines at a CSV's end or a sheet's formatted empty rows failed as empty rows: "2 rows, 15 failed".
+    path = _with_blank_rows(tmp_path / f"trail.{kind}", kind)
+    assert count_rows(path) == 3  # the blank row between two rows stays: row numbers match the file's
+    assert read_table(path)["Body"].tolist() == ["refund", "", "late parcel"]
+    for chunk_rows in (1, 2, 7):
+        assert pd.concat(list(iter_frames(path, chunk_rows=chunk_rows)))["Body"].tolist() == ["refund", "", "late parcel"]
+
+
+def test_a_table_of_only_blank_rows_makes_no_job(settings, tmp_path):
+    from workbench.jobs import service
+    from workbench.tasks.spec import spec_from_dict
+
+    path = tmp_path / "blank.csv"
+    path.write_text("Body,id\n,\n , \n")
+    with pytest.raises(InputFileError, match="only empty rows"):
+        service.create_job(settings, spec_from_dict({"task": "classify", "text": "Body", "labels": ["a", "b"]}), path)

@@ -62,8 +62,22 @@ def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -
     if path.stat().st_size == 0:
         raise InputFileError(f"'{path.name}' is empty. Export the sheet again with its header row and data.")
     frame = _read_excel(path, sheet, nrows) if kind == "excel" else _read_text(path, nrows)
+    if nrows is None or len(frame) < nrows:  # the read reached the file's end
+        frame = without_blank_end(frame)
     named = f"The sheet '{sheet}' of '{path.name}'" if sheet else f"'{path.name}'"
     return _check_table(clean_headers(frame), named, Settings())
+
+
+def blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows with nothing but empty or blank cells."""
+    return frame.fillna("").astype(str).apply(lambda column: column.str.strip() == "").all(axis=1)
+
+
+def without_blank_end(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table without the blank rows it ends with: ",,," lines at a CSV's end, or a sheet's formatted but empty
+    rows below the data, are no rows (they failed as empty rows: "2 rows, 15 failed")."""
+    filled = (~blank_rows(frame)).to_numpy().nonzero()[0]
+    return frame.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
 def sniff_delimiter(text: str, suffix: str) -> str:

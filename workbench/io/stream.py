@@ -22,6 +22,7 @@ from workbench.io.readers import (
     sheet_frame,
     sheet_rows,
     table_errors,
+    without_blank_end,
     workbook_errors,
 )
 
@@ -35,7 +36,7 @@ def iter_frames(path: Path, sheet: str | None = None, nrows: int | None = None,
     path = Path(path)
     read_table(path, sheet=sheet, nrows=1)
     chunks = _excel_chunks(path, sheet, chunk_rows) if file_kind(path) == "excel" else _text_chunks(path, chunk_rows)
-    for chunk in _first_rows(chunks, nrows):
+    for chunk in _first_rows(_without_blank_end(chunks), nrows):
         yield clean_headers(chunk).fillna("")
 
 
@@ -53,6 +54,20 @@ def _first_rows(chunks: Iterator[pd.DataFrame], nrows: int | None) -> Iterator[p
             yield chunk
         if left == 0:
             return
+
+
+def _without_blank_end(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The chunks without the blank rows the table ends with (readers.without_blank_end): blank rows are held back
+    until a row with something in it shows they are not the end."""
+    held: list[pd.DataFrame] = []
+    for chunk in chunks:
+        trimmed = without_blank_end(chunk)
+        if len(trimmed):
+            yield from held
+            held = []
+            yield trimmed
+        if len(trimmed) < len(chunk):
+            held.append(chunk.iloc[len(trimmed):])
 
 
 def _text_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:

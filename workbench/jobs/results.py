@@ -51,7 +51,9 @@ def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.
     """The input rows with the template's output columns added (empty where a row has no result yet); `reviewed`:
     the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed)."""
     job = _job(settings, job_id)
-    frame = read_table(input_of(job), sheet=job.sheet, nrows=job.row_limit)
+    # Read as the job read it (the rows it counted), not as read_table reads a first stretch of the file.
+    chunks = list(iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit))
+    frame = pd.concat(chunks) if chunks else read_table(input_of(job), sheet=job.sheet, nrows=0)
     return _with_results_of(settings, job, frame, reviewed and review.has_reviews(settings, job_id))
 
 

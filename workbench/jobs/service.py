@@ -120,6 +120,9 @@ def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: st
     except TaskConfigError as exc:
         raise TaskConfigError(f"{exc}{_other_sheets(Path(input_path), sheet)}") from None
     rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
+    if not rows:
+        raise InputFileError(f"'{Path(input_path).name}' has a header row but only empty rows under it. Add the rows "
+                             "to process, or choose the sheet that has them.")
     _check_row_limit(settings, rows)
     return rows
 
