@@ -1,8 +1,8 @@
 """Peak memory of downloading a large job's results as XLSX, against an earlier version of the app.
 
-    .venv/bin/python benchmarks/export_memory.py [--sizes 10000 100000] [--against e869f83]
+    .venv/bin/python benchmarks/export_memory.py [--sizes 10000 100000] [--against e869f83] [--input csv|xlsx]
 
-For each size a classify job over that many BANKING77 texts (a CSV input, the bundled encoder) is run to the end by
+For each size a classify job over that many BANKING77 texts (a CSV or an Excel input, the bundled encoder) is run to the end by
 `workbench run`, in a process of its own (a process started by one that has run a job starts with that one's peak on
 its count). Its results are then exported as XLSX, `workbench jobs export ID -o OUT.xlsx`, each in a process of
 its own: by this working tree's code and by the code of the git revision `--against` (a temporary worktree), in turn.
@@ -41,12 +41,12 @@ def export_peak(job_id: int, output: Path, code: Path | None) -> tuple[float, fl
     return usage.ru_maxrss / 1024, time.perf_counter() - started
 
 
-def run_classify_job(rows: int, folder: Path) -> int:
+def run_classify_job(rows: int, folder: Path, kind: str) -> int:
     """The number of the job `workbench run` made of `rows` BANKING77 texts, run to the end."""
     task = folder / "task.yaml"
     task.write_text(json.dumps(TASKS["classify"]))
     output = folder / f"run_{rows}.csv"
-    peak_memory_of_run(task, build_input(banking_texts(rows), folder, "csv"), output, dict(os.environ))
+    peak_memory_of_run(task, build_input(banking_texts(rows), folder, kind), output, dict(os.environ))
     return int(re.search(r"Job #(\d+)", output.with_suffix(".log").read_text()).group(1))
 
 
@@ -60,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--against", default="e869f83", help="git revision whose export is the baseline")
+    parser.add_argument("--input", choices=["csv", "xlsx"], default="csv", help="the job's input file type")
     args = parser.parse_args()
     models = Path(os.environ.get("WORKBENCH_MODELS_DIR", ROOT / "data" / "models"))
     with tempfile.TemporaryDirectory() as folder, checked_out(args.against, Path(folder) / "baseline") as baseline:
@@ -68,7 +69,7 @@ def main() -> None:
                           WORKBENCH_START_WORKER="0")
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         for rows in args.sizes:
-            job_id = run_classify_job(rows, folder)
+            job_id = run_classify_job(rows, folder, args.input)
             ours = export_peak(job_id, folder / f"ours_{rows}.xlsx", None)
             theirs = export_peak(job_id, folder / f"theirs_{rows}.xlsx", baseline)
             alike = same_cells(folder / f"ours_{rows}.xlsx", folder / f"theirs_{rows}.xlsx")

@@ -111,3 +111,20 @@ def test_a_macro_workbook_comes_back_as_a_plain_workbook_with_its_sheets(setting
     book = load_workbook(out)
     assert book.sheetnames == ["Cover", "Tickets", "Totals"]
     assert book["Tickets"]["C2"].value == "label" and book["Tickets"]["C3"].value in {"billing", "shipping", "returns"}
+
+
+def test_a_large_workbook_is_copied_a_row_at_a_time_with_its_values_formulas_and_sheets(settings, tiny_loader, tmp_path,
+                                                                                         monkeypatch):
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 0)  # every workbook counts as large
+    emails = three_sheet_workbook(tmp_path / "in.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsx", sheet="Tickets")
+    book = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))
+    assert book.sheetnames == ["Cover", "Tickets", "Totals"]
+    assert book["Cover"]["A1"].value == "Support export, March"
+    assert book["Totals"]["A1"].value == "=COUNTA(Tickets!B3:B8)"  # the user's formula, still a formula
+    tickets = book["Tickets"]
+    assert [c.value for c in tickets[2]] == ["Ticket", "Body", "label", "confidence", "needs_review"]
+    assert [tickets.cell(row=r, column=2).value for r in range(3, 9)] == emails["Body"].tolist()
+    assert [tickets.cell(row=r, column=3).value for r in range(3, 9)] == results_frame(settings, job_id)["label"].tolist()

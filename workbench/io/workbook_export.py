@@ -2,6 +2,8 @@
 
 Every other sheet, the formatting and the formulas stay as the user made them; the result columns go
 to the right of the processed sheet's last column. Macros are not carried over: the output is .xlsx.
+A large workbook is copied a row at a time instead, its values and formulas without formatting or charts: openpyxl
+holds a whole workbook at about 3 KB a row (628 MB for 100,000 rows, against 330 MB for the CSV; trust audit).
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
-from workbench.io.writers import write_value_cell
+from workbench.io.writers import text_cell, value_cell, write_value_cell
+
+# Over this many cells (every sheet's declared size) the workbook is copied a row at a time.
+STREAMED_OVER_CELLS = 1_000_000
 
 
 def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     """Write `original` to `path` with `results` (one row per data row, in order) beside the sheet's data."""
+    if declared_cells(original) > STREAMED_OVER_CELLS:
+        return _copied_a_row_at_a_time(original, sheet, results, path)
     workbook = load_workbook(original)  # not read-only and not data_only: formulas are kept as formulas
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
     header_row, first_column = _header_row(worksheet), worksheet.max_column + 1
@@ -34,3 +41,51 @@ def _header_row(worksheet) -> int:
         if any(value is not None and str(value).strip() for value in row):
             return number
     return 1
+
+
+def declared_cells(original: Path) -> int:
+    """The cells the workbook's sheets say they span (read from each sheet's dimension, not its rows)."""
+    workbook = load_workbook(original, read_only=True)
+    try:
+        return sum((sheet.max_row or 0) * (sheet.max_column or 0) for sheet in workbook.worksheets)
+    finally:
+        workbook.close()
+
+
+def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
+    """The workbook's sheets, in order, their values and formulas (a read-only workbook gives a formula as its text,
+    which a write-only one writes as a formula again), the results beside the processed sheet's rows."""
+    source, target = load_workbook(original, read_only=True), Workbook(write_only=True)
+    try:
+        processed = sheet or source.sheetnames[0]
+        for worksheet in source.worksheets:
+            copy = target.create_sheet(worksheet.title)
+            rows = worksheet.iter_rows(values_only=True)
+            if worksheet.title == processed:
+                rows = _with_results(copy, rows, _width(worksheet), results)
+            for row in rows:
+                copy.append(row)
+        target.save(path)
+    finally:
+        source.close()
+    return path
+
+
+def _width(worksheet) -> int:
+    """The widest row's cells (a read-only sheet gives each row only up to its last cell)."""
+    return max((len(row) for row in worksheet.iter_rows(values_only=True)), default=0)
+
+
+def _with_results(copy, rows, width: int, results: pd.DataFrame):
+    """The sheet's rows, each padded to `width`, the header followed by the result columns' names and each data row by
+    its results (a row without any, beyond a row limit or not run yet, stays as it was)."""
+    answers = results.itertuples(index=False)
+    header_seen = False
+    for row in rows:
+        padded = list(row) + [None] * (width - len(row))
+        if not header_seen:
+            header_seen = any(value is not None and str(value).strip() for value in row)
+            yield padded + ([text_cell(copy, name) for name in results.columns] if header_seen else [])
+            continue
+        values = next(answers, None)
+        yield padded + ([value_cell(copy, v) if v != "" else None for v in values] if values is not None else [])

@@ -89,17 +89,22 @@ def write_xlsx_chunks(chunks: Iterable[pd.DataFrame], path: Path, sheet_name: st
     sheet = workbook.create_sheet(sheet_name[:31])
     for number, chunk in enumerate(chunks):
         if number == 0:
-            sheet.append([_kept_as_value(WriteOnlyCell(sheet, value=_xlsx_text(c)), str(c)) for c in chunk.columns])
+            sheet.append([text_cell(sheet, c) for c in chunk.columns])
         for row in chunk.itertuples(index=False):
-            sheet.append([_value_cell(sheet, value) for value in row])
+            sheet.append([value_cell(sheet, value) for value in row])
     workbook.save(path)
     return path
 
 
-def _value_cell(sheet, value: object) -> WriteOnlyCell:
+def value_cell(sheet, value: object) -> WriteOnlyCell:
     value = as_spreadsheet_value(value)
     cell = WriteOnlyCell(sheet, value=_xlsx_text(value) if isinstance(value, str) else value)
     return _kept_as_value(cell, value)
+
+
+def text_cell(sheet, value: object) -> WriteOnlyCell:
+    """A cell of text, never a number or a formula (a header)."""
+    return _kept_as_value(WriteOnlyCell(sheet, value=_xlsx_text(value)), str(value))
 
 
 def write_value_cell(sheet, row: int, column: int, value: object) -> None:
