@@ -74,6 +74,9 @@ def test_jobs_show_with_answers_prints_the_evaluation(settings, tiny_loader, mon
     assert set(evaluation["per_label"]["billing"]) == {"precision", "recall", "f1", "support"}
     bad = CliRunner().invoke(cli, ["jobs", "show", str(job_id), "--answers", "nope"])
     assert bad.exit_code == 1 and "no column 'nope'" in bad.stderr
+    own = CliRunner().invoke(cli, ["jobs", "show", str(job_id), "--answers", "label"])  # scored 1.0 against itself
+    assert own.exit_code == 1 and "one of the job's own answers" in own.stderr and "label" not in own.stderr.split(
+        "Its columns are:")[1]
 
 
 def test_the_results_page_scores_the_job_and_draws_the_confusion_matrix(settings, tiny_loader):

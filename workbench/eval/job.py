@@ -58,8 +58,11 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     (its examples) are left out, or the score would show the model remembering them."""
     if answers_column == BY_FIELD:
         frame = joined_field_answers(frame)
-    if answers_column not in frame.columns:
-        raise TaskConfigError(f"The file has no column '{answers_column}'. Its columns are: {', '.join(frame.columns)}.")
+    own = frame.attrs.get("result_columns", [])
+    if answers_column not in frame.columns or answers_column in own:
+        inputs = [c for c in frame.columns if c not in own]
+        raise TaskConfigError(f"The file has no column '{answers_column}'" + (" (it is one of the job's own answers)" if
+                              answers_column in own else "") + f". Its columns are: {', '.join(inputs)}.")
     frame = without_examples(frame, answers_column)
     outputs = output_columns(frame)
     if EXTRACTION_ERRORS in outputs:
