@@ -118,7 +118,7 @@ def test_a_bad_input_file_gives_a_clear_message(invoke, tmp_path, make_input, me
 
 def test_swapped_arguments_are_explained(invoke, tmp_path):
     result = invoke("run", str(SAMPLE_DIR / "support_emails.xlsx"), TASK_FILE, "-o", str(tmp_path / "out.csv"))
-    _assert_user_error(result, "cannot be read as a task file")
+    _assert_user_error(result, "is a data file, not a task file: the task file (.yaml) comes first")
 
 
 def test_an_unknown_output_format_is_refused_before_running(invoke, tmp_path):
@@ -244,7 +244,7 @@ def test_a_job_run_on_a_relative_path_is_exported_from_anywhere_after_the_file_i
 
 
 def test_a_job_whose_every_row_is_empty_is_neither_resumed_nor_retried_and_says_to_fill_them(invoke, tmp_path):
-    empty = _write(tmp_path / "empty.csv", "Subject,Body\n,\n,\n")  # rows with no text fail one by one
+    empty = _write(tmp_path / "empty.csv", "Subject,Body,id\n,,1\n,,2\n")  # rows with no text fail one by one
     invoke("run", TASK_FILE, str(empty), "-o", str(tmp_path / "out.csv"))
     job = _jobs(invoke)[0]
     assert (job["failed"], job["status"]) == (2, "failed")

@@ -363,5 +363,10 @@ def test_no_part_of_a_date_is_a_phone_number_and_a_date_with_words_around_it_is_
 @pytest.mark.parametrize("name", ["error", "extraction_errors"])
 def test_a_field_may_not_take_the_name_of_a_column_the_app_adds(name):
     # A field named `error` lost its values to the rows' error column once a row failed.
-    with pytest.raises(TaskConfigError, match="column the app adds"):
-        spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": name}]})
+    with pytest.raises(TaskConfigError, match="column the app adds|different from each other and from"):
+        spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": name}]}).check_new()
+
+
+def test_options_on_a_field_that_is_no_choice_are_refused_not_ignored():
+    with pytest.raises(TaskConfigError, match="only a choice field has options"):
+        spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "size", "options": ["S", "M"]}]}).check_new()

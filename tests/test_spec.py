@@ -201,3 +201,19 @@ def test_numbers_and_dates_in_a_task_file_stay_as_written_where_they_are_names(t
                     encoding="utf-8")
     route = load_task_file(task).validated_config()
     assert route.priority == {"high": ["urgent", "911"]} and route.min_similarity == -0.2
+
+
+def test_a_data_file_given_as_the_task_file_says_the_order(tmp_path):
+    with pytest.raises(TaskConfigError, match="is a data file, not a task file"):
+        load_task_file(SAMPLE_DIR / "support_emails.csv")
+
+
+def test_a_task_file_saved_as_utf16_is_read(tmp_path):
+    task = tmp_path / "task.yaml"
+    task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n", encoding="utf-16")
+    assert load_task_file(task).validated_config().labels[0].name == "billing"
+
+
+def test_a_text_column_named_twice_is_refused_for_a_new_job():
+    with pytest.raises(TaskConfigError, match="'Body' is named twice"):
+        spec_from_dict({**BASE, "text": ["Body", "Body"]}).check_new()

@@ -54,11 +54,8 @@ class ExtractConfig(TaskConfig):
             raise ValueError("write at least one field to read out of every row, e.g. `amount (money): the amount "
                              "charged`")
         names = [f.name for f in fields]
-        if len(set(names)) < len(names):
-            raise ValueError("field names must be different from each other")
-        if taken := [name for name in names if name in APP_COLUMNS]:
-            raise ValueError(f"'{taken[0]}' is a column the app adds to the results ({', '.join(APP_COLUMNS)}): give "
-                             "the field another name")
+        if len(set(names)) < len(names) or ERRORS_COLUMN in names:
+            raise ValueError(f"field names must be different from each other and from '{ERRORS_COLUMN}'")
         return fields
 
 
@@ -69,6 +66,17 @@ class ExtractTask(GenerativeTask):
     description = "Names, amounts, dates, emails... read out of every row into columns of their own."
     config_model = ExtractConfig
     batch_size = 32  # rows per call: the generator reads them in length-sorted batches of up to 16
+
+    @classmethod
+    def check_new_spec(cls, config: ExtractConfig, columns: list[str]) -> None:
+        """A field named as a column the app adds, or options on a field that is no choice (they were ignored)."""
+        for field in config.fields:
+            if field.name in APP_COLUMNS:
+                raise TaskConfigError(f"The extract settings need fixing: '{field.name}' is a column the app adds to "
+                                      f"the results ({', '.join(APP_COLUMNS)}): give the field another name.")
+            if field.options and field.type != "choice":
+                raise TaskConfigError(f"The extract settings need fixing: field '{field.name}' is of type {field.type}, "
+                                      "and only a choice field has options: write `type: choice`, or remove them.")
 
     @classmethod
     def kind_of_model(cls, config: ExtractConfig) -> str:

@@ -46,6 +46,8 @@ class TaskSpec(BaseModel):
 
     def check_new(self) -> TaskSpec:
         """The spec, if a new job may be made of it (the template's rules for new settings, see Task.check_new_spec)."""
+        if repeated := sorted({c for c in self.text if self.text.count(c) > 1}):
+            raise TaskConfigError(f"The text column '{repeated[0]}' is named twice in `text`: name each column once.")
         get_task_class(self.task).check_new_spec(self.validated_config(), self.text)
         return self
 
@@ -120,10 +122,17 @@ def task_file_text(spec: TaskSpec) -> str:
     return yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
 
+# Files that are data, not a task: given first, the order of `workbench run`'s arguments was swapped.
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
+
+
 def load_task_file(path: Path) -> TaskSpec:
     path = Path(path)
+    if path.suffix.lower() in DATA_SUFFIXES:
+        raise TaskConfigError(f"'{path.name}' is a data file, not a task file: the task file (.yaml) comes first, "
+                              "`workbench run TASK.yaml INPUT -o OUTPUT`.")
     try:
-        data = read_task_yaml(path.read_text(encoding="utf-8"), path.name)
+        data = read_task_yaml(_task_file_text(path), path.name)
     except FileNotFoundError:
         raise TaskConfigError(f"The task file '{path}' does not exist.") from None
     except (OSError, UnicodeDecodeError):
@@ -132,6 +141,14 @@ def load_task_file(path: Path) -> TaskSpec:
             "Check the order: `workbench run TASK.yaml INPUT -o OUTPUT`."
         ) from None
     return spec_from_dict(data, base_dir=path.parent)
+
+
+def _task_file_text(path: Path) -> str:
+    """The task file's text: UTF-8, or UTF-16 with its byte-order mark (as Windows Notepad may save it)."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
 
 
 def validate_config(task: str, config: dict[str, Any]) -> TaskConfig:
