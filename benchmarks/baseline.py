@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,3 +22,14 @@ def checked_out(revision: str, folder: Path) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)], capture_output=True)
+
+
+@contextmanager
+def measured_against(revision: str) -> Iterator[tuple[Path, Path]]:
+    """A scratch folder (its own data folder, no background worker, the models of WORKBENCH_MODELS_DIR or ./data) and
+    the revision's tree checked out inside it."""
+    models = Path(os.environ.get("WORKBENCH_MODELS_DIR", ROOT / "data" / "models"))
+    with tempfile.TemporaryDirectory() as scratch, checked_out(revision, Path(scratch) / "baseline") as baseline:
+        os.environ.update(WORKBENCH_DATA_DIR=str(Path(scratch) / "data"), WORKBENCH_MODELS_DIR=str(models),
+                          WORKBENCH_START_WORKER="0")
+        yield Path(scratch), baseline

@@ -18,14 +18,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.baseline import checked_out  # noqa: E402
+from benchmarks.baseline import measured_against  # noqa: E402
 from benchmarks.job_memory import TASKS, banking_texts, build_input, peak_memory_of_run  # noqa: E402
 
 
@@ -62,11 +61,7 @@ def main() -> None:
     parser.add_argument("--against", default="e869f83", help="git revision whose export is the baseline")
     parser.add_argument("--input", choices=["csv", "xlsx"], default="csv", help="the job's input file type")
     args = parser.parse_args()
-    models = Path(os.environ.get("WORKBENCH_MODELS_DIR", ROOT / "data" / "models"))
-    with tempfile.TemporaryDirectory() as folder, checked_out(args.against, Path(folder) / "baseline") as baseline:
-        folder = Path(folder)
-        os.environ.update(WORKBENCH_DATA_DIR=str(folder / "data"), WORKBENCH_MODELS_DIR=str(models),
-                          WORKBENCH_START_WORKER="0")
+    with measured_against(args.against) as (folder, baseline):
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         for rows in args.sizes:
             job_id = run_classify_job(rows, folder, args.input)

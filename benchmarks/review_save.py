@@ -17,14 +17,13 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.baseline import checked_out  # noqa: E402
+from benchmarks.baseline import measured_against  # noqa: E402
 from benchmarks.job_memory import banking_texts, build_input  # noqa: E402
 from benchmarks.jobs_page_load import chromium, report  # noqa: E402
 from tests.e2e.test_browser import free_port, wait_for_http  # noqa: E402
@@ -103,11 +102,7 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=8)
     parser.add_argument("--against", default="8f4e756", help="git revision whose app is the baseline")
     args = parser.parse_args()
-    models = Path(os.environ.get("WORKBENCH_MODELS_DIR", ROOT / "data" / "models"))
-    with tempfile.TemporaryDirectory() as folder, checked_out(args.against, Path(folder) / "baseline") as baseline:
-        folder = Path(folder)
-        os.environ.update(WORKBENCH_DATA_DIR=str(folder / "data"), WORKBENCH_MODELS_DIR=str(models),
-                          WORKBENCH_START_WORKER="0")
+    with measured_against(args.against) as (folder, baseline):
         from workbench.config import get_settings
 
         job_id = run_classify_job(get_settings(), build_input(banking_texts(args.rows), folder, "csv"))
