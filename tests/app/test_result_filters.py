@@ -86,10 +86,13 @@ def test_a_row_sent_to_the_fallback_queue_says_whose_confidence_it_shows(setting
     from tests.test_review import _stored_job
 
     spec = {"task": "route", "text": ["Subject", "Body"], "labels": ["billing", "shipping"], "fallback": "Other"}
-    job_id = _stored_job(settings, spec, [{"queue": "Other", "confidence": 0.77, "needs_review": True}])
+    job_id = _stored_job(settings, spec, [{"queue": "Other", "confidence": 0.77, "needs_review": True,
+                                           "nearest_queue": "billing"},
+                                          {"queue": "Other", "confidence": 0.9, "needs_review": True}])  # saved before
     app = page("job_results.py", job=str(job_id)).run()
     card = [m.value for m in app.markdown if m.value.startswith("**Row ")][0]
-    assert "sent to 'Other': no queue matched well enough (the nearest one's confidence 0.77)" in card
+    assert "sent to 'Other': no queue matched well enough (the nearest one: 'billing', confidence 0.77)" in card
+    assert "nearest_queue" not in app.dataframe[0].value.columns  # not an output column
 
 
 def test_a_download_is_named_after_its_job():

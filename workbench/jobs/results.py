@@ -100,6 +100,14 @@ def _answers(results: list, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([r.outputs for r in results], columns=columns, dtype=object)
 
 
+def saved_outputs(settings: Settings, job_id: int, row: int) -> dict:
+    """Everything the template saved with one row's answer, beyond the output columns too (route's nearest queue of a
+    row it sent to the fallback)."""
+    with session_scope(settings) as session:
+        saved = repo.job_results(session, job_id, rows=(row, row))
+        return dict(saved[0].outputs or {}) if saved else {}
+
+
 def answers_alone(settings: Settings, job: Job) -> pd.DataFrame:
     """The job's saved answers without its rows (whose file is gone), each with its row's number in the file."""
     with session_scope(settings) as session:

@@ -32,7 +32,8 @@ DEFAULT_MIN_SIMILARITY = 0.3
 # The fallback cut-off is this quantile of the examples' similarity to their nearest other prototype.
 EXAMPLE_QUANTILE = 0.05
 TEMPERATURE = 0.05  # queue scores are cosines; this spreads them into probabilities
-SAME_ROW = 0.9999  # cosine similarity of a text with itself, give or take rounding
+SAME_ROW = 0.9999
+NEAREST_QUEUE = "nearest_queue"  # of a row sent to the fallback queue  # cosine similarity of a text with itself, give or take rounding
 
 
 class RouteConfig(ClassifyConfig):
@@ -171,8 +172,10 @@ class RouteTask(Task):
         confidence = round(float(softmax(scores[None] / TEMPERATURE)[0, best]), 4)
         matches = scores[best] >= self.min_similarity and confidence >= self.config.threshold
         queue = self.queues[best] if matches else self.config.fallback
-        return RowOutput(outputs={"queue": queue, "confidence": confidence, "needs_review": not matches},
-                         confidence=confidence)
+        outputs = {"queue": queue, "confidence": confidence, "needs_review": not matches}
+        if not matches:  # kept with the answer, not a column: the review card names it ("Other · 0.77" read as sure)
+            outputs[NEAREST_QUEUE] = self.queues[best]
+        return RowOutput(outputs=outputs, confidence=confidence)
 
 
 def _label_phrases(label: LabelSpec) -> list[str]:

@@ -10,11 +10,13 @@ from sqlalchemy.exc import OperationalError
 from workbench.errors import WorkbenchError
 from workbench.jobs import relearn, review
 from workbench.jobs.progress import counted
+from workbench.jobs.results import saved_outputs
 from workbench.jobs.review import WRITTEN_ANSWERS, RowReview, as_cell
 from workbench.tasks.fields import LIST_TYPES
+from workbench.tasks.route import NEAREST_QUEUE
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, open_job
-from workbench.ui.widgets import answer_column, user_errors
+from workbench.ui.widgets import answer_column, plain, user_errors
 
 CONFIRMED = "confirmed"  # a reviewed row whose answers the reviewer kept
 
@@ -88,7 +90,7 @@ def _nothing_to_review(answered: set[int], flagged_only: bool) -> str:
 def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str] | None]) -> None:
     with st.container(border=True):
         confidence = answer_column(frame, "confidence")
-        sure = _confidence_words(frame, row, confidence) if confidence else ""
+        sure = _confidence_words(job.id, frame, row, confidence) if confidence else ""
         st.markdown(f"**Row {row + 1}**{sure}", help=f"Row {row + 1} of the data: line {row + 2} of the file, under its header.")
         for column in _text_columns(frame):
             st.caption(column)
@@ -108,12 +110,15 @@ def _review_form(job, frame: pd.DataFrame, row: int, choices: dict[str, list[str
         _saving_error()
 
 
-def _confidence_words(frame: pd.DataFrame, row: int, confidence: str) -> str:
-    """The model's confidence; for a row sent to route's fallback queue, said to be the nearest queue's."""
+def _confidence_words(job_id: int, frame: pd.DataFrame, row: int, confidence: str) -> str:
+    """The model's confidence; for a row sent to route's fallback queue, said to be the nearest queue's, named (saved
+    with the row's answer since 2026-11-30)."""
     value = float(frame.at[row, confidence])
     fallback, queue = (frame.attrs.get("spec") or {}).get("fallback"), answer_column(frame, "queue")
     if fallback and queue and frame.at[row, queue] == fallback:
-        return f" · sent to '{fallback}': no queue matched well enough (the nearest one's confidence {value:.2f})"
+        nearest = saved_outputs(app_settings(), job_id, row).get(NEAREST_QUEUE)
+        named = f"'{plain(nearest)}', confidence {value:.2f}" if nearest else f"confidence {value:.2f}"
+        return f" · sent to '{plain(fallback)}': no queue matched well enough (the nearest one: {named})"
     return f" · the model's confidence {value:.2f}"
 
 
