@@ -157,6 +157,11 @@ def test_an_export_never_writes_over_the_jobs_input_file(invoke, tmp_path):
     assert mine.read_text(encoding="utf-8") == Path(EMAILS).read_text(encoding="utf-8")
 
 
+def test_a_sheet_asked_of_a_csv_file_is_a_message(invoke, tmp_path):
+    _assert_user_error(invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "o.csv"), "--sheet", "May"), "--sheet is for")
+    assert _jobs(invoke) == []
+
+
 def test_a_setting_that_is_not_a_number_is_a_message(invoke, monkeypatch):
     monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "abc")
     _assert_user_error(invoke("jobs", "list"), "WORKBENCH_MAX_CELL_CHARS must be a whole number")
@@ -165,7 +170,7 @@ def test_a_setting_that_is_not_a_number_is_a_message(invoke, monkeypatch):
 def test_a_local_path_that_is_not_there_is_not_looked_up_on_the_hub(invoke, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models").mkdir()
-    _assert_user_error(invoke("models", "add", "models/missing"), "There is no folder or file 'models/missing' here")
+    _assert_user_error(invoke("models", "add", "models/missing"), "There is no folder or file 'models/missing' in ")
 
 
 def test_a_cli_job_is_never_offered_to_the_background_worker(invoke, monkeypatch, tmp_path, settings):

@@ -67,6 +67,8 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     """Run TASK_FILE over every row of INPUT_FILE and write OUTPUT."""
     settings = get_settings()
     check_output(output, made_from=input_file)
+    if sheet and input_file.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise WorkbenchError(f"--sheet is for Excel workbooks: '{input_file.name}' has a single table. Leave it out.")
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     _prepare_on_first_use(settings, spec.model, spec.model_kind)

@@ -49,7 +49,7 @@ def test_a_bad_source_shows_what_to_do(settings):
     app.text_input[0].input("/no/such/model")
     next(b for b in app.button if b.label == "Add").click().run()
     assert not app.exception
-    assert "is neither a model folder" in app.error[0].value
+    assert "There is no folder or file '/no/such/model'. Check the path" in app.error[0].value
 
 
 def test_each_quantization_choice_says_what_it_means(settings):

@@ -25,8 +25,9 @@ def resolve_source(source: str) -> tuple[Path, str]:
     if path.exists():
         return _checked_local(path.resolve()), str(path.resolve())
     if _names_a_local_path(source):
-        raise ModelNotReadyError(f"There is no folder or file '{source}' here ({Path.cwd()}). Check the path; a model "
-                                 "on the Hugging Face hub is named as org/name.")
+        where = "" if Path(source).expanduser().is_absolute() else f" in {Path.cwd()}"
+        raise ModelNotReadyError(f"There is no folder or file '{source}'{where}. Check the path; a model on the "
+                                 "Hugging Face hub is named as org/name.")
     match = HUB_ID.match(source.strip())
     if match is None:
         raise ModelNotReadyError(f"'{source}' is neither a model folder, a .gguf file nor a hub id such as "
