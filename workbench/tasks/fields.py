@@ -147,7 +147,8 @@ def _number(_field: FieldSpec, value: Any, source: str) -> float | int | None:
         return None
     place = next(places(written, outside_dates(source)), None)
     if place is None:
-        raise Rejected(f"{written} is only part of a date in the text" if written in source else f"{written} is not in the text")
+        in_a_date = next(places(written, source), None) is not None  # whole in the text, but inside a date
+        raise Rejected(f"{written} is only part of a date in the text" if in_a_date else f"{written} is not in the text")
     return _whole(as_number(place.group()))
 
 
