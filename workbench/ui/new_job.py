@@ -129,6 +129,10 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
     wanted = template.spec["text"] if template else []
     own, missing = [c for c in wanted if c in frame.columns], [c for c in wanted if c not in frame.columns]
     key = text_columns_key(template.id if template else "form", list(frame.columns))
+    if key in st.session_state:
+        # Set again, so the box shows it: a choice kept while another file's box was on the page stayed in the state
+        # but came back as an empty box (browser audit: upload, remove, another file, remove, the first layout again).
+        st.session_state[key] = [c for c in st.session_state[key] if c in frame.columns]
     # A template opened to be changed sets the columns itself (prefill.py); a default beside it would be ignored.
     columns = st.multiselect("Text column(s) the model reads", list(frame.columns),
                              default=None if key in st.session_state else own or [longest], key=key,
