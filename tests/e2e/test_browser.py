@@ -153,6 +153,21 @@ def text_columns(driver) -> str:
     return boxes[0].text.partition("\n")[2] if boxes else ""
 
 
+def upload_file(driver, path) -> None:
+    """Give the uploader a file, again if a rerun replaced its input meanwhile (the file then never arrived)."""
+    from selenium.webdriver.common.by import By
+
+    for _ in range(3):
+        wait_until(lambda: page_is_idle(driver), message="the page stays busy")
+        driver.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(path))
+        try:
+            wait_until(lambda: path.name in driver.page_source and page_is_idle(driver), timeout=20)
+            return
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"{path.name} never reached the uploader")
+
+
 def remove_upload(driver) -> None:
     from selenium.webdriver.common.by import By
 
@@ -176,8 +191,7 @@ def test_upload_run_and_download(app_url, browser):
     # was on the page).
     for path in (ROOT / "sample_data" / "product_reviews.csv", SAMPLE):
         remove_upload(browser)
-        browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(path))
-        wait_until(lambda path=path: path.name in browser.page_source and page_is_idle(browser), message="no preview")
+        upload_file(browser, path)
     wait_until(lambda: text_columns(browser) == chosen, timeout=15, message="the text-column box came back empty")
     labels = wait_until(lambda: browser.find_element(By.TAG_NAME, "textarea"), message="no labels box after upload")
     labels.send_keys(LABELS)
