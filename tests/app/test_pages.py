@@ -507,3 +507,17 @@ def test_a_setting_that_is_not_a_number_is_said_on_the_page(settings, monkeypatc
     assert any("WORKBENCH_MAX_ROWS must be a whole number" in error.value for error in app.error)
     monkeypatch.delenv("WORKBENCH_MAX_ROWS")
     app_settings.clear()
+
+
+def test_the_average_confidence_is_the_models_whatever_the_reviews(settings):
+    """A corrected row has no confidence with the reviews applied, and the tile moved with every review (audit)."""
+    from tests.test_review import _stored_job
+    from workbench.jobs import review
+    from workbench.jobs.review import RowReview
+
+    spec = {"task": "route", "text": ["Subject", "Body"], "labels": ["billing", "shipping"]}
+    job_id = _stored_job(settings, spec, [{"queue": "billing", "confidence": 0.9, "needs_review": False},
+                                          {"queue": "shipping", "confidence": 0.3, "needs_review": True}])
+    review.save_reviews(settings, job_id, [RowReview(0, {"queue": "shipping"})])  # corrected: no confidence of its own
+    app = page("job_results.py", job=str(job_id)).run()
+    assert next(m.value for m in app.metric if m.label == "Average confidence") == "0.60"  # not 0.30

@@ -60,7 +60,7 @@ def job_results(job: Job) -> None:
     with user_errors():
         model_frame = job_answers(job)
         frame = review.with_job_reviews(app_settings(), job.id, model_frame, job.spec)
-    _live_progress(job, frame, time.monotonic(), answered_rows(job))
+    _live_progress(job, (frame, model_frame), time.monotonic(), answered_rows(job))
     if frame is None:
         _without_rows(job)
     else:
@@ -69,8 +69,11 @@ def job_results(job: Job) -> None:
     delete_section(job)
 
 
-def _live_progress(at_start: Job, frame: pd.DataFrame | None, loaded_at: float, answered_at_load: int) -> None:
+def _live_progress(at_start: Job, frames: tuple[pd.DataFrame | None, pd.DataFrame | None], loaded_at: float,
+                   answered_at_load: int) -> None:
+    """`frames`: the answers with the reviews applied, and the model's own."""
     started_active = at_start.status in ACTIVE_STATUSES
+    frame, model_frame = frames
 
     @st.fragment(run_every=REFRESH_SECONDS if started_active else None)
     def live() -> None:
@@ -80,7 +83,7 @@ def _live_progress(at_start: Job, frame: pd.DataFrame | None, loaded_at: float, 
         job_progress_bar(job)
         job_controls(job)
         if frame is not None:
-            result_summary(frame, job)  # rows answered and failed from the job as it is now
+            result_summary(frame, job, model_frame)  # rows answered and failed from the job as it is now
         if started_active and job.status not in ACTIVE_STATUSES:
             st.rerun()  # the whole page, so the table and downloads show the finished job
         if started_active and table_is_behind(job, answered_at_load, time.monotonic() - loaded_at):

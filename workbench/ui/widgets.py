@@ -132,13 +132,15 @@ def answer_column(frame: pd.DataFrame, name: str) -> str | None:
     return result_names(frame).get(name)
 
 
-def result_summary(frame: pd.DataFrame, job) -> None:
+def result_summary(frame: pd.DataFrame, job, model: pd.DataFrame | None = None) -> None:
     """Headline numbers: rows answered, rows to review, failures, average confidence.
 
     Rows answered and failed come from the job's counters: extract, summarize and custom give no confidence
-    to count by, and the input file may have an `error` column of its own."""
-    confidence_column, review = answer_column(frame, "confidence"), answer_column(frame, "needs_review")
-    confidence = pd.to_numeric(frame[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
+    to count by, and the input file may have an `error` column of its own. The average confidence is the model's
+    (`model`: its own answers): a corrected row has none in `frame`, and the figure moved with every review."""
+    model = frame if model is None else model
+    confidence_column, review = answer_column(model, "confidence"), answer_column(frame, "needs_review")
+    confidence = pd.to_numeric(model[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
     cells = st.columns(4)
     cells[0].metric("Rows answered", f"{job.done_rows:,} / {len(frame):,}")
     # A reviewed row's flag is off in a frame with reviews (jobs/review.with_reviews).
