@@ -317,7 +317,7 @@ def test_choices_and_written_fields_come_together_in_one_row(build_task):
 
 
 def test_a_hyphen_inside_a_word_is_no_minus_sign():
-    from workbench.tasks.fields import amount_in
+    from workbench.tasks.amounts import amount_in
 
     assert amount_in("error code E-204") == 204 and amount_in("-5 degrees outside") == -5
 

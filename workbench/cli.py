@@ -20,6 +20,7 @@ from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
+from workbench.io.readers import file_kind
 from workbench.io.writers import check_output
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
@@ -67,7 +68,7 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     """Run TASK_FILE over every row of INPUT_FILE and write OUTPUT."""
     settings = get_settings()
     check_output(output, made_from=input_file)
-    if sheet and input_file.suffix.lower() not in (".xlsx", ".xlsm"):
+    if sheet and file_kind(input_file) != "excel":
         raise WorkbenchError(f"--sheet is for Excel workbooks: '{input_file.name}' has a single table. Leave it out.")
     spec = load_task_file(task_file)
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.tasks.amounts import NUMBER, amount_in, as_number, money_at
+from workbench.tasks.amounts import NUMBER, as_number, money_in
 from workbench.tasks.fields import LIST_TYPES, parsed_date
 
 ALL_FIELDS = "(all fields)"
@@ -48,9 +48,7 @@ def _text(value: str) -> str:
 
 def _amount(value: str) -> str:
     """The number alone: a right answer often leaves out the currency, or writes it as a sign ("-€45" is -45)."""
-    number = NUMBER.search(value)
-    money = money_at(number, value) if number else None
-    amount = money[0] if money else amount_in(value)
+    amount = money_in(value)[0]
     return f"{amount:.2f}" if amount is not None else _text(value)
 
 

@@ -89,6 +89,13 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     return sign * amount * (SCALES[scale.group(1).lower()] if scale else 1), currency
 
 
+def money_in(text: str) -> tuple[float | None, str]:
+    """The amount and currency a short text such as a reviewer's answer writes: as money_at reads the first number
+    ("-€45" -> (-45.0, "EUR")), or else its first number and the first currency it names anywhere ("49.99 in EUR")."""
+    number = NUMBER.search(text)
+    return (money_at(number, text) if number else None) or (amount_in(text), currency_in(text))
+
+
 def _currency_before(text: str) -> str:
     found = _CURRENCY_BEFORE.search(text)
     return currency_in(found.group(1)) if found else ""

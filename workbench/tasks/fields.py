@@ -17,12 +17,11 @@ from pydantic import AliasChoices, BaseModel, Field, model_validator
 from workbench.models.guided import COPY
 from workbench.tasks.amounts import (
     NUMBER,
-    amount_in,
     as_amount,
     as_number,
-    currency_in,
     first_number,
     money_at,
+    money_in,
     numbers_in,
     places,
 )
@@ -276,8 +275,7 @@ def _reviewed_number(value: str) -> int | float:
 
 def _reviewed_money(value: str) -> str:
     """As the model's answers read ("-€45" -> -45.00 EUR), or with the currency anywhere ("49.99 in EUR")."""
-    number = next(NUMBER.finditer(value), None)
-    money = (money_at(number, value) if number else None) or (amount_in(value), currency_in(value))
+    money = money_in(value)
     if money[0] is None or not money[1]:
         raise ValueError(f"'{value}' is not an amount with its currency: write e.g. 49.99 EUR or $12")
     return f"{money[0]:.2f} {money[1]}"
