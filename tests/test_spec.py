@@ -137,6 +137,9 @@ def test_a_workbook_whose_columns_are_on_another_sheet_names_its_sheets(settings
         ("task: classify\ntext: [Body\n", "'t.yaml' is not valid YAML"),
         ("", "must say which task to run"),
         (b"PK\x03\x04\xc7\x00binary", "cannot be read as a task file"),
+        ("task: classify\ntext: Body\nlabels: [a, b]\nthreshold: 0.4\nlabels: [c]\n",
+         r"gives 'labels' twice \(the second at line 5\)"),
+        ("task: extract\ntext: Body\nfields:\n  - {name: city, type: text, name: town}\n", "gives 'name' twice"),
     ],
 )
 def test_unreadable_task_files(tmp_path, content, message):
@@ -147,6 +150,14 @@ def test_unreadable_task_files(tmp_path, content, message):
         path.write_text(content)
     with pytest.raises(TaskConfigError, match=message):
         load_task_file(path)
+
+
+def test_yaml_anchors_and_merge_keys_still_read(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("task: classify\ntext: Body\nlabels:\n  - &a {name: a, description: same words}\n"
+                    "  - {<<: *a, name: b}\n")
+    labels = load_task_file(path).validated_config().labels
+    assert [(label.name, label.description) for label in labels] == [("a", "same words"), ("b", "same words")]
 
 
 def test_a_folder_is_not_a_task_file(tmp_path):

@@ -96,6 +96,26 @@ class _TaskFileLoader(yaml.SafeLoader):
     date). The settings read them as numbers where they are numbers (threshold: 0.5)."""
 
 
+    def construct_mapping(self, node, deep=False):
+        """A setting given twice is refused: YAML would keep the last silently, and a second `labels:` block
+        would drop every label of the first."""
+        seen = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _RepeatedKey(key, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+class _RepeatedKey(yaml.YAMLError):
+    def __init__(self, key: str, mark: yaml.Mark):
+        super().__init__(f"'{key}' is given twice")
+        self.key, self.mark = key, mark
+
+
 _AS_WRITTEN = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
                "tag:yaml.org,2002:timestamp"}
 _TaskFileLoader.yaml_implicit_resolvers = {
@@ -110,6 +130,9 @@ def read_task_yaml(text: str, name: str) -> dict[str, Any]:
     """A task file's text as data, with only true/false read as booleans."""
     try:
         return yaml.load(text, Loader=_TaskFileLoader)
+    except _RepeatedKey as exc:
+        raise TaskConfigError(f"'{name}' gives '{exc.key}' twice (the second at line {exc.mark.line + 1}). "
+                              "Keep one of them, with everything it should hold.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
