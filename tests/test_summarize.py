@@ -8,8 +8,10 @@ import pytest
 from tests import generative_fixtures
 from tests.conftest import SAMPLE_DIR
 from tests.generative_fixtures import run_through_service
+from workbench.errors import TaskConfigError
 from workbench.models.stops import Generation, ends_at_stop
 from workbench.tasks.generative import clean_reply
+from workbench.tasks.spec import validate_config
 from workbench.tasks.summarize import (
     LINE_END,
     SENTENCE_STOP,
@@ -354,3 +356,13 @@ def test_pieces_left_after_the_last_round_are_cut_to_the_word_limit(build_task, 
                                                                    enumerate(chunks)])
     combined = task.combine(["one", "two", "three"], [])
     assert len(combined.split()) <= 10 and combined.startswith("Piece 0")
+
+
+@pytest.mark.parametrize("max_words,message", [
+    (True, "summary, max_words: should be a number, not true"),
+    ("12.5", "summary, max_words: should be a whole number, such as 40"),
+    (2, "summary, max_words: should be at least 3"),
+])
+def test_max_words_mistakes_say_what_to_write(max_words, message):
+    with pytest.raises(TaskConfigError, match=message):
+        validate_config("summarize", {"summary": {"style": "short", "max_words": max_words}})

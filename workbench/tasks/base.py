@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from workbench.models.encoder import OnnxEncoder
 
@@ -21,10 +21,26 @@ EncoderLoader = Callable[[str | None], OnnxEncoder]
 GeneratorLoader = Callable[[str | None], "OnnxGenerator"]
 
 
-class TaskConfig(BaseModel):
-    """Base for template settings; a key the template does not know is an error, not a silent default."""
+class Settings(BaseModel):
+    """Settings a user writes: a key the template does not know is an error, not a silent default; a number is a
+    finite number, and true/false is no number (`threshold: true` would read as 1.0 and flag every row)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _true_or_false_is_no_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and _wants_number(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"should be a number, not {str(value).lower()}")
+        return value
+
+
+def _wants_number(annotation: Any) -> bool:
+    return annotation in (int, float) or any(arg in (int, float) for arg in get_args(annotation))
+
+
+class TaskConfig(Settings):
+    """Base for template settings."""
 
 
 @dataclass

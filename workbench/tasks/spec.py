@@ -189,6 +189,13 @@ PLAIN_MESSAGES = {
     "string_too_short": "is too short: write at least {min_length} characters",
     "missing": "is missing",
     "literal_error": "should be one of {expected}",
+    "float_parsing": "should be a number, such as 0.5",
+    "int_parsing": "should be a whole number, such as 40",
+    "int_from_float": "should be a whole number, such as 40",
+    "finite_number": "should be a number, not nan or infinity",
+    "greater_than_equal": "should be at least {ge}",
+    "greater_than": "should be more than {gt}",
+    "less_than_equal": "should be at most {le}",
 }
 
 
