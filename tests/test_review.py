@@ -189,6 +189,20 @@ def test_numbers_stay_numbers_when_a_row_is_saved_unchanged_or_corrected(setting
     assert written["order"].tolist() == ["5531", "6001", "7000"]  # not 7000.0 beside an empty quantity
 
 
+def test_a_changed_field_keeps_the_models_value_beside_it_in_every_chunk(settings, tmp_path, monkeypatch):
+    monkeypatch.setattr("workbench.jobs.results.iter_frames", functools.partial(iter_frames, chunk_rows=2))
+    spec = {"task": "extract", "text": ["Subject", "Body"], "fields": [{"name": "city", "type": "text"},
+                                                                      {"name": "order", "type": "number"}]}
+    job_id = _stored_job(settings, spec, [{"city": "Paris", "order": 1}, {"city": "Lyon", "order": 2},
+                                          {"city": "Nice", "order": 3}])
+    review.save_reviews(settings, job_id, [RowReview(2, {"city": "Nice", "order": "33"})])
+    written = read_table(export_job(settings, job_id, tmp_path / "out.csv"))
+    assert written["order"].tolist() == ["1", "2", "33"] and written["model_order"].tolist() == ["", "", "3"]
+    assert "model_city" not in written.columns  # no review changed it
+    assert results_frame(settings, job_id).attrs["result_columns"] == ["city", "order", "extraction_errors",
+                                                                       "model_order", "reviewed"]
+
+
 def test_several_labels_must_be_labels_and_hold_the_best_one(settings):
     spec = {"task": "classify", "text": ["Subject", "Body"], "labels": ["billing", "shipping", "returns"],
             "multi_label": True}

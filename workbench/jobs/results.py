@@ -54,22 +54,28 @@ def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.
     # Read as the job read it (the rows it counted), not as read_table reads a first stretch of the file.
     chunks = list(iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit))
     frame = pd.concat(chunks) if chunks else read_table(input_of(job), sheet=job.sheet, nrows=0)
-    return _with_results_of(settings, job, frame, reviewed and review.has_reviews(settings, job_id))
+    return _with_results_of(settings, job, frame, _trail(settings, job) if reviewed else None)
 
 
 def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
     """results_frame a chunk of rows at a time, so exporting 100,000 rows needs no more memory than 2,000."""
     job = _job(settings, job_id)
-    reviewed = review.has_reviews(settings, job_id)  # for the whole job: every chunk gets the same columns
+    trailed = _trail(settings, job)  # for the whole job: every chunk gets the same columns
     for frame in iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit):
-        yield _with_results_of(settings, job, frame, reviewed)
+        yield _with_results_of(settings, job, frame, trailed)
 
 
-def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed: bool = False) -> pd.DataFrame:
+def _trail(settings: Settings, job: Job) -> list[str] | None:
+    return review.job_trail(settings, job.id, spec_from_dict(job.spec))
+
+
+def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, trailed: list[str] | None = None) -> pd.DataFrame:
+    """The rows of `frame` with their results; `trailed`: the job is reviewed, and these answers keep the model's
+    value beside a correction (review.with_reviews)."""
     rows = (int(frame.index[0]), int(frame.index[-1]))
     with session_scope(settings) as session:
         results = repo.job_results(session, job.id, rows=rows)
-        reviews = repo.job_reviews(session, job.id, rows) if reviewed else None
+        reviews = repo.job_reviews(session, job.id, rows) if trailed is not None else None
     spec = spec_from_dict(job.spec)
     columns = spec.output_columns()
     outputs = _answers(results, columns).set_axis([r.row_index for r in results]).reindex(index=frame.index)
@@ -80,7 +86,7 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, reviewed
         outputs["error"] = errors.where(answered, NOT_ANSWERED.format(status=job.status)) if stopped_short else errors
     combined = with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
-    return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0])
+    return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0], trailed)
 
 
 def reading_spec(spec: dict) -> dict:

@@ -90,10 +90,6 @@ def review_count(settings: Settings, job_id: int) -> int:
         return repo.count_reviews(session, job_id)
 
 
-def has_reviews(settings: Settings, job_id: int) -> bool:
-    return review_count(settings, job_id) > 0
-
-
 def job_reviews(settings: Settings, job_id: int, rows: tuple[int, int] | None = None) -> dict[int, dict[str, Any]]:
     with session_scope(settings) as session:
         return repo.job_reviews(session, job_id, rows)
@@ -149,15 +145,16 @@ def reviewed_column(frame: pd.DataFrame) -> str | None:
     return frame.attrs.get("reviewed_column")
 
 
-def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[str, Any]], first_row: int = 0) -> pd.DataFrame:
+def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[str, Any]], first_row: int = 0,
+                 trailed: list[str] | None = None) -> pd.DataFrame:
     """The results (rows first_row on, their answers in frame.attrs["result_columns"] in the order of the template's
     output columns) with the reviewers' corrections in place of the model's answers, the model's own answer where a
-    reviewer changed it (`model_label`: the trail of who said what), and a `reviewed` column. A reviewed row no
-    longer needs review, and a corrected answer has no model confidence (it is not the model's)."""
+    reviewer changed it (`model_label`, `model_city`: the trail of who said what, for the `trailed` answers), and a
+    `reviewed` column. A reviewed row no longer needs review, and a corrected answer has no model confidence (it is
+    not the model's)."""
     reviewed = frame.copy()
     placed = placed_columns(frame, spec.output_columns())
     scored = get_task_class(spec.task).scored_answer
-    trail = _model_answers_changed(frame, placed[scored], scored, reviews, first_row) if scored in placed else None
     for row_index, changed in reviews.items():
         position = row_index - first_row
         if not 0 <= position < len(reviewed):
@@ -167,15 +164,31 @@ def with_reviews(frame: pd.DataFrame, spec: TaskSpec, reviews: dict[int, dict[st
         for column, value in settled.items():
             if column in placed:
                 reviewed.iat[position, reviewed.columns.get_loc(placed[column])] = value
-    # Always there when the template has a scored answer: an export's chunks must all have the same columns.
-    trail_name = free_name(f"model_{scored}", frame.columns) if trail is not None else None
-    if trail_name:
-        reviewed[trail_name] = [trail.get(first_row + position, "") for position in range(len(reviewed))]
+    trail_names = []
+    for answer in trailed_answers(spec, reviews) if trailed is None else trailed:
+        if answer in placed:
+            trail_names.append(free_name(f"model_{answer}", [*reviewed.columns, REVIEWED_COLUMN]))
+            trail = _model_answers_changed(frame, placed[answer], answer, reviews, first_row)
+            reviewed[trail_names[-1]] = [trail.get(first_row + position, "") for position in range(len(reviewed))]
     name = free_name(REVIEWED_COLUMN, frame.columns)
     reviewed[name] = [first_row + position in reviews for position in range(len(reviewed))]
-    reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], *([trail_name] if trail_name else []), name]
+    reviewed.attrs["result_columns"] = [*frame.attrs["result_columns"], *trail_names, name]
     reviewed.attrs["reviewed_column"] = name
     return reviewed
+
+
+def trailed_answers(spec: TaskSpec, reviews: dict[int, dict[str, Any]]) -> list[str]:
+    """The answers whose model value the reviewed results keep beside a correction: the template's scored answer
+    always (an export's chunks must all have the same columns), and any other answer a review changed."""
+    scored = get_task_class(spec.task).scored_answer
+    changed = {answer for corrections in reviews.values() for answer in corrections}
+    return [name for name in spec.output_columns() if name == scored or name in changed]
+
+
+def job_trail(settings: Settings, job_id: int, spec: TaskSpec) -> list[str] | None:
+    """trailed_answers over all the job's reviews; None when no row is reviewed."""
+    reviews = job_reviews(settings, job_id)
+    return trailed_answers(spec, reviews) if reviews else None
 
 
 def _model_answers_changed(frame: pd.DataFrame, column: str, scored: str, reviews: dict[int, dict[str, Any]],
