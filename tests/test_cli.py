@@ -276,6 +276,17 @@ def test_ctrl_c_pauses_the_job_it_runs_so_no_background_worker_takes_it_over(inv
     assert _jobs(invoke)[0]["status"] == "paused"
 
 
+def test_a_model_that_fails_to_prepare_leaves_no_job_for_the_worker_to_run(invoke, monkeypatch, tmp_path):
+    import workbench.cli as cli_module
+
+    def failed(*_args, **_kwargs):
+        raise ModelNotReadyError("Preparing the model failed (disk full). Nothing was kept; run it again.")
+
+    monkeypatch.setattr(cli_module, "_prepare_on_first_use", failed)
+    _assert_user_error(invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv")), "disk full")
+    assert _jobs(invoke) == []  # a job made first stayed "running" under a dead process, and the worker ran it
+
+
 def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(invoke, monkeypatch, tmp_path):
     from sqlalchemy.exc import OperationalError
 

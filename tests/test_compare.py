@@ -311,6 +311,50 @@ def test_the_command_line_compares_models_and_prints_the_table(settings, two_mod
     assert jobs[0].finished_at <= jobs[1].started_at and all(len(j.measurements[measure.LATENCY]) == 2 for j in jobs)
 
 
+def test_the_command_line_never_writes_the_table_over_the_labelled_sheet(settings, two_models, tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    task, sheet = tmp_path / "t.task.yaml", tmp_path / "labelled.csv"
+    task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n")
+    sheet.write_bytes(EMAILS.read_bytes())
+    result = CliRunner().invoke(cli, ["compare", str(task), str(sheet), "--answers", "category", "-o", str(sheet),
+                                      *(f"--model={m}" for m in two_models)])
+    assert result.exit_code == 1 and "is the input file: writing the results over it would lose your file" in result.output
+    assert sheet.read_bytes() == EMAILS.read_bytes() and compare.list_comparisons(settings) == []
+
+
+def test_ctrl_c_pauses_the_comparisons_unfinished_jobs(settings, two_models, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import workbench.cli as cli_module
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module.compare, "run_here", interrupted)
+    task = tmp_path / "t.task.yaml"
+    task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n")
+    result = CliRunner().invoke(cli_module.cli, ["compare", str(task), str(EMAILS), "--answers", "category", "--rows", "4",
+                                                 *(f"--model={m}" for m in two_models)])
+    assert result.exit_code == 1 and "Stopped: comparison #1's unfinished jobs are paused (#1, #2)" in result.output
+    assert [job.status for job in compare.comparison_jobs(settings, 1)] == ["paused", "paused"]
+
+
+def test_the_command_line_writes_the_table_as_a_workbook_too(settings, two_models, tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    task = tmp_path / "t.task.yaml"
+    task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n")
+    result = CliRunner().invoke(cli, ["compare", str(task), str(EMAILS), "--answers", "category", "--rows", "4",
+                                      "--latency-rows", "0", "-o", str(tmp_path / "table.xlsx"), f"--model={two_models[0]}"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_excel(tmp_path / "table.xlsx", sheet_name="comparison")["model"].tolist() == [two_models[0]]
+
+
 def test_the_command_line_refuses_a_model_that_is_not_there(settings, two_models, tmp_path):
     from click.testing import CliRunner
 

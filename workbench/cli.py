@@ -21,7 +21,7 @@ from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.io.readers import file_kind
-from workbench.io.writers import check_output
+from workbench.io.writers import check_output, write_table
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
@@ -71,8 +71,10 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     if sheet and file_kind(input_file) != "excel":
         raise WorkbenchError(f"--sheet is for Excel workbooks: '{input_file.name}' has a single table. Leave it out.")
     spec = load_task_file(task_file)
-    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
+    # Before the job is made: a job made first stayed "running" under this process when preparing failed or was
+    # stopped, and the background worker then ran it.
     _prepare_on_first_use(settings, spec.model, spec.model_kind)
+    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
         click.echo(f"Note: {note}", err=True)
@@ -130,21 +132,35 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
 @click.option("--prices", nargs=3, type=float, default=astuple(DEFAULT_PRICES), show_default=True,
               help="API $ per million prompt tokens, $ per million answer tokens, this machine's $ per hour.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Also write the table (.csv).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Also write the table (.csv, .tsv or .xlsx).")
 @user_errors
 def compare_models(task_file: Path, input_file: Path, answers: str, models: tuple[str, ...], rows: int | None,
                    latency_rows: int, sheet: str | None, prices: tuple[float, float, float], output: Path | None) -> None:
     """Compare MODELs on INPUT_FILE's labelled rows with TASK_FILE's settings (the Benchmark page's comparison)."""
     settings = get_settings()
+    if output:  # before the models' minutes of work, and never over the labelled sheet itself
+        check_output(output, made_from=input_file)
     data = compare.Sheet(input_file, answers, sheet=sheet, rows=rows)
     comparison_id = compare.start_comparison(settings, load_task_file(task_file), data, list(models), latency_rows)
     click.echo(f"Comparison #{comparison_id}: {len(models)} models, one after another", err=True)
-    compare.run_here(settings, comparison_id, on_batch=_print_progress)
+    _compare_until_interrupted(settings, comparison_id)
     table = compare.comparison_table(settings, comparison_id, Prices(*prices))
     click.echo("", err=True)
     click.echo(table.drop(columns=["score"], errors="ignore").to_string(index=False))
     if output:
-        table.to_csv(output, index=False)
+        write_table(table, output, sheet_name="comparison")
+
+
+def _compare_until_interrupted(settings, comparison_id: int) -> None:
+    """Run the comparison here; Ctrl-C pauses its unfinished jobs (the background worker would run them on)."""
+    try:
+        compare.run_here(settings, comparison_id, on_batch=_print_progress)
+    except KeyboardInterrupt:
+        paused = compare.pause_comparison(settings, comparison_id)
+        raise click.ClickException(
+            f"Stopped: comparison #{comparison_id}'s unfinished jobs are paused ({', '.join(f'#{i}' for i in paused)}). "
+            "`workbench jobs resume ID` continues one, here or from the Jobs page.") from None
 
 
 @cli.group()

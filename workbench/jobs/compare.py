@@ -130,6 +130,14 @@ def run_here(settings: Settings, comparison_id: int, on_batch=None, poll_seconds
             run_job(settings, job.id, on_batch=on_batch)
 
 
+def pause_comparison(settings: Settings, comparison_id: int) -> list[int]:
+    """Pause the comparison's jobs that have not ended; returns their ids."""
+    unfinished = [job.id for job in comparison_jobs(settings, comparison_id) if job.status in ACTIVE]
+    for job_id in unfinished:
+        service.pause_job(settings, job_id)
+    return unfinished
+
+
 def _wait_for_turn(settings: Settings, job_id: int, poll_seconds: float) -> bool:
     """True once this process has claimed the job with no other job running; False if it ended meanwhile (run by
     the worker, or stopped by the user)."""
