@@ -162,9 +162,29 @@ def test_a_sheet_asked_of_a_csv_file_is_a_message(invoke, tmp_path):
     assert _jobs(invoke) == []
 
 
-def test_a_setting_that_is_not_a_number_is_a_message(invoke, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_MAX_CELL_CHARS", "abc")
-    _assert_user_error(invoke("jobs", "list"), "WORKBENCH_MAX_CELL_CHARS must be a whole number")
+@pytest.mark.parametrize("name,value,message", [
+    ("WORKBENCH_MAX_CELL_CHARS", "abc", "WORKBENCH_MAX_CELL_CHARS must be a whole number"),
+    ("WORKBENCH_THREADS", "two", "WORKBENCH_THREADS must be a whole number"),  # was a job failing "unexpectedly"
+    ("WORKBENCH_START_WORKER", "maybe", "WORKBENCH_START_WORKER must be 1 or 0"),
+])
+def test_a_setting_that_is_not_what_it_should_be_is_a_message(invoke, monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    _assert_user_error(invoke("jobs", "list"), message)
+
+
+def test_folder_settings_read_a_home_folder_and_an_empty_one_is_unset(monkeypatch, tmp_path):
+    from workbench.config import Settings
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", "~/wb")
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", " ")
+    settings = Settings()
+    assert settings.data_dir == tmp_path / "wb" and settings.models_dir == tmp_path / "wb" / "models"
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", "")
+    assert Settings().data_dir == tmp_path / ".slm-workbench"
+    for word, started in (("false", False), ("OFF", False), ("yes", True), ("", True)):
+        monkeypatch.setenv("WORKBENCH_START_WORKER", word)
+        assert Settings().start_worker is started
 
 
 def test_a_local_path_that_is_not_there_is_not_looked_up_on_the_hub(invoke, tmp_path, monkeypatch):

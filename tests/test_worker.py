@@ -160,3 +160,29 @@ def test_a_database_the_worker_cannot_use_is_said_once_in_its_log_and_again_when
     assert _database_back(since) is None and _database_back(None) is None
     log = capsys.readouterr().err.splitlines()
     assert len(log) == 2 and "database is locked" in log[0] and "can be used again" in log[1]
+
+
+def test_a_second_worker_for_the_same_data_folder_refuses_to_start(settings):
+    from workbench.errors import JobStateError
+
+    assert worker.ensure_worker(settings)
+    pid = int(worker.pid_file(settings).read_text())
+    try:
+        with pytest.raises(JobStateError, match=f"A worker already runs for this data folder \\(process {pid}\\)"):
+            worker.serve_forever(settings)
+        assert int(worker.pid_file(settings).read_text()) == pid
+    finally:
+        os.killpg(pid, signal.SIGTERM)
+
+
+def test_a_job_process_never_handed_its_job_leaves_it_to_the_runner_it_has(settings, monkeypatch, capsys):
+    job_id = _job(settings, "running", pid=os.getppid())  # another process got the job meanwhile
+    ran = []
+    monkeypatch.setattr(worker, "CLAIM_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(worker, "run_job", lambda _settings, job: ran.append(job))
+    worker.run_claimed(settings, job_id)
+    assert ran == [] and "was not handed to this process" in capsys.readouterr().err
+    with session_scope(settings) as session:
+        repo.get_job(session, job_id).runner_pid = os.getpid()
+    worker.run_claimed(settings, job_id)
+    assert ran == [job_id]

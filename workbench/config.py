@@ -22,8 +22,31 @@ def _env_int(name: str, default: int) -> int:
                            "where it is set (the environment, or the command that starts the app).") from None
 
 
+def _env_path(name: str) -> Path | None:
+    """A folder setting, `~` read as the user's home; empty is unset (it put the database in the current folder)."""
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingError(f"The setting {name} must be 1 or 0 (yes or no); it is '{value}'. Change it where it is set "
+                       "(the environment, or the command that starts the app).")
+
+
+def onnx_threads() -> int:
+    """WORKBENCH_THREADS, the threads of every onnxruntime session; 0 or unset: every core."""
+    return max(0, _env_int(THREADS_VARIABLE, 0)) or os.cpu_count() or 1
+
+
 def _default_data_dir() -> Path:
-    return Path(os.environ.get("WORKBENCH_DATA_DIR", Path.home() / ".slm-workbench"))
+    return _env_path("WORKBENCH_DATA_DIR") or Path.home() / ".slm-workbench"
 
 
 @dataclass(frozen=True)
@@ -36,8 +59,9 @@ class Settings:
     max_columns: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_COLUMNS", 1_000))
     # An XLSX is a zip: a small upload can unpack to gigabytes (a "zip bomb"), so its unpacked size is capped.
     max_unzipped_mb: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_UNZIPPED_MB", 1_000))
-    batch_size: int = field(default_factory=lambda: _env_int("WORKBENCH_BATCH_SIZE", 64))
-    start_worker: bool = field(default_factory=lambda: os.environ.get("WORKBENCH_START_WORKER", "1") != "0")
+    start_worker: bool = field(default_factory=lambda: _env_flag("WORKBENCH_START_WORKER", True))
+    # Read here too, though every model session reads it itself: a mistake in it is said at start, not as a failed job.
+    threads: int = field(default_factory=onnx_threads)
     # How many jobs the background worker runs at once, each in its own process sharing the cores.
     worker_slots: int = field(default_factory=lambda: max(1, _env_int("WORKBENCH_WORKER_SLOTS", 2)))
 
@@ -48,8 +72,7 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         # Models can live apart from the data, so several data folders (or test runs) share one copy.
-        override = os.environ.get("WORKBENCH_MODELS_DIR")
-        return Path(override) if override else self.data_dir / "models"
+        return _env_path("WORKBENCH_MODELS_DIR") or self.data_dir / "models"
 
     @property
     def uploads_dir(self) -> Path:

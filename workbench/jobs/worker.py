@@ -20,6 +20,7 @@ from workbench.config import SPINNING_VARIABLE, THREADS_VARIABLE, Settings, get_
 from workbench.db import repo
 from workbench.db.schema import Job
 from workbench.db.session import session_scope
+from workbench.errors import JobStateError
 from workbench.jobs.runner import run_job
 
 POLL_SECONDS = 1.0
@@ -52,10 +53,22 @@ def _reaped(pid: int) -> bool:
 
 
 def worker_running(settings: Settings) -> bool:
+    return _recorded_worker(settings) is not None
+
+
+def _recorded_worker(settings: Settings) -> int | None:
+    """The worker process the pid file names, if it is alive."""
     try:
-        return pid_alive(int(pid_file(settings).read_text().strip()))
+        pid = int(pid_file(settings).read_text().strip())
     except (FileNotFoundError, ValueError):
-        return False
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def _other_worker(settings: Settings) -> int | None:
+    """A live worker other than this process (ensure_worker names the process it starts before it runs)."""
+    pid = _recorded_worker(settings)
+    return pid if pid not in (None, os.getpid()) else None
 
 
 def ensure_worker(settings: Settings) -> bool:
@@ -95,6 +108,10 @@ def run_next(settings: Settings) -> bool:
 
 def serve_forever(settings: Settings) -> None:
     """Run queued jobs, up to `settings.worker_slots` at once, each in a process of its own."""
+    other = _other_worker(settings)
+    if other:  # two workers would each fill their slots, and each job would take every core as if alone
+        raise JobStateError(f"A worker already runs for this data folder (process {other}); it runs the queued "
+                                 "jobs. Stop it first to start another.")
     pid_file(settings).write_text(str(os.getpid()))
     # Every job process until it ends, by job: a job paused and resumed at once has its old process still stopping
     # (set-up is not interrupted), which must count against the slots and must end before a new one starts; keyed
@@ -160,11 +177,20 @@ def job_thread_settings(settings: Settings, others_running: int) -> dict[str, st
 
 
 def run_claimed(settings: Settings, job_id: int) -> None:
-    """The job process: wait until the worker has named it as the runner, then run the job."""
-    deadline = time.monotonic() + 30
-    while get_runner_pid(settings, job_id) != os.getpid() and time.monotonic() < deadline:
+    """The job process: wait until the worker has named it as the runner, then run the job. Never named (its worker
+    died first, and another worker gave the job to a process of its own): it leaves the job to that one, as two
+    processes running one job each write its rows."""
+    deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+    while get_runner_pid(settings, job_id) != os.getpid():
+        if time.monotonic() > deadline:
+            print(f"Job #{job_id} was not handed to this process (pid {os.getpid()}); leaving it to its runner.",
+                  file=sys.stderr, flush=True)
+            return
         time.sleep(0.05)
     run_job(settings, job_id)
+
+
+CLAIM_WAIT_SECONDS = 30
 
 
 def get_runner_pid(settings: Settings, job_id: int) -> int | None:
@@ -176,4 +202,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--job"]:
         run_claimed(get_settings(), int(sys.argv[2]))
     else:
-        serve_forever(get_settings())
+        try:
+            serve_forever(get_settings())
+        except JobStateError as exc:
+            sys.exit(str(exc))

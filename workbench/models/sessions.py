@@ -10,12 +10,12 @@ import os
 
 import onnxruntime as ort
 
-from workbench.config import SPINNING_VARIABLE, THREADS_VARIABLE
+from workbench.config import SPINNING_VARIABLE, onnx_threads
 
 
 def session_options() -> ort.SessionOptions:
     options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get(THREADS_VARIABLE) or os.cpu_count() or 1)
+    options.intra_op_num_threads = onnx_threads()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Spinning wins ~10% for a process alone on the machine but loses ~30% when two jobs share the cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", os.environ.get(SPINNING_VARIABLE, "1"))
