@@ -461,3 +461,15 @@ def test_a_graph_that_reads_its_cache_in_an_unknown_way_is_left_as_it_is():
                               [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)])
     before = graph.SerializeToString()
     assert split_cache(graph) == 0 and graph.SerializeToString() == before
+
+
+def test_a_list_of_additional_special_tokens_does_not_stop_a_chat_model_loading(tiny_generator_folders, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(tiny_generator_folders["none"], tmp_path / "chat-model")
+    path = folder / "special_tokens_map.json"
+    special = json.loads(path.read_text()) if path.exists() else {}
+    # As SmolLM2- and Qwen2.5-Instruct write it: every other entry is one token, this one a list.
+    special["additional_special_tokens"] = ["<|im_start|>", {"content": "<|im_end|>"}]
+    path.write_text(json.dumps(special))
+    assert OnnxGenerator(folder).eos_ids

@@ -81,6 +81,13 @@ def test_a_q4_1_gguf_keeps_its_4_bit_blocks_and_answers_as_its_float_export(sett
     assert [g.tokens for g in answers] == [g.tokens for g in floats.generate(prompts, 16)]
 
 
+def test_a_gguf_file_without_q4_1_weights_is_not_kept_under_a_4_bit_name(settings, llama_source, tmp_path):
+    gguf_file = build_tiny_llama_gguf(llama_source, tmp_path / "tiny-f32.gguf")
+    with pytest.raises(ModelNotReadyError, match="'tiny-f32.gguf' holds no Q4_1 weights"):
+        registry.add_model(settings, str(gguf_file), preset="gguf-q4_1")
+    assert [row["name"] for row in registry.list_models(settings) if row.get("folder")] == []
+
+
 def test_quantize_makes_a_new_model_measured_against_the_unquantized_one(settings, llama_source):
     registry.add_model(settings, str(llama_source), name="llama", preset="none")
     manifest = read_manifest(registry.quantize_model(settings, "llama", "int8-block32"))
@@ -105,6 +112,34 @@ def test_a_hub_id_is_fetched_through_huggingface_hub(settings, encoder_source, t
     assert (manifest.name, manifest.source) == ("tiny-bert", "hub:acme/tiny-bert")
     with pytest.raises(ModelNotReadyError, match="Could not get 'acme/missing' from the Hugging Face hub"):
         registry.add_model(settings, "acme/missing")
+    # Fine-tuning (and quantizing again) reads the weights from the hub's copy, not from a folder named "hub:…".
+    from workbench.models.finetune import weights_source
+
+    assert weights_source(manifest) == registry.source_of(manifest) == snapshot
+
+
+def test_a_fine_tuned_model_names_its_base_when_asked_for_its_weights():
+    from workbench.models.manifest import Manifest
+
+    tuned = Manifest(name="bert-fine-tuned-1a2b", kind="encoder", source="fine-tuned:bert", source_sha256="", onnx_file="m",
+                     onnx_sha256="", quantization={}, size_bytes=1, max_length=8, created_at="")
+    with pytest.raises(ModelNotReadyError, match="fine-tuned from 'bert' on a job's examples.*Use 'bert' instead"):
+        registry.source_of(tuned)
+
+
+def test_a_manifest_from_a_newer_version_or_a_broken_one_does_not_hide_the_other_models(settings, encoder_source):
+    import json
+
+    folder = registry.add_model(settings, str(encoder_source), preset="none")
+    written = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**written, "a_field_of_a_later_version": 1}))
+    assert read_manifest(folder).name == "tiny-bert"
+    broken = settings.models_dir / "half-copied"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{\"name\": ")
+    rows = {row["name"]: row for row in registry.list_models(settings)}
+    assert rows["tiny-bert"]["prepared"] and not rows["half-copied"]["prepared"]
+    assert "has a manifest this version cannot read" in registry.model_note(rows["half-copied"])
 
 
 def _broken(*_args, **_kwargs):
@@ -235,7 +270,7 @@ def test_a_generator_from_an_older_export_is_flagged_and_rebuilt_by_prepare(sett
     assert read_manifest(folder).export_revision == EXPORT_REVISIONS["generator"]
     _mark_outdated(folder)
     row = next(r for r in registry.list_models(settings) if r["name"] == "old-llama")
-    assert row["outdated"] and "add it again" in registry.outdated_advice(row)
+    assert row["outdated"] and "add it again" in registry.model_note(row)
     pack = BundledPack(name="old-llama", kind="generator", package="", relative_path="", max_length=2048)
     with monkeypatch.context() as patch:  # a failed rebuild keeps the model that works
         patch.setattr(prepare_module, "quantize", _broken)
@@ -249,9 +284,9 @@ def test_a_generator_from_an_older_export_is_flagged_and_rebuilt_by_prepare(sett
 
 
 def test_bundled_models_from_an_older_export_point_to_prepare():
-    advice = registry.outdated_advice({"name": "SmolLM2-135M-Instruct", "outdated": True})
+    advice = registry.model_note({"name": "SmolLM2-135M-Instruct", "outdated": True})
     assert "workbench models prepare SmolLM2-135M-Instruct" in advice
-    assert registry.outdated_advice({"name": "SmolLM2-135M-Instruct", "outdated": False}) == ""
+    assert registry.model_note({"name": "SmolLM2-135M-Instruct", "outdated": False}) == ""
 
 
 def test_a_model_of_the_other_kind_is_refused_with_what_to_choose(settings, encoder_source):

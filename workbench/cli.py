@@ -325,11 +325,11 @@ def models_list() -> None:
 
 def _model_state(row: dict) -> str:
     if not row["prepared"]:
-        return "not prepared"
+        return row.get("problem") or "not prepared"
     measured = row.get("measurements") or {}
     agreement = f"agreement {measured['agreement_with_unquantized']}" if "agreement_with_unquantized" in measured else ""
     parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], registry.measured_speed(row), agreement,
-             row["source"], registry.outdated_advice(row)]
+             row["source"], registry.model_note(row)]
     return "ready, " + ", ".join(p for p in parts if p)
 
 

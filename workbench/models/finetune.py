@@ -24,7 +24,6 @@ import numpy as np
 
 from workbench.config import THREADS_VARIABLE, Settings
 from workbench.errors import ModelNotReadyError
-from workbench.models.bundled import BUNDLED
 from workbench.models.export import export_onnx
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, write_manifest
 from workbench.models.prepare import (
@@ -37,11 +36,10 @@ from workbench.models.prepare import (
     no_progress,
 )
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, PRESETS, quantize
-from workbench.models.registry import encoder_folder
+from workbench.models.registry import FINE_TUNED_SOURCE, encoder_folder, source_of
 
 # Shares of the progress bar: training is most of the time, export and quantization a few seconds.
 TRAINING_DONE = 0.85
-FINE_TUNED_SOURCE = "fine-tuned:"
 
 
 @dataclass(frozen=True)
@@ -103,19 +101,13 @@ def fine_tuned_name(base: Manifest, pairs: list[tuple[str, str]], recipe: FineTu
 
 def weights_source(base: Manifest, source: Path | None = None) -> Path:
     """The Hugging Face folder with the base model's float weights: `source`, or the one it was prepared from."""
-    folder = Path(source) if source else _prepared_from(base)
+    folder = Path(source) if source else source_of(base)
     if not (folder / "config.json").exists():
         raise ModelNotReadyError(
             f"Fine-tuning needs the original weights of '{base.name}' (a Hugging Face folder), and there are none "
             f"in '{folder}'. Fine-tune a bundled model, or prepare this one again from its Hugging Face folder."
         )
     return folder
-
-
-def _prepared_from(base: Manifest) -> Path:
-    package = base.source.removeprefix("package:")
-    packs = [pack for pack in BUNDLED.values() if pack.package and pack.package == package]
-    return packs[0].source_path() if packs else Path(base.source)
 
 
 @contextmanager

@@ -63,7 +63,8 @@ class OnnxGenerator:
         config = json.loads((self.folder / "config.json").read_text())
         special = json.loads((self.folder / "special_tokens_map.json").read_text()) if (
             self.folder / "special_tokens_map.json").exists() else {}
-        names = {k: v if isinstance(v, str) else v.get("content") for k, v in special.items() if v}
+        # Single tokens only: `additional_special_tokens` is a list (SmolLM2-, Qwen2.5-Instruct).
+        names = {k: v if isinstance(v, str) else v.get("content") for k, v in special.items() if isinstance(v, str | dict) and v}
         self.chat = ChatFormatter(load_chat_template(self.folder), names)
         self.window = int(config.get("max_position_embeddings", 2048))
         eos = config.get("eos_token_id")

@@ -7,13 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from workbench.errors import ModelNotReadyError
 
 MANIFEST_NAME = "manifest.json"
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A field this version does not know comes from a newer one sharing the models folder: is_newer decides whether
+    # the model can run here, which a refused manifest never reached.
+    model_config = ConfigDict(extra="ignore")
 
     name: str
     kind: str
@@ -57,4 +61,8 @@ def read_manifest(folder: Path) -> Manifest | None:
     path = Path(folder) / MANIFEST_NAME
     if not path.exists():
         return None
-    return Manifest.model_validate_json(path.read_text())
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, UnicodeDecodeError):
+        raise ModelNotReadyError(f"The model folder '{Path(folder).name}' has a manifest this version cannot read "
+                                 f"({path}). Delete the folder and prepare or add the model again.") from None

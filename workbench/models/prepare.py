@@ -42,7 +42,15 @@ def folder_name(name: str) -> str:
 
 
 def is_prepared(folder: Path) -> bool:
-    return _is_complete(read_manifest(folder), folder)
+    return _is_complete(readable_manifest(folder), folder)
+
+
+def readable_manifest(folder: Path) -> Manifest | None:
+    """The folder's manifest; None where there is none or it cannot be read (a bundled model is then built again)."""
+    try:
+        return read_manifest(folder)
+    except ModelNotReadyError:
+        return None
 
 
 def is_up_to_date(manifest: Manifest | None, folder: Path) -> bool:
@@ -66,7 +74,7 @@ def prepare_encoder(
     An outdated folder is replaced only when the new build is complete, so a failure keeps the old one.
     """
     target = model_dir(settings, pack.name)
-    existing = read_manifest(target)
+    existing = readable_manifest(target)
     # Rebuilding an outdated model keeps the quantization it was prepared with.
     preset = preset or (existing.quantization.get("preset") if existing else None) or DEFAULT_PRESETS[pack.kind]
     if is_up_to_date(existing, target):

@@ -79,7 +79,10 @@ def _gguf_exact(model_path: Path, out_path: Path, source: Path | None, options: 
 
     if source is None or Path(source).suffix.lower() != ".gguf":
         raise ModelNotReadyError(GGUF_ONLY)
-    convert(model_path, Path(source), out_path, options["accuracy_level"])
+    if not convert(model_path, Path(source), out_path, options["accuracy_level"]):
+        # The float model would be kept under a manifest that says 4-bit.
+        raise ModelNotReadyError(f"'{Path(source).name}' holds no Q4_1 weights, so this quantization has nothing to "
+                                 "keep. Choose another quantization, such as int8-block32.")
     return out_path
 
 

@@ -33,7 +33,11 @@ def list_models(settings: Settings) -> list[dict]:
     """Every bundled model with its state, plus any other prepared model folder."""
     rows = {name: {"name": name, "kind": pack.kind, "prepared": False} for name, pack in BUNDLED.items()}
     for folder in sorted(p for p in settings.models_dir.glob("*") if p.is_dir() and not p.name.startswith(".")):
-        manifest = read_manifest(folder)
+        try:
+            manifest = read_manifest(folder)
+        except ModelNotReadyError as exc:  # one broken folder must not hide every other model
+            rows[folder.name] = {"name": folder.name, "kind": "unknown", "prepared": False, "problem": str(exc)}
+            continue
         if manifest is not None:
             rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(),
                                    "outdated": is_outdated(manifest)}
@@ -48,8 +52,11 @@ def measured_speed(row: dict) -> str:
     return f"{measured['rows_per_second']} rows/s" if "rows_per_second" in measured else ""
 
 
-def outdated_advice(row: dict) -> str:
-    """What to do about a model prepared by an older export recipe; empty when it is current."""
+def model_note(row: dict) -> str:
+    """What to do about a model whose manifest cannot be read, or one prepared by an older export recipe; empty
+    when it is fine."""
+    if row.get("problem"):
+        return row["problem"]
     if not row.get("outdated"):
         return ""
     if row["name"] in BUNDLED:
@@ -90,7 +97,7 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     manifest = read_manifest(model_dir(settings, name))
     if manifest is None:
         raise ModelNotReadyError(f"There is no prepared model '{name}'. The Models page (or `workbench models list`) shows them.")
-    path = _source_of(manifest)
+    path = source_of(manifest)
     _check_preset(preset, path)
     new_name = new_name or f"{name}-{preset}"
     _check_free(settings, new_name)
@@ -99,10 +106,19 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
 
 
-def _source_of(manifest: Manifest) -> Path:
+def source_of(manifest: Manifest) -> Path:
+    """The weights a prepared model was built from: its package's, its folder or file, or the hub's copy."""
     if manifest.source.startswith("package:"):
         return next(p for p in BUNDLED.values() if f"package:{p.package}" == manifest.source).source_path()
+    if manifest.source.startswith(FINE_TUNED_SOURCE):
+        base = manifest.source.removeprefix(FINE_TUNED_SOURCE)
+        raise ModelNotReadyError(f"'{manifest.name}' was fine-tuned from '{base}' on a job's examples; it keeps no "
+                                 f"weights of its own to build from. Use '{base}' instead.")
     return resolve_source(manifest.source)[0]
+
+
+# A fine-tuned model's manifest source (models/finetune.py): its base model's name follows.
+FINE_TUNED_SOURCE = "fine-tuned:"
 
 
 # How a user gives a model another name, in every message that asks for one.

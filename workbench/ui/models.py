@@ -33,7 +33,7 @@ def _summary(row: dict) -> dict:
         "Quantization": row.get("quantization", {}).get("preset", ""),
         "Size (MB)": round(row["size_bytes"] / 1e6, 1) if row.get("size_bytes") else None,
         "Speed": registry.measured_speed(row), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
-        "Source": row.get("source", ""), "Note": registry.outdated_advice(row),
+        "Source": row.get("source", ""), "Note": registry.model_note(row),
     }
 
 
