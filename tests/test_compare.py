@@ -291,10 +291,16 @@ def test_the_worker_runs_a_comparisons_models_one_after_another_each_in_a_proces
         assert not job.measurements[measure.SHARED_CORES] and len(job.measurements[measure.LATENCY]) == 3
 
 
-def test_the_command_line_compares_models_and_prints_the_table(settings, two_models, tmp_path):
+def test_the_command_line_compares_models_and_prints_the_table(settings, two_models, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from workbench.cli import cli
+
+    # Each model in a process of its own: a process's peak memory is the most it ever held, so in one process a
+    # model compared after a larger one was measured at the larger one's peak.
+    started = []
+    monkeypatch.setattr(compare, "start_job_process", lambda *args, **kwargs: started.append(args[1]) or
+                        worker.start_job_process(*args, **kwargs))
 
     task = tmp_path / "triage.task.yaml"
     task.write_text("task: classify\ntext: [Subject, Body]\nlabels: [billing, technical_support, account_access, "
@@ -309,6 +315,7 @@ def test_the_command_line_compares_models_and_prints_the_table(settings, two_mod
     assert table[compare.LOCAL_COST].tolist() == pytest.approx([1 / s for s in table["rows/s"]], rel=0.01)  # 1,000 rows at $3.6/h
     jobs = compare.comparison_jobs(settings, compare.list_comparisons(settings)[0].id)
     assert jobs[0].finished_at <= jobs[1].started_at and all(len(j.measurements[measure.LATENCY]) == 2 for j in jobs)
+    assert started == [job.id for job in jobs]
 
 
 def test_the_command_line_never_writes_the_table_over_the_labelled_sheet(settings, two_models, tmp_path):

@@ -29,7 +29,7 @@ from workbench.io.result_columns import result_names
 from workbench.io.rows import row_texts
 from workbench.jobs import measure, service
 from workbench.jobs.results import reading_spec, results_frame
-from workbench.jobs.runner import run_job
+from workbench.jobs.worker import start_job_process
 from workbench.models.registry import list_models, model_snapshot, resolve_name
 from workbench.tasks.spec import TaskSpec, spec_from_dict, task_file_text
 
@@ -123,11 +123,29 @@ def answers_column_of(settings: Settings, job: Job) -> str | None:
 
 
 def run_here(settings: Settings, comparison_id: int, on_batch=None, poll_seconds: float = 1.0) -> None:
-    """Run a comparison's jobs in this process (`workbench compare`), each alone and in turn as the worker would: a
-    job waits for running jobs to end; one the background worker took meanwhile is waited for, not run twice."""
+    """Run a comparison's jobs from this terminal (`workbench compare`), each alone and in turn as the worker would: a
+    job waits for running jobs to end; one the background worker took meanwhile is waited for, not run twice.
+
+    Each job runs in a process of its own, as the worker's do: a process's peak memory is the most it ever held, so
+    in one process every model after the first was measured at the largest model's peak before it."""
     for job in comparison_jobs(settings, comparison_id):
         if _wait_for_turn(settings, job.id, poll_seconds):
-            run_job(settings, job.id, on_batch=on_batch)
+            _run_in_own_process(settings, job.id, on_batch, poll_seconds)
+
+
+def _run_in_own_process(settings: Settings, job_id: int, on_batch, poll_seconds: float) -> None:
+    """Until the job's process ends; `on_batch(job)` as its rows are saved. Ctrl-C here does not reach the process
+    (a session of its own): the caller pauses the job, which the process sees within a second."""
+    child, shown = start_job_process(settings, job_id, 0, start_new_session=True), None
+    while True:
+        ended = child.poll() is not None
+        job = service.get_job(settings, job_id)
+        if on_batch and (job.done_rows, job.failed_rows) != shown:
+            on_batch(job)
+            shown = (job.done_rows, job.failed_rows)
+        if ended:
+            return
+        time.sleep(poll_seconds)
 
 
 def pause_comparison(settings: Settings, comparison_id: int) -> list[int]:

@@ -126,7 +126,7 @@ def serve_forever(settings: Settings) -> None:
             requeue_orphans(settings)
             while len(running) < settings.worker_slots and (
                     job_id := _claim_next(settings, frozenset(j for j, _ in running))) is not None:
-                running.append((job_id, _start_job_process(settings, job_id, len(running))))
+                running.append((job_id, start_job_process(settings, job_id, len(running))))
             unusable_since = _database_back(unusable_since)
         except OperationalError as exc:  # the database locked or not writable for a while: the worker waits, not dies
             unusable_since = _database_unusable(unusable_since, exc)
@@ -153,10 +153,10 @@ def _claim_next(settings: Settings, still_stopping: frozenset[int]) -> int | Non
         return job.id if job else None
 
 
-def _start_job_process(settings: Settings, job_id: int, others_running: int) -> subprocess.Popen:
+def start_job_process(settings: Settings, job_id: int, others_running: int, **popen) -> subprocess.Popen:
     """A process for one job; the job names it as its runner, so its death is noticed."""
     env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), **job_thread_settings(settings, others_running)}
-    child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env)
+    child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env, **popen)
     with session_scope(settings) as session:
         repo.get_job(session, job_id).runner_pid = child.pid
     return child
