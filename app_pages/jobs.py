@@ -1,7 +1,7 @@
 import streamlit as st
 
 from workbench.jobs import service
-from workbench.ui.context import app_settings, open_job, start_worker
+from workbench.ui.context import app_settings, start_worker
 from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar
 
 st.title("Jobs")
@@ -23,8 +23,9 @@ def job_list() -> None:
             job_header(job)
             job_progress_bar(job)
             left, right = st.columns([1, 5])
-            if left.button("Open", key=f"open-{job.id}"):
-                open_job(job.id)
+            # A link, not a button calling switch_page: the list redraws every 2 s, and a redraw that overlapped the
+            # button's page switch left the Job results page blank.
+            left.page_link("app_pages/job_results.py", label="Open", query_params={"job": str(job.id)})
             with right:
                 job_controls(job)
 
