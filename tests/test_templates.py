@@ -94,3 +94,36 @@ def test_an_imported_task_file_reads_no_file_but_the_one_uploaded_with_it(settin
     uploaded = {"secret.csv": b"text,label\nan invoice,billing\na parcel,shipping\n"}  # the same name, uploaded
     spec = templates.template_spec(templates.import_task_file(settings, "t.yaml", task.encode(), uploaded))
     assert [e["text"] for e in spec.config["examples"]] == ["an invoice", "a parcel"]  # the upload, not the file on disk
+
+
+def test_a_task_file_imported_then_saved_unchanged_from_the_page_adds_no_version(settings):
+    text = "task: classify\ntext: Body\nlabels: [billing, shipping]\nthreshold: 0.4\nsummary_of_nothing: null\n"
+    with pytest.raises(TaskConfigError):  # an unknown setting is still refused, numbers or not
+        templates.import_task_file(settings, "triage.yaml", text.encode())
+    imported = templates.import_task_file(settings, "triage.yaml", text.replace("summary_of_nothing: null\n", "").encode())
+    assert imported.spec["threshold"] == 0.4  # a number, as the page saves it, not the text "0.4"
+    from_page = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"], "threshold": 0.4})
+    assert templates.save_template(settings, "triage", from_page).version == 1
+
+
+def test_a_utf16_task_file_imports_as_it_runs_from_the_command_line(settings):
+    text = "task: classify\ntext: Body\nlabels: [billing, shipping]\n"
+    assert templates.import_task_file(settings, "notepad.yaml", b"\xff\xfe" + text.encode("utf-16-le")).version == 1
+
+
+def test_an_oversized_task_file_is_refused_before_it_is_read(settings, tmp_path):
+    big = b"task: classify\ntext: Body\nlabels:\n" + b"".join(b"  - label %d\n" % n for n in range(200_000))
+    with pytest.raises(TaskConfigError, match="'big.yaml' is over 2 MB, too big for a task file"):
+        templates.import_task_file(settings, "big.yaml", big)
+    (tmp_path / "big.yaml").write_bytes(big)
+    with pytest.raises(TaskConfigError, match="too big for a task file"):
+        load_task_file(tmp_path / "big.yaml")
+
+
+@pytest.mark.parametrize(("settings_given", "message"), [
+    ({"text": {"a": 1}, "labels": ["x", "y"]}, "`text` names the column"),
+    ({"text": "Body", "labels": [f"label {n}" for n in range(1_001)]}, "give at most 1,000 labels; these settings have 1,001"),
+])
+def test_settings_that_cannot_be_meant_are_refused(settings_given, message):
+    with pytest.raises(TaskConfigError, match=message):
+        spec_from_dict({"task": "classify", **settings_given})

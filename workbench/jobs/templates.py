@@ -12,7 +12,14 @@ from workbench.db import repo
 from workbench.db.schema import Template, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import NotFoundError, TaskConfigError
-from workbench.tasks.spec import TaskSpec, read_task_yaml, spec_from_dict
+from workbench.tasks.spec import (
+    MAX_TASK_FILE_BYTES,
+    TaskSpec,
+    read_task_yaml,
+    spec_from_dict,
+    task_file_text_of,
+    too_big,
+)
 
 MAX_NAME = 200
 
@@ -68,8 +75,10 @@ def template_spec(template: Template) -> TaskSpec:
 def import_task_file(settings: Settings, filename: str, content: bytes, attached: dict[str, bytes] | None = None) -> Template:
     """A task file read in as a new version of the template it names (or of its file name). Examples it reads from a
     file come from `attached` (files uploaded with it, by name); the examples are then kept in the template itself."""
+    if len(content) > MAX_TASK_FILE_BYTES:
+        raise TaskConfigError(too_big(filename))
     try:
-        data = read_task_yaml(content.decode("utf-8-sig"), filename)
+        data = read_task_yaml(task_file_text_of(content), filename)
     except UnicodeDecodeError:
         raise TaskConfigError(f"'{filename}' is not a task file: a task file is YAML text.") from None
     spec = _with_attached_examples(data, filename, attached or {})

@@ -37,6 +37,10 @@ class Example(BaseModel):
     label: str
 
 
+# BANKING77 has 77 intents and CLINC150 150; 100,000 labels took minutes to import and froze the New job page.
+MAX_LABELS = 1_000
+
+
 class ClassifyConfig(TaskConfig):
     # What a label is called in messages: route's page and users call them queues.
     label_word: ClassVar[str] = "label"
@@ -85,6 +89,8 @@ class ClassifyConfig(TaskConfig):
         names, word = [label.name for label in self.labels], self.label_word
         if len(names) < 2:
             raise ValueError(f"give at least two {word}s (or examples of at least two {word}s)")
+        if len(names) > MAX_LABELS:  # a label list of that size is a column of answers, not a choice of labels
+            raise ValueError(f"give at most {MAX_LABELS:,} {word}s; these settings have {len(names):,}")
         if len(set(names)) != len(names):
             raise ValueError(f"each {word} must appear once; repeated: {', '.join(_repeated(names, str))}")
         self.examples = _labels_as_listed(self.examples, names)

@@ -81,13 +81,34 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
         raise TaskConfigError("Say which column(s) hold the text, e.g. `text: Body` or `text: [Subject, Body]`.")
     if isinstance(data.get("examples"), dict):
         data["examples"] = _examples_from_file(data["examples"], base_dir or Path.cwd())
-    # YAML reads a header such as 2024 as a number; column and task names are always text.
-    columns = [str(c) for c in (text if isinstance(text, (list, tuple)) else [text])]
+    columns = _text_columns(text)
     name = None if common.get("name") is None else str(common["name"])
     spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
                     name=name, config=data)
-    spec.validated_config()
-    return spec
+    # Numbers as numbers: a task file's `threshold: 0.5` is read as written ("0.5"), and a template imported from it
+    # then differed from the same settings saved from the page, so saving them again made a version that changed nothing.
+    return spec.model_copy(update={"config": _with_typed_numbers(data, spec.validated_config())})
+
+
+def _text_columns(text: Any) -> list[str]:
+    # YAML reads a header such as 2024 as a number; column names are always text.
+    columns = text if isinstance(text, (list, tuple)) else [text]
+    if not all(isinstance(column, str | int | float) for column in columns):
+        raise TaskConfigError("`text` names the column(s) that hold the text, e.g. `text: Body` or "
+                              "`text: [Subject, Body]`.")
+    return [str(column) for column in columns]
+
+
+def _with_typed_numbers(raw: dict[str, Any], settings: BaseModel) -> dict[str, Any]:
+    """The settings as given, with each number setting (and a group's, such as summary's max_words) as its number."""
+    typed = dict(raw)
+    for key, value in raw.items():
+        checked = getattr(settings, key, None)
+        if isinstance(checked, int | float) and not isinstance(checked, bool):
+            typed[key] = checked
+        elif isinstance(checked, BaseModel) and isinstance(value, dict):
+            typed[key] = _with_typed_numbers(value, checked)
+    return typed
 
 
 class _TaskFileLoader(yaml.SafeLoader):
@@ -167,11 +188,25 @@ def load_task_file(path: Path) -> TaskSpec:
 
 
 def _task_file_text(path: Path) -> str:
-    """The task file's text: UTF-8, or UTF-16 with its byte-order mark (as Windows Notepad may save it)."""
-    raw = path.read_bytes()
+    if path.is_file() and path.stat().st_size > MAX_TASK_FILE_BYTES:
+        raise TaskConfigError(too_big(path.name))
+    return task_file_text_of(path.read_bytes())
+
+
+def task_file_text_of(raw: bytes) -> str:
+    """A task file's text: UTF-8, or UTF-16 with its byte-order mark (as Windows Notepad may save it)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     return raw.decode("utf-8-sig")
+
+
+# Settings and a few examples take kilobytes; a 24 MB file of 100,000 labels took minutes to import and froze New job.
+MAX_TASK_FILE_BYTES = 2_000_000
+
+
+def too_big(name: str) -> str:
+    return (f"'{name}' is over {MAX_TASK_FILE_BYTES // 1_000_000} MB, too big for a task file: keep many examples "
+            "in a file of their own (`examples: {file: …, text: …, label: …}`).")
 
 
 def validate_config(task: str, config: dict[str, Any]) -> TaskConfig:
