@@ -142,6 +142,13 @@ def test_a_manifest_from_a_newer_version_or_a_broken_one_does_not_hide_the_other
     assert "has a manifest this version cannot read" in registry.model_note(rows["half-copied"])
 
 
+def test_a_model_whose_file_is_gone_is_not_listed_as_ready(settings, encoder_source):
+    folder = registry.add_model(settings, str(encoder_source), preset="none")
+    (folder / read_manifest(folder).onnx_file).unlink()
+    row = next(row for row in registry.list_models(settings) if row["name"] == "tiny-bert")
+    assert not row["prepared"] and "is missing: delete the folder and add the model again" in registry.model_note(row)
+
+
 def _broken(*_args, **_kwargs):
     raise RuntimeError("disk full")
 

@@ -39,9 +39,18 @@ def list_models(settings: Settings) -> list[dict]:
             rows[folder.name] = {"name": folder.name, "kind": "unknown", "prepared": False, "problem": str(exc)}
             continue
         if manifest is not None:
-            rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(),
-                                   "outdated": is_outdated(manifest)}
+            rows[manifest.name] = {"prepared": is_prepared(folder), "folder": str(folder), **manifest.model_dump(),
+                                   "outdated": is_outdated(manifest), **_missing_file(folder, manifest)}
     return list(rows.values())
+
+
+def _missing_file(folder: Path, manifest: Manifest) -> dict:
+    """A folder whose model file is gone (deleted, or a copy cut short) is not ready, whatever its manifest says."""
+    if (folder / manifest.onnx_file).exists():
+        return {}
+    advice = ("`workbench models prepare` or the Models page builds it again" if manifest.name in BUNDLED
+              else "delete the folder and add the model again")
+    return {"problem": f"its model file {manifest.onnx_file} is missing: {advice}"}
 
 
 def measured_speed(row: dict) -> str:
