@@ -33,6 +33,7 @@ from workbench.ui.widgets import (
 # Each refresh costs the server CPU the job needs (at 1 s, ~15% of a core of two); rows are saved in batches that
 # take ~10 s or more, so a faster refresh would show nothing new.
 REFRESH_SECONDS = 2
+STOPPED_REFRESH_SECONDS = 10  # a stopped job changes only when someone resumes it
 
 
 def chosen_job() -> Job | None:
@@ -75,7 +76,9 @@ def _live_progress(at_start: Job, frames: tuple[pd.DataFrame | None, pd.DataFram
     started_active = at_start.status in ACTIVE_STATUSES
     frame, model_frame = frames
 
-    @st.fragment(run_every=REFRESH_SECONDS if started_active else None)
+    # A stopped job is watched too, more slowly: resumed from another tab, the Jobs page or the command line, it
+    # showed "paused" with the rows of the moment it was opened, also after it had finished.
+    @st.fragment(run_every=REFRESH_SECONDS if started_active else STOPPED_REFRESH_SECONDS)
     def live() -> None:
         start_worker()  # a worker that died while the page stays open is started again, not only on a full page load
         job = service.get_job(app_settings(), at_start.id)
@@ -84,8 +87,8 @@ def _live_progress(at_start: Job, frames: tuple[pd.DataFrame | None, pd.DataFram
         job_controls(job)
         if frame is not None:
             result_summary(frame, job, model_frame)  # rows answered and failed from the job as it is now
-        if started_active and job.status not in ACTIVE_STATUSES:
-            st.rerun()  # the whole page, so the table and downloads show the finished job
+        if job.status != at_start.status:
+            st.rerun()  # the whole page, so the table and downloads show the job as it is now
         if started_active and table_is_behind(job, answered_at_load, time.monotonic() - loaded_at):
             st.rerun()  # the table, charts and review queue show the rows saved since
 
