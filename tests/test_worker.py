@@ -186,3 +186,16 @@ def test_a_job_process_never_handed_its_job_leaves_it_to_the_runner_it_has(setti
         repo.get_job(session, job_id).runner_pid = os.getpid()
     worker.run_claimed(settings, job_id)
     assert ran == [job_id]
+
+
+def test_a_queued_job_says_what_it_waits_for_when_the_slots_are_full(settings):
+    slots = dataclasses.replace(settings, worker_slots=2)
+    first, second = _job(settings, "running", os.getpid()), _job(settings, "running", os.getpid())
+    third, fourth = _job(settings), _job(settings)
+    assert service.queue_note(slots, service.get_job(settings, third)) == (
+        "Waiting: 2 jobs running, and the app runs 2 at a time (the WORKBENCH_WORKER_SLOTS setting). This one starts "
+        "when its turn comes.")
+    assert "; 1 queued job goes first." in service.queue_note(slots, service.get_job(settings, fourth))
+    service.pause_job(settings, first)
+    assert service.queue_note(slots, service.get_job(settings, third)) is None  # a slot is free: it starts now
+    assert service.queue_note(slots, service.get_job(settings, second)) is None  # running: not waiting

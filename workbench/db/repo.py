@@ -136,6 +136,10 @@ def held_by_comparisons(session: Session, job: Job) -> str | None:
     return _must_wait(_running_comparison_ids(session), job.comparison_id)
 
 
+def queued_before(session: Session, job_id: int) -> int:
+    return session.scalar(select(func.count()).where(Job.status == "queued", Job.id < job_id))
+
+
 def others_running(session: Session, job_id: int) -> bool:
     return session.scalar(select(func.count()).where(Job.status == "running", Job.id != job_id)) > 0
 

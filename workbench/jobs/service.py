@@ -257,11 +257,24 @@ QUEUE_NOTES = {
 
 
 def queue_note(settings: Settings, job: Job) -> str | None:
-    """Why a queued job waits for jobs that are not simply ahead of it in the queue (comparisons run alone)."""
+    """Why a queued job waits: comparisons run alone, and the worker runs `worker_slots` jobs at once."""
     if job.status != "queued":  # the Jobs page asks for every job every 2 s: no query for the others
         return None
     with session_scope(settings) as session:
-        return QUEUE_NOTES.get(repo.held_by_comparisons(session, job))
+        held = repo.held_by_comparisons(session, job)
+        if held:
+            return QUEUE_NOTES[held]
+        running, ahead = repo.count_by_status(session).get("running", 0), repo.queued_before(session, job.id)
+    return _waiting_note(running, ahead, settings.worker_slots)
+
+
+def _waiting_note(running: int, ahead: int, slots: int) -> str | None:
+    """A third job showed only "0 / 200 rows", as if stuck."""
+    if running < slots and not ahead:
+        return None  # the worker takes it within a second or two
+    before = f"; {ahead:,} queued job{'s' if ahead != 1 else ''} go{'es' if ahead == 1 else ''} first" if ahead else ""
+    return (f"Waiting: {running} job{'s' if running != 1 else ''} running, and the app runs {slots} at a time "
+            f"(the WORKBENCH_WORKER_SLOTS setting){before}. This one starts when its turn comes.")
 
 
 def list_jobs(settings: Settings) -> list[Job]:
