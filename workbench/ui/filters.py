@@ -8,15 +8,16 @@ import streamlit as st
 from workbench.io import write_table
 from workbench.jobs.progress import counted
 from workbench.jobs.review import reviewed_column
-from workbench.ui.widgets import answer_column, written_bytes
+from workbench.ui.widgets import answer_column, download_name, written_bytes
 
 # Offered as a list of answers to pick from up to this many different answers (a label or a queue, not free text).
 MAX_LISTED_ANSWERS = 50
 
 
-def filtered_rows(frame: pd.DataFrame, job_id: int, model_frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def filtered_rows(frame: pd.DataFrame, job, model_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows the user asks to see; all of them until a filter is set. `model_frame`: the model's own answers, whose
     confidence a reviewed row keeps for the filter (a review blanks it in `frame`)."""
+    job_id = job.id
     with st.expander("Filter the rows"):
         keep = pd.Series(True, index=frame.index)
         keep &= _by_answer(frame, job_id)
@@ -27,7 +28,7 @@ def filtered_rows(frame: pd.DataFrame, job_id: int, model_frame: pd.DataFrame | 
     if len(shown) < len(frame):
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.caption(f"Showing {counted(len(shown), 'row')} of {len(frame):,}. The downloads below hold every row.")
-        right.download_button("Download these rows (CSV)", lambda: _csv(shown), file_name=f"job_{job_id}_filtered.csv",
+        right.download_button("Download these rows (CSV)", lambda: _csv(shown), file_name=download_name(job, "csv", "filtered_results"),
                               mime="text/csv", key=f"download-filtered-{job_id}", on_click="ignore")
     return shown
 

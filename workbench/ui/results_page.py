@@ -103,7 +103,7 @@ def _without_rows(job: Job) -> None:
 def _answers(job: Job, frame: pd.DataFrame, model_frame: pd.DataFrame) -> None:
     _charts(frame)
     st.subheader("Rows")
-    results_table(filtered_rows(frame, job.id, model_frame))
+    results_table(filtered_rows(frame, job, model_frame))
     download_buttons(job)
     st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
     review_section(job, model_frame)

@@ -237,10 +237,10 @@ def download_buttons(job) -> None:
                                mime=mime, key=f"download-{suffix}-{job.id}", width="stretch", on_click="ignore")
 
 
-def download_name(job, suffix: str) -> str:
+def download_name(job, suffix: str, what: str = "results") -> str:
     """"march_tickets_results_job3.xlsx": named after the job (its file, unless the user named it), so several
     downloads can be told apart ("job_3.xlsx" could not)."""
-    return f"{file_stem(Path(job.name).stem, 'job')}_results_job{job.id}.{suffix}"
+    return f"{file_stem(Path(job.name).stem, 'job')}_{what}_job{job.id}.{suffix}"
 
 
 def file_stem(name: str, fallback: str) -> str:
