@@ -68,7 +68,7 @@ def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
     frame.attrs["read_from"] = (str(chosen.path), sheet)  # for what needs the whole sheet (a label column's examples)
     for note in input_notes(chosen.path, sheet):  # macros ignored, formulas without saved values
         st.info(note)
-    st.dataframe(frame.head(10), width="stretch", hide_index=True)
+    st.dataframe(frame.head(10), width="stretch", hide_index=True, placeholder="")  # a blank cell of the file
     return frame
 
 

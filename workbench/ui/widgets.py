@@ -174,7 +174,8 @@ def results_table(frame: pd.DataFrame) -> None:
     if confidence:
         config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f",
                                                              help=_confidence_help(frame))
-    st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None)
+    st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None,
+                 placeholder="")  # an answer left empty is an empty cell, as in the download (not a grey "None")
 
 
 def _confidence_help(frame: pd.DataFrame) -> str:
