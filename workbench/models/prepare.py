@@ -89,7 +89,9 @@ def prepare_encoder(
     except WorkbenchError as exc:  # already says what to do; trying again would fail the same way
         raise ModelNotReadyError(f"Preparing {pack.name} failed: {exc} Nothing was kept.") from exc
     except Exception as exc:
-        raise ModelNotReadyError(f"Preparing {pack.name} failed ({exc}). Nothing was kept; run it again.") from exc
+        raise ModelNotReadyError(f"Preparing {pack.name} failed ({exc}). Nothing was kept; run it again. If it fails "
+                                 "the same way, the model's files are likely damaged or incomplete: copy or download "
+                                 "them again.") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, f"{pack.name} is ready")

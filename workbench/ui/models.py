@@ -39,6 +39,9 @@ def _summary(row: dict) -> dict:
 
 def with_progress(label: str, work) -> None:
     """Run work(progress) under a progress bar; a failure shows its message, and a retry starts clean."""
+    # The work runs with the page's script: another page stops it (the audit saw the half-built folder go, silently).
+    stay = st.caption("Stay on this page until it is done: going to another page stops the work (nothing half-built "
+                      "is kept).")
     bar = st.progress(0.0, text=label)
     try:
         with user_errors():
@@ -46,6 +49,7 @@ def with_progress(label: str, work) -> None:
             st.session_state[NOTICE] = f"Ready: {folder.name}"
             st.rerun()  # the table at the top of the page then shows the new model
     finally:
+        stay.empty()
         bar.empty()  # after a failure a bar stuck at "Exporting … 25%" beside the message would read as still working
 
 
