@@ -196,7 +196,11 @@ def test_a_comparison_records_what_it_compares(settings, two_models):
 
 def test_the_time_a_model_will_take_comes_from_its_last_job_of_the_template(settings, two_models):
     assert compare.recent_paces(settings, "classify", ["tiny-a"], "encoder") == {}  # never ran here: no guess
-    comparison_id = _start(settings, two_models[:1])
+    compare.start_comparison(settings, ZERO_SHOT, Sheet(EMAILS, "category", rows=3), two_models[:1])
+    _run_queue(settings)
+    assert compare.recent_paces(settings, "classify", ["tiny-a"], "encoder") == {}  # 3 rows time the start-up, not rows
+    comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(EMAILS, "category", rows=compare.MIN_PACE_ROWS),
+                                             two_models[:1])
     _run_queue(settings)
     job = compare.comparison_jobs(settings, comparison_id)[0]
     load = job.measurements[measure.LOAD]

@@ -54,6 +54,7 @@ def test_a_comparison_set_up_on_the_page_queues_a_job_per_model_then_shows_their
     table = app.dataframe[0].value
     assert list(table["model"]) == two_models and table["accuracy"].between(0, 1).all()
     assert (table["rows/s"] > 0).all() and (table["memory MB"] > 0).all()
+    assert any(w.value.startswith("Scored on 10 rows only") for w in app.warning)  # too few to trust
     here = table[compare.LOCAL_COST].tolist()
     next(n for n in app.number_input if n.label == "This machine, $ per hour").set_value(0.5).run()
     ten_times = app.dataframe[0].value[compare.LOCAL_COST].tolist()
@@ -95,7 +96,7 @@ def test_a_comparisons_job_says_so_and_is_scored_against_its_answers_on_job_resu
 
 
 def test_the_form_says_how_long_each_model_took_before(settings, two_models):
-    compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=8), two_models[:1])
+    compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=compare.MIN_PACE_ROWS), two_models[:1])
     _run_queue(settings)
     app = page("benchmark.py").run()
     app.get("button_group")[0].set_value(benchmark.NEW).run()

@@ -99,6 +99,11 @@ def answers_outside_labels(spec: TaskSpec, frame: pd.DataFrame, answers_column: 
     return outside_labels(read, answers_column)
 
 
+# A job of a few rows times its start-up more than its rows: a 1-row comparison at 12.5 rows/s made a later guide say
+# 16 s for a sheet that took under one.
+MIN_PACE_ROWS = 20
+
+
 def recent_paces(settings: Settings, task: str, models: list[str], kind: str) -> dict[str, tuple[float, float]]:
     """Per model, rows/s and loading seconds of this machine's latest finished job of this template with it, if it
     ran one: a guide to how long a comparison will take (a generator answers about a row a second, an encoder
@@ -109,7 +114,7 @@ def recent_paces(settings: Settings, task: str, models: list[str], kind: str) ->
         model = next((m for m in models if m in (model_name(job), job.spec.get("model"))), None)
         ran_on = (job.model or {}).get("kind", kind)
         if model and model not in paces and job.task == task and ran_on == kind and job.status == "completed" \
-                and rows_per_second(job):
+                and job.busy_rows >= MIN_PACE_ROWS and rows_per_second(job):
             paces[model] = (rows_per_second(job), (job.measurements or {}).get(measure.LOAD, 0.0))
     return paces
 

@@ -262,11 +262,20 @@ def _unmatched(data_dir: str, comparison_id: int) -> dict[str, int]:
     return compare.unmatched_answers(app_settings(), comparison_id)
 
 
+# Under 25 rows a model's accuracy moves by 4 points or more with each row (a 1-row comparison gave every model 1.000).
+FEW_ROWS = 25
+
+
 def _notes(comparison_id: int, table: pd.DataFrame) -> None:
     outside = _unmatched(str(app_settings().data_dir), comparison_id)
     if outside:
         st.warning(f"{sum(outside.values()):,} right answers are not among this comparison's labels or queues, so no "
                    f"model could give them: {listed_counts(outside)}. The scores count them as wrong.")
+    scored = pd.to_numeric(table.get("scored rows"), errors="coerce").max() if "scored rows" in table else None
+    if scored and scored < FEW_ROWS:
+        st.warning(f"Scored on {int(scored)} row{'s' if scored != 1 else ''} only: a score from so few rows can be far "
+                   f"from the model's on the whole file (one row scores 1 or 0), and its rows/s is mostly start-up. "
+                   f"Compare on {FEW_ROWS * 4} rows or more.")
     for _, row in table.iterrows():
         if isinstance(row.get("score"), str):
             st.warning(f"{row['model']}: not scored. {row['score']}")
