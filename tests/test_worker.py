@@ -199,3 +199,28 @@ def test_a_queued_job_says_what_it_waits_for_when_the_slots_are_full(settings):
     service.pause_job(settings, first)
     assert service.queue_note(slots, service.get_job(settings, third)) is None  # a slot is free: it starts now
     assert service.queue_note(slots, service.get_job(settings, second)) is None  # running: not waiting
+
+
+def test_a_job_whose_process_keeps_dying_at_one_row_fails_instead_of_running_for_ever(settings):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    job_id = _job(settings, "running", dead.pid)
+    for _ in range(worker.MAX_DEATHS_AT_ONE_ROW - 1):
+        assert worker.requeue_orphans(settings) == [job_id] and service.get_job(settings, job_id).status == "queued"
+        with session_scope(settings) as session:
+            assert repo.claim_job(session, job_id, runner_pid=dead.pid)  # started again, killed again at the same row
+    worker.requeue_orphans(settings)
+    job = service.get_job(settings, job_id)
+    assert job.status == "failed" and "stopped 3 times at row 1 without an error of its own" in job.error
+
+
+def test_a_job_that_moves_on_between_deaths_goes_back_to_the_queue(settings):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    job_id = _job(settings, "running", dead.pid)
+    for row in range(worker.MAX_DEATHS_AT_ONE_ROW + 1):
+        with session_scope(settings) as session:
+            repo.get_job(session, job_id).done_rows = row  # a batch saved between one death and the next
+        assert worker.requeue_orphans(settings) == [job_id] and service.get_job(settings, job_id).status == "queued"
+        with session_scope(settings) as session:
+            assert repo.claim_job(session, job_id, runner_pid=dead.pid)

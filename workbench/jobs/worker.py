@@ -86,13 +86,33 @@ def ensure_worker(settings: Settings) -> bool:
 
 
 def requeue_orphans(settings: Settings) -> list[int]:
-    """Jobs marked running whose process is gone go back to the queue."""
+    """Jobs marked running whose process is gone go back to the queue, unless their process keeps dying at the same
+    row: then they fail, with what to do."""
     with session_scope(settings) as session:
         running = session.scalars(select(Job).where(Job.status == "running")).all()
         orphans = [job for job in running if not pid_alive(job.runner_pid)]
         for job in orphans:
-            repo.set_status(session, job, "queued")
+            _requeue_or_give_up(session, job)
         return [job.id for job in orphans]
+
+
+# A process killed by the system (out of memory) on one batch would otherwise be started again and again, for ever.
+MAX_DEATHS_AT_ONE_ROW = 3
+DEATHS = "process_deaths"  # in the job's measurements: how many times its process died, and at which row
+
+
+def _requeue_or_give_up(session, job: Job) -> None:
+    reached = job.done_rows + job.failed_rows
+    before = (job.measurements or {}).get(DEATHS) or {}
+    deaths = before.get("count", 0) + 1 if before.get("at_row") == reached else 1
+    job.measurements = {**(job.measurements or {}), DEATHS: {"count": deaths, "at_row": reached}}
+    if deaths < MAX_DEATHS_AT_ONE_ROW:
+        repo.set_status(session, job, "queued")
+        return
+    repo.set_status(session, job, "failed", error=(
+        f"The job's process stopped {deaths} times at row {reached + 1:,} without an error of its own, so it was not "
+        "started again. The machine likely ran out of memory: close other programs, or split the file, then resume the "
+        "job. worker.log in the app's data folder may say more."))
 
 
 def run_next(settings: Settings) -> bool:
