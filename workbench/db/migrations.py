@@ -47,7 +47,21 @@ def m004_comparisons(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_jobs_comparison_id ON jobs (comparison_id)"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews, m004_comparisons]
+# Names and headers as long as users write them. SQLite never checked VARCHAR(500); PostgreSQL refused a task file's
+# longer `name:` with a traceback.
+UNBOUNDED_TEXT = {"jobs": ["name"], "comparisons": ["name", "answers_column"], "uploads": ["filename"]}
+
+
+def m005_unbounded_names(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return  # SQLite keeps text of any length whatever the declared type
+    for table, columns in UNBOUNDED_TEXT.items():
+        for column in columns:
+            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews, m004_comparisons,
+                                                  m005_unbounded_names]
 
 
 def _applied(conn: Connection) -> set[str]:

@@ -20,7 +20,7 @@ class Base(DeclarativeBase):
 class Upload(Base):
     __tablename__ = "uploads"
     id: Mapped[int] = mapped_column(primary_key=True)
-    filename: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(Text)
     stored_path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int]
@@ -44,7 +44,7 @@ class Template(Base):
 class Job(Base):
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(Text)  # a task file's `name:`, or the file's: as long as the user wrote it
     task: Mapped[str] = mapped_column(String(40))
     # The spec is a snapshot of the template as it ran, so later edits never change history.
     spec: Mapped[dict[str, Any]]
@@ -84,11 +84,11 @@ class Comparison(Base):
 
     __tablename__ = "comparisons"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(Text)
     task: Mapped[str] = mapped_column(String(40))
     models: Mapped[list[Any]]
     rows: Mapped[int]  # the sheet's first rows the models answer
-    answers_column: Mapped[str] = mapped_column(String(500))
+    answers_column: Mapped[str] = mapped_column(Text)  # a column's header, which a sheet does not limit
     # Rows of the sheet each model answers one at a time after its job, for latency (0: none).
     latency_rows: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
