@@ -321,7 +321,9 @@ def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(invoke, 
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("postgresql://team:secret@127.0.0.1:1/workbench", "needs the Python package"),  # no driver installed
+    ("mysql://team:secret@127.0.0.1:1/workbench", "needs the Python package 'MySQLdb'"),  # no driver installed
+    ("postgresql+psycopg://team:secret@127.0.0.1:1/workbench", "Check that the server in WORKBENCH_DATABASE_URL is "
+                                                               "running and the address is right"),
     ("not a database", "is not a database address"),
 ])
 def test_a_database_address_that_cannot_be_used_says_what_to_change(invoke, monkeypatch, url, message):

@@ -224,3 +224,22 @@ def test_a_job_that_moves_on_between_deaths_goes_back_to_the_queue(settings):
         assert worker.requeue_orphans(settings) == [job_id] and service.get_job(settings, job_id).status == "queued"
         with session_scope(settings) as session:
             assert repo.claim_job(session, job_id, runner_pid=dead.pid)
+
+
+def test_a_job_another_machine_runs_is_never_taken_for_an_orphan_here(settings):
+    """A team's workers share one PostgreSQL: a pid of another machine means nothing here."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    elsewhere, before_hosts = _job(settings, "running", dead.pid), _job(settings, "running", dead.pid)
+    with session_scope(settings) as session:
+        repo.get_job(session, elsewhere).runner_host = "the-other-machine"
+        repo.get_job(session, before_hosts).runner_host = None  # a job claimed before hosts were kept
+    assert worker.requeue_orphans(settings) == [before_hosts]
+    assert service.get_job(settings, elsewhere).status == "running"
+
+
+def test_every_claim_names_this_machine(settings):
+    import socket
+
+    job_id = _job(settings, "running", os.getpid())
+    assert service.get_job(settings, job_id).runner_host == socket.gethostname()

@@ -14,6 +14,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from workbench.config import get_settings
+from workbench.db.session import database_advice
 from workbench.errors import WorkbenchError
 from workbench.eval.answers import BY_FIELD, answers_outside_labels, example_rows
 from workbench.eval.cost import DEFAULT_PRICES, Prices
@@ -45,9 +46,8 @@ def user_errors(command):
         except WorkbenchError as exc:
             raise click.ClickException(str(exc)) from None
         except OperationalError as exc:  # the database read-only, the disk full, locked too long by another process
-            raise click.ClickException(f"The database could not be used ({exc.orig}). Check that the data folder "
-                                       f"({get_settings().data_dir}) can be written and the disk has space (or, with "
-                                       "WORKBENCH_DATABASE_URL, that its server answers).") from None
+            raise click.ClickException(f"The database could not be used ({exc.orig}). "
+                                       f"{database_advice(get_settings())}") from None
 
     return wrapper
 

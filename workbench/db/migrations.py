@@ -60,8 +60,12 @@ def m005_unbounded_names(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT"))
 
 
+def m006_runner_host(conn: Connection) -> None:
+    _add_missing_columns(conn, "jobs", {"runner_host": "VARCHAR(255)"})
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews, m004_comparisons,
-                                                  m005_unbounded_names]
+                                                  m005_unbounded_names, m006_runner_host]
 
 
 def _applied(conn: Connection) -> set[str]:

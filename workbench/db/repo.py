@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
@@ -149,7 +150,7 @@ RESUMABLE = ("queued", "paused", "cancelled", "failed")
 
 def resume(session: Session, job_id: int, runner_pid: int | None = None) -> bool:
     """Put a stopped job back in the queue, or straight into running for runner_pid; False if it cannot."""
-    values = {"status": "running", "runner_pid": runner_pid} if runner_pid else {"status": "queued"}
+    values = {"status": "running", **runner(runner_pid)} if runner_pid else {"status": "queued"}
     resumed = session.execute(
         update(Job).where(Job.id == job_id, Job.status.in_(RESUMABLE))
         .values(error=None, finished_at=None, updated_at=utcnow(), **values)
@@ -157,12 +158,24 @@ def resume(session: Session, job_id: int, runner_pid: int | None = None) -> bool
     return resumed.rowcount == 1
 
 
+def runner(pid: int) -> dict[str, Any]:
+    """A job's runner: a process of this machine."""
+    return {"runner_pid": pid, "runner_host": socket.gethostname()}
+
+
+def orphan_candidates(session: Session) -> list[Job]:
+    """Running jobs whose runner this machine can check: its own (another machine's pids mean nothing here; a worker
+    there took them over and back, each thinking the other's process dead), and those of before hosts were kept."""
+    mine = or_(Job.runner_host == socket.gethostname(), Job.runner_host.is_(None))
+    return list(session.scalars(select(Job).where(Job.status == "running", mine)).all())
+
+
 def claim_job(session: Session, job_id: int, runner_pid: int) -> bool:
     """Mark one queued job as running in this process; False if someone else got it first."""
     now = utcnow()
     claimed = session.execute(
         update(Job).where(Job.id == job_id, Job.status == "queued")
-        .values(status="running", runner_pid=runner_pid, updated_at=now, started_at=func.coalesce(Job.started_at, now))
+        .values(status="running", **runner(runner_pid), updated_at=now, started_at=func.coalesce(Job.started_at, now))
     )
     return claimed.rowcount == 1
 

@@ -57,6 +57,8 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     # The process running the job, so a restarted worker can tell a dead run from a live one.
     runner_pid: Mapped[int | None]
+    # The machine of that process: a pid means something only there (a team's workers share one PostgreSQL).
+    runner_host: Mapped[str | None] = mapped_column(String(255))
     total_rows: Mapped[int] = mapped_column(default=0)
     done_rows: Mapped[int] = mapped_column(default=0)
     failed_rows: Mapped[int] = mapped_column(default=0)

@@ -40,11 +40,18 @@ def _created(url: str) -> Engine:
         return create_engine(url)
     except ModuleNotFoundError as exc:
         raise StorageError(f"The database address in WORKBENCH_DATABASE_URL needs the Python package '{exc.name}', "
-                           "which is not installed. For PostgreSQL install it with `.venv/bin/pip install "
-                           "\"psycopg[binary]\"`, or leave WORKBENCH_DATABASE_URL unset to use the app's own SQLite file.") from None
+                           "which is not installed. The app keeps its jobs in its own SQLite file (leave the setting "
+                           "unset) or in PostgreSQL: postgresql+psycopg://user:password@host/database.") from None
     except ArgumentError as exc:
         raise StorageError(f"WORKBENCH_DATABASE_URL is not a database address ({exc}). Write it as "
                            "postgresql+psycopg://user:password@host/database, or leave it unset.") from None
+
+
+def database_advice(settings: Settings) -> str:
+    """What to check when the database cannot be used: its server, or the data folder its SQLite file is in."""
+    if settings.database_url:
+        return "Check that the server in WORKBENCH_DATABASE_URL is running and the address is right, then try again."
+    return f"Check that the data folder ({settings.data_dir}) can be written and the disk has space, then try again."
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:

@@ -140,7 +140,7 @@ def _other_sheets(path: Path, sheet: str | None) -> str:
 def _claimed_by(runner_pid: int | None) -> dict:
     if runner_pid is None:
         return {}
-    return {"status": "running", "runner_pid": runner_pid, "started_at": repo.utcnow()}
+    return {"status": "running", **repo.runner(runner_pid), "started_at": repo.utcnow()}
 
 
 def latest_job_of(settings: Settings, task_file: Path, input_path: Path) -> Job | None:

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from workbench.config import SPINNING_VARIABLE, THREADS_VARIABLE, Settings, get_settings
@@ -89,8 +89,7 @@ def requeue_orphans(settings: Settings) -> list[int]:
     """Jobs marked running whose process is gone go back to the queue, unless their process keeps dying at the same
     row: then they fail, with what to do."""
     with session_scope(settings) as session:
-        running = session.scalars(select(Job).where(Job.status == "running")).all()
-        orphans = [job for job in running if not pid_alive(job.runner_pid)]
+        orphans = [job for job in repo.orphan_candidates(session) if not pid_alive(job.runner_pid)]
         for job in orphans:
             _requeue_or_give_up(session, job)
         return [job.id for job in orphans]
@@ -178,7 +177,7 @@ def start_job_process(settings: Settings, job_id: int, others_running: int, **po
     env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), **job_thread_settings(settings, others_running)}
     child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env, **popen)
     with session_scope(settings) as session:
-        repo.get_job(session, job_id).runner_pid = child.pid
+        session.execute(update(Job).where(Job.id == job_id).values(**repo.runner(child.pid)))
     return child
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from workbench.db.repo import ACTIVE_STATUSES
+from workbench.db.session import database_advice
 from workbench.errors import WorkbenchError
 from workbench.io.result_columns import result_names
 from workbench.jobs import measure, service, templates
@@ -35,8 +36,7 @@ def user_errors():
     except WorkbenchError as exc:
         st.error(plain(str(exc)))
     except OperationalError as exc:  # the database file read-only, the disk full, locked too long by another process
-        st.error(plain(f"The app's database could not be used ({exc.orig}). Check that the data folder "
-                       f"({app_settings().data_dir}) can be written and the disk has space, then try again."))
+        st.error(plain(f"The app's database could not be used ({exc.orig}). {database_advice(app_settings())}"))
 
 
 def plain(message: str, code: bool = False) -> str:
