@@ -35,6 +35,12 @@ def test_adding_then_quantizing_a_model_from_a_folder(settings, tmp_path):
     assert "Ready: tiny-bert" in app.success[0].value
     table = app.dataframe[0].value
     assert table.set_index("Model").loc["tiny-bert", "Prepared"] == "yes"
+    from workbench.models.manifest import read_manifest
+    from workbench.models.registry import model_dir
+
+    manifest = read_manifest(model_dir(settings, "tiny-bert"))
+    assert table.set_index("Model").loc["tiny-bert", "sha256 (source · ONNX file)"] == (
+        f"{manifest.source_sha256[:12]} · {manifest.onnx_sha256[:12]}")
 
     quantize = next(s for s in app.selectbox if s.label == "Model")
     quantize.set_value("tiny-bert")

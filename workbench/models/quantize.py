@@ -39,7 +39,8 @@ GGUF_ONLY = ("This quantization reuses a GGUF file's own 4-bit blocks, and this 
 PRESET_ADVICE = {
     "int8-per-channel": "8-bit, the encoder's default: about twice as fast, accuracy within noise; "
                         "generator answers change on nearly every row",
-    "int8-per-tensor": "8-bit, coarser: smaller still, lost about 4 points of accuracy on the encoder",
+    "int8-per-tensor": "8-bit, coarser: barely smaller than per-channel (22.8 against 22.9 MB for the bundled encoder), "
+                       "lost about 4 points of accuracy on it",
     "int8-block32": "8-bit blocks: generator answers change on about half the rows",
     "int4-block32": "4-bit blocks: smallest for a generator (an encoder's grows: its embeddings stay float32), "
                     "generator answers change on nearly every row",

@@ -33,8 +33,14 @@ def _summary(row: dict) -> dict:
         "Quantization": row.get("quantization", {}).get("preset", ""),
         "Size (MB)": round(row["size_bytes"] / 1e6, 1) if row.get("size_bytes") else None,
         "Speed": registry.measured_speed(row), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
-        "Source": row.get("source", ""), "Note": registry.model_note(row),
+        "Source": row.get("source", ""), "sha256 (source · ONNX file)": _digests(row), "Note": registry.model_note(row),
     }
+
+
+def _digests(row: dict) -> str:
+    """The manifest's fingerprints, shortened as git shortens commits: enough to tell two copies apart by eye."""
+    digests = [row.get("source_sha256") or "", row.get("onnx_sha256") or ""]
+    return " · ".join(d[:12] for d in digests) if any(digests) else ""
 
 
 def with_progress(label: str, work) -> None:
