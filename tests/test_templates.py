@@ -127,3 +127,11 @@ def test_an_oversized_task_file_is_refused_before_it_is_read(settings, tmp_path)
 def test_settings_that_cannot_be_meant_are_refused(settings_given, message):
     with pytest.raises(TaskConfigError, match=message):
         spec_from_dict({"task": "classify", **settings_given})
+
+
+def test_a_task_file_naming_a_model_this_machine_lacks_is_kept_with_a_note(settings):
+    elsewhere = templates.import_task_file(settings, "t.yaml", b"task: classify\ntext: Body\nlabels: [a, b]\nmodel: big-bert\n")
+    note = templates.missing_model_note(settings, elsewhere)
+    assert note.startswith("'t' runs on the model 'big-bert', which this machine does not have: add it on the Models")
+    bundled = templates.import_task_file(settings, "u.yaml", b"task: classify\ntext: Body\nlabels: [a, b]\n")
+    assert templates.missing_model_note(settings, bundled) is None  # the bundled model is prepared on first use

@@ -12,6 +12,7 @@ from workbench.db import repo
 from workbench.db.schema import Template, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import NotFoundError, TaskConfigError
+from workbench.models import registry
 from workbench.tasks.spec import (
     MAX_TASK_FILE_BYTES,
     TaskSpec,
@@ -70,6 +71,17 @@ def delete_template_version(settings: Settings, template_id: int) -> None:
 
 def template_spec(template: Template) -> TaskSpec:
     return spec_from_dict({**template.spec, "name": template.name})
+
+
+def missing_model_note(settings: Settings, template: Template) -> str | None:
+    """Said on import: a task file may name a model of the machine it came from, which this one does not have; the
+    template is kept (the model can be added), but its run would be refused."""
+    spec = template_spec(template)
+    name = registry.resolve_name(spec.model, spec.model_kind)
+    if name in registry.BUNDLED or registry.is_prepared(registry.model_dir(settings, name)):
+        return None
+    return (f"'{template.name}' runs on the model '{spec.model}', which this machine does not have: add it on the "
+            "Models page before running the template, or choose another model for it on New job.")
 
 
 def import_task_file(settings: Settings, filename: str, content: bytes, attached: dict[str, bytes] | None = None) -> Template:

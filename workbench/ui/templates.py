@@ -31,6 +31,8 @@ def import_form() -> None:
                     st.success(f"Imported '{task_file.name}' as '{saved.name}', version {saved.version}." if
                                saved.id not in known else f"'{task_file.name}' has the settings of '{saved.name}', "
                                f"version {saved.version}, already: nothing new was saved.")
+                    if note := templates.missing_model_note(app_settings(), saved):
+                        st.warning(note)
                     st.session_state[SHOWN] = saved.id  # shown below (the list is drawn after this form)
 
 
