@@ -149,6 +149,13 @@ def test_a_model_whose_file_is_gone_is_not_listed_as_ready(settings, encoder_sou
     assert not row["prepared"] and "is missing: delete the folder and add the model again" in registry.model_note(row)
 
 
+def _left(settings) -> list:
+    """What is in the models folder, but the lock that keeps builds one at a time (prepare.BUILDS_LOCK)."""
+    from workbench.models.prepare import BUILDS_LOCK
+
+    return [path for path in settings.models_dir.iterdir() if path.name != BUILDS_LOCK]
+
+
 def _broken(*_args, **_kwargs):
     raise RuntimeError("disk full")
 
@@ -158,7 +165,7 @@ def test_a_failed_preparation_leaves_nothing_and_can_be_retried(settings, encode
         patch.setattr(prepare_module, "quantize", _broken)
         with pytest.raises(ModelNotReadyError, match="Nothing was kept; run it again"):
             registry.add_model(settings, str(encoder_source), name="retry-me")
-    assert not list(settings.models_dir.iterdir())
+    assert not list(_left(settings))
     assert read_manifest(registry.add_model(settings, str(encoder_source), name="retry-me")).name == "retry-me"
 
 
@@ -174,9 +181,9 @@ registry.add_model(get_settings(), sys.argv[1], name="killed")
 def test_a_preparation_killed_mid_way_is_cleaned_up_by_the_retry(settings, encoder_source):
     died = subprocess.run([sys.executable, "-c", KILLED_MID_WAY, str(encoder_source)])  # same WORKBENCH_DATA_DIR
     assert died.returncode == -signal.SIGKILL
-    assert [p.name.startswith(".staging-killed-") for p in settings.models_dir.iterdir()] == [True]
+    assert [p.name.startswith(".staging-killed-") for p in _left(settings)] == [True]
     registry.add_model(settings, str(encoder_source), name="killed")
-    assert [p.name for p in settings.models_dir.iterdir()] == ["killed"]
+    assert [p.name for p in _left(settings)] == ["killed"]
 
 
 def test_a_running_preparation_of_the_same_model_keeps_its_staging_folder(settings, encoder_source):
@@ -190,7 +197,7 @@ def test_a_killed_build_of_another_model_is_cleaned_up_by_the_next_build(setting
     died = subprocess.run([sys.executable, "-c", KILLED_MID_WAY, str(encoder_source)])  # builds "killed", is killed
     assert died.returncode == -signal.SIGKILL
     registry.add_model(settings, str(encoder_source), name="another")
-    assert [p.name for p in settings.models_dir.iterdir()] == ["another"]
+    assert [p.name for p in _left(settings)] == ["another"]
 
 
 def test_sources_that_are_not_models_say_so(settings, tmp_path, encoder_source):
@@ -208,7 +215,7 @@ def test_a_file_named_gguf_that_is_not_one_says_what_to_check_not_to_run_it_agai
     with pytest.raises(ModelNotReadyError, match="could not be read as a GGUF model") as refused:
         registry.add_model(settings, str(tmp_path / "cut-short.gguf"))
     assert "download it again" in str(refused.value) and "run it again" not in str(refused.value)
-    assert not list(settings.models_dir.iterdir())
+    assert not list(_left(settings))
 
 
 @pytest.mark.parametrize("config", ["{not json", "", "[]"])
@@ -226,7 +233,7 @@ def test_a_folder_with_a_broken_config_says_to_download_it_again(settings, tmp_p
 def test_names_a_model_cannot_have_are_refused_with_the_way_to_choose_another(settings, encoder_source, name, message):
     with pytest.raises(ModelNotReadyError, match=message) as refused:
         registry.add_model(settings, str(encoder_source), name=name)
-    assert "--name" in str(refused.value) and not list(settings.models_dir.iterdir())
+    assert "--name" in str(refused.value) and not list(_left(settings))
 
 
 def test_a_name_taken_from_the_source_is_made_fit_for_a_task_file(settings, encoder_source, tmp_path):
@@ -244,7 +251,7 @@ def test_mistakes_that_would_fail_after_minutes_of_export_are_refused_at_once(se
     weightless = shutil.copytree(encoder_source, tmp_path / "onnx-only", ignore=shutil.ignore_patterns("*.safetensors"))
     with pytest.raises(ModelNotReadyError, match="has no model weights"):
         registry.add_model(settings, str(weightless))
-    assert not list(settings.models_dir.iterdir())
+    assert not list(_left(settings))
 
 
 def test_cli_add_quantize_and_list(settings, encoder_source):

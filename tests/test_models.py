@@ -3,7 +3,7 @@ import json
 import numpy as np
 
 from workbench.models.manifest import read_manifest, sha256_file
-from workbench.models.prepare import is_prepared
+from workbench.models.prepare import BUILDS_LOCK, is_prepared
 
 
 def test_prepared_folder_has_a_manifest_that_matches_the_file(tiny_encoder_folder):
@@ -55,4 +55,24 @@ def test_failed_preparation_leaves_nothing_behind(tmp_path):
     (tmp_path / "broken").mkdir()
     with pytest.raises(ModelNotReadyError, match="run it again"):
         prepare_encoder(_Settings(), TINY_PACK, source=tmp_path / "broken")
-    assert list(tmp_path.iterdir()) == [tmp_path / "broken"]
+    assert sorted(tmp_path.iterdir()) == [tmp_path / BUILDS_LOCK, tmp_path / "broken"]
+
+
+def test_two_first_uses_at_once_build_the_model_once(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import TINY_PACK
+    from tests.tiny_models import build_tiny_encoder_source
+    from workbench.models import prepare
+
+    class _Settings:
+        models_dir = tmp_path / "models"
+
+    source, builds, messages = build_tiny_encoder_source(tmp_path / "source"), [], []
+    real_build = prepare._build
+    monkeypatch.setattr(prepare, "_build", lambda *args: builds.append(args[0].name) or real_build(*args))
+    with ThreadPoolExecutor(2) as pool:
+        folders = list(pool.map(lambda _: prepare.prepare_encoder(
+            _Settings(), TINY_PACK, source=source, progress=lambda _f, message: messages.append(message)), range(2)))
+    assert folders[0] == folders[1] and is_prepared(folders[0]) and builds == [TINY_PACK.name]
+    assert "Waiting for another model's build to finish" in messages

@@ -6,7 +6,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,6 +75,35 @@ def prepare_encoder(
     An outdated folder is replaced only when the new build is complete, so a failure keeps the old one.
     """
     target = model_dir(settings, pack.name)
+    with one_build_at_a_time(settings.models_dir, lambda: progress(0.0, "Waiting for another model's build to finish")):
+        return _prepared(target, pack, source, preset, progress)
+
+
+# Kept in the models folder (removing it while another process waits on it would let a third build beside it).
+BUILDS_LOCK = ".builds.lock"
+
+
+@contextmanager
+def one_build_at_a_time(models_dir: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Two jobs of a fresh install may both find the bundled model unprepared: the second waits for the first's build
+    and then finds it done (building it too replaced the folder the first was loading from). One build at a time in
+    all: each takes every core anyway."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock; two first builds at once stay possible there
+        yield
+        return
+    with open(models_dir / BUILDS_LOCK, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _prepared(target: Path, pack: BundledPack, source: Path | None, preset: str | None, progress: Progress) -> Path:
     existing = readable_manifest(target)
     # Rebuilding an outdated model keeps the quantization it was prepared with.
     preset = preset or (existing.quantization.get("preset") if existing else None) or DEFAULT_PRESETS[pack.kind]
@@ -81,7 +111,7 @@ def prepare_encoder(
         progress(1.0, f"{pack.name} is ready")
         return target
     source = Path(source) if source else pack.source_path()
-    staging = new_staging(settings.models_dir, target.name)
+    staging = new_staging(target.parent, target.name)
     try:
         _build(pack, source, staging, preset, progress)
         shutil.rmtree(target, ignore_errors=True)
