@@ -11,7 +11,7 @@ from tests.generative_fixtures import run_through_service
 from workbench.errors import TaskConfigError
 from workbench.models.stops import Generation, ends_at_stop
 from workbench.tasks.generative import clean_reply
-from workbench.tasks.spec import validate_config
+from workbench.tasks.spec import spec_from_dict
 from workbench.tasks.summarize import (
     LINE_END,
     SENTENCE_STOP,
@@ -358,11 +358,11 @@ def test_pieces_left_after_the_last_round_are_cut_to_the_word_limit(build_task, 
     assert len(combined.split()) <= 10 and combined.startswith("Piece 0")
 
 
-@pytest.mark.parametrize("max_words,message", [
-    (True, "summary, max_words: should be a number, not true"),
-    ("12.5", "summary, max_words: should be a whole number, such as 40"),
-    (2, "summary, max_words: should be at least 3"),
+@pytest.mark.parametrize("summary,message", [
+    ({"drafts": True}, "summary, drafts: should be a number, not true"),
+    ({"max_words": "12.5"}, "summary, max_words: should be a whole number, such as 40"),
+    ({"max_words": 2}, "summary, max_words: should be at least 3"),
 ])
-def test_max_words_mistakes_say_what_to_write(max_words, message):
+def test_summary_setting_mistakes_say_what_to_write(summary, message):
     with pytest.raises(TaskConfigError, match=message):
-        validate_config("summarize", {"summary": {"style": "short", "max_words": max_words}})
+        spec_from_dict({"task": "summarize", "text": "Body", "summary": {"style": "short", **summary}}).check_new()

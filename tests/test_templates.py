@@ -97,12 +97,14 @@ def test_an_imported_task_file_reads_no_file_but_the_one_uploaded_with_it(settin
 
 
 def test_a_task_file_imported_then_saved_unchanged_from_the_page_adds_no_version(settings):
-    text = "task: classify\ntext: Body\nlabels: [billing, shipping]\nthreshold: 0.4\nsummary_of_nothing: null\n"
+    text = "task: classify\ntext: Body\nlabels: [billing, shipping]\nthreshold: 0.4\nmulti_label: no\nsummary_of_nothing: null\n"
     with pytest.raises(TaskConfigError):  # an unknown setting is still refused, numbers or not
         templates.import_task_file(settings, "triage.yaml", text.encode())
     imported = templates.import_task_file(settings, "triage.yaml", text.replace("summary_of_nothing: null\n", "").encode())
     assert imported.spec["threshold"] == 0.4  # a number, as the page saves it, not the text "0.4"
-    from_page = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"], "threshold": 0.4})
+    assert imported.spec["multi_label"] is False  # a flag, not the word "no"
+    from_page = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"], "threshold": 0.4,
+                                "multi_label": False})
     assert templates.save_template(settings, "triage", from_page).version == 1
 
 
@@ -123,10 +125,15 @@ def test_an_oversized_task_file_is_refused_before_it_is_read(settings, tmp_path)
 @pytest.mark.parametrize(("settings_given", "message"), [
     ({"text": {"a": 1}, "labels": ["x", "y"]}, "`text` names the column"),
     ({"text": "Body", "labels": [f"label {n}" for n in range(1_001)]}, "give at most 1,000 labels; these settings have 1,001"),
+    ({"text": "Body", "labels": ["x", "y"], "threshold": True}, "threshold: should be a number, not true"),
 ])
-def test_settings_that_cannot_be_meant_are_refused(settings_given, message):
+def test_settings_that_cannot_be_meant_are_refused_for_new_jobs_and_templates(settings, settings_given, message):
     with pytest.raises(TaskConfigError, match=message):
-        spec_from_dict({"task": "classify", **settings_given})
+        spec_from_dict({"task": "classify", **settings_given}).check_new()
+    if settings_given["text"] == "Body":
+        with pytest.raises(TaskConfigError, match=message):
+            templates.save_template(settings, "t", spec_from_dict({"task": "classify", **settings_given}))
+        spec_from_dict({"task": "classify", **settings_given}).output_columns()  # a job stored with them still opens
 
 
 def test_a_task_file_naming_a_model_this_machine_lacks_is_kept_with_a_note(settings):

@@ -27,6 +27,7 @@ MAX_NAME = 200
 
 def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
     """Keep the spec (its examples written in) as the next version of the named template."""
+    spec.check_new()  # a template is for new jobs: settings no new job may have are refused now, not at its run
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise TaskConfigError(f"Give the template a name of 1 to {MAX_NAME} characters.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from workbench.models.encoder import OnnxEncoder
 
@@ -22,21 +22,10 @@ GeneratorLoader = Callable[[str | None], "OnnxGenerator"]
 
 
 class Settings(BaseModel):
-    """Settings a user writes: a key the template does not know is an error, not a silent default; a number is a
-    finite number, and true/false is no number (`threshold: true` would read as 1.0 and flag every row)."""
+    """Settings a user writes: a key the template does not know is an error, not a silent default, and a number is a
+    finite number."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _true_or_false_is_no_number(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and _wants_number(cls.model_fields[info.field_name].annotation):
-            raise ValueError(f"should be a number, not {str(value).lower()}")
-        return value
-
-
-def _wants_number(annotation: Any) -> bool:
-    return annotation in (int, float) or any(arg in (int, float) for arg in get_args(annotation))
 
 
 class TaskConfig(Settings):

@@ -89,8 +89,6 @@ class ClassifyConfig(TaskConfig):
         names, word = [label.name for label in self.labels], self.label_word
         if len(names) < 2:
             raise ValueError(f"give at least two {word}s (or examples of at least two {word}s)")
-        if len(names) > MAX_LABELS:  # a label list of that size is a column of answers, not a choice of labels
-            raise ValueError(f"give at most {MAX_LABELS:,} {word}s; these settings have {len(names):,}")
         if len(set(names)) != len(names):
             raise ValueError(f"each {word} must appear once; repeated: {', '.join(_repeated(names, str))}")
         self.examples = _labels_as_listed(self.examples, names)
@@ -118,9 +116,13 @@ MIN_ADAPT_ROWS = 50
 MIN_ZERO_SHOT_ADAPT_LABELS = 3
 
 
-def check_label_capitals(task: str, config: ClassifyConfig) -> None:
-    """Labels that differ only in capitals ("billing", "Billing") would split one label's rows in two."""
+def check_new_labels(task: str, config: ClassifyConfig) -> None:
+    """Labels that differ only in capitals ("billing", "Billing") would split one label's rows in two; a label list of
+    thousands is a column of answers, not a choice of labels. New settings only: a stored job still opens."""
     names = [label.name for label in config.labels]
+    if len(names) > MAX_LABELS:
+        raise TaskConfigError(f"The {task} settings need fixing: give at most {MAX_LABELS:,} {config.label_word}s; "
+                              f"these settings have {len(names):,}")
     repeated = _repeated(names, str.casefold)
     if repeated:
         raise TaskConfigError(f"The {task} settings need fixing: each {config.label_word} must appear once, whatever its capitals; "
@@ -149,7 +151,7 @@ class ClassifyTask(Task):
 
     @classmethod
     def check_new_spec(cls, config: ClassifyConfig, columns: list[str]) -> None:
-        check_label_capitals(cls.name, config)
+        check_new_labels(cls.name, config)
 
     @classmethod
     def output_columns(cls, config: ClassifyConfig) -> list[str]:

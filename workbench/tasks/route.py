@@ -23,7 +23,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, Task
-from workbench.tasks.classify import ClassifyConfig, LabelSpec, check_label_capitals
+from workbench.tasks.classify import ClassifyConfig, LabelSpec, check_new_labels
 from workbench.tasks.registry import register
 from workbench.tasks.scoring import softmax
 
@@ -102,7 +102,7 @@ class RouteTask(Task):
 
     @classmethod
     def check_new_spec(cls, config: RouteConfig, columns: list[str]) -> None:
-        check_label_capitals(cls.name, config)
+        check_new_labels(cls.name, config)
         # Rows sent there for fitting no queue would be counted, charted and scored as that queue's.
         if config.fallback.casefold() in {label.name.casefold() for label in config.labels}:
             other = "Unmatched" if config.fallback.casefold() == "other" else "Other"

@@ -48,7 +48,10 @@ class TaskSpec(BaseModel):
         """The spec, if a new job may be made of it (the template's rules for new settings, see Task.check_new_spec)."""
         if repeated := sorted({c for c in self.text if self.text.count(c) > 1}):
             raise TaskConfigError(f"The text column '{repeated[0]}' is named twice in `text`: name each column once.")
-        get_task_class(self.task).check_new_spec(self.validated_config(), self.text)
+        config = self.validated_config()
+        if flag := _flag_for_a_number(self.config, config):
+            raise TaskConfigError(f"The {self.task} settings need fixing: {flag}")
+        get_task_class(self.task).check_new_spec(config, self.text)
         return self
 
     def output_columns(self) -> list[str]:
@@ -99,12 +102,26 @@ def _text_columns(text: Any) -> list[str]:
     return [str(column) for column in columns]
 
 
+def _flag_for_a_number(raw: dict[str, Any], settings: BaseModel, group: str = "") -> str | None:
+    """Where true/false was given for a number (`threshold: true` read as 1.0 and flagged every row). New settings
+    only: a job stored with it still opens."""
+    for key, value in raw.items():
+        checked = getattr(settings, key, None)
+        if isinstance(value, bool) and isinstance(checked, int | float) and not isinstance(checked, bool):
+            return f"{group}{key}: should be a number, not {str(value).lower()}"
+        if isinstance(checked, BaseModel) and isinstance(value, dict):
+            if found := _flag_for_a_number(value, checked, f"{group}{key}, "):
+                return found
+    return None
+
+
 def _with_typed_numbers(raw: dict[str, Any], settings: BaseModel) -> dict[str, Any]:
-    """The settings as given, with each number setting (and a group's, such as summary's max_words) as its number."""
+    """The settings as given, with each number or flag written as text (and a group's, such as summary's max_words) as
+    its value. true/false given for a number stays as given, for check_new to refuse."""
     typed = dict(raw)
     for key, value in raw.items():
         checked = getattr(settings, key, None)
-        if isinstance(checked, int | float) and not isinstance(checked, bool):
+        if isinstance(value, str) and isinstance(checked, int | float):  # "0.5", and a flag's "yes" (bool is an int)
             typed[key] = checked
         elif isinstance(checked, BaseModel) and isinstance(value, dict):
             typed[key] = _with_typed_numbers(value, checked)
