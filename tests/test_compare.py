@@ -375,3 +375,31 @@ def test_the_command_line_refuses_a_model_that_is_not_there(settings, two_models
     task.write_text("task: classify\ntext: Body\nlabels: [billing, shipping]\n")
     result = CliRunner().invoke(cli, ["compare", str(task), str(EMAILS), "--answers", "category", "--model", "nope"])
     assert result.exit_code == 1 and "There is no model 'nope' on this machine" in result.output
+
+
+def test_a_models_process_killed_from_outside_fails_its_job_and_the_next_model_still_runs(settings, two_models,
+                                                                                          monkeypatch):
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from workbench.db.schema import Job
+
+    killed = []
+
+    def killed_at_once(settings_, job_id, others, **popen):
+        if killed:  # the second model runs as usual
+            return worker.start_job_process(settings_, job_id, others, **popen)
+        child = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+        with session_scope(settings_) as session:
+            session.execute(update(Job).where(Job.id == job_id).values(**repo.runner(child.pid)))
+        killed.append(job_id)
+        return child
+
+    monkeypatch.setattr(compare, "start_job_process", killed_at_once)
+    comparison_id = _start(settings, two_models)
+    compare.run_here(settings, comparison_id, poll_seconds=0.1)  # it waited for ever for the dead job
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    assert (first.status, second.status) == ("failed", "completed")
+    assert "stopped without an error of its own" in first.error

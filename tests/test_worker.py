@@ -234,8 +234,11 @@ def test_a_job_another_machine_runs_is_never_taken_for_an_orphan_here(settings):
     with session_scope(settings) as session:
         repo.get_job(session, elsewhere).runner_host = "the-other-machine"
         repo.get_job(session, before_hosts).runner_host = None  # a job claimed before hosts were kept
-    assert worker.requeue_orphans(settings) == [before_hosts]
+    shared = dataclasses.replace(settings, database_url=settings.db_url)  # as with a team's PostgreSQL
+    assert worker.requeue_orphans(shared) == [before_hosts]
     assert service.get_job(settings, elsewhere).status == "running"
+    # In the app's own SQLite file every job is this machine's, whatever name it had when the job started.
+    assert worker.requeue_orphans(settings) == [elsewhere]
 
 
 def test_every_claim_names_this_machine(settings):
@@ -243,3 +246,38 @@ def test_every_claim_names_this_machine(settings):
 
     job_id = _job(settings, "running", os.getpid())
     assert service.get_job(settings, job_id).runner_host == socket.gethostname()
+
+
+def test_a_job_the_worker_claimed_but_could_not_hand_over_goes_back_to_the_queue(settings, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    job_id = _job(settings)
+    with session_scope(settings) as session:
+        assert repo.claim_next_queued(session, os.getpid()).id == job_id  # the worker claims it...
+    real_scope, started = worker.session_scope, []
+
+    def failing_scope(settings_):
+        raise OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(worker, "session_scope", failing_scope)
+    monkeypatch.setattr(worker.subprocess, "Popen", lambda *a, **k: started.append(FakeChild()) or started[-1])
+    with pytest.raises(OperationalError):
+        worker.start_job_process(settings, job_id, 0)  # ...and cannot name its process
+    assert started[0].killed
+    monkeypatch.setattr(worker, "session_scope", real_scope)
+    assert worker.requeue_unhanded(settings) == [job_id] and service.get_job(settings, job_id).status == "queued"
+
+
+class FakeChild:
+    pid, killed = 999_999, False
+
+    def kill(self):
+        self.killed = True
+
+
+def test_each_machine_keeps_its_own_worker_pid_file(settings, monkeypatch):
+    """Machines sharing a data folder: another machine's pid, alive here by chance, kept this one from any worker."""
+    other = worker.pid_file(settings)
+    other.write_text(str(os.getppid()))  # a live process here, as another machine's worker's pid may be
+    monkeypatch.setattr(worker.socket, "gethostname", lambda: "laptop-2")
+    assert worker.pid_file(settings) != other and not worker.worker_running(settings)

@@ -67,7 +67,11 @@ def app_url(tmp_path, real_models_dir):
         # Shown by pytest only when the test fails: what the server said (a failed download, a crash).
         print("server log, last lines:", *(tmp_path / "server.log").read_text(errors="replace").splitlines()[-40:],
               sep="\n")
-        worker_pid = (data / "worker.pid").read_text().strip() if (data / "worker.pid").exists() else ""
+        from workbench.config import Settings
+        from workbench.jobs.worker import pid_file
+
+        written = pid_file(Settings(data_dir=data))
+        worker_pid = written.read_text().strip() if written.exists() else ""
         if worker_pid:
             stop(int(worker_pid))
 

@@ -163,11 +163,15 @@ def runner(pid: int) -> dict[str, Any]:
     return {"runner_pid": pid, "runner_host": socket.gethostname()}
 
 
-def orphan_candidates(session: Session) -> list[Job]:
-    """Running jobs whose runner this machine can check: its own (another machine's pids mean nothing here; a worker
-    there took them over and back, each thinking the other's process dead), and those of before hosts were kept."""
-    mine = or_(Job.runner_host == socket.gethostname(), Job.runner_host.is_(None))
-    return list(session.scalars(select(Job).where(Job.status == "running", mine)).all())
+def orphan_candidates(session: Session, shared: bool) -> list[Job]:
+    """Running jobs whose runner this machine can check. In a `shared` database (a server several machines may use):
+    its own, as another machine's pids mean nothing here (a worker there took them over and back, each thinking the
+    other's process dead), and those of before hosts were kept. In its own SQLite file every one: the machine's name
+    may have changed since (a renamed laptop), which left a dead run "running" for good."""
+    query = select(Job).where(Job.status == "running")
+    if shared:
+        query = query.where(or_(Job.runner_host == socket.gethostname(), Job.runner_host.is_(None)))
+    return list(session.scalars(query).all())
 
 
 def claim_job(session: Session, job_id: int, runner_pid: int) -> bool:

@@ -149,8 +149,17 @@ def _run_in_own_process(settings: Settings, job_id: int, on_batch, poll_seconds:
             on_batch(job)
             shown = (job.done_rows, job.failed_rows)
         if ended:
-            return
+            return _fail_if_left_running(settings, job_id, child)
         time.sleep(poll_seconds)
+
+
+def _fail_if_left_running(settings: Settings, job_id: int, child) -> None:
+    """A process killed from outside (out of memory) leaves its job "running": the next model's job would wait for it
+    for ever, with no worker here to notice."""
+    with session_scope(settings) as session:
+        repo.finish_if_running(session, job_id, "failed", runner_pid=child.pid, error=(
+            f"The model's process stopped without an error of its own (exit code {child.returncode}); the machine may "
+            "have run out of memory. Resume the job to try again."))
 
 
 def pause_comparison(settings: Settings, comparison_id: int) -> list[int]:

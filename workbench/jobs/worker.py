@@ -8,6 +8,8 @@ process of its own. It re-queues jobs whose runner died, so they continue where 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -27,7 +29,9 @@ POLL_SECONDS = 1.0
 
 
 def pid_file(settings: Settings) -> Path:
-    return settings.data_dir / "worker.pid"
+    """This machine's worker: machines sharing a data folder (and a database) each run one, and a pid written by
+    another machine means nothing here (its pid alive here kept this one from starting any worker)."""
+    return settings.data_dir / f"worker.{re.sub(r'[^A-Za-z0-9_.-]', '_', socket.gethostname())}.pid"
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -89,7 +93,8 @@ def requeue_orphans(settings: Settings) -> list[int]:
     """Jobs marked running whose process is gone go back to the queue, unless their process keeps dying at the same
     row: then they fail, with what to do."""
     with session_scope(settings) as session:
-        orphans = [job for job in repo.orphan_candidates(session) if not pid_alive(job.runner_pid)]
+        candidates = repo.orphan_candidates(session, shared=bool(settings.database_url))
+        orphans = [job for job in candidates if not pid_alive(job.runner_pid)]
         for job in orphans:
             _requeue_or_give_up(session, job)
         return [job.id for job in orphans]
@@ -143,6 +148,7 @@ def serve_forever(settings: Settings) -> None:
             # A job left "running" by a process that died (a killed CLI run, a crashed job process) goes
             # back to the queue and continues from its last committed row.
             requeue_orphans(settings)
+            requeue_unhanded(settings)
             while len(running) < settings.worker_slots and (
                     job_id := _claim_next(settings, frozenset(j for j, _ in running))) is not None:
                 running.append((job_id, start_job_process(settings, job_id, len(running))))
@@ -176,9 +182,23 @@ def start_job_process(settings: Settings, job_id: int, others_running: int, **po
     """A process for one job; the job names it as its runner, so its death is noticed."""
     env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), **job_thread_settings(settings, others_running)}
     child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env, **popen)
-    with session_scope(settings) as session:
-        session.execute(update(Job).where(Job.id == job_id).values(**repo.runner(child.pid)))
+    try:
+        with session_scope(settings) as session:
+            session.execute(update(Job).where(Job.id == job_id).values(**repo.runner(child.pid)))
+    except OperationalError:
+        child.kill()  # never named, it would only wait and leave; the job goes back to the queue (requeue_unhanded)
+        raise
     return child
+
+
+def requeue_unhanded(settings: Settings) -> list[int]:
+    """Jobs this worker claimed but could not hand to a process of their own (the database failed in between): still
+    "running" under the worker itself, which is alive, so requeue_orphans never saw them."""
+    with session_scope(settings) as session:
+        unhanded = [job for job in repo.orphan_candidates(session, shared=True) if job.runner_pid == os.getpid()]
+        for job in unhanded:
+            repo.set_status(session, job, "queued")
+        return [job.id for job in unhanded]
 
 
 def job_thread_settings(settings: Settings, others_running: int) -> dict[str, str]:

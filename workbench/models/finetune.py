@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.config import THREADS_VARIABLE, Settings
+from workbench.config import Settings, onnx_threads
 from workbench.errors import ModelNotReadyError
 from workbench.models.export import export_onnx
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, write_manifest
@@ -212,7 +211,7 @@ def _torch_state(seed: int) -> Iterator[None]:
     import torch
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get(THREADS_VARIABLE) or os.cpu_count() or 1))
+    torch.set_num_threads(onnx_threads())  # the same budget as the models' sessions, read the same way
     try:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
