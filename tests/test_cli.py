@@ -358,3 +358,15 @@ def test_a_bundled_model_used_for_the_first_time_is_prepared_with_a_progress_bar
     monkeypatch.setattr(registry, "is_prepared", lambda _folder: True)
     cli_module._prepare_on_first_use(settings, "default", "generator")  # prepared already: nothing to do
     assert len(prepared) == 1
+
+
+def test_a_bad_input_is_said_before_the_first_uses_preparation(invoke, monkeypatch, tmp_path):
+    from workbench.models import registry
+
+    prepared = []
+    monkeypatch.setattr(registry, "is_prepared", lambda _folder: False)
+    monkeypatch.setattr(registry, "prepare", lambda _settings, name, progress: prepared.append(name))
+    bad = tmp_path / "tickets.csv"
+    bad.write_text("Ticket,Notes\n1,hello\n")
+    _assert_user_error(invoke("run", TASK_FILE, str(bad), "-o", str(tmp_path / "out.csv")), "Subject")
+    assert prepared == []  # a minute's build was done before the message

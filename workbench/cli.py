@@ -73,7 +73,8 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     spec = load_task_file(task_file)
     # Before the job is made: a job made first stayed "running" under this process when preparing failed or was
     # stopped, and the background worker then ran it.
-    _prepare_on_first_use(settings, spec.model, spec.model_kind)
+    _prepare_on_first_use(settings, spec.model, spec.model_kind,
+                          check_first=lambda: service.checked_rows(settings, spec, input_file, sheet, limit))
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
@@ -86,11 +87,12 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     _report_end(settings, job_id, status, output)
 
 
-def _prepare_on_first_use(settings, model: str, kind: str) -> None:
+def _prepare_on_first_use(settings, model: str, kind: str, check_first=lambda: None) -> None:
     """A bundled model is prepared the first time a job needs it: here with a progress bar, not minutes of silence
-    inside the job."""
+    inside the job. `check_first`: the job's input, checked before that minute (a bad file was said after it)."""
     name = registry.resolve_name(model, kind)
     if name in registry.BUNDLED and not registry.is_prepared(registry.model_dir(settings, name)):
+        check_first()
         _with_progress_bar(f"Preparing {name}, once", lambda progress: registry.prepare(settings, name, progress=progress))
         click.echo("", err=True)
 
