@@ -473,3 +473,11 @@ def test_a_list_of_additional_special_tokens_does_not_stop_a_chat_model_loading(
     special["additional_special_tokens"] = ["<|im_start|>", {"content": "<|im_end|>"}]
     path.write_text(json.dumps(special))
     assert OnnxGenerator(folder).eos_ids
+
+
+def test_edge_calls_answer_instead_of_failing(generator):
+    """Not reached by the templates (their prompts are never empty), but the runtime is a public interface."""
+    assert generator.option_probabilities([], ["yes", "no"]).shape == (0, 2)
+    empty, written = generator.generate(["", chat(generator, ["Hello"])[0]], max_new_tokens=4)
+    assert empty.error and not empty.tokens and written.error is None and 0 < len(written.tokens) <= 4
+    assert [g.tokens for g in generator.generate(chat(generator, ["Hello"]), max_new_tokens=0)] == [[]]

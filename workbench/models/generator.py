@@ -120,7 +120,9 @@ class OnnxGenerator:
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
                   stop: Stops, openings: Openings | None = None) -> list[Generation]:
         openings = openings or Openings.none(len(encoded))
-        results = [self._too_long(ids, max_new_tokens) or Generation() for ids in encoded]
+        results = [self._too_long(ids, max_new_tokens) or self._empty(ids) or Generation() for ids in encoded]
+        if max_new_tokens < 1:
+            return results  # nothing to write (decoding would still write its first token)
         # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
         fitting = sorted((i for i, r in enumerate(results) if r.error is None), key=lambda i: len(encoded[i]))
         self._decode_rolling(encoded, fitting, results, max_new_tokens, stop, ranks, openings)
@@ -186,6 +188,8 @@ class OnnxGenerator:
     def option_probabilities(self, prompts: list[str], options: list[str]) -> np.ndarray:
         """P(option | prompt) for each prompt (rows) and option (columns), each option as a complete answer (the
         end-of-turn token included). Prompts are read in batches of like length, their shared start once."""
+        if not prompts:
+            return np.empty((0, len(options)))
         encoded = [self.encode(prompt) for prompt in prompts]
         option_ids = [self.encode(option) + [min(self.eos_ids)] for option in options]
         answer = max(len(o) for o in option_ids)
@@ -211,6 +215,11 @@ class OnnxGenerator:
                         axis=1)
 
     # -- decoding ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _empty(ids: list[int]) -> Generation | None:
+        """An empty prompt (raw, with no chat template around it) gives the model nothing to continue from."""
+        return None if ids else Generation(error="The prompt is empty: there is nothing for the model to continue.")
 
     def _too_long(self, ids: list[int], max_new_tokens: int) -> Generation | None:
         if len(ids) + max_new_tokens <= self.window:
