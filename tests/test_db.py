@@ -163,8 +163,8 @@ def test_a_job_whose_last_process_is_still_stopping_waits_for_it(settings):
     with session_scope(settings) as session:
         resumed, other = (_job(session, "queued").id for _ in range(2))
     with session_scope(settings) as session:
-        assert repo.claim_next_queued(session, runner_pid=111, still_stopping=frozenset({resumed})).id == other
-        assert repo.claim_next_queued(session, runner_pid=111, still_stopping=frozenset({resumed})) is None
+        assert repo.claim_next_queued(session, runner_pid=111, passed_over=frozenset({resumed})).id == other
+        assert repo.claim_next_queued(session, runner_pid=111, passed_over=frozenset({resumed})) is None
     with session_scope(settings) as session:
         assert repo.claim_next_queued(session, runner_pid=111).id == resumed  # once that process has ended
 

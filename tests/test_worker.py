@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -281,3 +282,19 @@ def test_each_machine_keeps_its_own_worker_pid_file(settings, monkeypatch):
     other.write_text(str(os.getppid()))  # a live process here, as another machine's worker's pid may be
     monkeypatch.setattr(worker.socket, "gethostname", lambda: "laptop-2")
     assert worker.pid_file(settings) != other and not worker.worker_running(settings)
+
+
+def test_in_a_shared_database_a_job_whose_input_is_on_another_machine_waits_for_it(settings, tmp_path):
+    import shutil
+
+    mine, theirs = tmp_path / "mine.csv", tmp_path / "theirs.csv"
+    shutil.copy(SAMPLE_DIR / "support_emails.csv", mine)
+    theirs.write_text("Subject,Body\nHello,Where is my parcel?\n")  # other contents: a copy of its own
+    elsewhere = service.create_job(settings, SPEC, theirs, limit=2)
+    here = service.create_job(settings, SPEC, mine, limit=2)
+    Path(service.get_job(settings, elsewhere).input_path).unlink()  # its copy is in another machine's data folder
+    shared = dataclasses.replace(settings, database_url=settings.db_url)
+    assert worker._claim_next(shared, frozenset()) == here  # the job it can read; the other one waits
+    assert service.get_job(settings, elsewhere).status == "queued"
+    assert service.queue_note(shared, service.get_job(settings, elsewhere)).startswith("Waiting for a machine that can")
+    assert worker._claim_next(settings, frozenset()) == elsewhere  # its own SQLite file: the job runs, and fails as gone

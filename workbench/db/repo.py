@@ -97,16 +97,17 @@ def run_state(session: Session, job_id: int) -> tuple[str, int | None]:
     return status, runner_pid
 
 
-def claim_next_queued(session: Session, runner_pid: int, still_stopping: frozenset[int] = frozenset()) -> Job | None:
+def claim_next_queued(session: Session, runner_pid: int, passed_over: frozenset[int] = frozenset()) -> Job | None:
     """Move the oldest queued job to running; the guarded UPDATE makes two workers never share one.
 
     A comparison's job runs alone, in its turn: its speed and memory are the figures it is there for. While
     one runs nothing starts, and while one waits for the running jobs to end, the jobs queued after it wait too.
-    A job in `still_stopping` (paused and resumed while its last process has not ended yet) waits for that process.
+    A job in `passed_over` waits: one paused and resumed while its last process has not ended yet, or one whose input
+    this machine cannot read (worker.inputs_elsewhere).
     """
     running = _running_comparison_ids(session)
     for job_id, comparison_id in session.execute(select(Job.id, Job.comparison_id).where(Job.status == "queued").order_by(Job.id)):
-        if job_id in still_stopping:
+        if job_id in passed_over:
             continue
         if _must_wait(running, comparison_id):
             return None  # and so do the jobs queued after it
@@ -135,6 +136,10 @@ def held_by_comparisons(session: Session, job: Job) -> str | None:
     if session.scalar(select(func.count()).where(queued_ahead)):
         return "comparison"
     return _must_wait(_running_comparison_ids(session), job.comparison_id)
+
+
+def queued_inputs(session: Session) -> list[tuple[int, str]]:
+    return list(session.execute(select(Job.id, Job.input_path).where(Job.status == "queued")).tuples())
 
 
 def queued_before(session: Session, job_id: int) -> int:

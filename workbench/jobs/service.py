@@ -260,6 +260,9 @@ def queue_note(settings: Settings, job: Job) -> str | None:
     """Why a queued job waits: comparisons run alone, and the worker runs `worker_slots` jobs at once."""
     if job.status != "queued":  # the Jobs page asks for every job every 2 s: no query for the others
         return None
+    if settings.database_url and not Path(job.input_path).exists():
+        return ("Waiting for a machine that can read its input file: another machine made this job, and its copy of "
+                "the file is in that machine's data folder. Share the data folder between the machines (see the README).")
     with session_scope(settings) as session:
         held = repo.held_by_comparisons(session, job)
         if held:

@@ -174,8 +174,17 @@ def _database_back(since: float | None) -> None:
 
 def _claim_next(settings: Settings, still_stopping: frozenset[int]) -> int | None:
     with session_scope(settings) as session:
-        job = repo.claim_next_queued(session, os.getpid(), still_stopping)
+        job = repo.claim_next_queued(session, os.getpid(), still_stopping | inputs_elsewhere(settings, session))
         return job.id if job else None
+
+
+def inputs_elsewhere(settings: Settings, session) -> frozenset[int]:
+    """In a shared database, the queued jobs whose input copy this machine cannot read: another machine made them
+    in a data folder of its own, and run here they would only fail as "input file gone". They wait for a worker
+    that can read them. In the app's own SQLite file a missing input is the job's failure, said as such."""
+    if not settings.database_url:
+        return frozenset()
+    return frozenset(job_id for job_id, path in repo.queued_inputs(session) if not Path(path).exists())
 
 
 def start_job_process(settings: Settings, job_id: int, others_running: int, **popen) -> subprocess.Popen:
