@@ -135,7 +135,7 @@ def serve_forever(settings: Settings) -> None:
     other = _other_worker(settings)
     if other:  # two workers would each fill their slots, and each job would take every core as if alone
         raise JobStateError(f"A worker already runs for this data folder (process {other}); it runs the queued "
-                                 "jobs. Stop it first to start another.")
+                            "jobs. Stop it first to start another.")
     pid_file(settings).write_text(str(os.getpid()))
     # Every job process until it ends, by job: a job paused and resumed at once has its old process still stopping
     # (set-up is not interrupted), which must count against the slots and must end before a new one starts; keyed

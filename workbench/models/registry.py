@@ -39,8 +39,9 @@ def list_models(settings: Settings) -> list[dict]:
             rows[folder.name] = {"name": folder.name, "kind": "unknown", "prepared": False, "problem": str(exc)}
             continue
         if manifest is not None:
-            rows[manifest.name] = {"prepared": is_prepared(folder), "folder": str(folder), **manifest.model_dump(),
-                                   "outdated": is_outdated(manifest), **_missing_file(folder, manifest)}
+            missing = _missing_file(folder, manifest)
+            rows[manifest.name] = {"prepared": not missing, "folder": str(folder), **manifest.model_dump(),
+                                   "outdated": is_outdated(manifest), **missing}
     return list(rows.values())
 
 

@@ -21,14 +21,14 @@ EncoderLoader = Callable[[str | None], OnnxEncoder]
 GeneratorLoader = Callable[[str | None], "OnnxGenerator"]
 
 
-class Settings(BaseModel):
+class WrittenSettings(BaseModel):
     """Settings a user writes: a key the template does not know is an error, not a silent default, and a number is a
-    finite number."""
+    finite number. (Not config.Settings, the app's own.)"""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class TaskConfig(Settings):
+class TaskConfig(WrittenSettings):
     """Base for template settings."""
 
 

@@ -102,30 +102,36 @@ def _text_columns(text: Any) -> list[str]:
     return [str(column) for column in columns]
 
 
-def _flag_for_a_number(raw: dict[str, Any], settings: BaseModel, group: str = "") -> str | None:
+def _flag_for_a_number(raw: dict[str, Any], settings: BaseModel) -> str | None:
     """Where true/false was given for a number (`threshold: true` read as 1.0 and flagged every row). New settings
     only: a job stored with it still opens."""
-    for key, value in raw.items():
-        checked = getattr(settings, key, None)
-        if isinstance(value, bool) and isinstance(checked, int | float) and not isinstance(checked, bool):
-            return f"{group}{key}: should be a number, not {str(value).lower()}"
-        if isinstance(checked, BaseModel) and isinstance(value, dict):
-            if found := _flag_for_a_number(value, checked, f"{group}{key}, "):
-                return found
-    return None
+    return next((f"{', '.join(place)}: should be a number, not {str(value).lower()}"
+                 for place, value, checked in _given_and_read(raw, settings)
+                 if isinstance(value, bool) and isinstance(checked, int | float) and not isinstance(checked, bool)), None)
 
 
 def _with_typed_numbers(raw: dict[str, Any], settings: BaseModel) -> dict[str, Any]:
     """The settings as given, with each number or flag written as text (and a group's, such as summary's max_words) as
     its value. true/false given for a number stays as given, for check_new to refuse."""
-    typed = dict(raw)
+    typed = {key: dict(value) if isinstance(value, dict) else value for key, value in raw.items()}
+    for place, value, checked in _given_and_read(raw, settings):
+        if isinstance(value, str) and isinstance(checked, int | float):  # "0.5", and a flag's "yes" (bool is an int)
+            group = typed
+            for key in place[:-1]:
+                group = group[key]
+            group[place[-1]] = checked
+    return typed
+
+
+def _given_and_read(raw: dict[str, Any], settings: BaseModel, place: tuple[str, ...] = ()):
+    """Each setting as written and as validated, with its place: ("summary", "max_words"). A group of settings (a
+    dict read as a model) is entered; lists (labels, examples) are left as they are."""
     for key, value in raw.items():
         checked = getattr(settings, key, None)
-        if isinstance(value, str) and isinstance(checked, int | float):  # "0.5", and a flag's "yes" (bool is an int)
-            typed[key] = checked
-        elif isinstance(checked, BaseModel) and isinstance(value, dict):
-            typed[key] = _with_typed_numbers(value, checked)
-    return typed
+        if isinstance(checked, BaseModel) and isinstance(value, dict):
+            yield from _given_and_read(value, checked, (*place, key))
+        else:
+            yield (*place, key), value, checked
 
 
 class _TaskFileLoader(yaml.SafeLoader):

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from workbench.io.rows import column_name_labels
-from workbench.tasks.base import RowOutput, Settings, TaskConfig
+from workbench.tasks.base import RowOutput, TaskConfig, WrittenSettings
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.name_candidates import TITLES
 from workbench.tasks.registry import register
@@ -103,7 +103,7 @@ EDITS_FOLLOW = re.compile(r"\b(?:following|these) changes\s*:?\s*$|^changes(?: m
 CONVERSATION_OPENINGS = ("{a} and {b}", "{a} asks", "{b} asks", "{a} wants", "{b} wants", "{a} tells", "{b} tells")
 
 
-class SummaryStyle(Settings):
+class SummaryStyle(WrittenSettings):
     style: Literal["one_sentence", "short", "bullets", "subject_line"] = "short"
     max_words: int = Field(default=40, ge=3, le=300)
     # Summaries the model drafts per text, each opening differently; the one closest in meaning to the text is
