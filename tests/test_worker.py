@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE_DIR
+from workbench import processes
 from workbench.db import repo
 from workbench.db.session import session_scope
 from workbench.jobs import service, worker
@@ -35,9 +36,9 @@ def test_an_exited_child_is_not_alive_even_before_it_is_reaped():
     # Exited, but a zombie until someone waits for it: wait for the exit without reaping (a fixed sleep could
     # end before a starved machine had even started the child).
     os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
-    assert worker.pid_alive(os.getpid())
-    assert not worker.pid_alive(child.pid)
-    assert not worker.pid_alive(None)
+    assert processes.pid_alive(os.getpid())
+    assert not processes.pid_alive(child.pid)
+    assert not processes.pid_alive(None)
 
 
 def test_jobs_of_dead_processes_go_back_to_the_queue(settings):

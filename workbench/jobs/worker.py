@@ -24,6 +24,7 @@ from workbench.db.schema import Job
 from workbench.db.session import session_scope
 from workbench.errors import JobStateError
 from workbench.jobs.runner import run_job
+from workbench.processes import pid_alive
 
 POLL_SECONDS = 1.0
 
@@ -32,28 +33,6 @@ def pid_file(settings: Settings) -> Path:
     """This machine's worker: machines sharing a data folder (and a database) each run one, and a pid written by
     another machine means nothing here (its pid alive here kept this one from starting any worker)."""
     return settings.data_dir / f"worker.{re.sub(r'[^A-Za-z0-9_.-]', '_', socket.gethostname())}.pid"
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if _reaped(pid):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _reaped(pid: int) -> bool:
-    """True if pid was a child of this process that has exited (a zombie still answers kill 0)."""
-    try:
-        return os.waitpid(pid, os.WNOHANG)[0] == pid
-    except ChildProcessError:  # not our child: kill 0 tells
-        return False
 
 
 def worker_running(settings: Settings) -> bool:

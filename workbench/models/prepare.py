@@ -19,6 +19,7 @@ from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
 from workbench.models.measure import measure
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
+from workbench.processes import pid_alive
 
 Progress = Callable[[float, str], None]
 EXPORT_TASKS = {"encoder": "feature-extraction", "generator": "text-generation-with-past"}
@@ -144,18 +145,8 @@ def remove_abandoned_staging(models_dir: Path) -> None:
     never ran for them, and a killed build of a model never built again left hundreds of MB behind."""
     for staging in models_dir.glob(".staging-*"):
         match = STAGING.fullmatch(staging.name)
-        if match and not _is_running(int(match.group(1))):
+        if match and not pid_alive(int(match.group(1))):
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def _is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0 only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
 
 
 def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress: Progress) -> None:

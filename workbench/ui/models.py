@@ -1,14 +1,15 @@
-"""The Models page's parts: the table of models, and preparing, adding and quantizing with progress."""
+"""The Models page's parts: the table of models, and preparing, adding and quantizing in the background, with
+progress."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from workbench.models import registry
+from workbench.models import builds, registry
 from workbench.models.quantize import PRESET_ADVICE, PRESETS
 from workbench.ui.context import app_settings
-from workbench.ui.widgets import user_errors
+from workbench.ui.widgets import plain
 
 # The table's words, said once above it for readers who have not met them.
 KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
@@ -43,37 +44,55 @@ def _digests(row: dict) -> str:
     return " · ".join(d[:12] for d in digests) if any(digests) else ""
 
 
-def with_progress(label: str, work) -> None:
-    """Run work(progress) under a progress bar; a failure shows its message, and a retry starts clean."""
-    # The work runs with the page's script: another page stops it (the audit saw the half-built folder go, silently).
-    stay = st.caption("Stay on this page until it is done: going to another page stops the work (nothing half-built "
-                      "is kept).")
-    bar = st.progress(0.0, text=label)
-    try:
-        with user_errors():
-            folder = work(lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
-            st.session_state[NOTICE] = f"Ready: {folder.name}"
-            st.rerun()  # the table at the top of the page then shows the new model
-    finally:
-        stay.empty()
-        bar.empty()  # after a failure a bar stuck at "Exporting … 25%" beside the message would read as still working
+# A build saves its progress every few seconds at most; a faster refresh would show nothing new.
+BUILD_REFRESH_SECONDS = 2
 
 
-NOTICE = "models-notice"
+def start(action: str, label: str, **arguments) -> None:
+    """Start a build in its own process and redraw the page, which then follows it (builds_section)."""
+    builds.start_build(app_settings(), action, label, **arguments)
+    st.rerun()
 
 
-def notice() -> None:
-    """What the last prepare, add or quantize did, shown once after the page reloads."""
-    if NOTICE in st.session_state:
-        st.success(st.session_state.pop(NOTICE))
+def builds_section() -> None:
+    """Every build not yet dismissed, followed live while one runs; the whole page is redrawn when one ends, so that
+    the table shows the new model."""
+    running_at_load = {build.id for build in builds.builds(app_settings()) if not build.finished}
+
+    @st.fragment(run_every=BUILD_REFRESH_SECONDS if running_at_load else None)
+    def live() -> None:
+        current = builds.builds(app_settings())
+        for build in current:
+            _build_row(build)
+        if any(build.finished and build.id in running_at_load for build in current):
+            st.rerun()
+
+    live()
+
+
+def _build_row(build: builds.Build) -> None:
+    if not build.finished:
+        st.progress(build.fraction, text=f"{build.label}: {build.message}")
+        st.caption("You can leave this page or close the browser: the work goes on, and this page shows it when you "
+                   "come back.")
+        if st.button("Stop", key=f"stop-{build.id}"):
+            builds.stop_build(app_settings(), build.id)
+        return
+    if build.state == "done":
+        st.success(plain(f"{build.label}: ready, as '{build.model}'."))
+    else:
+        st.error(plain(build.error or f"{build.label} failed."))
+    if st.button("Dismiss", key=f"dismiss-{build.id}"):
+        builds.dismiss(app_settings(), build.id)
+        st.rerun()
 
 
 def prepare_buttons(rows: list[dict]) -> None:
+    building = builds.running_models(app_settings())
     for row in rows:
-        wanted = not row["prepared"] or row.get("outdated")
+        wanted = (not row["prepared"] or row.get("outdated")) and row["name"] not in building
         if row["name"] in registry.BUNDLED and wanted and st.button(f"Prepare {row['name']}"):
-            with_progress(f"Preparing {row['name']}", lambda progress, name=row["name"]: registry.prepare(
-                app_settings(), name, progress=progress))
+            start("prepare", f"Preparing {row['name']}", name=row["name"])
 
 
 def add_form() -> None:
@@ -88,9 +107,8 @@ def add_form() -> None:
         if not source.strip():
             st.warning("Type the source first: a model folder, a .gguf file or a hub id (org/name).")
         else:
-            with_progress(f"Adding {source}", lambda progress: registry.add_model(
-                app_settings(), source.strip(), name=name.strip() or None, kind=None if kind.startswith("detect") else kind,
-                preset=None if preset.startswith("the kind") else preset, progress=progress))
+            start("add", f"Adding {source.strip()}", source=source.strip(), name=name.strip() or None,
+                  kind=None if kind.startswith("detect") else kind, preset=None if preset.startswith("the kind") else preset)
 
 
 def quantize_form(rows: list[dict]) -> None:
@@ -103,8 +121,8 @@ def quantize_form(rows: list[dict]) -> None:
         preset = st.selectbox("Quantization", list(PRESETS), format_func=_with_advice)
         new_name = st.text_input("Name (optional)", placeholder="the model's name and the quantization's")
         if st.form_submit_button("Quantize"):
-            with_progress(f"Quantizing {name}", lambda progress: registry.quantize_model(
-                app_settings(), name, preset, progress=progress, new_name=new_name.strip() or None))
+            start("quantize", f"Quantizing {name} ({preset})", name=name, preset=preset,
+                  new_name=new_name.strip() or None)
 
 
 def _with_advice(preset: str) -> str:
