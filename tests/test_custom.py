@@ -35,6 +35,25 @@ def test_a_forwarded_email_inside_a_column_does_not_fill_the_other_placeholders(
     assert filled == f"Refund please | {body}"
 
 
+def test_a_line_naming_a_later_column_inside_a_value_stays_in_that_value():
+    description = "Printer jams.\nResolution: pending per vendor\nUser retried twice."
+    text = _joined(Description=description, Resolution="Replaced roller")
+    filled = fill_instruction("{Description} || {Resolution}", text, ["Description", "Resolution"])
+    assert filled == f"{description} || Replaced roller"
+
+
+@pytest.mark.parametrize(("reply", "answer"), [
+    ("OK", "OK"), ("OK.", "OK."), ("yes", "yes"),  # a reply that is only the asked-for word is the answer
+    ("Here is the invoice. It is due on Friday.", "Here is the invoice. It is due on Friday."),  # a translation
+    ("Okay, the customer wants a refund.", "The customer wants a refund."),
+    ("Sure! Here is the translation: Bonjour", "Bonjour"),
+])
+def test_a_replys_opener_goes_never_its_answer(reply, answer):
+    from workbench.tasks.generative import clean_reply
+
+    assert clean_reply(reply) == answer
+
+
 def test_a_column_left_empty_fills_its_placeholder_with_nothing():
     text = _joined(Subject="", Body="Hello", From="a@b.com")
     assert fill_instruction("[{Subject}] {Body} / {From}", text, ["Subject", "Body", "From"]) == "[] Hello / a@b.com"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from tests.conftest import SAMPLE_DIR
 from workbench.cli import cli
 from workbench.db import repo
-from workbench.db.schema import Upload
+from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, NotFoundError
 from workbench.io import read_table
@@ -94,6 +94,15 @@ def test_a_stopped_jobs_results_say_which_rows_it_did_not_reach(settings):
     job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")  # cancelled after its first of 4 rows
     errors = results_frame(settings, job_id)["error"].tolist()
     assert errors[0] == "" and all(e.startswith("Not answered: the job was cancelled before this row") for e in errors[1:])
+
+
+def test_a_running_jobs_results_say_which_rows_it_has_not_reached_yet(settings):
+    """Else an empty extract cell of a row not yet answered read as "nothing found", and was scored so."""
+    job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")
+    with session_scope(settings) as session:
+        session.query(Job).filter(Job.id == job_id).update({"status": "running"})
+    errors = results_frame(settings, job_id)["error"].tolist()
+    assert errors[0] == "" and set(errors[1:]) == {"Not answered yet: the job is running."}
 
 
 def test_a_job_whose_input_copy_is_gone_says_so_and_is_not_run_into_failure(settings):

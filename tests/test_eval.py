@@ -419,10 +419,73 @@ def test_the_results_tell_evaluation_how_the_job_read_its_dates():
 
 
 @pytest.mark.parametrize(("kind", "right", "extracted"), [
-    ("number", "12,5", 12.5), ("number", "1 299", 1299), ("number", "5531", 5531),
+    ("number", "12,5", 12.5), ("number", "1 299", 1299), ("number", "5531", 5531), ("number", "−5", -5),
     ("money", "-€45", "-45.00 EUR"), ("money", "$12k", "12000.00 USD"), ("money", "45", "45.00 EUR"),
+    ("money", "$5 million", "5000000.00 USD"), ("money", "−€45", "-45.00 EUR"),
+    ("phone", "+44 (0)20 7946 0958", "+442079460958"),
 ])
 def test_right_numbers_and_amounts_are_read_as_extraction_reads_them(kind, right, extracted):
-    from workbench.eval.fields import values
+    from workbench.eval.fields import field_report
 
-    assert values(right, kind) == values(extracted, kind)
+    report = field_report([{"f": right}], [{"f": extracted}], {"f": kind})
+    assert report.loc["f", "f1"] == 1.0
+
+
+def test_an_amount_in_another_currency_is_not_the_right_amount():
+    from workbench.eval.fields import field_report
+
+    assert field_report([{"f": "49.99 EUR"}], [{"f": "49.99 USD"}], {"f": "money"}).loc["f", "f1"] == 0.0
+    assert field_report([{"f": "49.99"}], [{"f": "49.99 USD"}], {"f": "money"}).loc["f", "f1"] == 1.0  # none given
+
+
+def test_a_right_list_typed_between_commas_is_its_items_but_an_extracted_item_keeps_its_comma():
+    from workbench.eval.fields import field_report
+
+    assert field_report([{"f": "Ann, Bob"}], [{"f": "Ann; Bob"}], {"f": "list"}).loc["f", "f1"] == 1.0
+    assert field_report([{"f": "Smith, John"}], [{"f": "Smith, John"}], {"f": "names"}).loc["f", "f1"] == 0.0
+    assert field_report([{"f": "Smith, John; Ann"}], [{"f": "Smith, John; Ann"}], {"f": "names"}).loc["f", "f1"] == 1.0
+
+
+def test_right_answers_keyed_as_people_write_field_names_are_those_fields():
+    from workbench.eval.job import evaluate
+
+    frame = _job_frame({"right": ['{"Amount": "€5", "Origin City": "Paris"}'], "amount": ["5.00 EUR"],
+                        "origin_city": ["Paris"], "extraction_errors": [""]}, ["amount", "origin_city", "extraction_errors"])
+    frame.attrs["spec"] = {"task": "extract", "fields": [{"name": "amount", "type": "money"}]}
+    assert evaluate(frame, "right").per_field["f1"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_right_answers_that_name_no_field_say_so():
+    from workbench.eval.job import evaluate
+
+    frame = _job_frame({"right": ['{"total": "€5"}'], "amount": ["5.00 EUR"], "extraction_errors": [""]},
+                       ["amount", "extraction_errors"])
+    with pytest.raises(TaskConfigError, match=r"name none of the job's fields \(amount\)"):
+        evaluate(frame, "right")
+
+
+def test_a_label_given_to_every_row_but_never_right_lowers_multi_label_macro_f1():
+    from workbench.eval.job import headline_scores
+    from workbench.eval.metrics import multi_label_report
+
+    report = multi_label_report([{"billing"}, {"shipping"}], [{"billing", "refund"}, {"shipping", "refund"}])
+    assert headline_scores(report)["macro-F1"] == pytest.approx(2 / 3)  # as scikit-learn's macro average
+
+
+def test_an_empty_summary_is_an_answer_scored_zero():
+    from workbench.eval.job import evaluate
+
+    frame = _job_frame({"reference": ["the cat sat", "a dog ran"], "summary": ["the cat sat", ""]}, ["summary"])
+    report = evaluate(frame, "reference")
+    assert report.rows == 2 and report.scores["rouge1"] == pytest.approx(0.5)
+
+
+def test_rows_a_job_has_not_answered_or_failed_are_not_scored():
+    from workbench.eval.job import evaluate
+
+    frame = _job_frame({"right": ['{"name": "Ann"}', '{"name": "Bob"}', '{"name": "Cy"}'], "name": ["Ann", "", ""],
+                        "extraction_errors": ["", "", ""],
+                        "error": ["", "Not answered yet: the job is running.", "The model failed"]},
+                       ["name", "extraction_errors", "error"])
+    report = evaluate(frame, "right")
+    assert report.rows == 1 and report.per_field.loc["name", ["precision", "recall"]].tolist() == [1.0, 1.0]

@@ -63,6 +63,13 @@ def test_invented_or_malformed_values_are_rejected(kind, value):
     ("Order 45: total 45 EUR", "45 EUR", "45.00 EUR"),  # the amount's second place is the one with the currency
     ("I bought 3 shares at $3 each", "$3", "3.00 USD"),
     ("Preis: 1.299 €", "1.299 €", "1299.00 EUR"),  # a dot before three digits of money writes thousands
+    ("The deal is worth $5 million.", "$5 million", "5000000.00 USD"),  # a scale word, after a space too
+    ("The deal is worth $5 million.", "$5", "5000000.00 USD"),
+    ("a €2 billion fine", "€2 billion", "2000000000.00 EUR"), ("a €3 bn fine", "€3 bn", "3000000000.00 EUR"),
+    ("budget $12 k", "$12 k", "12000.00 USD"), ("Umsatz 2 Mio. €", "2 Mio. €", "2000000.00 EUR"),
+    ("Gutschrift −45 €", "−45 €", "-45.00 EUR"),  # a Unicode minus, as PDFs and spreadsheets write it
+    ("Gutschrift −45 €", "45 €", "-45.00 EUR"),  # the sign is the text's
+    ("Gutschrift -45 € und 45 €", "45 €", "45.00 EUR"),  # of two places, the one with the model's sign
 ])
 def test_amounts_are_read_where_the_text_writes_them_with_their_currency(source, value, tidy):
     assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy
@@ -77,6 +84,22 @@ PHONES = "Call me on +44 20 7946 0100 or 0161 555 0199 / 0161 555 0200."
 ])
 def test_a_phone_number_is_read_from_its_start(value, phone):
     assert normalise(FieldSpec(name="f", type="phone"), value, PHONES) == phone
+
+
+@pytest.mark.parametrize("value", ["+44 (0)20 7946 0958", "+44 20 7946 0958", "020 7946 0958", "20 7946 0958",
+                                   "+4402079460958"])
+def test_a_phone_numbers_trunk_zero_in_brackets_is_left_out(value):
+    """+44 (0)20 is dialled +44 20 from abroad; +4402079460958 is no number."""
+    assert normalise(FieldSpec(name="f", type="phone"), value, "Call +44 (0)20 7946 0958 today") == "+442079460958"
+
+
+@pytest.mark.parametrize(("value", "source"), [("ann@x.com.", "Write to ann@x.com."), ("<Ann@X.com>", "From <Ann@X.com>")])
+def test_an_email_copied_with_its_sentences_punctuation_is_the_address(value, source):
+    assert normalise(FieldSpec(name="f", type="email"), value, source) == "ann@x.com"
+
+
+def test_a_number_with_a_unicode_minus_keeps_its_sign():
+    assert normalise(FieldSpec(name="f", type="number"), "−5", "It fell −5 points") == -5
 
 
 def test_a_phone_number_cut_short_at_its_start_is_not_the_texts():

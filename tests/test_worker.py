@@ -41,6 +41,28 @@ def test_an_exited_child_is_not_alive_even_before_it_is_reaped():
     assert not processes.pid_alive(None)
 
 
+def test_a_process_started_after_its_pid_was_recorded_is_another_one():
+    """After a restart of the machine, a job's runner pid may name a system process."""
+    from datetime import UTC, datetime, timedelta
+
+    started = processes.process_start(os.getpid())
+    assert started is not None and started <= datetime.now(UTC)
+    assert processes.pid_alive(os.getpid(), named_at=datetime.now(UTC))
+    assert processes.pid_alive(os.getpid(), named_at=started.replace(tzinfo=None))  # naive: UTC, as the database's
+    assert not processes.pid_alive(os.getpid(), named_at=started - processes.REUSE_MARGIN - timedelta(seconds=1))
+
+
+def test_a_job_whose_runner_pid_was_given_to_a_later_process_goes_back_to_the_queue(settings):
+    from datetime import timedelta
+
+    job_id = _job(settings, "running", os.getpid())  # this process: alive, but started after the job's last save
+    assert worker.requeue_orphans(settings) == []
+    with session_scope(settings) as session:
+        repo.get_job(session, job_id).updated_at = (
+            processes.process_start(os.getpid()).replace(tzinfo=None) - processes.REUSE_MARGIN - timedelta(seconds=5))
+    assert worker.requeue_orphans(settings) == [job_id] and service.get_job(settings, job_id).status == "queued"
+
+
 def test_jobs_of_dead_processes_go_back_to_the_queue(settings):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

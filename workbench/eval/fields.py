@@ -4,7 +4,7 @@ A field's values are compared as trimmed, lower-cased text, and by their type wh
 it: amounts by their number ("$49.99" is the extracted "49.99 USD"), dates as dates ("3 March 2024" is
 2024-03-03), numbers as numbers, phone numbers by their digits, as a user writes right answers. A list field
 (list, names) counts each item once, whether written as a list or as one text of items between semicolons, the
-way the job writes them ("Ann; Bob"). A value given where the right answer is empty costs precision; a right value not
+way the job writes them ("Ann; Bob"), or, in a right answer, between commas. A value given where the right answer is empty costs precision; a right value not
 given costs recall.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.tasks.amounts import NUMBER, as_number, money_in
-from workbench.tasks.fields import LIST_TYPES, parsed_date
+from workbench.tasks.fields import LIST_TYPES, parsed_date, without_trunk_zero
 
 ALL_FIELDS = "(all fields)"
 
@@ -32,14 +32,22 @@ def field_report(truth: list[dict[str, Any]], extracted: list[dict[str, Any]],
     return pd.DataFrame([_scores(*c) for c in counts.values()], index=pd.Index(list(counts), name="field"))
 
 
-def values(value: Any, kind: str = "text", day_first: bool = False) -> set[str]:
+def values(value: Any, kind: str = "text", day_first: bool = False, typed: bool = False) -> set[str]:
     """A cell as the set of values it holds, each in its type's comparable form: nothing for empty cells, each
-    item of a list."""
+    item of a list. `typed`: a right answer, whose list may be written between commas (list_items)."""
     items = value if isinstance(value, (list, tuple, set)) else [value]
     if kind in LIST_TYPES:
-        items = [piece for item in items if item is not None for piece in str(item).split(";")]
+        items = [piece for item in items if item is not None for piece in list_items(str(item), typed)]
     comparable = partial(_date, day_first=day_first) if kind == "date" else COMPARABLE.get(kind, _text)
     return {comparable(str(item).strip()) for item in items if item is not None and str(item).strip()}
+
+
+def list_items(cell: str, typed: bool = False) -> list[str]:
+    """A list written in one cell: between semicolons, as the job writes lists ("Ann; Bob"), or between '|' or new
+    lines; `typed` (a right answer) with none of these, between commas, as people often type them ("Ann, Bob" was one
+    item, and scored 0). The job's own items are never split at a comma: one name may be "Smith, John"."""
+    pieces = re.split(r"[;|\n]", cell)
+    return cell.split(",") if typed and len(pieces) == 1 else pieces
 
 
 def _text(value: str) -> str:
@@ -47,9 +55,10 @@ def _text(value: str) -> str:
 
 
 def _amount(value: str) -> str:
-    """The number alone: a right answer often leaves out the currency, or writes it as a sign ("-€45" is -45)."""
-    amount = money_in(value)[0]
-    return f"{amount:.2f}" if amount is not None else _text(value)
+    """The number and its currency's code, when the value names one: "-€45" is "-45.00 EUR". A right answer that
+    leaves out the currency matches any currency (_field_counts)."""
+    amount, currency = money_in(value)
+    return f"{amount:.2f} {currency}".strip() if amount is not None else _text(value)
 
 
 def _date(value: str, day_first: bool) -> str:
@@ -66,7 +75,8 @@ def _number(value: str) -> str:
 
 
 def _digits(value: str) -> str:
-    return re.sub(r"\D", "", value) or _text(value)
+    """A phone number by its digits, as dialled from abroad: "+44 (0)20 7946 0958" is +44 20 7946 0958."""
+    return re.sub(r"\D", "", without_trunk_zero(value)) or _text(value)
 
 
 COMPARABLE = {"money": _amount, "number": _number, "phone": _digits}
@@ -75,9 +85,18 @@ COMPARABLE = {"money": _amount, "number": _number, "phone": _digits}
 def _field_counts(truth: list[dict], extracted: list[dict], name: str, kind: str, day_first: bool) -> list[int]:
     hits = given = expected = 0
     for right, found in zip(truth, extracted, strict=True):
-        right_values, found_values = values(right.get(name), kind, day_first), values(found.get(name), kind, day_first)
-        hits, given, expected = hits + len(right_values & found_values), given + len(found_values), expected + len(right_values)
+        right_values = values(right.get(name), kind, day_first, typed=True)
+        found_values = values(found.get(name), kind, day_first)
+        matched = _money_hits(right_values, found_values) if kind == "money" else len(right_values & found_values)
+        hits, given, expected = hits + matched, given + len(found_values), expected + len(right_values)
     return [hits, given, expected]
+
+
+def _money_hits(right: set[str], found: set[str]) -> int:
+    """Amounts match with their currencies ("49.99 EUR" is not "49.99 USD"); a right amount written without one
+    matches the same amount in any currency."""
+    amounts_found = {value.split(" ")[0] for value in found}
+    return sum(value in found or (" " not in value and value in amounts_found) for value in right)
 
 
 def _scores(hits: int, given: int, expected: int) -> dict[str, float]:

@@ -9,6 +9,7 @@ JSON object, e.g. {"name": "Ann", "city": "Paris"}, or with columns named as the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -63,16 +64,16 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
         inputs = [c for c in frame.columns if c not in own]
         raise TaskConfigError(f"The file has no column '{answers_column}'" + (" (it is one of the job's own answers)" if
                               answers_column in own else "") + f". Its columns are: {', '.join(inputs)}.")
-    frame = without_examples(frame, answers_column)
+    frame = _answered(without_examples(frame, answers_column))
     outputs = output_columns(frame)
     if EXTRACTION_ERRORS in outputs:
         return _fields(frame, answers_column, {name: c for name, c in outputs.items() if name != EXTRACTION_ERRORS})
     if SUMMARY_COLUMN in outputs:
-        both = _rows_with_both(frame, outputs[SUMMARY_COLUMN], answers_column)
+        both = _rows_with_right_answers(frame, answers_column)  # an empty summary is an answer, scored 0
         return SummaryReport(len(both), _mean_rouge(both[outputs[SUMMARY_COLUMN]], both[answers_column]))
     labels = label_names(frame)
     if LABELS_COLUMN in outputs:
-        both = _rows_with_both(frame, outputs[LABELS_COLUMN], answers_column)
+        both = _rows_with_right_answers(frame, answers_column)  # no label above the threshold is an answer too
         right = [{as_label(label, labels) for label in label_set(cell)} for cell in both[answers_column]]
         return multi_label_report(right, [label_set(c) for c in both[outputs[LABELS_COLUMN]]])
     given = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
@@ -105,9 +106,25 @@ def headline_scores(report: Report) -> dict[str, float]:
         together = report.per_field.loc[ALL_FIELDS]
         return {"precision": together["precision"], "recall": together["recall"], "F1": together["f1"]}
     if isinstance(report, MultiLabelReport):
-        scored = report.per_label[report.per_label["support"] > 0]
-        return {"exact match": report.exact_match, "macro-F1": float(scored["f1"].mean()) if len(scored) else 0.0}
+        # Every label, also one the model gives that is never right: left out, a wrong label added to every row still
+        # scored 1.000 (single-label macro-F1 counts them too, as scikit-learn does).
+        per_label = report.per_label
+        return {"exact match": report.exact_match, "macro-F1": float(per_label["f1"].mean()) if len(per_label) else 0.0}
     return {"accuracy": report.accuracy, "macro-F1": report.macro_f1}
+
+
+def _answered(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the job answered: a failed row, or one it has not reached yet, has no answer to score (its empty cells
+    would count as "nothing found")."""
+    error = output_columns(frame).get("error")
+    return frame if error is None else frame[frame[error].astype(str).str.strip() == ""]
+
+
+def _rows_with_right_answers(frame: pd.DataFrame, answers_column: str) -> pd.DataFrame:
+    rows = frame[frame[answers_column].astype(str).str.strip() != ""]
+    if rows.empty:
+        raise TaskConfigError(f"No answered row has a right answer in '{answers_column}' yet.")
+    return rows
 
 
 def _rows_with_both(frame: pd.DataFrame, given: str, answers_column: str) -> pd.DataFrame:
@@ -123,19 +140,31 @@ def _mean_rouge(summaries: pd.Series, references: pd.Series) -> dict[str, float]
 
 
 def _fields(frame: pd.DataFrame, answers_column: str, field_columns: dict[str, str]) -> FieldReport:
-    # Every row with a right answer counts: an empty extraction is an answer ("nothing found").
-    rows = frame[frame[answers_column].astype(str).str.strip() != ""]
-    if rows.empty:
-        raise TaskConfigError(f"No row has a right answer in '{answers_column}'.")
-    right = [_right_values(cell, answers_column) for cell in rows[answers_column]]
+    rows = _rows_with_right_answers(frame, answers_column)  # an empty extraction is an answer ("nothing found")
+    right = [_by_field_name(_right_values(cell, answers_column), field_columns) for cell in rows[answers_column]]
     # Scored: the fields the job extracted that the right answers name (a field they never name has no right answers
     # to miss or to match: its values would all count as wrong).
     scored = {name: column for name, column in field_columns.items() if any(name in values for values in right)}
+    if not scored:
+        raise TaskConfigError(f"The right answers in '{answers_column}' name none of the job's fields "
+                              f"({', '.join(field_columns)}). Name them as the job does, e.g. "
+                              f'{{"{next(iter(field_columns), "name")}": "…"}}.')
     truth = [{name: values.get(name) for name in scored} for values in right]
     extracted = [{name: cell_values(row[c]) for name, c in scored.items()} for _, row in rows.iterrows()]
     spec = frame.attrs.get("spec", {})
     kinds = {f["name"]: f.get("type", "text") for f in spec.get("fields", [])}
     return FieldReport(len(rows), field_report(truth, extracted, kinds, bool(spec.get("day_first"))))
+
+
+def _by_field_name(values: dict, field_columns: dict[str, str]) -> dict:
+    """The right values under the job's field names, as people write them: "Amount" or "origin city" is the field
+    amount or origin_city (an answer keyed "Amount" scored nothing, as if every field were missed)."""
+    names = {_key(name): name for name in field_columns}
+    return {names.get(_key(str(key)), key): value for key, value in values.items()}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_-]+", "_", name.strip().casefold())
 
 
 def _right_values(cell, answers_column: str) -> dict:

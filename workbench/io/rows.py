@@ -17,6 +17,22 @@ EMPTY_ROW = "The row is empty in "
 OVER_LENGTH_LIMIT = "The text is over the length limit: "
 
 
+class JoinedText(str):
+    """A row's columns joined as the model reads them ("Subject: …\nBody: …"), which also keeps each column's own
+    value: custom's {Column} placeholders take them from here. Read back from the joined text, a line "Resolution: …"
+    inside Description was taken for the start of Resolution."""
+
+    cells: dict[str, str]
+
+    def __new__(cls, text: str, cells: dict[str, str]) -> JoinedText:
+        joined = super().__new__(cls, text)
+        joined.cells = cells
+        return joined
+
+    def __reduce__(self):  # copied or pickled whole, cells and all
+        return JoinedText, (str(self), self.cells)
+
+
 @dataclass(frozen=True)
 class RowText:
     index: int
@@ -43,7 +59,8 @@ def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> R
     if len(columns) == 1:
         text = cells[0].strip()
     else:
-        text = "\n".join(_labelled(name, value.strip()) for name, value in zip(columns, cells, strict=True) if value.strip())
+        values = {name: value.strip() for name, value in zip(columns, cells, strict=True)}
+        text = JoinedText("\n".join(_labelled(name, value) for name, value in values.items() if value), values)
     if len(text) > max_chars:
         return RowText(index, "", f"{OVER_LENGTH_LIMIT}{len(text):,} characters long; the limit is {max_chars:,}. "
                                   "Shorten it in the file and run a new job.")
@@ -57,8 +74,11 @@ def _labelled(column: str, value: str) -> str:
 
 
 def split_row_text(text: str, columns: Sequence[str]) -> dict[str, str]:
-    """Each column's value in a row text joined by row_texts (an empty column is absent: ""). The heads are read in
-    the columns' order, so a "Subject: " line inside a forwarded email in Body stays part of Body."""
+    """Each column's value in a row text joined by row_texts (an empty column is absent: ""): as it kept them, or read
+    back from a plain text. The heads are then read in the columns' order, so a "Subject: " line inside a forwarded
+    email in Body stays part of Body."""
+    if isinstance(text, JoinedText) and list(text.cells) == list(columns):
+        return dict(text.cells)
     if len(columns) < 2:
         return {column: text for column in columns}
     values, lines, current = {column: [] for column in columns}, text.split("\n"), None

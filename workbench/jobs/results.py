@@ -27,13 +27,19 @@ def _job(settings: Settings, job_id: int) -> Job:
         return repo.get_job(session, job_id)
 
 
-# A stopped job's rows it did not reach, said in its results: in a download, an empty extract or summarize cell
-# would otherwise read as "nothing found".
+# A job's rows it has not reached, said in its results: in a download, an empty extract or summarize cell would
+# otherwise read as "nothing found", and evaluation would score it so.
 NOT_ANSWERED = "Not answered: the job was {status} before this row. Resume it to answer the rest."
+NOT_ANSWERED_YET = "Not answered yet: the job is {status}."
+STOPPED = ("paused", "cancelled", "failed")
 
 
-def _stopped_short(job: Job) -> bool:
-    return job.status in ("paused", "cancelled", "failed") and job.done_rows + job.failed_rows < job.total_rows
+def _unfinished(job: Job) -> bool:
+    return job.done_rows + job.failed_rows < job.total_rows
+
+
+def _not_answered(job: Job) -> str:
+    return (NOT_ANSWERED if job.status in STOPPED else NOT_ANSWERED_YET).format(status=job.status)
 
 
 def input_of(job: Job) -> Path:
@@ -79,14 +85,19 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, trailed:
     spec = spec_from_dict(job.spec)
     columns = spec.output_columns()
     outputs = _answers(results, columns).set_axis([r.row_index for r in results]).reindex(index=frame.index)
-    stopped_short = _stopped_short(job)
-    if job.failed_rows or stopped_short:
-        errors = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(frame.index)
-        answered = errors.index.isin([r.row_index for r in results])
-        outputs["error"] = errors.where(answered, NOT_ANSWERED.format(status=job.status)) if stopped_short else errors
+    if job.failed_rows or _unfinished(job):
+        outputs["error"] = _errors(job, results, frame.index)
     combined = with_results(frame, outputs.astype(object).where(outputs.notna(), ""))
     combined.attrs["spec"] = reading_spec(job.spec)
     return combined if reviews is None else review.with_reviews(combined, spec, reviews, rows[0], trailed)
+
+
+def _errors(job: Job, results: list, rows: pd.Index) -> pd.Series:
+    """Each row's error: a failed row's own, or that the job has not answered it (yet)."""
+    errors = pd.Series({r.row_index: r.error for r in results}, dtype=object).reindex(rows)
+    if not _unfinished(job):
+        return errors
+    return errors.where(errors.index.isin([r.row_index for r in results]), _not_answered(job))
 
 
 def reading_spec(spec: dict) -> dict:

@@ -20,11 +20,11 @@ from sqlalchemy.exc import OperationalError
 
 from workbench.config import SPINNING_VARIABLE, THREADS_VARIABLE, Settings, get_settings
 from workbench.db import repo
-from workbench.db.schema import Job
+from workbench.db.schema import Job, utcnow
 from workbench.db.session import session_scope
 from workbench.errors import JobStateError
 from workbench.jobs.runner import run_job
-from workbench.processes import pid_alive
+from workbench.processes import modified_at, pid_alive
 
 POLL_SECONDS = 1.0
 
@@ -45,7 +45,7 @@ def _recorded_worker(settings: Settings) -> int | None:
         pid = int(pid_file(settings).read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+    return pid if pid_alive(pid, modified_at(pid_file(settings))) else None
 
 
 def _other_worker(settings: Settings) -> int | None:
@@ -73,7 +73,7 @@ def requeue_orphans(settings: Settings) -> list[int]:
     row: then they fail, with what to do."""
     with session_scope(settings) as session:
         candidates = repo.orphan_candidates(session, shared=bool(settings.database_url))
-        orphans = [job for job in candidates if not pid_alive(job.runner_pid)]
+        orphans = [job for job in candidates if not pid_alive(job.runner_pid, job.updated_at)]
         for job in orphans:
             _requeue_or_give_up(session, job)
         return [job.id for job in orphans]
@@ -172,7 +172,8 @@ def start_job_process(settings: Settings, job_id: int, others_running: int, **po
     child = subprocess.Popen([sys.executable, "-m", "workbench.jobs.worker", "--job", str(job_id)], env=env, **popen)
     try:
         with session_scope(settings) as session:
-            session.execute(update(Job).where(Job.id == job_id).values(**repo.runner(child.pid)))
+            # Named after it started: its start is before updated_at, which tells it from a later process given its pid.
+            session.execute(update(Job).where(Job.id == job_id).values(**repo.runner(child.pid), updated_at=utcnow()))
     except OperationalError:
         child.kill()  # never named, it would only wait and leave; the job goes back to the queue (requeue_unhanded)
         raise

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from workbench.config import Settings, get_settings
 from workbench.errors import WorkbenchError
 from workbench.models import registry
-from workbench.processes import pid_alive
+from workbench.processes import modified_at, pid_alive
 
 BUILDS_FOLDER = ".builds"
 ACTIONS = {"prepare": registry.prepare, "add": registry.add_model, "quantize": registry.quantize_model}
@@ -113,7 +113,7 @@ def running_models(settings: Settings) -> set[str]:
 
 
 def _noticed_if_dead(settings: Settings, build: Build) -> Build:
-    if build.finished or build.host != socket.gethostname() or not _has_died(build):
+    if build.finished or build.host != socket.gethostname() or not _has_died(settings, build):
         return build
     died = build.model_copy(update={"state": "failed", "error": (
         f"{build.label} stopped unexpectedly: the machine restarted, or ran out of memory. {NOTHING_KEPT} "
@@ -122,16 +122,16 @@ def _noticed_if_dead(settings: Settings, build: Build) -> Build:
     return died
 
 
-def _has_died(build: Build) -> bool:
+def _has_died(settings: Settings, build: Build) -> bool:
     if build.pid is None:
         return _now() - datetime.fromisoformat(build.started_at) > START_GRACE
-    return not pid_alive(build.pid)
+    return not pid_alive(build.pid, modified_at(_path(settings, build.id)))
 
 
 def stop_build(settings: Settings, build_id: str) -> None:
     """Ask a running build to stop; its process removes what it built so far and says it was stopped."""
     build = read_build(settings, build_id)
-    if build is not None and build.pid and not build.finished and pid_alive(build.pid):
+    if build is not None and build.pid and not build.finished and not _has_died(settings, build):
         os.kill(build.pid, signal.SIGTERM)
 
 

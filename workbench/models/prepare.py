@@ -19,7 +19,7 @@ from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
 from workbench.models.measure import measure
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
-from workbench.processes import pid_alive
+from workbench.processes import modified_at, pid_alive
 
 Progress = Callable[[float, str], None]
 EXPORT_TASKS = {"encoder": "feature-extraction", "generator": "text-generation-with-past"}
@@ -145,7 +145,7 @@ def remove_abandoned_staging(models_dir: Path) -> None:
     never ran for them, and a killed build of a model never built again left hundreds of MB behind."""
     for staging in models_dir.glob(".staging-*"):
         match = STAGING.fullmatch(staging.name)
-        if match and not pid_alive(int(match.group(1))):
+        if match and not pid_alive(int(match.group(1)), modified_at(staging)):
             shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -13,15 +13,19 @@ CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", 
 # A number as texts write it, separators and all: 1,299.00, 1.299,00, 1'299.00, 1 299,00, 12,50 (read by as_number).
 # A space separates thousands only before three digits ("2 3 items" is two numbers); the hyphen of "E-204" is no minus.
 _SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
-NUMBER = re.compile(rf"(?:(?<!\w)-)?\d+(?:{_SEPARATOR}\d+)*")
+# The minus is ASCII's or Unicode's (U+2212, as PDFs and spreadsheets often write it).
+MINUS = "-\u2212"
+NUMBER = re.compile(rf"(?:(?<!\w)[{MINUS}])?\d+(?:{_SEPARATOR}\d+)*")
 _SEPARATORS = re.compile(r"[.,'\s\u00a0\u202f]")
 _CURRENCY_BEFORE = re.compile(r"([€$£¥]|[A-Za-z]+)\s?$")
 _CURRENCY_AFTER = re.compile(r"\s?\(?\s?((?:[A-Za-z]+\s)?(?:[€$£¥]|[A-Za-z]+))")  # "45 US dollars"
 # "-€45", "- $12": a minus written before the currency sign (a minus before the digits is the number's own).
 _MINUS_BEFORE_SIGN = re.compile(r"(?<![\w.])[-−]\s?[€$£¥]\s?$")
-# "$12k", "€1.2m", "£3bn": thousands, millions, billions written after an amount.
-_SCALE = re.compile(r"(k|m|mn|bn)\b", re.I)
-SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}
+# "$12k", "€1.2m", "£3bn", "$5 million", "2 Mio. €": thousands, millions, billions written after an amount (read as
+# 5 before, a million times too little).
+SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millions": 1e6,
+          "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mrd": 1e9}
+_SCALE = re.compile(rf"\s?({'|'.join(sorted(SCALES, key=len, reverse=True))})\b", re.I)
 # An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals.
 _DOTTED_THOUSANDS = re.compile(r"-?\d{1,3}\.\d{3}")
 
@@ -44,7 +48,7 @@ def as_number(written: str) -> float | None:
     """A number with its separators read as the writer meant them: the last '.' or ',' is the decimal mark when it
     differs from the separators before it, or when a lone ',' is not followed by exactly three digits (12,50 but
     1,299); a lone '.' is decimal (1.5). Groups of thousands must have three digits: "1,2,3" is no number (None)."""
-    sign, digits = (-1, written[1:]) if written.startswith("-") else (1, written)
+    sign, digits = (-1, written[1:]) if _is_negative(written) else (1, written)
     separators = _SEPARATORS.findall(digits)
     groups = _SEPARATORS.split(digits)
     decimal = separators and _is_decimal_mark(separators, groups[-1])
@@ -71,20 +75,26 @@ def as_amount(written: str) -> float | None:
 
 def places(written: str, text: str, read: Callable[[str], float | None] = as_number) -> Iterator[re.Match]:
     """Where the text writes the number `written` (its minus or not; 45.50 for 45.5), as a whole number: the 1,299
-    of 1,299.50 is not 1,299."""
-    wanted = read(written.lstrip("-"))
-    return (match for match in NUMBER.finditer(text) if wanted is not None and read(match.group().lstrip("-")) == wanted)
+    of 1,299.50 is not 1,299. Places with the same sign as `written` come first: of "-45 € and 45 €", "45" is the
+    second."""
+    wanted = read(written.lstrip(MINUS))
+    found = [match for match in NUMBER.finditer(text) if wanted is not None and read(match.group().lstrip(MINUS)) == wanted]
+    return iter(sorted(found, key=lambda match: _is_negative(match.group()) != _is_negative(written)))
+
+
+def _is_negative(written: str) -> bool:
+    return written[:1] in MINUS
 
 
 def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     """The amount and currency the text writes at this number, if a currency stands next to it: "€45", "USD 200",
     "45.50 EUR", "45 euros"; "-€45" is minus 45 and "$12k" 12,000."""
     before, after = text[: match.start()], text[match.end():]
-    currency = _currency_before(before) or _currency_after(after)
+    scale = _SCALE.match(after)
+    currency = _currency_before(before) or _currency_after(after[scale.end():].lstrip(".") if scale else after)
     amount = as_amount(match.group())
     if not currency or amount is None:
         return None
-    scale = _SCALE.match(after)
     sign = -1 if _MINUS_BEFORE_SIGN.search(before) else 1
     return sign * amount * (SCALES[scale.group(1).lower()] if scale else 1), currency
 

@@ -204,7 +204,8 @@ def dates_in(source: str, day_first: bool = False) -> set[date]:
 
 
 def _email(field: FieldSpec, value: Any, source: str) -> str:
-    email = _text(field, value, source).lower()
+    # Copied with the sentence's full stop ("write to ann@x.com.") or its brackets ("<ann@x.com>"), it is the address.
+    email = _text(field, value, source).lower().strip("<>()[].,;:!? ")
     if not EMAIL.match(email):
         raise Rejected(f"'{email}' is not an email address")
     return email
@@ -215,16 +216,28 @@ def _phone(_field: FieldSpec, value: Any, source: str) -> str:
     (of 05.03.2024) as phone numbers, and "20 7946 0958" of "+44 20 7946 0958" (given back whole)."""
     if DATE_PIECE.fullmatch(str(value).strip()):
         raise Rejected(f"'{value}' is a date, not a phone number")
-    digits = re.sub(r"\D", "", str(value))
+    digits = re.sub(r"\D", "", without_trunk_zero(str(value)))
     whole = next((w for m in PHONE.finditer(outside_dates(source)) if (w := _phone_from_start(m.group(), digits))), None)
     if len(digits) < 6 or whole is None:
         raise Rejected(f"'{value}' is not a phone number in the text")
     return whole
 
 
+# "+44 (0)20 7946 0958": the 0 in brackets is dialled only from inside the country; +4402079460958 is no number.
+TRUNK_ZERO = re.compile(r"^\s*\+(\d{1,4})\s*\(0\)\s*")
+
+
+def without_trunk_zero(phone: str) -> str:
+    return TRUNK_ZERO.sub(r"+\1 ", phone)
+
+
 def _phone_from_start(written: str, digits: str) -> str | None:
     """The number as "+442079460958" if `digits` are its first digit groups, or all of them but a "+44" the model
-    left out; None if they start inside it."""
+    left out (and the trunk 0 of "+44 (0)20", if the model kept it: "020 7946 0958"); None if they start inside it."""
+    if trunk := TRUNK_ZERO.match(written):
+        country = trunk.group(1)
+        digits = country + digits[len(country) + 1:] if digits.startswith(f"{country}0") else digits.removeprefix("0")
+        written = without_trunk_zero(written)
     groups, plus = re.findall(r"\d+", written), "+" if written.startswith("+") else ""
     starts = [0, 1] if plus else [0]  # from the country code, or just after it
     for start in starts:

@@ -11,18 +11,33 @@ from workbench.tasks.base import Task
 if TYPE_CHECKING:
     from workbench.models.stops import Stops
 
-# Openers small chat models put before the answer; they are chatter, not content.
-CHATTER = re.compile(r"^\s*(sure|certainly|of course|okay|ok|here is|here's|here are)\b[^:\n]*[:!.]?\s*", re.I)
+# Openers small chat models put before the answer; they are chatter, not content: "Sure! ", "Okay, ", "Here is the
+# summary:". Only the opener goes, never the words after it: "Here is the invoice." is a translation's first sentence,
+# and a reply of just "OK" is an answer (the whole line went, leaving nothing).
+_OPENER = r"(?:sure|certainly|of course|okay|ok)"
+_HERE_IS = r"(?:here is|here's|here are)\b[^:\n]*:"
+CHATTER = re.compile(rf"^\s*(?:{_OPENER}\s*(?:[,!.]\s*(?:{_HERE_IS})?|:)|{_HERE_IS})\s*", re.I)
+# A reply that is nothing but an opener: an answer where one was asked for ("Reply OK if…"), never a summary.
+BARE_OPENER = re.compile(rf"\s*{_OPENER}\s*[,!.:]?\s*", re.I)
 LABEL = re.compile(r"^\s*(subject( line)?|summary|answer|output)\s*:\s*", re.I)
 QUOTES = "\"'“”‘’`"
 
 
 def clean_reply(text: str) -> str:
-    """The answer without 'Sure! Here is...', 'Summary:' labels or wrapping quotes."""
+    """The answer without 'Sure! Here is...:', 'Summary:' labels or wrapping quotes; a reply that is nothing else
+    ("OK.") stays as it is."""
     text = text.strip()
-    for pattern in (CHATTER, LABEL):
-        text = pattern.sub("", text, count=1).strip()
+    unopened = CHATTER.sub("", text, count=1).strip()
+    if unopened and unopened != text:
+        text = capitalised(unopened)
+    text = LABEL.sub("", text, count=1).strip() or text
     return text.strip(QUOTES).strip()
+
+
+def capitalised(text: str) -> str:
+    """A sentence whose opener was taken off ("Okay, the customer wants a refund.") starts as a sentence; "iPhone"
+    and "eBay" stay as written."""
+    return text[:1].upper() + text[1:] if text[:1].islower() and not text[1:2].isupper() else text
 
 
 class GenerativeTask(Task):

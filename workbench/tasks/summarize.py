@@ -8,6 +8,8 @@ writes several drafts of each summary and the encoder keeps the one closest in m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Literal
 
@@ -16,7 +18,7 @@ from pydantic import Field, model_validator
 
 from workbench.io.rows import column_name_labels
 from workbench.tasks.base import RowOutput, TaskConfig, WrittenSettings
-from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.generative import BARE_OPENER, GenerativeTask, capitalised
 from workbench.tasks.name_candidates import TITLES
 from workbench.tasks.registry import register
 from workbench.tasks.speakers import speakers
@@ -51,7 +53,11 @@ LINE_END, SENTENCE_STOP = ("\n",), re.compile(SENTENCE_MARK + " ")
 STOPS = {"one_sentence": (*LINE_END, SENTENCE_STOP), "subject_line": LINE_END}
 ONE_LINE_STYLES = tuple(STOPS)  # every style with stops ends at its line's end
 TOKENS_PER_WORD = 2  # generous: the answer is cut by words afterwards, never mid-token by the budget
-MAX_ROUNDS = 4
+MAX_ROUNDS = 6
+# Words of a piece's summary in a round that is not the last: at the user's 250 or 300 words, one such summary filled a
+# piece of READ_WELL_TOKENS alone, the pieces never grew fewer, and 18 of 20 sections of a long text were cut off
+# (an ideal fake model, tests/test_summarize.py). At 100, three or more fit in a piece.
+PART_WORDS = 100
 # A text longer than this is summarised in pieces of at most this many tokens, then the pieces' summaries together,
 # even where the window (8,192 tokens for the bundled model) holds it whole: the 135M model reads a long text poorly.
 # Four DialogSum dialogues in one cell (~800 tokens), "short" summaries of 60 words, two sets of 20 (rows 200-279,
@@ -145,14 +151,27 @@ class SummarizeTask(GenerativeTask):
         return [RowOutput({"summary": summary}) for summary in combined]
 
     def combine(self, parts: list[str], voices: list[str]) -> str:
-        """One summary per text: a text cut into chunks gets a summary of its chunks' summaries."""
-        for _ in range(MAX_ROUNDS):  # each round shrinks the text by a chunk's size over max_words
+        """One summary per text: a text cut into chunks gets a summary of its chunks' summaries, in rounds until they
+        fit one chunk; each round but the last asks for summaries of at most PART_WORDS, so that the chunks grow
+        fewer."""
+        for _ in range(MAX_ROUNDS):
             if len(parts) <= 1:
                 break
             chunks = self.chunks("\n".join(parts))
-            parts = self.summaries(chunks, [voices] * len(chunks))
-        # Pieces still left after the last round are joined: cut to the word limit, as every summary is.
+            with self._words_at_most(PART_WORDS if len(chunks) > 1 else self.config.summary.max_words):
+                parts = self.summaries(chunks, [voices] * len(chunks))
+        # Pieces still left after the last round (a text of some 40,000 words) are joined and cut to the word limit.
         return within_words("\n".join(parts), self.config.summary.max_words)
+
+    @contextmanager
+    def _words_at_most(self, words: int) -> Iterator[None]:
+        """The summaries asked for within this block have at most `words` words (and the user's limit)."""
+        chosen = self.config.summary
+        self.config.summary = chosen.model_copy(update={"max_words": min(words, chosen.max_words)})
+        try:
+            yield
+        finally:
+            self.config.summary = chosen
 
     def setup(self) -> None:
         super().setup()
@@ -276,7 +295,9 @@ def _fitting(words: list[str], room: int, count_tokens):
 
 def tidy(reply: str, style: SummaryStyle) -> str:
     """The reply in the chosen style's shape, without an opening about the text itself, cut to max_words."""
-    reply = _capitalised(ABOUT_THE_TEXT.sub("", reply.strip(), count=1))
+    if BARE_OPENER.fullmatch(reply):  # "Sure" cut at its "!" by one sentence's stop: nothing was summed up yet
+        return ""
+    reply = capitalised(ABOUT_THE_TEXT.sub("", reply.strip(), count=1))
     if style.style == "bullets":
         lines = [sentence for line in reply.splitlines() for sentence in SENTENCE_END.split(_unmarked(line))]
         kept = _whole_lines_within(_new_sentences(_without_self_talk([x for x in lines if x])), style.max_words)
@@ -284,12 +305,28 @@ def tidy(reply: str, style: SummaryStyle) -> str:
     if style.style == "subject_line":  # one line, and the model sometimes starts over with "Subject:"
         first = next((line for line in reply.splitlines() if line.strip()), "")
         reply = re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip(".")
-    flat = " ".join(reply.split())
+    flat = " ".join(_without_letter_frame(reply).split())
     if style.style == "one_sentence":  # the first sentence about the text
         flat = next(iter(_without_self_talk(SENTENCE_END.split(flat))), "")
     elif style.style == "short":
         flat = " ".join(_without_self_talk(SENTENCE_END.split(flat)))
     return within_words(without_repeats(flat), style.max_words)
+
+
+def _without_letter_frame(reply: str) -> str:
+    """The reply without a letter's greeting line ("Hi Margot,") and what follows its sign-off ("Thanks,\nLiam"): read
+    after the lines were joined, "Hi Margot, The parcel…" was no greeting and "Thanks, Liam" no sign-off."""
+    kept = []
+    for line in reply.splitlines():
+        if GREETING.match(line.strip()):
+            continue
+        sentences = SENTENCE_END.split(line.strip())
+        signed = next((n for n, sentence in enumerate(sentences) if SIGN_OFF.match(sentence)), None)
+        if signed is not None:
+            kept.append(" ".join(sentences[:signed]))
+            break
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def without_repeats(text: str) -> str:
@@ -352,10 +389,6 @@ def _unmarked(line: str) -> str:
     return re.sub(r"^\s*([-*•]|\d+[.)])\s*", "", line).strip()
 
 
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _whole_lines_within(lines: list[str], limit: int) -> list[str]:
     """The lines while they fit in `limit` words together (a bullet cut mid-sentence read as broken); a first line
     longer than the limit alone, cut and ended with "…"."""
@@ -379,7 +412,7 @@ def _without_self_talk(sentences: list[str]) -> list[str]:
             break  # what follows lists the model's edits, or signs a letter: not the text's content
         if SELF_TALK.match(sentence):
             sentence = sentence.partition(":")[2].strip()
-        sentence = _capitalised(ABOUT_THE_TEXT.sub("", sentence, count=1))  # "To summarize, the text states that …"
+        sentence = capitalised(ABOUT_THE_TEXT.sub("", sentence, count=1))  # "To summarize, the text states that …"
         if sentence and not ABOUT_THE_WRITING.search(sentence) and not GREETING.match(sentence):
             kept.append(sentence)
     return kept
