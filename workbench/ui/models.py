@@ -23,7 +23,8 @@ def models_table() -> list[dict]:
     st.caption(KINDS_EXPLAINED)
     st.dataframe(pd.DataFrame([_summary(row) for row in rows]), hide_index=True, width="stretch",
                  column_config={"Model": st.column_config.TextColumn(pinned=True),
-                                "Source": st.column_config.TextColumn(width="large")})
+                                "Source": st.column_config.TextColumn(width="large")},
+                 placeholder="")  # an unprepared model has no size yet: an empty cell, not a grey "None"
     return rows
 
 
