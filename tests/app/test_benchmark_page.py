@@ -129,3 +129,16 @@ def test_a_comparison_can_be_removed_from_the_list_and_its_jobs_stay(settings, t
     assert compare.list_comparisons(settings) == [] and len(service.list_jobs(settings)) == 2
     assert app.success[0].value.startswith(f"Comparison #{comparison_id} is off the list")
     assert "Upload a CSV or Excel file with a column of right answers" in app.info[0].value  # back to a new one
+
+
+def test_models_with_the_same_figures_share_one_point_named_together():
+    """Drawn one on top of the other, the last model hid the others."""
+    import pandas as pd
+
+    from workbench.ui.benchmark import _trade_off_chart
+
+    table = pd.DataFrame({"model": ["a", "a-none", "b"], "accuracy": [0.9, 0.9, 0.7], "rows/s": [50.0, 50.0, 80.0]})
+    chart = _trade_off_chart(table, "accuracy")
+    assert chart.data.to_dict(orient="records") == [
+        {"accuracy": 0.9, "rows/s": 50.0, "model": "a = a-none"}, {"accuracy": 0.7, "rows/s": 80.0, "model": "b"}]
+    assert chart.layer[1].mark.type == "text"

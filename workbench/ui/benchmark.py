@@ -306,10 +306,14 @@ def _csv(table: pd.DataFrame, costs: Prices) -> bytes:
 
 
 def _trade_off_chart(table: pd.DataFrame, quality: str) -> alt.Chart:
-    """Quality against speed: the best models sit top right."""
+    """Quality against speed: the best models sit top right. Models with the same figures share one point, named
+    together beside it: drawn one on top of the other, the last hid the others."""
     points = table[["model", quality, "rows/s"]].dropna()
-    return alt.Chart(points).mark_circle(size=160).encode(
+    shared = points.groupby([quality, "rows/s"], as_index=False, sort=False)["model"].agg(" = ".join)
+    chart = alt.Chart(shared).encode(
         x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(zero=True)),
         y=alt.Y(f"{quality}:Q", title=quality, scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=500)),
         tooltip=["model", quality, "rows/s"])
+    circles = chart.mark_circle(size=160).encode(
+        color=alt.Color("model:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=500)))
+    return circles + chart.mark_text(align="left", dx=10, dy=-10).encode(text="model:N")
