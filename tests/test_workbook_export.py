@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import zipfile
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
@@ -128,3 +129,36 @@ def test_a_large_workbook_is_copied_a_row_at_a_time_with_its_values_formulas_and
     assert [c.value for c in tickets[2]] == ["Ticket", "Body", "label", "confidence", "needs_review"]
     assert [tickets.cell(row=r, column=2).value for r in range(3, 9)] == emails["Body"].tolist()
     assert [tickets.cell(row=r, column=3).value for r in range(3, 9)] == results_frame(settings, job_id)["label"].tolist()
+
+
+@pytest.mark.parametrize("dimension", [None, "A1"])
+def test_a_workbook_that_declares_no_size_or_too_small_a_one_counts_by_its_rows(tmp_path, monkeypatch, dimension):
+    """openpyxl's write-only mode writes no size: a 100,000-row workbook was then loaded whole (+515 MB)."""
+    import re
+
+    import pandas as pd
+
+    from workbench.io import workbook_export
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Data")
+    for row in [["Body"], *([f"text {i}"] for i in range(5))]:
+        sheet.append(row)
+    book.save(tmp_path / "in.xlsx")
+    with zipfile.ZipFile(tmp_path / "in.xlsx") as source, zipfile.ZipFile(tmp_path / "odd.xlsx", "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename.endswith("sheet1.xml"):
+                data = re.sub(rb"<dimension [^>]*/>", b"", data)
+                if dimension:
+                    data = data.replace(b"<sheetData", f'<dimension ref="{dimension}"/><sheetData'.encode(), 1)
+            target.writestr(member, data)
+    assert workbook_export.declared_cells(tmp_path / "odd.xlsx") == (
+        workbook_export.STREAMED_OVER_CELLS + 1 if dimension is None else 1)
+    copied, original = [], workbook_export._copied_a_row_at_a_time
+    monkeypatch.setattr(workbook_export, "_copied_a_row_at_a_time", lambda *args: copied.append(1) or original(*args))
+    rows = workbook_export.STREAMED_OVER_CELLS // 2 + 1  # with its result column: over the limit
+    results = pd.DataFrame({"label": ["a"] * 5 + [""] * (rows - 5)})
+    workbook_export.add_result_columns(tmp_path / "odd.xlsx", "Data", results, tmp_path / "out.xlsx")
+    assert copied == [1]
+    assert [c.value for c in load_workbook(tmp_path / "out.xlsx")["Data"]["B"]][:3] == ["label", "a", "a"]

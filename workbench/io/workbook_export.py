@@ -22,7 +22,9 @@ STREAMED_OVER_CELLS = 150_000
 
 def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     """Write `original` to `path` with `results` (one row per data row, in order) beside the sheet's data."""
-    if declared_cells(original) > STREAMED_OVER_CELLS:
+    # The job's rows are a floor: a workbook may declare no size, or "A1" (openpyxl's write-only mode writes none), and
+    # a 100,000-row one was then loaded whole (+515 MB).
+    if max(declared_cells(original), len(results) * (len(results.columns) + 1)) > STREAMED_OVER_CELLS:
         return _copied_a_row_at_a_time(original, sheet, results, path)
     workbook = load_workbook(original)  # not read-only and not data_only: formulas are kept as formulas
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
@@ -45,10 +47,14 @@ def _header_row(worksheet) -> int:
 
 
 def declared_cells(original: Path) -> int:
-    """The cells the workbook's sheets say they span (read from each sheet's dimension, not its rows)."""
+    """The cells the workbook's sheets say they span (read from each sheet's dimension, not its rows); a sheet that
+    declares no size counts as larger than any kept whole."""
     workbook = load_workbook(original, read_only=True)
     try:
-        return sum((sheet.max_row or 0) * (sheet.max_column or 0) for sheet in workbook.worksheets)
+        sizes = [(sheet.max_row, sheet.max_column) for sheet in workbook.worksheets]
+        if any(rows is None or columns is None for rows, columns in sizes):
+            return STREAMED_OVER_CELLS + 1
+        return sum(rows * columns for rows, columns in sizes)
     finally:
         workbook.close()
 

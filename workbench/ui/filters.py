@@ -77,5 +77,13 @@ def _by_words(frame: pd.DataFrame, job_id: int) -> pd.Series:
         return pd.Series(True, index=frame.index)
     flags = {answer_column(frame, "needs_review"), answer_column(frame, "confidence"), reviewed_column(frame)}
     # The rows' own words and answers; "true" matched every flagged row through the app's own columns.
-    text = frame[[c for c in frame.columns if c not in flags]].astype(str).agg(" ".join, axis=1).str.casefold()
-    return text.str.contains(words.strip().casefold(), regex=False)
+    return containing(frame, [c for c in frame.columns if c not in flags], words.strip().casefold())
+
+
+def containing(frame: pd.DataFrame, columns: list[str], words: str) -> pd.Series:
+    """Rows with `words` (case-folded) in any of `columns`, column by column: joining each row's cells first took
+    14 s on a 100,000-row job, at every redraw while the filter was on."""
+    found = pd.Series(False, index=frame.index)
+    for column in columns:
+        found |= frame[column].astype(str).str.casefold().str.contains(words, regex=False)
+    return found
