@@ -66,6 +66,7 @@ def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataF
     try:
         processed = sheet or source.sheetnames[0]
         for worksheet in source.worksheets:
+            worksheet.reset_dimensions()  # every row, not the size the sheet declares ("A1" cut the copy to one row)
             copy = target.create_sheet(worksheet.title)
             rows = worksheet.iter_rows(values_only=True)
             if worksheet.title == processed:
