@@ -230,6 +230,15 @@ def job_results(session: Session, job_id: int, rows: tuple[int, int] | None = No
     return list(session.scalars(query.order_by(Result.row_index)))
 
 
+def job_answers(session: Session, job_id: int, rows: tuple[int, int] | None = None) -> list:
+    """As job_results, only each row's number, outputs and error, as plain rows: for 100,000 rows, building the
+    results' full objects took 2.8 s of the Job results page's 6 s."""
+    query = select(Result.row_index, Result.outputs, Result.error).where(Result.job_id == job_id)
+    if rows is not None:
+        query = query.where(Result.row_index.between(*rows))
+    return list(session.execute(query.order_by(Result.row_index)))
+
+
 def clear_results(session: Session, job_id: int) -> None:
     session.execute(delete(Review).where(Review.job_id == job_id))  # a review is of answers that are gone
     session.execute(delete(Result).where(Result.job_id == job_id))

@@ -80,7 +80,7 @@ def _with_results_of(settings: Settings, job: Job, frame: pd.DataFrame, trailed:
     value beside a correction (review.with_reviews)."""
     rows = (int(frame.index[0]), int(frame.index[-1]))
     with session_scope(settings) as session:
-        results = repo.job_results(session, job.id, rows=rows)
+        results = repo.job_answers(session, job.id, rows=rows)
         reviews = repo.job_reviews(session, job.id, rows) if trailed is not None else None
     spec = spec_from_dict(job.spec)
     columns = spec.output_columns()
@@ -121,14 +121,14 @@ def saved_outputs(settings: Settings, job_id: int, row: int) -> dict:
     """Everything the template saved with one row's answer, beyond the output columns too (route's nearest queue of a
     row it sent to the fallback)."""
     with session_scope(settings) as session:
-        saved = repo.job_results(session, job_id, rows=(row, row))
+        saved = repo.job_answers(session, job_id, rows=(row, row))
         return dict(saved[0].outputs or {}) if saved else {}
 
 
 def answers_alone(settings: Settings, job: Job) -> pd.DataFrame:
     """The job's saved answers without its rows (whose file is gone), each with its row's number in the file."""
     with session_scope(settings) as session:
-        results = repo.job_results(session, job.id)
+        results = repo.job_answers(session, job.id)
     answers = _answers(results, spec_from_dict(job.spec).output_columns())
     answers.insert(0, "row", [r.row_index + 1 for r in results])
     if job.failed_rows:
