@@ -225,3 +225,14 @@ def test_a_row_seen_while_adapting_is_embedded_again_once_the_task_forgets_them(
     assert len(embedded) == before  # remembered from adapting: a job's first batches need not embed again
     task.forget_seen_rows()
     assert task.run_batch(rows[:1])[0].outputs == answer[0].outputs and embedded[-1] == rows[:1]
+
+
+def test_a_row_needs_review_only_below_the_threshold(tiny_loader):
+    from workbench.tasks.classify import ClassifyConfig, ClassifyTask
+
+    task = ClassifyTask(ClassifyConfig(labels=["a", "b"], threshold=0.5), tiny_loader)
+    task.setup()
+    stub = type("Stub", (), {"probabilities": staticmethod(lambda vectors: np.array([[0.5, 0.5], [0.4999, 0.5001], [0.52, 0.48]]))})
+    task.scorer = stub  # confidences 0.5, 0.5001, 0.52
+    flags = [row.outputs["needs_review"] for row in task.run_batch(["x", "y", "z"])]
+    assert flags == [False, False, False]  # "below the threshold": 0.5 against 0.5 is not below

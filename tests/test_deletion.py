@@ -90,10 +90,13 @@ def test_the_command_line_asks_before_deleting(settings):
     assert deleted.exit_code == 0 and f"Deleted job #{job_id}" in deleted.output and not service.list_jobs(settings)
 
 
-def test_a_stopped_jobs_results_say_which_rows_it_did_not_reach(settings):
-    job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")  # cancelled after its first of 4 rows
+@pytest.mark.parametrize("status", ["cancelled", "paused", "failed"])
+def test_a_stopped_jobs_results_say_which_rows_it_did_not_reach(settings, status):
+    job_id = _finished_job(settings, SAMPLE_DIR / "support_emails.csv")  # stopped after its first of 4 rows
+    with session_scope(settings) as session:
+        session.query(Job).filter(Job.id == job_id).update({"status": status})
     errors = results_frame(settings, job_id)["error"].tolist()
-    assert errors[0] == "" and all(e.startswith("Not answered: the job was cancelled before this row") for e in errors[1:])
+    assert errors[0] == "" and all(e.startswith(f"Not answered: the job was {status} before this row") for e in errors[1:])
 
 
 def test_a_running_jobs_results_say_which_rows_it_has_not_reached_yet(settings):

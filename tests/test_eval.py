@@ -489,3 +489,15 @@ def test_rows_a_job_has_not_answered_or_failed_are_not_scored():
                        ["name", "extraction_errors", "error"])
     report = evaluate(frame, "right")
     assert report.rows == 1 and report.per_field.loc["name", ["precision", "recall"]].tolist() == [1.0, 1.0]
+
+
+def test_a_right_answer_of_blanks_is_no_right_answer():
+    import pandas as pd
+
+    from workbench.eval.job import evaluate
+    from workbench.io.result_columns import with_results
+
+    inputs = pd.DataFrame({"text": ["a", "b", "c"], "category": ["billing", "  ", "shipping"]})
+    frame = with_results(inputs, pd.DataFrame({"label": ["billing", "billing", "shipping"]}))
+    report = evaluate(frame, "category")
+    assert (report.rows, report.accuracy) == (2, 1.0)

@@ -393,3 +393,16 @@ def test_a_field_may_not_take_the_name_of_a_column_the_app_adds(name):
 def test_options_on_a_field_that_is_no_choice_are_refused_not_ignored():
     with pytest.raises(TaskConfigError, match="only a choice field has options"):
         spec_from_dict({"task": "extract", "text": "Body", "fields": [{"name": "size", "options": ["S", "M"]}]}).check_new()
+
+
+@pytest.mark.parametrize("piece,number", [("order #48877", 48877), ("1,299.00", 1299), ("12,5", 12.5)])
+def test_a_whole_number_is_read_as_a_whole_number(piece, number):
+    read = normalise(FieldSpec(name="n", type="number"), piece, NUMBERS_SOURCE)
+    assert read == number and type(read) is type(number)  # 48877, not 48877.0 (written "48877.0" in a CSV)
+
+
+@pytest.mark.parametrize("value", ["adrid", "ning"])
+def test_a_value_must_start_where_a_word_of_the_text_starts(value):
+    source = "Nothing to report here, just a thank-you note about the planning. Madrid, 3 May."
+    with pytest.raises(Rejected):
+        normalise(FieldSpec(name="f", type="text"), value, source)

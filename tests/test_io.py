@@ -173,3 +173,10 @@ def test_the_new_job_page_warns_when_the_rows_do_not_look_english(settings, monk
     rows = "\n".join(f'"{text}"' for text in FRENCH)
     app.file_uploader[0].upload("avis.csv", f"avis\n{rows}\n".encode()).run()
     assert any("do not look like English" in warning.value for warning in app.warning)
+
+
+def test_sixteen_significant_digits_stay_text_in_a_workbook():
+    from workbench.io.writers import as_spreadsheet_value
+
+    assert as_spreadsheet_value("1234567890.123456") == "1234567890.123456"  # Excel would keep 15 of the 16 digits
+    assert as_spreadsheet_value("123456789012345") == 123456789012345

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from tests.conftest import SAMPLE_DIR
 from workbench.config import Settings
 from workbench.db import repo
+from workbench.db.schema import Job
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, ModelNotReadyError, TaskConfigError
 from workbench.io import read_table
@@ -590,3 +591,27 @@ def test_a_running_job_with_no_row_saved_says_it_is_answering_its_first_rows():
     assert "answering the first rows" in describe(job_progress(Job(status="running", done_rows=0, failed_rows=0, total_rows=30)))
     assert "answering" not in describe(job_progress(Job(status="running", done_rows=16, failed_rows=0, total_rows=30)))
     assert "answering" not in describe(job_progress(Job(status="queued", done_rows=0, failed_rows=0, total_rows=30)))
+
+
+def test_a_stopped_job_with_failed_rows_and_rows_left_is_still_resumed():
+    from workbench.jobs.progress import only_failed_rows_left
+
+    assert not only_failed_rows_left(Job(status="paused", done_rows=3, failed_rows=2, total_rows=10))
+    assert only_failed_rows_left(Job(status="completed", done_rows=8, failed_rows=2, total_rows=10))
+
+
+@pytest.mark.parametrize("status", ["paused", "cancelled", "failed", "queued"])
+def test_a_job_that_is_not_running_shows_no_time_left(status):
+    from workbench.jobs.progress import describe, job_progress
+
+    job = Job(status=status, done_rows=3, failed_rows=0, total_rows=10, busy_rows=3, busy_seconds=3.0, seconds_left=7.0)
+    assert job_progress(job).seconds_left is None and "left" not in describe(job_progress(job))
+
+
+def test_the_adaptation_sample_leaves_out_empty_and_over_long_rows():
+    from workbench.io.rows import EMPTY_ROW, OVER_LENGTH_LIMIT, RowText
+    from workbench.jobs.runner import adaptation_sample
+
+    rows = [RowText(0, "a"), RowText(1, "", f"{EMPTY_ROW}text"), RowText(2, "", f"{OVER_LENGTH_LIMIT}..."), RowText(3, "b")]
+    assert adaptation_sample(rows) == ["a", "b"]
+    assert adaptation_sample(rows, size=1) == ["a"]

@@ -316,3 +316,10 @@ def test_an_emptied_summary_or_output_is_not_taken_for_a_right_answer():
             review.corrections({column: "The parcel is late."}, {column: "  "}, choices)
     assert review.corrections({"summary": "Late."}, {"summary": "The parcel is late."}, choices) == {
         "summary": "The parcel is late."}
+
+
+def test_an_empty_answer_left_empty_or_a_number_retyped_is_no_correction():
+    from workbench.jobs import review
+
+    choices = {"city": None, "order": None}
+    assert review.corrections({"city": None, "order": 5531}, {"city": "", "order": "5531"}, choices) == {}

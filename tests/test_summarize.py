@@ -396,3 +396,10 @@ def test_pieces_left_after_the_last_round_are_cut_to_the_word_limit(build_task, 
 def test_summary_setting_mistakes_say_what_to_write(summary, message):
     with pytest.raises(TaskConfigError, match=message):
         spec_from_dict({"task": "summarize", "text": "Body", "summary": {"style": "short", **summary}}).check_new()
+
+
+def test_a_summary_of_exactly_max_words_is_kept_whole():
+    from workbench.tasks.summarize import within_words
+
+    assert within_words("Refund for a late parcel", 5) == "Refund for a late parcel"  # no "…"
+    assert within_words("The parcel is late. Customer wants a refund", 8) == "The parcel is late. Customer wants a refund"
