@@ -30,5 +30,6 @@ with user_errors():
         results_table(tried)
         written_answers_in_full(tried)
     if run_col.button("Run on all rows", type="primary", width="stretch"):
-        job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
+        with st.spinner("Counting the file's rows and saving the job…"):  # a 100,000-row workbook: 10-30 s
+            job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
         open_job(job_id)

@@ -26,6 +26,12 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
     with reviews applied, whose reviewed rows can be the answers."""
     if not scorable(frame):
         return
+    # Its own part of the page: choosing a column redraws the scores alone, not a 100,000-row job's table and charts
+    # (5-13 s a choice in the scale audit).
+    st.fragment(_scores)(frame, suggested, reviewed)
+
+
+def _scores(frame: pd.DataFrame, suggested: str | None, reviewed: pd.DataFrame | None) -> None:
     outputs = frame.attrs.get("result_columns", [])
     checked = reviewed_count(reviewed) if reviewed is not None else 0
     # Offered before the first review too, and without a count: options that change with a review (the review section
