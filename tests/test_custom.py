@@ -145,3 +145,22 @@ def test_json_in_an_instruction_is_not_a_placeholder():
     instruction = 'Answer as JSON like {"sentiment": "positive"} about {Body}'
     spec_from_dict({"task": "custom", "text": ["Body"], "instruction": instruction}).check_new()
     assert fill_instruction(instruction, _joined(Body="Great"), ["Body"]) == 'Answer as JSON like {"sentiment": "positive"} about Great'
+
+
+def test_a_row_too_long_for_the_model_fails_alone_and_the_others_are_answered_together(build_task, tiny_generator):
+    """Retried one by one as for any failure, a 64-row generative batch took minutes more for one long row."""
+    from workbench.errors import RowsFailed
+    from workbench.jobs.runner import _outputs_or_errors
+
+    task = build_task({"task": "custom", "text": "Body", "instruction": "Reply to {Body}"})
+    long_text = " ".join(["word"] * tiny_generator.window)
+    with pytest.raises(RowsFailed) as failed:
+        task.run_batch(["short one", long_text, "short two"])
+    assert list(failed.value.errors) == [1] and "too long" in failed.value.errors[1]
+    batches = []
+    original = task.run_batch
+    task.run_batch = lambda texts: batches.append(len(texts)) or original(texts)
+    rows = [RowText(10, "short one"), RowText(11, long_text), RowText(12, "short two")]
+    outputs, retried = _outputs_or_errors(task, rows)
+    assert batches == [3, 2] and retried  # the rest together, not each alone
+    assert "too long" in outputs[11] and all(not isinstance(outputs[i], str) for i in (10, 12))

@@ -406,3 +406,12 @@ def test_a_value_must_start_where_a_word_of_the_text_starts(value):
     source = "Nothing to report here, just a thank-you note about the planning. Madrid, 3 May."
     with pytest.raises(Rejected):
         normalise(FieldSpec(name="f", type="text"), value, source)
+
+
+def test_an_extraction_row_too_long_for_the_model_is_named_for_the_runner(build_task, tiny_generator):
+    from workbench.errors import RowsFailed
+
+    task = build_task({"task": "extract", "text": "Body", "fields": [{"name": "city", "type": "text"}]})
+    with pytest.raises(RowsFailed) as failed:
+        task.run_batch(["I live in Paris.", " ".join(["word"] * tiny_generator.window)])
+    assert list(failed.value.errors) == [1] and "too long" in failed.value.errors[1]

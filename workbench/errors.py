@@ -31,3 +31,13 @@ class StorageError(WorkbenchError):
 
 class SettingError(WorkbenchError):
     """A WORKBENCH_* setting holds a value the app cannot use."""
+
+
+class RowsFailed(WorkbenchError):
+    """Some rows of a batch cannot be answered (a text too long for the model): `errors` maps each one's position in
+    the batch to why. The runner fails those rows alone and answers the others as one batch again; retried one by
+    one, as for any other failure of a batch, a 64-row generative batch took minutes more."""
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(next(iter(errors.values()), "A row could not be answered."))
+        self.errors = errors

@@ -18,7 +18,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job
 from workbench.db.session import session_scope
-from workbench.errors import WorkbenchError
+from workbench.errors import RowsFailed, WorkbenchError
 from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
 from workbench.jobs import measure
@@ -254,6 +254,12 @@ def _outputs_or_errors(task: Task, rows: list[RowText]) -> tuple[dict[int, RowOu
         return {}, False
     try:
         return dict(zip((r.index for r in rows), task.run_batch([r.text for r in rows]), strict=True)), False
+    except RowsFailed as failed:  # those rows fail alone; the others are answered together again
+        rest = [row for position, row in enumerate(rows) if position not in failed.errors]
+        if len(rest) == len(rows):  # it named no row of this batch: each is tried alone
+            return {r.index: _run_one(task, r) for r in rows}, True
+        answered = _outputs_or_errors(task, rest)[0]
+        return {**answered, **{rows[position].index: error for position, error in failed.errors.items()}}, True
     except Exception:
         return {r.index: _run_one(task, r) for r in rows}, True
 

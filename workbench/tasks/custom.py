@@ -66,7 +66,7 @@ class CustomTask(GenerativeTask):
 
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(fill_instruction(self.config.instruction, text, self.text_columns)) for text in texts]
-        replies = self.replies(prompts, self.config.max_words * 2 + 8)
+        replies = self.replies(prompts, self.config.max_words * 2 + 8, one_per_row=True)
         return [RowOutput({"output": within_words(reply, self.config.max_words)}) for reply in replies]
 
 

@@ -22,7 +22,7 @@ from workbench.models.guided import guided_json
 from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
 from workbench.tasks.fields import COPIED_TYPES, FieldSpec, Rejected, normalise, reviewed_value, schema_of
-from workbench.tasks.generative import GenerativeTask
+from workbench.tasks.generative import GenerativeTask, failed_rows
 from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.registry import register
 
@@ -162,9 +162,7 @@ class ExtractTask(GenerativeTask):
             return [{} for _ in texts]
         prompts = [self.chat(f"{self.instruction}\n\nText:\n{text}\n\nJSON:") for text in texts]
         rows = guided_json(self.generator, prompts, self.schema, sources=sources)
-        failed = next((row.error for row in rows if row.error), None)
-        if failed:
-            raise TaskConfigError(failed)  # the runner retries row by row, so only this row fails
+        failed_rows(rows)  # the runner fails those rows alone, and answers the others together again
         return [json.loads(row.text) for row in rows]
 
     def copy_source(self, text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from workbench.errors import TaskConfigError
+from workbench.errors import RowsFailed, TaskConfigError
 from workbench.tasks.base import Task
 
 if TYPE_CHECKING:
@@ -57,12 +57,15 @@ class GenerativeTask(Task):
     def chat(self, instruction: str, system: str | None = None) -> str:
         return self.generator.chat.prompt(instruction, system=system)
 
-    def replies(self, prompts: list[str], max_new_tokens: int, stop: Stops = ()) -> list[str]:
+    def replies(self, prompts: list[str], max_new_tokens: int, stop: Stops = (), one_per_row: bool = False) -> list[str]:
         """The cleaned reply to each prompt; a prompt that cannot be answered fails the batch with its reason.
 
-        The runner then retries the batch row by row, so only that row fails, with the reason shown.
+        The runner then retries the batch row by row, so only that row fails, with the reason shown; `one_per_row`
+        (the prompts are the batch's rows, in order): it fails those rows alone and answers the others together.
         """
         generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
+        if one_per_row:
+            failed_rows(generations)
         return [clean_reply(_ended(g)) for g in _answered(generations)]
 
     def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int, stop: Stops = (),
@@ -77,6 +80,13 @@ class GenerativeTask(Task):
 def _ended(generation) -> str:
     """The text with the mark of the stop string it ended at, if any: ". " ends a sentence with its full stop."""
     return generation.text + (generation.stop_string or "").rstrip()
+
+
+def failed_rows(generations: list) -> None:
+    """Raise RowsFailed for the generations (one per row of the batch) that have an error."""
+    errors = {position: g.error for position, g in enumerate(generations) if g.error}
+    if errors:
+        raise RowsFailed(errors)
 
 
 def _answered(generations: list) -> list:
