@@ -50,7 +50,11 @@ def list_sheets(path: Path) -> list[str]:
     """Sheet names of a workbook, or a single empty name for text files."""
     if file_kind(Path(path)) == "text":
         return [""]
-    return open_workbook(Path(path)).sheetnames
+    workbook = open_workbook(Path(path))
+    try:
+        return workbook.sheetnames
+    finally:
+        workbook.close()  # a read-only workbook keeps its file open until closed
 
 
 def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -> pd.DataFrame:

@@ -57,19 +57,45 @@ def _stored_upload(uploaded) -> ChosenInput | None:
 
 
 def choose_sheet(chosen: ChosenInput) -> str | None:
-    sheets = list_sheets(chosen.path)
+    sheets = _sheets(str(chosen.path), _stamp(chosen.path))
     if len(sheets) <= 1:
         return sheets[0] or None
     return st.selectbox("Sheet", sheets)
 
 
 def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
-    frame = read_table(chosen.path, sheet=sheet, nrows=PREVIEW_ROWS)
+    frame = _preview(str(chosen.path), _stamp(chosen.path), sheet)
     frame.attrs["read_from"] = (str(chosen.path), sheet)  # for what needs the whole sheet (a label column's examples)
-    for note in input_notes(chosen.path, sheet):  # macros ignored, formulas without saved values
+    for note in _notes(str(chosen.path), _stamp(chosen.path), sheet):  # macros ignored, formulas without saved values
         st.info(note)
     st.dataframe(frame.head(10), width="stretch", hide_index=True, placeholder="")  # a blank cell of the file
     return frame
+
+
+# The page redraws at every click; a 100,000-row workbook's sheets, preview and notes took 5-7 s of each redraw (the
+# file opened two or three times). Read once per file as stored (its path and stamp) and sheet.
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sheets(path: str, stamp: tuple) -> list[str]:
+    return list_sheets(Path(path))
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the file…")
+def _preview(path: str, stamp: tuple, sheet: str | None) -> pd.DataFrame:
+    return read_table(Path(path), sheet=sheet, nrows=PREVIEW_ROWS)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _notes(path: str, stamp: tuple, sheet: str | None) -> list[str]:
+    return input_notes(Path(path), sheet)
+
+
+def _stamp(path: Path) -> tuple:
+    """Part of the caches' keys: a file changed in place (a sample file edited) is read again."""
+    try:
+        status = Path(path).stat()
+    except OSError:  # gone: reading it says so, in words
+        return (0, 0)
+    return status.st_mtime_ns, status.st_size
 
 
 def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = True):
