@@ -569,6 +569,9 @@ def test_a_page_reloads_a_running_jobs_rows_once_more_are_saved_and_a_while_has_
     assert table_is_behind(job, answered_when_shown=0, seconds_shown=TABLE_REFRESH_SECONDS)
     assert not table_is_behind(job, answered_when_shown=0, seconds_shown=TABLE_REFRESH_SECONDS - 1)  # not every tick
     assert not table_is_behind(job, answered_when_shown=17, seconds_shown=60)  # nothing new to show
+    big = Job(done_rows=5_000, failed_rows=0, total_rows=100_000)  # its reload takes seconds of the job's cores
+    assert not table_is_behind(big, answered_when_shown=0, seconds_shown=60)
+    assert table_is_behind(big, answered_when_shown=0, seconds_shown=100)
 
 
 def test_counts_read_as_a_person_says_them():
