@@ -62,19 +62,21 @@ def as_label(answer: str, labels: list[str]) -> str:
     people type the answers column, the template's author the labels; 0% for the same answers would mislead."""
     if answer in labels or not labels:
         return answer
-    plain = _plain(answer)
+    plain = plain_name(answer)
     same = [label for label, plain_label in _plain_labels(tuple(labels)) if plain_label == plain]
     return same[0] if len(same) == 1 else answer
 
 
-def _plain(label: str) -> str:
+def plain_name(label: str) -> str:
+    """A label or field name as people may write it: "Technical Support", "technical_support" and "technical-support"
+    are one."""
     return re.sub(r"[\s_-]+", " ", label.casefold()).strip()
 
 
 @lru_cache(maxsize=32)
 def _plain_labels(labels: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Each label with its plain form, worked out once for a job's 100,000 answers, not once per answer and label."""
-    return tuple((label, _plain(label)) for label in labels)
+    return tuple((label, plain_name(label)) for label in labels)
 
 
 def answers_outside_labels(frame: pd.DataFrame, answers_column: str) -> dict[str, int]:

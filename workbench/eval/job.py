@@ -9,7 +9,6 @@ JSON object, e.g. {"name": "Ann", "city": "Paris"}, or with columns named as the
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,6 +25,7 @@ from workbench.eval.answers import (
     label_names,
     label_set,
     output_columns,
+    plain_name,
     without_examples,
 )
 from workbench.eval.fields import ALL_FIELDS, field_report
@@ -159,12 +159,8 @@ def _fields(frame: pd.DataFrame, answers_column: str, field_columns: dict[str, s
 def _by_field_name(values: dict, field_columns: dict[str, str]) -> dict:
     """The right values under the job's field names, as people write them: "Amount" or "origin city" is the field
     amount or origin_city (an answer keyed "Amount" scored nothing, as if every field were missed)."""
-    names = {_key(name): name for name in field_columns}
-    return {names.get(_key(str(key)), key): value for key, value in values.items()}
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_-]+", "_", name.strip().casefold())
+    names = {plain_name(name): name for name in field_columns}
+    return {names.get(plain_name(str(key)), key): value for key, value in values.items()}
 
 
 def _right_values(cell, answers_column: str) -> dict:

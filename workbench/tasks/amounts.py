@@ -20,7 +20,7 @@ _SEPARATORS = re.compile(r"[.,'\s\u00a0\u202f]")
 _CURRENCY_BEFORE = re.compile(r"([€$£¥]|[A-Za-z]+)\s?$")
 _CURRENCY_AFTER = re.compile(r"\s?\(?\s?((?:[A-Za-z]+\s)?(?:[€$£¥]|[A-Za-z]+))")  # "45 US dollars"
 # "-€45", "- $12": a minus written before the currency sign (a minus before the digits is the number's own).
-_MINUS_BEFORE_SIGN = re.compile(r"(?<![\w.])[-−]\s?[€$£¥]\s?$")
+_MINUS_BEFORE_SIGN = re.compile(rf"(?<![\w.])[{MINUS}]\s?[€$£¥]\s?$")
 # "$12k", "€1.2m", "£3bn", "$5 million", "2 Mio. €": thousands, millions, billions written after an amount (read as
 # 5 before, a million times too little).
 SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millions": 1e6,
