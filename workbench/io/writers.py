@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from workbench.errors import InputFileError
+from workbench.io.xlsx_stream import write_workbook
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -83,17 +83,24 @@ def unwritable(path: Path) -> InputFileError:
 
 
 def write_xlsx_chunks(chunks: Iterable[pd.DataFrame], path: Path, sheet_name: str = "results") -> Path:
-    """An XLSX written a chunk at a time, in openpyxl's write-only mode: a workbook held whole in memory took about
-    370 bytes a cell (90 MB more for 50,000 rows of 5 short columns; benchmarks/export_memory.py)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name[:31])
+    """An XLSX written a chunk at a time and streamed into its file (xlsx_stream): a workbook held whole in memory
+    took about 370 bytes a cell (90 MB more for 50,000 rows of 5 short columns; benchmarks/export_memory.py)."""
+    return write_workbook(_spreadsheet_rows(chunks), path, sheet_name)
+
+
+def _spreadsheet_rows(chunks: Iterable[pd.DataFrame]) -> Iterator[list[object]]:
     for number, chunk in enumerate(chunks):
         if number == 0:
-            sheet.append([text_cell(sheet, c) for c in chunk.columns])
+            yield [_xlsx_text(name) for name in chunk.columns]  # a header is text, even a column named 2026
         for row in chunk.itertuples(index=False):
-            sheet.append([value_cell(sheet, value) for value in row])
-    workbook.save(path)
-    return path
+            yield [_spreadsheet_cell(value) for value in row]
+
+
+def _spreadsheet_cell(value: object) -> object:
+    if value is None or pd.api.types.is_scalar(value) and pd.isna(value):  # NaN, NaT, pandas' NA: an empty cell
+        return None
+    value = as_spreadsheet_value(value)
+    return _xlsx_text(value) if isinstance(value, str) else value
 
 
 def value_cell(sheet, value: object) -> WriteOnlyCell:
