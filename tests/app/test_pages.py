@@ -396,6 +396,24 @@ def test_a_review_typed_while_the_job_answers_more_rows_is_saved_for_the_row_on_
     assert list(review.job_reviews(settings, job_id)) == [on_screen]
 
 
+def test_a_running_jobs_page_reads_its_input_once_and_its_answers_each_time_more_are_saved(settings, tiny_loader,
+                                                                                          monkeypatch):
+    from workbench.jobs.results import input_rows
+    from workbench.ui import context
+
+    reads = []
+    monkeypatch.setattr(context, "input_rows", lambda job: reads.append(job.id) or input_rows(job))
+    context._job_answers.clear()
+    context._input_rows.clear()
+    job_id = demo_job(settings)
+    before = context.job_answers(service.get_job(settings, job_id))
+    run_now(settings, job_id, tiny_loader)
+    after = context.job_answers(service.get_job(settings, job_id))
+    assert reads == [job_id]
+    assert (before["label"] == "").all() and (after["label"] != "").all()
+    pd.testing.assert_frame_equal(after, results_frame(settings, job_id, reviewed=False))
+
+
 def test_the_review_says_when_no_row_is_answered_yet(settings):
     job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.route.task.yaml",
                                                SAMPLES / "support_emails.csv", limit=8)

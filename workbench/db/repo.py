@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
@@ -227,10 +228,20 @@ def job_results(session: Session, job_id: int, rows: tuple[int, int] | None = No
     return list(session.scalars(_in_row_order(select(Result), job_id, rows)))
 
 
-def job_answers(session: Session, job_id: int, rows: tuple[int, int] | None = None) -> list:
+class Answer(NamedTuple):
+    row_index: int
+    outputs: dict[str, Any] | None
+    error: str | None
+
+
+def job_answers(session: Session, job_id: int, rows: tuple[int, int] | None = None) -> list[Answer]:
     """As job_results, only each row's number, outputs and error, as plain rows: for 100,000 rows, building the
-    results' full objects took 2.8 s of the Job results page's 6 s."""
-    return list(session.execute(_in_row_order(select(Result.row_index, Result.outputs, Result.error), job_id, rows)))
+    results' full objects took 2.8 s of the Job results page's 6 s. The outputs are read as text and decoded in one
+    piece: decoded one row at a time they took 0.9 of the remaining 1.1 s."""
+    query = select(Result.row_index, cast(Result.outputs, Text), Result.error)
+    found = session.execute(_in_row_order(query, job_id, rows)).all()
+    outputs = json.loads("[" + ",".join(text or "null" for _, text, _ in found) + "]")
+    return [Answer(row, output, error) for (row, _, error), output in zip(found, outputs, strict=True)]
 
 
 def _in_row_order(query, job_id: int, rows: tuple[int, int] | None):

@@ -53,14 +53,21 @@ def input_of(job: Job) -> Path:
     return path
 
 
-def results_frame(settings: Settings, job_id: int, reviewed: bool = True) -> pd.DataFrame:
+def results_frame(settings: Settings, job_id: int, reviewed: bool = True,
+                  rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """The input rows with the template's output columns added (empty where a row has no result yet); `reviewed`:
-    the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed)."""
+    the reviewers' corrections in place of the model's answers, and a `reviewed` column (once a row is reviewed).
+    `rows`: the job's input rows (input_rows), when the caller has them already."""
     job = _job(settings, job_id)
-    # Read as the job read it (the rows it counted), not as read_table reads a first stretch of the file.
-    chunks = list(iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit))
-    frame = pd.concat(chunks) if chunks else read_table(input_of(job), sheet=job.sheet, nrows=0)
+    frame = input_rows(job) if rows is None else rows
     return _with_results_of(settings, job, frame, _trail(settings, job) if reviewed else None)
+
+
+def input_rows(job: Job) -> pd.DataFrame:
+    """The rows of the job's input file, read as the job read them (the rows it counted), not as read_table reads a
+    first stretch of the file."""
+    chunks = list(iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit))
+    return pd.concat(chunks) if chunks else read_table(input_of(job), sheet=job.sheet, nrows=0)
 
 
 def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
