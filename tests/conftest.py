@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,20 @@ os.environ["WORKBENCH_START_WORKER"] = "0"
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
 TINY_PACK = BundledPack(name="tiny-encoder", kind="encoder", package="", relative_path="", max_length=64)
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Put back the `__main__` module a test replaced.
+
+    Streamlit's script runner (so every AppTest) installs the script it runs as `sys.modules["__main__"]` and
+    never restores it. A multiprocessing "spawn" child re-runs the parent's `__main__` file, so after an AppTest
+    every such child would run a Streamlit script: one from `AppTest.from_function` (a temp file that needs
+    injected `__args`) raises NameError at start, and a Pool replaces its dead workers for ever.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -242,5 +244,10 @@ def test_processes_starting_together_on_a_new_database_all_succeed(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'race.db'}"
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        applied = pool.map(_migrate_in_another_process, [url] * 4)
+        try:  # a worker that dies at start is replaced for ever: fail, not hang
+            applied = pool.map_async(_migrate_in_another_process, [url] * 4).get(timeout=120)
+        except multiprocessing.TimeoutError:
+            main = sys.modules["__main__"]
+            pytest.fail(f"the spawn pool gave no answer in 120 s; its workers re-run __main__, which is "
+                        f"{getattr(main, '__file__', main)!r}: did an earlier test leave it replaced?")
     assert sorted(len(names) for names in applied) == [0, 0, 0, len(MIGRATIONS)]  # one process applied them all
