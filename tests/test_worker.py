@@ -251,6 +251,22 @@ def test_a_job_whose_process_keeps_dying_at_one_row_fails_instead_of_running_for
     assert job.status == "failed" and "stopped 3 times at row 1 without an error of its own" in job.error
 
 
+def test_a_job_resumed_after_failing_for_its_deaths_gets_its_tries_again(settings):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    job_id = _job(settings, "running", dead.pid)
+    for _ in range(worker.MAX_DEATHS_AT_ONE_ROW):
+        worker.requeue_orphans(settings)
+        with session_scope(settings) as session:
+            repo.claim_job(session, job_id, runner_pid=dead.pid)
+    assert service.get_job(settings, job_id).status == "failed"
+    service.resume_job(settings, job_id)  # the user freed memory, as the message asked
+    with session_scope(settings) as session:
+        assert repo.claim_job(session, job_id, runner_pid=dead.pid)
+    assert worker.requeue_orphans(settings) == [job_id]  # one more death at the same row: queued, not failed at once
+    assert service.get_job(settings, job_id).status == "queued"
+
+
 def test_a_job_that_moves_on_between_deaths_goes_back_to_the_queue(settings):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

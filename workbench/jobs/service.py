@@ -226,7 +226,7 @@ def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -
 
     A job still marked running whose process is gone (killed, power loss) counts as stopped.
     """
-    from workbench.jobs.worker import requeue_orphans  # the worker imports the runner, as this module does
+    from workbench.jobs.worker import DEATHS, requeue_orphans  # the worker imports the runner, as this module does
 
     requeue_orphans(settings)
     with session_scope(settings) as session:
@@ -237,6 +237,9 @@ def resume_job(settings: Settings, job_id: int, runner_pid: int | None = None) -
                                 f"run nothing: {_what_failed_rows_need(session, job)}")
         if not repo.resume(session, job_id, runner_pid):
             raise JobStateError(f"Job #{job_id} is {job.status}; only a paused, cancelled or failed job can be resumed.")
+        # A job that failed for its process dying at one row gets its tries again: the user was told to free memory
+        # first, and with the old count one more death failed it at once.
+        job.measurements = {key: value for key, value in (job.measurements or {}).items() if key != DEATHS}
 
 
 def _what_failed_rows_need(session, job: Job) -> str:
