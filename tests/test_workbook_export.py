@@ -162,3 +162,49 @@ def test_a_workbook_that_declares_no_size_or_too_small_a_one_counts_by_its_rows(
     workbook_export.add_result_columns(tmp_path / "odd.xlsx", "Data", results, tmp_path / "out.xlsx")
     assert copied == [1]
     assert [c.value for c in load_workbook(tmp_path / "out.xlsx")["Data"]["B"]][:3] == ["label", "a", "a"]
+
+
+def test_the_streamed_copy_keeps_each_cells_type_and_puts_the_results_right_of_the_widest_row(settings, tiny_loader,
+                                                                                               tmp_path, monkeypatch):
+    from datetime import datetime, time
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 0)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Body", "Received", "At", "Urgent", "Amount"])
+    sheet.append(["I want a refund", datetime(2026, 3, 1, 9, 30), time(9, 30), True, 12.5])
+    sheet.append(["Where is my parcel?", datetime(2026, 3, 2), None, False, "=E2*2"])
+    sheet["G3"] = "a note beyond the header"
+    book.save(tmp_path / "in.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsx")
+    copy = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))["Sheet"]
+    labels = results_frame(settings, job_id)["label"].tolist()
+    assert [c.value for c in copy[1]] == ["Body", "Received", "At", "Urgent", "Amount", None, None, "label",
+                                          "confidence", "needs_review"]
+    assert [c.value for c in copy[2]][:5] == ["I want a refund", datetime(2026, 3, 1, 9, 30), time(9, 30), True, 12.5]
+    assert copy["G3"].value == "a note beyond the header" and [copy["H2"].value, copy["H3"].value] == labels[:2]
+    assert copy["E3"].value == "=E2*2"
+    assert copy["B2"].number_format == "yyyy-mm-dd hh:mm:ss" and copy["D3"].value is False
+
+
+def test_the_workbooks_result_columns_are_those_of_the_csv_download_reviews_and_all(settings, tiny_loader, tmp_path,
+                                                                                     monkeypatch):
+    """The workbook's result columns are made without reading its rows again: row n's results, chunk by chunk."""
+    from workbench.jobs import results, review
+
+    monkeypatch.setattr(results, "CHUNK_ROWS", 4)  # the six rows in two chunks, a review in each
+    three_sheet_workbook(tmp_path / "in.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsx", sheet="Tickets")
+    shown = results_frame(settings, job_id)
+    changed = {row: next(label for label in ("billing", "shipping") if label != shown.at[row, "label"]) for row in (1, 5)}
+    review.save_reviews(settings, job_id, [review.RowReview(row, {"label": label}) for row, label in changed.items()])
+    sheet = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))["Tickets"]
+    table = read_table(export_job(settings, job_id, tmp_path / "out.csv"))
+    header = [cell.value for cell in sheet[2]]
+    assert header[2:] == ["label", "confidence", "needs_review", "model_label", "reviewed"]
+    for column in ("label", "model_label", "reviewed"):
+        written = [sheet.cell(row, header.index(column) + 1).value for row in range(3, 9)]
+        assert [str(value) if value is not None else "" for value in written] == table[column].tolist(), column
+    assert [sheet.cell(row, 3).value for row in (4, 8)] == list(changed.values())

@@ -84,3 +84,17 @@ def test_the_written_table_reads_back_as_the_frame(tmp_path):
     assert _read(path) == [["ticket", "amount", "due", "score", "2026"],
                            ["007", 20.5, datetime(2026, 2, 3), 0.5, "x"],
                            [12, "abc", "2026-02-30", None, None]]
+
+
+def test_several_sheets_in_order_with_formulas_and_times(tmp_path):
+    from datetime import time
+
+    from workbench.io.xlsx_stream import Formula, write_sheets
+
+    path = write_sheets([("Data", [["n"], [2], [3]]), ("Totals", [[Formula("SUM(Data!A2:A3)"), time(9, 30, 15)]])],
+                        tmp_path / "out.xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames == ["Data", "Totals"]
+    assert book["Totals"]["A1"].value == "=SUM(Data!A2:A3)" and book["Totals"]["A1"].data_type == "f"
+    assert book["Totals"]["B1"].value == time(9, 30, 15) and book["Totals"]["B1"].number_format == "hh:mm:ss"
+    assert _read(path) == [["n"], [2], [3]]

@@ -8,12 +8,16 @@ holds a whole workbook at about 3 KB a row (628 MB for 100,000 rows, against 330
 
 from __future__ import annotations
 
+import pickle
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from workbench.io.writers import text_cell, value_cell, write_value_cell
+from workbench.io.writers import spreadsheet_cell, spreadsheet_text, write_value_cell
+from workbench.io.xlsx_stream import Formula, write_sheets
 
 # Over this many cells (every sheet's declared size) the workbook is copied a row at a time. openpyxl holds about
 # 1.5 KB a cell of a loaded workbook: at most ~250 MB more than a streamed copy for a workbook kept exactly.
@@ -61,39 +65,65 @@ def declared_cells(original: Path) -> int:
 
 def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     """The workbook's sheets, in order, their values and formulas (a read-only workbook gives a formula as its text,
-    which a write-only one writes as a formula again), the results beside the processed sheet's rows."""
-    source, target = load_workbook(original, read_only=True), Workbook(write_only=True)
+    written as a formula again), the results beside the processed sheet's rows. Each sheet is read once: the processed
+    sheet's rows are kept in a scratch file until its widest row is known, which places the result columns."""
+    source = load_workbook(original, read_only=True)
     try:
         processed = sheet or source.sheetnames[0]
-        for worksheet in source.worksheets:
-            worksheet.reset_dimensions()  # every row, not the size the sheet declares ("A1" cut the copy to one row)
-            copy = target.create_sheet(worksheet.title)
-            rows = worksheet.iter_rows(values_only=True)
-            if worksheet.title == processed:
-                rows = _with_results(copy, rows, _width(worksheet), results)
-            for row in rows:
-                copy.append(row)
-        target.save(path)
+        write_sheets(((worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None))
+                      for worksheet in source.worksheets), path)
     finally:
         source.close()
     return path
 
 
-def _width(worksheet) -> int:
-    """The widest row's cells (a read-only sheet gives each row only up to its last cell)."""
-    return max((len(row) for row in worksheet.iter_rows(values_only=True)), default=0)
+def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
+    worksheet.reset_dimensions()  # every row, not the size the sheet declares ("A1" cut the copy to one row)
+    rows = (_copied_values(row) for row in worksheet.iter_rows(values_only=True))
+    if results is None:
+        yield from rows
+        return
+    with tempfile.TemporaryFile() as scratch:
+        width = _spooled(rows, scratch)
+        scratch.seek(0)
+        yield from _with_results(_unspooled(scratch), width, results)
 
 
-def _with_results(copy, rows, width: int, results: pd.DataFrame):
+def _copied_values(row: tuple) -> list:
+    """A row's values as the copy writes them: the formulas a read-only sheet gives as text ("=SUM(A1:A3)", or an
+    array formula's object) as formulas."""
+    return [Formula(value[1:]) if isinstance(value, str) and value.startswith("=") and len(value) > 1
+            else Formula(value.text[1:]) if isinstance(getattr(value, "text", None), str) else value for value in row]
+
+
+def _spooled(rows: Iterator[list], scratch) -> int:
+    """Writes the rows to `scratch`; returns the widest row's cells (a read-only sheet gives each row only up to its
+    last cell)."""
+    width = 0
+    for row in rows:
+        pickle.dump(row, scratch, protocol=pickle.HIGHEST_PROTOCOL)
+        width = max(width, len(row))
+    return width
+
+
+def _unspooled(scratch) -> Iterator[list]:
+    while True:
+        try:
+            yield pickle.load(scratch)  # noqa: S301 (this function's own scratch file, written just now)
+        except EOFError:
+            return
+
+
+def _with_results(rows: Iterator[list], width: int, results: pd.DataFrame) -> Iterator[list]:
     """The sheet's rows, each padded to `width`, the header followed by the result columns' names and each data row by
     its results (a row without any, beyond a row limit or not run yet, stays as it was)."""
     answers = results.itertuples(index=False)
     header_seen = False
     for row in rows:
-        padded = list(row) + [None] * (width - len(row))
+        padded = row + [None] * (width - len(row))
         if not header_seen:
             header_seen = any(value is not None and str(value).strip() for value in row)
-            yield padded + ([text_cell(copy, name) for name in results.columns] if header_seen else [])
+            yield padded + ([spreadsheet_text(name) for name in results.columns] if header_seen else [])
             continue
         values = next(answers, None)
-        yield padded + ([value_cell(copy, v) if v != "" else None for v in values] if values is not None else [])
+        yield padded + ([spreadsheet_cell(v) for v in values] if values is not None else [])

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.cell import WriteOnlyCell
 
 from workbench.errors import InputFileError
 from workbench.io.xlsx_stream import write_workbook
@@ -91,27 +90,23 @@ def write_xlsx_chunks(chunks: Iterable[pd.DataFrame], path: Path, sheet_name: st
 def _spreadsheet_rows(chunks: Iterable[pd.DataFrame]) -> Iterator[list[object]]:
     for number, chunk in enumerate(chunks):
         if number == 0:
-            yield [_xlsx_text(name) for name in chunk.columns]  # a header is text, even a column named 2026
+            yield [spreadsheet_text(name) for name in chunk.columns]  # a header is text, even a column named 2026
         for row in chunk.itertuples(index=False):
-            yield [_spreadsheet_cell(value) for value in row]
+            yield [spreadsheet_cell(value) for value in row]
 
 
-def _spreadsheet_cell(value: object) -> object:
+def spreadsheet_text(value: object) -> str:
+    """A header's text as a workbook holds it."""
+    return _xlsx_text(value)
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A result's value as a workbook holds it: a number or a date where the text is plainly one, text an Excel cell
+    can hold, nothing for a missing value."""
     if value is None or pd.api.types.is_scalar(value) and pd.isna(value):  # NaN, NaT, pandas' NA: an empty cell
         return None
     value = as_spreadsheet_value(value)
     return _xlsx_text(value) if isinstance(value, str) else value
-
-
-def value_cell(sheet, value: object) -> WriteOnlyCell:
-    value = as_spreadsheet_value(value)
-    cell = WriteOnlyCell(sheet, value=_xlsx_text(value) if isinstance(value, str) else value)
-    return _kept_as_value(cell, value)
-
-
-def text_cell(sheet, value: object) -> WriteOnlyCell:
-    """A cell of text, never a number or a formula (a header)."""
-    return _kept_as_value(WriteOnlyCell(sheet, value=_xlsx_text(value)), str(value))
 
 
 def write_value_cell(sheet, row: int, column: int, value: object) -> None:

@@ -14,7 +14,7 @@ import numbers
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -25,7 +25,7 @@ import numpy as np
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's serial dates (it counts 1900 as a leap year)
-DATE_STYLE, DATETIME_STYLE = 1, 2  # positions in STYLES' cellXfs
+DATE_STYLE, DATETIME_STYLE, TIME_STYLE = 1, 2, 3  # positions in STYLES' cellXfs
 ROWS_PER_WRITE = 500
 # A carriage return written as itself is read back as a line feed (XML's line-end rule): kept by reference.
 KEPT_CHARACTERS = {"\r": "&#13;"}
@@ -33,62 +33,86 @@ KEPT_CHARACTERS = {"\r": "&#13;"}
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    "</Types>"
-)
+SHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _content_types(sheets: int) -> str:
+    parts = "".join(f'<Override PartName="/xl/worksheets/sheet{number}.xml" ContentType="{SHEET_CONTENT_TYPE}"/>'
+                    for number in range(1, sheets + 1))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            f'{parts}<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
+
+
 PACKAGE_RELS = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
     f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 )
-WORKBOOK_RELS = (
-    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
-    f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{RELATIONSHIPS}/styles" Target="styles.xml"/></Relationships>'
-)
+
+
+def _workbook_rels(sheets: int) -> str:
+    """The workbook's parts: its sheets (rId1…), then its styles."""
+    links = "".join(f'<Relationship Id="rId{number}" Type="{RELATIONSHIPS}/worksheet" '
+                    f'Target="worksheets/sheet{number}.xml"/>' for number in range(1, sheets + 1))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
+            f'{links}<Relationship Id="rId{sheets + 1}" Type="{RELATIONSHIPS}/styles" Target="styles.xml"/>'
+            "</Relationships>")
+
+
 STYLES = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="166" formatCode="hh:mm:ss"/></numFmts>'
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
 
 
+class Formula(str):
+    """A formula's text without its "=": written as a formula, where any other text is written as text."""
+
+
 def write_workbook(rows: Iterable[Iterable[object]], path: Path, sheet_name: str = "results") -> Path:
     """`rows` (the header first) as the one sheet of a new workbook at `path`. Each value is written as what it is: a
-    number, a true/false, a date, or text (never a formula: text starting with "=" stays text)."""
+    number, a true/false, a date, a Formula, or text (never a formula: text starting with "=" stays text)."""
+    return write_sheets([(sheet_name, rows)], path)
+
+
+def write_sheets(sheets: Iterable[tuple[str, Iterable[Iterable[object]]]], path: Path) -> Path:
+    """A workbook of the given sheets, in order, each (name, rows) written as its rows come."""
+    names: list[str] = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as package:
-        package.writestr("[Content_Types].xml", CONTENT_TYPES)
+        for name, rows in sheets:
+            names.append(sheet_title(name))
+            with package.open(f"xl/worksheets/sheet{len(names)}.xml", "w", force_zip64=True) as part:
+                for piece in _sheet_xml(rows):
+                    part.write(piece.encode("utf-8"))
+        package.writestr("[Content_Types].xml", _content_types(len(names)))
         package.writestr("_rels/.rels", PACKAGE_RELS)
-        package.writestr("xl/workbook.xml", _workbook_xml(sheet_name))
-        package.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        package.writestr("xl/workbook.xml", _workbook_xml(names))
+        package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(names)))
         package.writestr("xl/styles.xml", STYLES)
-        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            for piece in _sheet_xml(rows):
-                sheet.write(piece.encode("utf-8"))
     return Path(path)
 
 
-def _workbook_xml(sheet_name: str) -> str:
+def _workbook_xml(names: list[str]) -> str:
+    sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{number}" r:id="rId{number}"/>'
+                     for number, name in enumerate(names, start=1))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
-            f'<sheets><sheet name={quoteattr(sheet_title(sheet_name))} sheetId="1" r:id="rId1"/></sheets></workbook>')
+            f"<sheets>{sheets}</sheets></workbook>")
 
 
 def sheet_title(name: str) -> str:
@@ -132,6 +156,11 @@ def _cell(value: object) -> str:
         return _number_cell(value)
     if isinstance(value, date):  # a datetime too
         return _date_cell(value)
+    if isinstance(value, time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return f' s="{TIME_STYLE}"><v>{seconds / 86_400!r}</v></c>'
+    if isinstance(value, Formula):
+        return f"><f>{escape(_NOT_XML.sub('', value))}</f></c>"
     return _text_cell(str(value))
 
 
