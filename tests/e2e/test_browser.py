@@ -170,3 +170,6 @@ def test_upload_run_and_download(app_url, browser):
     assert len(result) == 64
     assert set(result["label"]) <= set(LABELS.split("\n"))
     assert result["confidence"].between(0, 1).all()
+    # The workbook download holds the same rows and answers (written by io/xlsx_stream).
+    workbook = pd.read_excel(download(browser, "Download XLSX", "*.xlsx"))
+    assert workbook["label"].tolist() == result["label"].tolist() and len(workbook) == 64
