@@ -208,3 +208,29 @@ def test_the_workbooks_result_columns_are_those_of_the_csv_download_reviews_and_
         written = [sheet.cell(row, header.index(column) + 1).value for row in range(3, 9)]
         assert [str(value) if value is not None else "" for value in written] == table[column].tolist(), column
     assert [sheet.cell(row, 3).value for row in (4, 8)] == list(changed.values())
+
+
+def test_the_streamed_copy_keeps_durations_error_values_and_array_formulas(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    import pandas as pd
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 0)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Body", "handled in", "lookup", "a", "b"])
+    sheet.append(["refund", timedelta(hours=26, minutes=15), "#N/A", 2, 3])
+    sheet.append(["parcel", timedelta(hours=1), 5, 4, 5])
+    sheet["B2"].number_format = sheet["B3"].number_format = "[h]:mm"
+    sheet["H1"] = ArrayFormula("H1", "=SUM(D2:D3*E2:E3)")
+    book.save(tmp_path / "in.xlsx")
+    workbook_export.add_result_columns(tmp_path / "in.xlsx", None, pd.DataFrame({"label": ["billing", "shipping"]}),
+                                       tmp_path / "out.xlsx")
+    copy = load_workbook(tmp_path / "out.xlsx").active
+    assert copy["B2"].value == timedelta(hours=26, minutes=15)  # a duration still sums, not the text "1 day, 2:15:00"
+    assert copy["C2"].data_type == "e"  # ISNA still sees it
+    assert copy["H1"].value.text == "=SUM(D2:D3*E2:E3)" and copy["H1"].value.ref == "H1"
+    assert [copy["I1"].value, copy["I2"].value, copy["I3"].value] == ["label", "billing", "shipping"]

@@ -98,3 +98,32 @@ def test_several_sheets_in_order_with_formulas_and_times(tmp_path):
     assert book["Totals"]["A1"].value == "=SUM(Data!A2:A3)" and book["Totals"]["A1"].data_type == "f"
     assert book["Totals"]["B1"].value == time(9, 30, 15) and book["Totals"]["B1"].number_format == "hh:mm:ss"
     assert _read(path) == [["n"], [2], [3]]
+
+
+def test_durations_errors_array_formulas_and_early_dates_are_written_as_excel_holds_them(tmp_path):
+    import re
+    import zipfile
+    from datetime import timedelta
+
+    from workbench.io.xlsx_stream import CellError, Formula
+
+    row = [timedelta(hours=26, minutes=15), CellError("#N/A"), Formula("SUM(A2:A3*B2:B3)", {"t": "array", "ref": "C1"}),
+           date(1900, 2, 14), datetime(1900, 3, 1)]
+    path = write_workbook([row], tmp_path / "out.xlsx")
+    sheet = load_workbook(path).active
+    assert sheet["A1"].value == timedelta(hours=26, minutes=15) and sheet["A1"].number_format == "[h]:mm:ss"
+    assert sheet["B1"].value == "#N/A" and sheet["B1"].data_type == "e"
+    assert sheet["C1"].value.ref == "C1" and sheet["C1"].value.text == "=SUM(A2:A3*B2:B3)"
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    # Excel counts a 29 February 1900 that never was: 14 February 1900 is day 45, 1 March 1900 day 61.
+    assert re.findall(r'<c r="[DE]1" s="\d"><v>([\d.]+)</v>', xml) == ["45.0", "61.0"]
+
+
+def test_sheets_whose_names_meet_once_cut_get_names_of_their_own(tmp_path):
+    from workbench.io.xlsx_stream import write_sheets
+
+    long = "Quarterly figures for the north region"
+    path = write_sheets([(long + " A", [["a"]]), (long + " B", [["b"]]), ("x[1]", [["c"]]), ("x_1_", [["d"]])],
+                        tmp_path / "out.xlsx")
+    names = load_workbook(path).sheetnames
+    assert names == [long[:31], long[:27] + " (2)", "x_1_", "x_1_ (2)"] and all(len(name) <= 31 for name in names)

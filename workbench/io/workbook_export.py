@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from workbench.io.writers import spreadsheet_cell, spreadsheet_text, write_value_cell
-from workbench.io.xlsx_stream import Formula, write_sheets
+from workbench.io.xlsx_stream import CellError, Formula, write_sheets
 
 # Over this many cells (every sheet's declared size) the workbook is copied a row at a time. openpyxl holds about
 # 1.5 KB a cell of a loaded workbook: at most ~250 MB more than a streamed copy for a workbook kept exactly.
@@ -90,10 +92,21 @@ def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
 
 
 def _copied_values(row: tuple) -> list:
-    """A row's values as the copy writes them: the formulas a read-only sheet gives as text ("=SUM(A1:A3)", or an
-    array formula's object) as formulas."""
-    return [Formula(value[1:]) if isinstance(value, str) and value.startswith("=") and len(value) > 1
-            else Formula(value.text[1:]) if isinstance(getattr(value, "text", None), str) else value for value in row]
+    """A row's values as the copy writes them: a read-only sheet gives a formula as its text ("=SUM(A1:A3)"), an
+    array formula or a data table as an object, and an error value as its text ("#N/A")."""
+    return [_copied_value(value) for value in row]
+
+
+def _copied_value(value: object) -> object:
+    if isinstance(value, str):
+        if value.startswith("=") and len(value) > 1:
+            return Formula(value[1:])
+        return CellError(value) if value in ERROR_CODES else value
+    if isinstance(value, ArrayFormula):
+        return Formula(str(value.text or "").removeprefix("="), {"t": "array", "ref": value.ref})
+    if isinstance(value, DataTableFormula):
+        return Formula("", dict(value))
+    return value
 
 
 def _spooled(rows: Iterator[list], scratch) -> int:

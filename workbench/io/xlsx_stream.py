@@ -14,18 +14,19 @@ import numbers
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
+from openpyxl.utils.datetime import to_excel
 
 # Characters XML 1.0 cannot hold at all (a control character, half a surrogate pair): dropped, as Excel would refuse
 # the file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's serial dates (it counts 1900 as a leap year)
-DATE_STYLE, DATETIME_STYLE, TIME_STYLE = 1, 2, 3  # positions in STYLES' cellXfs
+DATE_STYLE, DATETIME_STYLE, TIME_STYLE, DURATION_STYLE = 1, 2, 3, 4  # positions in STYLES' cellXfs
+MOMENT_STYLES = ((datetime, DATETIME_STYLE), (date, DATE_STYLE), (time, TIME_STYLE), (timedelta, DURATION_STYLE))
 ROWS_PER_WRITE = 500
 # A carriage return written as itself is read back as a line feed (XML's line-end rule): kept by reference.
 KEPT_CHARACTERS = {"\r": "&#13;"}
@@ -66,23 +67,37 @@ def _workbook_rels(sheets: int) -> str:
 
 STYLES = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
-    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="166" formatCode="hh:mm:ss"/></numFmts>'
+    '<numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="166" formatCode="hh:mm:ss"/>'
+    '<numFmt numFmtId="167" formatCode="[h]:mm:ss"/></numFmts>'
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
 
 
 class Formula(str):
-    """A formula's text without its "=": written as a formula, where any other text is written as text."""
+    """A formula's text without its "=", written as a formula where any other text is written as text; `attributes`:
+    those of its <f> element (an array formula's t="array" and ref)."""
+
+    attributes: dict[str, str]
+
+    def __new__(cls, text: str, attributes: dict[str, str] | None = None) -> Formula:
+        formula = super().__new__(cls, text)
+        formula.attributes = dict(attributes or {})
+        return formula
+
+
+class CellError(str):
+    """An error value a cell holds ("#N/A", "#DIV/0!"), written as one: a formula's ISNA or IFERROR sees it."""
 
 
 def write_workbook(rows: Iterable[Iterable[object]], path: Path, sheet_name: str = "results") -> Path:
@@ -96,7 +111,7 @@ def write_sheets(sheets: Iterable[tuple[str, Iterable[Iterable[object]]]], path:
     names: list[str] = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as package:
         for name, rows in sheets:
-            names.append(sheet_title(name))
+            names.append(_unused_title(sheet_title(name), names))
             with package.open(f"xl/worksheets/sheet{len(names)}.xml", "w", force_zip64=True) as part:
                 for piece in _sheet_xml(rows):
                     part.write(piece.encode("utf-8"))
@@ -113,6 +128,17 @@ def _workbook_xml(names: list[str]) -> str:
                      for number, name in enumerate(names, start=1))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
             f"<sheets>{sheets}</sheets></workbook>")
+
+
+def _unused_title(title: str, taken: list[str]) -> str:
+    """`title`, or "title (2)" and on if a sheet has it already: Excel refuses a workbook with two sheets of one name
+    (which cutting names at 31 characters can make)."""
+    taken_lower = {name.lower() for name in taken}
+    candidate, number = title, 1
+    while candidate.lower() in taken_lower:
+        number += 1
+        candidate = title[:31 - len(f" ({number})")] + f" ({number})"
+    return candidate
 
 
 def sheet_title(name: str) -> str:
@@ -148,20 +174,33 @@ def column_letters(index: int) -> str:
 
 def _cell(value: object) -> str:
     """A cell's XML after its `<c r="…"`, or "" for an empty cell (nothing is written for it)."""
+    if isinstance(value, Formula):  # before the empty text: a data table's formula has no text
+        return _formula_cell(value)
     if value is None or isinstance(value, str) and not value:
         return ""
+    if isinstance(value, CellError):
+        return f' t="e"><v>{escape(value)}</v></c>'
     if isinstance(value, (bool, np.bool_)):
         return f' t="b"><v>{int(value)}</v></c>'
     if isinstance(value, numbers.Real):  # numpy's numbers too
         return _number_cell(value)
-    if isinstance(value, date):  # a datetime too
-        return _date_cell(value)
-    if isinstance(value, time):
-        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
-        return f' s="{TIME_STYLE}"><v>{seconds / 86_400!r}</v></c>'
-    if isinstance(value, Formula):
-        return f"><f>{escape(_NOT_XML.sub('', value))}</f></c>"
+    if isinstance(value, (date, time, timedelta)):  # a datetime is a date
+        return _moment_cell(value)
     return _text_cell(str(value))
+
+
+def _formula_cell(formula: Formula) -> str:
+    attributes = "".join(f" {name}={quoteattr(str(value))}" for name, value in formula.attributes.items())
+    return f"><f{attributes}>{escape(_NOT_XML.sub('', formula))}</f></c>"
+
+
+def _moment_cell(value: date | time | timedelta) -> str:
+    """A date, time or duration as Excel holds one: a number of days (openpyxl's count, which skips Excel's 29
+    February 1900), in a style that shows it as what it is."""
+    style = next(style for kind, style in MOMENT_STYLES if isinstance(value, kind))
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=None)  # written as the clock showed it, as openpyxl refuses a zone
+    return f' s="{style}"><v>{to_excel(value)!r}</v></c>'
 
 
 def _number_cell(value: numbers.Real) -> str:
@@ -171,13 +210,6 @@ def _number_cell(value: numbers.Real) -> str:
     if not math.isfinite(value):
         return "" if math.isnan(value) else _text_cell(str(value))  # a cell cannot hold infinity: say it in words
     return f"><v>{value!r}</v></c>"
-
-
-def _date_cell(value: date) -> str:
-    if isinstance(value, datetime):
-        days = (value.replace(tzinfo=None) - EXCEL_EPOCH).total_seconds() / 86_400
-        return f' s="{DATETIME_STYLE}"><v>{days!r}</v></c>'
-    return f' s="{DATE_STYLE}"><v>{(value - EXCEL_EPOCH.date()).days}</v></c>'
 
 
 def _text_cell(text: str) -> str:
