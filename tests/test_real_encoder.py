@@ -82,19 +82,3 @@ def test_names_fields_tell_people_from_places_and_companies(real_settings):
     assert found == [{"person": ["Angela Merkel"], "place": ["Berlin", "Tokyo"], "company": []},
                      {"person": [], "place": [], "company": ["Microsoft", "Samsung"]},
                      {"person": ["Margot"], "place": [], "company": []}]
-
-
-def test_a_copied_number_reads_as_the_field_its_words_describe(real_settings):
-    """The sample extract task's fields, and a second number field nothing was chosen on (tasks/field_fit.py)."""
-    from workbench.tasks.field_fit import FieldFit
-    from workbench.tasks.fields import FieldSpec
-
-    fields = [FieldSpec(name="amount", type="money", description="an amount of money the customer mentions"),
-              FieldSpec(name="order_number", type="number", description="the order or invoice number"),
-              FieldSpec(name="wait_time", type="number",
-                        description="how long the customer has waited or how long something took"),
-              FieldSpec(name="product", type="text", description="the product or plan the email is about")]
-    fit = FieldFit(load_encoder(real_settings).embed, fields)
-    assert fit.nearer_field("order_number", "order #48877 arrived") is None
-    assert fit.nearer_field("order_number", "been 35 days,") is not None
-    assert fit.nearer_field("order_number", "full €119 straight") is not None

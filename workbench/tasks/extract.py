@@ -21,16 +21,7 @@ from workbench.io.rows import without_column_names
 from workbench.models.guided import guided_json
 from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.classify import ClassifyConfig, ClassifyTask
-from workbench.tasks.field_fit import FieldFit, context_of
-from workbench.tasks.fields import (
-    COPIED_TYPES,
-    FieldSpec,
-    Rejected,
-    normalise,
-    number_place,
-    reviewed_value,
-    schema_of,
-)
+from workbench.tasks.fields import COPIED_TYPES, FieldSpec, Rejected, normalise, reviewed_value, schema_of
 from workbench.tasks.generative import GenerativeTask, failed_rows
 from workbench.tasks.names import NameFinder, NamesField
 from workbench.tasks.registry import register
@@ -75,7 +66,6 @@ class ExtractTask(GenerativeTask):
     description = "Names, amounts, dates, emails... read out of every row into columns of their own."
     config_model = ExtractConfig
     batch_size = 32  # rows per call: the generator reads them in length-sorted batches of up to 16
-    field_fit: FieldFit | None = None  # set up with the task, when a copied number could read as another field
 
     @classmethod
     def check_new_spec(cls, config: ExtractConfig, columns: list[str]) -> None:
@@ -122,13 +112,6 @@ class ExtractTask(GenerativeTask):
         self.instruction = extraction_instruction(written, self.config.examples)
         self.choosers = {f.name: self._chooser(f) for f in self.config.fields if f.type == "choice"}
         self.name_finder = self._name_finder()
-        self.field_fit = self._field_fit(written)
-
-    def _field_fit(self, written: list[FieldSpec]) -> FieldFit | None:
-        """The check that a copied number reads as its own field, when another written field could claim it."""
-        if len(written) < 2 or not any(f.type == "number" for f in written):
-            return None
-        return FieldFit(self.load_encoder(self._encoder_model()).embed, written)
 
     def _name_finder(self) -> NameFinder | None:
         """The names fields, each described by its description and the names the examples give it."""
@@ -192,21 +175,10 @@ class ExtractTask(GenerativeTask):
         for field in self.config.fields:
             try:
                 outputs[field.name] = normalise(field, values.get(field.name), text, self.config.day_first)
-                self._check_fit(field, values.get(field.name), outputs[field.name], text)
             except (Rejected, ValueError, TypeError) as exc:
                 outputs[field.name] = getattr(exc, "kept", None)
                 errors.append(f"{field.name}: {self._reason(field, values.get(field.name), exc)}")
         return RowOutput({**outputs, ERRORS_COLUMN: "; ".join(errors) or None})
-
-    def _check_fit(self, field: FieldSpec, copied: Any, value: Any, text: str) -> None:
-        """A copied number that reads as another field's is no value of this one (field_fit)."""
-        if field.type != "number" or value is None or self.field_fit is None:
-            return
-        place = number_place(copied, text)
-        context = context_of(text, *place) if place else None
-        nearer = self.field_fit.nearer_field(field.name, context) if context else None
-        if nearer:
-            raise Rejected(f"'{context}' reads as {nearer} more than as {field.name} (left empty)")
 
     def _reason(self, field: FieldSpec, value: Any, exc: Exception) -> str:
         """Why a value was dropped; the small model often repeats an example's value, and saying so tells the user

@@ -151,13 +151,6 @@ def _number(_field: FieldSpec, value: Any, source: str) -> float | int | None:
     return _whole(as_number(place.group()))
 
 
-def number_place(value: Any, source: str) -> tuple[int, int] | None:
-    """Where the text writes the number a copied value holds, as _number reads it (outside the text's dates)."""
-    written = first_number(str(value))
-    place = next(places(written, outside_dates(source)), None) if written is not None else None
-    return place.span() if place else None
-
-
 def _whole(number: float) -> float | int:
     return int(number) if number.is_integer() else number
 
