@@ -234,3 +234,24 @@ def test_the_streamed_copy_keeps_durations_error_values_and_array_formulas(tmp_p
     assert copy["C2"].data_type == "e"  # ISNA still sees it
     assert copy["H1"].value.text == "=SUM(D2:D3*E2:E3)" and copy["H1"].value.ref == "H1"
     assert [copy["I1"].value, copy["I2"].value, copy["I3"].value] == ["label", "billing", "shipping"]
+
+
+@pytest.mark.parametrize("streamed_over", [0, 1_000_000])  # copied a row at a time, and kept whole
+def test_a_workbooks_text_that_starts_with_an_equals_sign_stays_text(tmp_path, monkeypatch, streamed_over):
+    import pandas as pd
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", streamed_over)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Body", "n"])
+    sheet.append(["=HYPERLINK(\"http://x.test\",\"click\")", 2])
+    sheet["A2"].data_type = "s"  # the user's text, as a ticket's body may be: not a formula in their workbook
+    sheet["B3"] = "=B2*2"  # and a formula of theirs
+    book.save(tmp_path / "in.xlsx")
+    workbook_export.add_result_columns(tmp_path / "in.xlsx", None, pd.DataFrame({"label": ["a", "b"]}),
+                                       tmp_path / "out.xlsx")
+    copy = load_workbook(tmp_path / "out.xlsx").active
+    assert copy["A2"].data_type == "s" and copy["A2"].value == "=HYPERLINK(\"http://x.test\",\"click\")"
+    assert copy["B3"].data_type == "f" and copy["B3"].value == "=B2*2"

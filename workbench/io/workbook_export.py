@@ -81,7 +81,7 @@ def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataF
 
 def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
     worksheet.reset_dimensions()  # every row, not the size the sheet declares ("A1" cut the copy to one row)
-    rows = (_copied_values(row) for row in worksheet.iter_rows(values_only=True))
+    rows = (_copied_values(row) for row in worksheet.iter_rows())
     if results is None:
         yield from rows
         return
@@ -92,21 +92,27 @@ def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
 
 
 def _copied_values(row: tuple) -> list:
-    """A row's values as the copy writes them: a read-only sheet gives a formula as its text ("=SUM(A1:A3)"), an
-    array formula or a data table as an object, and an error value as its text ("#N/A")."""
-    return [_copied_value(value) for value in row]
+    """A row's values as the copy writes them, each cell as what the workbook holds: a formula as a formula (a
+    read-only sheet gives its text, "=SUM(A1:A3)", or an array formula's or a data table's object), an error value
+    ("#N/A") as one, and text as text, also text starting with "=" (written as a formula, a ticket's "=HYPERLINK(…)"
+    would run in the download)."""
+    return [_copied_value(cell) for cell in row]
 
 
-def _copied_value(value: object) -> object:
-    if isinstance(value, str):
-        if value.startswith("=") and len(value) > 1:
-            return Formula(value[1:])
-        return CellError(value) if value in ERROR_CODES else value
+def _copied_value(cell) -> object:
+    if cell.data_type == "f":
+        return _formula(cell.value)
+    if cell.data_type == "e" and cell.value in ERROR_CODES:
+        return CellError(cell.value)
+    return cell.value
+
+
+def _formula(value: object) -> Formula:
     if isinstance(value, ArrayFormula):
         return Formula(str(value.text or "").removeprefix("="), {"t": "array", "ref": value.ref})
     if isinstance(value, DataTableFormula):
         return Formula("", dict(value))
-    return value
+    return Formula(str(value).removeprefix("="))
 
 
 def _spooled(rows: Iterator[list], scratch) -> int:
