@@ -180,3 +180,25 @@ def test_sixteen_significant_digits_stay_text_in_a_workbook():
 
     assert as_spreadsheet_value("1234567890.123456") == "1234567890.123456"  # Excel would keep 15 of the 16 digits
     assert as_spreadsheet_value("123456789012345") == 123456789012345
+
+
+def test_a_workbook_whose_sheet_declares_no_size_opens_without_reading_the_sheet_through(tmp_path):
+    """openpyxl read such a sheet through at every read-only open (io/sheet_size.py). Here the sheet's end is
+    damaged: opening it and reading its first rows must not reach it; reading every row says the file is damaged."""
+    import zipfile
+
+    book = Workbook(write_only=True)  # writes no <dimension>
+    sheet = book.create_sheet("tickets")
+    sheet.append(["Body"])
+    for number in range(3000):
+        sheet.append([f"ticket {number}"])
+    book.save(tmp_path / "whole.xlsx")
+    with zipfile.ZipFile(tmp_path / "whole.xlsx") as whole, zipfile.ZipFile(tmp_path / "cut.xlsx", "w") as cut:
+        for member in whole.infolist():
+            data = whole.read(member)
+            cut.writestr(member, data[: len(data) - 5000] if member.filename.endswith("sheet1.xml") else data)
+    assert b"<dimension" not in zipfile.ZipFile(tmp_path / "whole.xlsx").read("xl/worksheets/sheet1.xml")
+    assert list_sheets(tmp_path / "cut.xlsx") == ["tickets"]
+    assert read_table(tmp_path / "cut.xlsx", nrows=5)["Body"].tolist()[:2] == ["ticket 0", "ticket 1"]
+    with pytest.raises(InputFileError):
+        read_table(tmp_path / "cut.xlsx")

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from workbench.config import Settings
 from workbench.errors import InputFileError
+from workbench.io import sheet_size  # noqa: F401 (openpyxl opens sheets that declare no size without reading them)
 from workbench.io.encoding import detect_file_encoding
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
