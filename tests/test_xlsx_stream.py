@@ -1,5 +1,6 @@
 """The streamed one-sheet workbook: what a spreadsheet program reads back from it."""
 
+import zipfile
 from datetime import date, datetime
 
 import numpy as np
@@ -102,7 +103,6 @@ def test_several_sheets_in_order_with_formulas_and_times(tmp_path):
 
 def test_durations_errors_array_formulas_and_early_dates_are_written_as_excel_holds_them(tmp_path):
     import re
-    import zipfile
     from datetime import timedelta
 
     from workbench.io.xlsx_stream import CellError, Formula
@@ -127,3 +127,12 @@ def test_sheets_whose_names_meet_once_cut_get_names_of_their_own(tmp_path):
                         tmp_path / "out.xlsx")
     names = load_workbook(path).sheetnames
     assert names == [long[:31], long[:27] + " (2)", "x_1_", "x_1_ (2)"] and all(len(name) <= 31 for name in names)
+
+
+def test_each_sheet_declares_its_size(tmp_path):
+    from workbench.io.xlsx_stream import write_sheets
+
+    path = write_sheets([("a", [["h1", "h2"], [1, 2, None], [3]]), ("empty", [])], tmp_path / "out.xlsx")
+    book = load_workbook(path, read_only=True)
+    assert [(sheet.max_row, sheet.max_column) for sheet in book.worksheets] == [(3, 3), (1, 1)]
+    assert b'<dimension ref="A1:C3"/>' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")

@@ -124,16 +124,23 @@ def write_sheets(sheets: Iterable[tuple[str, Iterable[Iterable[object]]]], path:
 
 
 def _add_sheet(package: zipfile.ZipFile, part_name: str, rows: Iterable[Iterable[object]]) -> None:
-    """The sheet's XML is written to a scratch file first, so the zip knows its size: a part of unknown size must be
-    written with zip64 fields, which some Excel versions answer with a repair prompt; now only a sheet over 2 GB
-    gets them, as openpyxl's files do."""
+    """The sheet's rows are written to a scratch file first: the sheet then declares its size before them (without
+    it, openpyxl read a sheet through at every open, io/sheet_size.py), and the zip knows the part's size (a part of
+    unknown size must be written with zip64 fields, which some Excel versions answer with a repair prompt; now only
+    a sheet over 2 GB gets them, as openpyxl's files do)."""
+    extent = SheetExtent()
     with tempfile.TemporaryFile() as scratch:
-        for piece in _sheet_xml(rows):
+        for piece in _rows_xml(rows, extent):
             scratch.write(piece.encode("utf-8"))
-        size = scratch.tell()
+        head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
+                f'<dimension ref="{extent.reference()}"/><sheetData>').encode()
+        tail = b"</sheetData></worksheet>"
+        size = len(head) + scratch.tell() + len(tail)
         scratch.seek(0)
         with package.open(part_name, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as part:
+            part.write(head)
             shutil.copyfileobj(scratch, part, 1 << 20)
+            part.write(tail)
 
 
 def _workbook_xml(names: list[str]) -> str:
@@ -159,20 +166,33 @@ def sheet_title(name: str) -> str:
     return _SHEET_NAME_FORBIDDEN.sub("_", _NOT_XML.sub("", name)).strip("'")[:31] or "results"
 
 
-def _sheet_xml(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    """The worksheet's XML in pieces of ROWS_PER_WRITE rows: one write per row spent more time in the zip stream."""
-    yield f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}"><sheetData>'
-    letters: list[str] = []
+class SheetExtent:
+    """The rows written so far and the letters of the widest row's columns."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.letters: list[str] = []
+
+    def reference(self) -> str:
+        """The sheet's size as Excel declares it: "A1:F1001" ("A1" for an empty sheet, as openpyxl writes)."""
+        return f"A1:{self.letters[-1]}{self.rows}" if self.rows and self.letters else "A1"
+
+
+def _rows_xml(rows: Iterable[Iterable[object]], extent: SheetExtent) -> Iterator[str]:
+    """The rows' XML in pieces of ROWS_PER_WRITE rows (one write per row spent more time in the file), `extent` kept
+    up to date."""
+    letters = extent.letters
     pending: list[str] = []
     for number, row in enumerate(rows, start=1):
         cells = [_cell(value) for value in row]
         letters += [column_letters(index) for index in range(len(letters), len(cells))]
         pending.append(f'<row r="{number}">' + "".join(
             f'<c r="{letters[i]}{number}"{cell}' for i, cell in enumerate(cells) if cell) + "</row>")
+        extent.rows = number
         if len(pending) == ROWS_PER_WRITE:
             yield "".join(pending)
             pending.clear()
-    yield "".join(pending) + "</sheetData></worksheet>"
+    yield "".join(pending)
 
 
 def column_letters(index: int) -> str:
