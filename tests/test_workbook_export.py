@@ -255,3 +255,31 @@ def test_a_workbooks_text_that_starts_with_an_equals_sign_stays_text(tmp_path, m
     copy = load_workbook(tmp_path / "out.xlsx").active
     assert copy["A2"].data_type == "s" and copy["A2"].value == "=HYPERLINK(\"http://x.test\",\"click\")"
     assert copy["B3"].data_type == "f" and copy["B3"].value == "=B2*2"
+
+
+@pytest.mark.parametrize("streamed_over", [0, 1_000_000])
+def test_a_damaged_other_sheet_says_so_when_the_workbook_is_downloaded(tmp_path, monkeypatch, streamed_over):
+    """The job reads its own sheet only, and a sheet's damage shows once its rows are read (io/sheet_size.py)."""
+    import io
+
+    import pandas as pd
+
+    from workbench.errors import InputFileError
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", streamed_over)
+    book = Workbook()
+    book.active.append(["Body"])
+    book.active.append(["hi"])
+    book.create_sheet("Other")
+    packed = io.BytesIO()
+    book.save(packed)
+    broken = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+              b'<c r="A1"><<v>1</v></c></row></sheetData></worksheet>')
+    with zipfile.ZipFile(packed) as whole, zipfile.ZipFile(tmp_path / "in.xlsx", "w") as damaged:
+        for member in whole.infolist():
+            damaged.writestr(member.filename, broken if member.filename.endswith("sheet2.xml") else whole.read(member))
+    assert read_table(tmp_path / "in.xlsx")["Body"].tolist() == ["hi"]  # the job's own sheet reads
+    with pytest.raises(InputFileError, match="A sheet of 'in.xlsx' is damaged.*Download CSV instead"):
+        workbook_export.add_result_columns(tmp_path / "in.xlsx", None, pd.DataFrame({"label": ["a"]}),
+                                           tmp_path / "out.xlsx")

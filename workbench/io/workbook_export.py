@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,8 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from workbench.errors import InputFileError
+from workbench.io.readers import DAMAGED_WORKBOOK
 from workbench.io.writers import spreadsheet_cell, spreadsheet_text, write_value_cell
 from workbench.io.xlsx_stream import CellError, Formula, write_sheets
 
@@ -28,10 +31,29 @@ STREAMED_OVER_CELLS = 150_000
 
 def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     """Write `original` to `path` with `results` (one row per data row, in order) beside the sheet's data."""
-    # The job's rows are a floor: a workbook may declare no size, or "A1" (openpyxl's write-only mode writes none), and
-    # a 100,000-row one was then loaded whole (+515 MB).
-    if max(declared_cells(original), len(results) * (len(results.columns) + 1)) > STREAMED_OVER_CELLS:
-        return _copied_a_row_at_a_time(original, sheet, results, path)
+    with _damaged_sheets_said(original):
+        # The job's rows are a floor: a workbook may declare no size, or "A1" (openpyxl's write-only mode writes none),
+        # and a 100,000-row one was then loaded whole (+515 MB).
+        if max(declared_cells(original), len(results) * (len(results.columns) + 1)) > STREAMED_OVER_CELLS:
+            return _copied_a_row_at_a_time(original, sheet, results, path)
+        return _copied_whole(original, sheet, results, path)
+
+
+@contextmanager
+def _damaged_sheets_said(original: Path) -> Iterator[None]:
+    """A damaged part of the workbook, met while copying it: the job read only its own sheet (and a sheet's damage
+    shows only once its rows are read), so another sheet may be damaged. A failed write keeps its own message."""
+    try:
+        yield
+    except OSError:
+        raise
+    except DAMAGED_WORKBOOK:
+        raise InputFileError(f"A sheet of '{original.name}' is damaged, so the workbook cannot be copied with the "
+                             "results added. Download CSV instead, or open the file in Excel, save it again and run "
+                             "a new job on it.") from None
+
+
+def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     workbook = load_workbook(original)  # not read-only and not data_only: formulas are kept as formulas
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
     header_row, first_column = _header_row(worksheet), worksheet.max_column + 1
@@ -107,12 +129,15 @@ def _copied_value(cell) -> object:
     return cell.value
 
 
-def _formula(value: object) -> Formula:
+def _formula(value: object) -> Formula | None:
     if isinstance(value, ArrayFormula):
         return Formula(str(value.text or "").removeprefix("="), {"t": "array", "ref": value.ref})
     if isinstance(value, DataTableFormula):
         return Formula("", dict(value))
-    return Formula(str(value).removeprefix("="))
+    text = str(value or "").removeprefix("=")
+    # A shared formula's cell whose first cell is missing (a damaged file) has no text: an empty <f> is an error in
+    # every program, an empty cell is not.
+    return Formula(text) if text else None
 
 
 def _spooled(rows: Iterator[list], scratch) -> int:
