@@ -414,6 +414,56 @@ def test_a_running_jobs_page_reads_its_input_once_and_its_answers_each_time_more
     pd.testing.assert_frame_equal(after, results_frame(settings, job_id, reviewed=False))
 
 
+def _wait_until_written(settings, job_id: int):
+    import time
+
+    from workbench.jobs import prepared
+
+    for _ in range(600):
+        state = prepared.preparing(settings, job_id, "xlsx")
+        if state is not None and state.finished:
+            return state
+        time.sleep(0.1)
+    raise AssertionError("the XLSX was not written within a minute")
+
+
+def test_a_large_jobs_xlsx_is_written_first_then_downloaded(settings, tiny_loader, monkeypatch):
+    from workbench.io import read_table
+    from workbench.jobs import prepared
+
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_ROWS", 8)  # the 8-row job counts as large
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    assert [b.proto.label for b in app.get("download_button")] == ["Download CSV"]  # the CSV is quick at any size
+    next(b for b in app.button if b.label == "Prepare the XLSX").click().run()
+    assert _wait_until_written(settings, job_id).error is None
+    app.run()
+    assert not app.exception
+    assert [b.proto.label for b in app.get("download_button")] == ["Download CSV", "Download XLSX"]
+    written = read_table(prepared.prepared_path(settings, job_id, "xlsx"))
+    assert written["queue"].tolist() == results_frame(settings, job_id)["queue"].tolist()
+    assert any(b.label == "Write the XLSX again" for b in app.button)
+
+
+def test_a_large_jobs_xlsx_that_cannot_be_written_says_why(settings, tiny_loader, monkeypatch):
+    from workbench.errors import InputFileError
+    from workbench.jobs import prepared
+
+    def damaged(*_args):
+        raise InputFileError("A sheet of 'in.xlsx' is damaged. Download CSV instead.")
+
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_ROWS", 8)
+    monkeypatch.setattr(prepared, "export_job", damaged)
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    next(b for b in app.button if b.label == "Prepare the XLSX").click().run()
+    assert "damaged" in _wait_until_written(settings, job_id).error
+    app.run()
+    assert any("is damaged. Download CSV instead" in e.value for e in app.error)
+    assert [b.proto.label for b in app.get("download_button")] == ["Download CSV"]
+    assert not list(settings.exports_dir.glob(f"job_{job_id}.*"))  # nothing half-written is left
+
+
 def test_the_review_says_when_no_row_is_answered_yet(settings):
     job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.route.task.yaml",
                                                SAMPLES / "support_emails.csv", limit=8)

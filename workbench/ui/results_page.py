@@ -15,6 +15,7 @@ from workbench.jobs.progress import answered_rows, table_is_behind
 from workbench.ui.context import app_settings, job_answers, selected_job_id, start_worker
 from workbench.ui.evaluation import evaluation_section
 from workbench.ui.filters import filtered_rows
+from workbench.ui.prepared_download import xlsx_section_for
 from workbench.ui.review import TABLE_SHOWS_REVIEWS, review_section
 from workbench.ui.widgets import (
     answer_column,
@@ -97,14 +98,14 @@ def _live_progress(at_start: Job, frames: tuple[pd.DataFrame | None, pd.DataFram
 
 def _without_rows(job: Job) -> None:
     if not Path(job.input_path).exists():
-        download_buttons(job)  # a job whose input copy is gone still has its answers (alone, by row number)
+        download_buttons(job, xlsx_section_for(job))  # a job whose input copy is gone still has its answers (by row)
 
 
 def _answers(job: Job, frame: pd.DataFrame, model_frame: pd.DataFrame) -> None:
     _charts(frame)
     st.subheader("Rows")
     results_table(filtered_rows(frame, job, model_frame))
-    download_buttons(job)
+    download_buttons(job, xlsx_section_for(job))
     st.session_state[TABLE_SHOWS_REVIEWS] = True  # drawn just now, with every review saved so far
     review_section(job, model_frame)
     # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;

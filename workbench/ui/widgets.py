@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,14 +229,24 @@ def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
     return counts.reindex(list(dict.fromkeys([*named, *counts.index])), fill_value=0)
 
 
-def download_buttons(job) -> None:
+def download_buttons(job, xlsx_section: Callable | None = None) -> None:
+    """CSV and XLSX downloads side by side; `xlsx_section` draws the XLSX side instead (a large job's, prepared
+    first: ui/prepared_download.py)."""
     left, right = st.columns(2)
-    for column, suffix, mime in ((left, "csv", "text/csv"), (right, "xlsx", XLSX_MIME)):
-        # Built when clicked, not on every rerun: the file always holds the rows done by then. The click
-        # must not rerun the page: a rerun replaces the file's handle, and a busy server could drop the
-        # handle the click is still asking for (no file, and the same again on every click).
-        column.download_button(f"Download {suffix.upper()}", _exporter(job.id, suffix), file_name=download_name(job, suffix),
-                               mime=mime, key=f"download-{suffix}-{job.id}", width="stretch", on_click="ignore")
+    _download_button(left, job, "csv", "text/csv")
+    if xlsx_section is None:
+        _download_button(right, job, "xlsx", XLSX_MIME)
+    else:
+        with right:
+            xlsx_section(job)
+
+
+def _download_button(column, job, suffix: str, mime: str) -> None:
+    # Built when clicked, not on every rerun: the file always holds the rows done by then. The click
+    # must not rerun the page: a rerun replaces the file's handle, and a busy server could drop the
+    # handle the click is still asking for (no file, and the same again on every click).
+    column.download_button(f"Download {suffix.upper()}", _exporter(job.id, suffix), file_name=download_name(job, suffix),
+                           mime=mime, key=f"download-{suffix}-{job.id}", width="stretch", on_click="ignore")
 
 
 def download_name(job, suffix: str, what: str = "results") -> str:
