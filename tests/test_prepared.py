@@ -47,3 +47,14 @@ def test_deleting_the_job_removes_its_prepared_file(settings):
     prepared.prepared_path(settings, job_id, "xlsx").write_bytes(b"workbook")
     delete_job(settings, job_id)
     assert not prepared.prepared_path(settings, job_id, "xlsx").exists()
+
+
+def test_a_job_is_written_first_from_so_many_cells_its_input_and_answers_columns_counted(settings, monkeypatch):
+    job = service.get_job(settings, _stopped_job(settings))  # 4 rows × (4 input columns + label, confidence, review)
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_CELLS", 28)
+    assert prepared.written_first(job)
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_CELLS", 29)
+    assert not prepared.written_first(job)
+    job.input_path = str(settings.data_dir / "gone.csv")  # its answers alone: 4 rows × 3 columns
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_CELLS", 12)
+    assert prepared.written_first(job)

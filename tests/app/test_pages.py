@@ -431,7 +431,7 @@ def test_a_large_jobs_xlsx_is_written_first_then_downloaded(settings, tiny_loade
     from workbench.io import read_table
     from workbench.jobs import prepared
 
-    monkeypatch.setattr(prepared, "PREPARED_XLSX_ROWS", 8)  # the 8-row job counts as large
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_CELLS", 8 * 8)  # the 8-row job (4 columns, 4 answers) counts as large
     job_id = _review_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()
     assert [b.proto.label for b in app.get("download_button")] == ["Download CSV"]  # the CSV is quick at any size
@@ -452,7 +452,7 @@ def test_a_large_jobs_xlsx_that_cannot_be_written_says_why(settings, tiny_loader
     def damaged(*_args):
         raise InputFileError("A sheet of 'in.xlsx' is damaged. Download CSV instead.")
 
-    monkeypatch.setattr(prepared, "PREPARED_XLSX_ROWS", 8)
+    monkeypatch.setattr(prepared, "PREPARED_XLSX_CELLS", 1)
     monkeypatch.setattr(prepared, "export_job", damaged)
     job_id = _review_job(settings, tiny_loader)
     app = page("job_results.py", job=str(job_id)).run()

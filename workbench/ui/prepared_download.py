@@ -16,7 +16,7 @@ WRITING_REFRESH_SECONDS = 2
 
 def xlsx_section_for(job):
     """The XLSX side of the job's downloads: prepared first for a large job, else None (a download built on click)."""
-    return prepared_xlsx if job.total_rows >= prepared.PREPARED_XLSX_ROWS else None
+    return prepared_xlsx if prepared.written_first(job) else None
 
 
 def prepared_xlsx(job) -> None:
@@ -49,8 +49,8 @@ def _finished(job, state: prepared.Preparing | None) -> None:
                            mime=XLSX_MIME, key=f"download-prepared-{job.id}", width="stretch", on_click="ignore")
         st.caption(f"Written at {written:%H:%M}, with the rows answered by then.")
     else:
-        st.caption(f"A workbook of {job.total_rows:,} rows takes a minute or more to write, longer than a browser "
-                   "waits for a download: it is written first.")
+        st.caption(f"A workbook of {job.total_rows:,} rows can take minutes to write, longer than a browser waits "
+                   "for a download: it is written first.")
     if st.button("Write the XLSX again" if written else "Prepare the XLSX", key=f"prepare-{job.id}", width="stretch"):
         prepared.start(app_settings(), job.id, SUFFIX)
         st.rerun()  # the whole page, so the section is drawn again watching the writing
