@@ -18,6 +18,7 @@ from workbench.jobs import service
 from workbench.jobs.results import reading_spec, results_frame
 from workbench.jobs.runner import run_job
 from workbench.models.registry import load_encoder
+from workbench.ui.widgets import _FAILED_DOWNLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
@@ -33,6 +34,7 @@ def fresh_app(monkeypatch):
     app_settings.clear()
     yield
     app_settings.clear()
+    _FAILED_DOWNLOADS.clear()  # kept by the server process, by job number: each test's job 1 is another job
 
 
 def page(name: str, **query) -> AppTest:
@@ -462,6 +464,25 @@ def test_a_large_jobs_xlsx_that_cannot_be_written_says_why(settings, tiny_loader
     assert any("is damaged. Download CSV instead" in e.value for e in app.error)
     assert [b.proto.label for b in app.get("download_button")] == ["Download CSV"]
     assert not list(settings.exports_dir.glob(f"job_{job_id}.*"))  # nothing half-written is left
+
+
+def test_a_download_that_failed_in_the_browser_is_explained_on_the_jobs_page(settings, tiny_loader, monkeypatch):
+    from workbench.errors import InputFileError
+    from workbench.ui import widgets
+
+    def damaged(*_args):
+        raise InputFileError("A sheet of 'in.xlsx' is damaged. Download CSV instead.")
+
+    job_id = _review_job(settings, tiny_loader)
+    export = widgets._exporter(job_id, "xlsx")  # what the Download XLSX button runs when clicked
+    with monkeypatch.context() as patched:
+        patched.setattr(widgets, "export_job", damaged)
+        with pytest.raises(InputFileError):
+            export()  # the browser says only "Failed to generate file for download"
+    app = page("job_results.py", job=str(job_id)).run()
+    assert any("The XLSX download failed: A sheet of 'in.xlsx' is damaged" in e.value for e in app.error)
+    assert export()[:2] == b"PK"  # it works again (a workbook): the page no longer says it failed
+    assert not any("download failed" in e.value for e in app.run().error)
 
 
 def test_the_review_says_when_no_row_is_answered_yet(settings):

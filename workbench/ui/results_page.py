@@ -22,6 +22,7 @@ from workbench.ui.widgets import (
     confidence_chart,
     delete_section,
     download_buttons,
+    download_failures,
     job_controls,
     job_header,
     job_progress_bar,
@@ -86,6 +87,7 @@ def _live_progress(at_start: Job, frames: tuple[pd.DataFrame | None, pd.DataFram
         job_header(job)
         job_progress_bar(job)
         job_controls(job)
+        download_failures(job.id)
         if frame is not None:
             result_summary(frame, job, model_frame)  # rows answered and failed from the job as it is now
         if job.status != at_start.status:

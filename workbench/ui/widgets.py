@@ -260,8 +260,28 @@ def file_stem(name: str, fallback: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or fallback
 
 
+# Why the last download built on a click failed, by (job, suffix): the browser says only "Failed to generate file for
+# download", so the job's page says why (download_failures) until a download of that file works.
+_FAILED_DOWNLOADS: dict[tuple[int, str], str] = {}
+
+
 def _exporter(job_id: int, suffix: str):
-    return lambda: written_bytes(lambda path: export_job(app_settings(), job_id, path), f"job_{job_id}.{suffix}")
+    def export() -> bytes:
+        try:
+            data = written_bytes(lambda path: export_job(app_settings(), job_id, path), f"job_{job_id}.{suffix}")
+        except WorkbenchError as exc:
+            _FAILED_DOWNLOADS[(job_id, suffix)] = str(exc)
+            raise
+        _FAILED_DOWNLOADS.pop((job_id, suffix), None)
+        return data
+    return export
+
+
+def download_failures(job_id: int) -> None:
+    """Why a download of the job failed in the browser, said on its page (its live part shows it within seconds)."""
+    for (failed_job, suffix), reason in list(_FAILED_DOWNLOADS.items()):
+        if failed_job == job_id:
+            st.error(plain(f"The {suffix.upper()} download failed: {reason}"))
 
 
 def written_bytes(write, file_name: str) -> bytes:
