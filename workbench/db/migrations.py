@@ -75,6 +75,20 @@ def _applied(conn: Connection) -> set[str]:
     return {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
 
 
+# Any fixed number: PostgreSQL's lock of the migrations, held by one transaction at a time.
+MIGRATION_LOCK = 742_310
+
+
+def _lock_for_migrating(conn: Connection) -> None:
+    """One process migrates at a time; the others wait, then find the work done. Python's sqlite3 began no
+    transaction before the first INSERT, so two processes read the same empty list of migrations, both created the
+    tables, and the slower failed on the migration's record (a flaky test: 1 run in ~10 on a busy machine)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now, waiting out the busy timeout for it
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
 def migrate(engine: Engine, attempts: int = 3) -> list[str]:
     """Apply the migrations this database has not seen yet; returns their names.
 
@@ -93,6 +107,7 @@ def migrate(engine: Engine, attempts: int = 3) -> list[str]:
 def _apply_pending(engine: Engine) -> list[str]:
     applied_now = []
     with engine.begin() as conn:
+        _lock_for_migrating(conn)
         done = _applied(conn)
         for migration in MIGRATIONS:
             if migration.__name__ not in done:
