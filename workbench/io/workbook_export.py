@@ -103,7 +103,7 @@ def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataF
 
 def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
     worksheet.reset_dimensions()  # every row, not the size the sheet declares ("A1" cut the copy to one row)
-    rows = (_copied_values(row) for row in worksheet.iter_rows())
+    rows = ([_copied_value(cell) for cell in row] for row in worksheet.iter_rows())
     if results is None:
         yield from rows
         return
@@ -113,15 +113,11 @@ def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
         yield from _with_results(_unspooled(scratch), width, results)
 
 
-def _copied_values(row: tuple) -> list:
-    """A row's values as the copy writes them, each cell as what the workbook holds: a formula as a formula (a
-    read-only sheet gives its text, "=SUM(A1:A3)", or an array formula's or a data table's object), an error value
-    ("#N/A") as one, and text as text, also text starting with "=" (written as a formula, a ticket's "=HYPERLINK(…)"
-    would run in the download)."""
-    return [_copied_value(cell) for cell in row]
-
-
 def _copied_value(cell) -> object:
+    """A cell's value as the copy writes it, as what the workbook holds: a formula as a formula (a read-only sheet
+    gives its text, "=SUM(A1:A3)", or an array formula's or a data table's object), an error value ("#N/A") as one,
+    and text as text, also text starting with "=" (written as a formula, a ticket's "=HYPERLINK(…)" would run in the
+    download)."""
     if cell.data_type == "f":
         return _formula(cell.value)
     if cell.data_type == "e" and cell.value in ERROR_CODES:

@@ -10,11 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.errors import InputFileError
-from workbench.io.xlsx_stream import write_workbook
+from workbench.io.xlsx_stream import NOT_XML, write_workbook
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # A plain signed number ("-5", "+3.5") is harmless and must stay a number for the user.
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
 
@@ -95,23 +94,18 @@ def _spreadsheet_rows(chunks: Iterable[pd.DataFrame]) -> Iterator[list[object]]:
             yield [spreadsheet_cell(value) for value in row]
 
 
-def spreadsheet_text(value: object) -> str:
-    """A header's text as a workbook holds it."""
-    return _xlsx_text(value)
-
-
 def spreadsheet_cell(value: object) -> object:
     """A result's value as a workbook holds it: a number or a date where the text is plainly one, text an Excel cell
     can hold, nothing for a missing value."""
     if value is None or pd.api.types.is_scalar(value) and pd.isna(value):  # NaN, NaT, pandas' NA: an empty cell
         return None
     value = as_spreadsheet_value(value)
-    return _xlsx_text(value) if isinstance(value, str) else value
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def write_value_cell(sheet, row: int, column: int, value: object) -> None:
     value = as_spreadsheet_value(value)
-    cell = sheet.cell(row=row, column=column, value=_xlsx_text(value) if isinstance(value, str) else value)
+    cell = sheet.cell(row=row, column=column, value=spreadsheet_text(value) if isinstance(value, str) else value)
     _kept_as_value(cell, value)
 
 
@@ -149,6 +143,7 @@ XLSX_CELL_CHARS = 32_767
 CUT_NOTE = " […cut: an Excel cell holds 32,767 characters; the CSV download has it whole]"
 
 
-def _xlsx_text(value: object) -> str:
-    text = _XLSX_ILLEGAL.sub("", str(value))
+def spreadsheet_text(value: object) -> str:
+    """Text as an Excel cell can hold it (a header's, a result's): no control characters, at most 32,767 long."""
+    text = NOT_XML.sub("", str(value))
     return text if len(text) <= XLSX_CELL_CHARS else text[: XLSX_CELL_CHARS - len(CUT_NOTE)] + CUT_NOTE

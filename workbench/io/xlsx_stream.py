@@ -25,7 +25,7 @@ from openpyxl.utils.datetime import to_excel
 
 # Characters XML 1.0 cannot hold at all (a control character, half a surrogate pair): dropped, as Excel would refuse
 # the file.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 DATE_STYLE, DATETIME_STYLE, TIME_STYLE, DURATION_STYLE = 1, 2, 3, 4  # positions in STYLES' cellXfs
 MOMENT_STYLES = ((datetime, DATETIME_STYLE), (date, DATE_STYLE), (time, TIME_STYLE), (timedelta, DURATION_STYLE))
@@ -163,7 +163,7 @@ def _unused_title(title: str, taken: list[str]) -> str:
 
 def sheet_title(name: str) -> str:
     """A name Excel accepts for a sheet: at most 31 characters, none of []:*?/\\."""
-    return _SHEET_NAME_FORBIDDEN.sub("_", _NOT_XML.sub("", name)).strip("'")[:31] or "results"
+    return _SHEET_NAME_FORBIDDEN.sub("_", NOT_XML.sub("", name)).strip("'")[:31] or "results"
 
 
 class SheetExtent:
@@ -224,7 +224,7 @@ def _cell(value: object) -> str:
 
 def _formula_cell(formula: Formula) -> str:
     attributes = "".join(f" {name}={quoteattr(str(value))}" for name, value in formula.attributes.items())
-    return f"><f{attributes}>{escape(_NOT_XML.sub('', formula))}</f></c>"
+    return f"><f{attributes}>{escape(NOT_XML.sub('', formula))}</f></c>"
 
 
 def _moment_cell(value: date | time | timedelta) -> str:
@@ -246,7 +246,7 @@ def _number_cell(value: numbers.Real) -> str:
 
 
 def _text_cell(text: str) -> str:
-    text = _NOT_XML.sub("", text)
+    text = NOT_XML.sub("", text)
     if not text:
         return ""
     # Spaces at either end are part of the value; without this XML readers may drop them.
