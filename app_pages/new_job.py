@@ -20,6 +20,7 @@ with user_errors():
     if not template:
         steps.save_as_template(spec)
     spec = steps.named(spec)
+    steps.load_generator_early(spec)
 
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.prepare import Progress, folder_name, is_prepared, model_dir, no_progress, prepare_encoder
 from workbench.models.quantize import GGUF_ONLY, PRESETS
 from workbench.models.sources import detect_kind, max_length, resolve_source
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"
 # A name is also its folder's name and is written in task files: "my model/../x" would be neither.
@@ -213,8 +217,43 @@ def _load_generator(folder: str) -> OnnxGenerator:
     return OnnxGenerator(Path(folder))
 
 
+# A preload and a Try asking for the same generator at once load it once: the Try waits for the preload's copy
+# instead of reading another 540 MB beside it.
+_GENERATOR_LOADING = threading.Lock()
+_PRELOADED: set[str] = set()  # folders preloaded once in this process (each page rerun asks again)
+_PRELOADED_CHECK = threading.Lock()  # not the loading lock: a page's rerun must not wait for a load to finish
+
+
 def load_generator(settings: Settings, name: str | None = None) -> OnnxGenerator:
-    return _load_generator(str(encoder_folder(settings, name, kind="generator")))
+    folder = str(encoder_folder(settings, name, kind="generator"))
+    with _GENERATOR_LOADING:
+        return _load_generator(folder)
+
+
+def preload_generator(settings: Settings, name: str | None = None) -> threading.Thread | None:
+    """Load a prepared generator in the background, so that the New job page's first "Try on 5 rows" of a generative
+    template does not also wait the 3 s its loading takes. Once per folder and process; never prepares a model (a
+    minute, with its own progress bar): a generator not prepared, or not a generator, starts nothing. Errors are left
+    for the Try to say."""
+    try:
+        check_kind(settings, name, "generator")
+        folder = model_dir(settings, resolve_name(name, "generator"))
+    except ModelNotReadyError:
+        return None
+    with _PRELOADED_CHECK:
+        if not is_prepared(folder) or str(folder) in _PRELOADED:
+            return None
+        _PRELOADED.add(str(folder))
+    thread = threading.Thread(target=_preload, args=(settings, name), name="generator-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def _preload(settings: Settings, name: str | None) -> None:
+    try:
+        load_generator(settings, name)
+    except Exception:  # the Try that needs it loads it again and says what is wrong
+        logger.warning("Preloading the generator '%s' failed", name, exc_info=True)
 
 
 def model_snapshot(settings: Settings, name: str | None = None, kind: str = "encoder") -> dict:

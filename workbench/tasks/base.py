@@ -68,6 +68,11 @@ class Task(ABC):
         """The kind of model a job of these settings runs on, which its `model` names (default: the template's)."""
         return cls.model_kind
 
+    @classmethod
+    def generator_of(cls, config: TaskConfig, model: str | None) -> str | None:
+        """The generator a job of these settings loads (a registered name, or "default"), None if it loads none."""
+        return model or "default" if cls.kind_of_model(config) == "generator" else None
+
     @classmethod  # noqa: B027 (optional hook, not abstract)
     def check_new_spec(cls, config: TaskConfig, columns: list[str]) -> None:
         """Raise TaskConfigError for rules a new job's settings must follow beyond their own validation (default:

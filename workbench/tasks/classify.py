@@ -182,6 +182,10 @@ class ClassifyTask(Task):
             given = []
         return {**answers, "labels": "; ".join(dict.fromkeys([best, *given]))}
 
+    @classmethod
+    def generator_of(cls, config: ClassifyConfig, model: str | None) -> str | None:
+        return config.second_opinion_model or "default" if config.second_opinion else None
+
     def setup(self) -> None:
         self.encoder = self.load_encoder(self._encoder_name())
         self.label_names = [label.name for label in self.config.labels]

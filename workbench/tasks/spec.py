@@ -63,6 +63,11 @@ class TaskSpec(BaseModel):
         encoder runs on the encoder alone)."""
         return get_task_class(self.task).kind_of_model(self.validated_config())
 
+    @property
+    def generator(self) -> str | None:
+        """The generator a job of this spec loads (a registered name, or "default"); None if it needs none."""
+        return get_task_class(self.task).generator_of(self.validated_config(), self.model)
+
     def answer_choices(self) -> dict[str, list[str] | None]:
         return get_task_class(self.task).answer_choices(self.validated_config())
 
