@@ -95,6 +95,14 @@ def test_csv_export_neutralises_formulas(tmp_path):
     assert back.iloc[:, 0].tolist() == ["'" + p for p in payloads] + ["plain", "-5", "+3.25", " -5"]
 
 
+def test_csv_export_writes_each_number_as_the_job_answered_it(tmp_path):
+    # An extracted number column holding whole numbers and a decimal: order numbers came out as "88231.0".
+    frame = pd.DataFrame({"order_no": [88231, 1.799, 1234567890123456789], "note": ["", "=1", "x"]}, dtype=object)
+    path = write_table(frame, tmp_path / "out.csv")
+    assert path.read_text(encoding="utf-8-sig").splitlines() == ["order_no,note", "88231,", "1.799,'=1",
+                                                                 "1234567890123456789,x"]
+
+
 def test_xlsx_export_writes_values_never_formulas(tmp_path):
     frame = pd.DataFrame({"text": ["=1+1", "bell\x07char"], "n": [1, 2], "=SUM(B2:B3)": ["", ""]})
     path = write_table(frame, tmp_path / "out.xlsx")

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import InputFileError
@@ -34,8 +35,18 @@ def write_text_chunks(chunks: Iterable[pd.DataFrame], path: Path) -> Path:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:  # the BOM makes Excel read UTF-8
         for number, chunk in enumerate(chunks):
             # The header too: an input column, or an extract field, may be named "=HYPERLINK(…)".
-            chunk.map(neutralise).rename(columns=neutralise).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()])
+            _neutralised(chunk).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()])
     return path
+
+
+_NEUTRALISE_CELLS = np.frompyfunc(neutralise, 1, 1)
+
+
+def _neutralised(chunk: pd.DataFrame) -> pd.DataFrame:
+    """The chunk with every cell and column name neutralised, each cell keeping its own type: DataFrame.map infers
+    a type per column, and an extracted number column holding 88231 and 1.799 became floats, written "88231.0"."""
+    cells = _NEUTRALISE_CELLS(chunk.to_numpy(dtype=object)) if chunk.size else chunk.to_numpy(dtype=object)
+    return pd.DataFrame(cells, columns=[neutralise(c) for c in chunk.columns], index=chunk.index, dtype=object)
 
 
 def write_table(frame: pd.DataFrame, path: Path, sheet_name: str = "results") -> Path:
