@@ -70,9 +70,72 @@ def test_invented_or_malformed_values_are_rejected(kind, value):
     ("Gutschrift −45 €", "−45 €", "-45.00 EUR"),  # a Unicode minus, as PDFs and spreadsheets write it
     ("Gutschrift −45 €", "45 €", "-45.00 EUR"),  # the sign is the text's
     ("Gutschrift -45 € und 45 €", "45 €", "45.00 EUR"),  # of two places, the one with the model's sign
+    ("Paid $5k/month", "$5k", "5000.00 USD"), ("Umsatz 12 k€", "12 k€", "12000.00 EUR"),
+    ("I paid $50 b/c of the rush fee", "$50", "50.00 USD"),  # "b/c" is no billion
+    ("Diesel at €0.999 a litre", "€0.999", "0.999 EUR"),  # not 999, not rounded to 1.00
+    ("Quoted £30 - £45 for the repair", "£45", "45.00 GBP"),  # a range's dash is no minus
+    ("Charged CA$50 and A$20", "CA$50", "50.00 CAD"), ("Charged CA$50 and A$20", "A$20", "20.00 AUD"),
+    ("paid 45 Canadian dollars", "45", "45.00 CAD"), ("paid 45 US dollars", "45", "45.00 USD"),
+    ("Rs. 1,23,456 paid", "1,23,456", "123456.00 INR"), ("₹1,23,456.50 due", "₹1,23,456.50", "123456.50 INR"),
+    ("Rs 500 only", "500", "500.00 INR"),
 ])
 def test_amounts_are_read_where_the_text_writes_them_with_their_currency(source, value, tidy):
     assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("Room 12 is $80 per night", "12"), ("Order 4521 for €45.21", "4521"), ("Ordered 2 at $30 each", "2"),
+    ("Ticket 9 about a $40 charge", "9"),
+])
+def test_a_number_is_no_amount_of_a_currency_written_beside_another(source, value):
+    with pytest.raises(Rejected, match="no currency next to it"):
+        normalise(FieldSpec(name="f", type="money"), value, source)
+
+
+@pytest.mark.parametrize(("source", "value", "code"), [
+    ("Order INV-2025-0042 placed", "INV-2025-0042", "INV-2025-0042"), ("order 12-345 shipped", "12-345", "12-345"),
+    ("Ref 2025/0042", "2025/0042", "2025/0042"), ("tracking 1Z999AA10123", "1Z999AA10123", "1Z999AA10123"),
+])
+def test_a_number_that_is_only_part_of_a_code_is_no_value(source, value, code):
+    with pytest.raises(Rejected, match=f"only part of '{code}'"):
+        normalise(FieldSpec(name="f", type="number"), value, source)
+
+
+@pytest.mark.parametrize(("source", "value", "number"), [
+    ("order #48877?", "48877", 48877), ("the 3rd time", "3rd", 3), ("12kg of flour", "12kg", 12), ("qty: 4", "4", 4),
+])
+def test_a_number_with_its_unit_or_marks_around_it_is_read(source, value, number):
+    assert normalise(FieldSpec(name="f", type="number"), value, source) == number
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("Reach me at ann@shop.co.uk today", "ann@shop.co"), ("From mary.jane.doe@example.com", "jane.doe@example.com"),
+    ("From jane_doe@x.com", "doe@x.com"), ("From j-smith@x.com", "smith@x.com"),
+])
+def test_part_of_an_address_is_no_address(source, value):
+    with pytest.raises(Rejected, match="not an address in the text"):
+        normalise(FieldSpec(name="f", type="email"), value, source)
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("Write to mailto:ann@x.com", "mailto:ann@x.com"), ("Ann <ann@x.com> wrote", "Ann <ann@x.com>"),
+    ("say 'ann@x.com' please", "'ann@x.com'"), ('say "ann@x.com" please', '"ann@x.com"'),
+])
+def test_the_address_is_taken_out_of_what_was_copied_around_it(source, value):
+    assert normalise(FieldSpec(name="f", type="email"), value, source) == "ann@x.com"
+
+
+def test_an_address_with_an_apostrophe_is_an_address():
+    assert normalise(FieldSpec(name="f", type="email"), "ann.o'neil@x.ie", "From ann.o'neil@x.ie") == "ann.o'neil@x.ie"
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("Commande du 4 mars 2025", "4 mars 2025"), ("am 4. März 2025 bestellt", "4. März 2025"),
+    ("besteld op 4 maart 2025", "2025-03-04"), ("pedido el 4 de marzo de 2025", "4 de marzo de 2025"),
+    ("ordinato il 4 marzo 2025", "2025-03-04"), ("Termin 04.03.2025 10:30 Uhr", "04.03.2025 10:30"),
+])
+def test_dates_in_other_languages_and_with_a_time_are_read(source, value):
+    assert normalise(FieldSpec(name="f", type="date"), value, source) == "2025-03-04"
 
 
 PHONES = "Call me on +44 20 7946 0100 or 0161 555 0199 / 0161 555 0200."

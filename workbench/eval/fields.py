@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.tasks.amounts import NUMBER, as_number, money_in
+from workbench.tasks.amounts import NUMBER, as_number, money_in, money_text
 from workbench.tasks.fields import LIST_TYPES, parsed_date, without_trunk_zero
 
 ALL_FIELDS = "(all fields)"
@@ -58,7 +58,7 @@ def _amount(value: str) -> str:
     """The number and its currency's code, when the value names one: "-€45" is "-45.00 EUR". A right answer that
     leaves out the currency matches any currency (_field_counts)."""
     amount, currency = money_in(value)
-    return f"{amount:.2f} {currency}".strip() if amount is not None else _text(value)
+    return money_text(amount, currency) if amount is not None else _text(value)
 
 
 def _date(value: str, day_first: bool) -> str:

@@ -7,9 +7,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
               "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
-              "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK"}
+              "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK", "rs": "INR",
+              "rupee": "INR", "rupees": "INR",
+              # Other dollars write their country before the sign: C$50 is no US amount.
+              "us$": "USD", "c$": "CAD", "ca$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD", "hk$": "HKD",
+              "s$": "SGD", "sg$": "SGD", "r$": "BRL", "mx$": "MXN"}
+SYMBOLS = "€$£¥₹"
+# "45 Canadian dollars", "45 US dollars": the country names the dollar.
+_DOLLARS_OF = {"us": "USD", "u.s.": "USD", "american": "USD", "canadian": "CAD", "australian": "AUD",
+               "new zealand": "NZD", "hong kong": "HKD", "singapore": "SGD"}
+_NAMED_DOLLARS = re.compile(rf"\b({'|'.join(map(re.escape, _DOLLARS_OF))})\s+dollars?\b", re.I)
+# A currency as a text writes it: a country's dollar sign (CA$), a sign, or a word (EUR, euros, Rs.).
+_CURRENCY_WORD = rf"[A-Za-z]{{1,2}}\$|[{SYMBOLS}]|[A-Za-z]+\.?"
 # A number as texts write it, separators and all: 1,299.00, 1.299,00, 1'299.00, 1 299,00, 12,50 (read by as_number).
 # A space separates thousands only before three digits ("2 3 items" is two numbers); the hyphen of "E-204" is no minus.
 _SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
@@ -17,17 +28,24 @@ _SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
 MINUS = "-\u2212"
 NUMBER = re.compile(rf"(?:(?<!\w)[{MINUS}])?\d+(?:{_SEPARATOR}\d+)*")
 _SEPARATORS = re.compile(r"[.,'\s\u00a0\u202f]")
-_CURRENCY_BEFORE = re.compile(r"([€$£¥]|[A-Za-z]+)\s?$")
-_CURRENCY_AFTER = re.compile(r"\s?\(?\s?((?:[A-Za-z]+\s)?(?:[€$£¥]|[A-Za-z]+))")  # "45 US dollars"
+_CURRENCY_BEFORE = re.compile(rf"({_CURRENCY_WORD})\s?$")
+# After the amount: "45 US dollars", "45 €", "45 (EUR)"; only one word, or "12 is $80" made 12 dollars.
+_CURRENCY_AFTER = re.compile(rf"\s?\(?\s?({_NAMED_DOLLARS.pattern}|{_CURRENCY_WORD})", re.I)
 # "-€45", "- $12": a minus written before the currency sign (a minus before the digits is the number's own).
-_MINUS_BEFORE_SIGN = re.compile(rf"(?<![\w.])[{MINUS}]\s?[€$£¥]\s?$")
+_MINUS_BEFORE_SIGN = re.compile(rf"(?<![\w.])[{MINUS}]\s?[{SYMBOLS}]\s?$")
+# "£30 - £45": a dash after an amount joins a range; it is no minus.
+_RANGE_DASH = re.compile(rf"\d\s?(?:[{SYMBOLS}]|[A-Za-z]{{3}})?\s?[{MINUS}]\s?[{SYMBOLS}]\s?$")
 # "$12k", "€1.2m", "£3bn", "$5 million", "2 Mio. €": thousands, millions, billions written after an amount (read as
 # 5 before, a million times too little).
 SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millions": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mrd": 1e9}
-_SCALE = re.compile(rf"\s?({'|'.join(sorted(SCALES, key=len, reverse=True))})\b", re.I)
-# An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals.
-_DOTTED_THOUSANDS = re.compile(r"-?\d{1,3}\.\d{3}")
+# A letter apart from the amount is a scale only where it stands alone ("$12 k", "12 k€"): "$50 b/c of the fee" is
+# no 50 billion ("$5k/month" is 5,000).
+_SCALE_WORDS = "|".join(sorted((s for s in SCALES if len(s) > 1), key=len, reverse=True))
+_SCALE = re.compile(rf"\s?({_SCALE_WORDS})\b|([kmb])\b|\s([kmb])(?![/\w])", re.I)
+# An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals. Not
+# after a lone 0: "€0.999" is under a euro.
+_DOTTED_THOUSANDS = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
 
 
 def amount_in(text: str) -> float | None:
@@ -53,10 +71,17 @@ def as_number(written: str) -> float | None:
     groups = _SEPARATORS.split(digits)
     decimal = separators and _is_decimal_mark(separators, groups[-1])
     whole_groups = groups[:-1] if decimal else groups
-    if any(len(group) != 3 for group in whole_groups[1:]) or len(set(separators[:len(whole_groups) - 1])) > 1:
+    if not _grouped(whole_groups) or len(set(separators[:len(whole_groups) - 1])) > 1:
         return None
     whole = "".join(whole_groups)
     return sign * float(f"{whole}.{groups[-1]}" if decimal else whole)
+
+
+def _grouped(whole_groups: list[str]) -> bool:
+    """Thousands in groups of three (1,234,567), or as India writes lakhs and crores (12,34,567)."""
+    rest = whole_groups[1:]
+    return all(len(g) == 3 for g in rest) or (len(rest) > 1 and len(rest[-1]) == 3 and all(len(g) == 2 for g in rest[:-1])
+                                              and len(whole_groups[0]) <= 2)
 
 
 def _is_decimal_mark(separators: list[str], last_group: str) -> bool:
@@ -95,8 +120,15 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     amount = as_amount(match.group())
     if not currency or amount is None:
         return None
-    sign = -1 if _MINUS_BEFORE_SIGN.search(before) else 1
-    return sign * amount * (SCALES[scale.group(1).lower()] if scale else 1), currency
+    sign = -1 if _MINUS_BEFORE_SIGN.search(before) and not _RANGE_DASH.search(before) else 1
+    return sign * amount * (SCALES[next(filter(None, scale.groups())).lower()] if scale else 1), currency
+
+
+def money_text(amount: float, currency: str) -> str:
+    """An amount as extract writes it: two decimals, or as many as the text gave ("0.999 EUR" a litre of fuel, not
+    1.00), then the currency's code."""
+    digits = f"{amount:.6f}".rstrip("0")
+    return f"{digits}{'0' * (2 - len(digits.split('.')[1]))} {currency}".strip()
 
 
 def money_in(text: str) -> tuple[float | None, str]:
@@ -117,8 +149,12 @@ def _currency_after(text: str) -> str:
 
 
 def currency_in(text: str) -> str:
-    """The first currency a text names, as its code ("€" -> "EUR"), or ""."""
-    for word in re.findall(r"[€$£¥]|[a-zA-Z]+", text):
+    """The first currency a text names, as its code ("€" -> "EUR", "CA$" -> "CAD"), or ""."""
+    if named := _NAMED_DOLLARS.search(text):
+        return _DOLLARS_OF[named.group(1).lower()]
+    for word in re.findall(rf"[a-zA-Z]{{1,2}}\$|[{SYMBOLS}]|[a-zA-Z]+", text):
         if word.lower() in CURRENCIES:
             return CURRENCIES[word.lower()]
+        if word.endswith("$"):  # a sign joined to a word it does not belong to ("was$50")
+            return CURRENCIES["$"]
     return ""

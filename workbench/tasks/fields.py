@@ -22,6 +22,7 @@ from workbench.tasks.amounts import (
     first_number,
     money_at,
     money_in,
+    money_text,
     numbers_in,
     places,
 )
@@ -39,21 +40,48 @@ COPIED_TYPES = ("text", "email", "phone", "money", "number")
 # Types whose value is several items, written in a cell as "Ann; Bob".
 LIST_TYPES = ("list", "names")
 MAX_LIST_ITEMS = 5
-EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
+# An address as texts write it: letters, digits and . _ + - ' before the @ (ann.o'neil@x.ie).
+ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(rf"^{ADDRESS.pattern}$")
+# Months as English, French, German, Dutch, Spanish and Italian texts write them: dateutil reads English alone, and
+# "4 mars 2025" was no date (its right value dropped). Short forms that are also English words ("ago", "set") are not
+# months here.
+MONTH_NAMES = (
+    ("january", "jan", "janvier", "janv", "januar", "jänner", "januari", "enero", "gennaio"),
+    ("february", "feb", "février", "fevrier", "févr", "fév", "februar", "februari", "febrero", "febbraio"),
+    ("march", "mar", "mars", "märz", "maerz", "mrz", "maart", "mrt", "marzo"),
+    ("april", "apr", "avril", "avr", "abril", "abr", "aprile"),
+    ("may", "mai", "mei", "mayo", "maggio"),
+    ("june", "jun", "juin", "juni", "junio", "giugno"),
+    ("july", "jul", "juillet", "juil", "juli", "julio", "luglio"),
+    ("august", "aug", "août", "aout", "augustus", "agosto"),
+    ("september", "sep", "sept", "septembre", "septiembre", "settembre"),
+    ("october", "oct", "octobre", "oktober", "okt", "octubre", "ottobre"),
+    ("november", "nov", "novembre", "noviembre"),
+    ("december", "dec", "décembre", "decembre", "déc", "dezember", "dez", "diciembre", "dicembre"),
+)
+
+
+class _Months(dateparser.parserinfo):
+    MONTHS = list(MONTH_NAMES)
+    JUMP = [*dateparser.parserinfo.JUMP, "de"]  # "5 de mayo de 2025"
+
+
+MONTHS_READ = _Months()
+_MONTH = "(?:" + "|".join(sorted((n for names in MONTH_NAMES for n in names), key=len, reverse=True)) + r")(?![^\W\d_])\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?\b\.?"  # "4. März": German writes the day with a full stop
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
 # 3rd of March; March 3, 2024; March 2024. Two numbers with a dot or a dash are left out: versions and ranges
 # (2.1, 10-12) are not dates.
 DATE_PIECE = re.compile(
     rf"(?<!\d)\d{{1,4}}([-/.])\d{{1,2}}\1\d{{1,4}}(?!\d)|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
-    rf"|\b{_DAY}[-\s]+(?:of\s+)?{_MONTH}(?:[-,\s]+\d{{2,4}}\b)?"
+    rf"|\b{_DAY}[-\s]+(?:(?:of|de)\s+)?{_MONTH}(?:[-,\s]+(?:de\s+)?\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
 # A phone number as texts write it: digit groups joined by one space, dot, dash or bracket ("+44 (0)20 7946-0958").
 PHONE = re.compile(r"\+?\(?\d+\)?(?:[ .\-]?\(?\d+\)?)*")
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
-DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
+DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # with a time after it too ("05.03.2024 10:30")
 # Words that are no value on their own: the model copied "a" from "just a thank-you note" as a city.
 FUNCTION_WORDS = frozenset("a an the and or but of to in on at by for from with as is are was be it its i you he she we they "
                            "me my your our their this that these those here there just no not yes so".split())
@@ -144,11 +172,32 @@ def _number(_field: FieldSpec, value: Any, source: str) -> float | int | None:
     written = first_number(str(value))
     if written is None:
         return None
-    place = next(places(written, outside_dates(source)), None)
+    text = outside_dates(source)
+    found = list(places(written, text))
+    place = next((p for p in found if not _inside_code(p, text)), None)
+    if place is None and found:
+        raise Rejected(f"{written} is only part of '{_token_at(found[0], text)}' in the text")
     if place is None:
         in_a_date = next(places(written, source), None) is not None  # whole in the text, but inside a date
         raise Rejected(f"{written} is only part of a date in the text" if in_a_date else f"{written} is not in the text")
     return _whole(as_number(place.group()))
+
+
+# Letters or digits joined to a number by a dash or slash, or letters and then digits after it: the number is a piece
+# of a code ("INV-2025-0042" gave 2025, "1Z999AA10" 1, "12-345" 12), not a number of its own. Letters alone after it
+# are its unit ("3rd", "12kg").
+_CODE_BEFORE = re.compile(r"[^\W_][-/]?$")
+_CODE_AFTER = re.compile(r"[-/]\d|[^\W\d_]*\d")
+
+
+def _inside_code(place: re.Match, text: str) -> bool:
+    return bool(_CODE_BEFORE.search(text[:place.start()]) or _CODE_AFTER.match(text, place.end()))
+
+
+def _token_at(place: re.Match, text: str) -> str:
+    """The run of text without spaces the number stands in."""
+    before, after = re.search(r"\S*$", text[:place.start()]), re.match(r"\S*", text[place.end():])
+    return before.group() + place.group() + after.group()
 
 
 def _whole(number: float) -> float | int:
@@ -166,7 +215,7 @@ def _money(_field: FieldSpec, value: Any, source: str) -> str | None:
     money = next((m for place in found if (m := money_at(place, text))), None)
     if money is None:
         raise Rejected(f"'{value}' has no currency next to it in the text" if found else f"{written} is not in the text")
-    return f"{money[0]:.2f} {money[1]}"
+    return money_text(*money)
 
 
 def outside_dates(source: str) -> str:
@@ -193,7 +242,7 @@ def parsed_date(text: str, day_first: bool = False) -> date | None:
     text = text.strip()
     day_first = bool(DOTTED.match(text)) or (day_first and not ISO_LIKE.match(text))
     try:
-        return dateparser.parse(text, default=_first_of_this_year(), dayfirst=day_first).date()
+        return dateparser.parse(text, MONTHS_READ, default=_first_of_this_year(), dayfirst=day_first).date()
     except (ValueError, OverflowError):
         return None
 
@@ -203,12 +252,22 @@ def dates_in(source: str, day_first: bool = False) -> set[date]:
     return {d for m in DATE_PIECE.finditer(source) if (d := parsed_date(m.group(), day_first)) is not None}
 
 
-def _email(field: FieldSpec, value: Any, source: str) -> str:
-    # Copied with the sentence's full stop ("write to ann@x.com.") or its brackets ("<ann@x.com>"), it is the address.
-    email = _text(field, value, source).lower().strip("<>()[].,;:!? ")
-    if not EMAIL.match(email):
-        raise Rejected(f"'{email}' is not an email address")
-    return email
+def _email(_field: FieldSpec, value: Any, source: str) -> str:
+    """The address in the copied piece ("mailto:ann@x.com", "Ann <ann@x.com>", "ann@x.com."), if the text writes it
+    whole: "ann@x.co" is no address of a text that writes "ann@x.co.uk", nor "doe@x.com" of "jane_doe@x.com"."""
+    found = ADDRESS.search(str(value))
+    if found is None:
+        raise Rejected(f"'{value}' is not an email address")
+    email = found.group().lstrip(".'-")
+    if not _address_in(email, source):
+        raise Rejected(f"'{email}' is not an address in the text")
+    return email.lower()
+
+
+def _address_in(email: str, source: str) -> bool:
+    # A full stop after it ends the sentence; one followed by more of a domain does not.
+    whole = rf"(?<![\w.+@-]){re.escape(email)}(?![\w@+-]|\.[\w-])"
+    return re.search(whole, source, re.I) is not None
 
 
 def _phone(_field: FieldSpec, value: Any, source: str) -> str:
@@ -291,7 +350,7 @@ def _reviewed_money(value: str) -> str:
     money = money_in(value)
     if money[0] is None or not money[1]:
         raise ValueError(f"'{value}' is not an amount with its currency: write e.g. 49.99 EUR or $12")
-    return f"{money[0]:.2f} {money[1]}"
+    return money_text(*money)
 
 
 def _reviewed_date(value: str, day_first: bool) -> str:
