@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, delete, func, or_, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
 from workbench.errors import JobStateError, NotFoundError
@@ -59,16 +61,41 @@ def list_jobs(session: Session, limit: int = 200) -> list[Job]:
     return list(session.scalars(select(Job).where(Job.status != DELETED).order_by(Job.id.desc()).limit(limit)))
 
 
-def set_status(session: Session, job: Job, status: str, error: str | None = None) -> Job:
+# PostgreSQL advisory lock keys, one per kind of read-then-write (migrations.py has its own).
+WRITE_LOCKS = {"templates": 7_341_002, "claims": 7_341_003}
+
+
+def hold_write_lock(session: Session, purpose: str) -> None:
+    """Take the write lock before reading what a write depends on, held to the session's end. Python's sqlite3 begins
+    a transaction only at the first INSERT or UPDATE, so two sessions could read the same "latest version" or "nothing
+    running" and both write: two templates saved at once under one name failed with a traceback, and a comparison's
+    job started beside another. On PostgreSQL it is an advisory lock per purpose."""
+    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    if dialect == "sqlite" and not connection.connection.dbapi_connection.in_transaction:  # a write already holds it
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits out the busy timeout for the lock
+    elif dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCKS[purpose]})
+
+
+def set_status(session: Session, job: Job, status: str, error: str | None = None, same_runner: bool = False) -> Job:
+    """Move the job from the status it was read with to `status`. A guarded UPDATE: a change another process made
+    since (a cancel, a run's end, a deletion, another run's claim where `same_runner`) is never written over, and
+    JobStateError says what the job is now. Python's sqlite3 takes no lock for the read, so the check alone let a
+    Pause pressed as a run ended turn the failed run "paused", and a Cancel bring a deleted job back."""
     if status not in JOB_TRANSITIONS.get(job.status, set()):
         raise JobStateError(f"Job #{job.id} is {job.status}; it cannot become {status}.")
-    job.status, job.updated_at = status, utcnow()
-    if status == "running" and job.started_at is None:
-        job.started_at = utcnow()
-    if status in ("completed", "failed", "cancelled"):
-        job.finished_at = utcnow()
-    job.error = error
-    session.flush()
+    now = utcnow()
+    values = {"status": status, "updated_at": now, "error": error,
+              **({"started_at": now} if status == "running" and job.started_at is None else {}),
+              **({"finished_at": now} if status in ("completed", "failed", "cancelled") else {})}
+    as_read = (Job.id == job.id, Job.status == job.status, *((Job.runner_pid == job.runner_pid,) if same_runner else ()))
+    guarded = update(Job).where(*as_read).values(**values).execution_options(synchronize_session=False)
+    if session.execute(guarded).rowcount != 1:
+        raise JobStateError(f"Job #{job.id} was changed meanwhile (it is now {current_status(session, job.id)}); it "
+                            f"cannot become {status}. Look at it again.")
+    for key, value in values.items():  # the object as the row now is, with nothing left to write
+        set_committed_value(job, key, value)
     return job
 
 
@@ -106,6 +133,7 @@ def claim_next_queued(session: Session, runner_pid: int, passed_over: frozenset[
     A job in `passed_over` waits: one paused and resumed while its last process has not ended yet, or one whose input
     this machine cannot read (worker.inputs_elsewhere).
     """
+    hold_write_lock(session, "claims")  # or a comparison's job claimed between this read and the claim runs beside it
     running = _running_comparison_ids(session)
     for job_id, comparison_id in session.execute(select(Job.id, Job.comparison_id).where(Job.status == "queued").order_by(Job.id)):
         if job_id in passed_over:
@@ -275,13 +303,17 @@ def answered_rows(session: Session, job_id: int) -> set[int]:
 
 
 def save_review(session: Session, job_id: int, row_index: int, corrections: dict[str, Any]) -> None:
-    """Record (or replace) a person's review of one row."""
-    review = session.scalar(select(Review).where(Review.job_id == job_id, Review.row_index == row_index))
-    if review is None:
-        session.add(Review(job_id=job_id, row_index=row_index, corrections=corrections))
-    else:
-        review.corrections, review.reviewed_at = corrections, utcnow()
-    session.flush()
+    """Record (or replace) a person's review of one row, in one statement: two reviewers saving the same row at once
+    (the review queue shows everyone the same first rows) each had the row missing, and the second's insert failed."""
+    values = {"job_id": job_id, "row_index": row_index, "corrections": corrections, "reviewed_at": utcnow()}
+    upsert = _insert_for(session)(Review).values(**values)
+    session.execute(upsert.on_conflict_do_update(index_elements=[Review.job_id, Review.row_index],
+                                                 set_={"corrections": corrections, "reviewed_at": values["reviewed_at"]}))
+
+
+def _insert_for(session: Session):
+    """The INSERT of this database's dialect, which can say what to do with a row that is already there."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def remove_review(session: Session, job_id: int, row_index: int) -> None:
@@ -355,12 +387,18 @@ def comparison_jobs(session: Session, comparison_id: int) -> list[Job]:
 def delete_job(session: Session, job: Job) -> None:
     """The job's answers, reviews and everything it said about its input. Its row stays, emptied, so its number is
     never given to another job: SQLite gives the next job the highest number in use plus one, and a bookmark or a
-    note about job #22 would then show another job."""
+    note about job #22 would then show another job. The status is changed first, guarded as set_status guards it: a
+    job resumed meanwhile is not deleted under its run."""
+    now = utcnow()
+    if session.execute(update(Job).where(Job.id == job.id, Job.status == job.status).values(status=DELETED, updated_at=now)
+                       .execution_options(synchronize_session=False)).rowcount != 1:
+        raise JobStateError(f"Job #{job.id} was changed meanwhile (it is now {current_status(session, job.id)}); "
+                            "look at it again before deleting it.")
     for table in (Result, Review):
         session.execute(delete(table).where(table.job_id == job.id))
-    job.status, job.name, job.spec, job.model, job.input_path = DELETED, "", {}, {}, ""
+    set_committed_value(job, "status", DELETED)
+    job.name, job.spec, job.model, job.input_path = "", {}, {}, ""
     job.sheet = job.error = job.measurements = job.runner_pid = job.upload_id = None
-    job.updated_at = utcnow()
     session.flush()
 
 

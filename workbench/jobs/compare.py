@@ -185,6 +185,7 @@ ACTIVE = ("queued", "running")
 
 def _claimed_alone(settings: Settings, job_id: int) -> bool:
     with session_scope(settings) as session:
+        repo.hold_write_lock(session, "claims")  # or the worker could claim another job between the check and the claim
         return not repo.others_running(session, job_id) and repo.claim_job(session, job_id, os.getpid())
 
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -68,7 +69,9 @@ def _stored(settings: Settings, filename: str, digest: str, size: int, write) ->
     if stored is None:  # one copy per content: a second upload of the same bytes reuses the first one's file
         folder.mkdir(parents=True, exist_ok=True)
         stored = folder / stored_name(filename)
-        partial = folder / f".{os.getpid()}.partial"  # written whole, then renamed: never read half-written
+        # Written whole, then renamed: never read half-written. Named for this upload alone: every browser session is a
+        # thread of one process, and two uploading the same file at once shared a name (one's rename then failed).
+        partial = folder / f".{uuid.uuid4().hex}.partial"
         write(partial)
         os.replace(partial, stored)
     with session_scope(settings) as session:

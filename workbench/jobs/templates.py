@@ -33,6 +33,7 @@ def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
         raise TaskConfigError(f"Give the template a name of 1 to {MAX_NAME} characters.")
     data = {key: value for key, value in spec.to_dict().items() if key != "name"}
     with session_scope(settings) as session:
+        repo.hold_write_lock(session, "templates")  # the next version's number is read, then written
         # "support triage" is a version of "Support triage", not a second template one capital apart.
         saved = repo.list_templates(session)  # by name, newest version first
         name = next((t.name for t in saved if t.name.casefold() == name.casefold()), name)

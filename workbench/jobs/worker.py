@@ -74,9 +74,7 @@ def requeue_orphans(settings: Settings) -> list[int]:
     with session_scope(settings) as session:
         candidates = repo.orphan_candidates(session, shared=bool(settings.database_url))
         orphans = [job for job in candidates if not pid_alive(job.runner_pid, job.updated_at)]
-        for job in orphans:
-            _requeue_or_give_up(session, job)
-        return [job.id for job in orphans]
+        return [job.id for job in orphans if _requeue_or_give_up(session, job)]
 
 
 # A process killed by the system (out of memory) on one batch would otherwise be started again and again, for ever.
@@ -84,18 +82,21 @@ MAX_DEATHS_AT_ONE_ROW = 3
 DEATHS = "process_deaths"  # in the job's measurements: how many times its process died, and at which row
 
 
-def _requeue_or_give_up(session, job: Job) -> None:
+def _requeue_or_give_up(session, job: Job) -> bool:
+    """False if the job was changed since it was read (cancelled, or resumed by another process): that change stands."""
     reached = job.done_rows + job.failed_rows
     before = (job.measurements or {}).get(DEATHS) or {}
     deaths = before.get("count", 0) + 1 if before.get("at_row") == reached else 1
-    job.measurements = {**(job.measurements or {}), DEATHS: {"count": deaths, "at_row": reached}}
-    if deaths < MAX_DEATHS_AT_ONE_ROW:
-        repo.set_status(session, job, "queued")
-        return
-    repo.set_status(session, job, "failed", error=(
+    error = None if deaths < MAX_DEATHS_AT_ONE_ROW else (
         f"The job's process stopped {deaths} times at row {reached + 1:,} without an error of its own, so it was not "
         "started again. The machine likely ran out of memory: close other programs, or split the file, then resume the "
-        "job. worker.log in the app's data folder may say more."))
+        "job. worker.log in the app's data folder may say more.")
+    try:  # the status first, guarded on the dead runner; the count of deaths only if it moved
+        repo.set_status(session, job, "failed" if error else "queued", error=error, same_runner=True)
+    except JobStateError:
+        return False
+    job.measurements = {**(job.measurements or {}), DEATHS: {"count": deaths, "at_row": reached}}
+    return True
 
 
 def run_next(settings: Settings) -> bool:
@@ -185,9 +186,15 @@ def requeue_unhanded(settings: Settings) -> list[int]:
     "running" under the worker itself, which is alive, so requeue_orphans never saw them."""
     with session_scope(settings) as session:
         unhanded = [job for job in repo.orphan_candidates(session, shared=True) if job.runner_pid == os.getpid()]
-        for job in unhanded:
-            repo.set_status(session, job, "queued")
-        return [job.id for job in unhanded]
+        return [job.id for job in unhanded if _requeued(session, job)]
+
+
+def _requeued(session, job: Job) -> bool:
+    try:
+        repo.set_status(session, job, "queued", same_runner=True)
+    except JobStateError:  # cancelled or paused meanwhile: that stands
+        return False
+    return True
 
 
 def job_thread_settings(settings: Settings, others_running: int) -> dict[str, str]:
