@@ -8,6 +8,7 @@ from tests.conftest import SAMPLE_DIR
 from workbench.errors import InputFileError
 from workbench.io import list_sheets, read_table, write_table
 from workbench.io.rows import examples_from_table, row_texts
+from workbench.io.stream import count_rows
 
 ROWS = [["Subject", "Body"], ["Café order", "Où est ma commande ?"], ["Invoice", "Charged twice, 49,99 €"]]
 
@@ -210,3 +211,11 @@ def test_a_workbook_whose_sheet_declares_no_size_opens_without_reading_the_sheet
     assert read_table(tmp_path / "cut.xlsx", nrows=5)["Body"].tolist()[:2] == ["ticket 0", "ticket 1"]
     with pytest.raises(InputFileError):
         read_table(tmp_path / "cut.xlsx")
+
+
+@pytest.mark.parametrize("empty_cell", ['""', ""])  # as pandas and Python's csv write it, and as a blank line
+def test_an_empty_cell_of_a_one_column_table_is_a_row(tmp_path, empty_cell):
+    path = tmp_path / "texts.csv"
+    path.write_text(f"text\nhello\n{empty_cell}\nworld\n\n\n")  # the blank lines it ends with are no rows
+    assert read_table(path)["text"].tolist() == ["hello", "", "world"]
+    assert count_rows(path) == 3

@@ -127,10 +127,22 @@ def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
 def csv_options(sample: str, suffix: str) -> dict:
     """How pandas reads every text table: all cells as text, the delimiter found in the sample."""
     _allow_long_cells()
-    return {"sep": sniff_delimiter(sample, suffix), "dtype": str, "keep_default_na": False, "engine": "python",
+    delimiter = sniff_delimiter(sample, suffix)
+    return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python",
             "on_bad_lines": "error",
             # Without index_col=False, rows longer than the header silently turn their first cells into an index.
-            "index_col": False}
+            "index_col": False,
+            # In a table of one column an empty line is an empty cell: pandas skipped it (a row of 24 gone without a
+            # word, "Done: 23 rows"), where the row should fail as empty. Blank lines the table ends with are still
+            # no rows (without_blank_end).
+            "skip_blank_lines": _header_width(sample, delimiter) != 1}
+
+
+def _header_width(sample: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+    except csv.Error:
+        return 0  # pandas then says what is wrong with the file
 
 
 @contextmanager
