@@ -481,3 +481,12 @@ def test_edge_calls_answer_instead_of_failing(generator):
     empty, written = generator.generate(["", chat(generator, ["Hello"])[0]], max_new_tokens=4)
     assert empty.error and not empty.tokens and written.error is None and 0 < len(written.tokens) <= 4
     assert [g.tokens for g in generator.generate(chat(generator, ["Hello"]), max_new_tokens=0)] == [[]]
+
+
+def test_an_answer_that_ran_out_of_new_tokens_says_so(generator):
+    (free,) = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=12)
+    assert len(free.tokens) < 12 or free.cut_short  # it ended of itself, or at the budget, which it says
+    (short,) = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=3)
+    assert len(short.tokens) == 3 and short.cut_short and not short.stopped
+    (stopped,) = generator.generate(chat(generator, PROMPTS[:1]), max_new_tokens=12, stop=(free.text[3:5],))
+    assert stopped.stopped and not stopped.cut_short  # ended at its stop string

@@ -403,3 +403,33 @@ def test_a_summary_of_exactly_max_words_is_kept_whole():
 
     assert within_words("Refund for a late parcel", 5) == "Refund for a late parcel"  # no "…"
     assert within_words("The parcel is late. Customer wants a refund", 8) == "The parcel is late. Customer wants a refund"
+
+
+@pytest.mark.parametrize(("written", "summary"), [
+    ("The order was late. The total was $13", "The order was late."),  # the $131.22 cut at the budget
+    ("Total: $13", "Total: $13…"),  # no whole sentence: said to be cut
+    ("The box arrived broken. 🔴📦\ufffd", "The box arrived broken."),
+])
+def test_a_draft_that_ran_out_of_tokens_ends_at_its_last_whole_sentence(build_task, tiny_generator, monkeypatch,
+                                                                        written, summary):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "drafts": 1}})
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, **kw: [
+        [Generation(written, cut_short=True)] for _ in prompts])
+    (row,) = task.run_batch(["My order was late and cost $131.22."])
+    assert row.outputs["summary"] == summary
+
+
+def test_half_an_emoji_is_never_written(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "custom", "text": "Body", "instruction": "Reply to {Body}"})
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: [Generation("Thanks! 👍\ufffd") for _ in prompts])
+    (row,) = task.run_batch(["Great service"])
+    assert row.outputs["output"] == "Thanks! 👍"
+
+
+@pytest.mark.parametrize(("reply", "summary"), [
+    ("This text provides a breakdown of the order of 3321 items.", "A breakdown of the order of 3321 items."),
+    ("The email outlines the steps to reset a password.", "The steps to reset a password."),
+    ('I\'ll just rephrase it to: "Please refund the purchase."', "Please refund the purchase."),  # no stray quote
+])
+def test_short_summaries_leave_out_what_the_model_says_about_the_text_and_itself(reply, summary):
+    assert tidy(reply, SummaryStyle(style="short", max_words=40)) == summary

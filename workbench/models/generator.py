@@ -408,6 +408,8 @@ class OnnxGenerator:
                 continue
             if len(output.tokens) < max_new_tokens:
                 active.append(position)
+            else:
+                output.cut_short = True
         return active
 
     def _option_log_likelihoods(self, batch: Batch, first: np.ndarray, options: list[list[int]]) -> np.ndarray:

@@ -16,6 +16,7 @@ class Generation:
     error: str | None = None  # e.g. the prompt does not fit the model's window
     stopped: bool = False  # ended at a stop string; text is cut there
     stop_string: str | None = None  # the stop string it ended at
+    cut_short: bool = False  # ran out of its new tokens before an end or a stop: its last sentence may be cut
 
 
 def ends_at_stop(output: Generation, text: str, stop: Stops, after: int = 0) -> bool:

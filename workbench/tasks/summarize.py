@@ -18,8 +18,7 @@ from pydantic import Field, model_validator
 
 from workbench.io.rows import column_name_labels
 from workbench.tasks.base import RowOutput, TaskConfig, WrittenSettings
-from workbench.tasks.generative import BARE_OPENER, GenerativeTask, capitalised
-from workbench.tasks.name_candidates import TITLES
+from workbench.tasks.generative import BARE_OPENER, QUOTES, SENTENCE_CLOSE, SENTENCE_MARK, GenerativeTask, capitalised
 from workbench.tasks.registry import register
 from workbench.tasks.speakers import speakers
 
@@ -40,13 +39,13 @@ SUMMARY_SYSTEM = "You summarize texts: you state the facts, who wants what and w
 ABOUT_THE_TEXT = re.compile(
     r"^((to summarize|in summary|in short),?\s+)?"
     r"((the|this) (text|email|message|conversation|dialogue|passage|article|review|letter)( above)? "
-    r"(is about|is|conveys|describes|discusses|talks about|tells us|highlights|shows|states|says)( that)?\s+)?", re.I)
+    r"(is about|is|conveys|describes|discusses|talks about|tells us|highlights|shows|states|says|provides|contains"
+    r"|presents|outlines|explains|gives)( that)?\s+)?", re.I)
 # A one-line style ends at the line's end (the model otherwise starts over: "Subject: ...Subject:"), and one
 # sentence at its first sentence end: tidy keeps only that, and 22% of the tokens of one-sentence drafts of
 # DialogSum came after it. The mark of a sentence stop stays in the reply.
 # A sentence ends after ".", "!" or "?" and a space, but not after a title: "Mr. Fox asks" is one sentence (3 in
 # 50 DialogSum dialogues and their summaries name someone "Mr.", "Mrs." or "Dr.").
-SENTENCE_MARK = "".join(rf"(?<!\b{title.capitalize()})" for title in sorted(TITLES)) + "[.!?]"
 SENTENCE_END = re.compile(rf"(?<={SENTENCE_MARK})\s+")
 # The generator's stop at a sentence's end, by the same rule (the mark, then a space).
 LINE_END, SENTENCE_STOP = ("\n",), re.compile(SENTENCE_MARK + " ")
@@ -347,7 +346,6 @@ def _new_sentences(sentences: list[str]) -> list[str]:
 
 
 WORD_SPAN = re.compile(r"\S+")
-SENTENCE_CLOSE = re.compile(rf"{SENTENCE_MARK}(?=\s|$)")
 
 
 def within_words(text: str, limit: int) -> str:
@@ -410,8 +408,8 @@ def _without_self_talk(sentences: list[str]) -> list[str]:
     for sentence in sentences:
         if EDITS_FOLLOW.search(sentence) or SIGN_OFF.match(sentence):
             break  # what follows lists the model's edits, or signs a letter: not the text's content
-        if SELF_TALK.match(sentence):
-            sentence = sentence.partition(":")[2].strip()
+        if SELF_TALK.match(sentence):  # 'I'll just rephrase it to: "Please refund the purchase."'
+            sentence = sentence.partition(":")[2].strip().strip(QUOTES).strip()
         sentence = capitalised(ABOUT_THE_TEXT.sub("", sentence, count=1))  # "To summarize, the text states that …"
         if sentence and not ABOUT_THE_WRITING.search(sentence) and not GREETING.match(sentence):
             kept.append(sentence)
