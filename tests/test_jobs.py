@@ -515,6 +515,18 @@ def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatc
         service.retry_failed_rows(settings, job_id)
 
 
+def test_a_retry_from_the_command_line_is_claimed_by_it_at_once(settings, tiny_loader, monkeypatch):
+    original = ClassifyTask.run_batch
+    monkeypatch.setattr(ClassifyTask, "run_batch", lambda self, texts: original(self, texts) if not any(
+        "Glow lamp" in t for t in texts) else (_ for _ in ()).throw(ValueError("temporary")))
+    job_id = _start(settings, limit=6)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    assert service.get_job(settings, job_id).status == "completed"  # with one failed row
+    assert service.retry_failed_rows(settings, job_id, runner_pid=4242) == 1
+    job = service.get_job(settings, job_id)  # no moment "queued", when the worker could take it
+    assert (job.status, job.runner_pid) == ("running", 4242)
+
+
 def test_every_row_run_with_one_failed_points_resume_to_retry_which_leaves_empty_rows_alone(settings, tiny_loader,
                                                                                             monkeypatch, tmp_path):
     _failing_on_the_glow_lamp_row(monkeypatch, "temporary")

@@ -256,8 +256,8 @@ def jobs_resume(job_id: int, output: Path | None) -> None:
 def jobs_retry(job_id: int, output: Path | None) -> None:
     """Run only the rows of a job that failed, again."""
     settings = get_settings()
-    click.echo(f"Retrying {counted(service.retry_failed_rows(settings, job_id), 'failed row')}", err=True)
-    service.resume_job(settings, job_id, runner_pid=os.getpid())
+    retried = service.retry_failed_rows(settings, job_id, runner_pid=os.getpid())  # claimed here: no worker takes it
+    click.echo(f"Retrying {counted(retried, 'failed row')}", err=True)
     _run_here(settings, job_id, output)
 
 

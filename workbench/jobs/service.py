@@ -208,9 +208,9 @@ def retryable_rows(settings: Settings, job: Job) -> int:
         return repo.count_retryable_failures(session, job)
 
 
-def retry_failed_rows(settings: Settings, job_id: int) -> int:
-    """Run only the rows that failed again (in the background); returns how many. Empty rows are not run again:
-    they would fail the same way."""
+def retry_failed_rows(settings: Settings, job_id: int, runner_pid: int | None = None) -> int:
+    """Run only the rows that failed again (in the background, or claimed at once for runner_pid, so that the worker
+    cannot take the job in between); returns how many. Empty rows are not run again: they would fail the same way."""
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         input_of(job)  # a job whose input is gone would only fail
@@ -220,6 +220,8 @@ def retry_failed_rows(settings: Settings, job_id: int) -> int:
                                 "or shorten them in the file, and run a new job).")
         removed = repo.clear_failed_results(session, job)
         repo.set_status(session, job, "queued")
+        if runner_pid is not None:  # in the same transaction, whose write lock the worker's claim waits for
+            repo.claim_job(session, job_id, runner_pid)
         job.error = None
         return removed
 
