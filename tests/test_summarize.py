@@ -433,3 +433,26 @@ def test_half_an_emoji_is_never_written(build_task, tiny_generator, monkeypatch)
 ])
 def test_short_summaries_leave_out_what_the_model_says_about_the_text_and_itself(reply, summary):
     assert tidy(reply, SummaryStyle(style="short", max_words=40)) == summary
+
+
+@pytest.mark.parametrize(("reply", "subject"), [
+    ("Request for a full refund of delivery charge for 3 items ordered last week",
+     "Request for a full refund of delivery charge"),  # before its last phrase, not "…charge for 3…"
+    ("Late parcel, damaged box and a missing invoice for order 77 from March",
+     "Late parcel, damaged box and a missing invoice"),
+    ("Refund request for order 4521: the customer was charged twice last week", "Refund request for order 4521"),
+    ("Bonjour, Je souhaite résilier mon abonnement", "Je souhaite résilier mon abonnement"),  # no greeting
+    ("Refund for order 4521", "Refund for order 4521"),
+])
+def test_a_subject_line_over_its_limit_is_cut_where_a_part_of_it_ends(reply, subject):
+    assert tidy(reply, SummaryStyle(style="subject_line", max_words=10)) == subject
+
+
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("A German-German: A German-German: A German-German: A German-German:", "A German-German…"),
+    ("I'm sorry for the error, but I'm sorry for the error, but I", "I'm sorry for the error, but…"),
+    ("Ann pays. The bill is paid. The bill is paid. The bill", "Ann pays. The bill is paid."),
+    ("It was very very good, yes, yes.", "It was very very good, yes, yes."),  # a word said twice is no loop
+])
+def test_a_reply_that_loops_ends_where_the_loop_starts(reply, kept):
+    assert clean_reply(reply) == kept

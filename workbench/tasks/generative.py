@@ -36,7 +36,29 @@ def clean_reply(text: str) -> str:
     if unopened and unopened != text:
         text = capitalised(unopened)
     text = LABEL.sub("", text, count=1).strip() or text
-    return text.strip(QUOTES).strip()
+    return without_loop(text.strip(QUOTES).strip())
+
+
+_WORD_SPAN = re.compile(r"\S+")
+# A small model that loops repeats a span of words back to back: "A German-German: A German-German: …", "I'm sorry for
+# the error, but I'm sorry for the error, but". Three words or more once again, or two words twice again (a word
+# said twice, "very very", is left).
+LOOPING = ((2, 3), *((length, 2) for length in range(3, 21)))
+
+
+def without_loop(text: str) -> str:
+    """The text up to where it starts repeating itself word for word, ended at its last whole sentence there (or with
+    "…" where it has none); a text that does not loop, as it is."""
+    words = list(_WORD_SPAN.finditer(text))
+    plain = [w.group().lower() for w in words]
+    for start in range(len(words)):
+        for length, times in LOOPING:
+            span = plain[start:start + length]
+            if len(span) == length and all(plain[start + n * length:start + (n + 1) * length] == span for n in range(times)):
+                kept = text[: words[start + length - 1].end()]
+                ends = list(SENTENCE_CLOSE.finditer(kept))
+                return kept[: ends[-1].end()] if ends else f"{kept.rstrip(' ,;:')}…"
+    return text
 
 
 def capitalised(text: str) -> str:

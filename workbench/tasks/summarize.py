@@ -94,7 +94,10 @@ ABOUT_THE_WRITING = re.compile(r"\b(?:rephras\w*|reword\w*|(?:rewritten|revised)
                                r"|convey(?:s|ing)? the (?:same )?(?:message|information)|overly complex language)\b", re.I)
 # Lines of a letter the model wrote instead of a summary: its greeting ("Hi Margot,", "Dear Jürgen Müller,"), and its
 # sign-off ("Thanks,", "Cheers,", "Best regards,"), after which comes the name signed under it ("Liam").
-GREETING = re.compile(r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^.!?]{0,40}[,!]?$", re.I)
+_HELLO = r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|bonjour|hola|hallo|guten tag|ciao|salut|hej)"
+GREETING = re.compile(rf"^{_HELLO}\b[^.!?]{{0,40}}[,!]?$", re.I)
+# The same greeting at the start of a line that goes on: "Dear Customer Service, I'm sorry for…", "Bonjour, Je…".
+GREETING_BEFORE = re.compile(rf"^{_HELLO}\b[^.!?,\n]{{0,40}},\s+(?=\S)", re.I)
 SIGN_OFF = re.compile(r"^(?:many )?(?:thanks|thank you|cheers|best|regards|best regards|kind regards|sincerely"
                       r"|yours(?: sincerely| truly)?)(?: again| so much| in advance)?\s*[,!]?$", re.I)
 # A list of the model's edits follows this: "I made the following changes: • Added "but" to connect the clauses."
@@ -296,14 +299,14 @@ def tidy(reply: str, style: SummaryStyle) -> str:
     """The reply in the chosen style's shape, without an opening about the text itself, cut to max_words."""
     if BARE_OPENER.fullmatch(reply):  # "Sure" cut at its "!" by one sentence's stop: nothing was summed up yet
         return ""
-    reply = capitalised(ABOUT_THE_TEXT.sub("", reply.strip(), count=1))
+    reply = capitalised(ABOUT_THE_TEXT.sub("", GREETING_BEFORE.sub("", reply.strip(), count=1), count=1))
     if style.style == "bullets":
         lines = [sentence for line in reply.splitlines() for sentence in SENTENCE_END.split(_unmarked(line))]
         kept = _whole_lines_within(_new_sentences(_without_self_talk([x for x in lines if x])), style.max_words)
         return "\n".join(f"{BULLET}{line}" for line in kept)
     if style.style == "subject_line":  # one line, and the model sometimes starts over with "Subject:"
         first = next((line for line in reply.splitlines() if line.strip()), "")
-        reply = re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip(".")
+        return subject_within(re.split(r"\s+subject( line)?:", first, flags=re.I)[0].strip().rstrip("."), style.max_words)
     flat = " ".join(_without_letter_frame(reply).split())
     if style.style == "one_sentence":  # the first sentence about the text
         flat = next(iter(_without_self_talk(SENTENCE_END.split(flat))), "")
@@ -357,6 +360,28 @@ def within_words(text: str, limit: int) -> str:
     kept = text[: words[limit - 1].end()]
     ends = list(SENTENCE_CLOSE.finditer(kept))
     return kept[: ends[-1].end()].strip() if ends else f"{kept.strip()}…"
+
+
+# Where a subject line over its word limit may end: before a colon's or a dash's second part, a comma, a bracket.
+SUBJECT_BREAK = re.compile(r"\s*(?::|\s[-–—]\s|,|;|\()")
+# Words a subject line cut short must not end on: "Refund of delivery charge for" reads as broken.
+DANGLING = re.compile(r"(?:\s+(?:a|an|the|of|for|to|and|or|with|in|on|at|by|from|about|my|your|our))+$", re.I)
+
+
+def subject_within(subject: str, limit: int) -> str:
+    """A subject line within `limit` words: over it, cut where a part of it ends ("Refund request: …" -> "Refund
+    request") or before its last phrase ("… for order 77"), never on a dangling "for"; only where neither is found, at
+    the limit with "…". Cut at the limit alone, 10 of 23 test subject lines read as broken ("…charge for 3…")."""
+    words = list(WORD_SPAN.finditer(subject))
+    if len(words) <= limit:
+        return subject.strip()
+    kept = subject[: words[limit - 1].end()]
+    breaks = [b.start() for b in SUBJECT_BREAK.finditer(kept) if len(kept[: b.start()].split()) >= 3]
+    # Or before its last phrase: "…a missing invoice for order 77" -> "…a missing invoice".
+    breaks = breaks or [w.start() for w in words[limit // 2: limit] if DANGLING.fullmatch(" " + w.group())]
+    if breaks:
+        return DANGLING.sub("", kept[: breaks[-1]]).strip(" ,;:-–—")
+    return f"{kept.strip()}…"
 
 
 def without_quoted_turns(drafts: list[list[str]], openings: list[list[str]]) -> list[list[str]]:
