@@ -138,6 +138,23 @@ def test_dates_in_other_languages_and_with_a_time_are_read(source, value):
     assert normalise(FieldSpec(name="f", type="date"), value, source) == "2025-03-04"
 
 
+@pytest.mark.parametrize(("source", "value", "phone"), [
+    ("Call 030/123456", "030/123456", "030123456"), ("Ruf an: 030 / 12 34 56", "030 / 12 34 56", "030123456"),
+    ("Call 0207 946 0958 ext. 204", "0207 946 0958 ext. 204", "02079460958"),  # the number, without its extension
+    ("Ring 0049 30 123456", "0049 30 123456", "+4930123456"),  # as +49 30 123456 is written
+])
+def test_phone_numbers_as_more_countries_write_them(source, value, phone):
+    assert normalise(FieldSpec(name="f", type="phone"), value, source) == phone
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("Order number 123456 is late", "123456"), ("Invoice 12345678 attached", "12345678"), ("ticket #7946095", "7946095"),
+])
+def test_a_number_the_text_names_as_another_kind_is_no_phone_number(source, value):
+    with pytest.raises(Rejected, match="another kind of number"):
+        normalise(FieldSpec(name="f", type="phone"), value, source)
+
+
 PHONES = "Call me on +44 20 7946 0100 or 0161 555 0199 / 0161 555 0200."
 
 

@@ -78,7 +78,14 @@ DATE_PIECE = re.compile(
     rf"|\b{_DAY}[-\s]+(?:(?:of|de)\s+)?{_MONTH}(?:[-,\s]+(?:de\s+)?\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
 # A phone number as texts write it: digit groups joined by one space, dot, dash or bracket ("+44 (0)20 7946-0958").
-PHONE = re.compile(r"\+?\(?\d+\)?(?:[ .\-]?\(?\d+\)?)*")
+# A slash after the first group too, as German numbers write the area code ("030/123456"), but not between two numbers
+# ("0161 555 0199 / 0161 555 0200"). Dates are blanked out before it is read.
+PHONE = re.compile(r"\+?\(?\d+\)?(?:\s?/\s?\d+)?(?:[ .\-]?\(?\d+\)?)*")
+# An extension after the number ("ext. 204", "x204") is not part of what is dialled first: the number is kept without it.
+EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.I)
+# A number the text names as something else: "order number 123456", "invoice 12345678", "ticket #7946095".
+NAMED_AS_OTHER = re.compile(r"\b(?:order|invoice|ticket|ref(?:erence)?|case|account|tracking|po|booking|transaction)"
+                            r"\s*(?:number|no\.?|num|nr\.?|id)?\s*[:#]?\s*$", re.I)
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
 DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # with a time after it too ("05.03.2024 10:30")
@@ -275,11 +282,15 @@ def _phone(_field: FieldSpec, value: Any, source: str) -> str:
     (of 05.03.2024) as phone numbers, and "20 7946 0958" of "+44 20 7946 0958" (given back whole)."""
     if DATE_PIECE.fullmatch(str(value).strip()):
         raise Rejected(f"'{value}' is a date, not a phone number")
-    digits = re.sub(r"\D", "", without_trunk_zero(str(value)))
-    whole = next((w for m in PHONE.finditer(outside_dates(source)) if (w := _phone_from_start(m.group(), digits))), None)
-    if len(digits) < 6 or whole is None:
+    digits = re.sub(r"\D", "", without_trunk_zero(EXTENSION.sub("", str(value))))
+    text = outside_dates(source)
+    found = [(m, w) for m in PHONE.finditer(text) if (w := _phone_from_start(m.group(), digits))]
+    if len(digits) < 6 or not found:
         raise Rejected(f"'{value}' is not a phone number in the text")
-    return whole
+    place, whole = found[0]
+    if NAMED_AS_OTHER.search(text[max(0, place.start() - 30):place.start()]):
+        raise Rejected(f"'{value}' is named as another kind of number in the text, not a phone number")
+    return "+" + whole[2:] if whole.startswith("00") else whole  # 0049 is +49, as the other way of writing it
 
 
 # "+44 (0)20 7946 0958": the 0 in brackets is dialled only from inside the country; +4402079460958 is no number.
