@@ -443,6 +443,7 @@ def test_short_summaries_leave_out_what_the_model_says_about_the_text_and_itself
     ("Refund request for order 4521: the customer was charged twice last week", "Refund request for order 4521"),
     ("Bonjour, Je souhaite résilier mon abonnement", "Je souhaite résilier mon abonnement"),  # no greeting
     ("Refund for order 4521", "Refund for order 4521"),
+    ("Request for a replacement or refund for the 300 BrewMaster kettles", "Request for a replacement or refund"),
 ])
 def test_a_subject_line_over_its_limit_is_cut_where_a_part_of_it_ends(reply, subject):
     assert tidy(reply, SummaryStyle(style="subject_line", max_words=10)) == subject

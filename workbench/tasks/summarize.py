@@ -380,7 +380,7 @@ def subject_within(subject: str, limit: int) -> str:
     # Or before its last phrase: "…a missing invoice for order 77" -> "…a missing invoice".
     breaks = breaks or [w.start() for w in words[limit // 2: limit] if DANGLING.fullmatch(" " + w.group())]
     if breaks:
-        return DANGLING.sub("", kept[: breaks[-1]]).strip(" ,;:-–—")
+        return DANGLING.sub("", kept[: breaks[-1]].rstrip(" ,;:-–—")).strip()
     return f"{kept.strip()}…"
 
 
