@@ -457,3 +457,13 @@ def test_a_subject_line_over_its_limit_is_cut_where_a_part_of_it_ends(reply, sub
 ])
 def test_a_reply_that_loops_ends_where_the_loop_starts(reply, kept):
     assert clean_reply(reply) == kept
+
+
+def test_of_the_drafts_one_that_invents_no_number_is_chosen(build_task, tiny_generator, monkeypatch):
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "drafts": 2}})
+    monkeypatch.setattr(task.encoder, "embed", lambda texts: np.ones((len(texts), 4)) / 2)  # every draft as near
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, **kw: [
+        [Generation("A broken parcel led the customer to ask for $131.22 back in 2022."),
+         Generation("A broken parcel led the customer to ask for $131.22 back.")] for _ in prompts])
+    (row,) = task.run_batch(["My order 4521 arrived broken and I want a refund of $131.22."])
+    assert row.outputs["summary"] == "A broken parcel led the customer to ask for $131.22 back."

@@ -219,13 +219,15 @@ class SummarizeTask(GenerativeTask):
         return tidy(self.unlabelled(reply), self.config.summary)
 
     def closest(self, texts: list[str], drafts: list[list[str]]) -> list[str]:
-        """Per text, the draft whose embedding is nearest to the text's; a draft that quotes the text comes after
-        every other, and an empty one last (ties: the earlier draft)."""
+        """Per text, the draft whose embedding is nearest to the text's; a draft that writes a number the text does not
+        comes after those that do not, one that quotes the text after every other, and an empty one last (ties: the
+        earlier draft)."""
         owners = [row for row, own in enumerate(drafts) for _ in own]
         flat = [draft for own in drafts for draft in own]
         texts_embedded = self.encoder.embed(texts)
         similarity = np.einsum("dk,dk->d", self.encoder.embed([d or " " for d in flat]), texts_embedded[owners])
         similarity -= 3 * np.array([self.quotes(d, texts[row]) for d, row in zip(flat, owners, strict=True)])
+        similarity -= 2 * np.array([invents_numbers(d, texts[row]) for d, row in zip(flat, owners, strict=True)])
         similarity[np.array([not d for d in flat])] = -np.inf
         ends = np.cumsum([len(own) for own in drafts])
         return [own[int(np.argmax(similarity[end - len(own) : end]))] for own, end in zip(drafts, ends, strict=True)]
@@ -394,6 +396,16 @@ def _unless_a_turn(draft: str, openings: list[str]) -> str:
     """The draft, or nothing when it is a quoted turn or its opening alone ("Agent asks")."""
     rest = next((draft[len(o):].strip() for o in openings if draft.startswith(o)), None)
     return "" if rest is not None and (not rest.rstrip(".!?") or rest.startswith(":")) else draft
+
+
+DIGITS = re.compile(r"\d+")
+
+
+def invents_numbers(draft: str, text: str) -> bool:
+    """Whether the draft writes a number the text does not: the bundled model adds years, totals and times ("In 2022…
+    a total of 100,000 US dollars") to 4 of 23 test summaries. A number counts as the text's when each of its digit
+    groups is one of the text's ("$131.22": 131 and 22)."""
+    return bool(set(DIGITS.findall(draft)) - set(DIGITS.findall(text)))
 
 
 def quoted_share(draft: str, text: str) -> float:
