@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 
 from tests import generative_fixtures
@@ -218,6 +221,21 @@ def test_a_date_value_is_read_the_way_the_job_reads_its_dates():
     assert normalise(field, "03/04/2024", "Due 03/04/2024", day_first=True) == "2024-04-03"
     with pytest.raises(Rejected):  # the other reading is not a date of this text for a job that reads day first
         normalise(field, "2024-03-04", "Due 03/04/2024", day_first=True)
+
+
+@pytest.mark.parametrize(("source", "value", "kept", "said"), [
+    ("Ordered on 4 March", "4 March", f"{date.today().year}-03-04", f"no year ({date.today().year} assumed)"),
+    ("Due in March 2025", "March 2025", "2025-03-01", "no day (the 1st assumed)"),
+])
+def test_a_date_the_text_writes_in_part_is_kept_and_what_was_assumed_is_said(source, value, kept, said):
+    with pytest.raises(Rejected, match=re.escape(said)) as assumed:
+        normalise(FieldSpec(name="f", type="date"), value, source)
+    assert assumed.value.kept == kept
+
+
+def test_a_date_written_whole_somewhere_in_the_text_needs_no_assumption():
+    year = date.today().year
+    assert normalise(FieldSpec(name="f", type="date"), "4 March", f"On 4 March, as on 4 March {year}") == f"{year}-03-04"
 
 
 def test_a_phone_number_is_not_read_out_of_a_date():

@@ -238,9 +238,26 @@ def _date(value: Any, source: str, day_first: bool) -> str:
     written = parsed_date(str(value), day_first) or (parsed_date(piece.group(), day_first) if piece else None)
     if written is None:
         raise Rejected(f"'{value}' is not a date")
-    if written not in dates_in(source, day_first):
+    pieces = [m.group() for m in DATE_PIECE.finditer(source) if parsed_date(m.group(), day_first) == written]
+    if not pieces:
         raise Rejected(f"{written.isoformat()} is not a date in the text")
+    assumed = min((_not_written(piece, day_first) for piece in pieces), key=len)
+    if assumed:  # kept, and said: "4 March" is this year's only by assumption
+        raise Rejected(f"{written.isoformat()}: the text gives no {' or '.join(assumed)} "
+                       f"({_ASSUMED[assumed[0]](written)} assumed)", kept=written.isoformat())
     return written.isoformat()
+
+
+_ASSUMED = {"year": lambda d: str(d.year), "day": lambda _d: "the 1st"}
+
+
+def _not_written(piece: str, day_first: bool) -> list[str]:
+    """The parts of a date the text leaves out ("4 March": the year; "March 2024": the day), found by reading it
+    with two different defaults: what changes with them came from the default, not the text."""
+    read = [dateparser.parse(piece.strip(), MONTHS_READ, default=default, dayfirst=bool(DOTTED.match(piece.strip())) or
+                             (day_first and not ISO_LIKE.match(piece.strip())))
+            for default in (datetime(2000, 1, 1), datetime(2001, 2, 2))]
+    return [part for part in ("year", "day") if getattr(read[0], part) != getattr(read[1], part)]
 
 
 def parsed_date(text: str, day_first: bool = False) -> date | None:

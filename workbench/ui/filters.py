@@ -59,12 +59,14 @@ def _by_confidence(frame: pd.DataFrame, job_id: int) -> pd.Series:
 
 
 def _by_flags(frame: pd.DataFrame, job_id: int) -> pd.Series:
-    """Toggles for the rows a user goes looking for: to review, failed (or not answered), with values dropped."""
+    """Toggles for the rows a user goes looking for: to review, failed (or not answered), with values dropped (or
+    assumed: a date without its year)."""
     keep = pd.Series(True, index=frame.index)
     review = answer_column(frame, "needs_review")
     if review and st.toggle("Only rows that need review", key=f"filter-review-{job_id}"):
         keep &= frame[review] == True  # noqa: E712 (a column of True/False/"" values)
-    for label, name in (("Only rows with an error", "error"), ("Only rows with values dropped", "extraction_errors")):
+    for label, name in (("Only rows with an error", "error"),
+                        ("Only rows with values dropped or assumed", "extraction_errors")):
         column = answer_column(frame, name)
         if column and st.toggle(label, key=f"filter-{name}-{job_id}"):
             keep &= frame[column].astype(str).str.strip() != ""
