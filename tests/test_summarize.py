@@ -21,6 +21,7 @@ from workbench.tasks.summarize import (
     SUMMARY_SYSTEM,
     TOKENS_PER_WORD,
     SummaryStyle,
+    invents_numbers,
     quoted_share,
     split_to_fit,
     tidy,
@@ -452,7 +453,9 @@ def test_a_subject_line_over_its_limit_is_cut_where_a_part_of_it_ends(reply, sub
 @pytest.mark.parametrize(("reply", "kept"), [
     ("A German-German: A German-German: A German-German: A German-German:", "A German-German…"),
     ("I'm sorry for the error, but I'm sorry for the error, but I", "I'm sorry for the error, but…"),
-    ("Ann pays. The bill is paid. The bill is paid. The bill", "Ann pays. The bill is paid."),
+    ("Ann pays. The bill is paid. The bill is paid. The bill is paid. The", "Ann pays. The bill is paid."),
+    ("| Product | Qty |\n| --- | --- | --- |\n| Mug | 2 |", "| Product | Qty |\n| --- | --- | --- |\n| Mug | 2 |"),
+    ("Let it be, let it be, let it be.", "Let it be, let it be, let it be."),  # a refrain, not a loop
     ("It was very very good, yes, yes.", "It was very very good, yes, yes."),  # a word said twice is no loop
 ])
 def test_a_reply_that_loops_ends_where_the_loop_starts(reply, kept):
@@ -467,3 +470,47 @@ def test_of_the_drafts_one_that_invents_no_number_is_chosen(build_task, tiny_gen
          Generation("A broken parcel led the customer to ask for $131.22 back.")] for _ in prompts])
     (row,) = task.run_batch(["My order 4521 arrived broken and I want a refund of $131.22."])
     assert row.outputs["summary"] == "A broken parcel led the customer to ask for $131.22 back."
+
+
+@pytest.mark.parametrize(("text", "draft"), [
+    ("Due 05/03/2024", "Due on 5 March 2024"), ("1,000 units", "1000 units"), ("Twenty dollars", "$20"),
+    ("the third time", "the 3rd time"), ("at 10am", "at 10:00"), ("$1.5k budget", "a $1,500 budget"),
+    ("two rooms", "2 rooms"), ("12,50 €", "12.50 EUR"),
+])
+def test_a_number_the_text_writes_otherwise_is_not_taken_for_an_invented_one(text, draft):
+    assert not invents_numbers(draft, text)
+
+
+@pytest.mark.parametrize(("text", "draft"), [("order 4521", "In 2022, order 4521"), ("cost 100", "a total of 100,000")])
+def test_a_number_the_text_does_not_write_is_invented(text, draft):
+    assert invents_numbers(draft, text)
+
+
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("Refund approved for order no. 77 and the money comes within", "Refund approved for order no. 77 and the money "
+                                                                   "comes within…"),  # "no." ends no sentence
+    ("Die Lieferung kam am 12. März ohne", "Die Lieferung kam am 12. März ohne…"),
+    ("Steps:\n1. Open the app.\n2. Tap reset.\n3.", "Steps:\n1. Open the app.\n2. Tap reset."),
+    ("Sure! Here is a rewrite: Please refund order 77, which arrived broken and",
+     "Please refund order 77, which arrived broken and…"),  # cleaned first: "Sure!" is no sentence to end at
+])
+def test_a_reply_cut_short_ends_at_a_real_sentence_end(build_task, tiny_generator, monkeypatch, reply, kept):
+    task = build_task({"task": "custom", "text": "Body", "instruction": "Reply to {Body}"})
+    monkeypatch.setattr(tiny_generator, "generate", lambda prompts, **kw: [Generation(reply, cut_short=True)
+                                                                          for _ in prompts])
+    (row,) = task.run_batch(["Where is my refund?"])
+    assert row.outputs["output"] == kept
+
+
+@pytest.mark.parametrize(("reply", "style", "kept"), [
+    ("Refund of $1,299.00 requested for damaged laptop delivered last week", 8, "Refund of $1,299.00 requested"),
+    ("Hi-Fi system returned, refund of the full price still pending", 12,
+     "Hi-Fi system returned, refund of the full price still pending"),
+])
+def test_a_subject_line_is_not_cut_inside_a_number_nor_taken_for_a_greeting(reply, style, kept):
+    assert tidy(reply, SummaryStyle(style="subject_line", max_words=style)) == kept
+
+
+def test_a_summary_opening_with_a_name_that_looks_like_a_greeting_keeps_it():
+    summary = "Hello Kitty backpack, bought in May, arrived torn."
+    assert tidy(summary, SummaryStyle(style="short", max_words=40)) == summary

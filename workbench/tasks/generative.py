@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from workbench.errors import RowsFailed, TaskConfigError
 from workbench.tasks.base import Task
+from workbench.tasks.fields import MONTH_NAMES
 from workbench.tasks.name_candidates import TITLES
 
 if TYPE_CHECKING:
@@ -26,6 +27,13 @@ QUOTES = "\"'“”‘’`"
 # dialogues and their summaries name someone "Mr.", "Mrs." or "Dr.").
 SENTENCE_MARK = "".join(rf"(?<!\b{title.capitalize()})" for title in sorted(TITLES)) + "[.!?]"
 SENTENCE_CLOSE = re.compile(rf"{SENTENCE_MARK}(?=\s|$)")
+# Where a reply cut short may end: a sentence mark before what starts another (a capital, a list's item, an emoji) or
+# at the reply's end; not before a lowercase word or a number, nor after "no." or "e.g." ("order no. 77"), a day before
+# its month ("am 12. März") or a list's number ("\n3.").
+_NOT_AN_END = "".join(rf"(?<!\b{re.escape(word)})" for word in ("no", "No", "nr", "Nr", "e.g", "i.e", "vs", "ca", "approx"))
+_MONTHS = "|".join(sorted((name for names in MONTH_NAMES for name in names), key=len, reverse=True))
+SENTENCE_BEFORE_MORE = re.compile(rf"{_NOT_AN_END}{SENTENCE_MARK}(?<!\n\d\.)(?<!\n\d\d\.)(?!(?<=\d\.)\s+(?i:{_MONTHS})\b)"
+                                  rf"(?=\s+[^a-zß-öø-ÿ0-9\s]|\s*\n\s*(?:\d+[.)]|[-*•])|$)")
 
 
 def clean_reply(text: str) -> str:
@@ -41,9 +49,14 @@ def clean_reply(text: str) -> str:
 
 _WORD_SPAN = re.compile(r"\S+")
 # A small model that loops repeats a span of words back to back: "A German-German: A German-German: …", "I'm sorry for
-# the error, but I'm sorry for the error, but". Three words or more once again, or two words twice again (a word
-# said twice, "very very", is left).
-LOOPING = ((2, 3), *((length, 2) for length in range(3, 21)))
+# the error, but I'm sorry for the error, but". Five words or more twice, two to four words three times (a refrain
+# said twice, "let it be, let it be", and a word said twice are left).
+LOOPING = (*((length, 3) for length in range(2, 5)), *((length, 2) for length in range(5, 21)))
+
+
+def _wordy(span: list[str]) -> bool:
+    """A span that could be a loop: two words or more with letters or digits, no table's bars ("| --- | --- |")."""
+    return len([w for w in span if any(c.isalnum() for c in w)]) >= 2 and "|" not in span
 
 
 def without_loop(text: str) -> str:
@@ -54,9 +67,9 @@ def without_loop(text: str) -> str:
     for start in range(len(words)):
         for length, times in LOOPING:
             span = plain[start:start + length]
-            if len(span) == length and all(plain[start + n * length:start + (n + 1) * length] == span for n in range(times)):
+            if len(span) == length and _wordy(span) and all(plain[start + n * length:start + (n + 1) * length] == span for n in range(times)):
                 kept = text[: words[start + length - 1].end()]
-                ends = list(SENTENCE_CLOSE.finditer(kept))
+                ends = list(SENTENCE_BEFORE_MORE.finditer(kept))
                 return kept[: ends[-1].end()] if ends else f"{kept.rstrip(' ,;:')}…"
     return text
 
@@ -93,7 +106,7 @@ class GenerativeTask(Task):
         generations = self.generator.generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
         if one_per_row:
             failed_rows(generations)
-        return [clean_reply(_ended(g)) for g in _answered(generations)]
+        return [_finished(g) for g in _answered(generations)]
 
     def alternative_replies(self, prompts: list[str], count: int, max_new_tokens: int, stop: Stops = (),
                             openings: list[list[str]] | None = None) -> list[list[str]]:
@@ -101,18 +114,24 @@ class GenerativeTask(Task):
         openings (generator.generate_alternatives)."""
         alternatives = self.generator.generate_alternatives(prompts, count, max_new_tokens=max_new_tokens, stop=stop,
                                                             openings=openings)
-        return [[clean_reply(_ended(g)) for g in _answered(replies)] for replies in alternatives]
+        return [[_finished(g) for g in _answered(replies)] for replies in alternatives]
+
+
+def _finished(generation) -> str:
+    """The cleaned reply; one that ran out of new tokens ends at its last whole sentence, or with "…" where it has
+    none: numbers and emoji take several tokens a word, and "Total: $13" of a $131.22 total read as finished. Cleaned
+    first, so that "Sure! Here is…:" is not taken for the sentence to end at."""
+    reply = clean_reply(_ended(generation))
+    if not generation.cut_short or reply.endswith("…"):  # a loop already cut ends in "…" or a whole sentence
+        return reply
+    ends = list(SENTENCE_BEFORE_MORE.finditer(reply))
+    return reply[: ends[-1].end()] if ends else f"{reply.rstrip(' ,;:')}…"
 
 
 def _ended(generation) -> str:
-    """The text with the mark of the stop string it ended at, if any: ". " ends a sentence with its full stop. A text
-    that ran out of new tokens ends at its last whole sentence, or with "…" where it has none: numbers and emoji
-    take several tokens a word, and "Total: $13" of a $131.22 total read as finished."""
-    text = (generation.text + (generation.stop_string or "").rstrip()).rstrip("\ufffd")  # half an emoji's bytes
-    if not generation.cut_short:
-        return text
-    ends = list(SENTENCE_CLOSE.finditer(text))
-    return text[: ends[-1].end()] if ends else f"{text.rstrip()}…"
+    """The text with the mark of the stop string it ended at, if any: ". " ends a sentence with its full stop. Never
+    half an emoji's bytes (a multi-byte character cut by the budget decodes as U+FFFD)."""
+    return (generation.text + (generation.stop_string or "").rstrip()).rstrip("\ufffd")
 
 
 def failed_rows(generations: list) -> None:

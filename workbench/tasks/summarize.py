@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from workbench.io.rows import column_name_labels
+from workbench.tasks.amounts import NUMBER, as_number
 from workbench.tasks.base import RowOutput, TaskConfig, WrittenSettings
 from workbench.tasks.generative import BARE_OPENER, QUOTES, SENTENCE_CLOSE, SENTENCE_MARK, GenerativeTask, capitalised
 from workbench.tasks.registry import register
@@ -97,7 +98,9 @@ ABOUT_THE_WRITING = re.compile(r"\b(?:rephras\w*|reword\w*|(?:rewritten|revised)
 _HELLO = r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|bonjour|hola|hallo|guten tag|ciao|salut|hej)"
 GREETING = re.compile(rf"^{_HELLO}\b[^.!?]{{0,40}}[,!]?$", re.I)
 # The same greeting at the start of a line that goes on: "Dear Customer Service, I'm sorry for…", "Bonjour, Je…".
-GREETING_BEFORE = re.compile(rf"^{_HELLO}\b[^.!?,\n]{{0,40}},\s+(?=\S)", re.I)
+# The greeting word stands alone ("Hi-Fi system…" is none), and a sentence starts after it: "Hello Kitty backpack, bought
+# in May…" is a summary.
+GREETING_BEFORE = re.compile(rf"^{_HELLO}(?=[\s,])[^.!?,\n]{{0,40}},\s+(?=(?-i:[A-ZÀ-ÖØ-Þ]))", re.I)
 SIGN_OFF = re.compile(r"^(?:many )?(?:thanks|thank you|cheers|best|regards|best regards|kind regards|sincerely"
                       r"|yours(?: sincerely| truly)?)(?: again| so much| in advance)?\s*[,!]?$", re.I)
 # A list of the model's edits follows this: "I made the following changes: • Added "but" to connect the clauses."
@@ -365,7 +368,7 @@ def within_words(text: str, limit: int) -> str:
 
 
 # Where a subject line over its word limit may end: before a colon's or a dash's second part, a comma, a bracket.
-SUBJECT_BREAK = re.compile(r"\s*(?::|\s[-–—]\s|,|;|\()")
+SUBJECT_BREAK = re.compile(r"\s*(?::(?=\s)|\s[-–—]\s|,(?=\s)|;(?=\s)|\s\()")  # not inside "$1,299.00" nor "10:30"
 # Words a subject line cut short must not end on: "Refund of delivery charge for" reads as broken.
 DANGLING = re.compile(r"(?:\s+(?:a|an|the|of|for|to|and|or|with|in|on|at|by|from|about|my|your|our))+$", re.I)
 
@@ -398,14 +401,38 @@ def _unless_a_turn(draft: str, openings: list[str]) -> str:
     return "" if rest is not None and (not rest.rstrip(".!?") or rest.startswith(":")) else draft
 
 
-DIGITS = re.compile(r"\d+")
+NUMBER_WORDS = {word: value for value, words in enumerate((
+    "zero", "one first", "two second", "three third", "four fourth", "five fifth", "six sixth", "seven seventh",
+    "eight eighth", "nine ninth", "ten tenth", "eleven eleventh", "twelve twelfth", "thirteen", "fourteen", "fifteen",
+    "sixteen", "seventeen", "eighteen", "nineteen", "twenty twentieth")) for word in words.split()}
+NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                     "hundred": 100, "thousand": 1000, "million": 1e6, "dozen": 12, "half": 0.5})
+_SCALED = re.compile(r"\s?([km])\b", re.I)
 
 
 def invents_numbers(draft: str, text: str) -> bool:
     """Whether the draft writes a number the text does not: the bundled model adds years, totals and times ("In 2022…
-    a total of 100,000 US dollars") to 4 of 23 test summaries. A number counts as the text's when each of its digit
-    groups is one of the text's ("$131.22": 131 and 22)."""
-    return bool(set(DIGITS.findall(draft)) - set(DIGITS.findall(text)))
+    a total of 100,000 US dollars") to 4 of 23 test summaries. Numbers are compared by value, as the text may write
+    them otherwise: "1,000" for 1000, "05/03/2024" for 5 March 2024, "twenty" for 20, "10am" for 10:00, "$1.5k" for
+    1,500."""
+    known = _values_in(text)
+    return any(as_number(match.group()) not in known for match in NUMBER.finditer(draft))
+
+
+def _values_in(text: str) -> set[float]:
+    """Every number the text writes, in digits (each digit group too, and scaled: "1.5k") or in words."""
+    values = set()
+    for match in NUMBER.finditer(text):
+        value = as_number(match.group())
+        values |= {float(g) for g in DIGITS.findall(match.group())}
+        if value is not None:
+            scale = _SCALED.match(text, match.end())
+            values |= {value, value * (1e3 if scale and scale.group(1).lower() == "k" else 1e6) if scale else value}
+    words = {w.lower() for w in WORD.findall(text)}
+    return values | {float(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS} | {0.0}  # "10:00" for "10am"
+
+
+DIGITS = re.compile(r"\d+")
 
 
 def quoted_share(draft: str, text: str) -> float:
