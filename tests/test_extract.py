@@ -158,6 +158,28 @@ def test_a_number_the_text_names_as_another_kind_is_no_phone_number(source, valu
         normalise(FieldSpec(name="f", type="phone"), value, source)
 
 
+@pytest.mark.parametrize(("source", "value", "tidy"), [
+    ("Ref 88231 -€45.00", "-€45.00", "-45.00 EUR"), ("Subtotal $100 -$20 discount", "-$20", "-20.00 USD"),
+    ("Balance 1,200 EUR -€45", "-€45", "-45.00 EUR"), ("Quoted £30-£45", "£45", "45.00 GBP"),
+])
+def test_a_minus_stays_a_minus_unless_it_joins_two_amounts(source, value, tidy):
+    assert normalise(FieldSpec(name="f", type="money"), value, source) == tidy
+
+
+@pytest.mark.parametrize(("source", "value", "number"), [
+    ("We expect 10-12 guests", "10", 10), ("Delivery takes 2-3 days", "3", 3), ("qty x3", "x3", 3),
+    ("refund 2 x €45", "2", 2),
+])
+def test_ranges_and_counts_are_numbers_not_codes(source, value, number):
+    assert normalise(FieldSpec(name="f", type="number"), value, source) == number
+
+
+@pytest.mark.parametrize("source", ["The phone number on my account: 07700 900123", "For your booking: 07700 900123",
+                                    "Just in case: 07700 900123"])
+def test_a_word_before_a_phone_number_does_not_make_it_another_kind(source):
+    assert normalise(FieldSpec(name="f", type="phone"), "07700 900123", source) == "07700900123"
+
+
 PHONES = "Call me on +44 20 7946 0100 or 0161 555 0199 / 0161 555 0200."
 
 

@@ -33,8 +33,9 @@ _CURRENCY_BEFORE = re.compile(rf"({_CURRENCY_WORD})\s?$")
 _CURRENCY_AFTER = re.compile(rf"\s?\(?\s?({_NAMED_DOLLARS.pattern}|{_CURRENCY_WORD})", re.I)
 # "-€45", "- $12": a minus written before the currency sign (a minus before the digits is the number's own).
 _MINUS_BEFORE_SIGN = re.compile(rf"(?<![\w.])[{MINUS}]\s?[{SYMBOLS}]\s?$")
-# "£30 - £45": a dash after an amount joins a range; it is no minus.
-_RANGE_DASH = re.compile(rf"\d\s?(?:[{SYMBOLS}]|[A-Za-z]{{3}})?\s?[{MINUS}]\s?[{SYMBOLS}]\s?$")
+# "£30 - £45", "£30-£45": a dash between two amounts, spaced alike on both sides, joins a range; it is no minus. "$100
+# -$20" (a discount) and "Ref 88231 -€45" keep theirs.
+_RANGE_DASH = re.compile(rf"(?:[{SYMBOLS}]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[{SYMBOLS}]|[A-Z]{{3}}))(\s?)[{MINUS}]\1[{SYMBOLS}]\s?$")
 # "$12k", "€1.2m", "£3bn", "$5 million", "2 Mio. €": thousands, millions, billions written after an amount (read as
 # 5 before, a million times too little).
 SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millions": 1e6,

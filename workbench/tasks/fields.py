@@ -84,8 +84,12 @@ PHONE = re.compile(r"\+?\(?\d+\)?(?:\s?/\s?\d+)?(?:[ .\-]?\(?\d+\)?)*")
 # An extension after the number ("ext. 204", "x204") is not part of what is dialled first: the number is kept without it.
 EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.I)
 # A number the text names as something else: "order number 123456", "invoice 12345678", "ticket #7946095".
-NAMED_AS_OTHER = re.compile(r"\b(?:order|invoice|ticket|ref(?:erence)?|case|account|tracking|po|booking|transaction)"
-                            r"\s*(?:number|no\.?|num|nr\.?|id)?\s*[:#]?\s*$", re.I)
+# The words that name such numbers alone ("Invoice 12345678") are followed by the number at once; the others need "no."
+# or "#" ("account: 07700 900123" and "Just in case: …" are phone numbers).
+_NUMBER_MARK = r"\s*(?:number|no\.?|num|nr\.?|id|#)\s*[:#]?\s*$"
+NAMED_AS_OTHER = re.compile(rf"\b(?:(?:order|invoice|ticket|ref(?:erence)?|tracking|transaction)\s*#?\s*$"
+                            rf"|(?:order|invoice|ticket|ref(?:erence)?|tracking|transaction|case|account|booking|po)"
+                            rf"{_NUMBER_MARK})", re.I)
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
 DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # with a time after it too ("05.03.2024 10:30")
@@ -192,13 +196,25 @@ def _number(_field: FieldSpec, value: Any, source: str) -> float | int | None:
 
 # Letters or digits joined to a number by a dash or slash, or letters and then digits after it: the number is a piece
 # of a code ("INV-2025-0042" gave 2025, "1Z999AA10" 1, "12-345" 12), not a number of its own. Letters alone after it
-# are its unit ("3rd", "12kg").
+# are its unit ("3rd", "12kg"); a range of two short numbers ("10-12 guests", "2-3 days") and a count ("x3", "2 x")
+# are numbers.
 _CODE_BEFORE = re.compile(r"[^\W_][-/]?$")
 _CODE_AFTER = re.compile(r"[-/]\d|[^\W\d_]*\d")
+_RANGE = re.compile(r"([1-9]\d{0,3})[-–]([1-9]\d{0,3})")
+_TIMES = re.compile(r"[xX×]\d+|\d+[xX×]")
 
 
 def _inside_code(place: re.Match, text: str) -> bool:
+    token = _token_at(place, text).strip(".,;:!?()[]\"'#")
+    if _is_range(token) or _TIMES.fullmatch(token):
+        return False
     return bool(_CODE_BEFORE.search(text[:place.start()]) or _CODE_AFTER.match(text, place.end()))
+
+
+def _is_range(token: str) -> bool:
+    """Two numbers of a like size, the second the larger: "10-12", "2-3", "100-150" ("12-345" is an order number)."""
+    found = _RANGE.fullmatch(token)
+    return bool(found) and int(found[1]) < int(found[2]) <= 10 * int(found[1])
 
 
 def _token_at(place: re.Match, text: str) -> str:
