@@ -251,3 +251,10 @@ def test_processes_starting_together_on_a_new_database_all_succeed(tmp_path):
             pytest.fail(f"the spawn pool gave no answer in 120 s; its workers re-run __main__, which is "
                         f"{getattr(main, '__file__', main)!r}: did an earlier test leave it replaced?")
     assert sorted(len(names) for names in applied) == [0, 0, 0, len(MIGRATIONS)]  # one process applied them all
+
+
+def test_a_job_run_again_is_no_longer_finished(settings):
+    with session_scope(settings) as session:
+        job = repo.set_status(session, _job(session, "running"), "completed")
+        assert job.finished_at is not None
+        assert repo.set_status(session, job, "queued").finished_at is None  # a retry of its failed rows

@@ -79,6 +79,25 @@ def test_a_try_asking_while_the_preload_loads_waits_for_its_copy(settings, prepa
     registry._load_generator.cache_clear()
 
 
+def test_a_loaded_generator_is_not_kept_waiting_by_another_ones_preload(settings, prepared_generator, tiny_generator,
+                                                                        monkeypatch):
+    other = shutil.copytree(tiny_generator.folder, settings.models_dir / "other-gen")
+    manifest = json.loads((other / MANIFEST_NAME).read_text())
+    (other / MANIFEST_NAME).write_text(json.dumps({**manifest, "name": "other-gen"}))
+    release = threading.Event()
+    monkeypatch.setattr(registry, "OnnxGenerator", lambda folder: release.wait(timeout=30) if "other" in str(folder)
+                        else object())
+    registry._load_generator.cache_clear()
+    loaded = registry.load_generator(settings, prepared_generator)
+    thread = registry.preload_generator(settings, "other-gen")  # held until released
+    started = time.monotonic()
+    assert registry.load_generator(settings, prepared_generator) is loaded
+    assert time.monotonic() - started < 5
+    release.set()
+    thread.join(timeout=30)
+    registry._load_generator.cache_clear()
+
+
 def test_nothing_is_prepared_or_loaded_for_a_model_that_is_not_ready(settings, tiny_encoder_folder):
     shutil.copytree(tiny_encoder_folder, settings.models_dir / "an-encoder")
     assert registry.preload_generator(settings, "not-there") is None

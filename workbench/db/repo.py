@@ -88,7 +88,9 @@ def set_status(session: Session, job: Job, status: str, error: str | None = None
     now = utcnow()
     values = {"status": status, "updated_at": now, "error": error,
               **({"started_at": now} if status == "running" and job.started_at is None else {}),
-              **({"finished_at": now} if status in ("completed", "failed", "cancelled") else {})}
+              # A job run again is no longer finished (a retry of its failed rows, a requeue).
+              "finished_at": now if status in ("completed", "failed", "cancelled") else None if status in
+              ("queued", "running") else job.finished_at}
     as_read = (Job.id == job.id, Job.status == job.status, *((Job.runner_pid == job.runner_pid,) if same_runner else ()))
     guarded = update(Job).where(*as_read).values(**values).execution_options(synchronize_session=False)
     if session.execute(guarded).rowcount != 1:

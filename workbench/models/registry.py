@@ -218,15 +218,17 @@ def _load_generator(folder: str) -> OnnxGenerator:
 
 
 # A preload and a Try asking for the same generator at once load it once: the Try waits for the preload's copy
-# instead of reading another 540 MB beside it.
-_GENERATOR_LOADING = threading.Lock()
+# instead of reading another 540 MB beside it. One lock per folder: a Try of a loaded model never waits for another's.
+_LOADING: dict[str, threading.Lock] = {}
 _PRELOADED: set[str] = set()  # folders preloaded once in this process (each page rerun asks again)
-_PRELOADED_CHECK = threading.Lock()  # not the loading lock: a page's rerun must not wait for a load to finish
+_PRELOADED_CHECK = threading.Lock()  # guards the two above; never held while a model loads
 
 
 def load_generator(settings: Settings, name: str | None = None) -> OnnxGenerator:
     folder = str(encoder_folder(settings, name, kind="generator"))
-    with _GENERATOR_LOADING:
+    with _PRELOADED_CHECK:
+        loading = _LOADING.setdefault(folder, threading.Lock())
+    with loading:
         return _load_generator(folder)
 
 
