@@ -283,3 +283,24 @@ def test_a_damaged_other_sheet_says_so_when_the_workbook_is_downloaded(tmp_path,
     with pytest.raises(InputFileError, match="A sheet of 'in.xlsx' is damaged.*Download CSV instead"):
         workbook_export.add_result_columns(tmp_path / "in.xlsx", None, pd.DataFrame({"label": ["a"]}),
                                            tmp_path / "out.xlsx")
+
+
+@pytest.mark.parametrize("streamed_over", [0, 1_000_000])  # copied a row at a time, and kept whole
+def test_results_sit_beside_their_rows_under_a_banner_whose_formula_shows_nothing(tmp_path, monkeypatch, streamed_over):
+    import pandas as pd
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", streamed_over)
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = '=IF(COUNTBLANK(B3:B4)>0,"Some tickets have no body","")'  # shows nothing: no header, for the reader
+    sheet.append(["ID", "Body"])
+    sheet.append(["T-1", "refund"])
+    sheet.append(["T-2", "parcel"])
+    book.save(tmp_path / "in.xlsx")
+    assert read_table(tmp_path / "in.xlsx")["Body"].tolist() == ["refund", "parcel"]
+    workbook_export.add_result_columns(tmp_path / "in.xlsx", None, pd.DataFrame({"label": ["billing", "shipping"]}),
+                                       tmp_path / "out.xlsx")
+    rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[2]) for row in rows] == [("ID", "label"), ("T-1", "billing"), ("T-2", "shipping")]

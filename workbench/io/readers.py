@@ -252,11 +252,30 @@ def sheet_rows(workbook, sheet: str | None) -> tuple[tuple, Iterator[tuple]]:
         # and the limit would refuse a narrow sheet. Without it, each row comes with its own cells only.
         worksheet.reset_dimensions()
     rows = _within_excel_rows(worksheet.iter_rows(values_only=True))
-    # The header is the first row with anything in it: sheets often start with a blank row or two.
-    header = next((row for row in rows if any(_cell_text(v).strip() for v in row)), None)
-    if header is None:
+    found = _header_in(rows)
+    if found is None:
         raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
-    return header, rows
+    return found[1], rows
+
+
+def _header_in(rows: Iterator[tuple]) -> tuple[int, tuple] | None:
+    """The header row and its number (from 1): the first row with anything in it, as the values Excel last computed
+    show it (sheets often start with a blank row or two, or a formula that shows nothing)."""
+    return next(((number, row) for number, row in enumerate(rows, start=1) if any(_cell_text(v).strip() for v in row)),
+                None)
+
+
+def header_row_number(path: Path, sheet: str | None) -> int:
+    """The row number of the sheet's header as the reader takes it, for writing results beside the rows it read: a
+    download that found the header by the cells' formulas put every result one row up under a banner row whose
+    formula showed nothing."""
+    workbook = open_workbook(path)
+    try:
+        worksheet = workbook[sheet or workbook.sheetnames[0]]
+        found = _header_in(_within_excel_rows(worksheet.iter_rows(values_only=True)))
+        return found[0] if found else 1
+    finally:
+        workbook.close()
 
 
 def _within_excel_rows(rows: Iterator[tuple]) -> Iterator[tuple]:

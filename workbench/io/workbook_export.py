@@ -20,7 +20,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from workbench.errors import InputFileError
-from workbench.io.readers import DAMAGED_WORKBOOK
+from workbench.io.readers import DAMAGED_WORKBOOK, header_row_number
 from workbench.io.writers import spreadsheet_cell, spreadsheet_text, write_value_cell
 from workbench.io.xlsx_stream import CellError, Formula, write_sheets
 
@@ -56,7 +56,7 @@ def _damaged_sheets_said(original: Path) -> Iterator[None]:
 def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     workbook = load_workbook(original)  # not read-only and not data_only: formulas are kept as formulas
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-    header_row, first_column = _header_row(worksheet), worksheet.max_column + 1
+    header_row, first_column = header_row_number(original, sheet), worksheet.max_column + 1
     for offset, name in enumerate(results.columns):
         write_value_cell(worksheet, header_row, first_column + offset, str(name))
         for row_number, value in enumerate(results[name], start=header_row + 1):
@@ -64,14 +64,6 @@ def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path
                 write_value_cell(worksheet, row_number, first_column + offset, value)
     workbook.save(path)
     return path
-
-
-def _header_row(worksheet) -> int:
-    """The first row with anything in it, as the reader takes it (workbench.io.readers)."""
-    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        if any(value is not None and str(value).strip() for value in row):
-            return number
-    return 1
 
 
 def declared_cells(original: Path) -> int:
@@ -93,15 +85,15 @@ def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataF
     sheet's rows are kept in a scratch file until its widest row is known, which places the result columns."""
     source = load_workbook(original, read_only=True)
     try:
-        processed = sheet or source.sheetnames[0]
-        write_sheets(((worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None))
-                      for worksheet in source.worksheets), path)
+        processed, header = sheet or source.sheetnames[0], header_row_number(original, sheet)
+        write_sheets(((worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None,
+                                                     header)) for worksheet in source.worksheets), path)
     finally:
         source.close()
     return path
 
 
-def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
+def _copied_rows(worksheet, results: pd.DataFrame | None, header: int) -> Iterator[list]:
     worksheet.reset_dimensions()  # every row, not the size the sheet declares ("A1" cut the copy to one row)
     rows = ([_copied_value(cell) for cell in row] for row in worksheet.iter_rows())
     if results is None:
@@ -110,7 +102,7 @@ def _copied_rows(worksheet, results: pd.DataFrame | None) -> Iterator[list]:
     with tempfile.TemporaryFile() as scratch:
         width = _spooled(rows, scratch)
         scratch.seek(0)
-        yield from _with_results(_unspooled(scratch), width, results)
+        yield from _with_results(_unspooled(scratch), width, results, header)
 
 
 def _copied_value(cell) -> object:
@@ -154,16 +146,16 @@ def _unspooled(scratch) -> Iterator[list]:
             return
 
 
-def _with_results(rows: Iterator[list], width: int, results: pd.DataFrame) -> Iterator[list]:
-    """The sheet's rows, each padded to `width`, the header followed by the result columns' names and each data row by
-    its results (a row without any, beyond a row limit or not run yet, stays as it was)."""
+def _with_results(rows: Iterator[list], width: int, results: pd.DataFrame, header: int) -> Iterator[list]:
+    """The sheet's rows, each padded to `width`, the header (row number `header`) followed by the result columns' names
+    and each data row by its results (a row without any, beyond a row limit or not run yet, stays as it was)."""
     answers = results.itertuples(index=False)
-    header_seen = False
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         padded = row + [None] * (width - len(row))
-        if not header_seen:
-            header_seen = any(value is not None and str(value).strip() for value in row)
-            yield padded + ([spreadsheet_text(name) for name in results.columns] if header_seen else [])
-            continue
-        values = next(answers, None)
-        yield padded + ([spreadsheet_cell(v) for v in values] if values is not None else [])
+        if number < header:
+            yield padded
+        elif number == header:
+            yield padded + [spreadsheet_text(name) for name in results.columns]
+        else:
+            values = next(answers, None)
+            yield padded + ([spreadsheet_cell(v) for v in values] if values is not None else [])
