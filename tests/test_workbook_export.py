@@ -304,3 +304,29 @@ def test_results_sit_beside_their_rows_under_a_banner_whose_formula_shows_nothin
                                        tmp_path / "out.xlsx")
     rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(min_row=2, values_only=True))
     assert [(row[0], row[2]) for row in rows] == [("ID", "label"), ("T-1", "billing"), ("T-2", "shipping")]
+
+
+def test_the_streamed_copy_keeps_hidden_sheets_hidden_and_the_names_formulas_use(tmp_path, monkeypatch):
+    import pandas as pd
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 0)
+    book = Workbook()
+    book.active.title = "Tickets"
+    book.active.append(["Body", "share"])
+    book.active.append(["refund", 0.4])
+    salaries = book.create_sheet("Salaries")
+    salaries["A1"] = 52_000
+    salaries.sheet_state = "hidden"  # a copy once showed it
+    book.defined_names["Shares"] = DefinedName("Shares", attr_text="Tickets!$B$2:$B$2")
+    book.active["C1"] = "=SUM(Shares)"
+    book.save(tmp_path / "in.xlsx")
+    workbook_export.add_result_columns(tmp_path / "in.xlsx", "Tickets", pd.DataFrame({"label": ["billing"]}),
+                                       tmp_path / "out.xlsx")
+    copy = load_workbook(tmp_path / "out.xlsx")
+    assert [(sheet.title, sheet.sheet_state) for sheet in copy.worksheets] == [("Tickets", "visible"),
+                                                                                ("Salaries", "hidden")]
+    assert copy.defined_names["Shares"].attr_text == "Tickets!$B$2:$B$2"
+    assert copy.active.title == "Tickets"

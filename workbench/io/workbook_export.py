@@ -2,8 +2,9 @@
 
 Every other sheet, the formatting and the formulas stay as the user made them; the result columns go
 to the right of the processed sheet's last column. Macros are not carried over: the output is .xlsx.
-A large workbook is copied a row at a time instead, its values and formulas without formatting or charts: openpyxl
-holds a whole workbook at about 3 KB a row (628 MB for 100,000 rows, against 330 MB for the CSV; trust audit).
+A large workbook is copied a row at a time instead, its values, formulas, defined names and hidden sheets (still
+hidden), without formatting or charts: openpyxl holds a whole workbook at about 3 KB a row (628 MB for 100,000 rows,
+against 330 MB for the CSV; trust audit).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from workbench.errors import InputFileError
 from workbench.io.readers import DAMAGED_WORKBOOK, header_row_number
 from workbench.io.writers import spreadsheet_cell, spreadsheet_text, write_value_cell
-from workbench.io.xlsx_stream import CellError, Formula, write_sheets
+from workbench.io.xlsx_stream import CellError, Formula, Name, SheetCopy, write_sheets
 
 # Over this many cells (every sheet's declared size) the workbook is copied a row at a time. openpyxl holds about
 # 1.5 KB a cell of a loaded workbook: at most ~250 MB more than a streamed copy for a workbook kept exactly.
@@ -86,11 +87,21 @@ def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataF
     source = load_workbook(original, read_only=True)
     try:
         processed, header = sheet or source.sheetnames[0], header_row_number(original, sheet)
-        write_sheets(((worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None,
-                                                     header)) for worksheet in source.worksheets), path)
+        write_sheets((SheetCopy(worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None,
+                                                              header), worksheet.sheet_state)
+                      for worksheet in source.worksheets), path, _defined_names(source))
     finally:
         source.close()
     return path
+
+
+def _defined_names(workbook) -> list[Name]:
+    """The workbook's defined names and each sheet's own, as the copy's formulas use them ("=AVERAGE(Shares)" showed
+    #NAME? without them)."""
+    named = [(name, None) for name in workbook.defined_names.values()]
+    named += [(name, place) for place, sheet in enumerate(workbook.worksheets)
+              for name in getattr(sheet, "defined_names", {}).values()]
+    return [Name(name.name, name.attr_text, place, bool(name.hidden)) for name, place in named if name.attr_text]
 
 
 def _copied_rows(worksheet, results: pd.DataFrame | None, header: int) -> Iterator[list]:

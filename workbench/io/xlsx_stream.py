@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -108,17 +109,38 @@ def write_workbook(rows: Iterable[Iterable[object]], path: Path, sheet_name: str
     return write_sheets([(sheet_name, rows)], path)
 
 
-def write_sheets(sheets: Iterable[tuple[str, Iterable[Iterable[object]]]], path: Path) -> Path:
-    """A workbook of the given sheets, in order, each (name, rows) written as its rows come."""
-    names: list[str] = []
+class SheetCopy(NamedTuple):
+    """A sheet to write: its name, its rows, and whether it is shown ("visible", "hidden", "veryHidden")."""
+
+    name: str
+    rows: Iterable[Iterable[object]]
+    state: str = "visible"
+
+
+class Name(NamedTuple):
+    """A defined name ("Shares" for Data!$A$1:$A$9), for the whole workbook or one sheet (its place, from 0)."""
+
+    name: str
+    refers_to: str
+    sheet: int | None = None
+    hidden: bool = False
+
+
+def write_sheets(sheets: Iterable[tuple], path: Path, names: Iterable[Name] = ()) -> Path:
+    """A workbook of the given sheets, in order, each (name, rows) or a SheetCopy written as its rows come, with the
+    defined `names` its formulas use."""
+    titles: list[str] = []
+    states: list[str] = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as package:
-        for name, rows in sheets:
-            names.append(_unused_title(sheet_title(name), names))
-            _add_sheet(package, f"xl/worksheets/sheet{len(names)}.xml", rows)
-        package.writestr("[Content_Types].xml", _content_types(len(names)))
+        for sheet in sheets:
+            sheet = SheetCopy(*sheet)
+            titles.append(_unused_title(sheet_title(sheet.name), titles))
+            states.append(sheet.state)
+            _add_sheet(package, f"xl/worksheets/sheet{len(titles)}.xml", sheet.rows)
+        package.writestr("[Content_Types].xml", _content_types(len(titles)))
         package.writestr("_rels/.rels", PACKAGE_RELS)
-        package.writestr("xl/workbook.xml", _workbook_xml(names))
-        package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(names)))
+        package.writestr("xl/workbook.xml", _workbook_xml(titles, states, list(names)))
+        package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(titles)))
         package.writestr("xl/styles.xml", STYLES)
     return Path(path)
 
@@ -143,11 +165,23 @@ def _add_sheet(package: zipfile.ZipFile, part_name: str, rows: Iterable[Iterable
             part.write(tail)
 
 
-def _workbook_xml(names: list[str]) -> str:
-    sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{number}" r:id="rId{number}"/>'
-                     for number, name in enumerate(names, start=1))
+def _workbook_xml(titles: list[str], states: list[str], names: list[Name]) -> str:
+    """The sheets with their states (a hidden sheet stays hidden: a copy once showed a workbook's hidden "Salaries"),
+    the first shown one open, and the defined names."""
+    sheets = "".join(f'<sheet name={quoteattr(title)} sheetId="{number}"'
+                     f'{"" if state == "visible" else f" state={quoteattr(state)}"} r:id="rId{number}"/>'
+                     for number, (title, state) in enumerate(zip(titles, states, strict=True), start=1))
+    shown = next((place for place, state in enumerate(states) if state == "visible"), 0)
+    defined = "".join(_defined_name(n) for n in names)
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
-            f"<sheets>{sheets}</sheets></workbook>")
+            f'<bookViews><workbookView activeTab="{shown}"/></bookViews><sheets>{sheets}</sheets>'
+            f"{f'<definedNames>{defined}</definedNames>' if defined else ''}</workbook>")
+
+
+def _defined_name(name: Name) -> str:
+    scope = "" if name.sheet is None else f' localSheetId="{name.sheet}"'
+    hidden = ' hidden="1"' if name.hidden else ""
+    return f"<definedName name={quoteattr(name.name)}{scope}{hidden}>{escape(name.refers_to)}</definedName>"
 
 
 def _unused_title(title: str, taken: list[str]) -> str:
