@@ -219,3 +219,30 @@ def test_an_empty_cell_of_a_one_column_table_is_a_row(tmp_path, empty_cell):
     path.write_text(f"text\nhello\n{empty_cell}\nworld\n\n\n")  # the blank lines it ends with are no rows
     assert read_table(path)["text"].tolist() == ["hello", "", "world"]
     assert count_rows(path) == 3
+
+
+def test_a_workbook_starts_at_the_sheet_it_opens_on_and_lists_no_chart_sheet(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    from workbench.io.readers import opening_sheet
+
+    book = Workbook()
+    lookup = book.active
+    lookup.title = "Lookup"
+    lookup.append(["code", "queue"])
+    lookup.sheet_state = "hidden"  # a hidden helper sheet first in the file
+    tickets = book.create_sheet("Tickets")
+    tickets.append(["Body"])
+    tickets.append(["refund"])
+    chart = BarChart()
+    chart.add_data(Reference(tickets, min_col=1, min_row=1, max_row=2))
+    book.create_chartsheet("Overview").add_chart(chart)
+    book.active = 1
+    book.save(tmp_path / "book.xlsx")
+    assert list_sheets(tmp_path / "book.xlsx") == ["Lookup", "Tickets"]  # a chart sheet has no rows to read
+    assert opening_sheet(tmp_path / "book.xlsx") == "Tickets"
+    book.active = 0  # opened on a hidden sheet: the first shown one
+    book.save(tmp_path / "book.xlsx")
+    assert opening_sheet(tmp_path / "book.xlsx") == "Tickets"
+    assert opening_sheet(SAMPLE_DIR / "support_emails.csv") is None

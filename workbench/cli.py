@@ -21,7 +21,7 @@ from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
-from workbench.io.readers import file_kind
+from workbench.io.readers import file_kind, opening_sheet
 from workbench.io.writers import check_output, write_table
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
@@ -61,7 +61,7 @@ def cli() -> None:
 @click.argument("task_file", type=click.Path(path_type=Path))
 @click.argument("input_file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Result file (.csv, .tsv or .xlsx).")
-@click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
+@click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the one it opens on).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @user_errors
 def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limit: int | None) -> None:
@@ -70,7 +70,8 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     check_output(output, made_from=input_file)
     if sheet and file_kind(input_file) != "excel":
         raise WorkbenchError(f"--sheet is for Excel workbooks: '{input_file.name}' has a single table. Leave it out.")
-    spec = load_task_file(task_file)
+    spec = load_task_file(task_file)  # first: it says when the two files were given the other way round
+    sheet = sheet or opening_sheet(input_file)
     # Before the job is made: a job made first stayed "running" under this process when preparing failed or was
     # stopped, and the background worker then ran it.
     _prepare_on_first_use(settings, spec.model, spec.model_kind,
@@ -131,7 +132,7 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
 @click.option("--rows", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @click.option("--latency-rows", type=click.IntRange(min=0), default=compare.DEFAULT_LATENCY_ROWS,
               help="Rows answered one at a time after each job, for latency.")
-@click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the first).")
+@click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the one it opens on).")
 @click.option("--prices", nargs=3, type=float, default=astuple(DEFAULT_PRICES), show_default=True,
               help="API $ per million prompt tokens, $ per million answer tokens, this machine's $ per hour.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
@@ -143,7 +144,7 @@ def compare_models(task_file: Path, input_file: Path, answers: str, models: tupl
     settings = get_settings()
     if output:  # before the models' minutes of work, and never over the labelled sheet itself
         check_output(output, made_from=input_file)
-    data = compare.Sheet(input_file, answers, sheet=sheet, rows=rows)
+    data = compare.Sheet(input_file, answers, sheet=sheet or opening_sheet(input_file), rows=rows)
     comparison_id = compare.start_comparison(settings, load_task_file(task_file), data, list(models), latency_rows)
     click.echo(f"Comparison #{comparison_id}: {len(models)} models, one after another", err=True)
     _compare_until_interrupted(settings, comparison_id)

@@ -48,14 +48,34 @@ def file_kind(path: Path) -> str:
 
 
 def list_sheets(path: Path) -> list[str]:
-    """Sheet names of a workbook, or a single empty name for text files."""
+    """Sheet names of a workbook (its sheets of cells: a chart sheet has no rows), or a single empty name for text
+    files."""
     if file_kind(Path(path)) == "text":
         return [""]
     workbook = open_workbook(Path(path))
     try:
-        return workbook.sheetnames
+        return cell_sheets(workbook)
     finally:
         workbook.close()  # a read-only workbook keeps its file open until closed
+
+
+def cell_sheets(workbook) -> list[str]:
+    """The workbook's sheets of cells, in order (a chart sheet chosen failed as "not a valid Excel workbook")."""
+    return [worksheet.title for worksheet in workbook.worksheets]
+
+
+def opening_sheet(path: Path) -> str | None:
+    """The sheet a workbook opens on, if it is shown, or else its first shown one: a hidden lookup sheet first in the
+    file is not where the user's rows are. None for a text file."""
+    if file_kind(Path(path)) == "text":
+        return None
+    workbook = open_workbook(Path(path))
+    try:
+        shown = [w.title for w in workbook.worksheets if w.sheet_state == "visible"] or cell_sheets(workbook)
+        active = workbook.active.title if workbook.active is not None else None
+        return active if active in shown else shown[0] if shown else None
+    finally:
+        workbook.close()
 
 
 def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -> pd.DataFrame:
@@ -243,7 +263,7 @@ def _fitted(row: tuple, width: int, data_row: int) -> tuple:
 
 def sheet_rows(workbook, sheet: str | None) -> tuple[tuple, Iterator[tuple]]:
     """The header row and an iterator over the data rows below it."""
-    names = workbook.sheetnames
+    names = cell_sheets(workbook)
     if sheet and sheet not in names:
         raise InputFileError(f"The workbook has no sheet named '{sheet}'. Its sheets are: {', '.join(names)}.")
     worksheet = workbook[sheet or names[0]]
@@ -271,7 +291,7 @@ def header_row_number(path: Path, sheet: str | None) -> int:
     formula showed nothing."""
     workbook = open_workbook(path)
     try:
-        worksheet = workbook[sheet or workbook.sheetnames[0]]
+        worksheet = workbook[sheet or cell_sheets(workbook)[0]]
         found = _header_in(_within_excel_rows(worksheet.iter_rows(values_only=True)))
         return found[0] if found else 1
     finally:

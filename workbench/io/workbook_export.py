@@ -86,7 +86,7 @@ def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataF
     sheet's rows are kept in a scratch file until its widest row is known, which places the result columns."""
     source = load_workbook(original, read_only=True)
     try:
-        processed, header = sheet or source.sheetnames[0], header_row_number(original, sheet)
+        processed, header = sheet or source.worksheets[0].title, header_row_number(original, sheet)
         write_sheets((SheetCopy(worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None,
                                                               header), worksheet.sheet_state)
                       for worksheet in source.worksheets), path, _defined_names(source))

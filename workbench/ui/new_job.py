@@ -12,6 +12,7 @@ import streamlit as st
 from workbench.errors import TaskConfigError
 from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, language_note, long_text_note
+from workbench.io.readers import opening_sheet
 from workbench.io.rows import EXAMPLES_PER_LABEL, examples_from_table, examples_per_label
 from workbench.io.stream import iter_frames
 from workbench.jobs import service, templates
@@ -57,10 +58,11 @@ def _stored_upload(uploaded) -> ChosenInput | None:
 
 
 def choose_sheet(chosen: ChosenInput) -> str | None:
-    sheets = _sheets(str(chosen.path), _stamp(chosen.path))
+    sheets, opening = _sheets(str(chosen.path), _stamp(chosen.path))
     if len(sheets) <= 1:
         return sheets[0] or None
-    return st.selectbox("Sheet", sheets)
+    return st.selectbox("Sheet", sheets, index=sheets.index(opening) if opening in sheets else 0,
+                        help="Starts at the sheet the workbook opens on.")
 
 
 def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
@@ -75,8 +77,9 @@ def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
 # The page redraws at every click; a 100,000-row workbook's sheets, preview and notes took 5-7 s of each redraw (the
 # file opened two or three times). Read once per file as stored (its path and stamp) and sheet.
 @st.cache_data(max_entries=8, show_spinner=False)
-def _sheets(path: str, stamp: tuple) -> list[str]:
-    return list_sheets(Path(path))
+def _sheets(path: str, stamp: tuple) -> tuple[list[str], str | None]:
+    """The workbook's sheets and the one it opens on."""
+    return list_sheets(Path(path)), opening_sheet(Path(path))
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the file…")
