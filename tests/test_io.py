@@ -246,3 +246,20 @@ def test_a_workbook_starts_at_the_sheet_it_opens_on_and_lists_no_chart_sheet(tmp
     book.save(tmp_path / "book.xlsx")
     assert opening_sheet(tmp_path / "book.xlsx") == "Tickets"
     assert opening_sheet(SAMPLE_DIR / "support_emails.csv") is None
+
+
+def test_cells_read_as_the_spreadsheet_shows_them(tmp_path):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Body", "Received", "Note"])
+    # Excel stores the carriage return of an Alt+Enter line break as _x000D_, and a typed "_x0041_" as _x005F_x0041_.
+    book.active.append(["Where is my parcel?_x000D_\nOrdered in May", datetime(2024, 3, 1), "code _x005F_x0041_"])
+    book.active.append(["Refund", datetime(2024, 3, 1, 9, 30), ""])
+    book.save(tmp_path / "cells.xlsx")
+    frame = read_table(tmp_path / "cells.xlsx")
+    assert frame["Body"].tolist() == ["Where is my parcel?\r\nOrdered in May", "Refund"]
+    assert frame["Received"].tolist() == ["2024-03-01", "2024-03-01 09:30:00"]  # a date without midnight's time
+    assert frame["Note"].tolist()[0] == "code _x0041_"

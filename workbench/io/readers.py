@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, time
 from itertools import islice
 from pathlib import Path
 
@@ -314,7 +316,17 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime) and value.time() == time():  # a date cell: 2024-03-01, not "2024-03-01 00:00:00"
+        return value.date().isoformat()
+    if isinstance(value, str):
+        return _EXCEL_ESCAPE.sub(lambda found: chr(int(found[1], 16)), value)
     return str(value)
+
+
+# Excel writes a character XML cannot hold as _xHHHH_ (the carriage return of a line break typed with Alt+Enter on
+# Windows: "_x000D_"), and "_" of a literal "_x…_" as _x005F_; openpyxl leaves both as they are, so the model read
+# "Where is my parcel?_x000D_\nOrdered…". One pass, left to right, undoes both.
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def clean_headers(frame: pd.DataFrame) -> pd.DataFrame:
