@@ -1,6 +1,7 @@
 import pytest
 
 from workbench.errors import TaskConfigError
+from workbench.eval.fields import field_report
 from workbench.eval.metrics import classification_report
 from workbench.jobs import service
 from workbench.jobs.results import reading_spec, results_frame
@@ -501,3 +502,13 @@ def test_a_right_answer_of_blanks_is_no_right_answer():
     frame = with_results(inputs, pd.DataFrame({"label": ["billing", "billing", "shipping"]}))
     report = evaluate(frame, "category")
     assert (report.rows, report.accuracy) == (2, 1.0)
+
+
+def test_a_right_amount_without_its_currency_is_read_as_money():
+    # "2.500" is 2,500 as "2.500 €" is: money has two decimals.
+    assert field_report([{"f": "2.500"}], [{"f": "2500.00 EUR"}], {"f": "money"}).loc["f", "f1"] == 1.0
+
+
+def test_one_amount_given_matches_one_right_amount_at_most():
+    report = field_report([{"f": ["45", "€45"]}], [{"f": "45.00 EUR"}], {"f": "money"}).loc["f"]
+    assert (report["precision"], report["recall"]) == (1.0, 0.5)  # precision was 2

@@ -174,6 +174,11 @@ def label_set(cell) -> set[str]:
     return {label.strip() for label in text.split(LABEL_SEPARATORS[0]) if label.strip()}
 
 
+def field_columns(outputs: dict[str, str]) -> dict[str, str]:
+    """Of an extract job's output columns, the fields': not its extraction notes, nor the runner's row errors."""
+    return {name: column for name, column in outputs.items() if name not in (EXTRACTION_ERRORS, "error")}
+
+
 def output_columns(frame: pd.DataFrame) -> dict[str, str]:
     """Template output name -> the column holding it (renamed `<name>_result` when the input had that name)."""
     return result_names(frame)

@@ -94,9 +94,17 @@ def _field_counts(truth: list[dict], extracted: list[dict], name: str, kind: str
 
 def _money_hits(right: set[str], found: set[str]) -> int:
     """Amounts match with their currencies ("49.99 EUR" is not "49.99 USD"); a right amount written without one
-    matches the same amount in any currency."""
-    amounts_found = {value.split(" ")[0] for value in found}
-    return sum(value in found or (" " not in value and value in amounts_found) for value in right)
+    matches the same amount in any currency. Each value given matches one right value at most: right values "45" and
+    "€45" against one "45.00 EUR" given made a precision of 2."""
+    left = set(found)
+    hits = 0
+    for value in sorted(right, key=lambda v: " " not in v):  # those with a currency first: they match one value only
+        match = value if value in left else next((f for f in sorted(left) if " " not in value and f.split(" ")[0] == value),
+                                                 None)
+        if match is not None:
+            left.discard(match)
+            hits += 1
+    return hits
 
 
 def _scores(hits: int, given: int, expected: int) -> dict[str, float]:

@@ -21,6 +21,7 @@ from workbench.eval.answers import (
     LABELS_COLUMN,
     SUMMARY_COLUMN,
     as_label,
+    field_columns,
     joined_field_answers,
     label_names,
     label_set,
@@ -67,7 +68,7 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     frame = _answered(without_examples(frame, answers_column))
     outputs = output_columns(frame)
     if EXTRACTION_ERRORS in outputs:
-        return _fields(frame, answers_column, {name: c for name, c in outputs.items() if name != EXTRACTION_ERRORS})
+        return _fields(frame, answers_column, field_columns(outputs))
     if SUMMARY_COLUMN in outputs:
         both = _rows_with_right_answers(frame, answers_column)  # an empty summary is an answer, scored 0
         return SummaryReport(len(both), _mean_rouge(both[outputs[SUMMARY_COLUMN]], both[answers_column]))

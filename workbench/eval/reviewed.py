@@ -12,7 +12,14 @@ import json
 import pandas as pd
 
 from workbench.errors import TaskConfigError
-from workbench.eval.answers import ANSWER_COLUMNS, EXTRACTION_ERRORS, LABELS_COLUMN, SUMMARY_COLUMN, output_columns
+from workbench.eval.answers import (
+    ANSWER_COLUMNS,
+    EXTRACTION_ERRORS,
+    LABELS_COLUMN,
+    SUMMARY_COLUMN,
+    field_columns,
+    output_columns,
+)
 from workbench.eval.job import Report, cell_values, evaluate
 from workbench.jobs.review import as_cell, reviewed_column
 
@@ -55,7 +62,6 @@ def with_reviews_as_answers(model: pd.DataFrame, reviewed: pd.DataFrame) -> pd.D
 def _answer(row: pd.Series, outputs: dict[str, str]) -> str:
     """The reviewed answer `evaluate` compares with the model's: the same column it would score, in its form."""
     if EXTRACTION_ERRORS in outputs:  # every field together, as a JSON object
-        return json.dumps({name: cell_values(as_cell(row[column])) for name, column in outputs.items()
-                           if name != EXTRACTION_ERRORS})
+        return json.dumps({name: cell_values(as_cell(row[column])) for name, column in field_columns(outputs).items()})
     scored = next((c for c in (SUMMARY_COLUMN, LABELS_COLUMN, *ANSWER_COLUMNS) if c in outputs), None)
     return as_cell(row[outputs[scored]]) if scored else ""

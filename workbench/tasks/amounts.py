@@ -134,9 +134,12 @@ def money_text(amount: float, currency: str) -> str:
 
 def money_in(text: str) -> tuple[float | None, str]:
     """The amount and currency a short text such as a reviewer's answer writes: as money_at reads the first number
-    ("-€45" -> (-45.0, "EUR")), or else its first number and the first currency it names anywhere ("49.99 in EUR")."""
+    ("-€45" -> (-45.0, "EUR")), or else its first number, as an amount, and the first currency it names anywhere
+    ("49.99 in EUR")."""
     number = NUMBER.search(text)
-    return (money_at(number, text) if number else None) or (amount_in(text), currency_in(text))
+    # Read as money, also without a currency: "2.500" is 2,500 as "2.500 €" is (money has two decimals).
+    return (money_at(number, text) if number else None) or (as_amount(number.group()) if number else None,
+                                                           currency_in(text))
 
 
 def _currency_before(text: str) -> str:
