@@ -330,3 +330,37 @@ def test_the_streamed_copy_keeps_hidden_sheets_hidden_and_the_names_formulas_use
                                                                                 ("Salaries", "hidden")]
     assert copy.defined_names["Shares"].attr_text == "Tickets!$B$2:$B$2"
     assert copy.active.title == "Tickets"
+
+
+@pytest.mark.parametrize("streamed_over", [0, 1_000_000])
+def test_a_reports_title_above_its_table_is_no_header_and_results_sit_beside_their_rows(tmp_path, monkeypatch,
+                                                                                      streamed_over):
+    import pandas as pd
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", streamed_over)
+    book = Workbook()
+    for row in (["Support tickets – March export"], ["Exported 3 April by the helpdesk"], [], ["ID", "Body"],
+                ["T-1", "refund"], ["T-2", "parcel"]):
+        book.active.append(row)
+    book.save(tmp_path / "report.xlsx")
+    assert read_table(tmp_path / "report.xlsx").to_dict("list") == {"ID": ["T-1", "T-2"], "Body": ["refund", "parcel"]}
+    workbook_export.add_result_columns(tmp_path / "report.xlsx", None, pd.DataFrame({"label": ["billing", "shipping"]}),
+                                       tmp_path / "out.xlsx")
+    rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(values_only=True))
+    assert rows[0][0] == "Support tickets – March export"  # the title stays where it was
+    assert [(row[0], row[2]) for row in rows[3:]] == [("ID", "label"), ("T-1", "billing"), ("T-2", "shipping")]
+
+
+@pytest.mark.parametrize("rows", [
+    [["Body"], ["hi"], [], ["there", "again"]],  # no table under the wider row
+    [["Body"], ["hi"], ["there", "again"], ["and", "more"]],  # no blank row between
+    [[None, "Body"], [], ["a", "b"], ["c", "d"]],  # a header whose first column has no name
+])
+def test_without_a_title_block_the_first_row_stays_the_header(tmp_path, rows):
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(tmp_path / "plain.xlsx")
+    assert "Body" in read_table(tmp_path / "plain.xlsx").columns

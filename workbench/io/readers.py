@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -277,14 +278,69 @@ def sheet_rows(workbook, sheet: str | None) -> tuple[tuple, Iterator[tuple]]:
     found = _header_in(rows)
     if found is None:
         raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
-    return found[1], rows
+    return found.row, found.rest
 
 
-def _header_in(rows: Iterator[tuple]) -> tuple[int, tuple] | None:
-    """The header row and its number (from 1): the first row with anything in it, as the values Excel last computed
-    show it (sheets often start with a blank row or two, or a formula that shows nothing)."""
-    return next(((number, row) for number, row in enumerate(rows, start=1) if any(_cell_text(v).strip() for v in row)),
-                None)
+class Header(NamedTuple):
+    number: int  # the header's row number, from 1
+    row: tuple
+    rest: Iterator[tuple]  # the rows below it
+
+
+# How far down a header under a report's title rows is looked for.
+TITLE_ROWS = 10
+
+
+def _header_in(rows: Iterator[tuple]) -> Header | None:
+    """The header row: the first row with anything in it, as the values Excel last computed show it (sheets often
+    start with a blank row or two, or a formula that shows nothing), unless a report's title stands above the table:
+    rows of one cell each in column A, then a blank row, then a row of two or more names with a row of two or more
+    cells under it ("Support tickets – March export" / "Exported 3 April" / blank / "ID, Body" / "T-1, refund"), whose
+    title was read as the header and every other line as a ticket. Otherwise the first row stays the header (a header
+    with unnamed columns, a sheet of one column)."""
+    seen: list[tuple[int, tuple]] = []  # from the first row with anything in it, blank rows too
+    for number, row in enumerate(rows, start=1):
+        filled = _filled(row)
+        if not filled and not seen:
+            continue
+        if len(filled) > 1 and not seen:
+            return Header(number, row, rows)
+        if len(filled) > 1 and _under_a_title(seen, filled):
+            below = _next_filled(rows)
+            if len(_filled(below[-1] if below else ())) > 1:
+                return Header(number, row, chain(below, rows))
+            seen += [(number, row), *((number, later) for later in below)]
+            break
+        seen.append((number, row))
+        if len(filled) > 1 or len(seen) == TITLE_ROWS:
+            break
+    if not seen:
+        return None
+    (number, row), held = seen[0], [later for _, later in seen[1:]]
+    return Header(number, row, chain(held, rows))
+
+
+def _filled(row: tuple) -> list:
+    return [value for value in row if _cell_text(value).strip()]
+
+
+def _next_filled(rows: Iterator[tuple]) -> list[tuple]:
+    """The rows up to and with the next one with anything in it (all that is left, if none)."""
+    taken = []
+    for row in rows:
+        taken.append(row)
+        if _filled(row):
+            break
+    return taken
+
+
+def _under_a_title(above: list[tuple[int, tuple]], names: list) -> bool:
+    """Whether a row of `names` is a table's header under a title: text names, after rows of one cell each in column
+    A and then a blank row."""
+    blank = [not _filled(row) for _, row in above]
+    titled = all(_cell_text(row[0]).strip() and not _filled(row[1:]) for (_, row), empty in zip(above, blank, strict=True)
+                 if not empty)
+    return blank[-1] and not blank[0] and titled and all(isinstance(name, str) for name in names)
 
 
 def header_row_number(path: Path, sheet: str | None) -> int:
@@ -295,7 +351,7 @@ def header_row_number(path: Path, sheet: str | None) -> int:
     try:
         worksheet = workbook[sheet or cell_sheets(workbook)[0]]
         found = _header_in(_within_excel_rows(worksheet.iter_rows(values_only=True)))
-        return found[0] if found else 1
+        return found.number if found else 1
     finally:
         workbook.close()
 
