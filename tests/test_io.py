@@ -263,3 +263,10 @@ def test_cells_read_as_the_spreadsheet_shows_them(tmp_path):
     assert frame["Body"].tolist() == ["Where is my parcel?\r\nOrdered in May", "Refund"]
     assert frame["Received"].tolist() == ["2024-03-01", "2024-03-01 09:30:00"]  # a date without midnight's time
     assert frame["Note"].tolist()[0] == "code _x0041_"
+
+
+def test_a_csv_that_names_its_delimiter_on_its_first_line_is_read_with_it(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b'sep=;\r\nID;Body\r\n1;"Invoice wrong; please fix"\r\n2;hello\r\n')  # as Excel can write it
+    assert read_table(path).to_dict("list") == {"ID": ["1", "2"], "Body": ["Invoice wrong; please fix", "hello"]}
+    assert count_rows(path) == 2

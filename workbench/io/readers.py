@@ -150,8 +150,10 @@ def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
 def csv_options(sample: str, suffix: str) -> dict:
     """How pandas reads every text table: all cells as text, the delimiter found in the sample."""
     _allow_long_cells()
-    delimiter = sniff_delimiter(sample, suffix)
-    return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python",
+    said = SEP_LINE.match(sample)  # Excel's "sep=;" first line names the delimiter; the header is the line after it
+    sample = sample[said.end():] if said else sample
+    delimiter = said[1] if said else sniff_delimiter(sample, suffix)
+    return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python", "skiprows": 1 if said else 0,
             "on_bad_lines": "error",
             # Without index_col=False, rows longer than the header silently turn their first cells into an index.
             "index_col": False,
@@ -159,6 +161,9 @@ def csv_options(sample: str, suffix: str) -> dict:
             # word, "Done: 23 rows"), where the row should fail as empty. Blank lines the table ends with are still
             # no rows (without_blank_end).
             "skip_blank_lines": _header_width(sample, delimiter) != 1}
+
+
+SEP_LINE = re.compile(r"\ufeff?sep=([^\r\n])\r?\n")
 
 
 def _header_width(sample: str, delimiter: str) -> int:
