@@ -447,6 +447,20 @@ def test_a_large_jobs_xlsx_is_written_first_then_downloaded(settings, tiny_loade
     assert any(b.label == "Write the XLSX again" for b in app.button)
 
 
+@pytest.mark.parametrize(("streamed_over", "said"), [(0, True), (1_000_000, False)])
+def test_a_large_workbooks_download_says_it_keeps_values_not_formatting(settings, tiny_loader, monkeypatch,
+                                                                       streamed_over, said):
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", streamed_over)
+    job_id = service.create_job_from_task_file(settings, SAMPLES / "support_emails.route.task.yaml",
+                                               SAMPLES / "support_emails.xlsx", limit=4)
+    run_now(settings, job_id, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    assert not app.exception
+    assert any("not its formatting" in c.value for c in app.caption) == said
+
+
 def test_a_large_jobs_xlsx_that_cannot_be_written_says_why(settings, tiny_loader, monkeypatch):
     from workbench.errors import InputFileError
     from workbench.jobs import prepared

@@ -33,11 +33,16 @@ STREAMED_OVER_CELLS = 150_000
 def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
     """Write `original` to `path` with `results` (one row per data row, in order) beside the sheet's data."""
     with _damaged_sheets_said(original):
-        # The job's rows are a floor: a workbook may declare no size, or "A1" (openpyxl's write-only mode writes none),
-        # and a 100,000-row one was then loaded whole (+515 MB).
-        if max(declared_cells(original), len(results) * (len(results.columns) + 1)) > STREAMED_OVER_CELLS:
+        if not kept_whole(original, len(results), len(results.columns)):
             return _copied_a_row_at_a_time(original, sheet, results, path)
         return _copied_whole(original, sheet, results, path)
+
+
+def kept_whole(original: Path, rows: int, result_columns: int) -> bool:
+    """Whether the workbook's download is the workbook itself with the results added, formatting, charts and all
+    (else a copy of its values and formulas, a row at a time). The job's rows are a floor: a workbook may declare no
+    size, or "A1" (openpyxl's write-only mode writes none), and a 100,000-row one was then loaded whole (+515 MB)."""
+    return max(declared_cells(original), rows * (result_columns + 1)) <= STREAMED_OVER_CELLS
 
 
 @contextmanager

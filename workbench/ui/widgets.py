@@ -16,13 +16,16 @@ from sqlalchemy.exc import OperationalError
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.db.session import database_advice
 from workbench.errors import WorkbenchError
+from workbench.io.readers import file_kind
 from workbench.io.result_columns import result_names
+from workbench.io.workbook_export import kept_whole
 from workbench.jobs import measure, service, templates
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
 from workbench.jobs.results import export_job
 from workbench.jobs.review import WRITTEN_ANSWERS
 from workbench.models.registry import snapshot_names
+from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -239,6 +242,25 @@ def download_buttons(job, xlsx_section: Callable | None = None) -> None:
     else:
         with right:
             xlsx_section(job)
+    if _copied_without_formatting(job):
+        right.caption("This workbook is large, so its XLSX download keeps every sheet's values, formulas and hidden "
+                      "sheets, but not its formatting, number formats, charts or pictures.")
+
+
+def _copied_without_formatting(job) -> bool:
+    """Whether the job's XLSX download copies a large workbook's values rather than the workbook itself."""
+    path = Path(job.input_path)
+    if not path.exists() or file_kind(path) != "excel":
+        return False
+    return not _kept_whole(str(path), path.stat().st_mtime_ns, job.total_rows, len(spec_from_dict(job.spec).output_columns()))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _kept_whole(path: str, stamp: int, rows: int, result_columns: int) -> bool:
+    try:
+        return kept_whole(Path(path), rows, result_columns)
+    except Exception:  # noqa: BLE001 (a damaged workbook: the download itself says what is wrong)
+        return True
 
 
 def _download_button(column, job, suffix: str, mime: str) -> None:
