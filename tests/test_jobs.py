@@ -72,6 +72,26 @@ def test_a_job_runs_every_row_once(settings, tiny_loader):
     assert describe(job_progress(job)).startswith(f"{total} / {total} rows")
 
 
+def test_a_batch_whose_save_meets_a_locked_database_is_saved_again_not_lost(settings, tiny_loader, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from workbench.jobs import runner
+
+    original, failures = repo.save_results, [1, 1]  # locked past the busy timeout twice, then free
+
+    def locked_at_first(*args, **kwargs):
+        if failures:
+            failures.pop()
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "save_results", locked_at_first)
+    monkeypatch.setattr(runner, "SAVE_RETRY_SECONDS", (0.0, 0.0))
+    job_id = _start(settings, limit=6)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    assert service.get_job(settings, job_id).done_rows == 6
+
+
 def test_speed_and_time_left_leave_out_the_time_a_job_sat_paused(settings, tiny_loader):
     job_id = _start(settings, limit=10)
     run_job(settings, job_id, encoder_loader=tiny_loader)

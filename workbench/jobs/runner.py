@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job
@@ -238,11 +240,29 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
     if not one_by_one and not task.knows(texts):
         costs.add(len(runnable), sum(map(len, texts)), seconds)
     records = [_record(r, outputs.get(r.index), seconds * 1000 / max(len(runnable), 1)) for r in batch]
+    waits = iter(SAVE_RETRY_SECONDS)
+    while True:
+        try:
+            return _saved(settings, job_id, owner, records, seconds, len(runnable), costs, rest_of_window)
+        except OperationalError:
+            wait = next(waits, None)
+            if wait is None:
+                raise
+            time.sleep(wait)  # another writer held the database past its busy timeout: the batch's answers are kept
+
+
+# A batch's answers (minutes of a generator's work) are saved again after these waits when the database stays locked
+# past its 10 s busy timeout (a large job's deletion, a slow disk), instead of failing the job.
+SAVE_RETRY_SECONDS = (2.0, 10.0, 30.0)
+
+
+def _saved(settings: Settings, job_id: int, owner: int | None, records: list[dict], seconds: float, timed: int,
+           costs: BatchCosts, rest_of_window: tuple[int, int]) -> Job:
     with session_scope(settings) as session:
         if not repo.hold_for_saving(session, job_id, owner):
             raise interrupt.Interrupted  # resumed by another process meanwhile, which runs these rows itself
         job = repo.get_job(session, job_id)
-        repo.save_results(session, job, records, seconds, len(runnable))
+        repo.save_results(session, job, records, seconds, timed)
         job.measurements = measure.after_batch(job.measurements, repo.others_running(session, job_id))
         job.seconds_left = costs.seconds_left(job.total_rows - job.done_rows - job.failed_rows, *rest_of_window)
         return job
