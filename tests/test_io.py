@@ -270,3 +270,13 @@ def test_a_csv_that_names_its_delimiter_on_its_first_line_is_read_with_it(tmp_pa
     path.write_bytes(b'sep=;\r\nID;Body\r\n1;"Invoice wrong; please fix"\r\n2;hello\r\n')  # as Excel can write it
     assert read_table(path).to_dict("list") == {"ID": ["1", "2"], "Body": ["Invoice wrong; please fix", "hello"]}
     assert count_rows(path) == 2
+
+
+def test_a_csv_reports_title_lines_above_its_table_are_skipped(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b'Ticket export 2024-03\r\nHelpdesk\r\n\r\nID,Body\r\n1,"Invoice wrong, please fix"\r\n2,hello\r\n')
+    assert read_table(path).to_dict("list") == {"ID": ["1", "2"], "Body": ["Invoice wrong, please fix", "hello"]}
+    assert count_rows(path) == 2
+    one_column = tmp_path / "texts.csv"
+    one_column.write_text("Body\nhello\n\nworld\n")  # a gap in a one-column file: no title
+    assert read_table(one_column)["Body"].tolist() == ["hello", "", "world"]

@@ -151,9 +151,11 @@ def csv_options(sample: str, suffix: str) -> dict:
     """How pandas reads every text table: all cells as text, the delimiter found in the sample."""
     _allow_long_cells()
     said = SEP_LINE.match(sample)  # Excel's "sep=;" first line names the delimiter; the header is the line after it
-    sample = sample[said.end():] if said else sample
+    titles = 0 if said else _title_lines(sample, suffix)
+    sample = sample[said.end():] if said else "".join(sample.splitlines(keepends=True)[titles:])
     delimiter = said[1] if said else sniff_delimiter(sample, suffix)
-    return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python", "skiprows": 1 if said else 0,
+    return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python",
+            "skiprows": 1 if said else titles,
             "on_bad_lines": "error",
             # Without index_col=False, rows longer than the header silently turn their first cells into an index.
             "index_col": False,
@@ -161,6 +163,20 @@ def csv_options(sample: str, suffix: str) -> dict:
             # word, "Done: 23 rows"), where the row should fail as empty. Blank lines the table ends with are still
             # no rows (without_blank_end).
             "skip_blank_lines": _header_width(sample, delimiter) != 1}
+
+
+def _title_lines(sample: str, suffix: str) -> int:
+    """The lines of a report's title above a text table, to skip: lines without any delimiter, then blank lines, then
+    a header of two or more columns ("Ticket export 2024-03" / blank / "ID,Body"; the file was read as one column of
+    whole lines). None where the lines under the blank ones are one column too (a one-column file with a gap)."""
+    lines = sample.splitlines()
+    titles = next((n for n, line in enumerate(lines[:TITLE_ROWS + 1]) if not line.strip() or
+                   any(d in line for d in _DELIMITERS)), 0)
+    table = next((n for n in range(titles, len(lines)) if lines[n].strip()), titles)
+    if titles == 0 or table == titles:
+        return 0
+    rest = "\n".join(lines[table:])
+    return table if _header_width(rest, sniff_delimiter(rest, suffix)) > 1 else 0
 
 
 SEP_LINE = re.compile(r"\ufeff?sep=([^\r\n])\r?\n")
