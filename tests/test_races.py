@@ -121,3 +121,15 @@ def test_templates_saved_at_once_under_one_name_each_get_a_version(settings):
         thread.join(timeout=60)
     assert errors == []
     assert sorted(t.version for t in templates.list_templates(settings)) == list(range(1, len(specs) + 1))
+
+
+def test_a_run_that_lost_its_job_to_a_resume_elsewhere_does_not_write_its_figures(settings):
+    from workbench.jobs import runner
+
+    job_id = _job(settings, "running", runner_pid=1111)  # the old run's process
+    _elsewhere(settings, lambda other: other.execute(update(Job).where(Job.id == job_id).values(runner_pid=2222)))
+    runner._count_setup_time(settings, job_id, 1111, 50.0, 40.0, ["the old run's note"])
+    job = service.get_job(settings, job_id)
+    assert job.busy_seconds == 0 and "notes" not in (job.measurements or {})
+    runner._count_setup_time(settings, job_id, 2222, 5.0, 4.0, [])  # the run that holds it writes
+    assert service.get_job(settings, job_id).busy_seconds == 5.0

@@ -153,13 +153,13 @@ def test_the_job_keeps_the_checks_note_and_a_resumed_run_replaces_it(settings, t
     assert len(notes) == 1 and "the second opinion is off for this job" in notes[0]
     with session_scope(settings) as session:
         measured = repo.get_job(session, 1).measurements
-    runner._count_setup_time(settings, 1, 0.0, 2.0, ["the resumed run's check"])
+    runner._count_setup_time(settings, 1, None, 0.0, 2.0, ["the resumed run's check"])
     with session_scope(settings) as session:
         resumed = repo.get_job(session, 1).measurements
     assert resumed["notes"] == ["the resumed run's check"]
     assert resumed["load_seconds"] == round(measured["load_seconds"] + 2.0, 3)  # what else it measured adds up, kept
     assert resumed["peak_memory_mb"] == measured["peak_memory_mb"]
-    runner._count_setup_time(settings, 1, 0.0, 0.0, [])  # a run that found nothing to say leaves no old note
+    runner._count_setup_time(settings, 1, None, 0.0, 0.0, [])  # a run that found nothing to say leaves no old note
     with session_scope(settings) as session:
         assert "notes" not in repo.get_job(session, 1).measurements
 

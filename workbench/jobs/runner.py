@@ -99,8 +99,8 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader,
         sample = adaptation_sample(chain.from_iterable(_row_chunks(settings, job)))
         task.adapt(sample)
     adapting = time.perf_counter() - started - loading
-    _count_setup_time(settings, job_id, loading + adapting, loading, task.notes)
-    _record_model(settings, job_id, loaded)
+    _count_setup_time(settings, job_id, owner, loading + adapting, loading, task.notes)
+    _record_model(settings, job_id, owner, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in _row_chunks(settings, job))
     return task, _run_batches(windows, task.batch_size, task.first_batch_size or task.batch_size), _costs(task, sample,
                                                                                                            adapting)
@@ -158,17 +158,22 @@ def _time_single_rows(settings: Settings, job_id: int, task: Task, owner: int | 
     with interrupt.stop_when(lambda: not _still_running(settings, job_id, owner), STATUS_CHECK_SECONDS):
         latencies = measure.single_row_latencies(task.run_batch, texts)
     with session_scope(settings) as session:
+        if not repo.hold_for_saving(session, job_id, owner):
+            return
         job = repo.get_job(session, job_id)
         job.measurements = {**measure.after_batch(job.measurements, repo.others_running(session, job_id)),
                             measure.LATENCY: latencies}
 
 
-def _count_setup_time(settings: Settings, job_id: int, seconds: float, loading: float, notes: list[str]) -> None:
+def _count_setup_time(settings: Settings, job_id: int, owner: int | None, seconds: float, loading: float,
+                      notes: list[str]) -> None:
     """Loading the model and adapting to the job's rows is work the job waits for, so rows/s counts it: a
     classify job's rows are embedded while adapting, and its batches alone read as 89,000 rows/s. The loading part
     is kept apart too: it is the same for 10 rows as for 100,000, so a comparison leaves it out of a model's speed.
     The template's notes of this run replace the last run's (a resumed job sets up on the same rows)."""
     with session_scope(settings) as session:
+        if not repo.hold_for_saving(session, job_id, owner):
+            return  # paused and resumed in another process meanwhile: the figures are that run's to write
         job = repo.get_job(session, job_id)
         job.busy_seconds += seconds
         measured = {key: value for key, value in (job.measurements or {}).items() if key != measure.NOTES}
@@ -181,13 +186,14 @@ def _remember(loaded: list, model):
     return model
 
 
-def _record_model(settings: Settings, job_id: int, loaded: list) -> None:
+def _record_model(settings: Settings, job_id: int, owner: int | None, loaded: list) -> None:
     """Snapshot the manifest of the model the job really runs with, and of any other it uses (an extract job's
     choice fields are classified by the encoder beside the generator)."""
     manifests = list({m.manifest.name: m.manifest.model_dump() for m in loaded}.values())
     if manifests:
         with session_scope(settings) as session:
-            repo.get_job(session, job_id).model = {**manifests[0], "other_models": manifests[1:]}
+            if repo.hold_for_saving(session, job_id, owner):  # or another run, resumed elsewhere, records its own
+                repo.get_job(session, job_id).model = {**manifests[0], "other_models": manifests[1:]}
 
 
 SORT_WINDOW = 2048
