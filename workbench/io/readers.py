@@ -319,7 +319,7 @@ def _header_in(rows: Iterator[tuple]) -> Header | None:
     cells under it ("Support tickets – March export" / "Exported 3 April" / blank / "ID, Body" / "T-1, refund"), whose
     title was read as the header and every other line as a ticket. Otherwise the first row stays the header (a header
     with unnamed columns, a sheet of one column)."""
-    seen: list[tuple[int, tuple]] = []  # from the first row with anything in it, blank rows too
+    first, seen = 0, []  # the first row with anything in it, and the rows from it on, blank ones too
     for number, row in enumerate(rows, start=1):
         filled = _filled(row)
         if not filled and not seen:
@@ -330,15 +330,13 @@ def _header_in(rows: Iterator[tuple]) -> Header | None:
             below = _next_filled(rows)
             if len(_filled(below[-1] if below else ())) > 1:
                 return Header(number, row, chain(below, rows))
-            seen += [(number, row), *((number, later) for later in below)]
+            seen += [row, *below]
             break
-        seen.append((number, row))
+        first = first or number
+        seen.append(row)
         if len(filled) > 1 or len(seen) == TITLE_ROWS:
             break
-    if not seen:
-        return None
-    (number, row), held = seen[0], [later for _, later in seen[1:]]
-    return Header(number, row, chain(held, rows))
+    return Header(first, seen[0], chain(seen[1:], rows)) if seen else None
 
 
 def _filled(row: tuple) -> list:
@@ -355,13 +353,11 @@ def _next_filled(rows: Iterator[tuple]) -> list[tuple]:
     return taken
 
 
-def _under_a_title(above: list[tuple[int, tuple]], names: list) -> bool:
+def _under_a_title(above: list[tuple], names: list) -> bool:
     """Whether a row of `names` is a table's header under a title: text names, after rows of one cell each in column
     A and then a blank row."""
-    blank = [not _filled(row) for _, row in above]
-    titled = all(_cell_text(row[0]).strip() and not _filled(row[1:]) for (_, row), empty in zip(above, blank, strict=True)
-                 if not empty)
-    return blank[-1] and not blank[0] and titled and all(isinstance(name, str) for name in names)
+    titled = all(_cell_text(row[0]).strip() and not _filled(row[1:]) for row in above if _filled(row))
+    return not _filled(above[-1]) and titled and all(isinstance(name, str) for name in names)
 
 
 def header_row_number(path: Path, sheet: str | None) -> int:

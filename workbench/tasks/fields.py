@@ -270,8 +270,8 @@ _ASSUMED = {"year": lambda d: str(d.year), "day": lambda _d: "the 1st"}
 def _not_written(piece: str, day_first: bool) -> list[str]:
     """The parts of a date the text leaves out ("4 March": the year; "March 2024": the day), found by reading it
     with two different defaults: what changes with them came from the default, not the text."""
-    read = [dateparser.parse(piece.strip(), MONTHS_READ, default=default, dayfirst=bool(DOTTED.match(piece.strip())) or
-                             (day_first and not ISO_LIKE.match(piece.strip())))
+    piece = piece.strip()
+    read = [dateparser.parse(piece, MONTHS_READ, default=default, dayfirst=_read_day_first(piece, day_first))
             for default in (datetime(2000, 1, 1), datetime(2001, 2, 2))]
     return [part for part in ("year", "day") if getattr(read[0], part) != getattr(read[1], part)]
 
@@ -280,11 +280,16 @@ def parsed_date(text: str, day_first: bool = False) -> date | None:
     """The date a text writes (a missing year or day from the first of this year), or None. 03/04/2024 is 4 March,
     or 3 April where `day_first`; 05.03.2024 is 5 March and 2024-03-05 is 5 March either way."""
     text = text.strip()
-    day_first = bool(DOTTED.match(text)) or (day_first and not ISO_LIKE.match(text))
     try:
-        return dateparser.parse(text, MONTHS_READ, default=_first_of_this_year(), dayfirst=day_first).date()
+        return dateparser.parse(text, MONTHS_READ, default=_first_of_this_year(),
+                                dayfirst=_read_day_first(text, day_first)).date()
     except (ValueError, OverflowError):
         return None
+
+
+def _read_day_first(text: str, day_first: bool) -> bool:
+    """Dotted dates are day first wherever dots are used; year-first dates never are; others as the job says."""
+    return bool(DOTTED.match(text)) or (day_first and not ISO_LIKE.match(text))
 
 
 def dates_in(source: str, day_first: bool = False) -> set[date]:

@@ -47,7 +47,7 @@ def clean_reply(text: str) -> str:
     return without_loop(text.strip(QUOTES).strip())
 
 
-_WORD_SPAN = re.compile(r"\S+")
+WORD_SPAN = re.compile(r"\S+")
 # A small model that loops repeats a span of words back to back: "A German-German: A German-German: …", "I'm sorry for
 # the error, but I'm sorry for the error, but". Five words or more twice, two to four words three times (a refrain
 # said twice, "let it be, let it be", and a word said twice are left).
@@ -62,16 +62,20 @@ def _wordy(span: list[str]) -> bool:
 def without_loop(text: str) -> str:
     """The text up to where it starts repeating itself word for word, ended at its last whole sentence there (or with
     "…" where it has none); a text that does not loop, as it is."""
-    words = list(_WORD_SPAN.finditer(text))
+    words = list(WORD_SPAN.finditer(text))
     plain = [w.group().lower() for w in words]
     for start in range(len(words)):
         for length, times in LOOPING:
             span = plain[start:start + length]
             if len(span) == length and _wordy(span) and all(plain[start + n * length:start + (n + 1) * length] == span for n in range(times)):
-                kept = text[: words[start + length - 1].end()]
-                ends = list(SENTENCE_BEFORE_MORE.finditer(kept))
-                return kept[: ends[-1].end()] if ends else f"{kept.rstrip(' ,;:')}…"
+                return ended_at_a_sentence(text[: words[start + length - 1].end()])
     return text
+
+
+def ended_at_a_sentence(text: str) -> str:
+    """A text cut mid-way, back to its last real sentence end, or marked with "…" where it has none."""
+    ends = list(SENTENCE_BEFORE_MORE.finditer(text))
+    return text[: ends[-1].end()] if ends else f"{text.rstrip(' ,;:')}…"
 
 
 def capitalised(text: str) -> str:
@@ -124,8 +128,7 @@ def _finished(generation) -> str:
     reply = clean_reply(_ended(generation))
     if not generation.cut_short or reply.endswith("…"):  # a loop already cut ends in "…" or a whole sentence
         return reply
-    ends = list(SENTENCE_BEFORE_MORE.finditer(reply))
-    return reply[: ends[-1].end()] if ends else f"{reply.rstrip(' ,;:')}…"
+    return ended_at_a_sentence(reply)
 
 
 def _ended(generation) -> str:

@@ -17,9 +17,17 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from workbench.io.rows import column_name_labels
-from workbench.tasks.amounts import NUMBER, as_number
+from workbench.tasks.amounts import NUMBER, SCALES, as_number
 from workbench.tasks.base import RowOutput, TaskConfig, WrittenSettings
-from workbench.tasks.generative import BARE_OPENER, QUOTES, SENTENCE_CLOSE, SENTENCE_MARK, GenerativeTask, capitalised
+from workbench.tasks.generative import (
+    BARE_OPENER,
+    QUOTES,
+    SENTENCE_CLOSE,
+    SENTENCE_MARK,
+    WORD_SPAN,
+    GenerativeTask,
+    capitalised,
+)
 from workbench.tasks.registry import register
 from workbench.tasks.speakers import speakers
 
@@ -353,9 +361,6 @@ def _new_sentences(sentences: list[str]) -> list[str]:
     return kept
 
 
-WORD_SPAN = re.compile(r"\S+")
-
-
 def within_words(text: str, limit: int) -> str:
     """The text, if over `limit` words, cut at the end of its last whole sentence within them (the line breaks kept);
     a first sentence longer than the limit is cut at the limit and ends in "…", so it does not read as whole."""
@@ -408,6 +413,7 @@ NUMBER_WORDS = {word: value for value, words in enumerate((
 NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
                      "hundred": 100, "thousand": 1000, "million": 1e6, "dozen": 12, "half": 0.5})
 _SCALED = re.compile(r"\s?([km])\b", re.I)
+DIGITS = re.compile(r"\d+")
 
 
 def invents_numbers(draft: str, text: str) -> bool:
@@ -427,12 +433,9 @@ def _values_in(text: str) -> set[float]:
         values |= {float(g) for g in DIGITS.findall(match.group())}
         if value is not None:
             scale = _SCALED.match(text, match.end())
-            values |= {value, value * (1e3 if scale and scale.group(1).lower() == "k" else 1e6) if scale else value}
+            values |= {value, value * SCALES[scale.group(1).lower()] if scale else value}
     words = {w.lower() for w in WORD.findall(text)}
     return values | {float(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS} | {0.0}  # "10:00" for "10am"
-
-
-DIGITS = re.compile(r"\d+")
 
 
 def quoted_share(draft: str, text: str) -> float:
