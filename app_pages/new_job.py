@@ -12,8 +12,8 @@ if chosen is None:
     st.stop()
 
 with user_errors():
-    sheet = steps.choose_sheet(chosen)
-    frame = steps.preview(chosen, sheet)
+    table = steps.choose_table(chosen)
+    frame = steps.preview(chosen, table)
     spec, template = steps.job_settings(chosen, frame)
     if spec is None:
         st.stop()
@@ -32,5 +32,6 @@ with user_errors():
         written_answers_in_full(tried)
     if run_col.button("Run on all rows", type="primary", width="stretch"):
         with st.spinner("Counting the file's rows and saving the job…"):  # a 100,000-row workbook: 10-30 s
-            job_id = service.create_job(app_settings(), spec, chosen.path, sheet=sheet, upload_id=chosen.upload_id)
+            job_id = service.create_job(app_settings(), spec, chosen.path, sheet=table.sheet, upload_id=chosen.upload_id,
+                                        header_row=table.header_row)
         open_job(job_id)

@@ -370,3 +370,16 @@ def test_a_bad_input_is_said_before_the_first_uses_preparation(invoke, monkeypat
     bad.write_text("Ticket,Notes\n1,hello\n")
     _assert_user_error(invoke("run", TASK_FILE, str(bad), "-o", str(tmp_path / "out.csv")), "Subject")
     assert prepared == []  # a minute's build was done before the message
+
+
+def test_header_row_names_the_row_that_holds_the_column_names(invoke, tmp_path):
+    titled = tmp_path / "report.csv"
+    titled.write_text("Support emails, March\n" + Path(EMAILS).read_text(encoding="utf-8"), encoding="utf-8")
+    output = tmp_path / "out.csv"
+    result = invoke("run", TASK_FILE, str(titled), "-o", str(output), "--limit", "3", "--header-row", "2")
+    assert result.exit_code == 0, result.output
+    assert read_table(output)["Subject"].tolist() == read_table(EMAILS, nrows=3)["Subject"].tolist()
+    refused = invoke("run", TASK_FILE, str(titled), "-o", str(output), "--header-row", "0")
+    assert refused.exit_code == 2 and "'--header-row': 0 is not in the range 1<=x<=100" in refused.stderr
+    without = invoke("run", TASK_FILE, str(titled), "-o", str(output))
+    _assert_user_error(without, "Row 2 holds those names: choose it as the header row")

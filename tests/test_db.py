@@ -58,11 +58,11 @@ def test_a_database_from_before_job_timing_gets_the_columns_and_keeps_its_jobs(t
                           " failed_rows, created_at, updated_at) VALUES ('old', 'classify', '{}', '{}', '/tmp/x.csv',"
                           " 'ui', 'completed', 3, 3, 0, '2026-01-01', '2026-01-01')"))
     assert migrate(engine) == ["m002_job_timing", "m003_reviews", "m004_comparisons", "m005_unbounded_names",
-                              "m006_runner_host"]
+                              "m006_runner_host", "m007_header_row"]
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT name, done_rows, busy_seconds, busy_rows, seconds_left, comparison_id, "
-                                 "measurements FROM jobs")).all()
-    assert rows == [("old", 3, 0.0, 0, None, None, None)]
+                                 "measurements, header_row FROM jobs")).all()
+    assert rows == [("old", 3, 0.0, 0, None, None, None, None)]
 
 
 def migrate_first_only(conn) -> None:
@@ -74,6 +74,7 @@ def migrate_first_only(conn) -> None:
     conn.execute(text("ALTER TABLE jobs DROP COLUMN comparison_id"))
     conn.execute(text("ALTER TABLE jobs DROP COLUMN measurements"))
     conn.execute(text("ALTER TABLE jobs DROP COLUMN runner_host"))
+    conn.execute(text("ALTER TABLE jobs DROP COLUMN header_row"))
     conn.execute(text("ALTER TABLE templates DROP COLUMN deleted_at"))
     conn.execute(text("CREATE TABLE schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP)"))
     conn.execute(text("INSERT INTO schema_migrations (name) VALUES ('m001_initial')"))

@@ -8,7 +8,7 @@ from tests.conftest import SAMPLE_DIR
 from workbench.errors import InputFileError
 from workbench.io import list_sheets, read_table, write_table
 from workbench.io.rows import examples_from_table, row_texts
-from workbench.io.stream import count_rows
+from workbench.io.stream import count_rows, iter_frames
 
 ROWS = [["Subject", "Body"], ["Café order", "Où est ma commande ?"], ["Invoice", "Charged twice, 49,99 €"]]
 
@@ -280,3 +280,55 @@ def test_a_csv_reports_title_lines_above_its_table_are_skipped(tmp_path):
     one_column = tmp_path / "texts.csv"
     one_column.write_text("Body\nhello\n\nworld\n")  # a gap in a one-column file: no title
     assert read_table(one_column)["Body"].tolist() == ["hello", "", "world"]
+
+
+def _titled_workbook(path):
+    """A report whose title sits right above its header (no blank row): the reader cannot tell it from a header."""
+    book = Workbook()
+    for row in (["Support tickets – March"], ["ID", "Body"], ["T-1", "refund"], ["T-2", "parcel"], ["T-3", "login"]):
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_header_row_chosen_by_number_names_the_columns(tmp_path):
+    workbook = _titled_workbook(tmp_path / "report.xlsx")
+    assert list(read_table(workbook).columns) != ["ID", "Body"]  # found by itself: the title is taken for the header
+    text = tmp_path / "report.csv"
+    text.write_bytes(b"sep=,\r\nSupport tickets \xe2\x80\x93 March\r\nID,Body\r\nT-1,refund\r\nT-2,parcel\r\nT-3,login\r\n")
+    for path in (workbook, text):  # Excel shows no "sep=" line: the header is its row 2 in both
+        expected = {"ID": ["T-1", "T-2", "T-3"], "Body": ["refund", "parcel", "login"]}
+        assert read_table(path, header_row=2).to_dict("list") == expected
+        chunks = list(iter_frames(path, chunk_rows=2, header_row=2))
+        assert pd.concat(chunks).to_dict("list") == expected and [len(c) for c in chunks] == [2, 1]
+        assert count_rows(path, header_row=2) == 3
+        assert list(read_table(path, header_row=3).columns) == ["T-1", "refund"]  # the user's choice, as asked
+
+
+@pytest.mark.parametrize("header_row,message", [
+    (9, "has no row 9: choose the row that holds the column names"),
+    (0, "must be a row number from 1 to 100"),
+    (101, "must be a row number from 1 to 100"),
+])
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_a_header_row_beyond_the_table_or_out_of_range_is_a_message(tmp_path, header_row, message, suffix):
+    path = _titled_workbook(tmp_path / "report.xlsx")
+    if suffix == "csv":
+        path = tmp_path / "report.csv"
+        path.write_text("Support tickets\nID,Body\nT-1,refund\n")
+    with pytest.raises(InputFileError, match=message):
+        read_table(path, header_row=header_row)
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_an_empty_header_row_is_a_message(tmp_path, suffix):
+    path = tmp_path / f"gap.{suffix}"
+    if suffix == "csv":
+        path.write_text("Support tickets\n,,\nID,Body\nT-1,refund\n")
+    else:
+        book = Workbook()
+        for row in (["Support tickets"], [], ["ID", "Body"], ["T-1", "refund"]):
+            book.active.append(row)
+        book.save(path)
+    with pytest.raises(InputFileError, match="Row 2 .*is empty: choose the row that holds the column names"):
+        read_table(path, header_row=2)

@@ -650,3 +650,25 @@ def test_the_adaptation_sample_leaves_out_empty_and_over_long_rows():
     rows = [RowText(0, "a"), RowText(1, "", f"{EMPTY_ROW}text"), RowText(2, "", f"{OVER_LENGTH_LIMIT}..."), RowText(3, "b")]
     assert adaptation_sample(rows) == ["a", "b"]
     assert adaptation_sample(rows, size=1) == ["a"]
+
+
+def test_a_job_given_its_header_row_reads_shows_and_writes_back_the_rows_under_it(settings, tiny_loader, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["Support tickets – March"], ["Subject", "Body"], ["Refund", "I was charged twice"],
+                ["Parcel", "Where is my parcel?"]):
+        book.active.append(row)
+    book.save(tmp_path / "report.xlsx")
+    job_id = _start(settings, tmp_path / "report.xlsx", header_row=2)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "completed"
+    frame = results_frame(settings, job_id)
+    assert frame["Subject"].tolist() == ["Refund", "Parcel"] and set(frame["label"]) <= LABELS
+    rows = list(load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx")).active.iter_rows(values_only=True))
+    assert rows[0][0] == "Support tickets – March"  # the user's title stays where it was
+    assert [(row[0], row[2]) for row in rows[1:]] == [("Subject", "label"),
+                                                      *zip(frame["Subject"], frame["label"], strict=True)]
+    # Found by itself, the title is the header: the message says which row to choose.
+    with pytest.raises(TaskConfigError, match=r"no columns 'Subject', 'Body'.* Row 2 holds those names: choose it as "
+                                              r"the header row .*`--header-row 2` on the command line"):
+        service.create_job(settings, ZERO_SHOT, tmp_path / "report.xlsx")

@@ -69,7 +69,7 @@ def test_a_database_from_before_unbounded_names_takes_long_names_after_its_migra
         conn.execute(text("CREATE TABLE schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP)"))
         conn.execute(text("INSERT INTO schema_migrations (name) VALUES ('m001_initial'), ('m002_job_timing'), "
                           "('m003_reviews'), ('m004_comparisons')"))
-    assert migrate(engine) == ["m005_unbounded_names", "m006_runner_host"]
+    assert migrate(engine) == ["m005_unbounded_names", "m006_runner_host", "m007_header_row"]
     columns = {column["name"]: column["type"] for column in inspect(engine).get_columns("jobs")}
     assert str(columns["name"]) == "TEXT"
     engine.dispose()

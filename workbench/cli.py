@@ -21,7 +21,7 @@ from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
-from workbench.io.readers import file_kind, opening_sheet
+from workbench.io.readers import MAX_HEADER_ROW, file_kind, opening_sheet
 from workbench.io.writers import check_output, write_table
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
@@ -52,6 +52,13 @@ def user_errors(command):
     return wrapper
 
 
+# The row that names the columns, for a file whose header the reader does not find (a title right above it).
+header_row_option = click.option(
+    "--header-row", type=click.IntRange(1, MAX_HEADER_ROW), default=None,
+    help="The row that holds the column names, numbered as your spreadsheet program numbers rows "
+         "(default: found by itself).")
+
+
 @click.group()
 def cli() -> None:
     """SLM Workbench: small language models over your spreadsheets, on this machine."""
@@ -63,8 +70,10 @@ def cli() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Result file (.csv, .tsv or .xlsx).")
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the one it opens on).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
+@header_row_option
 @user_errors
-def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limit: int | None) -> None:
+def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limit: int | None,
+        header_row: int | None) -> None:
     """Run TASK_FILE over every row of INPUT_FILE and write OUTPUT."""
     settings = get_settings()
     check_output(output, made_from=input_file)
@@ -75,8 +84,9 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     # Before the job is made: a job made first stayed "running" under this process when preparing failed or was
     # stopped, and the background worker then ran it.
     _prepare_on_first_use(settings, spec.model, spec.model_kind,
-                          check_first=lambda: service.checked_rows(settings, spec, input_file, sheet, limit))
-    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid())
+                          check_first=lambda: service.checked_rows(settings, spec, input_file, sheet, limit, header_row))
+    job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid(),
+                                header_row=header_row)
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
     for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
         click.echo(f"Note: {note}", err=True)
@@ -137,14 +147,16 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
               help="API $ per million prompt tokens, $ per million answer tokens, this machine's $ per hour.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Also write the table (.csv, .tsv or .xlsx).")
+@header_row_option
 @user_errors
 def compare_models(task_file: Path, input_file: Path, answers: str, models: tuple[str, ...], rows: int | None,
-                   latency_rows: int, sheet: str | None, prices: tuple[float, float, float], output: Path | None) -> None:
+                   latency_rows: int, sheet: str | None, prices: tuple[float, float, float], output: Path | None,
+                   header_row: int | None) -> None:
     """Compare MODELs on INPUT_FILE's labelled rows with TASK_FILE's settings (the Benchmark page's comparison)."""
     settings = get_settings()
     if output:  # before the models' minutes of work, and never over the labelled sheet itself
         check_output(output, made_from=input_file)
-    data = compare.Sheet(input_file, answers, sheet=sheet or opening_sheet(input_file), rows=rows)
+    data = compare.Sheet(input_file, answers, sheet=sheet or opening_sheet(input_file), rows=rows, header_row=header_row)
     comparison_id = compare.start_comparison(settings, load_task_file(task_file), data, list(models), latency_rows)
     click.echo(f"Comparison #{comparison_id}: {len(models)} models, one after another", err=True)
     _compare_until_interrupted(settings, comparison_id)

@@ -9,6 +9,10 @@ class InputFileError(WorkbenchError):
     """The uploaded or given spreadsheet cannot be read as it is."""
 
 
+class TableShapeError(InputFileError):
+    """The table's rows do not fit its header row: often a title above the table taken for the header."""
+
+
 class TaskConfigError(WorkbenchError):
     """A template or task file is incomplete or inconsistent."""
 

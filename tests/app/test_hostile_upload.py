@@ -83,3 +83,26 @@ def test_a_file_layout_that_comes_back_gets_its_text_columns_back(settings, tmp_
     app.file_uploader[0].upload("april.csv", emails).run()
     assert not app.exception
     assert app.multiselect[0].value == ["Subject", "Body"]  # the user's own choice for this layout
+
+
+def test_a_title_above_the_header_is_pointed_out_and_a_header_row_chosen_reads_the_table(settings, tiny_encoder_folder,
+                                                                                        monkeypatch):
+    from workbench.jobs import service
+    from workbench.ui.context import app_settings
+
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(tiny_encoder_folder.parent))
+    monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)
+    app_settings.clear()
+    app = page("new_job.py").run()
+    report = b"Ticket export, March\nSubject,Body,Agent\nRefund,I was charged twice,Ann\nParcel,Where is it?,Bo\n"
+    app.file_uploader[0].upload("report.csv", report).run()
+    assert any("type that row's number in 'Column names on row' above" in error.value for error in app.error)
+    next(n for n in app.number_input if n.label == "Column names on row").set_value(2).run()
+    assert not app.exception and not app.error
+    assert app.multiselect[0].options == ["Subject", "Body", "Agent"]
+    app.multiselect[0].set_value(["Subject", "Body"]).run()
+    app.text_area[0].input("billing\nshipping").run()
+    next(b for b in app.button if b.label == "Run on all rows").click().run()
+    assert not app.exception
+    job = service.list_jobs(app_settings())[0]
+    assert (job.header_row, job.total_rows) == (2, 2)

@@ -538,7 +538,7 @@ def test_a_label_columns_examples_come_from_the_whole_sheet_each_labels_first_on
     # Sorted by label, as BANKING77's file is: the preview's first 500 rows held 4 of its 77 labels.
     rows = [(f"message {n} about {label}", label) for label in ("a", "b", "c") for n in range(400)]
     pd.DataFrame(rows, columns=["text", "category"]).to_csv(tmp_path / "sorted.csv", index=False)
-    examples = sheet_examples(str(tmp_path / "sorted.csv"), None, ("text",), "category")
+    examples = sheet_examples(str(tmp_path / "sorted.csv"), None, None, ("text",), "category")
     assert [e["label"] for e in examples] == ["a"] * EXAMPLES_PER_LABEL + ["b"] * EXAMPLES_PER_LABEL + ["c"] * EXAMPLES_PER_LABEL
     assert examples[0] == {"text": "message 0 about a", "label": "a"}
     assert examples_note(examples).startswith("75 labelled examples of 3 labels from the whole sheet")
@@ -637,6 +637,7 @@ def test_new_job_reads_a_files_sheets_and_preview_once_not_at_every_redraw(setti
     monkeypatch.setattr(new_job, "read_table", lambda *a, **k: reads.append(a) or original(*a, **k))
     new_job._preview.clear()
     chosen = new_job.ChosenInput(SAMPLE_DIR / "support_emails.csv", "support_emails.csv", None)
-    first = new_job.preview(chosen, None)
-    again = new_job.preview(chosen, None)
-    assert len(reads) == 1 and first.equals(again) and again.attrs["read_from"] == (str(chosen.path), None)
+    table = new_job.TablePlace(None)
+    first = new_job.preview(chosen, table)
+    again = new_job.preview(chosen, table)
+    assert len(reads) == 1 and first.equals(again) and again.attrs["read_from"] == (str(chosen.path), None, None)

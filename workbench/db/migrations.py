@@ -64,8 +64,12 @@ def m006_runner_host(conn: Connection) -> None:
     _add_missing_columns(conn, "jobs", {"runner_host": "VARCHAR(255)"})
 
 
+def m007_header_row(conn: Connection) -> None:
+    _add_missing_columns(conn, "jobs", {"header_row": "INTEGER"})
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_job_timing, m003_reviews, m004_comparisons,
-                                                  m005_unbounded_names, m006_runner_host]
+                                                  m005_unbounded_names, m006_runner_host, m007_header_row]
 
 
 def _applied(conn: Connection) -> set[str]:

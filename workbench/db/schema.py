@@ -52,6 +52,8 @@ class Job(Base):
     upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
     input_path: Mapped[str] = mapped_column(Text)
     sheet: Mapped[str | None] = mapped_column(String(200))
+    # The row that names the columns, when the user chose it (a report's title above the table); None: found.
+    header_row: Mapped[int | None]
     row_limit: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(20), default="ui")
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)

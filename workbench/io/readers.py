@@ -20,7 +20,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from workbench.config import Settings
-from workbench.errors import InputFileError
+from workbench.errors import InputFileError, TableShapeError
 from workbench.io import sheet_size  # noqa: F401 (openpyxl opens sheets that declare no size without reading them)
 from workbench.io.encoding import detect_file_encoding
 
@@ -81,19 +81,33 @@ def opening_sheet(path: Path) -> str | None:
         workbook.close()
 
 
-def read_table(path: Path, sheet: str | None = None, nrows: int | None = None) -> pd.DataFrame:
-    """The sheet as a DataFrame of strings (blank cells are empty strings)."""
+def read_table(path: Path, sheet: str | None = None, nrows: int | None = None,
+               header_row: int | None = None) -> pd.DataFrame:
+    """The sheet as a DataFrame of strings (blank cells are empty strings). `header_row`: the row that names the
+    columns, counted from 1 as a spreadsheet shows it; None finds it (_header_in, _title_lines)."""
     path = Path(path)
     kind = file_kind(path)
     if not path.exists():
         raise InputFileError(f"The file '{path}' does not exist. Check the path and try again.")
     if path.stat().st_size == 0:
         raise InputFileError(f"'{path.name}' is empty. Export the sheet again with its header row and data.")
-    frame = _read_excel(path, sheet, nrows) if kind == "excel" else _read_text(path, nrows)
+    _check_header_row(header_row)
+    frame = _read_excel(path, sheet, nrows, header_row) if kind == "excel" else _read_text(path, nrows, header_row)
     if nrows is None or len(frame) < nrows:  # the read reached the file's end
         frame = without_blank_end(frame)
     named = f"The sheet '{sheet}' of '{path.name}'" if sheet else f"'{path.name}'"
     return _check_table(clean_headers(frame), named, Settings())
+
+
+# A header is near the top (a report's title and notes above it). Rows of a text file above it must also fit in the
+# sample its delimiter is found in.
+MAX_HEADER_ROW = 100
+
+
+def _check_header_row(header_row: int | None) -> None:
+    if header_row is not None and not 1 <= header_row <= MAX_HEADER_ROW:
+        raise InputFileError(f"The header row must be a row number from 1 to {MAX_HEADER_ROW}: the row that holds the "
+                             "column names, as your spreadsheet program numbers it.")
 
 
 def blank_rows(frame: pd.DataFrame) -> pd.Series:
@@ -135,7 +149,7 @@ def _split_score(sample: str, delimiter: str) -> tuple[bool, bool, float, int]:
     return (widths[0] > 1 and agreeing == 1.0, widths[0] > 1, agreeing, widths[0])
 
 
-def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
+def _read_text(path: Path, nrows: int | None, header_row: int | None = None) -> pd.DataFrame:
     """Read from the open file, not from its whole text: a 500-row preview of a 200 MB upload stays small."""
     with open(path, "rb") as handle:
         if handle.read(4) == b"PK\x03\x04":
@@ -144,18 +158,20 @@ def _read_text(path: Path, nrows: int | None) -> pd.DataFrame:
         sample = handle.read(SAMPLE_CHARS + 1)  # one more, so the sniffer knows the last row may be cut
         handle.seek(0)
         with table_errors(path.name):
-            return pd.read_csv(handle, nrows=nrows, **csv_options(sample, path.suffix.lower()))
+            return pd.read_csv(handle, nrows=nrows, **csv_options(sample, path.suffix.lower(), header_row))
 
 
-def csv_options(sample: str, suffix: str) -> dict:
+def csv_options(sample: str, suffix: str, header_row: int | None = None) -> dict:
     """How pandas reads every text table: all cells as text, the delimiter found in the sample."""
     _allow_long_cells()
     said = SEP_LINE.match(sample)  # Excel's "sep=;" first line names the delimiter; the header is the line after it
-    titles = 0 if said else _title_lines(sample, suffix)
-    sample = sample[said.end():] if said else "".join(sample.splitlines(keepends=True)[titles:])
+    sample = sample[said.end():] if said else sample  # Excel shows no "sep=" line: row 1 is the line after it
+    above = header_row - 1 if header_row else 0 if said else _title_lines(sample, suffix)
+    sample = "".join(sample.splitlines(keepends=True)[above:])
+    _check_header_line(sample, header_row)
     delimiter = said[1] if said else sniff_delimiter(sample, suffix)
     return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python",
-            "skiprows": 1 if said else titles,
+            "skiprows": (1 if said else 0) + above,
             "on_bad_lines": "error",
             # Without index_col=False, rows longer than the header silently turn their first cells into an index.
             "index_col": False,
@@ -179,6 +195,14 @@ def _title_lines(sample: str, suffix: str) -> int:
     return table if _header_width(rest, sniff_delimiter(rest, suffix)) > 1 else 0
 
 
+def _check_header_line(sample: str, header_row: int | None) -> None:
+    """A header row chosen by number must be there and name something."""
+    if header_row and not sample.strip("\r\n"):
+        raise InputFileError(f"The file has no row {header_row:,}: choose the row that holds the column names.")
+    if header_row and not sample.splitlines()[0].strip(_DELIMITERS + " \"'"):
+        raise InputFileError(f"Row {header_row:,} is empty: choose the row that holds the column names.")
+
+
 SEP_LINE = re.compile(r"\ufeff?sep=([^\r\n])\r?\n")
 
 
@@ -200,7 +224,7 @@ def table_errors(filename: str):
     except pd.errors.EmptyDataError:
         raise InputFileError(f"'{filename}' has no columns. The first line must name the columns.") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error) as exc:
-        raise InputFileError(
+        raise TableShapeError(
             f"'{filename}' could not be read as a table: {_problem(exc)}. "
             "Check that every row has the same number of columns and that quotes are closed."
         ) from None
@@ -250,11 +274,11 @@ def _damaged(path: Path) -> InputFileError:
     return InputFileError(f"'{path.name}' is not a valid Excel workbook. Open it in Excel and save it again as .xlsx.")
 
 
-def _read_excel(path: Path, sheet: str | None, nrows: int | None) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | None, nrows: int | None, header_row: int | None) -> pd.DataFrame:
     workbook = open_workbook(path)
     try:
         with workbook_errors(path):
-            header, rows = sheet_rows(workbook, sheet)
+            header, rows = sheet_rows(workbook, sheet, header_row)
             return sheet_frame(header, list(islice(rows, nrows)), start=0)
     finally:
         workbook.close()
@@ -278,14 +302,14 @@ def sheet_frame(header: tuple, body: list[tuple], start: int) -> pd.DataFrame:
 def _fitted(row: tuple, width: int, data_row: int) -> tuple:
     """A row as wide as the header. Rows come at their own width when the sheet declares no (or a wrong) size."""
     if any(_cell_text(value).strip() for value in row[width:]):
-        raise InputFileError(
+        raise TableShapeError(
             f"Data row {data_row + 1:,} has cells to the right of the last column named in the header row. "
             "Give those columns a name in the header row (or delete the stray cells) and upload the file again."
         )
     return tuple(row[:width]) + (None,) * (width - len(row))  # openpyxl gives a list for a missing row
 
 
-def sheet_rows(workbook, sheet: str | None) -> tuple[tuple, Iterator[tuple]]:
+def sheet_rows(workbook, sheet: str | None, header_row: int | None = None) -> tuple[tuple, Iterator[tuple]]:
     """The header row and an iterator over the data rows below it."""
     names = cell_sheets(workbook)
     if sheet and sheet not in names:
@@ -295,8 +319,7 @@ def sheet_rows(workbook, sheet: str | None) -> tuple[tuple, Iterator[tuple]]:
         # The sheet's declared size can be wrong (found with hand-made files); openpyxl would pad every row to it
         # and the limit would refuse a narrow sheet. Without it, each row comes with its own cells only.
         worksheet.reset_dimensions()
-    rows = _within_excel_rows(worksheet.iter_rows(values_only=True))
-    found = _header_in(rows)
+    found = _header(worksheet, header_row)
     if found is None:
         raise InputFileError(f"The sheet '{sheet or names[0]}' is empty. Choose the sheet that holds your data.")
     return found.row, found.rest
@@ -360,10 +383,27 @@ def _under_a_title(above: list[tuple], names: list) -> bool:
     return not _filled(above[-1]) and titled and all(isinstance(name, str) for name in names)
 
 
-def header_row_number(path: Path, sheet: str | None) -> int:
+def _header(worksheet, header_row: int | None) -> Header | None:
+    """The header the user chose by its row number, or else the one _header_in finds."""
+    rows = _within_excel_rows(worksheet.iter_rows(min_row=header_row or 1, values_only=True), first=header_row or 1)
+    if not header_row:
+        return _header_in(rows)
+    row = next(rows, None)
+    if row is None:
+        raise InputFileError(f"The sheet '{worksheet.title}' has no row {header_row:,}: choose the row that holds "
+                             "the column names.")
+    if not _filled(row):
+        raise InputFileError(f"Row {header_row:,} of the sheet '{worksheet.title}' is empty: choose the row that holds "
+                             "the column names.")
+    return Header(header_row, row, rows)
+
+
+def header_row_number(path: Path, sheet: str | None, header_row: int | None = None) -> int:
     """The row number of the sheet's header as the reader takes it, for writing results beside the rows it read: a
     download that found the header by the cells' formulas put every result one row up under a banner row whose
     formula showed nothing."""
+    if header_row:
+        return header_row
     workbook = open_workbook(path)
     try:
         worksheet = workbook[sheet or cell_sheets(workbook)[0]]
@@ -373,9 +413,36 @@ def header_row_number(path: Path, sheet: str | None) -> int:
         workbook.close()
 
 
-def _within_excel_rows(rows: Iterator[tuple]) -> Iterator[tuple]:
+def row_naming(path: Path, sheet: str | None, names: list[str]) -> int | None:
+    """The first of the top rows (numbered from 1, as a spreadsheet numbers them) holding every one of `names`: where
+    a job's columns are, when the header found is another row."""
+    wanted = {name.strip() for name in names}
+    found = [number for rows in _top_rows(Path(path), sheet) for number, row in enumerate(rows, start=1)
+             if wanted <= {_cell_text(value).strip() for value in row}]
+    return min(found, default=None)
+
+
+def _top_rows(path: Path, sheet: str | None) -> list[list[tuple]]:
+    """The sheet's top rows; a text file's split at each delimiter (a title line above the header misleads the
+    sniffer)."""
+    if file_kind(path) == "excel":
+        workbook = open_workbook(path)
+        try:
+            with workbook_errors(path):
+                worksheet = workbook[sheet or cell_sheets(workbook)[0]]
+                return [list(islice(worksheet.iter_rows(values_only=True), MAX_HEADER_ROW))]
+        finally:
+            workbook.close()
+    with open(path, encoding=detect_file_encoding(path), newline="") as handle:
+        sample = handle.read(SAMPLE_CHARS)
+    said = SEP_LINE.match(sample)
+    lines = sample[said.end():].splitlines() if said else sample.splitlines()
+    return [[tuple(next(csv.reader([line], delimiter=d), [])) for line in lines[:MAX_HEADER_ROW]] for d in _DELIMITERS]
+
+
+def _within_excel_rows(rows: Iterator[tuple], first: int = 1) -> Iterator[tuple]:
     """openpyxl fills the gap before any row number it reads; a forged r="999999999" would keep it filling for hours."""
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=first):
         if number > EXCEL_MAX_ROWS:
             raise InputFileError(
                 f"The sheet has rows numbered beyond {EXCEL_MAX_ROWS:,}, the last row Excel allows, so it was not "
@@ -423,7 +490,7 @@ def _check_table(frame: pd.DataFrame, filename: str, limits: Settings) -> pd.Dat
     counts = Counter(frame.columns)
     duplicates = sorted({c for c, n in counts.items() if n > 1} | _mangled(frame.columns))
     if duplicates:
-        raise InputFileError(
+        raise TableShapeError(
             f"{filename} has more than one column named {', '.join(map(repr, duplicates))}. "
             "Give every column its own name in the header row and upload it again."
         )

@@ -30,18 +30,21 @@ CHUNK_ROWS = 2048
 SAMPLE_CHARS = 65536
 
 
-def iter_frames(path: Path, sheet: str | None = None, nrows: int | None = None,
-                chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def iter_frames(path: Path, sheet: str | None = None, nrows: int | None = None, chunk_rows: int = CHUNK_ROWS,
+                header_row: int | None = None) -> Iterator[pd.DataFrame]:
     """The table's rows, `chunk_rows` at a time, after the same checks (and messages) as read_table."""
     path = Path(path)
-    read_table(path, sheet=sheet, nrows=1)
-    chunks = _excel_chunks(path, sheet, chunk_rows) if file_kind(path) == "excel" else _text_chunks(path, chunk_rows)
+    read_table(path, sheet=sheet, nrows=1, header_row=header_row)
+    if file_kind(path) == "excel":
+        chunks = _excel_chunks(path, sheet, chunk_rows, header_row)
+    else:
+        chunks = _text_chunks(path, chunk_rows, header_row)
     for chunk in _first_rows(_without_blank_end(chunks), nrows):
         yield clean_headers(chunk).fillna("")
 
 
-def count_rows(path: Path, sheet: str | None = None, nrows: int | None = None) -> int:
-    return sum(len(chunk) for chunk in iter_frames(path, sheet, nrows))
+def count_rows(path: Path, sheet: str | None = None, nrows: int | None = None, header_row: int | None = None) -> int:
+    return sum(len(chunk) for chunk in iter_frames(path, sheet, nrows, header_row=header_row))
 
 
 def _first_rows(chunks: Iterator[pd.DataFrame], nrows: int | None) -> Iterator[pd.DataFrame]:
@@ -70,12 +73,12 @@ def _without_blank_end(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]
             held.append(chunk.iloc[len(trimmed):])
 
 
-def _text_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _text_chunks(path: Path, chunk_rows: int, header_row: int | None) -> Iterator[pd.DataFrame]:
     with open(path, encoding=detect_file_encoding(path), newline="") as handle:
         sample = handle.read(SAMPLE_CHARS + 1)  # as read_table: the sniffer then knows the last row may be cut
         handle.seek(0)
         with table_errors(path.name):
-            reader = pd.read_csv(handle, chunksize=chunk_rows, **csv_options(sample, path.suffix.lower()))
+            reader = pd.read_csv(handle, chunksize=chunk_rows, **csv_options(sample, path.suffix.lower(), header_row))
         while True:
             # Errors are translated per chunk: a generator must not hold a warnings filter across its yields.
             with table_errors(path.name):
@@ -85,11 +88,11 @@ def _text_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             yield chunk
 
 
-def _excel_chunks(path: Path, sheet: str | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _excel_chunks(path: Path, sheet: str | None, chunk_rows: int, header_row: int | None) -> Iterator[pd.DataFrame]:
     workbook = open_workbook(path)  # read-only: openpyxl streams the sheet's XML
     try:
         with workbook_errors(path):
-            header, rows = sheet_rows(workbook, sheet)
+            header, rows = sheet_rows(workbook, sheet, header_row)
         start = 0
         while True:
             with workbook_errors(path):

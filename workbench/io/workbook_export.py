@@ -30,12 +30,15 @@ from workbench.io.xlsx_stream import CellError, Formula, Name, SheetCopy, write_
 STREAMED_OVER_CELLS = 150_000
 
 
-def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
-    """Write `original` to `path` with `results` (one row per data row, in order) beside the sheet's data."""
+def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame, path: Path,
+                       header_row: int | None = None) -> Path:
+    """Write `original` to `path` with `results` (one row per data row, in order) beside the sheet's data, whose
+    header is on `header_row` (None: where the reader finds it)."""
     with _damaged_sheets_said(original):
+        header = header_row_number(original, sheet, header_row)
         if not kept_whole(original, len(results), len(results.columns)):
-            return _copied_a_row_at_a_time(original, sheet, results, path)
-        return _copied_whole(original, sheet, results, path)
+            return _copied_a_row_at_a_time(original, sheet, results, path, header)
+        return _copied_whole(original, sheet, results, path, header)
 
 
 def kept_whole(original: Path, rows: int, result_columns: int) -> bool:
@@ -59,10 +62,10 @@ def _damaged_sheets_said(original: Path) -> Iterator[None]:
                              "a new job on it.") from None
 
 
-def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
+def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path: Path, header_row: int) -> Path:
     workbook = load_workbook(original)  # not read-only and not data_only: formulas are kept as formulas
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-    header_row, first_column = header_row_number(original, sheet), worksheet.max_column + 1
+    first_column = worksheet.max_column + 1
     for offset, name in enumerate(results.columns):
         write_value_cell(worksheet, header_row, first_column + offset, str(name))
         for row_number, value in enumerate(results[name], start=header_row + 1):
@@ -85,13 +88,14 @@ def declared_cells(original: Path) -> int:
         workbook.close()
 
 
-def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataFrame, path: Path) -> Path:
+def _copied_a_row_at_a_time(original: Path, sheet: str | None, results: pd.DataFrame, path: Path,
+                            header: int) -> Path:
     """The workbook's sheets, in order, their values and formulas (a read-only workbook gives a formula as its text,
     written as a formula again), the results beside the processed sheet's rows. Each sheet is read once: the processed
     sheet's rows are kept in a scratch file until its widest row is known, which places the result columns."""
     source = load_workbook(original, read_only=True)
     try:
-        processed, header = sheet or source.worksheets[0].title, header_row_number(original, sheet)
+        processed = sheet or source.worksheets[0].title
         write_sheets((SheetCopy(worksheet.title, _copied_rows(worksheet, results if worksheet.title == processed else None,
                                                               header), worksheet.sheet_state)
                       for worksheet in source.worksheets), path, _defined_names(source))

@@ -45,6 +45,7 @@ class Sheet:
     sheet: str | None = None
     rows: int | None = None  # the first N rows; None: all
     upload_id: int | None = None
+    header_row: int | None = None  # the row naming the columns, when the user chose it
 
 
 def start_comparison(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str],
@@ -59,15 +60,16 @@ def start_comparison(settings: Settings, spec: TaskSpec, data: Sheet, models: li
     for model in models:
         model_spec = spec.model_copy(update={"model": model, "name": f"{name} · {model}"})
         service.create_job(settings, model_spec, data.path, sheet=data.sheet, limit=data.rows,
-                           upload_id=data.upload_id, comparison_id=comparison_id)
+                           upload_id=data.upload_id, comparison_id=comparison_id, header_row=data.header_row)
     return comparison_id
 
 
 def _check(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str]) -> int:
     """Refuses what cannot be compared, before anything is saved; returns the rows the models will answer."""
     _check_models(settings, spec, models)
-    rows = service.checked_rows(settings, spec, data.path, data.sheet, data.rows)  # as each job will be checked
-    answers = read_table(data.path, sheet=data.sheet, nrows=data.rows)
+    # as each job will be checked
+    rows = service.checked_rows(settings, spec, data.path, data.sheet, data.rows, data.header_row)
+    answers = read_table(data.path, sheet=data.sheet, nrows=data.rows, header_row=data.header_row)
     if data.answers_column not in answers.columns:
         raise TaskConfigError(f"The file has no column '{data.answers_column}'. Its columns are: {', '.join(answers.columns)}.")
     if data.answers_column in spec.text:
@@ -316,5 +318,6 @@ def unmatched_answers(settings: Settings, comparison_id: int) -> dict[str, int]:
         jobs = repo.comparison_jobs(session, comparison_id)
     if not jobs:
         return {}
-    frame = read_table(Path(jobs[0].input_path), sheet=jobs[0].sheet, nrows=jobs[0].row_limit)
-    return answers_outside_labels(spec_from_dict(jobs[0].spec), frame, comparison.answers_column)
+    first = jobs[0]
+    frame = read_table(Path(first.input_path), sheet=first.sheet, nrows=first.row_limit, header_row=first.header_row)
+    return answers_outside_labels(spec_from_dict(first.spec), frame, comparison.answers_column)

@@ -51,7 +51,7 @@ def written_first(job: Job) -> bool:
 def _input_columns(job: Job) -> int:
     """The input's columns (its header alone is read); 0 once its copy is gone (the answers come alone)."""
     try:
-        return len(read_table(Path(job.input_path), sheet=job.sheet, nrows=1).columns)
+        return len(read_table(Path(job.input_path), sheet=job.sheet, nrows=1, header_row=job.header_row).columns)
     except WorkbenchError:
         return 0
 

@@ -38,7 +38,7 @@ def rerun_with_reviewed_examples(settings: Settings, job_id: int) -> int:
                             "name": f"{job.name} + {len(added)} reviewed rows as examples",
                             "examples": [*(spec.config.get("examples") or []), *added]})
     return service.create_job(settings, again, Path(job.input_path), sheet=job.sheet, limit=job.row_limit,
-                              upload_id=job.upload_id)
+                              upload_id=job.upload_id, header_row=job.header_row)
 
 
 def _kept_cut_off(settings: Settings, spec: TaskSpec) -> dict:

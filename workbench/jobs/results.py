@@ -66,15 +66,17 @@ def results_frame(settings: Settings, job_id: int, reviewed: bool = True,
 def input_rows(job: Job) -> pd.DataFrame:
     """The rows of the job's input file, read as the job read them (the rows it counted), not as read_table reads a
     first stretch of the file."""
-    chunks = list(iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit))
-    return pd.concat(chunks) if chunks else read_table(input_of(job), sheet=job.sheet, nrows=0)
+    chunks = list(iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit, header_row=job.header_row))
+    if chunks:
+        return pd.concat(chunks)
+    return read_table(input_of(job), sheet=job.sheet, nrows=0, header_row=job.header_row)
 
 
 def result_chunks(settings: Settings, job_id: int) -> Iterator[pd.DataFrame]:
     """results_frame a chunk of rows at a time, so exporting 100,000 rows needs no more memory than 2,000."""
     job = _job(settings, job_id)
     trailed = _trail(settings, job)  # for the whole job: every chunk gets the same columns
-    for frame in iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit):
+    for frame in iter_frames(input_of(job), sheet=job.sheet, nrows=job.row_limit, header_row=job.header_row):
         yield _with_results_of(settings, job, frame, trailed)
 
 
@@ -149,7 +151,8 @@ def _result_columns(settings: Settings, job_id: int) -> pd.DataFrame:
     Reading a 100,000-row workbook's rows took 20-50 s of its download."""
     job = _job(settings, job_id)
     trailed = _trail(settings, job)
-    header = read_table(input_of(job), sheet=job.sheet, nrows=1).iloc[:0]  # names the result columns must not take
+    # names the result columns must not take
+    header = read_table(input_of(job), sheet=job.sheet, nrows=1, header_row=job.header_row).iloc[:0]
     chunks = [_with_results_of(settings, job, _blank_rows(header, first, job.total_rows), trailed)
               for first in range(0, job.total_rows, CHUNK_ROWS)] or [_with_results_of(settings, job, header, trailed)]
     return pd.concat([chunk[chunk.attrs["result_columns"]] for chunk in chunks], ignore_index=True)
@@ -169,7 +172,7 @@ def export_job(settings: Settings, job_id: int, path: Path) -> Path:
         if path.suffix.lower() in TEXT_OUTPUTS:
             return write_text_chunks(result_chunks(settings, job_id), path)
         if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
-            return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path)
+            return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path, job.header_row)
         if path.suffix.lower() == ".xlsx":
             return write_xlsx_chunks(result_chunks(settings, job_id), path)
         raise unwritable(path)

@@ -119,7 +119,8 @@ def _costs(task: Task, sample: list[str], adapting: float) -> BatchCosts:
 def _row_chunks(settings: Settings, job: Job) -> Iterator[list[RowText]]:
     """The job's rows as the model reads them, a window of the file at a time."""
     columns = spec_from_dict(job.spec).text
-    for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit, chunk_rows=SORT_WINDOW):
+    for frame in iter_frames(Path(job.input_path), sheet=job.sheet, nrows=job.row_limit, chunk_rows=SORT_WINDOW,
+                             header_row=job.header_row):
         yield row_texts(frame, columns, settings.max_cell_chars)
 
 

@@ -18,6 +18,7 @@ from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, TaskConfigError
 from workbench.io import list_sheets, read_table
+from workbench.io.readers import row_naming
 from workbench.io.result_columns import with_results
 from workbench.io.rows import check_columns, row_texts
 from workbench.io.stream import count_rows
@@ -94,14 +95,14 @@ def stored_name(filename: str) -> str:
 def create_job(
     settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None = None,
     limit: int | None = None, upload_id: int | None = None, source: str = "ui",
-    runner_pid: int | None = None, comparison_id: int | None = None,
+    runner_pid: int | None = None, comparison_id: int | None = None, header_row: int | None = None,
 ) -> int:
     """Check the input against the spec and queue a job; returns its id.
 
     With runner_pid the job is created already running in that process (the CLI runs its own job),
     so the background worker never sees it queued.
     """
-    rows = checked_rows(settings, spec, input_path, sheet, limit)
+    rows = checked_rows(settings, spec, input_path, sheet, limit, header_row)
     if upload_id is None:  # a path from the command line: the job keeps its own copy, as an upload's job does
         upload = store_file(settings, Path(input_path))
         input_path, upload_id = Path(upload.stored_path), upload.id
@@ -109,25 +110,42 @@ def create_job(
         job = repo.create_job(
             session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
             model=model_snapshot(settings, spec.model, spec.model_kind), upload_id=upload_id, input_path=str(input_path),
-            sheet=sheet or None, row_limit=limit, source=source, total_rows=rows, comparison_id=comparison_id,
+            sheet=sheet or None, header_row=header_row or None, row_limit=limit, source=source, total_rows=rows, comparison_id=comparison_id,
             **_claimed_by(runner_pid),
         )
         return job.id
 
 
-def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None, limit: int | None) -> int:
+def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None, limit: int | None,
+                 header_row: int | None = None) -> int:
     """The rows a job of this spec would run on this file, once the spec and the file are checked for it."""
     spec.check_new()
     try:
-        check_columns(read_table(Path(input_path), sheet=sheet, nrows=1), spec.text)
+        check_columns(read_table(Path(input_path), sheet=sheet, nrows=1, header_row=header_row), spec.text)
+    except InputFileError as exc:  # a title line with a comma above a CSV's header: "more cells than the header"
+        raise InputFileError(f"{exc}{_header_lower_down(Path(input_path), sheet, spec.text, header_row)}") from None
     except TaskConfigError as exc:
-        raise TaskConfigError(f"{exc}{_other_sheets(Path(input_path), sheet)}") from None
-    rows = count_rows(Path(input_path), sheet=sheet, nrows=limit)  # reads the file through once, in chunks
+        lower_down = _header_lower_down(Path(input_path), sheet, spec.text, header_row)
+        raise TaskConfigError(f"{exc}{lower_down or _other_sheets(Path(input_path), sheet)}") from None
+    # reads the file through once, in chunks
+    rows = count_rows(Path(input_path), sheet=sheet, nrows=limit, header_row=header_row)
     if not rows:
         raise InputFileError(f"'{Path(input_path).name}' has a header row but only empty rows under it. Add the rows "
                              "to process, or choose the sheet that has them.")
     _check_row_limit(settings, rows)
     return rows
+
+
+def _header_lower_down(path: Path, sheet: str | None, columns: list[str], header_row: int | None) -> str:
+    """Where the columns are named on a row other than the header read (a report's title right above the table)."""
+    try:
+        number = row_naming(path, sheet, columns)
+    except InputFileError:
+        return ""  # the file's own message says what is wrong with it
+    if number is None or number == header_row:
+        return ""
+    return (f" Row {number} holds {'that name' if len(columns) == 1 else 'those names'}: choose it as the header row "
+            f"('Column names on row' on the New job page, `--header-row {number}` on the command line).")
 
 
 def _other_sheets(path: Path, sheet: str | None) -> str:

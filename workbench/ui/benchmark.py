@@ -37,8 +37,8 @@ def new_comparison() -> None:
         st.info("Upload a CSV or Excel file with a column of right answers, or pick a sample file, to begin.")
         return
     with user_errors():
-        sheet = steps.choose_sheet(chosen)
-        frame = steps.preview(chosen, sheet)
+        table = steps.choose_table(chosen)
+        frame = steps.preview(chosen, table)
         spec, _ = steps.job_settings(chosen, frame, model_choice=False)
         if spec is None:
             return
@@ -47,10 +47,11 @@ def new_comparison() -> None:
             return
         kind = spec.model_kind
         models = _choose_models(kind)
-        rows, latency_rows = _choose_rows(chosen, sheet, kind)
+        rows, latency_rows = _choose_rows(chosen, table, kind)
         _time_guide(spec.task, models, rows, kind)
         if st.button("Compare", type="primary"):
-            data = compare.Sheet(chosen.path, answers, sheet=sheet, rows=rows, upload_id=chosen.upload_id)
+            data = compare.Sheet(chosen.path, answers, sheet=table.sheet, rows=rows, upload_id=chosen.upload_id,
+                                 header_row=table.header_row)
             st.session_state[SELECTED] = compare.start_comparison(app_settings(), spec, data, models, latency_rows)
             st.session_state[STARTED] = True  # the next run shows it (the mode's widget is drawn already in this one)
             st.rerun()
@@ -103,12 +104,12 @@ def _time_guide(task: str, models: list[str], rows: int, kind: str) -> None:
 
 
 @st.cache_data(max_entries=8)
-def _rows_in(path: str, sheet: str | None) -> int:
-    return count_rows(Path(path), sheet=sheet)  # reads the whole file: once, not on every click
+def _rows_in(path: str, sheet: str | None, header_row: int | None) -> int:
+    return count_rows(Path(path), sheet=sheet, header_row=header_row)  # reads the whole file: once, not on every click
 
 
-def _choose_rows(chosen, sheet: str | None, kind: str) -> tuple[int, int]:
-    total = _rows_in(str(chosen.path), sheet)
+def _choose_rows(chosen, table: steps.TablePlace, kind: str) -> tuple[int, int]:
+    total = _rows_in(str(chosen.path), table.sheet, table.header_row)
     left, right = st.columns(2)
     rows = left.number_input("Rows to compare on (the sheet's first rows)", 1, total, min(DEFAULT_ROWS[kind], total),
                              key=f"benchmark-rows-{kind}",

@@ -69,7 +69,7 @@ def _input_stamp(job: Job) -> tuple | None:
         stat = Path(job.input_path).stat()
     except OSError:
         return None
-    return job.input_path, stat.st_mtime_ns, stat.st_size, job.sheet, job.row_limit
+    return job.input_path, stat.st_mtime_ns, stat.st_size, job.sheet, job.header_row, job.row_limit
 
 
 @st.cache_data(max_entries=2, show_spinner=False)

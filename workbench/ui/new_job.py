@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from workbench.errors import TaskConfigError
+from workbench.errors import TableShapeError, TaskConfigError
 from workbench.io import list_sheets, read_table
 from workbench.io.notes import input_notes, language_note, long_text_note
-from workbench.io.readers import opening_sheet
+from workbench.io.readers import MAX_HEADER_ROW, opening_sheet
 from workbench.io.rows import EXAMPLES_PER_LABEL, examples_from_table, examples_per_label
 from workbench.io.stream import iter_frames
 from workbench.jobs import service, templates
@@ -57,18 +57,46 @@ def _stored_upload(uploaded) -> ChosenInput | None:
     return cache.get(uploaded.file_id)
 
 
-def choose_sheet(chosen: ChosenInput) -> str | None:
+@dataclass(frozen=True)
+class TablePlace:
+    """Where the rows are in the file: its sheet (None: a text file's one table) and the row naming the columns
+    (None: found by the reader)."""
+
+    sheet: str | None
+    header_row: int | None = None
+
+
+def choose_table(chosen: ChosenInput) -> TablePlace:
     sheets, opening = _sheets(str(chosen.path), _stamp(chosen.path))
-    if len(sheets) <= 1:
-        return sheets[0] or None
-    return st.selectbox("Sheet", sheets, index=sheets.index(opening) if opening in sheets else 0,
-                        help="Starts at the sheet the workbook opens on.")
+    sheet_column, header_column = st.columns([3, 1])
+    sheet = sheets[0] or None
+    if len(sheets) > 1:
+        sheet = sheet_column.selectbox("Sheet", sheets, index=sheets.index(opening) if opening in sheets else 0,
+                                       help="Starts at the sheet the workbook opens on.")
+    return TablePlace(sheet, _choose_header_row(header_column, chosen))
 
 
-def preview(chosen: ChosenInput, sheet: str | None) -> pd.DataFrame:
-    frame = _preview(str(chosen.path), _stamp(chosen.path), sheet)
-    frame.attrs["read_from"] = (str(chosen.path), sheet)  # for what needs the whole sheet (a label column's examples)
-    for note in _notes(str(chosen.path), _stamp(chosen.path), sheet):  # macros ignored, formulas without saved values
+def _choose_header_row(column, chosen: ChosenInput) -> int | None:
+    # Keyed by the file, so another upload starts from the header found by itself again.
+    return column.number_input(
+        "Column names on row", min_value=1, max_value=MAX_HEADER_ROW, value=None, step=1,
+        placeholder="found by itself", key=f"header_row:{chosen.path}",
+        help="Leave empty unless the preview below shows the wrong column names (a report's title above the table): "
+             "then type the number of the row that holds them, as your spreadsheet program numbers rows.")
+
+
+def preview(chosen: ChosenInput, table: TablePlace) -> pd.DataFrame:
+    try:
+        frame = _preview(str(chosen.path), _stamp(chosen.path), table.sheet, table.header_row)
+    except TableShapeError as exc:
+        if table.header_row:
+            raise
+        raise TableShapeError(f"{exc} If the column names are on a lower row (a title above them), type that row's "
+                              "number in 'Column names on row' above.") from None
+    # For what needs the whole sheet (a label column's examples); plain values: st.dataframe serialises attrs as JSON.
+    frame.attrs["read_from"] = (str(chosen.path), table.sheet, table.header_row)
+    # macros ignored, formulas without saved values
+    for note in _notes(str(chosen.path), _stamp(chosen.path), table.sheet):
         st.info(note)
     st.dataframe(frame.head(10), width="stretch", hide_index=True, placeholder="")  # a blank cell of the file
     return frame
@@ -83,8 +111,8 @@ def _sheets(path: str, stamp: tuple) -> tuple[list[str], str | None]:
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the file…")
-def _preview(path: str, stamp: tuple, sheet: str | None) -> pd.DataFrame:
-    return read_table(Path(path), sheet=sheet, nrows=PREVIEW_ROWS)
+def _preview(path: str, stamp: tuple, sheet: str | None, header_row: int | None) -> pd.DataFrame:
+    return read_table(Path(path), sheet=sheet, nrows=PREVIEW_ROWS, header_row=header_row)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -311,13 +339,15 @@ def _column_examples(frame: pd.DataFrame, text_columns: list[str], label_column:
     of its 77 labels there, and a job then gave every row one of those 4."""
     if "read_from" not in frame.attrs:
         return examples_from_table(frame, text_columns, label_column)
-    path, sheet = frame.attrs["read_from"]
-    return sheet_examples(path, sheet, tuple(text_columns), label_column)
+    path, sheet, header_row = frame.attrs["read_from"]
+    return sheet_examples(path, sheet, header_row, tuple(text_columns), label_column)
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the labels of the whole sheet…")
-def sheet_examples(path: str, sheet: str | None, text_columns: tuple[str, ...], label_column: str) -> list[dict]:
-    return examples_per_label(iter_frames(Path(path), sheet=sheet), list(text_columns), label_column)
+def sheet_examples(path: str, sheet: str | None, header_row: int | None, text_columns: tuple[str, ...],
+                   label_column: str) -> list[dict]:
+    return examples_per_label(iter_frames(Path(path), sheet=sheet, header_row=header_row), list(text_columns),
+                              label_column)
 
 
 def examples_note(examples: list[dict]) -> str:
