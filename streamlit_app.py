@@ -3,9 +3,11 @@
 import streamlit as st
 
 from workbench.ui.context import start_worker
+from workbench.ui.kept_state import keep_widget_values
 
 st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
 start_worker()
+keep_widget_values()  # before any page draws a widget: what the user typed on another page stays
 
 navigation = st.navigation(
     [

@@ -34,4 +34,5 @@ with user_errors():
         with st.spinner("Counting the file's rows and saving the job…"):  # a 100,000-row workbook: 10-30 s
             job_id = service.create_job(app_settings(), spec, chosen.path, sheet=table.sheet, upload_id=chosen.upload_id,
                                         header_row=table.header_row)
+        steps.forget_job_name()  # the settings stay for a next job; its name would be this one's again
         open_job(job_id)

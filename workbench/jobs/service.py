@@ -16,7 +16,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, JobStateError, TaskConfigError
+from workbench.errors import InputFileError, JobStateError, TableShapeError, TaskConfigError
 from workbench.io import list_sheets, read_table
 from workbench.io.readers import row_naming
 from workbench.io.result_columns import with_results
@@ -122,8 +122,8 @@ def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: st
     spec.check_new()
     try:
         check_columns(read_table(Path(input_path), sheet=sheet, nrows=1, header_row=header_row), spec.text)
-    except InputFileError as exc:  # a title line with a comma above a CSV's header: "more cells than the header"
-        raise InputFileError(f"{exc}{_header_lower_down(Path(input_path), sheet, spec.text, header_row)}") from None
+    except TableShapeError as exc:  # a title line with a comma above a CSV's header: "more cells than the header"
+        raise TableShapeError(f"{exc}{_header_lower_down(Path(input_path), sheet, spec.text, header_row)}") from None
     except TaskConfigError as exc:
         lower_down = _header_lower_down(Path(input_path), sheet, spec.text, header_row)
         raise TaskConfigError(f"{exc}{lower_down or _other_sheets(Path(input_path), sheet)}") from None
@@ -140,7 +140,7 @@ def _header_lower_down(path: Path, sheet: str | None, columns: list[str], header
     """Where the columns are named on a row other than the header read (a report's title right above the table)."""
     try:
         number = row_naming(path, sheet, columns)
-    except InputFileError:
+    except (InputFileError, OSError):
         return ""  # the file's own message says what is wrong with it
     if number is None or number == header_row:
         return ""

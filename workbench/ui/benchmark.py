@@ -32,7 +32,7 @@ TASK_NOTES = {
 
 def new_comparison() -> None:
     """The form: a labelled sheet, the template's settings, the column of right answers, the models, the rows."""
-    chosen = steps.choose_input()
+    chosen = steps.choose_input("benchmark")
     if chosen is None:
         st.info("Upload a CSV or Excel file with a column of right answers, or pick a sample file, to begin.")
         return

@@ -37,14 +37,35 @@ class ChosenInput:
     upload_id: int | None = None
 
 
-def choose_input() -> ChosenInput | None:
-    source = st.radio("Data", ["Upload a file", "Use a sample file"], horizontal=True, label_visibility="collapsed")
+def choose_input(page: str = "new-job") -> ChosenInput | None:
+    """The file to work on. `page`: each page (New job, Benchmark) keeps its own file for the session."""
+    source = st.radio("Data", ["Upload a file", "Use a sample file"], horizontal=True, label_visibility="collapsed",
+                      key=f"data-source-{page}")
     if source == "Use a sample file":
         samples = sample_files()
-        name = st.selectbox("Sample file", list(samples))
-        return ChosenInput(samples[name], name) if name else None
-    uploaded = st.file_uploader("CSV, TSV or Excel file", type=["csv", "tsv", "txt", "xlsx", "xlsm"])
-    return _stored_upload(uploaded) if uploaded else None
+        name = st.selectbox("Sample file", list(samples), key=f"sample-file-{page}")
+        return ChosenInput(samples[name], name) if name in samples else None
+    kept = f"kept-upload-{page}"
+    uploaded = st.file_uploader("CSV, TSV or Excel file", type=["csv", "tsv", "txt", "xlsx", "xlsm"],
+                                key=f"upload-{page}", on_change=lambda: st.session_state.pop(kept, None))
+    if uploaded:
+        st.session_state[kept] = _stored_upload(uploaded)
+    return _kept_upload(kept)
+
+
+def _kept_upload(kept: str) -> ChosenInput | None:
+    """The file uploaded on this page earlier in the session: the upload box is empty again after another page
+    (Streamlit cannot refill it), and the settings typed for the file would have nothing to run on. Removing the file
+    from the box (its x) forgets it."""
+    chosen = st.session_state.get(kept)
+    if chosen is not None and not st.session_state.get(kept.replace("kept-", "", 1)):
+        said, button = st.columns([4, 1], vertical_alignment="center")
+        said.caption(f"Working on **{chosen.name}**, uploaded earlier. Upload another file above to work on it "
+                     "instead.")
+        if button.button("Put it away", key=f"forget-{kept}", help="Back to an empty upload box. The settings stay."):
+            st.session_state.pop(kept)
+            st.rerun()
+    return chosen
 
 
 def _stored_upload(uploaded) -> ChosenInput | None:
@@ -80,7 +101,7 @@ def _choose_header_row(column, chosen: ChosenInput) -> int | None:
     # Keyed by the file, so another upload starts from the header found by itself again.
     return column.number_input(
         "Column names on row", min_value=1, max_value=MAX_HEADER_ROW, value=None, step=1,
-        placeholder="found by itself", key=f"header_row:{chosen.path}",
+        placeholder="found by itself", key=f"header-row-{chosen.path}",
         help="Leave empty unless the preview below shows the wrong column names (a report's title above the table): "
              "then type the number of the row that holds them, as your spreadsheet program numbers rows.")
 
@@ -438,6 +459,10 @@ def named(spec):
     name = st.text_input("Job name (optional)", placeholder=spec.name or "", key="job-name",
                          help="Shown on the Jobs and Job results pages; left empty, the job is named after its file.")
     return spec.model_copy(update={"name": name.strip()}) if name.strip() else spec
+
+
+def forget_job_name() -> None:
+    st.session_state.pop("job-name", None)
 
 
 def load_generator_early(spec) -> None:

@@ -51,10 +51,22 @@ def chosen_job() -> Job | None:
     if current is not None and current not in names:  # an old link or bookmark: say so rather than show another job
         st.warning(f"There is no job #{current} (it was deleted, or belongs to another data folder). Showing the "
                    "newest job.")
-    job_id = st.selectbox("Job", list(names), index=list(names).index(current) if current in names else 0,
-                          format_func=names.get)
+    # Keyed, and set only when the link names another job: a picker whose index followed the link was a new widget at
+    # every pick, and every second pick was lost.
+    if st.session_state.get(PICKED) != (current if current in names else next(iter(names))):
+        st.session_state[PICKED] = current if current in names else next(iter(names))
+    job_id = st.selectbox("Job", list(names), key=PICKED, format_func=names.get, on_change=_follow_pick)
     st.query_params["job"] = str(job_id)
     return service.get_job(app_settings(), job_id)  # read again by the live part; fresh on every full run
+
+
+PICKED = "results-job"
+
+
+def _follow_pick() -> None:
+    """The link follows the pick, before the run that reads it."""
+    st.query_params["job"] = str(st.session_state[PICKED])
+    st.session_state["job_id"] = st.session_state[PICKED]
 
 
 def job_results(job: Job) -> None:

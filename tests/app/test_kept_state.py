@@ -1,0 +1,79 @@
+"""What a user typed stays for their session, whichever page they open in between."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.test_pages import demo_job, page
+from workbench.jobs import service
+from workbench.ui.context import app_settings
+
+EMAILS = b"Subject,Body\nRefund,I was charged twice for my order\nParcel,Where is my parcel?\n"
+LABELS = "billing: invoices, charges and refunds\nshipping: parcels and delivery"
+
+
+@pytest.fixture
+def new_job(settings, tiny_encoder_folder, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(tiny_encoder_folder.parent))
+    monkeypatch.setattr("workbench.ui.context.ensure_worker", lambda _settings: None)
+    app_settings.clear()
+    app = page("new_job.py").run()
+    app.file_uploader[0].upload("march.csv", EMAILS).run()
+    app.multiselect[0].set_value(["Subject", "Body"]).run()
+    app.text_area[0].input(LABELS).run()
+    _slider(app).set_value(0.7).run()
+    next(t for t in app.text_input if t.label == "Job name (optional)").input("March refunds").run()
+    return app
+
+
+def _slider(app):
+    return next(s for s in app.slider if s.label.startswith("Flag rows for review"))
+
+
+def _form(app) -> tuple:
+    return (app.multiselect[0].value, app.text_area[0].value, _slider(app).value,
+            next(t for t in app.text_input if t.label == "Job name (optional)").value)
+
+
+def test_the_file_and_settings_stay_after_another_page(new_job):
+    before = _form(new_job)
+    for other in ("jobs.py", "templates.py", "models.py"):
+        new_job.switch_page(f"app_pages/{other}").run()
+        new_job.switch_page("app_pages/new_job.py").run()
+        assert not new_job.exception
+        assert _form(new_job) == before == (["Subject", "Body"], LABELS, 0.7, "March refunds")
+    assert any("Working on **march.csv**, uploaded earlier" in caption.value for caption in new_job.caption)
+
+
+def test_settings_stay_through_another_task_and_a_saved_template(new_job):
+    task = next(s for s in new_job.selectbox if s.label == "Task")
+    task.set_value("extract").run()
+    new_job.text_area[0].input("amount (money): the amount charged").run()
+    next(s for s in new_job.selectbox if s.label == "Task").set_value("classify").run()
+    assert new_job.text_area[0].value == LABELS and _slider(new_job).value == 0.7
+    next(s for s in new_job.selectbox if s.label == "Task").set_value("extract").run()
+    assert new_job.text_area[0].value == "amount (money): the amount charged"
+
+
+def test_removing_the_file_forgets_it_and_a_run_forgets_only_the_jobs_name(new_job):
+    next(b for b in new_job.button if b.label == "Run on all rows").click().run()
+    assert service.list_jobs(app_settings())[0].name == "March refunds"
+    new_job.switch_page("app_pages/new_job.py").run()
+    assert _form(new_job) == (["Subject", "Body"], LABELS, 0.7, "")  # ready for the next job
+    next(b for b in new_job.button if b.label == "Put it away").click().run()
+    assert not new_job.multiselect and not any("uploaded earlier" in c.value for c in new_job.caption)
+    new_job.file_uploader[0].upload("april.csv", EMAILS).run()
+    assert _form(new_job)[:3] == (["Subject", "Body"], LABELS, 0.7)  # the next month's file, the same settings
+    new_job.file_uploader[0].clear().run()  # the box's x
+    assert not new_job.multiselect
+
+
+def test_the_job_picker_takes_every_pick(settings, tiny_loader):
+    app_settings.clear()  # the page's settings are this test's, not the last page test's
+    first, second = demo_job(settings), demo_job(settings)
+    app = page("job_results.py", job=str(second)).run()
+    for wanted in (first, second, first, second):
+        next(s for s in app.selectbox if s.label == "Job").set_value(wanted).run()
+        assert not app.exception
+        assert app.query_params["job"] == str(wanted)
+        assert next(s for s in app.selectbox if s.label == "Job").value == wanted
