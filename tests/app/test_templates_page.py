@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.test_pages import fresh_app, page  # noqa: F401 (fresh_app: each test its own settings, no worker)
 from tests.app.test_route_form import _queued_spec, _sample_job_page
 from workbench.jobs import service, templates
@@ -256,3 +258,36 @@ def test_a_job_can_be_given_a_name_of_its_own(settings):
     assert job.name == "March refunds"
     jobs_page = page("jobs.py").run()
     assert any("file: support\\_emails.csv" in c.value for c in jobs_page.caption)  # the file the name no longer says
+
+
+def test_emptying_the_form_sets_each_widget_the_template_set_back_to_what_a_new_form_shows(monkeypatch):
+    """Dropped rather than set, the browser went on showing the template's labels, threshold and boxes, while the job
+    would have had none of them. Set before any widget is drawn, the browser shows the values set."""
+    from types import SimpleNamespace
+
+    from workbench.ui import prefill
+
+    state = {"label-lines": "billing\nshipping", "threshold-classify": 0.35, "multi-label": True,
+             "text-columns-form-1": ["Body"], "task": "route", "fallback": "Triage"}
+    state[prefill.OPENED] = list(state)
+    state[prefill.PENDING] = prefill.EMPTY
+    monkeypatch.setattr(prefill, "st", SimpleNamespace(session_state=state))
+    prefill.apply_pending()
+    assert state == {"label-lines": "", "threshold-classify": 0.5, "multi-label": False, "fallback": "Other",
+                     "text-columns-form-1": ["Body"], "task": "classify"}  # the file's text columns stay
+
+
+@pytest.mark.parametrize("task", ["classify", "route", "extract", "summarize", "custom"])
+def test_the_empty_forms_values_are_the_ones_a_new_form_shows(settings, task):
+    from workbench.ui import prefill
+
+    app = _sample_job_page()
+    next(s for s in app.selectbox if s.label == "Task").set_value(task).run()
+    if task == "route":
+        app.text_area[0].input("billing\nshipping").run()  # the rest of route's form shows once it has queues
+        next(c for c in app.checkbox if c.label.startswith("Set how closely")).check().run()
+        next(c for c in app.checkbox if c.label.startswith("Set how closely")).uncheck().run()
+    shown = {key: app.session_state[key] for key in prefill.empty_form_state() if key in app.session_state}
+    expected = {key: value for key, value in prefill.empty_form_state().items() if key in shown}
+    assert len(shown) >= 3 and {k: v for k, v in shown.items() if k != "label-lines"} == \
+        {k: v for k, v in expected.items() if k != "label-lines"}

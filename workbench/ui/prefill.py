@@ -40,24 +40,48 @@ def request(spec: dict, template_name: str, columns: list[str], models: list[str
 def apply_pending() -> None:
     """Write the requested values (or empty the form), before any of the form's widgets is drawn."""
     state = st.session_state.pop(PENDING, None)
-    if state:
-        _forget_opened()  # what an earlier template set, also where the new one sets nothing
+    if not state:
+        return
+    # What an earlier template set, also where the new one sets nothing, goes back to the empty form's value: set,
+    # not dropped, or the browser would go on showing the template's labels, threshold and boxes where the job has
+    # none of them.
+    opened = _forget_opened()
+    emptied = {key: value for key, value in empty_form_state().items() if key in opened}
     if state == EMPTY:
         from workbench.tasks.registry import task_classes
 
-        # Set, not dropped: the Task box stays on the page, and the browser would go on showing the opened
-        # template's task above the first task's settings.
-        st.session_state["task"] = next(iter(task_classes()))
-    elif state:
-        st.session_state.update(state)
-        st.session_state[OPENED] = [key for key in state if key != "settings-source"]
+        st.session_state.update({**emptied, "task": next(iter(task_classes()))})
+        return
+    st.session_state.update({**emptied, **state})
+    st.session_state[OPENED] = [key for key in state if key != "settings-source"]
 
 
-def _forget_opened() -> None:
+def _forget_opened() -> list[str]:
+    """Drops what the opened template set; returns the widget keys it had set."""
     from workbench.ui.forms.extract import EXAMPLES_BASE, EXAMPLES_LAST
 
-    for key in [*st.session_state.pop(OPENED, []), EXAMPLES_BASE, EXAMPLES_LAST, TEMPLATE_EXAMPLES, EXTRAS]:
-        st.session_state.pop(key, None)
+    opened = st.session_state.pop(OPENED, [])
+    # The text columns stay: they are the file's, and a template opened next sets its own.
+    for key in [*opened, EXAMPLES_BASE, EXAMPLES_LAST, TEMPLATE_EXAMPLES, EXTRAS]:
+        if not key.startswith("text-columns-"):
+            st.session_state.pop(key, None)
+    return opened
+
+
+def empty_form_state() -> dict[str, Any]:
+    """Every task's widgets as an empty form shows them: the config models' defaults, without labels, fields or
+    examples; the model "default"."""
+    from workbench.tasks.registry import task_classes
+    from workbench.ui.forms.extract import EXAMPLES_BASE
+
+    state: dict[str, Any] = {"template-name": "", "second-opinion-model": "default", "model-encoder": "default",
+                             "model-generator": "default"}
+    for task, task_class in task_classes().items():
+        model = task_class.config_model
+        defaults = {name: field.get_default(call_default_factory=True)
+                    for name, field in model.model_fields.items() if not field.is_required()}
+        state.update(TASK_STATE[task](model.model_construct(**{**defaults, "fields": [], "labels": []}).model_dump(mode="json")))
+    return {key: value for key, value in state.items() if key not in (EXAMPLES_BASE, TEMPLATE_EXAMPLES)}
 
 
 EMPTY, OPENED = "empty", "prefill-opened"  # OPENED: the widget keys an opened template set
