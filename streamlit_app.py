@@ -3,10 +3,12 @@
 import streamlit as st
 
 from workbench.ui.context import start_worker
+from workbench.ui.drafts import restore_draft, save_form_draft
 from workbench.ui.kept_state import keep_widget_values
 
 st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
 start_worker()
+restore_draft()  # a reloaded New job page finds its form again
 keep_widget_values()  # before any page draws a widget: what the user typed on another page stays
 
 navigation = st.navigation(
@@ -21,4 +23,8 @@ navigation = st.navigation(
     ]
 )
 st.sidebar.caption("Runs on this machine only: your data never leaves it.")
-navigation.run()
+try:
+    navigation.run()
+finally:  # also when the page stops early (a form not complete yet) or reruns
+    if navigation.url_path == "new_job":
+        save_form_draft()

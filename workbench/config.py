@@ -82,6 +82,11 @@ class Settings:
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
 
+    @property
+    def drafts_dir(self) -> Path:
+        """Forms being filled in on the New job page, kept across a reload of the page (io/drafts.py)."""
+        return self.data_dir / "drafts"
+
     def ensure_dirs(self) -> Settings:
         for folder in (self.data_dir, self.models_dir, self.uploads_dir, self.exports_dir):
             folder.mkdir(parents=True, exist_ok=True)

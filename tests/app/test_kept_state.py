@@ -77,3 +77,24 @@ def test_the_job_picker_takes_every_pick(settings, tiny_loader):
         assert not app.exception
         assert app.query_params["job"] == str(wanted)
         assert next(s for s in app.selectbox if s.label == "Job").value == wanted
+
+
+def test_a_reloaded_page_finds_its_form_and_file_again(new_job):
+    new_job.selectbox(key="task").set_value("extract").run()
+    new_job.text_area[0].input("amount (money): the amount charged\nsent (date)").run()
+    new_job.selectbox(key="task").set_value("classify").run()
+    draft = new_job.query_params["draft"]
+    reloaded = page("new_job.py", draft=draft).run()  # a new session on the same address, as F5 makes
+    assert not reloaded.exception
+    assert _form(reloaded) == (["Subject", "Body"], LABELS, 0.7, "March refunds")
+    assert any("Working on **march.csv**, uploaded earlier" in caption.value for caption in reloaded.caption)
+    reloaded.selectbox(key="task").set_value("extract").run()
+    assert reloaded.text_area[0].value == "amount (money): the amount charged\nsent (date)"
+    elsewhere = page("new_job.py").run()  # another tab: a form of its own
+    assert not elsewhere.text_area and elsewhere.query_params.get("draft") != draft
+
+
+def test_a_draft_address_that_names_no_draft_starts_an_empty_form(settings):
+    for draft in ("../../etc/passwd", "0" * 32):
+        app = page("new_job.py", draft=draft).run()
+        assert not app.exception and not app.text_area
