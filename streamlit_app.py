@@ -5,6 +5,7 @@ import streamlit as st
 from workbench.ui.context import start_worker
 from workbench.ui.drafts import restore_draft, save_form_draft
 from workbench.ui.kept_state import keep_widget_values
+from workbench.ui.widgets import user_errors
 
 st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
 start_worker()
@@ -24,7 +25,8 @@ navigation = st.navigation(
 )
 st.sidebar.caption("Runs on this machine only: your data never leaves it.")
 try:
-    navigation.run()
+    with user_errors():  # what no page expected (a damaged database): a message, not a traceback
+        navigation.run()
 finally:  # also when the page stops early (a form not complete yet) or reruns
     if navigation.url_path == "new_job":
         save_form_draft()

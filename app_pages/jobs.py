@@ -2,7 +2,7 @@ import streamlit as st
 
 from workbench.jobs import service
 from workbench.ui.context import app_settings, start_worker
-from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar
+from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar, user_errors
 
 st.title("Jobs")
 st.caption("Rows/s here is over each job's whole run, loading its model included; the Benchmark page leaves loading "
@@ -14,7 +14,11 @@ if JOBS_NOTICE in st.session_state:
 @st.fragment(run_every=2)
 def job_list() -> None:
     start_worker()  # a worker that died while the page stays open is started again, not only on a full page load
-    jobs = service.list_jobs(app_settings())
+    jobs = None
+    with user_errors():  # a fragment's error does not reach the page's handler (a damaged database)
+        jobs = service.list_jobs(app_settings())
+    if jobs is None:
+        return
     if not jobs:
         st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
         return

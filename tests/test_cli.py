@@ -383,3 +383,19 @@ def test_header_row_names_the_row_that_holds_the_column_names(invoke, tmp_path):
     assert refused.exit_code == 2 and "'--header-row': 0 is not in the range 1<=x<=100" in refused.stderr
     without = invoke("run", TASK_FILE, str(titled), "-o", str(output))
     _assert_user_error(without, "Row 2 holds those names: choose it as the header row")
+
+
+def test_a_damaged_database_or_a_data_folder_that_cannot_be_made_is_a_message(invoke, tmp_path, monkeypatch):
+    from workbench.db.session import engine_for
+
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "workbench.db").write_bytes(bytes(range(256)) * 40)
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(damaged))
+    engine_for.cache_clear()
+    _assert_user_error(invoke("jobs", "list"), f"The app's database file {damaged / 'workbench.db'} cannot be read: it "
+                                                "is damaged, or was made by another program. Move it away")
+    (tmp_path / "a_file").write_text("not a folder")
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "a_file"))
+    _assert_user_error(invoke("jobs", "list"), f"The app cannot make its folder {tmp_path / 'a_file'} (file exists). "
+                                                "Set WORKBENCH_DATA_DIR")

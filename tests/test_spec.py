@@ -228,3 +228,27 @@ def test_a_task_file_saved_as_utf16_is_read(tmp_path):
 def test_a_text_column_named_twice_is_refused_for_a_new_job():
     with pytest.raises(TaskConfigError, match="'Body' is named twice"):
         spec_from_dict({**BASE, "text": ["Body", "Body"]}).check_new()
+
+
+@pytest.mark.parametrize("given,message", [
+    ({"summary": "short"}, "summary: should be written as settings, `name: value`, one per line under it (e.g. "
+                           "`summary: {style: short, max_words: 30}`)"),
+    ({"fields": {"amount": "money"}}, "fields: should be a list: `[a, b]`, or one `- item` per line under it"),
+    ({"priority": "urgent"}, "priority: should be written as settings"),
+    ({"fallback": ["x"]}, "fallback: should be a single text, not a list or a group of settings"),
+    ({"multi_label": "maybe"}, "multi_label: should be true or false"),
+    ({"labels": [["a"], ["b"]]}, "label 1: should be a name, such as `billing`"),
+    ({"labels": ["", "b"]}, "label 1, name: is empty"),
+    ({"examples": [{"text": "hi", "label": "a"}, "foo"]}, "example 2: should be written as settings"),
+    ({"task": ["classify"]}, "`task` takes one name, e.g. `task: classify`."),
+    ({"model": ["a"]}, "`model` takes one name, e.g. `model: default`"),
+])
+def test_a_value_of_the_wrong_shape_is_said_in_a_task_files_words(given, message):
+    task = given.get("task") if "task" in given else ("summarize" if "summary" in given else
+                                                      "extract" if "fields" in given else
+                                                      "route" if {"priority", "fallback"} & set(given) else "classify")
+    data = {"task": task, "text": "Body", **({"labels": ["a", "b"]} if task in ("classify", "route") else {}),
+            **({"fields": [{"name": "amount", "type": "money"}]} if task == "extract" else {}), **given}
+    with pytest.raises(TaskConfigError) as raised:
+        spec_from_dict(data).validated_config()
+    assert message in str(raised.value) and "Input should" not in str(raised.value)

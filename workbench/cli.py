@@ -11,10 +11,10 @@ from dataclasses import astuple
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from workbench.config import get_settings
-from workbench.db.session import database_advice
+from workbench.db.session import database_problem
 from workbench.errors import WorkbenchError
 from workbench.eval.answers import BY_FIELD, answers_outside_labels, example_rows
 from workbench.eval.cost import DEFAULT_PRICES, Prices
@@ -45,9 +45,8 @@ def user_errors(command):
             return command(*args, **kwargs)
         except WorkbenchError as exc:
             raise click.ClickException(str(exc)) from None
-        except OperationalError as exc:  # the database read-only, the disk full, locked too long by another process
-            raise click.ClickException(f"The database could not be used ({exc.orig}). "
-                                       f"{database_advice(get_settings())}") from None
+        except DatabaseError as exc:  # read-only, the disk full, locked too long by another process, damaged
+            raise click.ClickException(database_problem(get_settings(), exc)) from None
 
     return wrapper
 

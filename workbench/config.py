@@ -89,7 +89,13 @@ class Settings:
 
     def ensure_dirs(self) -> Settings:
         for folder in (self.data_dir, self.models_dir, self.uploads_dir, self.exports_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file of that name, a read-only disk, another account's folder
+                raise SettingError(
+                    f"The app cannot make its folder {folder} ({(exc.strerror or 'not allowed').lower()}). Set "
+                    "WORKBENCH_DATA_DIR (and WORKBENCH_MODELS_DIR, if set) to a folder this account can write to, or "
+                    "free that place.") from None
         return self
 
 

@@ -641,3 +641,16 @@ def test_new_job_reads_a_files_sheets_and_preview_once_not_at_every_redraw(setti
     first = new_job.preview(chosen, table)
     again = new_job.preview(chosen, table)
     assert len(reads) == 1 and first.equals(again) and again.attrs["read_from"] == (str(chosen.path), None, None)
+
+
+@pytest.mark.parametrize("name", ["home.py", "jobs.py", "job_results.py", "templates.py"])
+def test_a_damaged_database_is_a_message_on_every_page(data_dir, name):
+    from workbench.db.session import engine_for
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "workbench.db").write_bytes(bytes(range(256)) * 40)
+    engine_for.cache_clear()
+    app = page(name).run()
+    assert not app.exception, app.exception
+    assert any("The app's database file" in error.value and "is damaged, or was made by another program" in error.value
+               for error in app.error), [error.value for error in app.error]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.config import Settings
@@ -42,9 +42,24 @@ def _created(url: str) -> Engine:
         raise StorageError(f"The database address in WORKBENCH_DATABASE_URL needs the Python package '{exc.name}', "
                            "which is not installed. The app keeps its jobs in its own SQLite file (leave the setting "
                            "unset) or in PostgreSQL: postgresql+psycopg://user:password@host/database.") from None
-    except ArgumentError as exc:
-        raise StorageError(f"WORKBENCH_DATABASE_URL is not a database address ({exc}). Write it as "
+    except ArgumentError:
+        raise StorageError("WORKBENCH_DATABASE_URL is not a database address the app can use. Write it as "
                            "postgresql+psycopg://user:password@host/database, or leave it unset.") from None
+
+
+def database_problem(settings: Settings, exc: DatabaseError) -> str:
+    """What is wrong with the database, in words, and what to do. A database the app cannot read (not a database
+    file, another program's, tables missing) is no matter of disk space or a server."""
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    if isinstance(exc, OperationalError) and not _not_this_apps(reason):
+        return f"The app's database could not be used ({reason}). {database_advice(settings)}"
+    where = "in WORKBENCH_DATABASE_URL" if settings.database_url else f"file {settings.data_dir / 'workbench.db'}"
+    return (f"The app's database {where} cannot be read: it is damaged, or was made by another program. Move it away "
+            "(the app then starts a new, empty one) or put back a copy from a backup.")
+
+
+def _not_this_apps(reason: str) -> bool:
+    return any(words in reason for words in ("no such table", "no such column", "not a database", "malformed"))
 
 
 def database_advice(settings: Settings) -> str:

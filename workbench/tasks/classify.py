@@ -71,7 +71,10 @@ class ClassifyConfig(TaskConfig):
         # YAML reads names such as 2024 as numbers, and they are meant as text.
         if isinstance(value, str):
             value = [name.strip() for name in value.split(",") if name.strip()]
-        return [v if isinstance(v, dict) else {"name": str(v)} for v in value or []]
+        if not isinstance(value, list | tuple):
+            return value  # pydantic says a list is wanted
+        # A name inside a list ("- [billing]") is a mistake, not the name "['billing']".
+        return [v if isinstance(v, dict | list) else {"name": str(v)} for v in value]
 
     @model_validator(mode="after")
     def _model_with_its_switch(self) -> ClassifyConfig:

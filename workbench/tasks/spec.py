@@ -90,12 +90,20 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     if isinstance(data.get("examples"), dict):
         data["examples"] = _examples_from_file(data["examples"], base_dir or Path.cwd())
     columns = _text_columns(text)
+    _check_single(common, "task", "e.g. `task: classify`")
+    _check_single(common, "model", "e.g. `model: default`, or a name `workbench models list` shows")
     name = None if common.get("name") is None else str(common["name"])
     spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
                     name=name, config=data)
     # Numbers as numbers: a task file's `threshold: 0.5` is read as written ("0.5"), and a template imported from it
     # then differed from the same settings saved from the page, so saving them again made a version that changed nothing.
     return spec.model_copy(update={"config": _with_typed_numbers(data, spec.validated_config())})
+
+
+def _check_single(common: dict[str, Any], key: str, example: str) -> None:
+    """`task: [classify]` read as the task "['classify']"."""
+    if isinstance(common.get(key), list | tuple | dict):
+        raise TaskConfigError(f"`{key}` takes one name, {example}.")
 
 
 def _text_columns(text: Any) -> list[str]:
@@ -259,17 +267,44 @@ PLAIN_MESSAGES = {
     "greater_than_equal": "should be at least {ge}",
     "greater_than": "should be more than {gt}",
     "less_than_equal": "should be at most {le}",
+    "dict_type": "should be written as settings, `name: value`, one per line under it",
+    "model_type": "should be written as settings, `name: value`, one per line under it",
+    "model_attributes_type": "should be written as settings, `name: value`, one per line under it",
+    "list_type": "should be a list: `[a, b]`, or one `- item` per line under it",
+    "string_type": "should be a single text, not a list or a group of settings",
+    "bool_parsing": "should be true or false",
+    "bool_type": "should be true or false",
+    "float_type": "should be a number, such as 0.5",
+    "int_type": "should be a whole number, such as 40",
 }
+# How a group of settings is written, where a single value was given.
+WRITTEN_AS = {"summary": "`summary: {style: short, max_words: 30}`", "priority": "`priority: {urgent: [refund, asap]}`",
+              "fields": "one `- {name: amount, type: money}` per field", "examples": "`- {text: …, label: …}`",
+              "labels": "`labels: [billing, shipping]`"}
 
 
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = _place(error["loc"])
-        plain = PLAIN_MESSAGES.get(error["type"])  # a template of ours; the validators' own words may hold {braces}
-        message = plain.format(**error.get("ctx", {})) if plain else error["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)  # a rule about the settings as a whole
+        parts.append(f"{where}: {_plain(error)}" if where else _plain(error))  # a rule about the settings as a whole
     return "; ".join(parts)
+
+
+def _plain(error: dict) -> str:
+    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "is empty"
+    plain = PLAIN_MESSAGES.get(error["type"])  # a template of ours; the validators' own words may hold {braces}
+    if plain is None:
+        return error["msg"].removeprefix("Value error, ")
+    if error["loc"][:1] == ("labels",) and len(error["loc"]) == 2 and error["type"] in LIKE_A_GROUP:
+        return "should be a name, such as `billing`, or `{name: billing, description: …}`"
+    group = next((name for name in reversed(error["loc"]) if name in WRITTEN_AS), None)
+    example = f" (e.g. {WRITTEN_AS[group]})" if group and error["type"] in LIKE_A_GROUP else ""
+    return plain.format(**error.get("ctx", {})) + example
+
+
+LIKE_A_GROUP = {"dict_type", "model_type", "model_attributes_type", "list_type"}
 
 
 def _place(loc: tuple) -> str:

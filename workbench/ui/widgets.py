@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from workbench.db.repo import ACTIVE_STATUSES
-from workbench.db.session import database_advice
+from workbench.db.session import database_problem
 from workbench.errors import WorkbenchError
 from workbench.io.readers import file_kind
 from workbench.io.result_columns import result_names
@@ -39,8 +39,8 @@ def user_errors():
         yield
     except WorkbenchError as exc:
         st.error(plain(str(exc)))
-    except OperationalError as exc:  # the database file read-only, the disk full, locked too long by another process
-        st.error(plain(f"The app's database could not be used ({exc.orig}). {database_advice(app_settings())}"))
+    except DatabaseError as exc:  # read-only, the disk full, locked too long by another process, damaged
+        st.error(plain(database_problem(app_settings(), exc)))
 
 
 def plain(message: str, code: bool = False) -> str:
