@@ -512,3 +512,20 @@ def test_a_right_amount_without_its_currency_is_read_as_money():
 def test_one_amount_given_matches_one_right_amount_at_most():
     report = field_report([{"f": ["45", "€45"]}], [{"f": "45.00 EUR"}], {"f": "money"}).loc["f"]
     assert (report["precision"], report["recall"]) == (1.0, 0.5)  # precision was 2
+
+
+def test_a_custom_jobs_free_text_has_no_score_and_the_message_says_to_leave_the_column_out():
+    import pandas as pd
+
+    from workbench.eval.job import evaluate
+
+    frame = pd.DataFrame({"Body": ["hi"], "expected": ["yes"], "output": ["yes"]})
+    frame.attrs["result_columns"] = ["output"]
+    with pytest.raises(TaskConfigError, match="writes free text .* leave out the column"):
+        evaluate(frame, "expected")
+
+
+def test_right_answers_outside_the_labels_are_quoted_cut_short():
+    from workbench.ui.widgets import listed_counts
+
+    assert listed_counts({"x" * 100_000: 1, "billing ": 2}) == f"'{'x' * 59}…' (1), 'billing ' (2)"

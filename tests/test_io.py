@@ -332,3 +332,18 @@ def test_an_empty_header_row_is_a_message(tmp_path, suffix):
         book.save(path)
     with pytest.raises(InputFileError, match="Row 2 .*is empty: choose the row that holds the column names"):
         read_table(path, header_row=2)
+
+
+def test_a_zipped_file_named_as_a_csv_is_told_apart_from_a_renamed_workbook(tmp_path):
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["Body"])
+    book.save(tmp_path / "book.xlsx")
+    (tmp_path / "book.csv").write_bytes((tmp_path / "book.xlsx").read_bytes())
+    with pytest.raises(InputFileError, match="'book.csv' is an Excel workbook with a text file's name. Rename it"):
+        read_table(tmp_path / "book.csv")
+    with zipfile.ZipFile(tmp_path / "letter.csv", "w") as letter:  # a Word document's parts
+        letter.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(InputFileError, match="'letter.csv' is not a spreadsheet: it is a zipped file"):
+        read_table(tmp_path / "letter.csv")

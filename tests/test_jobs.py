@@ -457,7 +457,7 @@ def test_a_long_non_latin_upload_name_is_cut_to_what_file_systems_take(settings)
     assert name.endswith(".csv") and len(name.encode()) <= 255 and read_table(upload.stored_path)["Body"][0] == "hello"
 
 
-def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
+def test_store_upload_keeps_one_copy_per_content_under_each_name_it_was_given(settings, monkeypatch):
     first = service.store_upload(settings, "../../My emails.csv", b"Subject,Body\na,b\n")
     second = service.store_upload(settings, "My emails.csv", b"Subject,Body\na,b\n")
     assert first.stored_path == second.stored_path
@@ -465,7 +465,13 @@ def test_store_upload_keeps_one_copy_per_content(settings, monkeypatch):
     assert os.path.dirname(os.path.dirname(first.stored_path)) == str(settings.uploads_dir)
     assert os.path.basename(first.stored_path) == "My emails.csv"  # messages name the file as the user does
     third = service.store_upload(settings, "renamed.csv", b"Subject,Body\na,b\n")
-    assert third.stored_path == first.stored_path  # the same bytes under another name: still one copy
+    # The same bytes under another name: stored under that name too (a message named the other session's file), as a
+    # link to the same copy.
+    assert os.path.basename(third.stored_path) == "renamed.csv" and os.path.samefile(third.stored_path, first.stored_path)
+    for name in ("garbage.xlsx", "report_q3.xlsx"):
+        damaged = service.store_upload(settings, name, b"PK\x03\x04 not really a workbook")
+        with pytest.raises(InputFileError, match=f"'{name}' is not a valid Excel workbook"):
+            read_table(damaged.stored_path)
     monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1")
     with pytest.raises(InputFileError, match="larger than the 1 MB limit"):
         service.store_upload(Settings(), "big.csv", b"x" * (1024 * 1024 + 1))

@@ -142,3 +142,12 @@ def test_models_with_the_same_figures_share_one_point_named_together():
     assert chart.data.to_dict(orient="records") == [
         {"accuracy": 0.9, "rows/s": 50.0, "model": "a = a-none"}, {"accuracy": 0.7, "rows/s": 80.0, "model": "b"}]
     assert chart.layer[1].mark.type == "text"
+
+
+def test_a_sheet_without_a_column_of_right_answers_says_what_to_add(settings):
+    app = page("benchmark.py").run()
+    app.file_uploader[0].upload("texts.csv", b"Body\nI was charged twice\nWhere is my parcel?\n").run()
+    next(t for t in app.text_area if t.label.startswith("Labels")).input("billing\nshipping").run()
+    assert not app.exception
+    assert any("needs a column of right answers beside the text: this sheet has none. Add one" in info.value
+               for info in app.info), [info.value for info in app.info]

@@ -79,7 +79,8 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
         return multi_label_report(right, [label_set(c) for c in both[outputs[LABELS_COLUMN]]])
     given = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
     if given is None:
-        raise TaskConfigError("This job's answers cannot be scored against a column of right answers.")
+        raise TaskConfigError("This job writes free text (a custom instruction's answers), which has no score against a "
+                              "column of right answers: leave out the column (`--answers` on the command line).")
     both = _rows_with_both(frame, given, answers_column)
     return classification_report([as_label(str(c).strip(), labels) for c in both[answers_column]], both[given].tolist())
 

@@ -153,12 +153,25 @@ def _read_text(path: Path, nrows: int | None, header_row: int | None = None) -> 
     """Read from the open file, not from its whole text: a 500-row preview of a 200 MB upload stays small."""
     with open(path, "rb") as handle:
         if handle.read(4) == b"PK\x03\x04":
-            raise InputFileError(f"'{path.name}' is an Excel workbook with a text file's name. Rename it to .xlsx.")
+            raise _zipped_as_text(path)
     with open(path, encoding=detect_file_encoding(path), newline="") as handle:
         sample = handle.read(SAMPLE_CHARS + 1)  # one more, so the sniffer knows the last row may be cut
         handle.seek(0)
         with table_errors(path.name):
             return pd.read_csv(handle, nrows=nrows, **csv_options(sample, path.suffix.lower(), header_row))
+
+
+def _zipped_as_text(path: Path) -> InputFileError:
+    """A zip file named as a text table: a workbook renamed, or another zipped document (Word's .docx, a .zip)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        workbook = False
+    if workbook:
+        return InputFileError(f"'{path.name}' is an Excel workbook with a text file's name. Rename it to .xlsx.")
+    return InputFileError(f"'{path.name}' is not a spreadsheet: it is a zipped file (such as a Word document or a .zip "
+                          "archive). Save your table from Excel as .xlsx or .csv and upload that.")
 
 
 def csv_options(sample: str, suffix: str, header_row: int | None = None) -> dict:

@@ -64,19 +64,30 @@ def is_input_of(settings: Settings, job_id: int, path: Path) -> bool:
 
 
 def _stored(settings: Settings, filename: str, digest: str, size: int, write) -> Upload:
-    # A folder per content, the file under its own name: messages about the file then name it as the user does.
-    folder = settings.uploads_dir / digest[:16]
-    stored = next((p for p in folder.glob("*") if not p.name.startswith(".")), None) if folder.is_dir() else None
-    if stored is None:  # one copy per content: a second upload of the same bytes reuses the first one's file
+    # A folder per content, the file under each name it was given: messages about the file then name it as the user
+    # does (the same bytes uploaded as "report_q3.xlsx" were named "garbage.xlsx", another session's name).
+    folder, stored = settings.uploads_dir / digest[:16], settings.uploads_dir / digest[:16] / stored_name(filename)
+    if not stored.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        stored = folder / stored_name(filename)
         # Written whole, then renamed: never read half-written. Named for this upload alone: every browser session is a
         # thread of one process, and two uploading the same file at once shared a name (one's rename then failed).
         partial = folder / f".{uuid.uuid4().hex}.partial"
-        write(partial)
+        _copy_of_same_bytes(folder, partial) or write(partial)
         os.replace(partial, stored)
     with session_scope(settings) as session:
         return repo.add_upload(session, filename, str(stored), digest, size)
+
+
+def _copy_of_same_bytes(folder: Path, partial: Path) -> bool:
+    """The bytes stored already under another name, linked (no second copy on disk) or else copied."""
+    other = next((p for p in folder.glob("*") if not p.name.startswith(".")), None)
+    if other is None:
+        return False
+    try:
+        os.link(other, partial)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(other, partial)
+    return True
 
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; a name in CJK characters takes 3 a character

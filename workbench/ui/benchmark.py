@@ -60,7 +60,9 @@ def new_comparison() -> None:
 def _choose_answers_column(frame: pd.DataFrame, spec) -> str | None:
     columns = [c for c in frame.columns if c not in spec.text]
     if not columns:
-        st.info("Every column is read as text: leave the column with the right answers out of the text columns.")
+        st.info("A comparison needs a column of right answers beside the text: this sheet has none"
+                + (" (or it is chosen as a text column: leave it out of them)." if len(frame.columns) > 1 else ".")
+                + " Add one (the right label, summary or answer of each row), or pick a labelled sheet.")
         return None
     likely = likely_answers_column(frame, spec.text, spec.task)
     column = st.selectbox("Column with the right answers", columns, index=columns.index(likely) if likely in columns else 0,
