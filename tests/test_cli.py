@@ -217,10 +217,19 @@ def test_a_failed_run_exits_non_zero_and_writes_nothing(invoke, monkeypatch, tmp
     assert _jobs(invoke)[0]["status"] == "failed"
 
 
-def test_limit_must_be_positive(invoke, tmp_path):
-    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), "--limit", "0")
+@pytest.mark.parametrize("option,value,message", [
+    ("--limit", "0", "'--limit': must be a whole number of rows, 1 or more; it is '0'."),
+    ("--limit", "abc", "'--limit': must be a whole number of rows, 1 or more; it is 'abc'."),
+])
+def test_limit_must_be_positive(invoke, tmp_path, option, value, message):
+    result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"), option, value)
     assert result.exit_code == 2
-    assert "--limit" in result.stderr
+    assert message in result.stderr
+
+
+def test_a_negative_price_is_refused(invoke):
+    result = invoke("compare", TASK_FILE, EMAILS, "--answers", "x", "--model", "a", "--prices", "-1", "0.6", "0.05")
+    assert result.exit_code == 2 and "'--prices': must be a price in dollars, 0 or more; it is '-1'." in result.stderr
 
 
 def _write(path, content: str):
@@ -380,7 +389,7 @@ def test_header_row_names_the_row_that_holds_the_column_names(invoke, tmp_path):
     assert result.exit_code == 0, result.output
     assert read_table(output)["Subject"].tolist() == read_table(EMAILS, nrows=3)["Subject"].tolist()
     refused = invoke("run", TASK_FILE, str(titled), "-o", str(output), "--header-row", "0")
-    assert refused.exit_code == 2 and "'--header-row': 0 is not in the range 1<=x<=100" in refused.stderr
+    assert refused.exit_code == 2 and "'--header-row': must be a row number, from 1 to 100; it is '0'" in refused.stderr
     without = invoke("run", TASK_FILE, str(titled), "-o", str(output))
     _assert_user_error(without, "Row 2 holds those names: choose it as the header row")
 

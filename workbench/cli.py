@@ -51,9 +51,31 @@ def user_errors(command):
     return wrapper
 
 
+class Number(click.ParamType):
+    """A number within bounds, refused in words ("-1 is not in the range x>=1" was click's)."""
+
+    name = "number"
+
+    def __init__(self, kind: type, low: float, high: float | None = None, what: str = "a number"):
+        self.kind, self.low, self.high, self.what = kind, low, high, what
+
+    def convert(self, value, param, ctx):
+        try:
+            number = self.kind(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number < self.low or (self.high is not None and number > self.high):
+            bounds = f"from {self.low} to {self.high}" if self.high is not None else f"{self.low} or more"
+            self.fail(f"must be {self.what}, {bounds}; it is '{value}'.", param, ctx)
+        return number
+
+
+ROWS = Number(int, 1, what="a whole number of rows")
+
+
 # The row that names the columns, for a file whose header the reader does not find (a title right above it).
 header_row_option = click.option(
-    "--header-row", type=click.IntRange(1, MAX_HEADER_ROW), default=None,
+    "--header-row", type=Number(int, 1, MAX_HEADER_ROW, "a row number"), default=None,
     help="The row that holds the column names, numbered as your spreadsheet program numbers rows "
          "(default: found by itself).")
 
@@ -68,7 +90,7 @@ def cli() -> None:
 @click.argument("input_file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Result file (.csv, .tsv or .xlsx).")
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the one it opens on).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
+@click.option("--limit", type=ROWS, default=None, help="Only the first N rows.")
 @header_row_option
 @user_errors
 def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limit: int | None,
@@ -138,11 +160,11 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
 @click.argument("input_file", type=click.Path(path_type=Path))
 @click.option("--answers", required=True, help="The column of right answers.")
 @click.option("--model", "models", multiple=True, required=True, help="A prepared model to compare (repeat the option).")
-@click.option("--rows", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
-@click.option("--latency-rows", type=click.IntRange(min=0), default=compare.DEFAULT_LATENCY_ROWS,
+@click.option("--rows", type=ROWS, default=None, help="Only the first N rows.")
+@click.option("--latency-rows", type=Number(int, 0, what="a whole number of rows"), default=compare.DEFAULT_LATENCY_ROWS,
               help="Rows answered one at a time after each job, for latency.")
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the one it opens on).")
-@click.option("--prices", nargs=3, type=float, default=astuple(DEFAULT_PRICES), show_default=True,
+@click.option("--prices", nargs=3, type=Number(float, 0, what="a price in dollars"), default=astuple(DEFAULT_PRICES), show_default=True,
               help="API $ per million prompt tokens, $ per million answer tokens, this machine's $ per hour.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Also write the table (.csv, .tsv or .xlsx).")
