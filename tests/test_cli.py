@@ -326,7 +326,7 @@ def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(invoke, 
 
     monkeypatch.setattr(cli_module.service, "create_job", read_only)
     result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"))
-    _assert_user_error(result, "The database could not be used (attempt to write a readonly database)")
+    _assert_user_error(result, "The app's database could not be used (attempt to write a readonly database)")
 
 
 @pytest.mark.parametrize(("url", "message"), [

@@ -170,10 +170,10 @@ def run_build(settings: Settings, build_id: str) -> Build:
         ended = {"state": "failed", "error": f"{build.label}: stopped. {NOTHING_KEPT}"}
     except WorkbenchError as exc:  # already says what to do
         ended = {"state": "failed", "error": str(exc)}
-    except Exception as exc:
+    except Exception:
         traceback.print_exc()  # into the build's log, for whoever looks into it
-        ended = {"state": "failed", "error": f"{build.label} failed unexpectedly ({exc}). {NOTHING_KEPT} Start it "
-                 f"again; the details are in {_log_path(settings, build.id)}."}
+        ended = {"state": "failed", "error": f"{build.label} failed on a problem the app did not expect. {NOTHING_KEPT} "
+                 f"Start it again; the details are in {_log_path(settings, build.id)}."}
     build = build.model_copy(update=ended)
     _write(settings, build)
     return build

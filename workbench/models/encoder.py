@@ -10,6 +10,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from workbench.errors import ModelNotReadyError
+from workbench.models.damaged import read_as_damaged
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.sessions import session_options
 
@@ -27,10 +28,11 @@ class OnnxEncoder:
             raise ModelNotReadyError(f"No prepared model in '{folder}'. Prepare it on the Models page (or `workbench models prepare`).")
         self.manifest: Manifest = manifest
         self.batch_size = batch_size
-        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        with read_as_damaged(Path(folder), manifest):
+            self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+            self.session = _session(Path(folder) / manifest.onnx_file)
         self.tokenizer.enable_truncation(manifest.max_length)
         self.tokenizer.no_padding()
-        self.session = _session(Path(folder) / manifest.onnx_file)
         self.input_names = {i.name for i in self.session.get_inputs()}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

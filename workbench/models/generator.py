@@ -21,6 +21,7 @@ from workbench.errors import ModelNotReadyError
 from workbench.models import interrupt
 from workbench.models.batch import Batch, joined_batches, with_rows
 from workbench.models.chat import ChatFormatter, load_chat_template
+from workbench.models.damaged import read_as_damaged
 from workbench.models.kv_cache import KVCache
 from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
@@ -53,9 +54,10 @@ class OnnxGenerator:
             raise ModelNotReadyError(f"No prepared model in '{folder}'. Prepare it on the Models page (or `workbench models prepare`).")
         self.manifest: Manifest = manifest
         self.folder, self.batch_size = Path(folder), batch_size
-        self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-        self.session = _session(self.folder / manifest.onnx_file)
-        self._read_config()
+        with read_as_damaged(self.folder, manifest):
+            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            self.session = _session(self.folder / manifest.onnx_file)
+            self._read_config()
         self._prefix_cache: dict[tuple[int, ...], tuple[KVCache, np.ndarray]] = {}
         self._vocabulary = None
 
@@ -224,8 +226,10 @@ class OnnxGenerator:
     def _too_long(self, ids: list[int], max_new_tokens: int) -> Generation | None:
         if len(ids) + max_new_tokens <= self.window:
             return None
-        return Generation(error=f"The text is too long for the model: {len(ids)} tokens of prompt and "
-                                f"{max_new_tokens} to write, but it reads at most {self.window}.")
+        return Generation(error=f"This row is too long for the model: with the instructions and the answer it needs "
+                                f"{len(ids) + max_new_tokens:,} tokens (pieces of words), and the model reads at most "
+                                f"{self.window:,}. Shorten the text in the file or split it into several rows, then "
+                                "retry the failed rows.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
                         max_new_tokens: int, stop: Stops, ranks: list[int], openings: Openings) -> None:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from workbench.errors import ModelNotReadyError
 
 MANIFEST_NAME = "manifest.json"
+# A fine-tuned model's manifest source (models/finetune.py): its base model's name follows.
+FINE_TUNED_SOURCE = "fine-tuned:"
 
 
 class Manifest(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ from pathlib import Path
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError, WorkbenchError
 from workbench.models.bundled import DEFAULT_ENCODER, BundledPack
+from workbench.models.damaged import files_intact, size_changed
 from workbench.models.export import EXPORT_REVISIONS, export_onnx, is_outdated
 from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
@@ -28,6 +31,8 @@ DEFAULT_PRESETS = {"encoder": DEFAULT_ENCODER_PRESET, "generator": DEFAULT_GENER
 KEPT_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json",
               "chat_template.jinja", "generation_config.json")
 QUANTIZED_NAME = "model.quant.onnx"
+
+logger = logging.getLogger(__name__)
 
 
 def no_progress(_fraction: float, _message: str) -> None:
@@ -61,7 +66,8 @@ def is_up_to_date(manifest: Manifest | None, folder: Path) -> bool:
 
 
 def _is_complete(manifest: Manifest | None, folder: Path) -> bool:
-    return manifest is not None and (folder / manifest.onnx_file).exists()
+    """A manifest and its model file, of the size prepared: a file cut short is built again, not loaded and failed."""
+    return manifest is not None and (folder / manifest.onnx_file).is_file() and not size_changed(folder, manifest)
 
 
 def prepare_encoder(
@@ -70,14 +76,16 @@ def prepare_encoder(
     source: Path | None = None,
     preset: str | None = None,
     progress: Progress = no_progress,
+    check_files: bool = False,
 ) -> Path:
-    """The prepared folder for this model (encoder or generator), building it if it is missing or outdated.
+    """The prepared folder for this model (encoder or generator), building it if it is missing or outdated, or with
+    check_files if its files are not those prepared (a user asking to prepare it again after a "damaged" message).
 
     An outdated folder is replaced only when the new build is complete, so a failure keeps the old one.
     """
     target = model_dir(settings, pack.name)
     with one_build_at_a_time(settings.models_dir, lambda: progress(0.0, "Waiting for another model's build to finish")):
-        return _prepared(target, pack, source, preset, progress)
+        return _prepared(target, pack, source, preset, progress, check_files)
 
 
 # Kept in the models folder (removing it while another process waits on it would let a third build beside it).
@@ -104,11 +112,12 @@ def one_build_at_a_time(models_dir: Path, on_wait: Callable[[], None]) -> Iterat
         yield
 
 
-def _prepared(target: Path, pack: BundledPack, source: Path | None, preset: str | None, progress: Progress) -> Path:
+def _prepared(target: Path, pack: BundledPack, source: Path | None, preset: str | None, progress: Progress,
+              check_files: bool = False) -> Path:
     existing = readable_manifest(target)
     # Rebuilding an outdated model keeps the quantization it was prepared with.
     preset = preset or (existing.quantization.get("preset") if existing else None) or DEFAULT_PRESETS[pack.kind]
-    if is_up_to_date(existing, target):
+    if is_up_to_date(existing, target) and (not check_files or files_intact(target, existing)):
         progress(1.0, f"{pack.name} is ready")
         return target
     source = Path(source) if source else pack.source_path()
@@ -120,13 +129,22 @@ def _prepared(target: Path, pack: BundledPack, source: Path | None, preset: str 
     except WorkbenchError as exc:  # already says what to do; trying again would fail the same way
         raise ModelNotReadyError(f"Preparing {pack.name} failed: {exc} Nothing was kept.") from exc
     except Exception as exc:
-        raise ModelNotReadyError(f"Preparing {pack.name} failed ({exc}). Nothing was kept; run it again. If it fails "
-                                 "the same way, the model's files are likely damaged or incomplete: copy or download "
-                                 "them again.") from exc
+        logger.warning("Preparing %s from %s failed", pack.name, source, exc_info=True)  # the library's words
+        raise ModelNotReadyError(f"Preparing {pack.name} failed. Nothing was kept; {_what_to_try(exc)}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, f"{pack.name} is ready")
     return target
+
+
+def _what_to_try(exc: Exception) -> str:
+    """A full disk or too little memory said as such; for anything else, the files are the likely cause."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full: free some space on it, then run it again."
+    if isinstance(exc, MemoryError):
+        return "this machine ran out of memory: close other programs, then run it again."
+    return ("run it again. If it fails the same way, the model's files are likely damaged or incomplete: copy or "
+            "download them again.")
 
 
 def new_staging(models_dir: Path, folder_name: str) -> Path:

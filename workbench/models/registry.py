@@ -11,11 +11,20 @@ from pathlib import Path
 from workbench.config import Settings
 from workbench.errors import ModelNotReadyError
 from workbench.models.bundled import BUNDLED, DEFAULT_ENCODER, DEFAULT_GENERATOR, BundledPack
+from workbench.models.damaged import damaged_message, size_changed
 from workbench.models.encoder import OnnxEncoder
 from workbench.models.export import is_newer, is_outdated
 from workbench.models.generator import OnnxGenerator
-from workbench.models.manifest import Manifest, read_manifest
-from workbench.models.prepare import Progress, folder_name, is_prepared, model_dir, no_progress, prepare_encoder
+from workbench.models.manifest import FINE_TUNED_SOURCE, Manifest, read_manifest
+from workbench.models.prepare import (
+    Progress,
+    folder_name,
+    is_prepared,
+    model_dir,
+    no_progress,
+    prepare_encoder,
+    readable_manifest,
+)
 from workbench.models.quantize import GGUF_ONLY, PRESETS
 from workbench.models.sources import detect_kind, max_length, resolve_source
 
@@ -50,12 +59,17 @@ def list_models(settings: Settings) -> list[dict]:
 
 
 def _missing_file(folder: Path, manifest: Manifest) -> dict:
-    """A folder whose model file is gone (deleted, or a copy cut short) is not ready, whatever its manifest says."""
-    if (folder / manifest.onnx_file).exists():
+    """A folder whose model file is gone, or not of the size prepared (a copy cut short), is not ready, whatever its
+    manifest says. Only the size is checked: a digest of every model would make the list take seconds."""
+    if not (folder / manifest.onnx_file).is_file():
+        state = "is missing"
+    elif size_changed(folder, manifest):
+        state = "is damaged (not of the size it was prepared with)"
+    else:
         return {}
     advice = ("`workbench models prepare` or the Models page builds it again" if manifest.name in BUNDLED
               else "delete the folder and add the model again")
-    return {"problem": f"its model file {manifest.onnx_file} is missing: {advice}"}
+    return {"problem": f"its model file {manifest.onnx_file} {state}: {advice}"}
 
 
 def measured_speed(row: dict) -> str:
@@ -83,7 +97,8 @@ def prepare(settings: Settings, name: str | None = None, progress: Progress = no
     name = resolve_name(name)
     if name not in BUNDLED:
         raise ModelNotReadyError(f"'{name}' is not a bundled model. Bundled models: {', '.join(BUNDLED)}.")
-    return prepare_encoder(settings, BUNDLED[name], progress=progress)
+    # Asked for by a user, perhaps after a "damaged" message: files that are not those prepared are built again.
+    return prepare_encoder(settings, BUNDLED[name], progress=progress, check_files=True)
 
 
 def add_model(settings: Settings, source: str, name: str | None = None, kind: str | None = None,
@@ -129,10 +144,6 @@ def source_of(manifest: Manifest) -> Path:
         raise ModelNotReadyError(f"'{manifest.name}' was fine-tuned from '{base}' on a job's examples; it keeps no "
                                  f"weights of its own to build from. Use '{base}' instead.")
     return resolve_source(manifest.source)[0]
-
-
-# A fine-tuned model's manifest source (models/finetune.py): its base model's name follows.
-FINE_TUNED_SOURCE = "fine-tuned:"
 
 
 # How a user gives a model another name, in every message that asks for one.
@@ -193,6 +204,9 @@ def encoder_folder(settings: Settings, name: str | None = None, kind: str = "enc
         return folder
     if name in BUNDLED:
         return prepare(settings, name)
+    manifest = readable_manifest(folder)
+    if manifest is not None:  # its model file is gone or cut short
+        raise ModelNotReadyError(damaged_message(folder, manifest))
     raise ModelNotReadyError(f"The model '{name}' is not prepared. The Models page (or `workbench models list`) shows the models there are.")
 
 

@@ -7,10 +7,15 @@ after that runs offline from the prepared copy.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import zipfile
 from pathlib import Path
 
 from workbench.errors import ModelNotReadyError
+from workbench.models.gguf import check_gguf
+
+logger = logging.getLogger(__name__)
 
 HUB_ID = re.compile(r"^(hub:)?([A-Za-z0-9][\w.-]*/[\w.-]+)$")
 # The weight files transformers reads from a Hugging Face folder (sharded ones included).
@@ -45,27 +50,82 @@ def _names_a_local_path(source: str) -> bool:
 
 def _checked_local(path: Path) -> Path:
     if path.is_file() and path.suffix.lower() == ".gguf":
+        check_gguf(path)
         return path
     if path.is_dir() and (path / "config.json").exists():
-        if not any(any(path.glob(pattern)) for pattern in WEIGHT_FILES):
-            raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES)}): an unfinished "
-                                     "download, or a folder another tool made (an ONNX file alone cannot be added). "
-                                     "Add the model's original Hugging Face folder.")
-        return path
+        return _checked_folder(path)
     raise ModelNotReadyError(f"'{path}' is not a model: give a Hugging Face model folder (with config.json) "
                              "or a .gguf file.")
+
+
+def _checked_folder(path: Path) -> Path:
+    """A Hugging Face folder the export can read, refused at once otherwise: the export's own failures came minutes
+    later, in its library's words (a 5,000-character list of model types for a config without one)."""
+    if not model_config(path).get("model_type"):
+        raise ModelNotReadyError(f"'{path}' has a config.json that does not say which kind of model it is (no "
+                                 "`model_type`). Add the model's original Hugging Face folder.")
+    if not any(any(path.glob(pattern)) for pattern in WEIGHT_FILES):
+        raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES)}): an unfinished "
+                                 "download, or a folder another tool made (an ONNX file alone cannot be added). "
+                                 "Add the model's original Hugging Face folder.")
+    for weights in sorted(path.glob("*.safetensors")):
+        _check_safetensors(path, weights)
+    for weights in sorted(path.glob("pytorch_model*.bin")):
+        _check_torch_weights(path, weights)
+    return path
+
+
+def _check_safetensors(path: Path, weights: Path) -> None:
+    """Reads the file's header and checks it covers the whole file: a random or cut-short file fails that."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(weights), framework="np"):
+            pass
+    except (SafetensorError, OSError):
+        logger.info("Reading the weights %s failed", weights, exc_info=True)  # the library's own words
+        raise ModelNotReadyError(f"The weights in '{path}' cannot be read ({weights.name} is damaged or not a "
+                                 "safetensors file). Download the model again.") from None
+
+
+# What torch.save writes: a zip archive, or in its older format a pickle (protocol 2 and up begin with this byte).
+PICKLE_START = b"\x80"
+
+
+def _check_torch_weights(path: Path, weights: Path) -> None:
+    """Only the file's first bytes: loading it would take torch and seconds, and a random or emptied file fails this."""
+    with open(weights, "rb") as handle:
+        start = handle.read(1)
+    if not (zipfile.is_zipfile(weights) or start == PICKLE_START):
+        raise ModelNotReadyError(f"The weights in '{path}' cannot be read ({weights.name} is damaged or not a PyTorch "
+                                 "weights file). Download the model again.")
 
 
 def download_from_hub(repo_id: str) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES))
-    except Exception as exc:  # network, authentication, unknown repository: one message for the user
-        raise ModelNotReadyError(
-            f"Could not get '{repo_id}' from the Hugging Face hub ({type(exc).__name__}). Check the name and that "
-            "this machine is online, or download the model folder elsewhere and add it by its path."
-        ) from exc
+        folder = Path(snapshot_download(repo_id, allow_patterns=HUB_FILES))
+    except Exception as exc:  # network, authentication, unknown repository: said in words, the library's in the log
+        logger.info("Downloading %s from the Hugging Face hub failed", repo_id, exc_info=True)
+        raise ModelNotReadyError(f"Could not get '{repo_id}' from the Hugging Face hub: {_hub_problem(exc)}") from exc
+    return _checked_folder(folder)
+
+
+def _hub_problem(exc: Exception) -> str:
+    """What went wrong with the hub, and what to do about it."""
+    from huggingface_hub.errors import GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    if isinstance(exc, LocalEntryNotFoundError):  # offline, or the hub unreachable, and no copy downloaded before
+        return ("it is not a folder or file on this machine, and this machine cannot reach the hub (or there is no "
+                "model of that name there). Check the name, or download the model folder elsewhere and add that.")
+    if isinstance(exc, GatedRepoError):  # a RepositoryNotFoundError too: asked first
+        return ("the model's owners ask users to accept their terms first. Accept them on huggingface.co and log in "
+                "on this machine (`hf auth login`), or download the model folder elsewhere and add that.")
+    if isinstance(exc, RepositoryNotFoundError):
+        return "there is no model of that name there (or it is private). Check the name."
+    return ("check the name and that this machine is online, or download the model folder elsewhere and add it by "
+            "its path.")
 
 
 def model_config(path: Path) -> dict:
