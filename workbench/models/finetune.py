@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.config import Settings, onnx_threads
-from workbench.errors import ModelNotReadyError
+from workbench.errors import ModelNotReadyError, WorkbenchError
 from workbench.models.export import export_onnx
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, write_manifest
 from workbench.models.prepare import (
@@ -36,6 +37,8 @@ from workbench.models.prepare import (
 )
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, PRESETS, quantize
 from workbench.models.registry import FINE_TUNED_SOURCE, encoder_folder, source_of
+
+logger = logging.getLogger(__name__)
 
 # Shares of the progress bar: training is most of the time, export and quantization a few seconds.
 TRAINING_DONE = 0.85
@@ -119,8 +122,12 @@ def _staged(settings: Settings, target: Path, base_name: str) -> Iterator[Path]:
         if not is_prepared(target):  # another process may have finished the same model meanwhile
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
+    except WorkbenchError:
+        raise  # already says what to do
     except Exception as exc:
-        raise ModelNotReadyError(f"Fine-tuning {base_name} failed ({exc}). Nothing was kept; run it again.") from exc
+        logger.warning("Fine-tuning %s failed", base_name, exc_info=True)  # the library's words, for whoever looks
+        raise ModelNotReadyError(f"Fine-tuning {base_name} failed on a problem the app did not expect. Nothing was "
+                                 "kept; run the job again, or run it without fine-tuning.") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -133,8 +133,8 @@ def model_config(path: Path) -> dict:
     try:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelNotReadyError(f"'{path / 'config.json'}' cannot be read ({exc}). The folder is probably an "
-                                 "unfinished download: download the model again.") from exc
+        raise ModelNotReadyError(f"'{path / 'config.json'}' cannot be read (it is empty, cut short or not JSON). The "
+                                 "folder is probably an unfinished download: download the model again.") from exc
     if not isinstance(config, dict):
         raise ModelNotReadyError(f"'{path / 'config.json'}' is not a model configuration (a JSON object of settings). "
                                  "Download the model again.")
