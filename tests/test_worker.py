@@ -350,3 +350,23 @@ def test_in_a_shared_database_a_job_whose_input_is_on_another_machine_waits_for_
     assert service.get_job(settings, elsewhere).status == "queued"
     assert service.queue_note(shared, service.get_job(settings, elsewhere)).startswith("Waiting for a machine that can")
     assert worker._claim_next(settings, frozenset()) == elsewhere  # its own SQLite file: the job runs, and fails as gone
+
+
+def test_a_worker_an_earlier_version_started_is_seen_after_an_upgrade(settings):
+    """Versions before 2026-11-30 wrote worker.pid; a worker they started outlived the app, and an upgraded app
+    started a second one beside it (four jobs at once on two cores)."""
+    import subprocess
+    import sys
+
+    legacy = settings.data_dir / worker.LEGACY_PID_FILE
+    legacy.write_text(str(os.getppid()))  # alive, but no worker of this app: another machine's pid, perhaps
+    assert not worker.worker_running(settings)
+    # A process whose command line is the worker's (it sleeps: it must not run jobs here).
+    old = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "-m", "workbench.jobs.worker"])
+    try:
+        legacy.write_text(str(old.pid))
+        assert worker.worker_running(settings) and not worker.ensure_worker(settings)
+    finally:
+        old.kill()
+        old.wait()
+    assert not worker.worker_running(settings)

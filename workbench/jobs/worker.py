@@ -40,12 +40,32 @@ def worker_running(settings: Settings) -> bool:
 
 
 def _recorded_worker(settings: Settings) -> int | None:
-    """The worker process the pid file names, if it is alive."""
+    """The worker process the pid file names, if it is alive; else one an earlier version of the app started, still
+    running after an upgrade (its file had no machine's name: a second worker started beside it, and four jobs ran
+    at once on two cores)."""
+    legacy = _alive_in(settings.data_dir / LEGACY_PID_FILE)
+    # A pid in the old file may be another machine's (it named none): only a worker of this app counts.
+    return _alive_in(pid_file(settings)) or (legacy if legacy and _runs_the_worker(legacy) else None)
+
+
+# Where versions before 2026-11-30 recorded their worker.
+LEGACY_PID_FILE = "worker.pid"
+
+
+def _runs_the_worker(pid: int) -> bool:
+    """Whether process `pid` runs this app's worker (Linux's /proc tells; elsewhere it is taken to)."""
     try:
-        pid = int(pid_file(settings).read_text().strip())
-    except (FileNotFoundError, ValueError):
+        return b"workbench.jobs.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return not Path("/proc/self").exists()
+
+
+def _alive_in(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid, modified_at(pid_file(settings))) else None
+    return pid if pid_alive(pid, modified_at(path)) else None
 
 
 def _other_worker(settings: Settings) -> int | None:
