@@ -2,7 +2,7 @@ import streamlit as st
 
 from workbench.jobs import service
 from workbench.ui.context import app_settings, start_worker
-from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar, user_errors
+from workbench.ui.widgets import JOBS_NOTICE, job_controls, job_header, job_progress_bar, older_jobs, user_errors
 
 st.title("Jobs")
 st.caption("Rows/s here is over each job's whole run, loading its model included; the Benchmark page leaves loading "
@@ -22,6 +22,7 @@ def job_list() -> None:
     if not jobs:
         st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
         return
+    older_jobs(len(jobs))
     for job in jobs:
         with st.container(border=True):
             job_header(job)

@@ -408,3 +408,13 @@ def test_a_damaged_database_or_a_data_folder_that_cannot_be_made_is_a_message(in
     monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "a_file"))
     _assert_user_error(invoke("jobs", "list"), f"The app cannot make its folder {tmp_path / 'a_file'} (file exists). "
                                                 "Set WORKBENCH_DATA_DIR")
+
+
+def test_jobs_list_says_when_it_shows_only_the_newest_jobs(quick_job, invoke, monkeypatch):
+    _run(invoke, str(quick_job[1].parent / "quick.yaml"), quick_job[1].parent / "again.csv")
+    monkeypatch.setattr(repo, "LISTED_JOBS", 1)
+    newest = invoke("jobs", "list")
+    assert newest.exit_code == 0 and newest.stdout.count("\n") == 1 and newest.stdout.startswith("#2 ")
+    assert "The newest 1 of 2 jobs are listed: `workbench jobs list --all` lists every one" in newest.stderr
+    every = invoke("jobs", "list", "--all")
+    assert every.stdout.count("\n") == 2 and "The newest" not in every.stderr

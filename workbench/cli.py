@@ -14,6 +14,7 @@ import click
 from sqlalchemy.exc import DatabaseError
 
 from workbench.config import get_settings
+from workbench.db import repo
 from workbench.db.session import database_problem
 from workbench.errors import WorkbenchError
 from workbench.eval.answers import BY_FIELD, answers_outside_labels, example_rows
@@ -206,17 +207,26 @@ def jobs() -> None:
 
 @jobs.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "every_job", is_flag=True, help=f"Every job, not only the newest {repo.LISTED_JOBS}.")
 @user_errors
-def jobs_list(as_json: bool) -> None:
+def jobs_list(as_json: bool, every_job: bool) -> None:
     settings = get_settings()
     requeue_orphans(settings)  # a killed `workbench run` read "running" here until a worker noticed
-    rows = [_job_row(job) for job in service.list_jobs(settings)]
+    rows = [_job_row(job) for job in service.list_jobs(settings, every_job)]
+    _say_older_jobs(settings, len(rows))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         click.echo(f"#{row['id']:<5} {row['status']:<10} {row['task']:<10} {row['done']:>7}/{row['total']:<7} {row['name']}")
     _say_who_runs_queued_jobs(settings, rows)
+
+
+def _say_older_jobs(settings, listed: int) -> None:
+    total = service.count_jobs(settings)
+    if total > listed:
+        click.echo(f"The newest {listed:,} of {total:,} jobs are listed: `workbench jobs list --all` lists every one, "
+                   "`workbench jobs show ID` shows one.", err=True)
 
 
 def _say_who_runs_queued_jobs(settings, rows: list[dict]) -> None:

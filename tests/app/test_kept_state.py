@@ -98,3 +98,19 @@ def test_a_draft_address_that_names_no_draft_starts_an_empty_form(settings):
     for draft in ("../../etc/passwd", "0" * 32):
         app = page("new_job.py", draft=draft).run()
         assert not app.exception and not app.text_area
+
+
+def test_a_job_older_than_the_listed_ones_opens_by_its_number(settings, tiny_loader, monkeypatch):
+    from workbench.db import repo
+
+    app_settings.clear()
+    first, _ = demo_job(settings), demo_job(settings)
+    monkeypatch.setattr(repo, "LISTED_JOBS", 1)
+    app = page("job_results.py", job=str(first)).run()  # it said "There is no job #1", and showed the newest
+    assert not app.exception and not app.warning
+    assert app.selectbox(key="results-job").value == first
+    jobs = page("jobs.py").run()
+    assert any("The newest 1 of 2 jobs are listed here" in c.value for c in jobs.caption)
+    jobs.number_input(key="older-job").set_value(first).run()
+    assert not jobs.exception
+    assert [link.proto.label for link in jobs.get("page_link")].count(f"Open job #{first}") == 1

@@ -57,8 +57,18 @@ def _found(row, missing: str):
     return row
 
 
-def list_jobs(session: Session, limit: int = 200) -> list[Job]:
-    return list(session.scalars(select(Job).where(Job.status != DELETED).order_by(Job.id.desc()).limit(limit)))
+# The jobs a list shows, newest first: a page of 320 jobs took 7-8 s to draw.
+LISTED_JOBS = 200
+
+
+def list_jobs(session: Session, every: bool = False) -> list[Job]:
+    """The newest LISTED_JOBS jobs, newest first; with `every`, all of them."""
+    query = select(Job).where(Job.status != DELETED).order_by(Job.id.desc())
+    return list(session.scalars(query if every else query.limit(LISTED_JOBS)))
+
+
+def count_jobs(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Job).where(Job.status != DELETED)) or 0
 
 
 # PostgreSQL advisory lock keys, one per kind of read-then-write (migrations.py has its own).

@@ -317,6 +317,12 @@ def _waiting_note(running: int, ahead: int, slots: int) -> str | None:
             f"(the WORKBENCH_WORKER_SLOTS setting){before}. This one starts when its turn comes.")
 
 
-def list_jobs(settings: Settings) -> list[Job]:
+def list_jobs(settings: Settings, every: bool = False) -> list[Job]:
+    """The newest jobs (repo.LISTED_JOBS), or with `every` all of them, newest first."""
     with session_scope(settings) as session:
-        return repo.list_jobs(session)
+        return repo.list_jobs(session, every)
+
+
+def count_jobs(settings: Settings) -> int:
+    with session_scope(settings) as session:
+        return repo.count_jobs(session)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.db.schema import Job
+from workbench.errors import NotFoundError
 from workbench.jobs import compare, review, service
 from workbench.jobs.progress import answered_rows, table_is_behind
 from workbench.ui.context import app_settings, job_answers, selected_job_id, start_worker
@@ -44,8 +45,9 @@ def chosen_job() -> Job | None:
     if not jobs:
         st.info("No jobs yet. Start one on the New job page, or run the demo from Home.")
         return None
-    names = {job.id: f"#{job.id} {job.name} · {job.task}" for job in jobs}
     current = selected_job_id()
+    jobs += _older_job(current, jobs)
+    names = {job.id: f"#{job.id} {job.name} · {job.task}" for job in jobs}
     if current is None and st.query_params.get("job"):  # "?job=abc": a link typed or cut short
         st.warning(f"'{st.query_params['job']}' is no job number. Showing the newest job.")
     if current is not None and current not in names:  # an old link or bookmark: say so rather than show another job
@@ -61,6 +63,16 @@ def chosen_job() -> Job | None:
 
 
 PICKED = "results-job"
+
+
+def _older_job(job_id: int | None, listed: list[Job]) -> list[Job]:
+    """The job a link names, when it is older than the jobs the picker lists (it said "There is no job #1")."""
+    if job_id is None or any(job.id == job_id for job in listed):
+        return []
+    try:
+        return [service.get_job(app_settings(), job_id)]
+    except NotFoundError:  # deleted, or never made: the page says so
+        return []
 
 
 def _follow_pick() -> None:
