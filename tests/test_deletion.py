@@ -116,4 +116,6 @@ def test_a_job_whose_input_copy_is_gone_says_so_and_is_not_run_into_failure(sett
             attempt(settings, job_id)
     assert service.get_job(settings, job_id).status == "cancelled"
     kept = read_table(export_job(settings, job_id, settings.data_dir / "answers.csv"))
-    assert kept.to_dict("records") == [{"row": "1", "label": "billing", "confidence": "", "needs_review": ""}]
+    # The person's correction, as in any download (the model's answer beside it).
+    assert kept.to_dict("records") == [{"row": "1", "label": "shipping", "confidence": "", "needs_review": "False",
+                                        "error": "", "model_label": "billing", "reviewed": "True"}]

@@ -323,3 +323,24 @@ def test_an_empty_answer_left_empty_or_a_number_retyped_is_no_correction():
 
     choices = {"city": None, "order": None}
     assert review.corrections({"city": None, "order": 5531}, {"city": "", "order": "5531"}, choices) == {}
+
+
+def test_a_job_whose_input_is_gone_downloads_its_reviewed_answers_by_row_number(settings, job_id, tmp_path):
+    from workbench.db import repo
+    from workbench.db.session import session_scope
+    from workbench.errors import InputFileError
+    from workbench.jobs.results import input_of
+
+    model = results_frame(settings, job_id)
+    corrected = _other_label(model.at[2, "label"])
+    review.save_reviews(settings, job_id, [RowReview(2, {"label": corrected})])
+    with session_scope(settings) as session:  # as versions before 2026-11-30 kept a command-line job's input
+        repo.get_job(session, job_id).input_path = "sd/support_emails.csv"
+    with pytest.raises(InputFileError, match=r"made by an earlier version of the app, which kept its input file's "
+                                             r"path as it was typed \(sd/support_emails.csv\)"):
+        input_of(service.get_job(settings, job_id))
+    written = read_table(export_job(settings, job_id, tmp_path / "alone.csv"))
+    assert written["row"].tolist() == ["1", "2", "3", "4", "5", "6"]
+    assert written.at[2, "label"] == corrected and written.at[2, "model_label"] == model.at[2, "label"]  # reviewed
+    note = CliRunner().invoke(cli, ["jobs", "export", str(job_id), "-o", str(tmp_path / "again.csv")])
+    assert note.exit_code == 0 and "input file is not there, so the file holds its answers alone" in note.stderr

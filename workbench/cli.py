@@ -352,6 +352,9 @@ def jobs_export(job_id: int, output: Path) -> None:
         raise WorkbenchError(f"'{output.name}' holds job #{job_id}'s input: writing the results over it would lose your "
                              "file. Choose another output name.")
     click.echo(f"Wrote {export_job(settings, job_id, output)}")
+    if not Path(service.get_job(settings, job_id).input_path).exists():
+        click.echo(f"Note: job #{job_id}'s input file is not there, so the file holds its answers alone, each with its "
+                   "row's number in the input file.", err=True)
 
 
 @cli.group()

@@ -45,6 +45,12 @@ def _not_answered(job: Job) -> str:
 def input_of(job: Job) -> Path:
     """The job's input file (the copy the app keeps), or a message that says it is gone and what that means."""
     path = Path(job.input_path)
+    if not path.exists() and not path.is_absolute():
+        raise InputFileError(
+            f"Job #{job.id} was made by an earlier version of the app, which kept its input file's path as it was typed "
+            f"({path}), from the folder the command ran in; it is not there from this folder ({Path.cwd()}). Run "
+            f"`workbench` from the folder the job was run from to read its rows; its {job.done_rows:,} saved answers "
+            "can be downloaded alone, by row number, from anywhere.")
     if not path.exists():
         raise InputFileError(f"The copy of job #{job.id}'s input file ({path.name}) is gone from the app's data folder "
                              f"({path.parent}), so its rows cannot be read: it cannot run further, and its {job.done_rows:,} "
@@ -135,14 +141,15 @@ def saved_outputs(settings: Settings, job_id: int, row: int) -> dict:
 
 
 def answers_alone(settings: Settings, job: Job) -> pd.DataFrame:
-    """The job's saved answers without its rows (whose file is gone), each with its row's number in the file."""
+    """The job's saved answers without its rows (whose file is gone), each with its row's number in the file; a
+    person's corrections in place of the model's answers, as in any download (they were left out)."""
     with session_scope(settings) as session:
-        results = repo.job_answers(session, job.id)
-    answers = _answers(results, spec_from_dict(job.spec).output_columns())
-    answers.insert(0, "row", [r.row_index + 1 for r in results])
-    if job.failed_rows:
-        answers["error"] = [r.error or "" for r in results]
-    return answers.where(answers.notna(), "")
+        answered = pd.Index([r.row_index for r in repo.job_answers(session, job.id)])
+    if answered.empty:
+        return pd.DataFrame(columns=["row", *spec_from_dict(job.spec).output_columns()])
+    answers = _with_results_of(settings, job, pd.DataFrame(index=answered), _trail(settings, job))
+    answers.insert(0, "row", answers.index + 1)
+    return answers.reset_index(drop=True)
 
 
 def _result_columns(settings: Settings, job_id: int) -> pd.DataFrame:
