@@ -4,13 +4,11 @@ import streamlit as st
 
 from workbench.ui.context import start_worker
 from workbench.ui.drafts import restore_draft, save_form_draft
-from workbench.ui.kept_state import keep_widget_values
 from workbench.ui.widgets import user_errors
 
 st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
 start_worker()
-restore_draft()  # a reloaded New job page finds its form again
-keep_widget_values()  # before any page draws a widget: what the user typed on another page stays
+restore_draft()  # a reloaded New job page finds its form again, before any widget is drawn
 
 navigation = st.navigation(
     [

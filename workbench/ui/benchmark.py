@@ -114,11 +114,11 @@ def _choose_rows(chosen, table: steps.TablePlace, kind: str) -> tuple[int, int]:
     total = _rows_in(str(chosen.path), table.sheet, table.header_row)
     left, right = st.columns(2)
     rows = left.number_input("Rows to compare on (the sheet's first rows)", 1, total, min(DEFAULT_ROWS[kind], total),
-                             key=f"benchmark-rows-{kind}",
+                             persist_state="session", key=f"benchmark-rows-{kind}",
                              help="Each model answers these rows as a job, one model after the other. A generator "
                                   "answers about a row a second on two cores; an encoder hundreds.")
     latency = right.number_input("Rows then answered one at a time, for latency", 0, 200, DEFAULT_LATENCY_ROWS[kind],
-                                 key=f"benchmark-latency-{kind}",
+                                 persist_state="session", key=f"benchmark-latency-{kind}",
                                  help="A job answers rows in batches; these rows show how long a single row waits. "
                                       "p95 needs 20 rows or more to mean much.")
     return int(rows), int(latency)

@@ -43,7 +43,7 @@ def _by_answer(frame: pd.DataFrame, job_id: int) -> pd.Series:
     values = sorted({str(v) for v in frame[column] if str(v).strip()}) if column else []
     if not values or len(values) > MAX_LISTED_ANSWERS:
         return pd.Series(True, index=frame.index)
-    chosen = st.multiselect(f"Only rows whose {column} is", values, key=f"filter-answer-{job_id}")
+    chosen = st.multiselect(f"Only rows whose {column} is", values, persist_state="session", key=f"filter-answer-{job_id}")
     return frame[column].astype(str).isin(chosen) if chosen else pd.Series(True, index=frame.index)
 
 
@@ -51,7 +51,7 @@ def _by_confidence(frame: pd.DataFrame, job_id: int) -> pd.Series:
     column = answer_column(frame, "confidence")
     if not column:
         return pd.Series(True, index=frame.index)
-    low, high = st.slider("Confidence between", 0.0, 1.0, (0.0, 1.0), 0.05, key=f"filter-confidence-{job_id}")
+    low, high = st.slider("Confidence between", 0.0, 1.0, (0.0, 1.0), 0.05, persist_state="session", key=f"filter-confidence-{job_id}")
     if (low, high) == (0.0, 1.0):
         return pd.Series(True, index=frame.index)  # rows without a confidence (not answered, reviewed) stay
     confidence = pd.to_numeric(frame[column], errors="coerce")
@@ -63,18 +63,18 @@ def _by_flags(frame: pd.DataFrame, job_id: int) -> pd.Series:
     assumed: a date without its year)."""
     keep = pd.Series(True, index=frame.index)
     review = answer_column(frame, "needs_review")
-    if review and st.toggle("Only rows that need review", key=f"filter-review-{job_id}"):
+    if review and st.toggle("Only rows that need review", persist_state="session", key=f"filter-review-{job_id}"):
         keep &= frame[review] == True  # noqa: E712 (a column of True/False/"" values)
     for label, name in (("Only rows with an error", "error"),
                         ("Only rows with values dropped or assumed", "extraction_errors")):
         column = answer_column(frame, name)
-        if column and st.toggle(label, key=f"filter-{name}-{job_id}"):
+        if column and st.toggle(label, persist_state="session", key=f"filter-{name}-{job_id}"):
             keep &= frame[column].astype(str).str.strip() != ""
     return keep
 
 
 def _by_words(frame: pd.DataFrame, job_id: int) -> pd.Series:
-    words = st.text_input("Only rows containing", key=f"filter-words-{job_id}", placeholder="a word or phrase, in any column")
+    words = st.text_input("Only rows containing", persist_state="session", key=f"filter-words-{job_id}", placeholder="a word or phrase, in any column")
     if not words.strip():
         return pd.Series(True, index=frame.index)
     flags = {answer_column(frame, "needs_review"), answer_column(frame, "confidence"), reviewed_column(frame)}

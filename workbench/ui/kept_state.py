@@ -1,14 +1,13 @@
-"""What a user typed or chose, kept for their session whichever page they open.
+"""Which widgets keep what a user typed or chose for their session, whichever page they open.
 
-Streamlit drops a widget's value as soon as a run does not draw the widget: another page opened, another task or
-data source chosen, a form left incomplete for a moment. Ten queues with their descriptions were gone on coming back
-from the Jobs page. A value the page itself sets is never dropped, so every run (whatever its page) sets each of
-these widgets' values to themselves first.
+Streamlit drops a widget's value as soon as a run does not draw the widget (another page opened, another task or
+data source chosen, a form left incomplete for a moment): ten queues with their descriptions were gone on coming back
+from the Jobs page. These widgets are drawn with `persist_state="session"`, Streamlit's own keeping: a value set to
+itself at every run was still dropped once a part of another page refreshed itself (the Jobs list, every 2 s). The
+New job form's draft (drafts.py) saves the same keys.
 """
 
 from __future__ import annotations
-
-import streamlit as st
 
 # The settings form's widgets (New job and Benchmark): the keys prefill.py writes too.
 FORM_KEYS = {"settings-source", "saved-template", "task", "label-lines", "fallback", "fine-tune", "own-cut-off",
@@ -19,14 +18,6 @@ FORM_KEYS = {"settings-source", "saved-template", "task", "label-lines", "fallba
 KEY_BEGINNINGS = ("threshold-", "model-", "summary-max-words-", "summary-drafts-", "text-columns-", "header-row-",
                   "data-source-", "sample-file-", "filter-", "review-all-", "review-answer-", "benchmark-rows-",
                   "benchmark-latency-")
-
-
-def keep_widget_values() -> None:
-    """Run first on every page. Never for a file uploader, button or table editor: Streamlit refuses their values
-    set (their content is kept elsewhere: the stored upload, the examples table's rows)."""
-    for key in list(st.session_state):
-        if is_kept(key):
-            st.session_state[key] = st.session_state[key]
 
 
 def is_kept(key: str) -> bool:

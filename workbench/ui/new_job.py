@@ -40,10 +40,10 @@ class ChosenInput:
 def choose_input(page: str = "new-job") -> ChosenInput | None:
     """The file to work on. `page`: each page (New job, Benchmark) keeps its own file for the session."""
     source = st.radio("Data", ["Upload a file", "Use a sample file"], horizontal=True, label_visibility="collapsed",
-                      key=f"data-source-{page}")
+                      persist_state="session", key=f"data-source-{page}")
     if source == "Use a sample file":
         samples = sample_files()
-        name = st.selectbox("Sample file", list(samples), key=f"sample-file-{page}")
+        name = st.selectbox("Sample file", list(samples), persist_state="session", key=f"sample-file-{page}")
         return ChosenInput(samples[name], name) if name in samples else None
     kept = f"kept-upload-{page}"
     uploaded = st.file_uploader("CSV, TSV or Excel file", type=["csv", "tsv", "txt", "xlsx", "xlsm"],
@@ -101,7 +101,7 @@ def _choose_header_row(column, chosen: ChosenInput) -> int | None:
     # Keyed by the file, so another upload starts from the header found by itself again.
     return column.number_input(
         "Column names on row", min_value=1, max_value=MAX_HEADER_ROW, value=None, step=1,
-        placeholder="found by itself", key=f"header-row-{chosen.path}",
+        placeholder="found by itself", persist_state="session", key=f"header-row-{chosen.path}",
         help="Leave empty unless the preview below shows the wrong column names (a report's title above the table): "
              "then type the number of the row that holds them, as your spreadsheet program numbers rows.")
 
@@ -182,12 +182,12 @@ def choose_saved_template():
     prefill.apply_pending()  # a template opened to be changed fills the form's widgets, before they are drawn
     saved = templates.list_templates(app_settings())
     if not saved or st.radio("Settings", ["Set them here", "Use a saved template"], horizontal=True,
-                             key="settings-source") == "Set them here":
+                             persist_state="session", key="settings-source") == "Set them here":
         return None
     by_id = {t.id: t for t in saved}
     if st.session_state.get(SAVED_TEMPLATE) not in by_id:
         st.session_state.pop(SAVED_TEMPLATE, None)  # deleted meanwhile
-    chosen = st.selectbox("Saved template", list(by_id), key=SAVED_TEMPLATE,
+    chosen = st.selectbox("Saved template", list(by_id), persist_state="session", key=SAVED_TEMPLATE,
                           format_func=lambda i: f"{by_id[i].name} · version {by_id[i].version} · {by_id[i].task}")
     return by_id[chosen]
 
@@ -213,7 +213,7 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
         st.session_state[key] = [c for c in st.session_state[key] if c in frame.columns]
     # A template opened to be changed sets the columns itself (prefill.py); a default beside it would be ignored.
     columns = st.multiselect("Text column(s) the model reads", list(frame.columns),
-                             default=None if key in st.session_state else own or [longest], key=key,
+                             default=None if key in st.session_state else own or [longest], persist_state="session", key=key,
                              help="Several columns are joined with their names, e.g. 'Subject: …' and 'Body: …'.")
     if missing:
         st.caption(f"The template was saved for a file with the column(s) {', '.join(missing)}, which this one does not "
@@ -234,7 +234,7 @@ def text_columns_key(source: int | str, columns: list[str]) -> str:
 def choose_task() -> str:
     classes = task_classes()
     return st.selectbox("Task", list(classes), format_func=lambda n: f"{classes[n].title}: {classes[n].description}",
-                        key="task")
+                        persist_state="session", key="task")
 
 
 # What the threshold does: route also sends the row to the fallback queue (PRODUCT.md §4), which a user must know.
@@ -255,13 +255,13 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
                           "optional)", height=150,
                           placeholder="billing: invoices, charges, refunds\ntechnical_support: bugs, errors, outages",
                           help='A name that holds a colon goes between double quotes: `"Tier 1: billing": invoices`.',
-                          key="label-lines")  # kept when switching between classify and route
-    threshold = st.slider(THRESHOLD_WORDING[task], 0.0, 1.0, 0.0 if routing else 0.5, 0.05, key=f"threshold-{task}",
+                          persist_state="session", key="label-lines")  # kept when switching between classify and route
+    threshold = st.slider(THRESHOLD_WORDING[task], 0.0, 1.0, 0.0 if routing else 0.5, 0.05, persist_state="session", key=f"threshold-{task}",
                           help=THRESHOLD_HELP[task])
     config = {"labels": parse_label_lines(labels), "threshold": threshold}
     if routing:
         config["fallback"] = st.text_input("Fallback queue, for rows that fit no queue", value="Other",
-                                           key="fallback").strip() or "Other"
+                                           persist_state="session", key="fallback").strip() or "Other"
         config.update(_fallback_cut_off())
         config.update(_priority_rules())
     examples = _examples(frame, text_columns)
@@ -272,7 +272,7 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
         config.update(_second_opinion())
     if examples and not routing:
         config["fine_tune"] = st.checkbox(
-            "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)", key="fine-tune",
+            "Fine-tune the model on these examples (more accurate; adds a few minutes before the job starts)", persist_state="session", key="fine-tune",
             help="Trains a copy of the model on your examples once; the same examples reuse it. "
                  "'Try on 5 rows' uses the model as it is.")
     return config
@@ -280,20 +280,20 @@ def classify_settings(frame: pd.DataFrame, text_columns: list[str], task: str = 
 
 def _fallback_cut_off() -> dict:
     """The similarity below which a row fits no queue: learnt from the examples, or 0.30 without them, unless set."""
-    if not st.checkbox("Set how closely a row must match a queue myself", key="own-cut-off",
+    if not st.checkbox("Set how closely a row must match a queue myself", persist_state="session", key="own-cut-off",
                        help=f"By default the cut-off is learnt from your examples; without examples it is "
                             f"{DEFAULT_MIN_SIMILARITY:.2f}. Lower it if too many rows go to the fallback queue, raise "
                             "it if rows that fit no queue are routed anyway."):
         return {}
     # Down to -1 (a task file's way of saying "never the fallback"), which any cosine similarity reaches.
     return {"min_similarity": st.slider("Rows less similar than this to every queue go to the fallback queue",
-                                        -1.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, key="min-similarity",
+                                        -1.0, 1.0, DEFAULT_MIN_SIMILARITY, 0.05, persist_state="session", key="min-similarity",
                                         help="Similarity runs from -1 (nothing in common) to 1 (the same meaning); "
                                              "at -1 no row goes to the fallback queue.")}
 
 
 def _priority_rules() -> dict:
-    rules = st.text_area("Priority (optional), one level per line: `level: words or phrases, comma-separated`", key="priority-lines",
+    rules = st.text_area("Priority (optional), one level per line: `level: words or phrases, comma-separated`", persist_state="session", key="priority-lines",
                          placeholder="high: urgent, asap, not working\nlow: suggestion, newsletter",
                          help="Each row gets the first level whose words appear in it; other rows get 'normal'.")
     priority = parse_priority_lines(rules)
@@ -302,16 +302,16 @@ def _priority_rules() -> dict:
 
 def _multi_label() -> dict:
     if not st.checkbox("Several labels per row", help="Adds a `labels` column with every label that fits well enough.",
-                       key="multi-label"):
+                       persist_state="session", key="multi-label"):
         return {}
     # Confidences share 1 across labels, so a cut-off above 0.5 could only ever pass one label.
-    cut_off = st.slider("Give every label whose confidence reaches", 0.05, 0.5, 0.3, 0.05, key="label-threshold")
+    cut_off = st.slider("Give every label whose confidence reaches", 0.05, 0.5, 0.3, 0.05, persist_state="session", key="label-threshold")
     return {"multi_label": True, "label_threshold": cut_off}
 
 
 def _second_opinion() -> dict:
     asked = st.checkbox(
-        "Also ask the text generator about rows the model is unsure of (slower)", key="second-opinion",
+        "Also ask the text generator about rows the model is unsure of (slower)", persist_state="session", key="second-opinion",
         help="A second model reads the rows the first is unsure of, and the two answers are joined. It helped with "
              "positive / negative reviews (66% -> 77% right), not with topics. The job checks on its first 200 rows "
              "that it is worth asking, and says so on its page. Adds a tenth to a quarter of a second per row asked.")
@@ -329,7 +329,7 @@ def _second_opinion_model() -> str:
     missing = [wanted] if wanted and wanted not in generators else []
     if len(generators + missing) < 2:
         return "default"
-    return st.selectbox("Generator for the second opinion", generators + missing, key="second-opinion-model",
+    return st.selectbox("Generator for the second opinion", generators + missing, persist_state="session", key="second-opinion-model",
                         format_func=lambda n: f"{n} (not prepared here: add it on the Models page)" if n in missing
                         else model_label(n, models),
                         help=f"'default' is the bundled {DEFAULTS['generator']}; a bigger generator you added "
@@ -339,7 +339,7 @@ def _second_opinion_model() -> str:
 def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
     kept = st.session_state.get(prefill.TEMPLATE_EXAMPLES) or []
     sources = ["None", "A label column of this sheet", "Another file"] + ([prefill.TEMPLATE_EXAMPLES_SOURCE] if kept else [])
-    source = st.radio("Labelled examples (optional, they make answers better)", sources, horizontal=True, key="examples-source")
+    source = st.radio("Labelled examples (optional, they make answers better)", sources, horizontal=True, persist_state="session", key="examples-source")
     if source == prefill.TEMPLATE_EXAMPLES_SOURCE:
         st.caption(f"{len(kept)} examples, as saved in the template.")
         return kept
@@ -409,7 +409,7 @@ def choose_model(task: str, config: dict) -> str:
     """The prepared models of the kind the settings run on (an encoder for classify, route and extract of names and
     choices only; a generator for the others): a model of the other kind cannot run it."""
     kind, models = model_kind_of(task, config), list_models(app_settings())
-    return st.selectbox("Model", _model_names(kind), key=f"model-{kind}", format_func=lambda n: model_label(n, models),
+    return st.selectbox("Model", _model_names(kind), persist_state="session", key=f"model-{kind}", format_func=lambda n: model_label(n, models),
                         help=f"'default' is the model that comes with the app ({DEFAULTS[kind]})."
                              f"{_encoder_beside(task, config, kind)}")
 
@@ -444,7 +444,7 @@ def saved_template_spec(template, columns: list[str], name: str):
 def save_as_template(spec) -> None:
     with st.expander("Save these settings as a template"):
         name = st.text_input("Template name", help="Saving under a name that exists adds a new version; earlier ones stay.",
-                             key="template-name")
+                             persist_state="session", key="template-name")
         if st.button("Save template"):
             with user_errors():
                 known = saved_ids()
@@ -456,7 +456,7 @@ def save_as_template(spec) -> None:
 
 def named(spec):
     """The spec under the name the user gives the job, if any: jobs on one file were told apart by their number alone."""
-    name = st.text_input("Job name (optional)", placeholder=spec.name or "", key="job-name",
+    name = st.text_input("Job name (optional)", placeholder=spec.name or "", persist_state="session", key="job-name",
                          help="Shown on the Jobs and Job results pages; left empty, the job is named after its file.")
     return spec.model_copy(update={"name": name.strip()}) if name.strip() else spec
 

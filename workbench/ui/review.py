@@ -42,7 +42,7 @@ def _review_fragment(job, model_frame: pd.DataFrame, answered: set[int]) -> None
     flagged, confidence = answer_column(frame, "needs_review"), answer_column(frame, "confidence")
     st.subheader("Review")
     _table_behind_notice(job)
-    every_row = not flagged or st.toggle("Review every row, not only the rows that need review", key=f"review-all-{job.id}")
+    every_row = not flagged or st.toggle("Review every row, not only the rows that need review", persist_state="session", key=f"review-all-{job.id}")
     errors = answer_column(frame, "extraction_errors")
     queue = review.review_queue(frame, answered, None if every_row else flagged, confidence, review.reviewed_column(frame),
                                 errors)
@@ -156,12 +156,12 @@ def _answer_input(frame: pd.DataFrame, row: int, name: str, allowed: list[str] |
     if allowed is not None:
         options = allowed if current in allowed else [current, *allowed]
         return st.selectbox(name, options, index=options.index(current), format_func=lambda value: value or "(empty)",
-                            key=key)
+                            persist_state="session", key=key)
     if name in WRITTEN_ANSWERS:
-        return st.text_area(name, current, key=key)
+        return st.text_area(name, current, persist_state="session", key=key)
     listed = name in _list_fields(frame)
     answer = st.text_input(name, current, help="Several values: separate them with ;" if listed or ";" in current else None,
-                           key=key)
+                           persist_state="session", key=key)
     if listed:
         st.caption("Several values: separate them with `;` (a comma is part of a value).")
     return answer

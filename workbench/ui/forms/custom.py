@@ -12,6 +12,6 @@ def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
                                placeholder=f"Write a polite two-sentence reply to this email: {names}",
                                help="Name the text columns you chose; without placeholders the text follows the "
                                     "instruction. Braces the model should see as they are are written doubled: "
-                                    "`Answer {{yes/no}}`.", key="instruction")
-    max_words = st.number_input("Longest answer, in words", min_value=1, max_value=400, value=60, key="custom-max-words")
+                                    "`Answer {{yes/no}}`.", persist_state="session", key="instruction")
+    max_words = st.number_input("Longest answer, in words", min_value=1, max_value=400, value=60, persist_state="session", key="custom-max-words")
     return {"instruction": instruction, "max_words": int(max_words)}

@@ -32,7 +32,7 @@ def settings_form(frame: pd.DataFrame, text_columns: list[str]) -> dict:
                          "lists its options: `priority (choice: low, normal, high)`", height=150, help=NAMES_HELP,
                          placeholder="customer_name (text): who wrote the email\namount (money): the amount charged\n"
                                      "order_date (date)\npriority (choice: low, normal, high)\n"
-                                     "company (names): companies and brands", key="field-lines")
+                                     "company (names): companies and brands", persist_state="session", key="field-lines")
     fields = parse_field_lines(lines)
     day_first = _day_first(fields)
     examples = examples_editor(fields) if fields else []
@@ -43,7 +43,7 @@ def _day_first(fields: list[dict]) -> bool:
     """Asked where there is a date field: 03/04/2024 is 4 March in the United States, 3 April in most other places."""
     if not any(f["type"] == "date" for f in fields):
         return False
-    return st.checkbox("Dates such as 03/04/2024 mean 3 April (day first)", key="day-first",
+    return st.checkbox("Dates such as 03/04/2024 mean 3 April (day first)", persist_state="session", key="day-first",
                        help="Leave it off where they mean 4 March (month first, as in the United States). Dates with "
                             "dots (03.04.2024) are read day first, and 2024-04-03 year first, either way.")
 
