@@ -45,20 +45,20 @@ def choose_input(page: str = "new-job") -> ChosenInput | None:
         samples = sample_files()
         name = st.selectbox("Sample file", list(samples), persist_state="session", key=f"sample-file-{page}")
         return ChosenInput(samples[name], name) if name in samples else None
-    kept = f"kept-upload-{page}"
+    kept, box = f"kept-upload-{page}", f"upload-{page}"
     uploaded = st.file_uploader("CSV, TSV or Excel file", type=["csv", "tsv", "txt", "xlsx", "xlsm"],
-                                key=f"upload-{page}", on_change=lambda: st.session_state.pop(kept, None))
+                                key=box, on_change=lambda: st.session_state.pop(kept, None))
     if uploaded:
         st.session_state[kept] = _stored_upload(uploaded)
-    return _kept_upload(kept)
+    return _kept_upload(kept, box)
 
 
-def _kept_upload(kept: str) -> ChosenInput | None:
+def _kept_upload(kept: str, box: str) -> ChosenInput | None:
     """The file uploaded on this page earlier in the session: the upload box is empty again after another page
     (Streamlit cannot refill it), and the settings typed for the file would have nothing to run on. Removing the file
     from the box (its x) forgets it."""
     chosen = st.session_state.get(kept)
-    if chosen is not None and not st.session_state.get(kept.replace("kept-", "", 1)):
+    if chosen is not None and not st.session_state.get(box):  # the box empty: say which file is worked on
         said, button = st.columns([4, 1], vertical_alignment="center")
         said.caption(f"Working on **{chosen.name}**, uploaded earlier. Upload another file above to work on it "
                      "instead.")

@@ -55,8 +55,9 @@ def chosen_job() -> Job | None:
                    "newest job.")
     # Keyed, and set only when the link names another job: a picker whose index followed the link was a new widget at
     # every pick, and every second pick was lost.
-    if st.session_state.get(PICKED) != (current if current in names else next(iter(names))):
-        st.session_state[PICKED] = current if current in names else next(iter(names))
+    shown = current if current in names else next(iter(names))
+    if st.session_state.get(PICKED) != shown:
+        st.session_state[PICKED] = shown
     job_id = st.selectbox("Job", list(names), key=PICKED, format_func=names.get, on_change=_follow_pick)
     st.query_params["job"] = str(job_id)
     return service.get_job(app_settings(), job_id)  # read again by the live part; fresh on every full run
