@@ -100,7 +100,7 @@ def test_a_draft_address_that_names_no_draft_starts_an_empty_form(settings):
         assert not app.exception and not app.text_area
 
 
-def test_a_job_older_than_the_listed_ones_opens_by_its_number(settings, tiny_loader, monkeypatch):
+def test_a_job_older_than_the_listed_ones_opens_from_its_link(settings, tiny_loader, monkeypatch):
     from workbench.db import repo
 
     app_settings.clear()
@@ -109,8 +109,12 @@ def test_a_job_older_than_the_listed_ones_opens_by_its_number(settings, tiny_loa
     app = page("job_results.py", job=str(first)).run()  # it said "There is no job #1", and showed the newest
     assert not app.exception and not app.warning
     assert app.selectbox(key="results-job").value == first
-    jobs = page("jobs.py").run()
-    assert any("The newest 1 of 2 jobs are listed here" in c.value for c in jobs.caption)
-    jobs.number_input(key="older-job").set_value(first).run()
-    assert not jobs.exception
-    assert [link.proto.label for link in jobs.get("page_link")].count(f"Open job #{first}") == 1
+
+
+def test_the_sidebars_job_results_opens_the_job_a_link_opened_not_the_newest(settings):
+    app_settings.clear()
+    first, _ = demo_job(settings), demo_job(settings)
+    app = page("job_results.py", job=str(first)).run()  # the Jobs page's "Open" link
+    app.query_params.clear()  # the sidebar's link names no job
+    app = app.switch_page("app_pages/job_results.py").run()
+    assert not app.exception and app.selectbox(key="results-job").value == first

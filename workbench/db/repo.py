@@ -71,6 +71,29 @@ def count_jobs(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Job).where(Job.status != DELETED)) or 0
 
 
+# Jobs someone is waiting on or may come back to: the Jobs page shows them all, above the stopped ones.
+UNFINISHED_STATUSES = (*ACTIVE_STATUSES, "paused")
+
+
+def unfinished_jobs(session: Session) -> list[Job]:
+    """Every queued, running or paused job, newest first."""
+    return list(session.scalars(select(Job).where(Job.status.in_(UNFINISHED_STATUSES)).order_by(Job.id.desc())))
+
+
+def _stopped(query):
+    return query.where(Job.status != DELETED, Job.status.not_in(UNFINISHED_STATUSES))
+
+
+def stopped_jobs(session: Session, skip: int, count: int) -> list[Job]:
+    """One page of the completed, failed and cancelled jobs, newest first."""
+    query = _stopped(select(Job)).order_by(Job.id.desc()).offset(skip).limit(count)
+    return list(session.scalars(query))
+
+
+def count_stopped_jobs(session: Session) -> int:
+    return session.scalar(_stopped(select(func.count()).select_from(Job))) or 0
+
+
 # PostgreSQL advisory lock keys, one per kind of read-then-write (migrations.py has its own).
 WRITE_LOCKS = {"templates": 7_341_002, "claims": 7_341_003}
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -326,3 +327,16 @@ def list_jobs(settings: Settings, every: bool = False) -> list[Job]:
 def count_jobs(settings: Settings) -> int:
     with session_scope(settings) as session:
         return repo.count_jobs(session)
+
+
+class JobsPage(NamedTuple):
+    unfinished: list[Job]  # queued, running, paused: all of them
+    stopped: list[Job]  # one page of the others
+    stopped_count: int  # how many stopped jobs there are in all
+
+
+def jobs_page(settings: Settings, skip: int, count: int) -> JobsPage:
+    """What the Jobs page lists: every unfinished job, and `count` stopped jobs after the newest `skip`."""
+    with session_scope(settings) as session:
+        return JobsPage(repo.unfinished_jobs(session), repo.stopped_jobs(session, skip, count),
+                        repo.count_stopped_jobs(session))

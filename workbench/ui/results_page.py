@@ -60,6 +60,7 @@ def chosen_job() -> Job | None:
         st.session_state[PICKED] = shown
     job_id = st.selectbox("Job", list(names), key=PICKED, format_func=names.get, on_change=_follow_pick)
     st.query_params["job"] = str(job_id)
+    st.session_state["job_id"] = job_id  # the sidebar's Job results (its address names no job) opens it again
     return service.get_job(app_settings(), job_id)  # read again by the live part; fresh on every full run
 
 

@@ -324,19 +324,6 @@ def _cut(value: str, longest: int = 60) -> str:
     return value if len(value) <= longest else value[: longest - 1].rstrip() + "…"
 
 
-def older_jobs(listed: int) -> None:
-    """Where the Jobs page lists only the newest jobs: how many there are, and a way to open an older one."""
-    total = service.count_jobs(app_settings())
-    if total <= listed:
-        return
-    text, number = st.columns([3, 1], vertical_alignment="bottom")
-    text.caption(f"The newest {listed:,} of {total:,} jobs are listed here. Open an older one by its number:")
-    wanted = number.number_input("Job number", min_value=1, value=None, step=1, placeholder="e.g. 12",
-                                 label_visibility="collapsed", key="older-job")
-    if wanted:
-        st.page_link("app_pages/job_results.py", label=f"Open job #{wanted}", query_params={"job": str(wanted)})
-
-
 # What the last action on another page did, shown once on the Jobs page.
 JOBS_NOTICE = "jobs-notice"
 
