@@ -418,3 +418,21 @@ def test_jobs_list_says_when_it_shows_only_the_newest_jobs(quick_job, invoke, mo
     assert "The newest 1 of 2 jobs are listed: `workbench jobs list --all` lists every one" in newest.stderr
     every = invoke("jobs", "list", "--all")
     assert every.stdout.count("\n") == 2 and "The newest" not in every.stderr
+
+
+def test_a_large_workbooks_values_only_copy_is_said_on_the_command_line(invoke, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from workbench.io import workbook_export
+
+    workbook = tmp_path / "emails.xlsx"
+    read_table(Path(EMAILS)).head(4).to_excel(workbook, index=False)
+    task_file = _write(tmp_path / "quick.yaml", "task: classify\ntext: [Subject, Body]\nlabels: [billing, shipping]\n")
+    kept = invoke("run", str(task_file), str(workbook), "-o", str(tmp_path / "kept.xlsx"))
+    assert kept.exit_code == 0 and "Note:" not in kept.stderr
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 10)
+    result = invoke("run", str(task_file), str(workbook), "-o", str(tmp_path / "values.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert "Note: This workbook is large, so its XLSX copy keeps every sheet's values" in result.stderr
+    assert "comments, links" in invoke("jobs", "export", "2", "-o", str(tmp_path / "again.xlsx")).stderr
+    assert load_workbook(tmp_path / "values.xlsx").active["A1"].value == "Subject"

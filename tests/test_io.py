@@ -188,7 +188,66 @@ def test_sixteen_significant_digits_stay_text_in_a_workbook():
     from workbench.io.writers import as_spreadsheet_value
 
     assert as_spreadsheet_value("1234567890.123456") == "1234567890.123456"  # Excel would keep 15 of the 16 digits
-    assert as_spreadsheet_value("123456789012345") == 123456789012345
+    assert as_spreadsheet_value("12345678901.2345") == 12345678901.2345
+
+
+@pytest.mark.parametrize("typed", [
+    "491512345678", "123456789012345",  # 12 digits or more: Excel shows 4.91512E+11
+    "007", "-0", "-0.0", "1,234", "1e5", "0001-01-01", "1899-12-31", "2026-02-30",
+    "4.12345670",  # seven places, the last a 0: no format of that many
+])
+def test_text_a_workbook_would_show_otherwise_stays_text(typed):
+    from workbench.io.writers import as_spreadsheet_value
+
+    assert as_spreadsheet_value(typed) == typed
+
+
+def test_numbers_keep_the_places_they_were_typed_with():
+    from workbench.io.writers import as_spreadsheet_value
+
+    assert [(value, getattr(value, "places", None)) for value in map(as_spreadsheet_value, ["4.10", "4.1", "12.50", "2.0"])] \
+        == [(4.1, 2), (4.1, None), (12.5, 2), (2.0, 1)]
+    assert as_spreadsheet_value("99999999999") == 99999999999 and as_spreadsheet_value("1900-01-01").year == 1900
+
+
+def test_a_semicolon_tables_numbers_with_a_point_stay_as_typed_in_its_workbook(settings, tiny_loader, tmp_path):
+    """A German CSV: "2.500" is two thousand five hundred; read the English way it became 2.5 (and "1.234" 1.234)."""
+    import csv
+
+    from workbench.jobs.results import export_job
+    from workbench.jobs.runner import run_job
+
+    source = tmp_path / "bestellungen.csv"
+    source.write_text("Text;Menge;Betrag\nBitte Rechnung;2.500;1.234,56\nDanke;12;0,5\n", encoding="utf-8")
+    task = tmp_path / "task.yaml"
+    task.write_text("task: classify\ntext: Text\nlabels: [billing, other]\n", encoding="utf-8")
+    job_id = _queued_and_run(settings, task, source, tiny_loader, run_job)
+    sheet = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx")).active
+    assert [[cell.value for cell in row[1:3]] for row in sheet.iter_rows(min_row=2)] == [["2.500", "1.234,56"], [12, "0,5"]]
+    assert sheet["D1"].value == "label" and isinstance(sheet["E2"].value, float)  # the answers' numbers are numbers
+    written = tmp_path / "out.csv"
+    export_job(settings, job_id, written)
+    assert list(csv.reader(written.open(encoding="utf-8-sig", newline="")))[1][:3] == ["Bitte Rechnung", "2.500", "1.234,56"]
+
+
+def _queued_and_run(settings, task, source, loader, run_job) -> int:
+    from workbench.db import repo
+    from workbench.db.session import session_scope
+    from workbench.jobs import service
+
+    job_id = service.create_job_from_task_file(settings, task, source)
+    with session_scope(settings) as session:
+        repo.claim_job(session, job_id, runner_pid=0)
+    assert run_job(settings, job_id, encoder_loader=loader) == "completed"
+    return job_id
+
+
+def test_a_cell_holding_a_lone_carriage_return_keeps_its_row_in_the_csv(tmp_path):
+    from workbench.io.writers import write_table
+
+    written = write_table(pd.DataFrame({"ID": ["001", "002"], "Note": ["cr\ronly", "fine"]}), tmp_path / "out.csv")
+    assert pd.read_csv(written, dtype=str, encoding="utf-8-sig").to_dict("list") == {"ID": ["001", "002"],
+                                                                                      "Note": ["cr\ronly", "fine"]}
 
 
 def test_a_workbook_whose_sheet_declares_no_size_opens_without_reading_the_sheet_through(tmp_path):
@@ -347,3 +406,34 @@ def test_a_zipped_file_named_as_a_csv_is_told_apart_from_a_renamed_workbook(tmp_
         letter.writestr("word/document.xml", "<w:document/>")
     with pytest.raises(InputFileError, match="'letter.csv' is not a spreadsheet: it is a zipped file"):
         read_table(tmp_path / "letter.csv")
+
+
+def test_a_workbooks_numbers_are_read_as_the_sheet_shows_them(tmp_path):
+    """The model and the CSV download had the stored values: 123 for an ID shown 00123, 0.15 for 15%."""
+    from datetime import timedelta
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Share", "Price", "Sum", "Flag", "Took", "Refund"])
+    sheet.append([123, 0.15, 1234.5, 0.1 + 0.2, True, timedelta(days=1, minutes=90), -5])
+    for column, code in zip("ABCG", ["00000", "0%", '"$"#,##0.00', '_($* #,##0.00_);_($* (#,##0.00);_($* "-"??_);_(@_)'],
+                            strict=True):
+        sheet[f"{column}2"].number_format = code
+    sheet["F2"].number_format = "[h]:mm:ss"
+    book.save(tmp_path / "formats.xlsx")
+    row = read_table(tmp_path / "formats.xlsx").iloc[0].tolist()
+    assert row == ["00123", "15%", "$1,234.50", "0.3", "TRUE", "25:30:00", "$(5.00)"]
+
+
+@pytest.mark.parametrize(("value", "code", "shown"), [
+    (0.155, "0.0%", "15.5%"), (1234.5, "[$€-407] #,##0.00", "€ 1,234.50"), (-1234.5, "$#,##0.00", "-$1,234.50"),
+    (-1234.5, "#,##0.00;(#,##0.00)", "(1,234.50)"), (0, '0.00;-0.00;"-"', "-"), (1.5, "0.##", "1.5"),
+    (2, "0.0#", "2.0"), (0.5, "#.00", ".50"), (12, '0 "kg"', "12 kg"), (7, '"No. "000', "No. 007"),
+    (3, "[Red]0.0", "3.0"), (5, '0.00\\ "€"', "5.00 €"),
+    # not rendered: the stored number, never a wrong text
+    (1.5, "# ?/?", 1.5), (1500, "#,##0,", 1500), (1e5, "0.00E+00", 1e5), (5, "@", 5), (45000, "dd/mm/yyyy", 45000),
+])
+def test_number_formats_are_shown_as_excel_shows_them(value, code, shown):
+    from workbench.io.shown_numbers import shown_number
+
+    assert shown_number(value, code) == shown

@@ -678,3 +678,12 @@ def test_a_job_given_its_header_row_reads_shows_and_writes_back_the_rows_under_i
     with pytest.raises(TaskConfigError, match=r"no columns 'Subject', 'Body'.* Row 2 holds those names: choose it as "
                                               r"the header row .*`--header-row 2` on the command line"):
         service.create_job(settings, ZERO_SHOT, tmp_path / "report.xlsx")
+
+
+def test_a_header_with_a_name_twice_is_not_told_to_choose_the_row_it_is_on(settings, tmp_path):
+    """It said "Row 1 holds that name: choose it as the header row" of the row already read."""
+    (tmp_path / "twice.csv").write_text("ID,Body,Body\n1,refund,please\n", encoding="utf-8")
+    spec = spec_from_dict({"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"]})
+    with pytest.raises(InputFileError) as raised:
+        service.create_job(settings, spec, tmp_path / "twice.csv")
+    assert "more than one column named 'Body'" in str(raised.value) and "holds that name" not in str(raised.value)

@@ -43,7 +43,7 @@ def test_a_correction_replaces_the_answer_shown_and_exported_but_not_the_models(
     assert _results(settings, job_id)[2].outputs["label"] == model.at[2, "label"]  # the model's answer is kept
     for suffix in ("csv", "xlsx"):
         written = read_table(export_job(settings, job_id, tmp_path / f"out.{suffix}"))
-        assert written.at[2, "label"] == corrected and written["reviewed"].astype(str).tolist()[1:3] == ["False", "True"]
+        assert written.at[2, "label"] == corrected and written["reviewed"].astype(str).str.upper().tolist()[1:3] == ["FALSE", "TRUE"]
         assert written["model_label"].tolist() == ["", "", model.at[2, "label"], "", "", ""]  # who said what
 
 

@@ -364,3 +364,20 @@ def test_without_a_title_block_the_first_row_stays_the_header(tmp_path, rows):
         book.active.append(row)
     book.save(tmp_path / "plain.xlsx")
     assert "Body" in read_table(tmp_path / "plain.xlsx").columns
+
+
+def test_a_cells_bold_and_coloured_words_are_kept_in_the_workbooks_copy(tmp_path):
+    import pandas as pd
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from workbench.io.workbook_export import add_result_columns
+
+    book = Workbook()
+    book.active.append(["Body"])
+    book.active.append([CellRichText(["Refund ", TextBlock(InlineFont(b=True, color="FF0000"), "now"), " please"])])
+    book.save(tmp_path / "rich.xlsx")
+    add_result_columns(tmp_path / "rich.xlsx", None, pd.DataFrame({"label": ["billing"]}), tmp_path / "out.xlsx")
+    copied = load_workbook(tmp_path / "out.xlsx", rich_text=True).active
+    assert isinstance(copied["A2"].value, CellRichText) and str(copied["A2"].value) == "Refund now please"
+    assert copied["A2"].value[1].font.b and copied["B2"].value == "billing"

@@ -23,11 +23,12 @@ from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.io.readers import MAX_HEADER_ROW, file_kind, opening_sheet
+from workbench.io.workbook_export import VALUES_ONLY_NOTE
 from workbench.io.writers import check_output, write_table
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
-from workbench.jobs.results import export_job, results_frame
+from workbench.jobs.results import copies_values_only, export_job, results_frame
 from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, requeue_orphans, serve_forever, worker_running
 from workbench.models import registry
@@ -154,6 +155,12 @@ def _report_end(settings, job_id: int, status: str, output: Path) -> None:
         raise WorkbenchError(f"Job #{job_id} completed and its answers are saved, but the file could not be written: "
                              f"{exc} Then: workbench jobs export {job_id} -o FILE") from None
     click.echo(f"Done: {job.done_rows:,} rows, {job.failed_rows:,} failed -> {output}", err=True)
+    _say_values_only(settings, job_id, output)
+
+
+def _say_values_only(settings, job_id: int, output: Path) -> None:
+    if copies_values_only(settings, job_id, output):
+        click.echo(f"Note: {VALUES_ONLY_NOTE} To keep its look, copy the result columns into it.", err=True)
 
 
 @cli.command("compare")
@@ -352,6 +359,7 @@ def jobs_export(job_id: int, output: Path) -> None:
         raise WorkbenchError(f"'{output.name}' holds job #{job_id}'s input: writing the results over it would lose your "
                              "file. Choose another output name.")
     click.echo(f"Wrote {export_job(settings, job_id, output)}")
+    _say_values_only(settings, job_id, output)
     if not Path(service.get_job(settings, job_id).input_path).exists():
         click.echo(f"Note: job #{job_id}'s input file is not there, so the file holds its answers alone, each with its "
                    "row's number in the input file.", err=True)

@@ -11,7 +11,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from itertools import chain, islice
 from pathlib import Path
 from typing import NamedTuple
@@ -23,6 +23,7 @@ from workbench.config import Settings
 from workbench.errors import InputFileError, TableShapeError
 from workbench.io import sheet_size  # noqa: F401 (openpyxl opens sheets that declare no size without reading them)
 from workbench.io.encoding import detect_file_encoding
+from workbench.io.shown_numbers import shown_number
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -159,6 +160,26 @@ def _read_text(path: Path, nrows: int | None, header_row: int | None = None) -> 
         handle.seek(0)
         with table_errors(path.name):
             return pd.read_csv(handle, nrows=nrows, **csv_options(sample, path.suffix.lower(), header_row))
+
+
+def uses_decimal_comma(path: Path) -> bool:
+    """A text table delimited by semicolons: Excel writes those where the comma is the decimal mark (Germany, France
+    and most of Europe), so "1.234" there is a thousand and more, not one and a bit."""
+    return file_kind(path) == "text" and _text_options(path)["sep"] == ";"
+
+
+def _text_options(path: Path, header_row: int | None = None) -> dict:
+    with open(path, encoding=detect_file_encoding(path), newline="") as handle:
+        sample = handle.read(SAMPLE_CHARS + 1)
+    with table_errors(path.name):
+        return csv_options(sample, path.suffix.lower(), header_row)
+
+
+def read_header_row(path: Path, sheet: str | None, header_row: int | None = None) -> int:
+    """The row the reader takes the column names from, numbered from 1 as row_naming numbers them."""
+    if file_kind(path) == "excel":
+        return header_row_number(path, sheet, header_row)
+    return _text_options(path, header_row)["skiprows"] + 1
 
 
 def _zipped_as_text(path: Path) -> InputFileError:
@@ -398,7 +419,7 @@ def _under_a_title(above: list[tuple], names: list) -> bool:
 
 def _header(worksheet, header_row: int | None) -> Header | None:
     """The header the user chose by its row number, or else the one _header_in finds."""
-    rows = _within_excel_rows(worksheet.iter_rows(min_row=header_row or 1, values_only=True), first=header_row or 1)
+    rows = _within_excel_rows(_shown_rows(worksheet, header_row or 1), first=header_row or 1)
     if not header_row:
         return _header_in(rows)
     row = next(rows, None)
@@ -409,6 +430,21 @@ def _header(worksheet, header_row: int | None) -> Header | None:
         raise InputFileError(f"Row {header_row:,} of the sheet '{worksheet.title}' is empty: choose the row that holds "
                              "the column names.")
     return Header(header_row, row, rows)
+
+
+def _shown_rows(worksheet, first: int) -> Iterator[tuple]:
+    """The sheet's rows from row `first`, each number as its format shows it ("00123", "15%", "$1,234.50"), anything
+    else as stored: the model reads what the user sees, and a CSV download holds it."""
+    for row in worksheet.iter_rows(min_row=first):
+        yield tuple(_shown(cell) for cell in row)
+
+
+def _shown(cell):
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        code = cell.number_format
+        return value if code == "General" else shown_number(value, code)
+    return value
 
 
 def header_row_number(path: Path, sheet: str | None, header_row: int | None = None) -> int:
@@ -467,13 +503,24 @@ def _within_excel_rows(rows: Iterator[tuple], first: int = 1) -> Iterator[tuple]
 def _cell_text(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"  # as Excel shows it, not Python's "True"
+    if isinstance(value, float):
+        # 15 significant digits, as Excel shows a number: 0.1 + 0.2 is "0.3", not "0.30000000000000004"
+        return str(int(value)) if value.is_integer() else f"{value:.15g}"
+    if isinstance(value, timedelta):  # a duration, as Excel's [h]:mm:ss shows it: "25:30:00", not "1 day, 1:30:00"
+        return _duration_text(value)
     if isinstance(value, datetime) and value.time() == time():  # a date cell: 2024-03-01, not "2024-03-01 00:00:00"
         return value.date().isoformat()
     if isinstance(value, str):
         return _EXCEL_ESCAPE.sub(lambda found: chr(int(found[1], 16)), value)
     return str(value)
+
+
+def _duration_text(value: timedelta) -> str:
+    seconds = round(value.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 # Excel writes a character XML cannot hold as _xHHHH_ (the carriage return of a line break typed with Alt+Enter on

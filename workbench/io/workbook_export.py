@@ -41,6 +41,12 @@ def add_result_columns(original: Path, sheet: str | None, results: pd.DataFrame,
         return _copied_whole(original, sheet, results, path, header)
 
 
+# Said wherever such a copy is made (the Job results page, `workbench run` and `jobs export`).
+VALUES_ONLY_NOTE = ("This workbook is large, so its XLSX copy keeps every sheet's values, formulas and hidden sheets, "
+                    "but not its formatting, number formats, comments, links, merged cells, drop-down lists, hidden "
+                    "rows and columns, charts or pictures. The original file is unchanged.")
+
+
 def kept_whole(original: Path, rows: int, result_columns: int) -> bool:
     """Whether the workbook's download is the workbook itself with the results added, formatting, charts and all
     (else a copy of its values and formulas, a row at a time). The job's rows are a floor: a workbook may declare no
@@ -63,7 +69,8 @@ def _damaged_sheets_said(original: Path) -> Iterator[None]:
 
 
 def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path: Path, header_row: int) -> Path:
-    workbook = load_workbook(original)  # not read-only and not data_only: formulas are kept as formulas
+    # Not read-only and not data_only: formulas are kept as formulas; rich_text: a cell's bold or coloured words too.
+    workbook = load_workbook(original, rich_text=True)
     worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
     first_column = worksheet.max_column + 1
     for offset, name in enumerate(results.columns):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputFileError
-from workbench.io.xlsx_stream import NOT_XML, write_workbook
+from workbench.io.xlsx_stream import MOST_PLACES, NOT_XML, Decimals, write_workbook
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -35,7 +35,10 @@ def write_text_chunks(chunks: Iterable[pd.DataFrame], path: Path) -> Path:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:  # the BOM makes Excel read UTF-8
         for number, chunk in enumerate(chunks):
             # The header too: an input column, or an extract field, may be named "=HYPERLINK(…)".
-            _neutralised(chunk).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()])
+            # Lines end in CR LF, as Excel writes them and RFC 4180 asks: a cell holding a lone carriage return is then
+            # quoted (with "\n" it was not, and every reader split its row in two).
+            _neutralised(chunk).to_csv(handle, index=False, header=number == 0, sep=TEXT_OUTPUTS[path.suffix.lower()],
+                                       lineterminator="\r\n")
     return path
 
 
@@ -91,26 +94,30 @@ def unwritable(path: Path) -> InputFileError:
     return InputFileError(f"Cannot write '{path.name}': choose a .csv, .tsv or .xlsx output file.")
 
 
-def write_xlsx_chunks(chunks: Iterable[pd.DataFrame], path: Path, sheet_name: str = "results") -> Path:
+def write_xlsx_chunks(chunks: Iterable[pd.DataFrame], path: Path, sheet_name: str = "results",
+                      decimal_comma: bool = False) -> Path:
     """An XLSX written a chunk at a time and streamed into its file (xlsx_stream): a workbook held whole in memory
     took about 370 bytes a cell (90 MB more for 50,000 rows of 5 short columns; benchmarks/export_memory.py)."""
-    return write_workbook(_spreadsheet_rows(chunks), path, sheet_name)
+    return write_workbook(_spreadsheet_rows(chunks, decimal_comma), path, sheet_name)
 
 
-def _spreadsheet_rows(chunks: Iterable[pd.DataFrame]) -> Iterator[list[object]]:
+def _spreadsheet_rows(chunks: Iterable[pd.DataFrame], decimal_comma: bool) -> Iterator[list[object]]:
     for number, chunk in enumerate(chunks):
         if number == 0:
             yield [spreadsheet_text(name) for name in chunk.columns]  # a header is text, even a column named 2026
+        # The answers write numbers with a point whatever the input's habit: only the input's own cells are read its way.
+        answers = set(chunk.attrs.get("result_columns", ()))
+        as_typed = [decimal_comma and name not in answers for name in chunk.columns]
         for row in chunk.itertuples(index=False):
-            yield [spreadsheet_cell(value) for value in row]
+            yield [spreadsheet_cell(value, comma) for value, comma in zip(row, as_typed, strict=True)]
 
 
-def spreadsheet_cell(value: object) -> object:
+def spreadsheet_cell(value: object, decimal_comma: bool = False) -> object:
     """A result's value as a workbook holds it: a number or a date where the text is plainly one, text an Excel cell
     can hold, nothing for a missing value."""
     if value is None or pd.api.types.is_scalar(value) and pd.isna(value):  # NaN, NaT, pandas' NA: an empty cell
         return None
-    value = as_spreadsheet_value(value)
+    value = as_spreadsheet_value(value, decimal_comma)
     return spreadsheet_text(value) if isinstance(value, str) else value
 
 
@@ -126,27 +133,50 @@ def _kept_as_value(cell, value: object):
         cell.data_type = "s"
     elif isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"
+    elif isinstance(value, Decimals):
+        cell.number_format = value.number_format
     return cell
 
 
-# Text that is plainly a number or an ISO date is written as one, as a spreadsheet reads a CSV: a CSV's cells
-# are all text here, and "20.5" stored as text does not sum or sort. Leading zeros ("007", a code or a phone
-# number), more than 15 digits (Excel's precision: IDs, card numbers), thousands separators and exponents stay text.
-_SPREADSHEET_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Text that is plainly a number or an ISO date is written as one, as a spreadsheet reads a CSV ("20.5" stored as text
+# does not sum or sort), where the workbook then shows it as it was typed. Leading zeros ("007": a code, a phone
+# number), 12 digits or more (IDs, card and phone numbers, which Excel shows as 4.91512E+11), more than 15 digits
+# (Excel's precision), "-0", thousands separators and exponents stay text; "12.50" and clause "4.10" are numbers shown
+# with their two places. Dates before 1900 stay text: Excel counts its days from there.
+_INTEGER = re.compile(r"-?(?:0|[1-9]\d{0,10})")
+_DECIMAL = re.compile(r"-?(?:0|[1-9]\d*)\.(\d+)")
+MOST_DIGITS = 15
+_ISO_DATE = re.compile(r"(\d{4})-\d{2}-\d{2}")
 
 
-def as_spreadsheet_value(value: object) -> object:
+def as_spreadsheet_value(value: object, decimal_comma: bool = False) -> object:
+    """`decimal_comma`: the text comes from a table written where the comma is the decimal mark, so a number with a
+    point in it ("1.234", a thousand and more) is kept as text rather than read the other way."""
     if not isinstance(value, str):
         return value
-    if _SPREADSHEET_NUMBER.fullmatch(value) and len(value.replace("-", "").replace(".", "")) <= 15:
-        return float(value) if "." in value else int(value)
-    if _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return value  # "2026-02-30": not a date, kept as written
-    return value
+    if _INTEGER.fullmatch(value) and value != "-0":
+        return int(value)
+    if not decimal_comma and (number := _decimal(value)) is not None:
+        return number
+    return _iso_date(value) if _ISO_DATE.fullmatch(value) else value
+
+
+def _decimal(text: str) -> float | None:
+    match = _DECIMAL.fullmatch(text)
+    if not match or len(text) - 1 - text.startswith("-") > MOST_DIGITS or text.startswith("-") and not float(text):
+        return None
+    places = len(match[1])
+    if not match[1].endswith("0"):
+        return float(text)
+    return Decimals(float(text), places) if places <= MOST_PLACES else None
+
+
+def _iso_date(text: str) -> date | str:
+    try:
+        written = date.fromisoformat(text)
+    except ValueError:
+        return text  # "2026-02-30": not a date, kept as written
+    return written if written.year >= 1900 else text
 
 
 # Excel holds at most this many characters in a cell (openpyxl cuts longer text without a word).

@@ -68,23 +68,44 @@ def _workbook_rels(sheets: int) -> str:
             "</Relationships>")
 
 
-STYLES = (
-    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
-    '<numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="166" formatCode="hh:mm:ss"/>'
-    '<numFmt numFmtId="167" formatCode="[h]:mm:ss"/></numFmts>'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>"
-)
+# Numbers typed with trailing zeros ("12.50", clause "4.10") are written with a format of as many places, so the
+# workbook shows them as typed: positions FIXED_STYLE + 1 … FIXED_STYLE + MOST_PLACES in cellXfs.
+FIXED_STYLE, MOST_PLACES = DURATION_STYLE, 6
+_FORMATS = ("yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "hh:mm:ss", "[h]:mm:ss",
+            *("0." + "0" * places for places in range(1, MOST_PLACES + 1)))
+
+
+def _styles() -> str:
+    formats = "".join(f'<numFmt numFmtId="{164 + number}" formatCode="{code}"/>' for number, code in enumerate(_FORMATS))
+    cells = "".join(f'<xf numFmtId="{164 + number}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+                    for number in range(len(_FORMATS)))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
+            f'<numFmts count="{len(_FORMATS)}">{formats}</numFmts>'
+            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+            '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="{len(_FORMATS) + 1}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            f'{cells}</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            "</styleSheet>")
+
+
+STYLES = _styles()
+
+
+class Decimals(float):
+    """A number to be shown with `places` decimal places (1 … MOST_PLACES), as it was typed."""
+
+    places: int
+
+    def __new__(cls, value: float, places: int) -> Decimals:
+        number = super().__new__(cls, value)
+        number.places = places
+        return number
+
+    @property
+    def number_format(self) -> str:
+        return _FORMATS[FIXED_STYLE + self.places - 1]
 
 
 class Formula(str):
@@ -249,6 +270,8 @@ def _cell(value: object) -> str:
         return f' t="e"><v>{escape(value)}</v></c>'
     if isinstance(value, (bool, np.bool_)):
         return f' t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, Decimals):
+        return f' s="{FIXED_STYLE + value.places}"><v>{float(value)!r}</v></c>'
     if isinstance(value, numbers.Real):  # numpy's numbers too
         return _number_cell(value)
     if isinstance(value, (date, time, timedelta)):  # a datetime is a date

@@ -13,10 +13,10 @@ from workbench.db.schema import Job
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, WorkbenchError
 from workbench.io import read_table, write_table
-from workbench.io.readers import file_kind
+from workbench.io.readers import file_kind, uses_decimal_comma
 from workbench.io.result_columns import with_results
 from workbench.io.stream import CHUNK_ROWS, iter_frames
-from workbench.io.workbook_export import add_result_columns
+from workbench.io.workbook_export import add_result_columns, kept_whole
 from workbench.io.writers import TEXT_OUTPUTS, unwritable, write_text_chunks, write_xlsx_chunks
 from workbench.jobs import review
 from workbench.tasks.spec import spec_from_dict
@@ -170,6 +170,14 @@ def _blank_rows(header: pd.DataFrame, first: int, total: int) -> pd.DataFrame:
     return header.reindex(range(first, min(first + CHUNK_ROWS, total))).fillna("")
 
 
+def copies_values_only(settings: Settings, job_id: int, path: Path) -> bool:
+    """Whether the job's download to `path` is a large workbook's copy of values (workbook_export.VALUES_ONLY_NOTE)."""
+    job = _job(settings, job_id)
+    if path.suffix.lower() != ".xlsx" or not Path(job.input_path).exists() or file_kind(input_of(job)) != "excel":
+        return False
+    return not kept_whole(input_of(job), job.total_rows, len(spec_from_dict(job.spec).output_columns()))
+
+
 def export_job(settings: Settings, job_id: int, path: Path) -> Path:
     """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
     path, job = Path(path), _job(settings, job_id)
@@ -181,7 +189,8 @@ def export_job(settings: Settings, job_id: int, path: Path) -> Path:
         if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
             return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path, job.header_row)
         if path.suffix.lower() == ".xlsx":
-            return write_xlsx_chunks(result_chunks(settings, job_id), path)
+            return write_xlsx_chunks(result_chunks(settings, job_id), path,
+                                     decimal_comma=uses_decimal_comma(input_of(job)))
         raise unwritable(path)
     except OSError as exc:
         raise WorkbenchError(

@@ -19,7 +19,7 @@ from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
 from workbench.errors import InputFileError, JobStateError, TableShapeError, TaskConfigError
 from workbench.io import list_sheets, read_table
-from workbench.io.readers import row_naming
+from workbench.io.readers import read_header_row, row_naming
 from workbench.io.result_columns import with_results
 from workbench.io.rows import check_columns, row_texts
 from workbench.io.stream import count_rows
@@ -152,10 +152,10 @@ def _header_lower_down(path: Path, sheet: str | None, columns: list[str], header
     """Where the columns are named on a row other than the header read (a report's title right above the table)."""
     try:
         number = row_naming(path, sheet, columns)
+        if number is None or number == read_header_row(path, sheet, header_row):  # the names are there, yet not found
+            return ""
     except (InputFileError, OSError):
         return ""  # the file's own message says what is wrong with it
-    if number is None or number == header_row:
-        return ""
     return (f" Row {number} holds {'that name' if len(columns) == 1 else 'those names'}: choose it as the header row "
             f"('Column names on row' on the New job page, `--header-row {number}` on the command line).")
 
