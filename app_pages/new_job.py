@@ -16,6 +16,7 @@ with user_errors():
     frame = steps.preview(chosen, table)
     spec, template = steps.job_settings(chosen, frame)
     if spec is None:
+        steps.waiting_buttons()
         st.stop()
     if not template:
         steps.save_as_template(spec)
@@ -24,7 +25,7 @@ with user_errors():
 
     try_col, run_col = st.columns(2)
     if try_col.button("Try on 5 rows", width="stretch"):
-        with st.spinner("Running on 5 rows…"):
+        with st.spinner(steps.try_wait_text(spec), show_time=True):
             tried = service.try_on_rows(app_settings(), spec, frame.head(5), context=frame)
         for note in tried.attrs.get("notes", []):
             st.caption(note)

@@ -158,7 +158,7 @@ def test_job_results_shows_table_chart_and_downloads(real_settings):
     labels = {"billing", "technical_support", "account_access", "shipping", "returns", "feedback"}
     assert set(table["label"]) <= labels
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Rows answered"] == "64 / 64" and metrics["Failed rows"] == "0"
+    assert metrics["Rows answered, of 64"] == "64" and metrics["Failed rows"] == "0"
     to_review = int(metrics["Need review"])
     assert 0 < to_review < 64  # the real model is unsure of a few sample emails, so the filter has work
     downloads = [b.proto.label for b in app.get("download_button")]
@@ -229,7 +229,7 @@ def test_job_results_counts_the_rows_of_a_job_without_confidence(settings, tiny_
     run_through_service(settings, tiny_generator, spec, tmp_path / "emails.csv", limit=None)
     app = page("job_results.py", job="1").run()
     metrics = {m.label: m.value for m in app.metric}
-    assert (metrics["Rows answered"], metrics["Failed rows"], metrics["Average confidence"]) == ("6 / 6", "0", "–")
+    assert (metrics["Rows answered, of 6"], metrics["Failed rows"], metrics["Average confidence"]) == ("6", "0", "–")
 
 
 def _review_job(settings, loader) -> int:
@@ -520,6 +520,23 @@ def test_the_results_table_draws_flags_and_numbers_as_such_beside_rows_without_a
     assert typed["needs_review"].isna().tolist() == [False, True] and frame.at[1, "confidence"] == ""
 
 
+@pytest.mark.parametrize(("errors", "columns"), [
+    (["", ""], ["label", "confidence", "Body"]),  # no row has a problem: no wide empty column before the texts
+    (["", "The text is too long"], ["label", "confidence", "Body", "error"]),
+])
+def test_the_results_table_shows_the_rows_problems_last_and_only_where_there_are_some(monkeypatch, errors, columns):
+    from workbench.ui import widgets
+
+    drawn = {}
+    monkeypatch.setattr(widgets.st, "dataframe", lambda table, **_: drawn.setdefault("columns", list(table.columns)))
+    frame = pd.DataFrame({"label": ["billing", "shipping"], "confidence": [0.9, 0.8], "error": errors,
+                          "Body": ["x", "y"]}, dtype=object)
+    frame.attrs["result_columns"] = ["label", "confidence", "error"]
+    frame.attrs["result_names"] = {name: name for name in frame.attrs["result_columns"]}
+    widgets.results_table(frame)
+    assert drawn["columns"] == columns
+
+
 def test_another_file_gets_its_own_text_column_not_an_empty_choice(settings):
     app = page("new_job.py").run()
     app.radio[0].set_value("Use a sample file").run()
@@ -654,3 +671,13 @@ def test_a_damaged_database_is_a_message_on_every_page(data_dir, name):
     assert not app.exception, app.exception
     assert any("The app's database file" in error.value and "is damaged, or was made by another program" in error.value
                for error in app.error), [error.value for error in app.error]
+
+
+def test_the_confusion_charts_counts_are_white_on_its_dark_cells():
+    """Black on dark blue read at 2.4:1, in either theme."""
+    from workbench.ui.evaluation import confusion_chart
+
+    text_layer = confusion_chart(pd.DataFrame([[11, 1], [0, 9]], index=["a", "b"], columns=["a", "b"])).to_dict()["layer"][1]
+    colour = text_layer["encoding"]["color"]
+    assert colour["condition"]["value"] == "white" and colour["value"] == "black"
+    assert "5.5" in colour["condition"]["test"]  # half the largest count

@@ -40,7 +40,7 @@ def test_a_priority_line_without_its_colon_says_how_to_write_it(settings):
     app.text_area[0].input("billing: invoices\nshipping: parcels").run()
     next(t for t in app.text_area if t.label.startswith("Priority")).input("urgent, asap").run()
     assert any("needs a level, a colon and its words" in e.value for e in app.error)
-    assert not [b for b in app.button if b.label == "Run on all rows"]
+    assert all(b.disabled for b in app.button if b.label == "Run on all rows")
 
 
 def test_a_classify_job_with_several_labels_per_row(settings):
@@ -81,3 +81,13 @@ def test_switching_to_a_file_with_other_columns_shows_the_columns_the_job_reads(
     assert shown and set(shown) <= {"Subject", "Body", "From", "category"}
     app.text_area[0].input("billing\nshipping").run()
     assert _queued_spec(app, settings)["text"] == shown
+
+
+def test_unfinished_settings_show_the_buttons_greyed_and_how_typed_text_is_applied(settings):
+    """In a browser, labels typed but not yet applied read as missing, and the buttons were nowhere to be seen."""
+    app = _sample_job_page()
+    assert any("Text in a box counts once you click outside it" in note.value for note in app.info)
+    waiting = [b for b in app.button if b.label in ("Try on 5 rows", "Run on all rows")]
+    assert len(waiting) == 2 and all(b.disabled for b in waiting)
+    app.text_area[0].input("billing\nshipping").run()
+    assert not any(b.disabled for b in app.button if b.label in ("Try on 5 rows", "Run on all rows"))

@@ -118,7 +118,7 @@ def button(driver, label: str):
     from selenium.webdriver.common.by import By
 
     for element in driver.find_elements(By.TAG_NAME, "button"):
-        if element.text.strip() == label and element.is_displayed():
+        if element.text.strip() == label and element.is_displayed() and element.is_enabled():
             return element
     return None
 

@@ -314,9 +314,11 @@ def _trade_off_chart(table: pd.DataFrame, quality: str) -> alt.Chart:
     points = table[["model", quality, "rows/s"]].dropna()
     shared = points.groupby([quality, "rows/s"], as_index=False, sort=False)["model"].agg(" = ".join)
     chart = alt.Chart(shared).encode(
-        x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(zero=True)),
+        # Room on the right for the fastest model's name, which was cut at the chart's edge.
+        x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(domain=[0, shared["rows/s"].max() * 1.4])),
         y=alt.Y(f"{quality}:Q", title=quality, scale=alt.Scale(domain=[0, 1])),
         tooltip=["model", quality, "rows/s"])
     circles = chart.mark_circle(size=160).encode(
         color=alt.Color("model:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=500)))
-    return circles + chart.mark_text(align="left", dx=10, dy=-10).encode(text="model:N")
+    # In the point's own colour: black names were unreadable on the dark theme.
+    return circles + chart.mark_text(align="left", dx=10, dy=-10).encode(text="model:N", color="model:N")

@@ -49,10 +49,12 @@ def job_box(job: Job) -> None:
     with st.container(border=True):
         job_header(job)
         job_progress_bar(job)
-        left, right = st.columns([1, 5])
+        left, right = st.columns([1, 4], vertical_alignment="center")
         # A link, not a button calling switch_page: the list redraws every 2 s, and a redraw that overlapped the
-        # button's page switch left the Job results page blank.
-        left.page_link("app_pages/job_results.py", label="Open", query_params={"job": str(job.id)})
+        # button's page switch left the Job results page blank. Named with the job's number: a screen reader read out
+        # seven links called "Open".
+        left.page_link("app_pages/job_results.py", label=f"Open job #{job.id}", icon=":material/table_view:",
+                       query_params={"job": str(job.id)})
         with right:
             job_controls(job)
 

@@ -89,7 +89,8 @@ class TablePlace:
 
 def choose_table(chosen: ChosenInput) -> TablePlace:
     sheets, opening = _sheets(str(chosen.path), _stamp(chosen.path))
-    sheet_column, header_column = st.columns([3, 1])
+    # The row's box kept off the right edge: the preview table's toolbar, shown there on hover, covered its + and -.
+    sheet_column, header_column, _ = st.columns([2, 1, 1])
     sheet = sheets[0] or None
     if len(sheets) > 1:
         sheet = sheet_column.selectbox("Sheet", sheets, index=sheets.index(opening) if opening in sheets else 0,
@@ -437,7 +438,8 @@ def saved_template_spec(template, columns: list[str], name: str):
     """The saved template's settings on the columns chosen here, shown as its task file; None until they run."""
     spec = {**templates.template_spec(template).to_dict(), "text": columns, "name": f"{name} · {template.name}"}
     with st.expander(f"Settings of '{template.name}', version {template.version}"):
-        st.code(task_file_text(spec_from_dict(spec)) if columns else "", language="yaml")
+        # wrap_lines: a long instruction or description ran off the box on a laptop screen
+        st.code(task_file_text(spec_from_dict(spec)) if columns else "", language="yaml", wrap_lines=True)
     return complete_spec(spec)
 
 
@@ -472,6 +474,13 @@ def load_generator_early(spec) -> None:
         preload_generator(app_settings(), spec.generator)
 
 
+def try_wait_text(spec) -> str:
+    """What a try waits for: the model that writes its answers takes seconds a row on two cores, not one in all."""
+    if spec.generator is None:
+        return "Running on 5 rows…"
+    return "Running on 5 rows… The model writes each answer word by word: 10-30 s on a laptop's processor."
+
+
 def complete_spec(data: dict):
     """The task spec once the form says enough to run it; until then, what is still missing, and None."""
     if not data["text"]:
@@ -480,5 +489,16 @@ def complete_spec(data: dict):
     try:
         return spec_from_dict(data).check_new()
     except TaskConfigError as missing:  # e.g. fewer than two labels, no fields yet, an empty instruction
-        st.info(str(missing))
+        # A text box's words reach the page only when the box is left: in a browser the labels just typed still read
+        # as "give at least two labels", and the buttons stayed hidden.
+        st.info(f"{missing}\n\nTyped them already? Text in a box counts once you click outside it (or press "
+                "Ctrl+Enter).")
         return None
+
+
+def waiting_buttons() -> None:
+    """Try and Run, greyed out until the settings are complete: where they will be, and why they cannot be used."""
+    try_col, run_col = st.columns(2)
+    why = "Complete the settings above first."
+    try_col.button("Try on 5 rows", width="stretch", disabled=True, key="try-waiting", help=why)
+    run_col.button("Run on all rows", type="primary", width="stretch", disabled=True, key="run-waiting", help=why)

@@ -53,7 +53,7 @@ def template_detail(saved: list) -> None:
                          key=SHOWN)
     template = by_id[shown]
     text = task_file_text(templates.template_spec(template))
-    st.code(text, language="yaml")
+    st.code(text, language="yaml", wrap_lines=True)  # a long instruction or description ran off the box
     st.download_button("Download task file", text.encode(), file_name=f"{file_stem(template.name, 'template')}.v{template.version}.task.yaml",
                        mime="application/yaml", on_click="ignore")
     if st.button("Use it in a new job", type="primary", key=f"use-{template.id}"):

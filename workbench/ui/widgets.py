@@ -18,7 +18,7 @@ from workbench.db.session import database_problem
 from workbench.errors import WorkbenchError
 from workbench.io.readers import file_kind
 from workbench.io.result_columns import result_names
-from workbench.io.workbook_export import kept_whole
+from workbench.io.workbook_export import VALUES_ONLY_NOTE, kept_whole
 from workbench.jobs import measure, service, templates
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
@@ -146,7 +146,8 @@ def result_summary(frame: pd.DataFrame, job, model: pd.DataFrame | None = None) 
     confidence_column, review = answer_column(model, "confidence"), answer_column(frame, "needs_review")
     confidence = pd.to_numeric(model[confidence_column], errors="coerce") if confidence_column else pd.Series(dtype=float)
     cells = st.columns(4)
-    cells[0].metric("Rows answered", f"{job.done_rows:,} / {len(frame):,}")
+    # The total in the label: "44,800 / 44,800" was cut to "44,800 / 4…" in a quarter of a laptop's width.
+    cells[0].metric(f"Rows answered, of {len(frame):,}", f"{job.done_rows:,}")
     # A reviewed row's flag is off in a frame with reviews (jobs/review.with_reviews).
     cells[1].metric("Need review", f"{int((frame[review] == True).sum()):,}" if review else "–")  # noqa: E712
     cells[2].metric("Failed rows", f"{job.failed_rows:,}")
@@ -168,12 +169,22 @@ def typed_answers(frame: pd.DataFrame, answers: list[str]) -> pd.DataFrame:
     return typed
 
 
+PROBLEM_COLUMNS = ("error", "extraction_errors")
+
+
 def results_table(frame: pd.DataFrame) -> None:
-    """The template's answers first, then the input columns; confidence drawn as a bar, written answers wide."""
+    """The template's answers first, then the input columns, then the rows' problems where there are any; confidence
+    drawn as a bar, written answers wide."""
     answers = frame.attrs.get("result_columns", [])
-    ordered = typed_answers(frame[[*answers, *(c for c in frame.columns if c not in answers)]], answers)
+    # The rows' problems after the input's columns, and not at all while no row has one: a wide empty `error` column,
+    # or extract's `extraction_errors`, pushed the texts the answers are checked against off a laptop's screen.
+    problems = [column for column in (answer_column(frame, name) for name in PROBLEM_COLUMNS) if column]
+    shown = [column for column in answers if column not in problems]
+    inputs = [column for column in frame.columns if column not in answers]
+    filled = [column for column in problems if (frame[column].astype(str).str.strip() != "").any()]
+    ordered = typed_answers(frame[[*shown, *inputs, *filled]], shown)
     config = {column: st.column_config.TextColumn(column, width="large")
-              for column in filter(None, (answer_column(frame, name) for name in (*WRITTEN_ANSWERS, "error")))}
+              for column in filter(None, (answer_column(frame, name) for name in WRITTEN_ANSWERS))}
     confidence = answer_column(frame, "confidence")
     if confidence:
         config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f",
@@ -243,8 +254,7 @@ def download_buttons(job, xlsx_section: Callable | None = None) -> None:
         with right:
             xlsx_section(job)
     if _copied_without_formatting(job):
-        right.caption("This workbook is large, so its XLSX download keeps every sheet's values, formulas and hidden "
-                      "sheets, but not its formatting, number formats, charts or pictures.")
+        right.caption(VALUES_ONLY_NOTE)
 
 
 def _copied_without_formatting(job) -> bool:
