@@ -433,6 +433,6 @@ def test_a_large_workbooks_values_only_copy_is_said_on_the_command_line(invoke, 
     monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 10)
     result = invoke("run", str(task_file), str(workbook), "-o", str(tmp_path / "values.xlsx"))
     assert result.exit_code == 0, result.output
-    assert "Note: This workbook is large, so its XLSX copy keeps every sheet's values" in result.stderr
+    assert "Note: This workbook is large, so its XLSX copy keeps every sheet's values, number formats" in result.stderr
     assert "comments, links" in invoke("jobs", "export", "2", "-o", str(tmp_path / "again.xlsx")).stderr
     assert load_workbook(tmp_path / "values.xlsx").active["A1"].value == "Subject"

@@ -186,7 +186,29 @@ def test_the_streamed_copy_keeps_each_cells_type_and_puts_the_results_right_of_t
     assert [c.value for c in copy[2]][:5] == ["I want a refund", datetime(2026, 3, 1, 9, 30), time(9, 30), True, 12.5]
     assert copy["G3"].value == "a note beyond the header" and [copy["H2"].value, copy["H3"].value] == labels[:2]
     assert copy["E3"].value == "=E2*2"
-    assert copy["B2"].number_format == "yyyy-mm-dd hh:mm:ss" and copy["D3"].value is False
+    assert copy["B2"].number_format == sheet["B2"].number_format and copy["D3"].value is False
+
+
+def test_the_streamed_copy_keeps_each_cells_number_format(settings, tiny_loader, tmp_path, monkeypatch):
+    """A large workbook's copy showed an ID formatted 00000 as 123, a share as 0.15, a date with its midnight."""
+    from datetime import date
+
+    from workbench.io import workbook_export
+
+    monkeypatch.setattr(workbook_export, "STREAMED_OVER_CELLS", 0)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Body", "ID", "Share", "Price", "Due", "Twice"])
+    sheet.append(["I want a refund", 123, 0.15, 1234.5, date(2026, 3, 1), "=D2*2"])
+    codes = {"B2": "00000", "C2": "0%", "D2": '"$"#,##0.00', "E2": "dd/mm/yyyy", "F2": '"$"#,##0.00'}
+    for place, code in codes.items():
+        sheet[place].number_format = code
+    book.save(tmp_path / "in.xlsx")
+    job_id = run(settings, tiny_loader, tmp_path / "in.xlsx")
+    copy = load_workbook(export_job(settings, job_id, tmp_path / "out.xlsx"))["Sheet"]
+    assert {place: copy[place].number_format for place in codes} == codes
+    assert [copy[place].value for place in ("B2", "C2", "D2", "F2")] == [123, 0.15, 1234.5, "=D2*2"]
+    assert copy["A2"].number_format == "General" and copy["G1"].value == "label"
 
 
 def test_the_workbooks_result_columns_are_those_of_the_csv_download_reviews_and_all(settings, tiny_loader, tmp_path,

@@ -23,6 +23,8 @@ def test_settings_saved_as_a_template_run_again_from_new_job(settings):
     app = _sample_job_page()
     _save_route_template(app, "Routing")
     assert [s.value for s in app.success][-1].startswith("Saved as 'Routing', version 1")
+    # Offered at once on this page too: it appeared only after the next click.
+    assert [r.options for r in app.radio if r.label == "Settings"] == [["Set them here", "Use a saved template"]]
     again = _sample_job_page()  # a new visit: the saved template is offered
     next(r for r in again.radio if r.label == "Settings").set_value("Use a saved template").run()
     assert next(m for m in again.multiselect).value == ["Subject", "Body"]  # the template's columns, preselected

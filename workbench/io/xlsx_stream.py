@@ -75,22 +75,41 @@ _FORMATS = ("yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "hh:mm:ss", "[h]:mm:ss",
             *("0." + "0" * places for places in range(1, MOST_PLACES + 1)))
 
 
-def _styles() -> str:
-    formats = "".join(f'<numFmt numFmtId="{164 + number}" formatCode="{code}"/>' for number, code in enumerate(_FORMATS))
+def _styles(codes: Iterable[str] = _FORMATS) -> str:
+    codes = list(codes)
+    formats = "".join(f'<numFmt numFmtId="{164 + number}" formatCode={quoteattr(code)}/>' for number, code in enumerate(codes))
     cells = "".join(f'<xf numFmtId="{164 + number}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-                    for number in range(len(_FORMATS)))
+                    for number in range(len(codes)))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
-            f'<numFmts count="{len(_FORMATS)}">{formats}</numFmts>'
+            f'<numFmts count="{len(codes)}">{formats}</numFmts>'
             '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
             '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
             '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-            f'<cellXfs count="{len(_FORMATS) + 1}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            f'<cellXfs count="{len(codes) + 1}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
             f'{cells}</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
             "</styleSheet>")
 
 
-STYLES = _styles()
+class Shown(NamedTuple):
+    """A value with the number format its cell shows it in: a copied workbook's "00000", "0%", "dd/mm/yyyy"."""
+
+    value: object
+    number_format: str
+
+
+class NumberFormats:
+    """The number formats a workbook's cells use, each a cell style: the fixed ones, then each met while writing
+    (styles.xml is written after the sheets)."""
+
+    def __init__(self) -> None:
+        self.styles = {code: number for number, code in enumerate(_FORMATS, start=1)}
+
+    def style_of(self, code: str) -> int:
+        return self.styles.setdefault(code, len(self.styles) + 1)
+
+    def xml(self) -> str:
+        return _styles(self.styles)
 
 
 class Decimals(float):
@@ -152,28 +171,29 @@ def write_sheets(sheets: Iterable[tuple], path: Path, names: Iterable[Name] = ()
     defined `names` its formulas use."""
     titles: list[str] = []
     states: list[str] = []
+    formats = NumberFormats()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as package:
         for sheet in sheets:
             sheet = SheetCopy(*sheet)
             titles.append(_unused_title(sheet_title(sheet.name), titles))
             states.append(sheet.state)
-            _add_sheet(package, f"xl/worksheets/sheet{len(titles)}.xml", sheet.rows)
+            _add_sheet(package, f"xl/worksheets/sheet{len(titles)}.xml", sheet.rows, formats)
         package.writestr("[Content_Types].xml", _content_types(len(titles)))
         package.writestr("_rels/.rels", PACKAGE_RELS)
         package.writestr("xl/workbook.xml", _workbook_xml(titles, states, list(names)))
         package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(titles)))
-        package.writestr("xl/styles.xml", STYLES)
+        package.writestr("xl/styles.xml", formats.xml())
     return Path(path)
 
 
-def _add_sheet(package: zipfile.ZipFile, part_name: str, rows: Iterable[Iterable[object]]) -> None:
+def _add_sheet(package: zipfile.ZipFile, part_name: str, rows: Iterable[Iterable[object]], formats: NumberFormats) -> None:
     """The sheet's rows are written to a scratch file first: the sheet then declares its size before them (without
     it, openpyxl read a sheet through at every open, io/sheet_size.py), and the zip knows the part's size (a part of
     unknown size must be written with zip64 fields, which some Excel versions answer with a repair prompt; now only
     a sheet over 2 GB gets them, as openpyxl's files do)."""
     extent = SheetExtent()
     with tempfile.TemporaryFile() as scratch:
-        for piece in _rows_xml(rows, extent):
+        for piece in _rows_xml(rows, extent, formats):
             scratch.write(piece.encode("utf-8"))
         head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
                 f'<dimension ref="{extent.reference()}"/><sheetData>').encode()
@@ -233,13 +253,13 @@ class SheetExtent:
         return f"A1:{self.letters[-1]}{self.rows}" if self.rows and self.letters else "A1"
 
 
-def _rows_xml(rows: Iterable[Iterable[object]], extent: SheetExtent) -> Iterator[str]:
+def _rows_xml(rows: Iterable[Iterable[object]], extent: SheetExtent, formats: NumberFormats) -> Iterator[str]:
     """The rows' XML in pieces of ROWS_PER_WRITE rows (one write per row spent more time in the file), `extent` kept
     up to date."""
     letters = extent.letters
     pending: list[str] = []
     for number, row in enumerate(rows, start=1):
-        cells = [_cell(value) for value in row]
+        cells = [_cell(value, formats) for value in row]
         letters += [column_letters(index) for index in range(len(letters), len(cells))]
         pending.append(f'<row r="{number}">' + "".join(
             f'<c r="{letters[i]}{number}"{cell}' for i, cell in enumerate(cells) if cell) + "</row>")
@@ -260,8 +280,10 @@ def column_letters(index: int) -> str:
     return name
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, formats: NumberFormats) -> str:
     """A cell's XML after its `<c r="…"`, or "" for an empty cell (nothing is written for it)."""
+    if isinstance(value, Shown):
+        return _styled(_cell(value.value, formats), formats.style_of(value.number_format))
     if isinstance(value, Formula):  # before the empty text: a data table's formula has no text
         return _formula_cell(value)
     if value is None or isinstance(value, str) and not value:
@@ -277,6 +299,16 @@ def _cell(value: object) -> str:
     if isinstance(value, (date, time, timedelta)):  # a datetime is a date
         return _moment_cell(value)
     return _text_cell(str(value))
+
+
+_STYLE = re.compile(r' s="\d+"')
+
+
+def _styled(cell: str, style: int) -> str:
+    """A number's, a date's or a formula's cell in the given style (a text cell shows no number format)."""
+    if not cell or cell.startswith(' t="inlineStr"'):
+        return cell
+    return _STYLE.sub(f' s="{style}"', cell, count=1) if cell.startswith(' s="') else f' s="{style}"{cell}'
 
 
 def _formula_cell(formula: Formula) -> str:

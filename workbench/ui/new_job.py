@@ -444,6 +444,8 @@ def saved_template_spec(template, columns: list[str], name: str):
 
 
 def save_as_template(spec) -> None:
+    if note := st.session_state.pop(TEMPLATE_SAVED, None):
+        st.success(note)
     with st.expander("Save these settings as a template"):
         name = st.text_input("Template name", help="Saving under a name that exists adds a new version; earlier ones stay.",
                              persist_state="session", key="template-name")
@@ -451,9 +453,16 @@ def save_as_template(spec) -> None:
             with user_errors():
                 known = saved_ids()
                 saved = templates.save_template(app_settings(), name, spec)
-                st.success(f"Saved as '{saved.name}', version {saved.version}. The Templates page lists it and exports "
-                           "it as a task file." if saved.id not in known else
-                           f"'{saved.name}', version {saved.version}, has these settings already: nothing new was saved.")
+                st.session_state[TEMPLATE_SAVED] = (
+                    f"Saved as '{saved.name}', version {saved.version}. The Templates page lists it and exports it as a "
+                    "task file." if saved.id not in known else
+                    f"'{saved.name}', version {saved.version}, has these settings already: nothing new was saved.")
+                # Drawn again: the page's first template offers "Use a saved template" above at once, not after the
+                # next click.
+                st.rerun()
+
+
+TEMPLATE_SAVED = "template-saved-note"
 
 
 def named(spec):

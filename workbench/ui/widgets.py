@@ -187,8 +187,9 @@ def results_table(frame: pd.DataFrame) -> None:
               for column in filter(None, (answer_column(frame, name) for name in WRITTEN_ANSWERS))}
     confidence = answer_column(frame, "confidence")
     if confidence:
+        # Blue: the theme's red read as a warning on a row the model was sure of (1.00).
         config[confidence] = st.column_config.ProgressColumn(confidence, min_value=0.0, max_value=1.0, format="%.2f",
-                                                             help=_confidence_help(frame))
+                                                             help=_confidence_help(frame), color="blue")
     st.dataframe(ordered, width="stretch", hide_index=True, column_config=config or None,
                  placeholder="")  # an answer left empty is an empty cell, as in the download (not a grey "None")
 
