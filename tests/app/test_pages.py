@@ -681,3 +681,20 @@ def test_the_confusion_charts_counts_are_white_on_its_dark_cells():
     colour = text_layer["encoding"]["color"]
     assert colour["condition"]["value"] == "white" and colour["value"] == "black"
     assert "5.5" in colour["condition"]["test"]  # half the largest count
+
+
+def test_figures_read_with_a_running_jobs_rows_say_how_many_rows_they_count(monkeypatch):
+    """"Rows answered 14,720" beside "Need review 0" and an empty chart looked wrong, not late."""
+    from types import SimpleNamespace
+
+    from workbench.ui import results_page
+
+    said = []
+    monkeypatch.setattr(results_page.st, "caption", said.append)
+    job = SimpleNamespace(status="running", done_rows=14_720, failed_rows=0, total_rows=44_800)
+    results_page._read_when(job, answered_at_load=3_200)
+    assert said == ["Need review, average confidence, the charts and the table count the 3,200 rows answered when "
+                    "they were last read; they are read again about every 45 s while the job runs."]
+    results_page._read_when(job, answered_at_load=14_720)  # caught up: nothing to say
+    results_page._read_when(SimpleNamespace(**{**vars(job), "status": "completed"}), answered_at_load=3_200)
+    assert len(said) == 1

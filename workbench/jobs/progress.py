@@ -119,8 +119,12 @@ ROWS_PER_REFRESH_SECOND = 1_000
 
 def table_is_behind(job: Job, answered_when_shown: int, seconds_shown: float) -> bool:
     """Whether rows a page shows (read when it was drawn) are worth reading again: more are saved, and a while passed."""
-    wait = max(TABLE_REFRESH_SECONDS, job.total_rows / ROWS_PER_REFRESH_SECOND)
-    return answered_rows(job) > answered_when_shown and seconds_shown >= wait
+    return answered_rows(job) > answered_when_shown and seconds_shown >= table_refresh_seconds(job)
+
+
+def table_refresh_seconds(job: Job) -> float:
+    """How often a page reads a running job's rows again."""
+    return max(TABLE_REFRESH_SECONDS, job.total_rows / ROWS_PER_REFRESH_SECOND)
 
 
 def counted(count: int, noun: str) -> str:
