@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from sqlalchemy import update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.jobs_page_load import chromium  # noqa: E402
 from tests.e2e.test_browser import free_port, wait_for_http  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db.schema import Job  # noqa: E402
@@ -42,18 +42,6 @@ def make_jobs(settings: Settings, count: int) -> None:
         session.execute(update(Job).where(Job.id.in_(ids[-3:-1])).values(status="paused"))
 
 
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-
-
 def cpu_seconds(processes) -> float:
     return sum(sum(process.cpu_times()[:2]) for process in processes)
 
@@ -69,7 +57,7 @@ def measure(code: Path, env: dict, loads: int) -> None:
     driver = None
     try:
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health")
-        driver = browser()
+        driver = chromium()
         for load in range(loads):
             start = time.monotonic()
             driver.get(f"http://127.0.0.1:{port}/jobs")
