@@ -403,3 +403,52 @@ def test_a_cells_bold_and_coloured_words_are_kept_in_the_workbooks_copy(tmp_path
     copied = load_workbook(tmp_path / "out.xlsx", rich_text=True).active
     assert isinstance(copied["A2"].value, CellRichText) and str(copied["A2"].value) == "Refund now please"
     assert copied["A2"].value[1].font.b and copied["B2"].value == "billing"
+
+
+def test_the_workbooks_copy_keeps_the_values_its_formulas_last_computed(tmp_path):
+    """openpyxl writes formulas without their values: a previewer, pandas, or a next job on the download saw blanks."""
+    import zipfile
+    from datetime import datetime
+
+    import pandas as pd
+
+    from workbench.io.workbook_export import add_result_columns
+
+    book = Workbook()
+    book.active.append(["Body", "Amount", "Twice", "Note", "Big"])
+    book.active.append(["refund", 21, "=B2*2", '="Order "&B2', "=B2>20"])
+    book.active["F2"] = "=DATE(2026,3,1)"
+    book.active["F2"].number_format = "yyyy-mm-dd"
+    book.create_sheet("Other").append([5, "=A1+1", "=1/0"])
+    book.save(tmp_path / "in.xlsx")
+    _with_saved_values(tmp_path / "in.xlsx", {"sheet1.xml": {"C2": ("", "42"), "D2": (' t="str"', "Order 21"),
+                                                             "E2": (' t="b"', "1"), "F2": ("", "46082")},
+                                              "sheet2.xml": {"B1": ("", "6"), "C1": (' t="e"', "#DIV/0!")}})
+    add_result_columns(tmp_path / "in.xlsx", None, pd.DataFrame({"label": ["billing"]}), tmp_path / "out.xlsx")
+    computed = load_workbook(tmp_path / "out.xlsx", data_only=True)
+    assert [c.value for c in computed["Sheet"][2]] == ["refund", 21, 42, "Order 21", True, datetime(2026, 3, 1),
+                                                       "billing"]
+    assert [c.value for c in computed["Other"][1]] == [5, 6, "#DIV/0!"]
+    formulas = load_workbook(tmp_path / "out.xlsx")
+    assert formulas["Sheet"]["C2"].value == "=B2*2" and formulas["Other"]["B1"].value == "=A1+1"
+    assert zipfile.ZipFile(tmp_path / "out.xlsx").testzip() is None
+
+
+def _with_saved_values(path, values: dict) -> None:
+    """The workbook as Excel saves it: each formula with the value it computed (openpyxl's own save writes none)."""
+    import re
+    import zipfile
+
+    members = {}
+    with zipfile.ZipFile(path) as source:
+        for info in source.infolist():
+            data = source.read(info)
+            for place, (kind, text) in values.get(info.filename.rsplit("/", 1)[-1], {}).items():
+                data = re.sub(rf'<c r="{place}"([^>]*)><f>(.*?)</f><v\s*/></c>'.encode(),
+                              lambda found, kind=kind, text=text, place=place:
+                              f'<c r="{place}"{found[1].decode()}{kind}><f>{found[2].decode()}</f><v>{text}</v></c>'
+                              .encode(), data)
+            members[info.filename] = data
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)

@@ -9,6 +9,7 @@ against 330 MB for the CSV; trust audit).
 
 from __future__ import annotations
 
+import logging
 import pickle
 import tempfile
 from collections.abc import Iterator
@@ -21,9 +22,12 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from workbench.errors import InputFileError
+from workbench.io.computed_values import add_computed_values, formula_cells
 from workbench.io.readers import DAMAGED_WORKBOOK, header_row_number
 from workbench.io.writers import spreadsheet_cell, spreadsheet_text, write_value_cell
 from workbench.io.xlsx_stream import CellError, Formula, Name, SheetCopy, Shown, write_sheets
+
+logger = logging.getLogger(__name__)
 
 # Over this many cells (every sheet's declared size) the workbook is copied a row at a time. openpyxl holds about
 # 1.5 KB a cell of a loaded workbook: at most ~250 MB more than a streamed copy for a workbook kept exactly.
@@ -79,7 +83,15 @@ def _copied_whole(original: Path, sheet: str | None, results: pd.DataFrame, path
             if value != "":  # a row without a result (beyond a row limit, not run yet) stays blank
                 write_value_cell(worksheet, row_number, first_column + offset, value)
     workbook.save(path)
+    _keep_computed_values(original, path, formula_cells(workbook))
     return path
+
+
+def _keep_computed_values(original: Path, path: Path, formulas: dict[str, set[str]]) -> None:
+    try:
+        add_computed_values(original, path, formulas)
+    except Exception:  # noqa: BLE001 (the copy is whole without them: Excel computes its formulas on opening)
+        logger.warning("The formulas' saved values could not be added to %s", path, exc_info=True)
 
 
 def declared_cells(original: Path) -> int:
