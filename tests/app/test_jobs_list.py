@@ -47,12 +47,28 @@ def test_older_and_newer_pages_turn_and_the_last_one_is_not_passed(five_jobs):
     assert listed(app) == [1, 5, 4]
 
 
-def test_a_page_emptied_by_deletions_goes_back_to_the_newest_jobs(five_jobs, settings):
+def test_a_page_emptied_by_deletions_goes_to_the_last_page_left(five_jobs, settings):
     app = page("jobs.py").run()
     app = turn(app, "Older jobs").click().run()
     with session_scope(settings) as session:
         session.execute(update(Job).where(Job.id.in_([2, 3])).values(status="deleted"))
-    assert listed(app.run()) == [1, 5, 4]
+    assert listed(app.run()) == [1, 5, 4]  # the only page left
+
+
+def test_deleting_the_last_pages_only_job_shows_the_page_before_it(settings, monkeypatch):
+    """It went back to the first page."""
+    monkeypatch.setattr(jobs_list, "JOBS_PER_PAGE", 1)
+    for _ in range(3):
+        demo_job(settings)
+    with session_scope(settings) as session:
+        session.execute(update(Job).values(status="completed"))
+    app = page("jobs.py").run()
+    app = turn(app, "Older jobs").click().run()
+    app = turn(app, "Older jobs").click().run()
+    assert listed(app) == [1]
+    with session_scope(settings) as session:
+        session.execute(update(Job).where(Job.id == 1).values(status="deleted"))
+    assert listed(app.run()) == [2]
 
 
 def test_a_job_opens_by_its_number(five_jobs):

@@ -38,9 +38,9 @@ def job_list() -> None:
 def _listed() -> service.JobsPage | None:
     with user_errors():  # a fragment's error does not reach the page's handler (a damaged database)
         listed = service.jobs_page(app_settings(), st.session_state.get(SKIPPED, 0), JOBS_PER_PAGE)
-        if not listed.stopped and st.session_state.get(SKIPPED):  # jobs deleted since: back to the newest
-            st.session_state[SKIPPED] = 0
-            listed = service.jobs_page(app_settings(), 0, JOBS_PER_PAGE)
+        if not listed.stopped and st.session_state.get(SKIPPED):  # jobs deleted since: the last page there is now
+            st.session_state[SKIPPED] = max(0, (listed.stopped_count - 1) // JOBS_PER_PAGE * JOBS_PER_PAGE)
+            listed = service.jobs_page(app_settings(), st.session_state[SKIPPED], JOBS_PER_PAGE)
         return listed
     return None
 
