@@ -433,8 +433,8 @@ def _header(worksheet, header_row: int | None) -> Header | None:
 
 
 def _shown_rows(worksheet, first: int) -> Iterator[tuple]:
-    """The sheet's rows from row `first`, each number as its format shows it ("00123", "15%", "$1,234.50"), anything
-    else as stored: the model reads what the user sees, and a CSV download holds it."""
+    """The sheet's rows from row `first`, a number as its format shows it where shown_number renders that format
+    ("00123", "15%"), anything else as stored: the model reads what the user sees, and a CSV download holds it."""
     for row in worksheet.iter_rows(min_row=first):
         yield tuple(_shown(cell) for cell in row)
 

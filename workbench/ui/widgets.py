@@ -16,16 +16,14 @@ from sqlalchemy.exc import DatabaseError
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.db.session import database_problem
 from workbench.errors import WorkbenchError
-from workbench.io.readers import file_kind
 from workbench.io.result_columns import result_names
-from workbench.io.workbook_export import VALUES_ONLY_NOTE, kept_whole
+from workbench.io.workbook_export import VALUES_ONLY_NOTE
 from workbench.jobs import measure, service, templates
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress, only_failed_rows_left
-from workbench.jobs.results import export_job
+from workbench.jobs.results import copies_values_only, export_job
 from workbench.jobs.review import WRITTEN_ANSWERS
 from workbench.models.registry import snapshot_names
-from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -261,17 +259,15 @@ def download_buttons(job, xlsx_section: Callable | None = None) -> None:
 def _copied_without_formatting(job) -> bool:
     """Whether the job's XLSX download copies a large workbook's values rather than the workbook itself."""
     path = Path(job.input_path)
-    if not path.exists() or file_kind(path) != "excel":
-        return False
-    return not _kept_whole(str(path), path.stat().st_mtime_ns, job.total_rows, len(spec_from_dict(job.spec).output_columns()))
+    return path.exists() and _values_only(job.id, path.stat().st_mtime_ns, job.total_rows)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _kept_whole(path: str, stamp: int, rows: int, result_columns: int) -> bool:
+def _values_only(job_id: int, stamp: int, rows: int) -> bool:  # the input's stamp and the rows: keys of the cache
     try:
-        return kept_whole(Path(path), rows, result_columns)
+        return copies_values_only(app_settings(), job_id, Path("download.xlsx"))
     except Exception:  # noqa: BLE001 (a damaged workbook: the download itself says what is wrong)
-        return True
+        return False
 
 
 def _download_button(column, job, suffix: str, mime: str) -> None:
