@@ -17,6 +17,7 @@ from workbench.eval import cost
 from workbench.eval.job import evaluate, headline_scores
 from workbench.jobs import compare, measure, service, worker
 from workbench.jobs.compare import Sheet
+from workbench.jobs.comparison_notes import comparison_notes
 from workbench.jobs.results import results_frame
 from workbench.jobs.runner import run_job
 from workbench.tasks.spec import spec_from_dict, task_file_text
@@ -180,7 +181,7 @@ def test_right_answers_no_model_can_give_are_counted_by_label(settings, two_mode
     frame.to_csv(sheet, index=False)
     assert compare.answers_outside_labels(ZERO_SHOT, frame, "category") == {"refunds": 2, "spam": 1}
     comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models[:1])
-    assert compare.unmatched_answers(settings, comparison_id) == {"refunds": 2, "spam": 1}
+    assert compare.right_answers(settings, comparison_id).outside == {"refunds": 2, "spam": 1}
     route = spec_from_dict({"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "fallback": "Other"})
     answers = pd.DataFrame({"truth": ["Other", "billing", "returns", "Shipping "]})
     assert compare.answers_outside_labels(route, answers, "truth") == {"returns": 1}  # "Shipping " is shipping
@@ -363,7 +364,10 @@ def test_the_command_line_writes_the_table_as_a_workbook_too(settings, two_model
     result = CliRunner().invoke(cli, ["compare", str(task), str(EMAILS), "--answers", "category", "--rows", "4",
                                       "--latency-rows", "0", "-o", str(tmp_path / "table.xlsx"), f"--model={two_models[0]}"])
     assert result.exit_code == 0, result.output
-    assert pd.read_excel(tmp_path / "table.xlsx", sheet_name="comparison")["model"].tolist() == [two_models[0]]
+    table = pd.read_excel(tmp_path / "table.xlsx", sheet_name="comparison")
+    assert table["model"].tolist() == [two_models[0]] and table[compare.LOCAL_COST].dtype == float  # numbers in a workbook
+    assert "Comparison #1: 1 model\n" in result.output  # not "one after another"
+    assert "Note: Scored on 4 rows only" in result.output  # the page's notes, in the terminal too
 
 
 def test_the_command_line_refuses_a_model_that_is_not_there(settings, two_models, tmp_path):
@@ -403,3 +407,90 @@ def test_a_models_process_killed_from_outside_fails_its_job_and_the_next_model_s
     first, second = compare.comparison_jobs(settings, comparison_id)
     assert (first.status, second.status) == ("failed", "completed")
     assert "stopped without an error of its own" in first.error
+
+
+def _stop_part_way(settings, job_id: int, answered: int, status: str = "paused") -> None:
+    """As if the job had been paused after its first `answered` rows."""
+    with session_scope(settings) as session:
+        for result in repo.job_results(session, job_id):
+            if result.row_index >= answered:
+                session.delete(result)
+        job = repo.get_job(session, job_id)
+        job.done_rows, job.status = answered, status
+
+
+def _scores_on(settings, job_id: int, rows) -> float:
+    frame = results_frame(settings, job_id, reviewed=False)
+    kept = frame.loc[sorted(rows)]
+    kept.attrs = frame.attrs
+    return round(evaluate(kept, "category").accuracy, 4)
+
+
+def test_every_model_is_scored_on_the_rows_all_of_them_answered(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    _run_queue(settings)
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    _stop_part_way(settings, second.id, 5)
+    table = compare.comparison_table(settings, comparison_id, PRICES).set_index("model")
+    assert table["scored rows"].tolist() == [5, 5]  # not 12 for the first: its 7 more rows may be the hard ones
+    assert table.loc["tiny-a", "accuracy"] == _scores_on(settings, first.id, range(5))
+    jobs = compare.comparison_jobs(settings, comparison_id)
+    notes = comparison_notes(jobs, table.reset_index(), compare.right_answers(settings, comparison_id))
+    assert any(f"tiny-b answered 5 of {ROWS} rows (paused)" in note and f"job #{second.id}" in note for note in notes)
+    assert any("Scored on 5 rows only" in note for note in notes)
+
+
+def test_a_running_model_does_not_move_the_others_scores(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    _run_queue(settings)
+    second = compare.comparison_jobs(settings, comparison_id)[1]
+    _stop_part_way(settings, second.id, 4, status="running")
+    table = compare.comparison_table(settings, comparison_id, PRICES).set_index("model")
+    assert table["scored rows"].tolist() == [ROWS, 4]
+
+
+def test_rows_a_model_failed_are_left_out_of_every_score_and_said(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    _run_queue(settings)
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    with session_scope(settings) as session:
+        failed = repo.job_results(session, second.id)[0]
+        failed.status, failed.error, failed.outputs = "failed", "too long", {}
+        job = repo.get_job(session, second.id)
+        job.done_rows, job.failed_rows = ROWS - 1, 1
+    table = compare.comparison_table(settings, comparison_id, PRICES).set_index("model")
+    assert table["scored rows"].tolist() == [ROWS - 1, ROWS - 1] and table["failed rows"].tolist() == [0, 1]
+    notes = comparison_notes(compare.comparison_jobs(settings, comparison_id), table.reset_index(),
+                             compare.RightAnswers({}, []))
+    assert f"tiny-b could not answer 1 row (job #{second.id} on Job results says why): they are left out of every " \
+           "model's score." in notes
+
+
+def test_a_failed_models_note_gives_its_reason(settings, two_models):
+    comparison_id = _start(settings, two_models[:1])
+    job = compare.comparison_jobs(settings, comparison_id)[0]
+    with session_scope(settings) as session:
+        stored = repo.get_job(session, job.id)
+        stored.status, stored.error = "failed", "The model's files are damaged. Prepare it again."
+    notes = comparison_notes(compare.comparison_jobs(settings, comparison_id),
+                             compare.comparison_table(settings, comparison_id, PRICES), compare.RightAnswers({}, []))
+    assert notes == [f"tiny-a stopped with an error (job #{job.id}): The model's files are damaged. Prepare it again."]
+
+
+def test_labels_no_compared_row_names_are_pointed_out(settings, two_models, tmp_path):
+    sheet = tmp_path / "sorted.csv"
+    frame = pd.read_csv(EMAILS).head(ROWS)
+    frame["category"] = ["billing"] * 6 + ["shipping"] * 6  # a sheet sorted by its answers
+    frame.to_csv(sheet, index=False)
+    comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models[:1])
+    never = compare.right_answers(settings, comparison_id).never_right
+    assert never == sorted(set(ZERO_SHOT.to_dict()["labels"]) - {"billing", "shipping"})
+    [note] = comparison_notes([], pd.DataFrame(), compare.RightAnswers({}, never))
+    assert note.startswith(f"No compared row has '{never[0]}'") and note.count("'") == 2 * len(never)
+    assert " or " in note
+
+
+def test_costs_are_written_as_decimals_for_text_files():
+    table = pd.DataFrame({"model": ["a", "b"], compare.LOCAL_COST: [2.45e-05, None], compare.API_COST: [0.0123, 1.5]})
+    plain = compare.with_plain_costs(table)
+    assert plain[compare.LOCAL_COST].tolist() == ["0.0000245", ""] and plain[compare.API_COST].tolist() == ["0.0123", "1.5"]

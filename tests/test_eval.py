@@ -526,6 +526,6 @@ def test_a_custom_jobs_free_text_has_no_score_and_the_message_says_to_leave_the_
 
 
 def test_right_answers_outside_the_labels_are_quoted_cut_short():
-    from workbench.ui.widgets import listed_counts
+    from workbench.jobs.progress import listed_counts
 
     assert listed_counts({"x" * 100_000: 1, "billing ": 2}) == f"'{'x' * 59}…' (1), 'billing ' (2)"

@@ -26,6 +26,7 @@ from workbench.io.readers import MAX_HEADER_ROW, file_kind, opening_sheet
 from workbench.io.workbook_export import VALUES_ONLY_NOTE
 from workbench.io.writers import check_output, write_table
 from workbench.jobs import compare, measure, review, service
+from workbench.jobs.comparison_notes import comparison_notes
 from workbench.jobs.deletion import delete_job
 from workbench.jobs.progress import counted, describe, job_progress
 from workbench.jobs.results import copies_values_only, export_job, results_frame
@@ -187,13 +188,19 @@ def compare_models(task_file: Path, input_file: Path, answers: str, models: tupl
         check_output(output, made_from=input_file)
     data = compare.Sheet(input_file, answers, sheet=sheet or opening_sheet(input_file), rows=rows, header_row=header_row)
     comparison_id = compare.start_comparison(settings, load_task_file(task_file), data, list(models), latency_rows)
-    click.echo(f"Comparison #{comparison_id}: {len(models)} models, one after another", err=True)
+    jobs = compare.comparison_jobs(settings, comparison_id)
+    click.echo(f"Comparison #{comparison_id}: {counted(len(jobs), 'model')}"
+               + (", one after another" if len(jobs) > 1 else ""), err=True)
     _compare_until_interrupted(settings, comparison_id)
     table = compare.comparison_table(settings, comparison_id, Prices(*prices))
     click.echo("", err=True)
-    click.echo(table.drop(columns=["score"], errors="ignore").to_string(index=False))
+    click.echo(compare.with_plain_costs(table).drop(columns=["score"], errors="ignore").to_string(index=False))
+    for note in comparison_notes(compare.comparison_jobs(settings, comparison_id), table,
+                                 compare.right_answers(settings, comparison_id)):
+        click.echo(f"Note: {note}", err=True)
     if output:
-        write_table(table, output, sheet_name="comparison")
+        write_table(table if output.suffix.lower() == ".xlsx" else compare.with_plain_costs(table), output,
+                    sheet_name="comparison")
 
 
 def _compare_until_interrupted(settings, comparison_id: int) -> None:

@@ -151,3 +151,13 @@ def test_a_sheet_without_a_column_of_right_answers_says_what_to_add(settings):
     assert not app.exception
     assert any("needs a column of right answers beside the text: this sheet has none. Add one" in info.value
                for info in app.info), [info.value for info in app.info]
+
+
+def test_labels_the_first_rows_never_have_as_right_answer_are_pointed_out_before_comparing(settings, two_models):
+    app = _form_on_sample(LABELS + "\nlegal")  # no email of the sample is about legal matters
+    rows = next(n for n in app.number_input if n.label.startswith("Rows to compare on"))
+    warnings = [w.value for w in app.warning]
+    assert f"No row of the first {rows.value} has 'legal' as its right answer" in " ".join(warnings)
+    rows.set_value(1).run()  # one row's right answer names one label of the seven
+    never = next(w.value for w in app.warning if w.value.startswith("No row of the first 1 has"))
+    assert never.count("'") == 2 * 6 and "' or '" in never

@@ -23,6 +23,7 @@ from workbench.db.session import session_scope
 from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.eval import cost
 from workbench.eval.answers import answers_outside_labels as outside_labels
+from workbench.eval.answers import labels_never_right
 from workbench.eval.job import evaluate, headline_scores
 from workbench.io import read_table
 from workbench.io.result_columns import result_names
@@ -96,9 +97,18 @@ def _check_models(settings: Settings, spec: TaskSpec, models: list[str]) -> None
 def answers_outside_labels(spec: TaskSpec, frame: pd.DataFrame, answers_column: str) -> dict[str, int]:
     """The right answers in the column no model of the comparison can give, read as the Job results page reads them
     ("Technical Support" is technical_support; the examples' rows are not scored)."""
+    return outside_labels(_as_read(spec, frame), answers_column)
+
+
+def labels_without_right_answers(spec: TaskSpec, frame: pd.DataFrame, answers_column: str) -> list[str]:
+    """The labels (queues) no right answer in the frame names: the comparison's scores would say nothing of them."""
+    return labels_never_right(_as_read(spec, frame), answers_column)
+
+
+def _as_read(spec: TaskSpec, frame: pd.DataFrame) -> pd.DataFrame:
     read = frame.copy(deep=False)
     read.attrs = {"spec": reading_spec(spec.to_dict())}
-    return outside_labels(read, answers_column)
+    return read
 
 
 # A job of a few rows times its start-up more than its rows: a 1-row comparison at 12.5 rows/s made a later guide say
@@ -227,25 +237,51 @@ def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices
         one.frame = results_frame(settings, one.job.id, reviewed=False) if one.rows else None
     first = next((one for one in answered if one.rows), None)
     api = _api_cost(settings, first, comparison.answers_column, prices) if first else None
-    return pd.DataFrame([{**_model_row(comparison, one, prices), SAME_ANSWERS: _same_answers(one, first), API_COST: api}
-                         for one in answered])
+    common = rows_every_model_answered(answered)
+    return pd.DataFrame([{**_model_row(comparison, one, prices, common), SAME_ANSWERS: _same_answers(one, first),
+                          API_COST: api} for one in answered])
+
+
+def rows_every_model_answered(answered: list[Answered]) -> set[int] | None:
+    """The rows every model that has stopped answered: each is scored on these alone. A model stopped part-way (or
+    failing rows) was scored on its own rows, and a model paused after the first 40 (the file's easiest, say)
+    ranked above one that answered all 200. A model still running is left out until it stops, or the others'
+    scores would move with each of its batches; None while no model has stopped with answers."""
+    stopped = [one.rows for one in answered if one.rows and one.job.status not in ACTIVE]
+    return set.intersection(*stopped) if stopped else None
+
+
+def _scored_rows(answered: Answered, common: set[int] | None) -> pd.DataFrame:
+    if common is None or answered.job.status in ACTIVE:
+        return answered.frame
+    kept = answered.frame.loc[sorted(common)]
+    kept.attrs = answered.frame.attrs
+    return kept
 
 
 LOCAL_COST, API_COST, SAME_ANSWERS = "$/1,000 rows here", "$/1,000 rows by API", "same answers as the first"
 # The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
-FIGURE_COLUMNS = ("model", "job", "status", "rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms",
+FIGURE_COLUMNS = ("model", "job", "status", "rows", "failed rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms",
                   "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores")
 
 
-def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices) -> dict:
+def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices, common: set[int] | None) -> dict:
     job, measured = answered.job, answered.job.measurements or {}
     speed = rows_per_second(job)
     return {"model": model_name(job), "job": job.id, "status": job.status,
-            "rows": f"{job.done_rows + job.failed_rows:,} / {job.total_rows:,}",
-            **(_scores(answered.frame, comparison.answers_column) if answered.frame is not None else {}),
+            "rows": f"{job.done_rows + job.failed_rows:,} / {job.total_rows:,}", "failed rows": job.failed_rows,
+            **(_scores(_scored_rows(answered, common), comparison.answers_column) if answered.frame is not None else {}),
             "rows/s": _rounded(speed), "load s": _rounded(measured.get(measure.LOAD)), **_latencies(measured),
             "memory MB": measured.get(measure.PEAK_MEMORY), LOCAL_COST: _rounded(cost.local_cost(speed or 0.0, prices)),
             "shared the cores": bool(measured.get(measure.SHARED_CORES))}
+
+
+def with_plain_costs(table: pd.DataFrame) -> pd.DataFrame:
+    """The table for a text file or a terminal: a cost of $0.0000245 written so, not as 2.45e-05, which a reader (or a
+    spreadsheet opening the CSV as text) takes for a code."""
+    plain = {c: table[c].map(lambda v: "" if pd.isna(v) else np.format_float_positional(v, trim="-"))
+             for c in (LOCAL_COST, API_COST) if c in table}
+    return table.assign(**plain)
 
 
 def rows_per_second(job: Job) -> float | None:
@@ -311,13 +347,24 @@ def _api_cost(settings: Settings, first: Answered, answers_column: str, prices: 
     return _rounded(cost.api_cost(prompt, float(right[right != ""].str.len().mean()), prices))
 
 
-def unmatched_answers(settings: Settings, comparison_id: int) -> dict[str, int]:
-    """answers_outside_labels for a comparison's rows (none for a comparison without jobs)."""
+@dataclass(frozen=True)
+class RightAnswers:
+    """What the compared rows' right answers cover: answers no model can give, with their rows, and labels none of
+    them names."""
+
+    outside: dict[str, int]
+    never_right: list[str]
+
+
+def right_answers(settings: Settings, comparison_id: int) -> RightAnswers:
+    """The comparison's right answers, read as its jobs read the file (none for a comparison without jobs)."""
     with session_scope(settings) as session:
         comparison = repo.get_comparison(session, comparison_id)
         jobs = repo.comparison_jobs(session, comparison_id)
     if not jobs:
-        return {}
+        return RightAnswers({}, [])
     first = jobs[0]
-    frame = read_table(Path(first.input_path), sheet=first.sheet, nrows=first.row_limit, header_row=first.header_row)
-    return answers_outside_labels(spec_from_dict(first.spec), frame, comparison.answers_column)
+    frame = _as_read(spec_from_dict(first.spec), read_table(Path(first.input_path), sheet=first.sheet,
+                                                            nrows=first.row_limit, header_row=first.header_row))
+    return RightAnswers(outside_labels(frame, comparison.answers_column),
+                        labels_never_right(frame, comparison.answers_column))

@@ -130,3 +130,14 @@ def table_refresh_seconds(job: Job) -> float:
 def counted(count: int, noun: str) -> str:
     """'1 row', '2 rows', '1,200 rows': a count as a reader says it (nouns that take an 's')."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def listed_counts(counts: dict[str, int], shown: int = 5) -> str:
+    """"'billing' (3), 'Billing ' (1) and 2 more": the first few values with their rows, each cut short (a column of
+    whole texts picked as the right answers quoted a 100,000-character cell)."""
+    named = ", ".join(f"'{_cut(label)}' ({rows:,})" for label, rows in list(counts.items())[:shown])
+    return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
+
+
+def _cut(value: str, longest: int = 60) -> str:
+    return value if len(value) <= longest else value[: longest - 1].rstrip() + "…"

@@ -12,11 +12,12 @@ import streamlit as st
 from workbench.eval.cost import DEFAULT_PRICES, Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
-from workbench.jobs.progress import about, counted, pace
+from workbench.jobs.comparison_notes import comparison_notes, never_right_note
+from workbench.jobs.progress import about, counted, listed_counts, pace
 from workbench.models.registry import list_models
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
-from workbench.ui.widgets import STATUS_ICONS, listed_counts, local_time, model_label, user_errors
+from workbench.ui.widgets import STATUS_ICONS, local_time, model_label, user_errors
 
 SELECTED = "comparison-id"
 ACTIVE = ("queued", "running")
@@ -48,6 +49,7 @@ def new_comparison() -> None:
         kind = spec.model_kind
         models = _choose_models(kind)
         rows, latency_rows = _choose_rows(chosen, table, kind)
+        _say_labels_left_out(spec, frame, answers, rows)
         _time_guide(spec.task, models, rows, kind)
         if st.button("Compare", type="primary"):
             data = compare.Sheet(chosen.path, answers, sheet=table.sheet, rows=rows, upload_id=chosen.upload_id,
@@ -84,6 +86,14 @@ def likely_answers_column(frame: pd.DataFrame, text_columns: list[str], task: st
     if task == "extract":
         return max(others, key=lambda c: frame[c].astype(str).str.startswith("{").mean())
     return max(others, key=lambda c: frame[c].astype(str).str.split().str.len().mean())
+
+
+def _say_labels_left_out(spec, frame: pd.DataFrame, answers: str, rows: int) -> None:
+    """Before minutes of work: the first rows of a sheet sorted by its answers hold one or two of its labels."""
+    if rows <= len(frame):  # the preview holds them: no reading of the file on every click
+        never = compare.labels_without_right_answers(spec, frame.head(rows), answers)
+        if never:
+            st.warning(never_right_note(never, f"row of the first {rows:,}"))
 
 
 def _choose_models(kind: str) -> list[str]:
@@ -174,7 +184,7 @@ def comparison_view(comparison, costs: Prices) -> None:
         for job in jobs:
             _job_line(job)
         with user_errors():
-            comparison_figures(comparison, _table(comparison_id, jobs, costs), costs)
+            comparison_figures(comparison, jobs, _table(comparison_id, jobs, costs), costs)
         if active and not any(j.status in ACTIVE for j in jobs):
             st.rerun()  # the whole page: the refresh stops
 
@@ -201,17 +211,18 @@ def _job_line(job) -> None:
                f"{done:,} / {job.total_rows:,} rows" + (f" · {pace(speed)}" if speed else ""))
 
 
-def comparison_figures(comparison, table: pd.DataFrame, costs: Prices) -> None:
+def comparison_figures(comparison, jobs, table: pd.DataFrame, costs: Prices) -> None:
     if table.empty:
         st.info("This comparison has no jobs.")
         return
     scores = compare.score_columns(table)
     # The lines above name each model's job, status and rows done; the download keeps every column.
-    shown = _headline_first(table.drop(columns=["job", "status", "rows", "score", "shared the cores"], errors="ignore"),
+    shown = _headline_first(table.drop(columns=["job", "status", "rows", "failed rows", "score", "shared the cores"],
+                                       errors="ignore"),
                             scores)
     st.dataframe(shown.astype({c: float for c in shown.columns if c in (*scores, *NUMBERS)}), hide_index=True,
                  width="stretch", column_config=_formats(scores))
-    _notes(comparison.id, table)
+    _notes(comparison.id, jobs, table)
     quality = next((c for c in scores if c != "scored rows" and table[c].notna().any()), None)
     if quality and table["rows/s"].notna().any():
         st.altair_chart(_trade_off_chart(table, quality))
@@ -260,31 +271,14 @@ def _formats(scores: list[str]) -> dict:
 
 
 @st.cache_data(max_entries=16)
-def _unmatched(data_dir: str, comparison_id: int) -> dict[str, int]:
+def _right_answers(data_dir: str, comparison_id: int) -> compare.RightAnswers:
     """A comparison's file and settings never change: its file is read once, not on every refresh of a running one."""
-    return compare.unmatched_answers(app_settings(), comparison_id)
+    return compare.right_answers(app_settings(), comparison_id)
 
 
-# Under 25 rows a model's accuracy moves by 4 points or more with each row (a 1-row comparison gave every model 1.000).
-FEW_ROWS = 25
-
-
-def _notes(comparison_id: int, table: pd.DataFrame) -> None:
-    outside = _unmatched(str(app_settings().data_dir), comparison_id)
-    if outside:
-        st.warning(f"{sum(outside.values()):,} right answers are not among this comparison's labels or queues, so no "
-                   f"model could give them: {listed_counts(outside)}. The scores count them as wrong.")
-    scored = pd.to_numeric(table.get("scored rows"), errors="coerce").max() if "scored rows" in table else None
-    if scored and scored < FEW_ROWS:
-        st.warning(f"Scored on {int(scored)} row{'s' if scored != 1 else ''} only: a score from so few rows can be far "
-                   f"from the model's on the whole file (one row scores 1 or 0), and its rows/s is mostly start-up. "
-                   f"Compare on {FEW_ROWS * 4} rows or more.")
-    for _, row in table.iterrows():
-        if isinstance(row.get("score"), str):
-            st.warning(f"{row['model']}: not scored. {row['score']}")
-        if row.get("shared the cores"):
-            st.warning(f"{row['model']} ran while another job was running, so its speed and latency are lower than "
-                       "alone. Run the comparison again when no other job runs.")
+def _notes(comparison_id: int, jobs, table: pd.DataFrame) -> None:
+    for note in comparison_notes(jobs, table, _right_answers(str(app_settings().data_dir), comparison_id)):
+        st.warning(note)
 
 
 def _explain(task: str) -> None:
@@ -302,7 +296,7 @@ def _explain(task: str) -> None:
 
 def _csv(table: pd.DataFrame, costs: Prices) -> bytes:
     """The table with the prices its costs were worked out at."""
-    priced = table.rename(columns={"shared the cores": "ran beside another job"}).assign(
+    priced = compare.with_plain_costs(table).rename(columns={"shared the cores": "ran beside another job"}).assign(
         api_price_per_million_prompt_tokens=costs.api_input_per_million,
         api_price_per_million_answer_tokens=costs.api_output_per_million, machine_price_per_hour=costs.machine_per_hour)
     return priced.to_csv(index=False).encode()

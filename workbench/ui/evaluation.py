@@ -16,8 +16,8 @@ from workbench.eval.answers import (
 from workbench.eval.job import FieldReport, SummaryReport, evaluate, headline_scores, scorable
 from workbench.eval.metrics import ClassificationReport, MultiLabelReport
 from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
-from workbench.jobs.progress import counted
-from workbench.ui.widgets import listed_counts, user_errors
+from workbench.jobs.progress import counted, listed_counts
+from workbench.ui.widgets import user_errors
 
 
 def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, reviewed: pd.DataFrame | None = None) -> None:

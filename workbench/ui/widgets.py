@@ -320,17 +320,6 @@ def written_bytes(write, file_name: str) -> bytes:
         return write(Path(folder) / file_name).read_bytes()
 
 
-def listed_counts(counts: dict[str, int], shown: int = 5) -> str:
-    """"'billing' (3), 'Billing ' (1) and 2 more": the first few values with their rows, each cut short (a column of
-    whole texts picked as the right answers quoted a 100,000-character cell)."""
-    named = ", ".join(f"'{_cut(label)}' ({rows:,})" for label, rows in list(counts.items())[:shown])
-    return named + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
-
-
-def _cut(value: str, longest: int = 60) -> str:
-    return value if len(value) <= longest else value[: longest - 1].rstrip() + "…"
-
-
 # What the last action on another page did, shown once on the Jobs page.
 JOBS_NOTICE = "jobs-notice"
 

@@ -1,0 +1,83 @@
+"""What a reader of a comparison's figures must know beside them, for the Benchmark page and `workbench compare`:
+which rows the scores are on, which models failed and why, what the right answers cover, whether a speed is its own.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench.db.schema import Job
+from workbench.jobs.compare import ACTIVE, RightAnswers, model_name
+from workbench.jobs.progress import counted, listed_counts
+
+# Under 25 rows a model's accuracy moves by 4 points or more with each row (a 1-row comparison gave every model 1.000).
+FEW_ROWS = 25
+LABELS_LISTED = 8
+
+
+def comparison_notes(jobs: list[Job], table: pd.DataFrame, answers: RightAnswers) -> list[str]:
+    """Every note, the ones that change how the scores read first."""
+    return [*_answers_notes(answers), *_rows_notes(jobs, table), *_failure_notes(jobs), *_figure_notes(table)]
+
+
+def _answers_notes(answers: RightAnswers) -> list[str]:
+    notes = []
+    if answers.outside:
+        notes.append(f"{sum(answers.outside.values()):,} right answers are not among this comparison's labels or "
+                     f"queues, so no model could give them: {listed_counts(answers.outside)}. The scores count them as wrong.")
+    if answers.never_right:
+        notes.append(never_right_note(answers.never_right, "compared row"))
+    return notes
+
+
+def never_right_note(labels: list[str], rows: str) -> str:
+    """Labels no right answer of the rows names, e.g. the first 200 rows of a sheet sorted by its answers."""
+    return (f"No {rows} has {_names(labels)} as its right answer: the scores say nothing of how the models do on "
+            f"{'it' if len(labels) == 1 else 'them'}. If the sheet is sorted by its answers, compare on more rows, or "
+            "on a sheet whose first rows mix them.")
+
+
+def _rows_notes(jobs: list[Job], table: pd.DataFrame) -> list[str]:
+    notes = []
+    stopped = [job for job in jobs if job.status not in ACTIVE and job.done_rows]
+    if len({job.done_rows for job in stopped}) > 1:
+        fewest = min(stopped, key=lambda job: job.done_rows)
+        notes.append(f"{model_name(fewest)} answered {fewest.done_rows:,} of {fewest.total_rows:,} rows "
+                     f"({fewest.status}): every model is scored on the rows all of them answered, so the scores compare "
+                     f"like with like. Resume job #{fewest.id} on the Jobs page to score them on more.")
+    scored = pd.to_numeric(table.get("scored rows", pd.Series(dtype=float)), errors="coerce").min()
+    if pd.notna(scored) and scored < FEW_ROWS:
+        notes.append(f"Scored on {counted(int(scored), 'row')} only: a score from so few rows can be far from the "
+                     f"model's on the whole file (one row scores 1 or 0), and its rows/s is mostly start-up. Compare on "
+                     f"{FEW_ROWS * 4} rows or more.")
+    return notes
+
+
+def _failure_notes(jobs: list[Job]) -> list[str]:
+    notes = []
+    for job in jobs:
+        if job.status == "failed":
+            notes.append(f"{model_name(job)} stopped with an error (job #{job.id}): {job.error or 'no reason was saved.'}")
+        if job.failed_rows:
+            notes.append(f"{model_name(job)} could not answer {counted(job.failed_rows, 'row')} (job #{job.id} on Job "
+                         "results says why): they are left out of every model's score.")
+    return notes
+
+
+def _figure_notes(table: pd.DataFrame) -> list[str]:
+    notes = []
+    for _, row in table.iterrows():
+        if isinstance(row.get("score"), str):
+            notes.append(f"{row['model']}: not scored. {row['score']}")
+        if row.get("shared the cores"):
+            notes.append(f"{row['model']} ran while another job was running, so its speed and latency are lower than "
+                         "alone. Run the comparison again when no other job runs.")
+    return notes
+
+
+def _names(labels: list[str]) -> str:
+    """"'a'", "'a' or 'b'", "'a', 'b' or 3 more"."""
+    quoted = [f"'{label}'" for label in labels[:LABELS_LISTED]]
+    if len(labels) > LABELS_LISTED:
+        quoted.append(f"{len(labels) - LABELS_LISTED:,} more")
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
