@@ -20,7 +20,7 @@ from workbench.jobs.compare import Sheet
 from workbench.jobs.comparison_notes import comparison_notes
 from workbench.jobs.results import results_frame
 from workbench.jobs.runner import run_job
-from workbench.tasks.spec import spec_from_dict, task_file_text
+from workbench.tasks.spec import spec_from_dict
 
 PRICES = cost.Prices(api_input_per_million=0.15, api_output_per_million=0.6, machine_per_hour=0.05)
 ROWS = 12
@@ -75,7 +75,7 @@ def test_the_api_price_counts_the_rows_the_settings_and_the_answers(settings, ti
     _run_queue(settings)
     row = compare.comparison_table(settings, comparison_id, PRICES).iloc[0]
     job = compare.comparison_jobs(settings, comparison_id)[0]
-    prompt = 400 + len(task_file_text(spec_from_dict(job.spec)))
+    prompt = 400 + len("labels:\n- yes\n- no")  # the labels, not the model's name nor thresholds
     right_answers = (3 + 2) / 2  # "yes", "no": an API answers as long as the right answers, whatever the models wrote
     assert row[compare.API_COST] == pytest.approx(cost.api_cost(prompt, right_answers, PRICES), rel=0.01)
     assert pd.isna(row["p50 ms"]) and measure.LATENCY not in job.measurements
@@ -488,6 +488,14 @@ def test_labels_no_compared_row_names_are_pointed_out(settings, two_models, tmp_
     [note] = comparison_notes([], pd.DataFrame(), compare.RightAnswers({}, never))
     assert note.startswith(f"No compared row has '{never[0]}'") and note.count("'") == 2 * len(never)
     assert " or " in note
+
+
+def test_the_api_prompt_holds_the_settings_a_prompt_would_not_the_model_or_runtime_settings():
+    spec = spec_from_dict({"task": "route", "text": ["Body"], "labels": [{"name": "billing", "description": "money"},
+                                                                     "shipping"], "fallback": "Other", "model": "a-long-model-name", "name": "mine"}).pinned()
+    text = compare.prompt_settings_text(spec)
+    assert text == "labels:\n- billing: money\n- shipping\nfallback:\nOther"
+    assert compare.prompt_settings_text(spec.model_copy(update={"model": "b"})) == text  # whichever model is first
 
 
 def test_costs_are_written_as_decimals_for_text_files():

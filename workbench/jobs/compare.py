@@ -32,7 +32,7 @@ from workbench.jobs import measure, service
 from workbench.jobs.results import reading_spec, results_frame
 from workbench.jobs.worker import start_job_process
 from workbench.models.registry import list_models, model_snapshot, resolve_name
-from workbench.tasks.spec import TaskSpec, spec_from_dict, task_file_text
+from workbench.tasks.spec import TaskSpec, spec_from_dict
 
 DEFAULT_LATENCY_ROWS = 20
 
@@ -342,9 +342,30 @@ def _api_cost(settings: Settings, first: Answered, answers_column: str, prices: 
     examples, instruction), each answer as long as the sheet's right answer."""
     spec, frame = spec_from_dict(first.job.spec), first.frame
     texts = [r.text for r in row_texts(frame, spec.text, settings.max_cell_chars)]
-    prompt = len(task_file_text(spec)) + float(np.mean([len(t) for t in texts]))
+    prompt = len(prompt_settings_text(spec)) + float(np.mean([len(t) for t in texts]))
     right = frame[answers_column].astype(str).str.strip()
     return _rounded(cost.api_cost(prompt, float(right[right != ""].str.len().mean()), prices))
+
+
+# What an API prompt carries of the settings. Not the model's name (the price moved with the first model's) nor the
+# settings only this runtime reads (thresholds, batch sizes), which a job's snapshot writes out in full.
+PROMPT_SETTINGS = ("labels", "fallback", "examples", "fields", "instruction", "style", "max_words")
+
+
+def prompt_settings_text(spec: TaskSpec) -> str:
+    """The settings an API prompt would hold, as lines of their values ("- billing: money" for a label with its
+    description): a job's snapshot writes each label out with its empty description, as YAML."""
+    lines = [f"{key}:\n{_values_text(spec.config[key])}" for key in PROMPT_SETTINGS
+             if spec.config.get(key) not in (None, "", [], {})]
+    return "\n".join(lines)
+
+
+def _values_text(value) -> str:
+    if isinstance(value, list):
+        return "\n".join(f"- {_values_text(item)}" for item in value)
+    if isinstance(value, dict):
+        return ": ".join(str(v) for v in value.values() if v not in (None, "", [], {}))
+    return str(value)
 
 
 @dataclass(frozen=True)
