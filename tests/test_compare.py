@@ -57,7 +57,7 @@ def test_every_model_is_measured_side_by_side(settings, two_models):
         assert row["accuracy"] == round(expected.accuracy, 4) and row["macro-F1"] == round(expected.macro_f1, 4)
         assert row["scored rows"] == expected.rows == ROWS
         assert row["rows/s"] > 0 and row["memory MB"] > 50  # a process with onnxruntime loaded
-        assert 0 < row["p50 ms"] <= row["p95 ms"]
+        assert row["p50 ms"] > 0 and pd.isna(row["p95 ms"]) and row[compare.TIMED_ROWS] == 5  # p95 of 5: the slowest
         assert row[compare.LOCAL_COST] == pytest.approx(1000 / row["rows/s"] / 3600 * 0.05, rel=0.01)
         assert row[compare.API_COST] > 0 and not row["shared the cores"]
     assert table[compare.SAME_ANSWERS].tolist() == [1.0, 1.0]  # two copies of one model: the same answers
@@ -496,6 +496,15 @@ def test_the_api_prompt_holds_the_settings_a_prompt_would_not_the_model_or_runti
     text = compare.prompt_settings_text(spec)
     assert text == "labels:\n- billing: money\n- shipping\nfallback:\nOther"
     assert compare.prompt_settings_text(spec.model_copy(update={"model": "b"})) == text  # whichever model is first
+
+
+def test_p95_needs_twenty_rows_timed_alone(settings):
+    many = compare._latencies({measure.LATENCY: list(range(1, 21))})
+    assert many == {"p50 ms": 10.5, "p95 ms": 19.1, compare.TIMED_ROWS: 20}  # three figures
+    few = pd.DataFrame([compare._latencies({measure.LATENCY: [5.0, 6.0, 90.0]})])
+    assert pd.isna(few.loc[0, "p95 ms"])
+    [note] = comparison_notes([], few, compare.RightAnswers({}, []))
+    assert note.startswith("p95 ms is left blank: it needs 20 rows answered one at a time, and the comparison timed 3 rows")
 
 
 def test_costs_are_written_as_decimals_for_text_files():

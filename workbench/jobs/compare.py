@@ -260,8 +260,9 @@ def _scored_rows(answered: Answered, common: set[int] | None) -> pd.DataFrame:
 
 
 LOCAL_COST, API_COST, SAME_ANSWERS = "$/1,000 rows here", "$/1,000 rows by API", "same answers as the first"
+TIMED_ROWS = "rows timed alone"
 # The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
-FIGURE_COLUMNS = ("model", "job", "status", "rows", "failed rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms",
+FIGURE_COLUMNS = ("model", "job", "status", "rows", "failed rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms", TIMED_ROWS,
                   "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores")
 
 
@@ -291,10 +292,15 @@ def rows_per_second(job: Job) -> float | None:
     return job.busy_rows / seconds if job.busy_rows and seconds > 0 else None
 
 
+# Under 20 rows timed one at a time, the 95th percentile is the slowest row or about it (of 3, always the slowest).
+MIN_P95_ROWS = 20
+
+
 def _latencies(measured: dict) -> dict:
     latencies = measured.get(measure.LATENCY) or []
+    p95 = len(latencies) >= MIN_P95_ROWS
     return {"p50 ms": _rounded(np.percentile(latencies, 50)) if latencies else None,
-            "p95 ms": _rounded(np.percentile(latencies, 95)) if latencies else None}
+            "p95 ms": _rounded(np.percentile(latencies, 95)) if p95 else None, TIMED_ROWS: len(latencies)}
 
 
 def _rounded(value) -> float | None:

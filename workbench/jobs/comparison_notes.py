@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.db.schema import Job
-from workbench.jobs.compare import ACTIVE, RightAnswers, model_name
+from workbench.jobs.compare import ACTIVE, MIN_P95_ROWS, TIMED_ROWS, RightAnswers, model_name
 from workbench.jobs.progress import counted, listed_counts
 
 # Under 25 rows a model's accuracy moves by 4 points or more with each row (a 1-row comparison gave every model 1.000).
@@ -65,7 +65,7 @@ def _failure_notes(jobs: list[Job]) -> list[str]:
 
 
 def _figure_notes(table: pd.DataFrame) -> list[str]:
-    notes = []
+    notes = _p95_notes(table)
     for _, row in table.iterrows():
         if isinstance(row.get("score"), str):
             notes.append(f"{row['model']}: not scored. {row['score']}")
@@ -73,6 +73,15 @@ def _figure_notes(table: pd.DataFrame) -> list[str]:
             notes.append(f"{row['model']} ran while another job was running, so its speed and latency are lower than "
                          "alone. Run the comparison again when no other job runs.")
     return notes
+
+
+def _p95_notes(table: pd.DataFrame) -> list[str]:
+    timed = pd.to_numeric(table.get(TIMED_ROWS, pd.Series(dtype=float)), errors="coerce")
+    few = timed[(timed > 0) & (timed < MIN_P95_ROWS)]
+    if few.empty:
+        return []
+    return [f"p95 ms is left blank: it needs {MIN_P95_ROWS} rows answered one at a time, and the comparison timed "
+            f"{counted(int(few.min()), 'row')}, whose slowest would be shown. Compare again with more rows for latency."]
 
 
 def _names(labels: list[str]) -> str:

@@ -130,7 +130,7 @@ def _choose_rows(chosen, table: steps.TablePlace, kind: str) -> tuple[int, int]:
     latency = right.number_input("Rows then answered one at a time, for latency", 0, 200, DEFAULT_LATENCY_ROWS[kind],
                                  persist_state="session", key=f"benchmark-latency-{kind}",
                                  help="A job answers rows in batches; these rows show how long a single row waits. "
-                                      "p95 needs 20 rows or more to mean much.")
+                                      f"p95 needs {compare.MIN_P95_ROWS} rows or more: under that it is left blank.")
     return int(rows), int(latency)
 
 
@@ -217,7 +217,8 @@ def comparison_figures(comparison, jobs, table: pd.DataFrame, costs: Prices) -> 
         return
     scores = compare.score_columns(table)
     # The lines above name each model's job, status and rows done; the download keeps every column.
-    shown = _headline_first(table.drop(columns=["job", "status", "rows", "failed rows", "score", "shared the cores"],
+    shown = _headline_first(table.drop(columns=["job", "status", "rows", "failed rows", "score", "shared the cores",
+                                                compare.TIMED_ROWS],
                                        errors="ignore"),
                             scores)
     st.dataframe(shown.astype({c: float for c in shown.columns if c in (*scores, *NUMBERS)}), hide_index=True,
