@@ -140,8 +140,11 @@ def test_models_with_the_same_figures_share_one_point_named_together():
     table = pd.DataFrame({"model": ["a", "a-none", "b"], "accuracy": [0.9, 0.9, 0.7], "rows/s": [50.0, 50.0, 80.0]})
     chart = _trade_off_chart(table, "accuracy")
     assert chart.data.to_dict(orient="records") == [
-        {"accuracy": 0.9, "rows/s": 50.0, "model": "a = a-none"}, {"accuracy": 0.7, "rows/s": 80.0, "model": "b"}]
-    assert chart.layer[1].mark.type == "text"
+        {"accuracy": 0.9, "rows/s": 50.0, "model": "a = a-none", "name_left": True},
+        {"accuracy": 0.7, "rows/s": 80.0, "model": "b", "name_left": True}]
+    assert [layer.mark.type for layer in chart.layer] == ["circle", "text", "text"]
+    slow = _trade_off_chart(pd.DataFrame({"model": ["a", "b"], "accuracy": [0.9, 0.7], "rows/s": [10.0, 80.0]}), "accuracy")
+    assert slow.data["name_left"].tolist() == [False, True]  # the fast model's name left of its point, within the chart
 
 
 def test_a_sheet_without_a_column_of_right_answers_says_what_to_add(settings):

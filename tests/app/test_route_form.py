@@ -91,3 +91,11 @@ def test_unfinished_settings_show_the_buttons_greyed_and_how_typed_text_is_appli
     assert len(waiting) == 2 and all(b.disabled for b in waiting)
     app.text_area[0].input("billing\nshipping").run()
     assert not any(b.disabled for b in app.button if b.label in ("Try on 5 rows", "Run on all rows"))
+
+
+def test_a_wrong_setting_is_not_told_to_click_outside_the_box(settings):
+    """The hint is for words typed but not applied; two labels of one name were typed and applied."""
+    app = _sample_job_page()
+    app.text_area[0].input("billing\nBilling\nshipping").run()
+    [note] = [n.value for n in app.info if "billing" in n.value.lower()]
+    assert "Text in a box counts" not in note

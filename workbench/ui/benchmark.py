@@ -308,12 +308,17 @@ def _trade_off_chart(table: pd.DataFrame, quality: str) -> alt.Chart:
     together beside it: drawn one on top of the other, the last hid the others."""
     points = table[["model", quality, "rows/s"]].dropna()
     shared = points.groupby([quality, "rows/s"], as_index=False, sort=False)["model"].agg(" = ".join)
+    # A fast model's name goes left of its point: on the right, a long one was cut at the chart's edge.
+    shared["name_left"] = shared["rows/s"] > shared["rows/s"].max() / 2
+    # Strong colours: the theme's second was pale blue, hard to read as text on a light page.
+    colours = alt.Color("model:N", scale=alt.Scale(scheme="tableau10"),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=500))
     chart = alt.Chart(shared).encode(
-        # Room on the right for the fastest model's name, which was cut at the chart's edge.
-        x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(domain=[0, shared["rows/s"].max() * 1.4])),
+        x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(domain=[0, shared["rows/s"].max() * 1.1])),
         y=alt.Y(f"{quality}:Q", title=quality, scale=alt.Scale(domain=[0, 1])),
         tooltip=["model", quality, "rows/s"])
-    circles = chart.mark_circle(size=160).encode(
-        color=alt.Color("model:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=500)))
-    # In the point's own colour: black names were unreadable on the dark theme.
-    return circles + chart.mark_text(align="left", dx=10, dy=-10).encode(text="model:N", color="model:N")
+    circles = chart.mark_circle(size=160).encode(color=colours)
+    names = [chart.mark_text(align=side, dx=10 if side == "left" else -10, dy=-10).encode(text="model:N", color=colours)
+             .transform_filter(alt.datum.name_left if side == "right" else ~alt.datum.name_left)
+             for side in ("left", "right")]
+    return alt.layer(circles, *names)

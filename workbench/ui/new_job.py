@@ -498,11 +498,21 @@ def complete_spec(data: dict):
     try:
         return spec_from_dict(data).check_new()
     except TaskConfigError as missing:  # e.g. fewer than two labels, no fields yet, an empty instruction
-        # A text box's words reach the page only when the box is left: in a browser the labels just typed still read
-        # as "give at least two labels", and the buttons stayed hidden.
-        st.info(f"{missing}\n\nTyped them already? Text in a box counts once you click outside it (or press "
-                "Ctrl+Enter).")
+        st.info(f"{missing}\n\n{TYPED_ALREADY}" if _boxes_unfilled(data) else str(missing))
         return None
+
+
+# A text box's words reach the page only when the box is left: in a browser the labels just typed still read as "give
+# at least two labels", and the buttons stayed hidden.
+TYPED_ALREADY = "Typed them already? Text in a box counts once you click outside it (or press Ctrl+Enter)."
+
+
+def _boxes_unfilled(data: dict) -> bool:
+    """Whether a box the template needs is empty (or holds one label): its words may be typed but not applied yet.
+    Not for a wrong setting (two labels of one name, an instruction naming no column), which typing did not cause."""
+    return (("labels" in data and len(data["labels"] or []) < 2 and not data.get("examples"))
+            or ("instruction" in data and not str(data["instruction"] or "").strip())
+            or ("fields" in data and not data["fields"]))
 
 
 def waiting_buttons() -> None:
