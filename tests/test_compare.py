@@ -511,3 +511,17 @@ def test_costs_are_written_as_decimals_for_text_files():
     table = pd.DataFrame({"model": ["a", "b"], compare.LOCAL_COST: [2.45e-05, None], compare.API_COST: [0.0123, 1.5]})
     plain = compare.with_plain_costs(table)
     assert plain[compare.LOCAL_COST].tolist() == ["0.0000245", ""] and plain[compare.API_COST].tolist() == ["0.0123", "1.5"]
+
+
+def test_a_resumed_jobs_speed_leaves_out_setting_up_again(settings, two_models):
+    comparison_id = _start(settings, two_models[:1], latency_rows=0)
+    _run_queue(settings)
+    job = compare.comparison_jobs(settings, comparison_id)[0]
+    once = job.measurements
+    assert once[measure.RUNS] == 1 and once[measure.READAPTING] == 0.0
+    again = measure.after_setup(once, loading=2.0, adapting=3.0, notes=[])  # a second run, after a pause
+    assert again[measure.RUNS] == 2 and again[measure.READAPTING] == 3.0
+    assert again[measure.LOAD] == pytest.approx(once[measure.LOAD] + 2.0)
+    assert measure.load_seconds(again) == pytest.approx((once[measure.LOAD] + 2.0) / 2)  # a load, not two
+    resumed = job.__class__(busy_rows=job.busy_rows, busy_seconds=job.busy_seconds + 5.0, measurements=again)
+    assert compare.rows_per_second(resumed) == pytest.approx(compare.rows_per_second(job))  # as one run's

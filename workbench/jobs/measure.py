@@ -14,6 +14,8 @@ SHARED_CORES = "shared_cores"
 LATENCY = "latency_ms"
 LOAD = "load_seconds"  # loading the model and its settings (labels, examples): once a run, whatever the rows
 NOTES = "notes"  # what the template found while setting up on the job's rows (Task.notes), for the user to read
+RUNS = "runs"  # the job's runs that set up: a resumed run loads the model and adapts again
+READAPTING = "readapting_seconds"  # adapting again in resumed runs, which an uninterrupted run would not have spent
 
 
 def notes(measurements: dict[str, Any] | None) -> list[str]:
@@ -32,6 +34,20 @@ def after_batch(measurements: dict[str, Any] | None, shared_cores: bool) -> dict
     old = measurements or {}
     return {**old, PEAK_MEMORY: max(old.get(PEAK_MEMORY, 0.0), peak_memory_mb()),
             SHARED_CORES: bool(old.get(SHARED_CORES)) or shared_cores}
+
+
+def after_setup(measurements: dict[str, Any] | None, loading: float, adapting: float, notes: list[str]) -> dict[str, Any]:
+    """The job's measurements once a run has set up; its template's notes replace an earlier run's."""
+    old = {key: value for key, value in (measurements or {}).items() if key != NOTES}
+    again = adapting if old.get(RUNS) else 0.0
+    return {**old, LOAD: round(old.get(LOAD, 0.0) + loading, 3), RUNS: old.get(RUNS, 0) + 1,
+            READAPTING: round(old.get(READAPTING, 0.0) + again, 3), **({NOTES: notes} if notes else {})}
+
+
+def load_seconds(measurements: dict[str, Any] | None) -> float:
+    """Loading the model, once: a resumed job loaded it in each run."""
+    measured = measurements or {}
+    return measured.get(LOAD, 0.0) / max(measured.get(RUNS, 1), 1)
 
 
 def single_row_latencies(answer: Callable[[list[str]], Any], texts: list[str]) -> list[float]:

@@ -170,16 +170,15 @@ def _count_setup_time(settings: Settings, job_id: int, owner: int | None, second
                       notes: list[str]) -> None:
     """Loading the model and adapting to the job's rows is work the job waits for, so rows/s counts it: a
     classify job's rows are embedded while adapting, and its batches alone read as 89,000 rows/s. The loading part
-    is kept apart too: it is the same for 10 rows as for 100,000, so a comparison leaves it out of a model's speed.
-    The template's notes of this run replace the last run's (a resumed job sets up on the same rows)."""
+    is kept apart too: it is the same for 10 rows as for 100,000, so a comparison leaves it out of a model's speed,
+    and so is adapting again in a resumed run (its first rows are answered already: no work on rows, only the pause's
+    cost). The template's notes of this run replace the last run's (a resumed job sets up on the same rows)."""
     with session_scope(settings) as session:
         if not repo.hold_for_saving(session, job_id, owner):
             return  # paused and resumed in another process meanwhile: the figures are that run's to write
         job = repo.get_job(session, job_id)
         job.busy_seconds += seconds
-        measured = {key: value for key, value in (job.measurements or {}).items() if key != measure.NOTES}
-        job.measurements = {**measured, measure.LOAD: round(measured.get(measure.LOAD, 0.0) + loading, 3),
-                            **({measure.NOTES: notes} if notes else {})}
+        job.measurements = measure.after_setup(job.measurements, loading, seconds - loading, notes)
 
 
 def _remember(loaded: list, model):
