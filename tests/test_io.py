@@ -280,6 +280,16 @@ def test_an_empty_cell_of_a_one_column_table_is_a_row(tmp_path, empty_cell):
     assert count_rows(path) == 3
 
 
+def test_a_blank_line_inside_a_table_is_a_row_as_excel_shows_it(tmp_path):
+    """Skipped, every answer after it sat a row above its text once pasted back beside the file in Excel."""
+    path = tmp_path / "tickets.csv"
+    path.write_text("\n\nSubject,Body\nrefund,charged twice\n\nparcel,where is it\n\n")  # blank lines above: none
+    frame = read_table(path)
+    assert frame.columns.tolist() == ["Subject", "Body"]
+    assert frame["Body"].tolist() == ["charged twice", "", "where is it"] and count_rows(path) == 3
+    assert pd.concat(iter_frames(path, chunk_rows=1))["Body"].tolist() == frame["Body"].tolist()  # streamed alike
+
+
 def test_a_workbook_starts_at_the_sheet_it_opens_on_and_lists_no_chart_sheet(tmp_path):
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference

@@ -201,7 +201,10 @@ def csv_options(sample: str, suffix: str, header_row: int | None = None) -> dict
     said = SEP_LINE.match(sample)  # Excel's "sep=;" first line names the delimiter; the header is the line after it
     sample = sample[said.end():] if said else sample  # Excel shows no "sep=" line: row 1 is the line after it
     above = header_row - 1 if header_row else 0 if said else _title_lines(sample, suffix)
-    sample = "".join(sample.splitlines(keepends=True)[above:])
+    lines = sample.splitlines(keepends=True)
+    if not header_row:  # blank lines above the header: empty lines are rows below it, not above it
+        above += next((n for n, line in enumerate(lines[above:]) if line.strip()), len(lines) - above)
+    sample = "".join(lines[above:])
     _check_header_line(sample, header_row)
     delimiter = said[1] if said else sniff_delimiter(sample, suffix)
     return {"sep": delimiter, "dtype": str, "keep_default_na": False, "engine": "python",
@@ -209,10 +212,10 @@ def csv_options(sample: str, suffix: str, header_row: int | None = None) -> dict
             "on_bad_lines": "error",
             # Without index_col=False, rows longer than the header silently turn their first cells into an index.
             "index_col": False,
-            # In a table of one column an empty line is an empty cell: pandas skipped it (a row of 24 gone without a
-            # word, "Done: 23 rows"), where the row should fail as empty. Blank lines the table ends with are still
-            # no rows (without_blank_end).
-            "skip_blank_lines": _header_width(sample, delimiter) != 1}
+            # An empty line is a row, as Excel shows it: pandas skipped it, so every answer after it sat a row above
+            # its text once pasted back beside the file's rows in Excel (and a one-column file lost a row without a
+            # word, "Done: 23 rows"). It fails as empty; blank lines the table ends with are no rows (without_blank_end).
+            "skip_blank_lines": False}
 
 
 def _title_lines(sample: str, suffix: str) -> int:
