@@ -504,7 +504,7 @@ def test_p95_needs_twenty_rows_timed_alone(settings):
     few = pd.DataFrame([compare._latencies({measure.LATENCY: [5.0, 6.0, 90.0]})])
     assert pd.isna(few.loc[0, "p95 ms"])
     [note] = comparison_notes([], few, compare.RightAnswers({}, []))
-    assert note.startswith("p95 ms is left blank: it needs 20 rows answered one at a time, and the comparison timed 3 rows")
+    assert note.startswith("No p95 ms is given: it needs 20 rows answered one at a time, and the comparison timed 3 rows")
 
 
 def test_costs_are_written_as_decimals_for_text_files():

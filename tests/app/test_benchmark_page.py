@@ -9,6 +9,7 @@ from tests.test_compare import _run_queue
 from tests.test_jobs import EMAILS, ZERO_SHOT
 from workbench.jobs import compare
 from workbench.ui import benchmark
+from workbench.ui.trade_off_chart import NAME_HEIGHT, PLOT_HEIGHT, placed_names, quality_range, trade_off_chart
 
 LABELS = "billing\ntechnical_support\naccount_access\nshipping\nreturns\nfeedback"
 
@@ -135,16 +136,27 @@ def test_models_with_the_same_figures_share_one_point_named_together():
     """Drawn one on top of the other, the last model hid the others."""
     import pandas as pd
 
-    from workbench.ui.benchmark import _trade_off_chart
-
     table = pd.DataFrame({"model": ["a", "a-none", "b"], "accuracy": [0.9, 0.9, 0.7], "rows/s": [50.0, 50.0, 80.0]})
-    chart = _trade_off_chart(table, "accuracy")
-    assert chart.data.to_dict(orient="records") == [
-        {"accuracy": 0.9, "rows/s": 50.0, "model": "a = a-none", "name_left": True},
-        {"accuracy": 0.7, "rows/s": 80.0, "model": "b", "name_left": True}]
+    chart = trade_off_chart(table, "accuracy")
+    assert chart.data[["model", "accuracy", "rows/s", "name_left"]].to_dict(orient="records") == [
+        {"model": "a = a-none", "accuracy": 0.9, "rows/s": 50.0, "name_left": True},
+        {"model": "b", "accuracy": 0.7, "rows/s": 80.0, "name_left": True}]
     assert [layer.mark.type for layer in chart.layer] == ["circle", "text", "text"]
-    slow = _trade_off_chart(pd.DataFrame({"model": ["a", "b"], "accuracy": [0.9, 0.7], "rows/s": [10.0, 80.0]}), "accuracy")
-    assert slow.data["name_left"].tolist() == [False, True]  # the fast model's name left of its point, within the chart
+    assert chart.height == PLOT_HEIGHT  # fixed: the legend of many models no longer squeezes the plot
+
+
+def test_names_of_close_points_are_set_a_line_apart_and_fast_ones_go_left():
+    import pandas as pd
+
+    points = pd.DataFrame({"model": ["slow", "fast", "faster", "alone"], "accuracy": [0.75, 0.75, 0.76, 0.4],
+                           "rows/s": [10.0, 60.0, 64.0, 62.0]})
+    placed = placed_names(points, "accuracy", (0.3, 0.9)).set_index("model")
+    assert placed["name_left"].to_dict() == {"faster": True, "slow": False, "fast": True, "alone": True}
+    line = 0.6 * NAME_HEIGHT / PLOT_HEIGHT
+    assert placed.loc["faster", "name_y"] == 0.76 and placed.loc["fast", "name_y"] == pytest.approx(0.75 - line)
+    assert placed.loc["slow", "name_y"] == 0.75  # on the other side of its point: nothing in its way
+    assert placed.loc["alone", "name_y"] == 0.4
+    assert quality_range(pd.Series([0.62, 0.66])) == (0.5, 0.8) and quality_range(pd.Series([0.98, 1.0])) == (0.9, 1.0)
 
 
 def test_a_sheet_without_a_column_of_right_answers_says_what_to_add(settings):

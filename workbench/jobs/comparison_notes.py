@@ -80,7 +80,7 @@ def _p95_notes(table: pd.DataFrame) -> list[str]:
     few = timed[(timed > 0) & (timed < MIN_P95_ROWS)]
     if few.empty:
         return []
-    return [f"p95 ms is left blank: it needs {MIN_P95_ROWS} rows answered one at a time, and the comparison timed "
+    return [f"No p95 ms is given: it needs {MIN_P95_ROWS} rows answered one at a time, and the comparison timed "
             f"{counted(int(few.min()), 'row')}, whose slowest would be shown. Compare again with more rows for latency."]
 
 

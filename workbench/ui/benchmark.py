@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +16,7 @@ from workbench.jobs.progress import about, counted, listed_counts, pace
 from workbench.models.registry import list_models
 from workbench.ui import new_job as steps
 from workbench.ui.context import app_settings
+from workbench.ui.trade_off_chart import trade_off_chart
 from workbench.ui.widgets import STATUS_ICONS, local_time, model_label, user_errors
 
 SELECTED = "comparison-id"
@@ -130,7 +130,7 @@ def _choose_rows(chosen, table: steps.TablePlace, kind: str) -> tuple[int, int]:
     latency = right.number_input("Rows then answered one at a time, for latency", 0, 200, DEFAULT_LATENCY_ROWS[kind],
                                  persist_state="session", key=f"benchmark-latency-{kind}",
                                  help="A job answers rows in batches; these rows show how long a single row waits. "
-                                      f"p95 needs {compare.MIN_P95_ROWS} rows or more: under that it is left blank.")
+                                      f"p95 needs {compare.MIN_P95_ROWS} rows or more: under that none is given.")
     return int(rows), int(latency)
 
 
@@ -226,7 +226,7 @@ def comparison_figures(comparison, jobs, table: pd.DataFrame, costs: Prices) -> 
     _notes(comparison.id, jobs, table)
     quality = next((c for c in scores if c != "scored rows" and table[c].notna().any()), None)
     if quality and table["rows/s"].notna().any():
-        st.altair_chart(_trade_off_chart(table, quality))
+        st.altair_chart(trade_off_chart(table, quality))
     _explain(comparison.task)
     st.download_button("Download this table (CSV)", _csv(table, costs), file_name=f"comparison_{comparison.id}.csv",
                        mime="text/csv", on_click="ignore")
@@ -301,24 +301,3 @@ def _csv(table: pd.DataFrame, costs: Prices) -> bytes:
         api_price_per_million_prompt_tokens=costs.api_input_per_million,
         api_price_per_million_answer_tokens=costs.api_output_per_million, machine_price_per_hour=costs.machine_per_hour)
     return priced.to_csv(index=False).encode()
-
-
-def _trade_off_chart(table: pd.DataFrame, quality: str) -> alt.Chart:
-    """Quality against speed: the best models sit top right. Models with the same figures share one point, named
-    together beside it: drawn one on top of the other, the last hid the others."""
-    points = table[["model", quality, "rows/s"]].dropna()
-    shared = points.groupby([quality, "rows/s"], as_index=False, sort=False)["model"].agg(" = ".join)
-    # A fast model's name goes left of its point: on the right, a long one was cut at the chart's edge.
-    shared["name_left"] = shared["rows/s"] > shared["rows/s"].max() / 2
-    # Strong colours: the theme's second was pale blue, hard to read as text on a light page.
-    colours = alt.Color("model:N", scale=alt.Scale(scheme="tableau10"),
-                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=500))
-    chart = alt.Chart(shared).encode(
-        x=alt.X("rows/s:Q", title="rows per second", scale=alt.Scale(domain=[0, shared["rows/s"].max() * 1.1])),
-        y=alt.Y(f"{quality}:Q", title=quality, scale=alt.Scale(domain=[0, 1])),
-        tooltip=["model", quality, "rows/s"])
-    circles = chart.mark_circle(size=160).encode(color=colours)
-    names = [chart.mark_text(align=side, dx=10 if side == "left" else -10, dy=-10).encode(text="model:N", color=colours)
-             .transform_filter(alt.datum.name_left if side == "right" else ~alt.datum.name_left)
-             for side in ("left", "right")]
-    return alt.layer(circles, *names)
