@@ -261,9 +261,10 @@ def _scored_rows(answered: Answered, common: set[int] | None) -> pd.DataFrame:
 
 LOCAL_COST, API_COST, SAME_ANSWERS = "$/1,000 rows here", "$/1,000 rows by API", "same answers as the first"
 TIMED_ROWS = "rows timed alone"
+OTHERS_SHARE = "other programs' CPU %"
 # The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
 FIGURE_COLUMNS = ("model", "job", "status", "rows", "failed rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms", TIMED_ROWS,
-                  "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores")
+                  "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores", OTHERS_SHARE)
 
 
 def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices, common: set[int] | None) -> dict:
@@ -274,7 +275,7 @@ def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices, 
             **(_scores(_scored_rows(answered, common), comparison.answers_column) if answered.frame is not None else {}),
             "rows/s": _rounded(speed), "load s": _rounded(measure.load_seconds(measured)) if measure.LOAD in measured else None, **_latencies(measured),
             "memory MB": measured.get(measure.PEAK_MEMORY), LOCAL_COST: _rounded(cost.local_cost(speed or 0.0, prices)),
-            "shared the cores": bool(measured.get(measure.SHARED_CORES))}
+            "shared the cores": measure.shared_processor(measured), OTHERS_SHARE: _percent(measure.others_share(measured))}
 
 
 def with_plain_costs(table: pd.DataFrame) -> pd.DataFrame:
@@ -303,6 +304,10 @@ def _latencies(measured: dict) -> dict:
     p95 = len(latencies) >= MIN_P95_ROWS
     return {"p50 ms": _rounded(np.percentile(latencies, 50)) if latencies else None,
             "p95 ms": _rounded(np.percentile(latencies, 95)) if p95 else None, TIMED_ROWS: len(latencies)}
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
 
 
 def _rounded(value) -> float | None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.db.schema import Job
-from workbench.jobs.compare import ACTIVE, MIN_P95_ROWS, TIMED_ROWS, RightAnswers, model_name
+from workbench.jobs.compare import ACTIVE, MIN_P95_ROWS, OTHERS_SHARE, TIMED_ROWS, RightAnswers, model_name
+from workbench.jobs.measure import BUSY_SHARE
 from workbench.jobs.progress import counted, listed_counts
 
 # Under 25 rows a model's accuracy moves by 4 points or more with each row (a 1-row comparison gave every model 1.000).
@@ -70,9 +71,17 @@ def _figure_notes(table: pd.DataFrame) -> list[str]:
         if isinstance(row.get("score"), str):
             notes.append(f"{row['model']}: not scored. {row['score']}")
         if row.get("shared the cores"):
-            notes.append(f"{row['model']} ran while another job was running, so its speed and latency are lower than "
-                         "alone. Run the comparison again when no other job runs.")
+            notes.append(_shared_note(row))
     return notes
+
+
+def _shared_note(row: pd.Series) -> str:
+    share = row.get(OTHERS_SHARE)
+    if pd.notna(share) and share > BUSY_SHARE * 100:
+        return (f"Other programs kept {share:.0f}% of the processor busy while {row['model']} ran, so its speed and "
+                "latency are lower than alone. Compare again once they are done (or closed).")
+    return (f"{row['model']} ran while another job was running, so its speed and latency are lower than alone. Run the "
+            "comparison again when no other job runs.")
 
 
 def _p95_notes(table: pd.DataFrame) -> list[str]:

@@ -9,11 +9,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psutil
+
 PEAK_MEMORY = "peak_memory_mb"
 SHARED_CORES = "shared_cores"
 LATENCY = "latency_ms"
 LOAD = "load_seconds"  # loading the model and its settings (labels, examples): once a run, whatever the rows
 NOTES = "notes"  # what the template found while setting up on the job's rows (Task.notes), for the user to read
+OTHERS_CPU = "others_cpu_seconds"  # processor time other programs took while the job ran (the set-up included)
+WATCHED = "watched_seconds"  # the time over which OTHERS_CPU was counted
+# Other programs' share of the processor over a job above which its speed is not its own: a browser, an idle editor
+# and this app's page refreshing take a few percent.
+BUSY_SHARE = 0.25
 RUNS = "runs"  # the job's runs that set up: a resumed run loads the model and adapts again
 READAPTING = "readapting_seconds"  # adapting again in resumed runs, which an uninterrupted run would not have spent
 
@@ -33,14 +40,64 @@ def after_batch(measurements: dict[str, Any] | None, shared_cores: bool) -> dict
     """The job's measurements once one more batch has run (a new dict: the column is saved when it changes)."""
     old = measurements or {}
     return {**old, PEAK_MEMORY: max(old.get(PEAK_MEMORY, 0.0), peak_memory_mb()),
-            SHARED_CORES: bool(old.get(SHARED_CORES)) or shared_cores}
+            SHARED_CORES: bool(old.get(SHARED_CORES)) or shared_cores, **_others_lap(old)}
+
+
+class _ProcessorWatch:
+    """The processor time other programs take while this process works, lap by lap: another job of the app is
+    known from the database, but a build, a test run or a video call beside a comparison slowed a model unseen."""
+
+    def __init__(self) -> None:
+        self._mark = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float]:
+        machine = psutil.cpu_times()._asdict()
+        busy = sum(seconds for name, seconds in machine.items() if name not in ("idle", "iowait", "guest", "guest_nice"))
+        mine = psutil.Process().cpu_times()
+        return time.monotonic(), busy, mine.user + mine.system
+
+    def lap(self) -> tuple[float, float]:
+        """Other programs' processor seconds and the wall seconds since the last lap."""
+        (wall, busy, mine), now = self._mark, self._now()
+        self._mark = now
+        return max(0.0, (now[1] - busy) - (now[2] - mine)), now[0] - wall
+
+
+_watch: _ProcessorWatch | None = None
+
+
+def watch_processor() -> None:
+    """Start counting other programs' processor time, from a job run's start (its set-up included)."""
+    global _watch
+    _watch = _ProcessorWatch()
+
+
+def _others_lap(old: dict[str, Any]) -> dict[str, Any]:
+    if _watch is None:
+        return {}
+    others, wall = _watch.lap()
+    return {OTHERS_CPU: round(old.get(OTHERS_CPU, 0.0) + others, 3), WATCHED: round(old.get(WATCHED, 0.0) + wall, 3)}
+
+
+def others_share(measurements: dict[str, Any] | None) -> float | None:
+    """Other programs' share of the machine's processor while the job ran (0.5: one core of two), if watched."""
+    measured = measurements or {}
+    watched = measured.get(WATCHED, 0.0) * (psutil.cpu_count() or 1)
+    return measured.get(OTHERS_CPU, 0.0) / watched if watched > 0 else None
+
+
+def shared_processor(measurements: dict[str, Any] | None) -> bool:
+    """Whether the job's speed is not its own: another job ran beside it, or other programs kept the processor busy."""
+    share = others_share(measurements)
+    return bool((measurements or {}).get(SHARED_CORES)) or (share is not None and share > BUSY_SHARE)
 
 
 def after_setup(measurements: dict[str, Any] | None, loading: float, adapting: float, notes: list[str]) -> dict[str, Any]:
     """The job's measurements once a run has set up; its template's notes replace an earlier run's."""
     old = {key: value for key, value in (measurements or {}).items() if key != NOTES}
     again = adapting if old.get(RUNS) else 0.0
-    return {**old, LOAD: round(old.get(LOAD, 0.0) + loading, 3), RUNS: old.get(RUNS, 0) + 1,
+    return {**old, **_others_lap(old), LOAD: round(old.get(LOAD, 0.0) + loading, 3), RUNS: old.get(RUNS, 0) + 1,
             READAPTING: round(old.get(READAPTING, 0.0) + again, 3), **({NOTES: notes} if notes else {})}
 
 

@@ -40,6 +40,7 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
     loader = encoder_loader or (lambda name: load_encoder(settings, name))
     generator = generator_loader or (lambda name: load_generator(settings, name))
     owner = _runner_pid(settings, job_id)  # a pause and a quick resume may hand the job to another process
+    measure.watch_processor()
     try:
         task, pending, costs = _prepare(settings, job_id, loader, generator, owner)
         memory = MemoryReturn()

@@ -218,7 +218,7 @@ def comparison_figures(comparison, jobs, table: pd.DataFrame, costs: Prices) -> 
     scores = compare.score_columns(table)
     # The lines above name each model's job, status and rows done; the download keeps every column.
     shown = _headline_first(table.drop(columns=["job", "status", "rows", "failed rows", "score", "shared the cores",
-                                                compare.TIMED_ROWS],
+                                                compare.TIMED_ROWS, compare.OTHERS_SHARE],
                                        errors="ignore"),
                             scores)
     st.dataframe(shown.astype({c: float for c in shown.columns if c in (*scores, *NUMBERS)}), hide_index=True,
@@ -297,7 +297,7 @@ def _explain(task: str) -> None:
 
 def _csv(table: pd.DataFrame, costs: Prices) -> bytes:
     """The table with the prices its costs were worked out at."""
-    priced = compare.with_plain_costs(table).rename(columns={"shared the cores": "ran beside another job"}).assign(
+    priced = compare.with_plain_costs(table).rename(columns={"shared the cores": "shared the processor"}).assign(
         api_price_per_million_prompt_tokens=costs.api_input_per_million,
         api_price_per_million_answer_tokens=costs.api_output_per_million, machine_price_per_hour=costs.machine_per_hour)
     return priced.to_csv(index=False).encode()
