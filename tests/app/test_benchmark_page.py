@@ -159,6 +159,33 @@ def test_names_of_close_points_are_set_a_line_apart_and_fast_ones_go_left():
     assert quality_range(pd.Series([0.62, 0.66])) == (0.5, 0.8) and quality_range(pd.Series([0.98, 1.0])) == (0.9, 1.0)
 
 
+def test_every_name_finds_a_place_where_it_meets_no_other():
+    """Three models of one score at close speeds had no place left: the page showed a traceback, not the chart."""
+    import random
+
+    import pandas as pd
+
+    from workbench.ui.trade_off_chart import CHAR_WIDTH, MIN_PLOT_WIDTH, X_ROOM
+
+    rng = random.Random(7)
+    for _ in range(300):
+        models = rng.randint(1, 10)
+        points = pd.DataFrame({"model": [f"model-{i}" + "x" * rng.randint(0, 40) for i in range(models)],
+                               "accuracy": [rng.choice([0.7, 0.75, 0.8, rng.random()]) for _ in range(models)],
+                               "rows/s": [rng.choice([40.0, 45.0, 63.8, rng.uniform(1, 100)]) for _ in range(models)]})
+        y_range = quality_range(points["accuracy"])
+        placed = placed_names(points, "accuracy", y_range)
+        line = (y_range[1] - y_range[0]) * NAME_HEIGHT / PLOT_HEIGHT
+        x = placed["rows/s"] / (placed["rows/s"].max() * X_ROOM)
+        width = (placed["model"].str.len() * CHAR_WIDTH + 10) / MIN_PLOT_WIDTH
+        start = x - width.where(placed["name_left"], 0)
+        end = x + width.where(~placed["name_left"], 0)
+        for i in range(models):
+            for j in range(i):
+                apart = abs(placed["name_y"][i] - placed["name_y"][j]) >= line * 0.999
+                assert apart or end[i] <= start[j] or end[j] <= start[i], placed
+
+
 def test_a_sheet_without_a_column_of_right_answers_says_what_to_add(settings):
     app = page("benchmark.py").run()
     app.file_uploader[0].upload("texts.csv", b"Body\nI was charged twice\nWhere is my parcel?\n").run()
@@ -176,3 +203,16 @@ def test_labels_the_first_rows_never_have_as_right_answer_are_pointed_out_before
     rows.set_value(1).run()  # one row's right answer names one label of the seven
     never = next(w.value for w in app.warning if w.value.startswith("No row of the first 1 has"))
     assert never.count("'") == 2 * 6 and "' or '" in never
+
+
+def test_each_comparison_chosen_is_shown_at_the_first_choice(settings, two_models):
+    """Unkeyed, the box became a new widget after each change and dropped the next choice."""
+    ids = [compare.start_comparison(settings, ZERO_SHOT, compare.Sheet(EMAILS, "category", rows=rows), two_models[:1])
+           for rows in (4, 6)]
+    app = page("benchmark.py").run()
+    box = lambda: next(s for s in app.selectbox if s.label == "Comparison")  # noqa: E731
+    assert box().value == ids[1]  # the newest
+    for chosen in (ids[0], ids[1], ids[0]):
+        box().set_value(chosen).run()
+        assert not app.exception and box().value == chosen
+        assert any(f"job #{job.id}" in c.value for job in compare.comparison_jobs(settings, chosen) for c in app.caption)

@@ -147,13 +147,23 @@ def choose_mode(has_comparisons: bool) -> str:
 
 
 def choose_comparison(comparisons):
-    ids = [c.id for c in comparisons]
-    chosen = st.session_state.get(SELECTED)
-    comparison = st.selectbox("Comparison", comparisons, index=ids.index(chosen) if chosen in ids else 0,
-                              format_func=lambda c: (f"#{c.id} {c.name} · {c.task} · {counted(len(c.models), 'model')} on {c.rows:,} "
-                                                     f"rows · right answers in '{c.answers_column}' · {local_time(c.created_at)}"))
-    st.session_state[SELECTED] = comparison.id
-    return comparison
+    """The comparison shown: the one last chosen or started, else the newest. The box is keyed: unkeyed, with its
+    index following the last choice, it was a new widget after each change and dropped the next one."""
+    by_id = {c.id: c for c in comparisons}
+    if st.session_state.get(SELECTED) not in by_id:
+        st.session_state[SELECTED] = comparisons[0].id
+    st.session_state[CHOICE] = st.session_state[SELECTED]  # a comparison just started is shown
+    chosen = st.selectbox("Comparison", list(by_id), key=CHOICE, format_func=lambda i: _comparison_line(by_id[i]),
+                          on_change=lambda: st.session_state.update({SELECTED: st.session_state[CHOICE]}))
+    return by_id[chosen]
+
+
+def _comparison_line(c) -> str:
+    return (f"#{c.id} {c.name} · {c.task} · {counted(len(c.models), 'model')} on {c.rows:,} rows · right answers in "
+            f"'{c.answers_column}' · {local_time(c.created_at)}")
+
+
+CHOICE = "comparison-choice"
 
 
 def prices() -> Prices:
