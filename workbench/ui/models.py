@@ -102,7 +102,7 @@ def add_form() -> None:
         source = st.text_input("Source", placeholder="/path/to/model-folder, /path/to/model.gguf or org/name")
         name = st.text_input("Name (optional)")
         kind = st.selectbox("Kind", ["detect from the model", "encoder", "generator"])
-        preset = st.selectbox("Quantization", ["the kind's default", *PRESETS], format_func=_with_advice)
+        preset = _quantization_choice(["the kind's default", *PRESETS])
         if not st.form_submit_button("Add"):
             return
         if not source.strip():
@@ -119,12 +119,17 @@ def quantize_form(rows: list[dict]) -> None:
     with st.form("quantize-model"):
         st.subheader("Quantize a model another way")
         name = st.selectbox("Model", prepared)
-        preset = st.selectbox("Quantization", list(PRESETS), format_func=_with_advice)
+        preset = _quantization_choice(list(PRESETS))
         new_name = st.text_input("Name (optional)", placeholder="the model's name and the quantization's")
         if st.form_submit_button("Quantize"):
             start("quantize", f"Quantizing {name} ({preset})", name=name, preset=preset,
                   new_name=new_name.strip() or None)
 
 
-def _with_advice(preset: str) -> str:
-    return f"{preset} — {PRESET_ADVICE[preset]}" if preset in PRESET_ADVICE else preset
+def _quantization_choice(presets: list[str]) -> str:
+    """The presets by name, what each does in a list under them: with its advice in the box, a choice was cut
+    mid-word at 1280 px ("int4-block32 — 4-bit blocks: smallest for a gen…")."""
+    preset = st.selectbox("Quantization", presets)
+    with st.expander("What each quantization does"):
+        st.markdown("\n".join(f"- **{name}**: {PRESET_ADVICE[name]}" for name in presets if name in PRESET_ADVICE))
+    return preset
