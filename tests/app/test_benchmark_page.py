@@ -57,12 +57,12 @@ def test_a_comparison_set_up_on_the_page_queues_a_job_per_model_then_shows_their
     assert (table["rows/s"] > 0).all() and (table["memory MB"] > 0).all()
     assert any(w.value.startswith("Scored on 10 rows only") for w in app.warning)  # too few to trust
     here = table[compare.LOCAL_COST].tolist()
-    next(n for n in app.number_input if n.label == "This machine, $ per hour").set_value(0.5).run()
+    next(n for n in app.number_input if n.label == "This machine, $ / hour").set_value(0.5).run()
     ten_times = app.dataframe[0].value[compare.LOCAL_COST].tolist()
     assert ten_times == pytest.approx([10 * c for c in here], rel=0.01)  # the machine's price typed in, the costs follow
     app.switch_page("app_pages/jobs.py").run()
     app.switch_page("app_pages/benchmark.py").run()  # the price typed in is kept for the session
-    assert next(n for n in app.number_input if n.label == "This machine, $ per hour").value == 0.5
+    assert next(n for n in app.number_input if n.label == "This machine, $ / hour").value == 0.5
 
 
 def test_a_model_of_the_other_kind_is_not_offered(settings, two_models):

@@ -169,9 +169,10 @@ CHOICE = "comparison-choice"
 def prices() -> Prices:
     api_in, api_out, machine = st.columns(3)
     return Prices(
-        api_input_per_million=_price(api_in, "API price, $ per million prompt tokens", DEFAULT_PRICES.api_input_per_million),
-        api_output_per_million=_price(api_out, "API price, $ per million answer tokens", DEFAULT_PRICES.api_output_per_million),
-        machine_per_hour=_price(machine, "This machine, $ per hour", DEFAULT_PRICES.machine_per_hour,
+        # Short labels: at 125-150% zoom a longer one wrapped to two lines, and the three boxes sat at different heights.
+        api_input_per_million=_price(api_in, "API $ / million prompt tokens", DEFAULT_PRICES.api_input_per_million),
+        api_output_per_million=_price(api_out, "API $ / million answer tokens", DEFAULT_PRICES.api_output_per_million),
+        machine_per_hour=_price(machine, "This machine, $ / hour", DEFAULT_PRICES.machine_per_hour,
                                 help="A cloud machine's hourly price, or its share of hardware and power."),
     )
 
@@ -295,8 +296,8 @@ def _notes(comparison_id: int, jobs, table: pd.DataFrame) -> None:
 def _explain(task: str) -> None:
     st.caption(
         "**rows/s**: the job's rows over the time it worked on them, loading the model left out (**load s**: the "
-        "same for 10 rows as for 100,000). **p50 / p95 ms**: "
-        "rows answered one at a time after the job. Both vary by a tenth or more from run to run on a shared "
+        "same for 10 rows as for 100,000). **p50 / p95 ms**: how long a row waits for its answer, from rows answered "
+        "one at a time after the job: half of them took less than p50, all but one in 20 less than p95. Both vary by a tenth or more from run to run on a shared "
         "machine: compare models within one comparison, and run it again before trusting a small difference. "
         "**memory**: the job's process at its peak. **$ here**: the time 1,000 rows take at that speed, at the "
         f"machine's price. **$ by API**: each row sent on its own with {TASK_NOTES.get(task, 'the settings')}, "
