@@ -192,7 +192,7 @@ def test_sixteen_significant_digits_stay_text_in_a_workbook():
 
 
 @pytest.mark.parametrize("typed", [
-    "491512345678", "123456789012345",  # 12 digits or more: Excel shows 4.91512E+11
+    "491512345678", "123456789012345", "12345678901234.5",  # 12 digits or more before any point: 4.91512E+11
     "007", "-0", "-0.0", "1,234", "1e5", "0001-01-01", "1899-12-31", "2026-02-30",
     "4.12345670",  # seven places, the last a 0: no format of that many
 ])

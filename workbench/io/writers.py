@@ -140,11 +140,12 @@ def _kept_as_value(cell, value: object):
 
 # Text that is plainly a number or an ISO date is written as one, as a spreadsheet reads a CSV ("20.5" stored as text
 # does not sum or sort), where the workbook then shows it as it was typed. Leading zeros ("007": a code, a phone
-# number), 12 digits or more (IDs, card and phone numbers, which Excel shows as 4.91512E+11), more than 15 digits
+# number), 12 digits or more before any point (IDs, card and phone numbers, which Excel shows as 4.91512E+11; a
+# "12345678901234.5" as 1.23457E+13), more than 15 digits
 # (Excel's precision), "-0", thousands separators and exponents stay text; "12.50" and clause "4.10" are numbers shown
 # with their two places. Dates before 1900 stay text: Excel counts its days from there.
 _INTEGER = re.compile(r"-?(?:0|[1-9]\d{0,10})")
-_DECIMAL = re.compile(r"-?(?:0|[1-9]\d*)\.(\d+)")
+_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,10})\.(\d+)")
 MOST_DIGITS = 15
 _ISO_DATE = re.compile(r"(\d{4})-\d{2}-\d{2}")
 
