@@ -438,7 +438,7 @@ def test_every_model_is_scored_on_the_rows_all_of_them_answered(settings, two_mo
     jobs = compare.comparison_jobs(settings, comparison_id)
     notes = comparison_notes(jobs, table.reset_index(), compare.right_answers(settings, comparison_id))
     assert any(f"tiny-b answered 5 of {ROWS} rows (paused)" in note and f"job #{second.id}" in note for note in notes)
-    assert any("Scored on 5 rows only" in note for note in notes)
+    assert any(note.startswith("Scored on 5 rows only: each row moves a score by 0.20") for note in notes)
 
 
 def test_a_running_model_does_not_move_the_others_scores(settings, two_models):
@@ -505,7 +505,8 @@ def test_p95_needs_twenty_rows_timed_alone(settings):
     few = pd.DataFrame([compare._latencies({measure.LATENCY: [5.0, 6.0, 90.0]})])
     assert pd.isna(few.loc[0, "p95 ms"])
     [note] = comparison_notes([], few, compare.RightAnswers({}, []))
-    assert note.startswith("No p95 ms is given: it needs 20 rows answered one at a time, and the comparison timed 3 rows")
+    assert note == ("Only 3 rows were answered one at a time, so no p95 ms is given (of 3, it would be the slowest). "
+                    "Compare again with 20 or more rows answered one at a time for latency.")
 
 
 def test_costs_are_written_as_decimals_for_text_files():

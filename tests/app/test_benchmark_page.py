@@ -9,7 +9,7 @@ from tests.test_compare import _run_queue
 from tests.test_jobs import EMAILS, ZERO_SHOT
 from workbench.jobs import compare
 from workbench.ui import benchmark
-from workbench.ui.trade_off_chart import NAME_HEIGHT, PLOT_HEIGHT, placed_names, quality_range, trade_off_chart
+from workbench.ui.trade_off_chart import PLOT_HEIGHT, quality_range, trade_off_chart
 
 LABELS = "billing\ntechnical_support\naccount_access\nshipping\nreturns\nfeedback"
 
@@ -132,58 +132,19 @@ def test_a_comparison_can_be_removed_from_the_list_and_its_jobs_stay(settings, t
     assert "Upload a CSV or Excel file with a column of right answers" in app.info[0].value  # back to a new one
 
 
-def test_models_with_the_same_figures_share_one_point_named_together():
+def test_models_with_the_same_figures_share_one_point_and_one_number():
     """Drawn one on top of the other, the last model hid the others."""
     import pandas as pd
 
     table = pd.DataFrame({"model": ["a", "a-none", "b"], "accuracy": [0.9, 0.9, 0.7], "rows/s": [50.0, 50.0, 80.0]})
     chart = trade_off_chart(table, "accuracy")
-    assert chart.data[["model", "accuracy", "rows/s", "name_left"]].to_dict(orient="records") == [
-        {"model": "a = a-none", "accuracy": 0.9, "rows/s": 50.0, "name_left": True},
-        {"model": "b", "accuracy": 0.7, "rows/s": 80.0, "name_left": True}]
-    assert [layer.mark.type for layer in chart.layer] == ["circle", "text", "text"]
-    assert chart.height == PLOT_HEIGHT  # fixed: the legend of many models no longer squeezes the plot
-
-
-def test_names_of_close_points_are_set_a_line_apart_and_fast_ones_go_left():
-    import pandas as pd
-
-    points = pd.DataFrame({"model": ["slow", "fast", "faster", "alone"], "accuracy": [0.75, 0.75, 0.76, 0.4],
-                           "rows/s": [10.0, 60.0, 64.0, 62.0]})
-    placed = placed_names(points, "accuracy", (0.3, 0.9)).set_index("model")
-    assert placed["name_left"].to_dict() == {"faster": True, "slow": False, "fast": True, "alone": True}
-    line = 0.6 * NAME_HEIGHT / PLOT_HEIGHT
-    assert placed.loc["faster", "name_y"] == 0.76 and placed.loc["fast", "name_y"] == pytest.approx(0.75 - line)
-    assert placed.loc["slow", "name_y"] == 0.75  # on the other side of its point: nothing in its way
-    assert placed.loc["alone", "name_y"] == 0.4
+    assert chart.data.to_dict(orient="records") == [
+        {"accuracy": 0.9, "rows/s": 50.0, "model": "a = a-none", "number": "1", "key": "1 · a = a-none"},
+        {"accuracy": 0.7, "rows/s": 80.0, "model": "b", "number": "2", "key": "2 · b"}]
+    assert [layer.mark.type for layer in chart.layer] == ["circle", "text"]
+    assert chart.to_dict()["layer"][0]["encoding"]["color"]["sort"] == ["1 · a = a-none", "2 · b"]  # the table's order
+    assert chart.height == PLOT_HEIGHT and chart.autosize.type == "fit-x"  # many models' legend no longer squeezes it
     assert quality_range(pd.Series([0.62, 0.66])) == (0.5, 0.8) and quality_range(pd.Series([0.98, 1.0])) == (0.9, 1.0)
-
-
-def test_every_name_finds_a_place_where_it_meets_no_other():
-    """Three models of one score at close speeds had no place left: the page showed a traceback, not the chart."""
-    import random
-
-    import pandas as pd
-
-    from workbench.ui.trade_off_chart import CHAR_WIDTH, MIN_PLOT_WIDTH, X_ROOM
-
-    rng = random.Random(7)
-    for _ in range(300):
-        models = rng.randint(1, 10)
-        points = pd.DataFrame({"model": [f"model-{i}" + "x" * rng.randint(0, 40) for i in range(models)],
-                               "accuracy": [rng.choice([0.7, 0.75, 0.8, rng.random()]) for _ in range(models)],
-                               "rows/s": [rng.choice([40.0, 45.0, 63.8, rng.uniform(1, 100)]) for _ in range(models)]})
-        y_range = quality_range(points["accuracy"])
-        placed = placed_names(points, "accuracy", y_range)
-        line = (y_range[1] - y_range[0]) * NAME_HEIGHT / PLOT_HEIGHT
-        x = placed["rows/s"] / (placed["rows/s"].max() * X_ROOM)
-        width = (placed["model"].str.len() * CHAR_WIDTH + 10) / MIN_PLOT_WIDTH
-        start = x - width.where(placed["name_left"], 0)
-        end = x + width.where(~placed["name_left"], 0)
-        for i in range(models):
-            for j in range(i):
-                apart = abs(placed["name_y"][i] - placed["name_y"][j]) >= line * 0.999
-                assert apart or end[i] <= start[j] or end[j] <= start[i], placed
 
 
 def test_a_sheet_without_a_column_of_right_answers_says_what_to_add(settings):

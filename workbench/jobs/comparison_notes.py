@@ -48,9 +48,9 @@ def _rows_notes(jobs: list[Job], table: pd.DataFrame) -> list[str]:
                      f"like with like. Resume job #{fewest.id} on the Jobs page to score them on more.")
     scored = pd.to_numeric(table.get("scored rows", pd.Series(dtype=float)), errors="coerce").min()
     if pd.notna(scored) and scored < FEW_ROWS:
-        notes.append(f"Scored on {counted(int(scored), 'row')} only: a score from so few rows can be far from the "
-                     f"model's on the whole file (one row scores 1 or 0), and its rows/s is mostly start-up. Compare on "
-                     f"{FEW_ROWS * 4} rows or more.")
+        notes.append(f"Scored on {counted(int(scored), 'row')} only: each row moves a score by {1 / scored:.2f}, so "
+                     "models a few rows apart are not told apart. Compare on 100 rows or more to tell models a few "
+                     "points apart.")
     return notes
 
 
@@ -89,8 +89,10 @@ def _p95_notes(table: pd.DataFrame) -> list[str]:
     few = timed[(timed > 0) & (timed < MIN_P95_ROWS)]
     if few.empty:
         return []
-    return [f"No p95 ms is given: it needs {MIN_P95_ROWS} rows answered one at a time, and the comparison timed "
-            f"{counted(int(few.min()), 'row')}, whose slowest would be shown. Compare again with more rows for latency."]
+    rows = int(few.min())
+    return [f"Only {counted(rows, 'row')} {'was' if rows == 1 else 'were'} answered one at a time, so no p95 ms is given "
+            f"(of {rows}, it would be the slowest). Compare again with {MIN_P95_ROWS} or more rows answered one at a "
+            "time for latency."]
 
 
 def _names(labels: list[str]) -> str:

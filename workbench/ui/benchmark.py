@@ -266,7 +266,8 @@ def notice() -> None:
 def _headline_first(shown: pd.DataFrame, scores: list[str]) -> pd.DataFrame:
     """How good, how fast and what it costs come first: the table is wider than the page, and the cost by API, which
     the Home page promises, sat off screen at its right end."""
-    headline = ["model", *(c for c in scores if c != "scored rows"), "rows/s", compare.LOCAL_COST, compare.API_COST]
+    # The first score only: at 1,000 px a second (macro-F1) pushed the API's cost off screen again.
+    headline = ["model", *[c for c in scores if c != "scored rows"][:1], "rows/s", compare.LOCAL_COST, compare.API_COST]
     first = [c for c in headline if c in shown.columns]
     return shown[first + [c for c in shown.columns if c not in first]]
 
