@@ -72,6 +72,7 @@ def main() -> None:
 def compared(args, data_dir: Path) -> pd.DataFrame:
     from workbench.config import get_settings
     from workbench.jobs import compare
+    from workbench.jobs.comparison_notes import comparison_notes
     from workbench.tasks.spec import spec_from_dict
 
     settings = get_settings()
@@ -87,7 +88,11 @@ def compared(args, data_dir: Path) -> pd.DataFrame:
     finally:
         worker.terminate()
     print(f"{args.sheet}: {len(args.models)} models in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return compare.comparison_table(settings, comparison_id, PRICES)
+    table = compare.comparison_table(settings, comparison_id, PRICES)
+    for note in comparison_notes(compare.comparison_jobs(settings, comparison_id), table,
+                                 compare.right_answers(settings, comparison_id)):
+        print(f"Note: {note}", file=sys.stderr)  # as the page and `workbench compare` say them
+    return compare.with_plain_costs(table)
 
 
 if __name__ == "__main__":
