@@ -70,7 +70,7 @@ def examples_editor(fields: list[dict]) -> list[dict]:
     with st.expander(f"Examples (optional): {_count(base, st.session_state.get(key))}", expanded=not base.empty):
         st.caption("One row per example: a short text like your rows, and each field's value as the text writes it "
                    "(left empty where the text has none). Several items of a list or names field: separate them "
-                   "with `;`.")
+                   "with `;`. To add a row, point at the table: **+** shows at its top right.")  # hover only
         edited = st.data_editor(base, num_rows="dynamic", hide_index=True, width="stretch", key=key,
                                 column_config=_columns(base, names))
     st.session_state[EXAMPLES_LAST] = edited
