@@ -546,3 +546,18 @@ def test_other_programs_busy_on_the_processor_are_counted_and_said(tmp_path):
     assert note.startswith("Other programs kept 60% of the processor busy while tiny-a ran")
     [note] = comparison_notes([], pd.DataFrame([{**row, compare.OTHERS_SHARE: 3.0}]), compare.RightAnswers({}, []))
     assert note.startswith("tiny-a ran while another job was running")
+
+
+def test_a_cancelled_model_is_scored_on_its_own_rows_and_holds_no_one_back(settings, two_models):
+    """Cancelling a slow model after a few rows left every model scored on those few."""
+    comparison_id = _start(settings, two_models)
+    _run_queue(settings)
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    _stop_part_way(settings, second.id, 3, status="cancelled")
+    table = compare.comparison_table(settings, comparison_id, PRICES).set_index("model")
+    assert table["scored rows"].tolist() == [ROWS, 3]
+    notes = comparison_notes(compare.comparison_jobs(settings, comparison_id), table.reset_index(),
+                             compare.RightAnswers({}, []))
+    assert any(note.startswith(f"tiny-b was cancelled after 3 of {ROWS} rows: its score is on those rows only")
+               for note in notes)
+    assert not any("every model is scored on the rows all of them answered" in note for note in notes)

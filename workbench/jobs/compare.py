@@ -243,16 +243,26 @@ def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices
 
 
 def rows_every_model_answered(answered: list[Answered]) -> set[int] | None:
-    """The rows every model that has stopped answered: each is scored on these alone. A model stopped part-way (or
+    """The rows every model holding the others answered: each is scored on these alone. A model stopped part-way (or
     failing rows) was scored on its own rows, and a model paused after the first 40 (the file's easiest, say)
-    ranked above one that answered all 200. A model still running is left out until it stops, or the others'
+    ranked above one that answered all 200. A model still running holds no one until it stops, or the others'
     scores would move with each of its batches; None while no model has stopped with answers."""
-    stopped = [one.rows for one in answered if one.rows and one.job.status not in ACTIVE]
+    stopped = [one.rows for one in answered if one.rows and holds_others(one.job)]
     return set.intersection(*stopped) if stopped else None
 
 
+# A model the user cancelled, or one that failed, is scored on the rows it answered and holds the others to them no
+# more: cancelling a slow model after 5 rows left every model scored on those 5.
+ON_ITS_OWN = ("cancelled", "failed")
+
+
+def holds_others(job: Job) -> bool:
+    """Whether the other models are scored on the rows this one answered: it has stopped, and not for good."""
+    return job.status not in ACTIVE and job.status not in ON_ITS_OWN
+
+
 def _scored_rows(answered: Answered, common: set[int] | None) -> pd.DataFrame:
-    if common is None or answered.job.status in ACTIVE:
+    if common is None or not holds_others(answered.job):
         return answered.frame
     kept = answered.frame.loc[sorted(common)]
     kept.attrs = answered.frame.attrs

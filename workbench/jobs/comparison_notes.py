@@ -7,7 +7,15 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.db.schema import Job
-from workbench.jobs.compare import ACTIVE, MIN_P95_ROWS, OTHERS_SHARE, TIMED_ROWS, RightAnswers, model_name
+from workbench.jobs.compare import (
+    MIN_P95_ROWS,
+    ON_ITS_OWN,
+    OTHERS_SHARE,
+    TIMED_ROWS,
+    RightAnswers,
+    holds_others,
+    model_name,
+)
 from workbench.jobs.measure import BUSY_SHARE
 from workbench.jobs.progress import counted, listed_counts
 
@@ -40,12 +48,18 @@ def never_right_note(labels: list[str], rows: str) -> str:
 
 def _rows_notes(jobs: list[Job], table: pd.DataFrame) -> list[str]:
     notes = []
-    stopped = [job for job in jobs if job.status not in ACTIVE and job.done_rows]
-    if len({job.done_rows for job in stopped}) > 1:
-        fewest = min(stopped, key=lambda job: job.done_rows)
+    holding = [job for job in jobs if holds_others(job) and job.done_rows]
+    if len({job.done_rows for job in holding}) > 1:
+        fewest = min(holding, key=lambda job: job.done_rows)
         notes.append(f"{model_name(fewest)} answered {fewest.done_rows:,} of {fewest.total_rows:,} rows "
                      f"({fewest.status}): every model is scored on the rows all of them answered, so the scores compare "
                      f"like with like. Resume job #{fewest.id} on the Jobs page to score them on more.")
+    most = max((job.done_rows for job in jobs), default=0)
+    for job in jobs:
+        if job.status in ON_ITS_OWN and 0 < job.done_rows < most:
+            notes.append(f"{model_name(job)} was {job.status} after {job.done_rows:,} of {job.total_rows:,} rows: its "
+                         "score is on those rows only, the others' on all they answered, so it does not compare like "
+                         f"with like. Resume job #{job.id} on the Jobs page to score it on the same rows.")
     scored = pd.to_numeric(table.get("scored rows", pd.Series(dtype=float)), errors="coerce").min()
     if pd.notna(scored) and scored < FEW_ROWS:
         notes.append(f"Scored on {counted(int(scored), 'row')} only: each row moves a score by {1 / scored:.2f}, so "
