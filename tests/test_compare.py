@@ -561,3 +561,78 @@ def test_a_cancelled_model_is_scored_on_its_own_rows_and_holds_no_one_back(setti
     assert any(note.startswith(f"tiny-b was cancelled after 3 of {ROWS} rows: its score is on those rows only")
                for note in notes)
     assert not any("every model is scored on the rows all of them answered" in note for note in notes)
+
+
+def test_the_notes_of_a_comparison_whose_rows_are_all_examples_do_not_fail(settings, two_models, tmp_path):
+    """`workbench compare -o` exited 1 without its file when the notes' reading of the answers raised."""
+    sheet = tmp_path / "taught.csv"
+    pd.DataFrame({"text": ["refund please", "where is my parcel"], "right": ["billing", "shipping"]}).to_csv(sheet, index=False)
+    spec = spec_from_dict({"task": "classify", "text": ["text"], "labels": ["billing", "shipping"],
+                           "examples": [{"text": "refund please", "label": "billing"},
+                                        {"text": "where is my parcel", "label": "shipping"}]})
+    comparison_id = compare.start_comparison(settings, spec, Sheet(sheet, "right"), two_models[:1], latency_rows=0)
+    assert compare.right_answers(settings, comparison_id) == compare.RightAnswers({}, [])
+
+
+def test_the_api_price_leaves_out_empty_rows(settings, two_models, tmp_path):
+    """A CSV's blank line is a row failing as empty: it would never be sent, so it does not shorten the prompts."""
+    costs = []
+    for name, gap in (("clean.csv", ""), ("gaps.csv", ",\n")):
+        sheet = tmp_path / name
+        sheet.write_text(f"text,right\n{'a' * 400},billing\n{gap}{'b' * 400},shipping\n")
+        spec = spec_from_dict({"task": "classify", "text": ["text"], "labels": ["billing", "shipping"]})
+        comparison_id = compare.start_comparison(settings, spec, Sheet(sheet, "right"), two_models[:1], latency_rows=0)
+        _run_queue(settings)
+        costs.append(compare.comparison_table(settings, comparison_id, PRICES).iloc[0][compare.API_COST])
+    assert costs[0] == costs[1]
+
+
+def test_labels_missing_from_the_rows_scored_are_said_once_a_model_stopped_part_way(settings, two_models, tmp_path):
+    sheet = tmp_path / "sorted.csv"
+    frame = pd.read_csv(EMAILS).head(ROWS)
+    frame["category"] = ["billing"] * 6 + ["shipping"] * 6
+    frame.to_csv(sheet, index=False)
+    comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models)
+    assert "shipping" not in compare.right_answers(settings, comparison_id).never_right
+    _run_queue(settings)
+    _stop_part_way(settings, compare.comparison_jobs(settings, comparison_id)[1].id, 6)
+    assert "shipping" in compare.right_answers(settings, comparison_id).never_right  # scored on the 6 billing rows
+
+
+def test_the_api_prompt_counts_a_summarys_settings():
+    spec = spec_from_dict({"task": "summarize", "text": ["Body"], "summary": {"style": "bullets", "max_words": 40}})
+    assert "bullets" in compare.prompt_settings_text(spec.pinned())
+
+
+def test_a_job_set_up_by_an_older_version_and_resumed_counts_one_load():
+    old = {measure.LOAD: 2.0}  # no runs counted then
+    resumed = measure.after_setup(old, loading=2.0, adapting=3.0, notes=[])
+    assert resumed[measure.RUNS] == 2 and measure.load_seconds(resumed) == 2.0 and resumed[measure.READAPTING] == 3.0
+
+
+def test_a_job_runs_where_the_machine_does_not_tell_its_processor_time(monkeypatch):
+    def refused(*_args, **_kwargs):
+        raise OSError("not permitted")
+
+    monkeypatch.setattr(measure.psutil, "cpu_times", refused)
+    measure.watch_processor()
+    measured = measure.after_batch({}, shared_cores=False)
+    assert measure.OTHERS_CPU not in measured and measure.others_share(measured) is None
+
+
+def test_rows_failed_by_a_completed_or_failed_model_are_said_without_wrong_advice(settings, two_models):
+    comparison_id = _start(settings, two_models)
+    _run_queue(settings)
+    first, second = compare.comparison_jobs(settings, comparison_id)
+    with session_scope(settings) as session:
+        job = repo.get_job(session, second.id)
+        job.done_rows, job.failed_rows = ROWS - 3, 3  # completed: every row ran
+    notes = comparison_notes(compare.comparison_jobs(settings, comparison_id),
+                             compare.comparison_table(settings, comparison_id, PRICES), compare.RightAnswers({}, []))
+    assert not any("Resume job" in note for note in notes)  # resuming runs nothing: the failed rows are retried
+    with session_scope(settings) as session:
+        job = repo.get_job(session, second.id)
+        job.status, job.done_rows, job.failed_rows, job.error = "failed", 0, ROWS, "Every row failed."
+    notes = comparison_notes(compare.comparison_jobs(settings, comparison_id),
+                             compare.comparison_table(settings, comparison_id, PRICES), compare.RightAnswers({}, []))
+    assert f"tiny-b could not answer {ROWS} rows (job #{second.id} on Job results says why)." in notes

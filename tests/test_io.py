@@ -446,3 +446,17 @@ def test_number_formats_are_shown_as_excel_shows_them(value, code, shown):
     from workbench.io.shown_numbers import shown_number
 
     assert shown_number(value, code) == shown
+
+
+def test_a_csv_whose_every_line_ends_with_two_carriage_returns_has_no_blank_rows(tmp_path):
+    """Python's csv writer on Windows, with the file opened without newline="": each row read as two, one empty."""
+    path = tmp_path / "windows.csv"
+    path.write_bytes(b"ID,Body\r\r\n1,refund\r\r\n2,parcel\r\r\n")
+    assert read_table(path).values.tolist() == [["1", "refund"], ["2", "parcel"]] and count_rows(path) == 2
+    assert pd.concat(iter_frames(path, chunk_rows=1)).values.tolist() == [["1", "refund"], ["2", "parcel"]]
+
+
+def test_blank_lines_above_a_reports_title_are_skipped_with_it(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("\n\nTicket export\n\nID,Body\n1,a\n")
+    assert read_table(path).to_dict(orient="list") == {"ID": ["1"], "Body": ["a"]}

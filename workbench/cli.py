@@ -195,12 +195,12 @@ def compare_models(task_file: Path, input_file: Path, answers: str, models: tupl
     table = compare.comparison_table(settings, comparison_id, Prices(*prices))
     click.echo("", err=True)
     click.echo(compare.with_plain_costs(table).drop(columns=["score"], errors="ignore").to_string(index=False))
+    if output:  # first: the minutes of work are in it
+        write_table(table if output.suffix.lower() == ".xlsx" else compare.with_plain_costs(table), output,
+                    sheet_name="comparison")
     for note in comparison_notes(compare.comparison_jobs(settings, comparison_id), table,
                                  compare.right_answers(settings, comparison_id)):
         click.echo(f"Note: {note}", err=True)
-    if output:
-        write_table(table if output.suffix.lower() == ".xlsx" else compare.with_plain_costs(table), output,
-                    sheet_name="comparison")
 
 
 def _compare_until_interrupted(settings, comparison_id: int) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.io.encoding import detect_file_encoding
 from workbench.io.readers import (
     clean_headers,
     csv_options,
     file_kind,
+    open_text_table,
     open_workbook,
     read_table,
     sheet_frame,
@@ -74,7 +74,7 @@ def _without_blank_end(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]
 
 
 def _text_chunks(path: Path, chunk_rows: int, header_row: int | None) -> Iterator[pd.DataFrame]:
-    with open(path, encoding=detect_file_encoding(path), newline="") as handle:
+    with open_text_table(path) as handle:
         sample = handle.read(SAMPLE_CHARS + 1)  # as read_table: the sniffer then knows the last row may be cut
         handle.seek(0)
         with table_errors(path.name):

@@ -364,7 +364,8 @@ def _api_cost(settings: Settings, first: Answered, answers_column: str, prices: 
     """The API's price for these rows: each prompt the row's text with the template's settings (labels, descriptions,
     examples, instruction), each answer as long as the sheet's right answer."""
     spec, frame = spec_from_dict(first.job.spec), first.frame
-    texts = [r.text for r in row_texts(frame, spec.text, settings.max_cell_chars)]
+    # Rows with text only: an empty row (a CSV's blank line) fails as empty and would never be sent.
+    texts = [r.text for r in row_texts(frame, spec.text, settings.max_cell_chars) if r.error is None]
     prompt = len(prompt_settings_text(spec)) + float(np.mean([len(t) for t in texts]))
     right = frame[answers_column].astype(str).str.strip()
     return _rounded(cost.api_cost(prompt, float(right[right != ""].str.len().mean()), prices))
@@ -372,7 +373,7 @@ def _api_cost(settings: Settings, first: Answered, answers_column: str, prices: 
 
 # What an API prompt carries of the settings. Not the model's name (the price moved with the first model's) nor the
 # settings only this runtime reads (thresholds, batch sizes), which a job's snapshot writes out in full.
-PROMPT_SETTINGS = ("labels", "fallback", "examples", "fields", "instruction", "style", "max_words")
+PROMPT_SETTINGS = ("labels", "fallback", "examples", "fields", "instruction", "summary")
 
 
 def prompt_settings_text(spec: TaskSpec) -> str:
@@ -401,14 +402,26 @@ class RightAnswers:
 
 
 def right_answers(settings: Settings, comparison_id: int) -> RightAnswers:
-    """The comparison's right answers, read as its jobs read the file (none for a comparison without jobs)."""
+    """The right answers of the rows the models are scored on, read as its jobs read the file (none for a
+    comparison without jobs, or whose rows cannot be scored: the table says why)."""
     with session_scope(settings) as session:
         comparison = repo.get_comparison(session, comparison_id)
-        jobs = repo.comparison_jobs(session, comparison_id)
-    if not jobs:
+        answered = [Answered(job, None, repo.answered_rows(session, job.id))
+                    for job in repo.comparison_jobs(session, comparison_id)]
+    if not answered:
         return RightAnswers({}, [])
-    first = jobs[0]
+    first, common = answered[0].job, rows_every_model_answered(answered)
     frame = _as_read(spec_from_dict(first.spec), read_table(Path(first.input_path), sheet=first.sheet,
                                                             nrows=first.row_limit, header_row=first.header_row))
-    return RightAnswers(outside_labels(frame, comparison.answers_column),
-                        labels_never_right(frame, comparison.answers_column))
+    scored = frame if common is None else _kept(frame, frame.index.isin(common))
+    try:
+        return RightAnswers(outside_labels(scored, comparison.answers_column),
+                            labels_never_right(scored, comparison.answers_column))
+    except WorkbenchError:  # every labelled row an example: no score, and the table says so
+        return RightAnswers({}, [])
+
+
+def _kept(frame: pd.DataFrame, rows) -> pd.DataFrame:
+    kept = frame[rows]
+    kept.attrs = frame.attrs
+    return kept

@@ -8,6 +8,7 @@ import pandas as pd
 
 from workbench.db.schema import Job
 from workbench.jobs.compare import (
+    ACTIVE,
     MIN_P95_ROWS,
     ON_ITS_OWN,
     OTHERS_SHARE,
@@ -48,9 +49,9 @@ def never_right_note(labels: list[str], rows: str) -> str:
 
 def _rows_notes(jobs: list[Job], table: pd.DataFrame) -> list[str]:
     notes = []
-    holding = [job for job in jobs if holds_others(job) and job.done_rows]
-    if len({job.done_rows for job in holding}) > 1:
-        fewest = min(holding, key=lambda job: job.done_rows)
+    short = [job for job in jobs if holds_others(job) and job.done_rows and job.done_rows + job.failed_rows < job.total_rows]
+    if short:  # rows not run yet (failed rows have their own note)
+        fewest = min(short, key=lambda job: job.done_rows)
         notes.append(f"{model_name(fewest)} answered {fewest.done_rows:,} of {fewest.total_rows:,} rows "
                      f"({fewest.status}): every model is scored on the rows all of them answered, so the scores compare "
                      f"like with like. Resume job #{fewest.id} on the Jobs page to score them on more.")
@@ -60,7 +61,8 @@ def _rows_notes(jobs: list[Job], table: pd.DataFrame) -> list[str]:
             notes.append(f"{model_name(job)} was {job.status} after {job.done_rows:,} of {job.total_rows:,} rows: its "
                          "score is on those rows only, the others' on all they answered, so it does not compare like "
                          f"with like. Resume job #{job.id} on the Jobs page to score it on the same rows.")
-    scored = pd.to_numeric(table.get("scored rows", pd.Series(dtype=float)), errors="coerce").min()
+    stopped = table[~table["status"].isin(ACTIVE)] if "status" in table else table  # a running job's count grows
+    scored = pd.to_numeric(stopped.get("scored rows", pd.Series(dtype=float)), errors="coerce").min()
     if pd.notna(scored) and scored < FEW_ROWS:
         notes.append(f"Scored on {counted(int(scored), 'row')} only: each row moves a score by {1 / scored:.2f}, so "
                      "models a few rows apart are not told apart. Compare on 100 rows or more to tell models a few "
@@ -75,8 +77,13 @@ def _failure_notes(jobs: list[Job]) -> list[str]:
             notes.append(f"{model_name(job)} stopped with an error (job #{job.id}): {job.error or 'no reason was saved.'}")
         if job.failed_rows:
             notes.append(f"{model_name(job)} could not answer {counted(job.failed_rows, 'row')} (job #{job.id} on Job "
-                         "results says why): they are left out of every model's score.")
+                         f"results says why){_left_out(job)}.")
     return notes
+
+
+def _left_out(job: Job) -> str:
+    """Whether the rows a model failed are out of every model's score: only a model the others are held to."""
+    return ": they are left out of every model's score" if holds_others(job) and job.done_rows else ""
 
 
 def _figure_notes(table: pd.DataFrame) -> list[str]:

@@ -68,15 +68,22 @@ _watch: _ProcessorWatch | None = None
 
 
 def watch_processor() -> None:
-    """Start counting other programs' processor time, from a job run's start (its set-up included)."""
+    """Start counting other programs' processor time, from a job run's start (its set-up included). Where the
+    machine does not tell (psutil refused), nothing is counted: the job runs as well without the figure."""
     global _watch
-    _watch = _ProcessorWatch()
+    try:
+        _watch = _ProcessorWatch()
+    except Exception:  # noqa: BLE001 (psutil.Error, OSError: a figure is not worth a job)
+        _watch = None
 
 
 def _others_lap(old: dict[str, Any]) -> dict[str, Any]:
     if _watch is None:
         return {}
-    others, wall = _watch.lap()
+    try:
+        others, wall = _watch.lap()
+    except Exception:  # noqa: BLE001 (as watch_processor)
+        return {}
     return {OTHERS_CPU: round(old.get(OTHERS_CPU, 0.0) + others, 3), WATCHED: round(old.get(WATCHED, 0.0) + wall, 3)}
 
 
@@ -96,8 +103,9 @@ def shared_processor(measurements: dict[str, Any] | None) -> bool:
 def after_setup(measurements: dict[str, Any] | None, loading: float, adapting: float, notes: list[str]) -> dict[str, Any]:
     """The job's measurements once a run has set up; its template's notes replace an earlier run's."""
     old = {key: value for key, value in (measurements or {}).items() if key != NOTES}
-    again = adapting if old.get(RUNS) else 0.0
-    return {**old, **_others_lap(old), LOAD: round(old.get(LOAD, 0.0) + loading, 3), RUNS: old.get(RUNS, 0) + 1,
+    runs = old.get(RUNS, 1 if LOAD in old else 0)  # a job an older version set up counted no runs
+    again = adapting if runs else 0.0
+    return {**old, **_others_lap(old), LOAD: round(old.get(LOAD, 0.0) + loading, 3), RUNS: runs + 1,
             READAPTING: round(old.get(READAPTING, 0.0) + again, 3), **({NOTES: notes} if notes else {})}
 
 

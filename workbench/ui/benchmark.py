@@ -284,13 +284,15 @@ def _formats(scores: list[str]) -> dict:
 
 
 @st.cache_data(max_entries=16)
-def _right_answers(data_dir: str, comparison_id: int) -> compare.RightAnswers:
-    """A comparison's file and settings never change: its file is read once, not on every refresh of a running one."""
+def _right_answers(data_dir: str, comparison_id: int, jobs_state: tuple) -> compare.RightAnswers:
+    """A comparison's file and settings never change: its file is read again only when the rows scored may have
+    (a job moved on or stopped), not on every refresh of a running one."""
     return compare.right_answers(app_settings(), comparison_id)
 
 
 def _notes(comparison_id: int, jobs, table: pd.DataFrame) -> None:
-    for note in comparison_notes(jobs, table, _right_answers(str(app_settings().data_dir), comparison_id)):
+    state = tuple((job.id, job.status, job.done_rows) for job in jobs if job.status not in ACTIVE)
+    for note in comparison_notes(jobs, table, _right_answers(str(app_settings().data_dir), comparison_id, state)):
         st.warning(note)
 
 
