@@ -208,3 +208,23 @@ def test_a_cli_run_on_a_macro_workbook_says_the_macros_were_ignored(tmp_path, mo
     assert result.exit_code == 0, result.output
     assert f"Note: {MACROS_IGNORED}" in result.stderr
     assert read_table(tmp_path / "o.csv")["Body"].tolist() == ["please refund"]
+
+
+def test_hidden_or_filtered_rows_are_said_to_be_read(tmp_path):
+    """A filtered list uploaded as Excel shows it is read whole: the user may think only the rows they see run."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Body"])
+    for n in range(6):
+        sheet.append([f"ticket {n}"])
+    for row in (3, 5):
+        sheet.row_dimensions[row].hidden = True
+    book.save(tmp_path / "filtered.xlsx")
+    assert input_notes(tmp_path / "filtered.xlsx") == [
+        "2 rows of this sheet are hidden in Excel (by hand or by a filter), and will be read and answered like the "
+        "others. To leave them out, delete them, or copy the rows you see to a sheet of their own."]
+    sheet.row_dimensions[3].hidden = sheet.row_dimensions[5].hidden = False
+    book.save(tmp_path / "shown.xlsx")
+    assert input_notes(tmp_path / "shown.xlsx") == []

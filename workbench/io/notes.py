@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from openpyxl.reader.excel import ExcelReader
@@ -29,8 +29,9 @@ def input_notes(path: Path, sheet: str | None = None) -> list[str]:
     _check_unzipped_size(path, Settings().max_unzipped_mb)  # before anything unpacks a part
     with workbook_errors(path), _workbook_parts(path) as (archive, sheet_parts):
         notes = [MACROS_IGNORED] if _has_macros(archive) else []
-        blank = _formulas_without_values(archive, sheet_parts[sheet or list(sheet_parts)[0]])
-    return notes + ([_formulas_note(blank)] if blank else [])
+        scan = _scan_sheet(archive, sheet_parts[sheet or list(sheet_parts)[0]])
+    return notes + ([_formulas_note(scan.unsaved_formulas)] if scan.unsaved_formulas else []) \
+        + ([_hidden_rows_note(scan)] if scan.hidden_rows else [])
 
 
 @contextmanager
@@ -72,11 +73,28 @@ def _has_macros(archive) -> bool:
     return any(name.lower().endswith("vbaproject.bin") for name in archive.namelist())
 
 
-def _formulas_without_values(archive, sheet_part: str) -> int:
-    """Formula cells with no value saved beside them: the file was written by a program that does not calculate."""
+class SheetScan(NamedTuple):
+    unsaved_formulas: int  # formula cells with no value saved beside them
+    hidden_rows: int  # rows hidden in Excel, by hand or by a filter
+    whole: bool  # whether the scan reached the sheet's end
+
+
+def _scan_sheet(archive, sheet_part: str) -> SheetScan:
+    """The sheet's first SCANNED_CELLS cells, read once: formulas a program that does not calculate wrote without
+    values, and hidden rows (a filtered list uploaded as it is shown is read whole)."""
+    unsaved = hidden = cells = 0
     with archive.open(sheet_part) as xml:
-        cells = (element for _, element in iterparse(xml) if _local(element.tag) == "c")
-        return sum(_unsaved_formula(cell) for cell in islice(cells, SCANNED_CELLS))
+        for _, element in iterparse(xml):
+            tag = _local(element.tag)
+            if tag == "row":
+                hidden += element.get("hidden") in ("1", "true")
+                element.clear()
+            elif tag == "c":
+                unsaved += _unsaved_formula(element)
+                cells += 1
+                if cells >= SCANNED_CELLS:
+                    return SheetScan(unsaved, hidden, whole=False)
+    return SheetScan(unsaved, hidden, whole=True)
 
 
 def _unsaved_formula(cell) -> bool:
@@ -88,6 +106,13 @@ def _unsaved_formula(cell) -> bool:
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def _hidden_rows_note(scan: SheetScan) -> str:
+    where = "" if scan.whole else " among its first rows"
+    return (f"{scan.hidden_rows:,} row{'s' if scan.hidden_rows != 1 else ''} of this sheet{where} "
+            f"{'are' if scan.hidden_rows != 1 else 'is'} hidden in Excel (by hand or by a filter), and will be read and "
+            "answered like the others. To leave them out, delete them, or copy the rows you see to a sheet of their own.")
 
 
 def _formulas_note(count: int) -> str:
