@@ -228,3 +228,18 @@ def test_hidden_or_filtered_rows_are_said_to_be_read(tmp_path):
     sheet.row_dimensions[3].hidden = sheet.row_dimensions[5].hidden = False
     book.save(tmp_path / "shown.xlsx")
     assert input_notes(tmp_path / "shown.xlsx") == []
+
+
+def test_cells_merged_down_several_rows_are_said_to_be_read_once(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in (["Queue", "Body"], ["billing", "charged twice"], [None, "refund please"], [None, "invoice?"]):
+        sheet.append(row)
+    sheet.merge_cells("A2:A4")  # one queue for three tickets, as Excel shows it
+    sheet.merge_cells("A1:A1")
+    book.save(tmp_path / "merged.xlsx")
+    assert input_notes(tmp_path / "merged.xlsx") == [
+        "1 merged cell of this sheet spans several rows: Excel shows the value on each of those rows, but it is read on "
+        "the first only, the others as blank. To have it read on every row, unmerge it and fill the value down."]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ def input_notes(path: Path, sheet: str | None = None) -> list[str]:
         notes = [MACROS_IGNORED] if _has_macros(archive) else []
         scan = _scan_sheet(archive, sheet_parts[sheet or list(sheet_parts)[0]])
     return notes + ([_formulas_note(scan.unsaved_formulas)] if scan.unsaved_formulas else []) \
-        + ([_hidden_rows_note(scan)] if scan.hidden_rows else [])
+        + ([_hidden_rows_note(scan)] if scan.hidden_rows else []) + ([_merged_note(scan)] if scan.merged_down else [])
 
 
 @contextmanager
@@ -77,12 +78,13 @@ class SheetScan(NamedTuple):
     unsaved_formulas: int  # formula cells with no value saved beside them
     hidden_rows: int  # rows hidden in Excel, by hand or by a filter
     whole: bool  # whether the scan reached the sheet's end
+    merged_down: int = 0  # merged cells spanning several rows (listed after the cells: counted on a whole scan only)
 
 
 def _scan_sheet(archive, sheet_part: str) -> SheetScan:
     """The sheet's first SCANNED_CELLS cells, read once: formulas a program that does not calculate wrote without
     values, and hidden rows (a filtered list uploaded as it is shown is read whole)."""
-    unsaved = hidden = cells = 0
+    unsaved = hidden = cells = merged = 0
     with archive.open(sheet_part) as xml:
         for _, element in iterparse(xml):
             tag = _local(element.tag)
@@ -94,7 +96,15 @@ def _scan_sheet(archive, sheet_part: str) -> SheetScan:
                 cells += 1
                 if cells >= SCANNED_CELLS:
                     return SheetScan(unsaved, hidden, whole=False)
-    return SheetScan(unsaved, hidden, whole=True)
+            elif tag == "mergeCell":
+                merged += _spans_rows(element.get("ref", ""))
+    return SheetScan(unsaved, hidden, whole=True, merged_down=merged)
+
+
+def _spans_rows(ref: str) -> bool:
+    """Whether a merged range ("A2:A5") covers more than one row."""
+    rows = re.findall(r"\d+", ref)
+    return len(rows) == 2 and rows[0] != rows[1]
 
 
 def _unsaved_formula(cell) -> bool:
@@ -113,6 +123,13 @@ def _hidden_rows_note(scan: SheetScan) -> str:
     return (f"{scan.hidden_rows:,} row{'s' if scan.hidden_rows != 1 else ''} of this sheet{where} "
             f"{'are' if scan.hidden_rows != 1 else 'is'} hidden in Excel (by hand or by a filter), and will be read and "
             "answered like the others. To leave them out, delete them, or copy the rows you see to a sheet of their own.")
+
+
+def _merged_note(scan: SheetScan) -> str:
+    one = scan.merged_down == 1
+    return (f"{scan.merged_down:,} merged cell{'' if one else 's'} of this sheet span{'s' if one else ''} several rows: "
+            "Excel shows the value on each of those rows, but it is read on the first only, the others as blank. To "
+            f"have it read on every row, unmerge {'it' if one else 'them'} and fill the value down.")
 
 
 def _formulas_note(count: int) -> str:
