@@ -5,7 +5,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from tests.conftest import SAMPLE_DIR
-from workbench.errors import InputFileError
+from workbench.errors import InputFileError, TableShapeError
 from workbench.io import list_sheets, read_table, write_table
 from workbench.io.rows import examples_from_table, row_texts
 from workbench.io.stream import count_rows, iter_frames
@@ -460,3 +460,12 @@ def test_blank_lines_above_a_reports_title_are_skipped_with_it(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("\n\nTicket export\n\nID,Body\n1,a\n")
     assert read_table(path).to_dict(orient="list") == {"ID": ["1"], "Body": ["a"]}
+
+
+def test_a_genuine_column_named_like_pandas_renames_a_repeat_is_read(tmp_path):
+    """pandas reads "Body,Body" as Body and Body.1: a file whose columns really are Body and Body.1 was refused."""
+    (tmp_path / "two.csv").write_text("Body,Body.1\nfirst,second\n")
+    assert read_table(tmp_path / "two.csv").columns.tolist() == ["Body", "Body.1"]
+    (tmp_path / "same.csv").write_text("Body, Body \nfirst,second\n")
+    with pytest.raises(TableShapeError, match="more than one column named 'Body'"):
+        read_table(tmp_path / "same.csv")

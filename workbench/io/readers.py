@@ -178,7 +178,9 @@ def _read_text(path: Path, nrows: int | None, header_row: int | None = None) -> 
         sample = handle.read(SAMPLE_CHARS + 1)  # one more, so the sniffer knows the last row may be cut
         handle.seek(0)
         with table_errors(path.name):
-            return pd.read_csv(handle, nrows=nrows, **csv_options(sample, path.suffix.lower(), header_row))
+            options = csv_options(sample, path.suffix.lower(), header_row)
+            _refuse_repeated_text_names(sample, options, f"'{path.name}'")
+            return pd.read_csv(handle, nrows=nrows, **options)
 
 
 def uses_decimal_comma(path: Path) -> bool:
@@ -569,23 +571,27 @@ def _check_table(frame: pd.DataFrame, filename: str, limits: Settings) -> pd.Dat
             f"{filename} has {len(frame.columns):,} columns; the limit is {limits.max_columns:,}. "
             "Keep only the columns you need, or raise WORKBENCH_MAX_COLUMNS."
         )
-    counts = Counter(frame.columns)
-    duplicates = sorted({c for c, n in counts.items() if n > 1} | _mangled(frame.columns))
-    if duplicates:
-        raise TableShapeError(
-            f"{filename} has more than one column named {', '.join(map(repr, duplicates))}. "
-            "Give every column its own name in the header row and upload it again."
-        )
+    _refuse_repeated(frame.columns, filename)
     if frame.empty:
         raise InputFileError(f"{filename} has a header row but no data rows. Add the rows to process, or choose the "
                              "sheet that has them.")
     return frame.fillna("")
 
 
-def _mangled(columns) -> set[str]:
-    """pandas renames a repeated 'Body' to 'Body.1'; report the original name."""
-    names = set(columns)
-    return {c.rsplit(".", 1)[0] for c in columns if "." in c and c.rsplit(".", 1)[1].isdigit() and c.rsplit(".", 1)[0] in names}
+def _refuse_repeated(names, filename: str) -> None:
+    """Two columns of one name: which one a setting means is anyone's guess."""
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1 and name)
+    if repeated:
+        raise TableShapeError(f"{filename} has more than one column named {', '.join(map(repr, repeated))}. Give every "
+                              "column its own name in the header row and upload it again.")
+
+
+def _refuse_repeated_text_names(sample: str, options: dict, filename: str) -> None:
+    """A text table's header as written: pandas renames a repeated 'Body' to 'Body.1', so a file with a genuine
+    'Body.1' beside 'Body' was refused as repeating 'Body'."""
+    lines = sample.splitlines(keepends=True)[options["skiprows"]:]
+    header = next(csv.reader(io.StringIO("".join(lines[:MAX_HEADER_ROW])), delimiter=options["sep"]), [])
+    _refuse_repeated([cell.strip() for cell in header], filename)
 
 
 def _problem(exc: Exception) -> str:
