@@ -235,11 +235,14 @@ def test_cells_merged_down_several_rows_are_said_to_be_read_once(tmp_path):
 
     book = Workbook()
     sheet = book.active
-    for row in (["Queue", "Body"], ["billing", "charged twice"], [None, "refund please"], [None, "invoice?"]):
+    for row in (["Tickets, May"], [], ["Queue", "Body", "Sent"], ["billing", "charged twice", "May 2"],
+                [None, "refund please", "May 3"], [None, "invoice?", "May 3"]):
         sheet.append(row)
-    sheet.merge_cells("A2:A4")  # one queue for three tickets, as Excel shows it
-    sheet.merge_cells("A1:A1")
+    sheet.merge_cells("A1:C2")  # a report's title over its first two rows: no row's value
+    sheet.merge_cells("A4:A6")  # one queue for three tickets, as Excel shows it
+    sheet.merge_cells("C5:C6")
+    sheet.merge_cells("B3:C3")  # across one row: no row loses a value
     book.save(tmp_path / "merged.xlsx")
     assert input_notes(tmp_path / "merged.xlsx") == [
-        "1 merged cell of this sheet spans several rows: Excel shows the value on each of those rows, but it is read on "
-        "the first only, the others as blank. To have it read on every row, unmerge it and fill the value down."]
+        "2 merged cells of this sheet span several rows: Excel shows the value on each of those rows, but it is read on "
+        "the first only, the others as blank. To have it read on every row, unmerge them and fill the value down."]

@@ -102,9 +102,10 @@ def _scan_sheet(archive, sheet_part: str) -> SheetScan:
 
 
 def _spans_rows(ref: str) -> bool:
-    """Whether a merged range ("A2:A5") covers more than one row."""
-    rows = re.findall(r"\d+", ref)
-    return len(rows) == 2 and rows[0] != rows[1]
+    """Whether a merged range ("A2:A5") covers more than one row below the first: a report's title merged over rows
+    1 and 2 holds no row's value."""
+    rows = [int(row) for row in re.findall(r"\d+", ref)]
+    return len(rows) == 2 and rows[0] >= 2 and rows[0] != rows[1]
 
 
 def _unsaved_formula(cell) -> bool:
