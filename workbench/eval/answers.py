@@ -85,21 +85,24 @@ def answers_outside_labels(frame: pd.DataFrame, answers_column: str) -> dict[str
     labels = label_names(frame)
     if not labels or answers_column not in frame.columns:
         return {}
-    cells = without_examples(frame, answers_column)[answers_column].astype(str)
-    given = [as_label(label, labels) for cell in cells for label in label_set(cell)]
+    given = _given_labels(frame, answers_column, labels)
     return dict(Counter(label for label in given if label not in labels).most_common())
 
 
 def labels_never_right(frame: pd.DataFrame, answers_column: str) -> list[str]:
     """The labels (queues) no row's right answer names, the fallback queue aside: a score says nothing of how the
     model does on them, and the first 200 rows of a sheet sorted by label hold one or two of its ten."""
-    spec = frame.attrs.get("spec") or {}
-    labels = list(spec.get("labels") or [])
+    labels = list((frame.attrs.get("spec") or {}).get("labels") or [])
     if not labels or answers_column not in frame.columns:
         return []
-    cells = without_examples(frame, answers_column)[answers_column].astype(str)
-    named = {as_label(label, labels) for cell in cells for label in label_set(cell)}
+    named = set(_given_labels(frame, answers_column, labels))
     return [label for label in labels if label not in named]
+
+
+def _given_labels(frame: pd.DataFrame, answers_column: str, labels: list[str]) -> list[str]:
+    """Each right answer's labels, as the labels they are written for (the examples' rows left out)."""
+    cells = without_examples(frame, answers_column)[answers_column].astype(str)
+    return [as_label(label, labels) for cell in cells for label in label_set(cell)]
 
 
 def example_rows(frame: pd.DataFrame) -> pd.Series:

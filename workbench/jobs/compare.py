@@ -230,9 +230,7 @@ def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices
     """A row per model: how good, how fast, how much memory, what 1,000 rows cost here and through the API, and
     how often its answers are the first model's."""
     with session_scope(settings) as session:
-        comparison = repo.get_comparison(session, comparison_id)
-        answered = [Answered(job, None, repo.answered_rows(session, job.id))
-                    for job in repo.comparison_jobs(session, comparison_id)]
+        comparison, answered = repo.get_comparison(session, comparison_id), _answered_jobs(session, comparison_id)
     for one in answered:
         one.frame = results_frame(settings, one.job.id, reviewed=False) if one.rows else None
     first = next((one for one in answered if one.rows), None)
@@ -240,6 +238,11 @@ def comparison_table(settings: Settings, comparison_id: int, prices: cost.Prices
     common = rows_every_model_answered(answered)
     return pd.DataFrame([{**_model_row(comparison, one, prices, common), SAME_ANSWERS: _same_answers(one, first),
                           API_COST: api} for one in answered])
+
+
+def _answered_jobs(session, comparison_id: int) -> list[Answered]:
+    """The comparison's jobs with the rows each answered (their frames are read later, outside the session)."""
+    return [Answered(job, None, repo.answered_rows(session, job.id)) for job in repo.comparison_jobs(session, comparison_id)]
 
 
 def rows_every_model_answered(answered: list[Answered]) -> set[int] | None:
@@ -264,17 +267,15 @@ def holds_others(job: Job) -> bool:
 def _scored_rows(answered: Answered, common: set[int] | None) -> pd.DataFrame:
     if common is None or not holds_others(answered.job):
         return answered.frame
-    kept = answered.frame.loc[sorted(common)]
-    kept.attrs = answered.frame.attrs
-    return kept
+    return _kept(answered.frame, answered.frame.index.isin(common))
 
 
 LOCAL_COST, API_COST, SAME_ANSWERS = "$/1,000 rows here", "$/1,000 rows by API", "same answers as the first"
 TIMED_ROWS = "rows timed alone"
 OTHERS_SHARE = "other programs' CPU %"
 # The table's columns other than the scores (which depend on the template: accuracy, ROUGE-L, F1…).
-FIGURE_COLUMNS = ("model", "job", "status", "rows", "failed rows", "scored rows", "score", "rows/s", "load s", "p50 ms", "p95 ms", TIMED_ROWS,
-                  "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores", OTHERS_SHARE)
+FIGURE_COLUMNS = ("model", "job", "status", "rows", "failed rows", "scored rows", "score", "rows/s", "load s", "p50 ms",
+                  "p95 ms", TIMED_ROWS, "memory MB", LOCAL_COST, API_COST, SAME_ANSWERS, "shared the cores", OTHERS_SHARE)
 
 
 def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices, common: set[int] | None) -> dict:
@@ -283,7 +284,8 @@ def _model_row(comparison: Comparison, answered: Answered, prices: cost.Prices, 
     return {"model": model_name(job), "job": job.id, "status": job.status,
             "rows": f"{job.done_rows + job.failed_rows:,} / {job.total_rows:,}", "failed rows": job.failed_rows,
             **(_scores(_scored_rows(answered, common), comparison.answers_column) if answered.frame is not None else {}),
-            "rows/s": _rounded(speed), "load s": _rounded(measure.load_seconds(measured)) if measure.LOAD in measured else None, **_latencies(measured),
+            "rows/s": _rounded(speed), "load s": _rounded(measure.load_seconds(measured)) if measure.LOAD in measured else None,
+            **_latencies(measured),
             "memory MB": measured.get(measure.PEAK_MEMORY), LOCAL_COST: _rounded(cost.local_cost(speed or 0.0, prices)),
             "shared the cores": measure.shared_processor(measured), OTHERS_SHARE: _percent(measure.others_share(measured))}
 
@@ -405,9 +407,7 @@ def right_answers(settings: Settings, comparison_id: int) -> RightAnswers:
     """The right answers of the rows the models are scored on, read as its jobs read the file (none for a
     comparison without jobs, or whose rows cannot be scored: the table says why)."""
     with session_scope(settings) as session:
-        comparison = repo.get_comparison(session, comparison_id)
-        answered = [Answered(job, None, repo.answered_rows(session, job.id))
-                    for job in repo.comparison_jobs(session, comparison_id)]
+        comparison, answered = repo.get_comparison(session, comparison_id), _answered_jobs(session, comparison_id)
     if not answered:
         return RightAnswers({}, [])
     first, common = answered[0].job, rows_every_model_answered(answered)
