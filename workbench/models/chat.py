@@ -19,8 +19,12 @@ def load_chat_template(folder: Path) -> str | None:
     return None
 
 
+class TemplateRefusal(ValueError):
+    """Raised by a chat template's own `raise_exception` call."""
+
+
 def _template_error(message: str):
-    raise ValueError(f"The model's chat template refused the prompt: {message}")
+    raise TemplateRefusal(f"The model's chat template refused the prompt: {message}")
 
 
 class ChatFormatter:
@@ -38,4 +42,14 @@ class ChatFormatter:
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
         if self.template is None:  # a plain model without a chat template: the text itself
             return "\n\n".join(m["content"] for m in messages) + "\n\n"
+        try:
+            return self._render(messages)
+        except TemplateRefusal:
+            if not system:
+                raise
+            # Gemma's and Mistral v0.1-v0.2's templates refuse a system turn; their later versions put its text
+            # before the user's, which is what this does.
+            return self._render([{"role": "user", "content": f"{system}\n\n{user}"}])
+
+    def _render(self, messages: list[dict[str, str]]) -> str:
         return self.template.render(messages=messages, add_generation_prompt=True, **self.special_tokens)

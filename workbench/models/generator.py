@@ -68,9 +68,8 @@ class OnnxGenerator:
         # Single tokens only: `additional_special_tokens` is a list (SmolLM2-, Qwen2.5-Instruct).
         names = {k: v if isinstance(v, str) else v.get("content") for k, v in special.items() if isinstance(v, str | dict) and v}
         self.chat = ChatFormatter(load_chat_template(self.folder), names)
-        self.window = int(config.get("max_position_embeddings", 2048))
-        eos = config.get("eos_token_id")
-        self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
+        self.window = int(config.get("max_position_embeddings") or config.get("n_positions") or 2048)
+        self.eos_ids = _end_tokens(config) | _end_tokens(_json_or_empty(self.folder / "generation_config.json"))
         if names.get("eos_token"):
             self.eos_ids.add(self.tokenizer.token_to_id(names["eos_token"]))
         self.pad_id = config.get("pad_token_id") or min(self.eos_ids)
@@ -477,3 +476,14 @@ def _common_prefix(rows: list[list[int]]) -> int:
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _json_or_empty(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _end_tokens(config: dict) -> set[int]:
+    """`eos_token_id`, one id or a list: Phi-3 and Gemma list their end-of-turn token only in
+    generation_config.json, and without it a reply ran on past its turn."""
+    eos = config.get("eos_token_id")
+    return set(eos if isinstance(eos, list) else [eos]) - {None}

@@ -149,9 +149,17 @@ def detect_kind(path: Path) -> str:
     return "generator" if any(a.endswith("ForCausalLM") for a in architectures) else "encoder"
 
 
+# Models whose position ids start after the padding id (RoBERTa's scheme): a 514-position RoBERTa reads 512
+# tokens, and a BERTweet-like 130-position one 128; at 130 tokens a row failed with an onnxruntime index error.
+OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "mpnet", "data2vec-text", "ibert"}
+
+
 def max_length(path: Path, kind: str) -> int:
     """The longest input to allow: the model's window (encoders capped at 512 tokens, as they are trained)."""
     if path.suffix.lower() == ".gguf":
         return 2048
-    window = int(model_config(path).get("max_position_embeddings") or 512)
+    config = model_config(path)
+    window = int(config.get("max_position_embeddings") or config.get("n_positions") or 512)
+    if config.get("model_type") in OFFSET_POSITIONS:
+        window -= int(config.get("pad_token_id") or 0) + 1
     return min(window, 512) if kind == "encoder" else window

@@ -1,0 +1,57 @@
+"""What models of other families than the bundled ones need: chat templates that refuse a system turn, end tokens
+listed only in generation_config.json, RoBERTa-style position ids and GPT-2's names for its window."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.test_generator import chat, tiny_generator_folders, tiny_llama_source  # noqa: F401 (fixtures)
+from workbench.models.chat import ChatFormatter, TemplateRefusal
+from workbench.models.generator import OnnxGenerator
+from workbench.models.sources import max_length
+
+# As Gemma's template does: no system turn, and user/model turns only.
+NO_SYSTEM_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'system' %}"
+    "{{ raise_exception('System role not supported') }}{% endif %}"
+    "<start_of_turn>user\n{{ message['content'] }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+
+
+def test_a_template_refusing_a_system_turn_gets_its_text_before_the_users():
+    formatter = ChatFormatter(NO_SYSTEM_TEMPLATE, {})
+    prompt = formatter.prompt("Summarise: the parcel is late.", system="You write short summaries.")
+    assert prompt == ("<start_of_turn>user\nYou write short summaries.\n\nSummarise: the parcel is late.<end_of_turn>\n"
+                      "<start_of_turn>model\n")
+
+
+def test_a_template_refusing_the_user_turn_itself_is_still_reported():
+    formatter = ChatFormatter("{{ raise_exception('Only tools may speak') }}", {})
+    with pytest.raises(TemplateRefusal, match="refused the prompt: Only tools may speak"):
+        formatter.prompt("Hello", system="Be brief.")
+
+
+@pytest.mark.parametrize(("config", "kind", "expected"), [
+    ({"model_type": "roberta", "max_position_embeddings": 130, "pad_token_id": 1}, "encoder", 128),
+    ({"model_type": "xlm-roberta", "max_position_embeddings": 514, "pad_token_id": 1}, "encoder", 512),
+    ({"model_type": "bert", "max_position_embeddings": 128, "pad_token_id": 0}, "encoder", 128),
+    ({"model_type": "gpt2", "n_positions": 1024}, "generator", 1024),
+    ({"model_type": "llama", "max_position_embeddings": 8192}, "generator", 8192),
+])
+def test_the_longest_input_follows_how_the_family_numbers_positions(tmp_path, config, kind, expected):
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert max_length(tmp_path, kind) == expected
+
+
+def test_end_tokens_listed_only_in_generation_config_stop_a_reply(tiny_generator_folders, tmp_path):  # noqa: F811
+    """Phi-3 ends its turn with <|end|>, named only in generation_config.json: the reply ran on past it."""
+    folder = shutil.copytree(tiny_generator_folders["none"], tmp_path / "model")
+    before = OnnxGenerator(folder, batch_size=3)
+    prompt = chat(before, ["The parcel arrived late."])[0]
+    first_token = before.generate([prompt], max_new_tokens=4)[0].tokens[0]
+    (folder / "generation_config.json").write_text(json.dumps({"eos_token_id": [min(before.eos_ids), first_token]}))
+    after = OnnxGenerator(folder, batch_size=3)
+    assert first_token in after.eos_ids and not after.generate([prompt], max_new_tokens=4)[0].tokens
