@@ -55,3 +55,49 @@ def test_end_tokens_listed_only_in_generation_config_stop_a_reply(tiny_generator
     (folder / "generation_config.json").write_text(json.dumps({"eos_token_id": [min(before.eos_ids), first_token]}))
     after = OnnxGenerator(folder, batch_size=3)
     assert first_token in after.eos_ids and not after.generate([prompt], max_new_tokens=4)[0].tokens
+
+
+def _sentencepiece_only_xlm_roberta(folder):
+    """A tiny XLM-R whose tokenizer is only its SentencePiece file, as older hub folders are."""
+    import sentencepiece
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizer
+
+    from tests.tiny_models import WORDS
+
+    folder.mkdir(parents=True)
+    lines = [" ".join(WORDS[i:] + WORDS[:i]) for i in range(len(WORDS))]
+    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_prefix=str(folder / "sentencepiece.bpe"),
+                                             vocab_size=120, model_type="bpe", minloglevel=2)
+    tokenizer = XLMRobertaTokenizer(vocab_file=str(folder / "sentencepiece.bpe.model"))
+    tokenizer.save_pretrained(folder)
+    (folder / "tokenizer.json").unlink(missing_ok=True)
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                              intermediate_size=64, max_position_embeddings=66, pad_token_id=1)
+    XLMRobertaModel(config).eval().save_pretrained(folder)
+    return folder, tokenizer
+
+
+def test_a_folder_with_only_a_sentencepiece_tokenizer_is_added_and_reads_the_same_tokens(settings, tmp_path):
+    from workbench.models import registry
+    from workbench.models.encoder import OnnxEncoder
+
+    source, slow_tokenizer = _sentencepiece_only_xlm_roberta(tmp_path / "xlmr")
+    encoder = OnnxEncoder(registry.add_model(settings, str(source), preset="none"))
+    text = "my parcel arrived late and the invoice was wrong"
+    assert encoder.tokenizer.encode(text).ids == slow_tokenizer(text)["input_ids"]
+    assert encoder.manifest.max_length == 64  # 66 positions, counted from after the padding id
+
+
+def test_a_folder_without_any_tokenizer_is_refused_before_the_export(settings, tmp_path):
+    from tests.tiny_models import build_tiny_encoder_source
+    from workbench.errors import ModelNotReadyError
+    from workbench.models import registry
+
+    source = build_tiny_encoder_source(tmp_path / "bert")
+    for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        (source / name).unlink()
+    with pytest.raises(ModelNotReadyError, match="has no tokenizer.json, and its tokenizer cannot be made"):
+        registry.add_model(settings, str(source))
+    assert not list(settings.models_dir.glob("*bert*"))

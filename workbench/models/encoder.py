@@ -1,4 +1,4 @@
-"""Sentence embeddings on onnxruntime: tokenizer + ONNX session, mean pooling, length-sorted batches."""
+"""Sentence embeddings on onnxruntime: tokenizer + ONNX session, the model's own pooling, length-sorted batches."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from tokenizers import Tokenizer
 from workbench.errors import ModelNotReadyError
 from workbench.models.damaged import read_as_damaged
 from workbench.models.manifest import Manifest, read_manifest
+from workbench.models.pooling import ACTIVATE, pool
+from workbench.models.sentence_layout import DENSE_FILE
 from workbench.models.sessions import session_options
 
 
@@ -31,6 +33,7 @@ class OnnxEncoder:
         with read_as_damaged(Path(folder), manifest):
             self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
             self.session = _session(Path(folder) / manifest.onnx_file)
+            self.dense = [dict(np.load(Path(folder) / DENSE_FILE.format(n))) for n in range(len(manifest.dense))]
         self.tokenizer.enable_truncation(manifest.max_length)
         self.tokenizer.no_padding()
         self.input_names = {i.name for i in self.session.get_inputs()}
@@ -46,14 +49,17 @@ class OnnxEncoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.session.get_outputs()[0].shape[-1])
+        if self.dense:
+            return int(self.dense[-1]["weight"].shape[0])
+        return int(self.session.get_outputs()[0].shape[-1]) * len(self.manifest.pooling)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         ids, mask = self._tokenize(texts)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
-        summed = (hidden * mask[..., None]).sum(axis=1)
-        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        pooled = pool(hidden, mask, self.manifest.pooling)
+        for layer, activation in zip(self.dense, self.manifest.dense, strict=True):
+            pooled = ACTIVATE[activation](pooled @ layer["weight"].T + layer["bias"])
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

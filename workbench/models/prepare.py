@@ -22,6 +22,7 @@ from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
 from workbench.models.measure import measure
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
+from workbench.models.sentence_layout import DENSE_FILE, save_dense_layers, sentence_layout
 from workbench.processes import modified_at, pid_alive
 
 Progress = Callable[[float, str], None]
@@ -174,17 +175,27 @@ def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress
         readable = gguf_to_hf(source, staging / "hf")
     progress(0.25, f"Exporting {pack.name} to ONNX")
     exported = export_onnx(readable, staging / "export", task=EXPORT_TASKS[pack.kind])
+    steps = _sentence_steps(pack, source, staging / "export")
     progress(0.6, f"Quantizing {pack.name} ({preset})")
     quantized = quantize(exported, staging / QUANTIZED_NAME, preset, source=source)  # gguf-q4_1 reuses its blocks
-    for name in KEPT_FILES:
-        if (staging / "export" / name).exists():
-            shutil.copy(staging / "export" / name, staging / name)
-    manifest = _manifest(pack, source, quantized, preset)
+    for kept in [*KEPT_FILES, *(DENSE_FILE.format(n) for n in range(len(steps.get("dense", []))))]:
+        if (staging / "export" / kept).exists():
+            shutil.copy(staging / "export" / kept, staging / kept)
+    manifest = _manifest(pack, source, quantized, preset).model_copy(update=steps)
     write_manifest(staging, manifest)
     progress(0.8, f"Measuring {pack.name}'s speed and its agreement with the unquantized model")
     write_manifest(staging, manifest.model_copy(update={"measurements": _measurements(pack, staging, manifest, preset)}))
     for folder in ("export", "hf"):
         shutil.rmtree(staging / folder, ignore_errors=True)
+
+
+def _sentence_steps(pack: BundledPack, source: Path, export_dir: Path) -> dict:
+    """An encoder's pooling and Dense steps for its manifest, the Dense weights saved beside the export (which the
+    measurement reads too)."""
+    if pack.kind != "encoder":
+        return {}
+    layout = sentence_layout(source)
+    return {"pooling": list(layout.pooling), "dense": save_dense_layers(source, layout, export_dir)}
 
 
 def _measurements(pack: BundledPack, staging: Path, manifest: Manifest, preset: str) -> dict:

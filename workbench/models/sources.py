@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.errors import ModelNotReadyError
 from workbench.models.gguf import check_gguf
+from workbench.models.sentence_layout import sentence_layout
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +69,31 @@ def _checked_folder(path: Path) -> Path:
         raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES)}): an unfinished "
                                  "download, or a folder another tool made (an ONNX file alone cannot be added). "
                                  "Add the model's original Hugging Face folder.")
+    sentence_layout(path)  # a sentence-transformers step this version cannot run: refused before the export
+    _check_tokenizer(path)
     for weights in sorted(path.glob("*.safetensors")):
         _check_safetensors(path, weights)
     for weights in sorted(path.glob("pytorch_model*.bin")):
         _check_torch_weights(path, weights)
     return path
+
+
+def _check_tokenizer(path: Path) -> None:
+    """A folder without tokenizer.json has it made from its other files (vocab.txt, a SentencePiece model) by the
+    export: one that cannot be made was found only after minutes of export, and called damaged."""
+    if (path / "tokenizer.json").is_file():
+        return
+    from transformers import AutoTokenizer
+
+    try:
+        readable = AutoTokenizer.from_pretrained(str(path)).is_fast
+    except Exception:  # a missing or unknown tokenizer file, in the library's words: those go to the log
+        logger.info("Reading the tokenizer of %s failed", path, exc_info=True)
+        readable = False
+    if not readable:
+        raise ModelNotReadyError(f"'{path}' has no tokenizer.json, and its tokenizer cannot be made from its other "
+                                 "files. Add the model's folder with its tokenizer.json (the model's page on the "
+                                 "Hugging Face hub has one).")
 
 
 def _check_safetensors(path: Path, weights: Path) -> None:
@@ -155,11 +176,14 @@ OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "mp
 
 
 def max_length(path: Path, kind: str) -> int:
-    """The longest input to allow: the model's window (encoders capped at 512 tokens, as they are trained)."""
+    """The longest input to allow: the model's window; an encoder's capped at 512 tokens, as they are trained, or
+    at the length its sentence-transformers folder names."""
     if path.suffix.lower() == ".gguf":
         return 2048
     config = model_config(path)
     window = int(config.get("max_position_embeddings") or config.get("n_positions") or 512)
     if config.get("model_type") in OFFSET_POSITIONS:
         window -= int(config.get("pad_token_id") or 0) + 1
-    return min(window, 512) if kind == "encoder" else window
+    if kind == "generator":
+        return window
+    return min(window, 512, sentence_layout(path).max_seq_length or 512)  # the length its sentence vectors learnt
