@@ -1,5 +1,6 @@
 """What models of other families than the bundled ones need: chat templates that refuse a system turn, end tokens
-listed only in generation_config.json, RoBERTa-style position ids and GPT-2's names for its window."""
+listed only in generation_config.json, RoBERTa-style position ids, GPT-2's names, SentencePiece-only tokenizers,
+sliding windows, and a family never checked said as such."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tests.test_generator import chat, tiny_generator_folders, tiny_llama_source  # noqa: F401 (fixtures)
 from workbench.models.chat import ChatFormatter, TemplateRefusal
 from workbench.models.generator import OnnxGenerator
-from workbench.models.sources import max_length
+from workbench.models.sources import generator_window, max_length
 
 # As Gemma's template does: no system turn, and user/model turns only.
 NO_SYSTEM_TEMPLATE = (
@@ -101,3 +102,67 @@ def test_a_folder_without_any_tokenizer_is_refused_before_the_export(settings, t
     with pytest.raises(ModelNotReadyError, match="has no tokenizer.json, and its tokenizer cannot be made"):
         registry.add_model(settings, str(source))
     assert not list(settings.models_dir.glob("*bert*"))
+
+
+@pytest.fixture(scope="module")
+def llama_tokenizer_source(tmp_path_factory):
+    from tests.tiny_models import build_tiny_llama_source
+
+    return build_tiny_llama_source(tmp_path_factory.mktemp("families") / "llama")
+
+
+def _folder_of(model_class, config, tokenizer_source, folder):
+    """A tiny model of another family, with the tiny Llama's tokenizer and chat template."""
+    import torch
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(folder)
+    torch.manual_seed(0)
+    model_class(config).eval().save_pretrained(folder)
+    return folder
+
+
+def test_gpt2_is_added_as_a_generator_and_answers_as_in_pytorch(settings, llama_tokenizer_source, tmp_path):
+    """GPT-2 names its class ...LMHeadModel and its heads n_head: it was added as an encoder."""
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    from workbench.models import registry
+
+    tokenizer = AutoTokenizer.from_pretrained(llama_tokenizer_source)
+    config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4, n_positions=256,
+                        eos_token_id=tokenizer.eos_token_id, initializer_range=0.5)
+    source = _folder_of(GPT2LMHeadModel, config, llama_tokenizer_source, tmp_path / "gpt2")
+    generator = OnnxGenerator(registry.add_model(settings, str(source), preset="none"), batch_size=3)
+    assert (generator.manifest.kind, generator.window) == ("generator", 256)
+    prompts = chat(generator, ["The parcel arrived late.", "Refund my card payment of 45 euros please", "yes"])
+    reference = GPT2LMHeadModel.from_pretrained(source).eval()
+    for prompt, answer in zip(prompts, generator.generate(prompts, max_new_tokens=6), strict=True):
+        ids = torch.tensor([generator.tokenizer.encode(prompt).ids])
+        expected = reference.generate(ids, max_new_tokens=6, do_sample=False, pad_token_id=0)[0, ids.shape[1]:]
+        assert answer.tokens == expected.tolist()[: len(answer.tokens)] and answer.tokens
+
+
+def test_a_family_never_checked_that_fails_its_export_is_named_not_called_damaged(settings, llama_tokenizer_source,
+                                                                                   tmp_path):
+    from transformers import MambaConfig, MambaForCausalLM
+
+    from workbench.errors import ModelNotReadyError
+    from workbench.models import registry
+
+    config = MambaConfig(vocab_size=400, hidden_size=16, num_hidden_layers=1, state_size=4, expand=2)
+    source = _folder_of(MambaForCausalLM, config, llama_tokenizer_source, tmp_path / "mamba")
+    with pytest.raises(ModelNotReadyError, match="it is a 'mamba' model, a family this version has not been checked "
+                                                 "with.*Choose a model of a family checked: llama") as refused:
+        registry.add_model(settings, str(source))
+    assert "damaged" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("config", "window"), [
+    ({"max_position_embeddings": 32768, "sliding_window": 4096}, 4096),  # Mistral v0.1
+    ({"max_position_embeddings": 4096, "sliding_window": 2047}, 2047),  # Phi-3-mini-4k
+    ({"max_position_embeddings": 32768, "sliding_window": 32768, "use_sliding_window": False}, 32768),  # Qwen2.5
+    ({"max_position_embeddings": 32768, "sliding_window": None}, 32768),  # Mistral v0.2
+])
+def test_a_generator_reads_no_more_than_its_sliding_window(config, window):
+    assert generator_window(config) == window

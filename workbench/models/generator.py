@@ -27,6 +27,7 @@ from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.openings import Openings
 from workbench.models.sessions import session_options
+from workbench.models.sources import generator_window
 from workbench.models.split_cache import RECENT
 from workbench.models.stops import Generation, Stops, ends_at_stop
 
@@ -68,7 +69,7 @@ class OnnxGenerator:
         # Single tokens only: `additional_special_tokens` is a list (SmolLM2-, Qwen2.5-Instruct).
         names = {k: v if isinstance(v, str) else v.get("content") for k, v in special.items() if isinstance(v, str | dict) and v}
         self.chat = ChatFormatter(load_chat_template(self.folder), names)
-        self.window = int(config.get("max_position_embeddings") or config.get("n_positions") or 2048)
+        self.window = generator_window(config)
         self.eos_ids = _end_tokens(config) | _end_tokens(_json_or_empty(self.folder / "generation_config.json"))
         if names.get("eos_token"):
             self.eos_ids.add(self.tokenizer.token_to_id(names["eos_token"]))

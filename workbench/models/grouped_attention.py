@@ -22,7 +22,7 @@ PRESENT = "present."
 def head_counts(folder: Path) -> tuple[int, int]:
     """Query and key/value heads from the model's config.json."""
     config = json.loads((folder / "config.json").read_text())
-    heads = int(config["num_attention_heads"])
+    heads = int(config.get("num_attention_heads") or config["n_head"])  # n_head: GPT-2's name
     return heads, int(config.get("num_key_value_heads") or heads)
 
 

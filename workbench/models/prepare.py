@@ -23,6 +23,7 @@ from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha2
 from workbench.models.measure import measure
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
 from workbench.models.sentence_layout import DENSE_FILE, save_dense_layers, sentence_layout
+from workbench.models.sources import CHECKED_FAMILIES, unchecked_family
 from workbench.processes import modified_at, pid_alive
 
 Progress = Callable[[float, str], None]
@@ -131,19 +132,26 @@ def _prepared(target: Path, pack: BundledPack, source: Path | None, preset: str 
         raise ModelNotReadyError(f"Preparing {pack.name} failed: {exc} Nothing was kept.") from exc
     except Exception as exc:
         logger.warning("Preparing %s from %s failed", pack.name, source, exc_info=True)  # the library's words
-        raise ModelNotReadyError(f"Preparing {pack.name} failed. Nothing was kept; {_what_to_try(exc)}") from exc
+        raise ModelNotReadyError(f"Preparing {pack.name} failed. Nothing was kept; {_what_to_try(exc, pack, source)}"
+                                 ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, f"{pack.name} is ready")
     return target
 
 
-def _what_to_try(exc: Exception) -> str:
-    """A full disk or too little memory said as such; for anything else, the files are the likely cause."""
+def _what_to_try(exc: Exception, pack: BundledPack, source: Path) -> str:
+    """A full disk or too little memory said as such; a model of a family never checked as such (a Mamba export
+    failing was called damaged files); for anything else, the files are the likely cause."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "the disk is full: free some space on it, then run it again."
     if isinstance(exc, MemoryError):
         return "this machine ran out of memory: close other programs, then run it again."
+    family = unchecked_family(source, pack.kind)
+    if family:
+        checked = ", ".join(CHECKED_FAMILIES[pack.kind])
+        return (f"it is a '{family}' model, a family this version has not been checked with, and preparing it "
+                f"failed (the log has the library's words). Choose a model of a family checked: {checked}.")
     return ("run it again. If it fails the same way, the model's files are likely damaged or incomplete: copy or "
             "download them again.")
 

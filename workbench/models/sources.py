@@ -70,11 +70,11 @@ def _checked_folder(path: Path) -> Path:
                                  "download, or a folder another tool made (an ONNX file alone cannot be added). "
                                  "Add the model's original Hugging Face folder.")
     sentence_layout(path)  # a sentence-transformers step this version cannot run: refused before the export
-    _check_tokenizer(path)
     for weights in sorted(path.glob("*.safetensors")):
         _check_safetensors(path, weights)
     for weights in sorted(path.glob("pytorch_model*.bin")):
         _check_torch_weights(path, weights)
+    _check_tokenizer(path)
     return path
 
 
@@ -167,7 +167,24 @@ def detect_kind(path: Path) -> str:
     if path.suffix.lower() == ".gguf":
         return "generator"
     architectures = model_config(path).get("architectures") or []
-    return "generator" if any(a.endswith("ForCausalLM") for a in architectures) else "encoder"
+    # GPT-2 and its kin name their text-generating class ...LMHeadModel.
+    return "generator" if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures) else "encoder"
+
+
+# The families added, run and compared with PyTorch end to end with this version (tests/test_model_families.py and
+# the notes filed with them); another may work, or fail in the export in its library's words.
+CHECKED_FAMILIES = {
+    "encoder": ("bert", "distilbert", "roberta", "xlm-roberta", "mpnet", "deberta-v2", "modernbert", "electra"),
+    "generator": ("llama", "mistral", "qwen2", "qwen3", "phi3", "gpt_neox", "stablelm", "olmo", "gpt2"),
+}
+
+
+def unchecked_family(path: Path, kind: str) -> str | None:
+    """The folder's model_type where it is not among the families checked, for a failure's message."""
+    if path.suffix.lower() == ".gguf" or not (path / "config.json").is_file():
+        return None
+    family = str(model_config(path).get("model_type"))
+    return None if family in CHECKED_FAMILIES[kind] else family
 
 
 # Models whose position ids start after the padding id (RoBERTa's scheme): a 514-position RoBERTa reads 512
@@ -181,9 +198,21 @@ def max_length(path: Path, kind: str) -> int:
     if path.suffix.lower() == ".gguf":
         return 2048
     config = model_config(path)
+    if kind == "generator":
+        return generator_window(config)
     window = int(config.get("max_position_embeddings") or config.get("n_positions") or 512)
     if config.get("model_type") in OFFSET_POSITIONS:
         window -= int(config.get("pad_token_id") or 0) + 1
-    if kind == "generator":
-        return window
     return min(window, 512, sentence_layout(path).max_seq_length or 512)  # the length its sentence vectors learnt
+
+
+def generator_window(config: dict) -> int:
+    """The tokens a generator reads, prompt and answer: its positions, or its sliding window where it has one. The
+    exported graph counts that window in cache slots, padding included, so a row that passed it in a padded batch
+    (Mistral v0.1 past 4,096 tokens, Phi-3-mini-4k past 2,047) got another answer than alone: such rows are reported
+    as too long instead."""
+    window = int(config.get("max_position_embeddings") or config.get("n_positions") or 2048)
+    sliding = config.get("sliding_window")
+    if isinstance(sliding, int) and sliding > 0 and config.get("use_sliding_window", True):
+        return min(window, sliding)
+    return window
