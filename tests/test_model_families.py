@@ -111,36 +111,71 @@ def llama_tokenizer_source(tmp_path_factory):
     return build_tiny_llama_source(tmp_path_factory.mktemp("families") / "llama")
 
 
-def _folder_of(model_class, config, tokenizer_source, folder):
-    """A tiny model of another family, with the tiny Llama's tokenizer and chat template."""
-    import torch
+def _saved_with_tokenizer(model, tokenizer_source, folder):
+    """A tiny model of another family, saved with the tiny Llama's tokenizer and chat template."""
     from transformers import AutoTokenizer
 
     AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(folder)
-    torch.manual_seed(0)
-    model_class(config).eval().save_pretrained(folder)
+    model.save_pretrained(folder)
     return folder
 
 
-def test_gpt2_is_added_as_a_generator_and_answers_as_in_pytorch(settings, llama_tokenizer_source, tmp_path):
-    """GPT-2 names its class ...LMHeadModel and its heads n_head: it was added as an encoder."""
+def _seeded(model_class, config):
     import torch
-    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
-    from workbench.models import registry
+    torch.manual_seed(0)
+    return model_class(config).eval()
 
-    tokenizer = AutoTokenizer.from_pretrained(llama_tokenizer_source)
-    config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4, n_positions=256,
-                        eos_token_id=tokenizer.eos_token_id, initializer_range=0.5)
-    source = _folder_of(GPT2LMHeadModel, config, llama_tokenizer_source, tmp_path / "gpt2")
-    generator = OnnxGenerator(registry.add_model(settings, str(source), preset="none"), batch_size=3)
-    assert (generator.manifest.kind, generator.window) == ("generator", 256)
+
+def _assert_answers_as_in_pytorch(generator, reference):
+    """A padded batch of three rows sharing their instruction prefix, each answer the model's own greedy one."""
+    import torch
+
     prompts = chat(generator, ["The parcel arrived late.", "Refund my card payment of 45 euros please", "yes"])
-    reference = GPT2LMHeadModel.from_pretrained(source).eval()
     for prompt, answer in zip(prompts, generator.generate(prompts, max_new_tokens=6), strict=True):
         ids = torch.tensor([generator.tokenizer.encode(prompt).ids])
         expected = reference.generate(ids, max_new_tokens=6, do_sample=False, pad_token_id=0)[0, ids.shape[1]:]
         assert answer.tokens == expected.tolist()[: len(answer.tokens)] and answer.tokens
+
+
+def test_gpt2_is_added_as_a_generator_and_answers_as_in_pytorch(settings, llama_tokenizer_source, tmp_path):
+    """GPT-2 names its class ...LMHeadModel and its heads n_head: it was added as an encoder."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from workbench.models import registry
+
+    config = GPT2Config(vocab_size=400, n_embd=32, n_layer=2, n_head=4, n_positions=256, eos_token_id=2,
+                        initializer_range=0.5)
+    model = _seeded(GPT2LMHeadModel, config)
+    source = _saved_with_tokenizer(model, llama_tokenizer_source, tmp_path / "gpt2")
+    generator = OnnxGenerator(registry.add_model(settings, str(source), preset="none"), batch_size=3)
+    assert (generator.manifest.kind, generator.window) == ("generator", 256)
+    _assert_answers_as_in_pytorch(generator, model)
+
+
+@pytest.mark.parametrize(("config_class", "model_class"), [("GemmaConfig", "GemmaForCausalLM"),
+                                                           ("Gemma2Config", "Gemma2ForCausalLM"),
+                                                           ("Gemma3TextConfig", "Gemma3ForCausalLM")])
+def test_gemma_models_are_exported_with_position_ids_and_answer_as_in_pytorch(settings, llama_tokenizer_source,
+                                                                             tmp_path, config_class, model_class):
+    """optimum's Gemma export takes no position ids: the runtime could not run it, and padded rows would be misread."""
+    import torch
+    import transformers
+
+    from workbench.models import registry
+
+    config = getattr(transformers, config_class)(
+        vocab_size=400, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=1, head_dim=8, max_position_embeddings=1024, sliding_window=128, eos_token_id=2,
+        pad_token_id=0, tie_word_embeddings=False)
+    model = getattr(transformers, model_class)(config).eval()
+    with torch.no_grad():  # Gemma's own initial weights answer one token over and over, whatever the prompt
+        for name, weights in model.named_parameters():
+            weights.normal_(0, 0.05 if "embed" in name else 0.5)
+    source = _saved_with_tokenizer(model, llama_tokenizer_source, tmp_path / "gemma")
+    generator = OnnxGenerator(registry.add_model(settings, str(source), preset="none"), batch_size=3)
+    assert "position_ids" in {i.name for i in generator.session.get_inputs()}
+    _assert_answers_as_in_pytorch(generator, model)
 
 
 def test_a_family_never_checked_that_fails_its_export_is_named_not_called_damaged(settings, llama_tokenizer_source,
@@ -151,7 +186,7 @@ def test_a_family_never_checked_that_fails_its_export_is_named_not_called_damage
     from workbench.models import registry
 
     config = MambaConfig(vocab_size=400, hidden_size=16, num_hidden_layers=1, state_size=4, expand=2)
-    source = _folder_of(MambaForCausalLM, config, llama_tokenizer_source, tmp_path / "mamba")
+    source = _saved_with_tokenizer(_seeded(MambaForCausalLM, config), llama_tokenizer_source, tmp_path / "mamba")
     with pytest.raises(ModelNotReadyError, match="it is a 'mamba' model, a family this version has not been checked "
                                                  "with.*Choose a model of a family checked: llama") as refused:
         registry.add_model(settings, str(source))

@@ -38,13 +38,16 @@ def export_onnx(source: Path, out_dir: Path, task: str = "feature-extraction") -
     """Write `model.onnx` and the tokenizer files into out_dir; returns the ONNX file."""
     from optimum.exporters.onnx import main_export  # heavy: pulls in torch, so only on export
 
+    from workbench.models.position_ids import with_position_ids
+
     # optimum's and transformers' notes to developers ("`torch_dtype` is deprecated") would only alarm users.
     for library in ("optimum", "transformers"):
         logging.getLogger(library).setLevel(logging.ERROR)
     out_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():  # tracer warnings are expected for these graphs and only alarm users
         warnings.simplefilter("ignore")
-        main_export(str(source), output=out_dir, task=task, library_name="transformers", do_validation=False)
+        main_export(str(source), output=out_dir, task=task, library_name="transformers", do_validation=False,
+                    custom_onnx_configs=with_position_ids(source, task))
     for name in TOKENIZER_FILES:
         if (Path(source) / name).exists() and not (out_dir / name).exists():
             shutil.copy(Path(source) / name, out_dir / name)

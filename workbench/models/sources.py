@@ -175,7 +175,8 @@ def detect_kind(path: Path) -> str:
 # the notes filed with them); another may work, or fail in the export in its library's words.
 CHECKED_FAMILIES = {
     "encoder": ("bert", "distilbert", "roberta", "xlm-roberta", "mpnet", "deberta-v2", "modernbert", "electra"),
-    "generator": ("llama", "mistral", "qwen2", "qwen3", "phi3", "gpt_neox", "stablelm", "olmo", "gpt2"),
+    "generator": ("llama", "mistral", "qwen2", "qwen3", "phi3", "gpt_neox", "stablelm", "olmo", "gpt2", "gemma",
+                  "gemma2", "gemma3_text"),
 }
 
 
