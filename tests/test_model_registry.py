@@ -49,6 +49,30 @@ def test_a_causal_model_is_added_as_a_generator_with_tokens_per_second(settings,
     assert manifest.kind == "generator"
     assert manifest.measurements["tokens_per_second"] > 0
     assert manifest.measurements["agreement_with_unquantized"] == 1.0  # it is the unquantized model
+    assert manifest.measurements["agreement_with_original"] == 1.0  # transformers + PyTorch answer the same
+
+
+def test_the_agreement_with_the_original_falls_when_the_answers_differ(settings, llama_source, encoder_source,
+                                                                      tmp_path):
+    """Measured against another model of the same shape (other weights), neither kind agrees: the figure can fail."""
+    import torch
+    from transformers import AutoModel, AutoModelForCausalLM
+
+    from workbench.models.original import agreement_with_original
+
+    others = {}
+    for kind, source, loader in (("generator", llama_source, AutoModelForCausalLM), ("encoder", encoder_source, AutoModel)):
+        model = loader.from_pretrained(source)
+        with torch.no_grad():
+            for weights in model.parameters():
+                weights.copy_(weights[torch.randperm(weights.shape[0])] if weights.dim() else weights)
+        others[kind] = shutil.copytree(source, tmp_path / kind)
+        model.save_pretrained(others[kind])
+    generator = registry.add_model(settings, str(llama_source), preset="none")
+    encoder = registry.add_model(settings, str(encoder_source), preset="none")
+    assert read_manifest(encoder).measurements["agreement_with_original"] > 0.999
+    assert agreement_with_original("generator", generator, others["generator"])["agreement_with_original"] < 0.5
+    assert agreement_with_original("encoder", encoder, others["encoder"])["agreement_with_original"] < 0.9
 
 
 def test_a_gguf_file_is_added_and_answers_as_its_hugging_face_original(settings, llama_source, tmp_path):

@@ -387,11 +387,15 @@ def models_list() -> None:
         click.echo(f"{row['name']:<{width}} {row['kind']:<10} {_model_state(row)}")
 
 
+# The manifest's agreements (models/measure.py, models/original.py), as `models list` names them.
+AGREEMENTS = {"agreement_with_unquantized": "unquantized", "agreement_with_original": "original"}
+
+
 def _model_state(row: dict) -> str:
     if not row["prepared"]:
         return row.get("problem") or "not prepared"
     measured = row.get("measurements") or {}
-    agreement = f"agreement {measured['agreement_with_unquantized']}" if "agreement_with_unquantized" in measured else ""
+    agreement = ", ".join(f"agreement with {whom} {measured[key]}" for key, whom in AGREEMENTS.items() if key in measured)
     parts = [f"{row['size_bytes'] / 1e6:.1f} MB", row["quantization"]["preset"], registry.measured_speed(row), agreement,
              row["source"], registry.model_note(row)]
     return "ready, " + ", ".join(p for p in parts if p)

@@ -54,15 +54,20 @@ class OnnxEncoder:
         return int(self.session.get_outputs()[0].shape[-1]) * len(self.manifest.pooling)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        ids, mask = self._tokenize(texts)
+        ids, mask = self.tokenize(texts)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+        return self.sentence_vectors(hidden, mask)
+
+    def sentence_vectors(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Token vectors (rows, tokens, width) to unit sentence vectors, by the model's own pooling and Dense steps."""
         pooled = pool(hidden, mask, self.manifest.pooling)
         for layer, activation in zip(self.dense, self.manifest.dense, strict=True):
             pooled = ACTIVATE[activation](pooled @ layer["weight"].T + layer["bias"])
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and their mask, right-padded to the longest text, as the model reads them."""
         encodings = self.tokenizer.encode_batch([t if t.strip() else " " for t in texts])
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)

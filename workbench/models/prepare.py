@@ -21,6 +21,7 @@ from workbench.models.export import EXPORT_REVISIONS, export_onnx, is_outdated
 from workbench.models.gguf import gguf_to_hf
 from workbench.models.manifest import Manifest, read_manifest, sha256_file, sha256_folder, write_manifest
 from workbench.models.measure import measure
+from workbench.models.original import agreement_with_original
 from workbench.models.quantize import DEFAULT_ENCODER_PRESET, DEFAULT_GENERATOR_PRESET, PRESETS, quantize
 from workbench.models.sentence_layout import DENSE_FILE, save_dense_layers, sentence_layout
 from workbench.models.sources import CHECKED_FAMILIES, unchecked_family
@@ -192,7 +193,10 @@ def _build(pack: BundledPack, source: Path, staging: Path, preset: str, progress
     manifest = _manifest(pack, source, quantized, preset).model_copy(update=steps)
     write_manifest(staging, manifest)
     progress(0.8, f"Measuring {pack.name}'s speed and its agreement with the unquantized model")
-    write_manifest(staging, manifest.model_copy(update={"measurements": _measurements(pack, staging, manifest, preset)}))
+    measured = _measurements(pack, staging, manifest, preset)
+    progress(0.9, f"Comparing {pack.name}'s answers with the original model's")
+    measured |= agreement_with_original(pack.kind, staging, readable)
+    write_manifest(staging, manifest.model_copy(update={"measurements": measured}))
     for folder in ("export", "hf"):
         shutil.rmtree(staging / folder, ignore_errors=True)
 

@@ -15,7 +15,9 @@ from workbench.ui.widgets import plain
 KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
                    "names and choice fields); a *generator* writes text (extract's other fields, summarize, custom). "
                    "**Quantization**: how the model's numbers are stored, smaller and faster or exact (unquantized). "
-                   "**Agreement with unquantized**: how often it answers as the exact model does (1 = always).")
+                   "**Agreement with unquantized**: how often it answers as the exact model does (1 = always). "
+                   "**Agreement with original**: how often it answers as the original model does, run by "
+                   "transformers + PyTorch where it came from (1 = always; empty for models prepared before).")
 
 
 def models_table() -> list[dict]:
@@ -35,6 +37,7 @@ def _summary(row: dict) -> dict:
         "Quantization": row.get("quantization", {}).get("preset", ""),
         "Size (MB)": round(row["size_bytes"] / 1e6, 1) if row.get("size_bytes") else None,
         "Speed": registry.measured_speed(row), "Agreement with unquantized": measured.get("agreement_with_unquantized"),
+        "Agreement with original": measured.get("agreement_with_original"),
         "Source": row.get("source", ""), "sha256 (source · ONNX file)": _digests(row), "Note": registry.model_note(row),
     }
 
