@@ -217,6 +217,9 @@ def test_a_row_seen_while_adapting_is_embedded_again_once_the_task_forgets_them(
             embedded.append(list(texts))
             return tiny_encoder.embed(texts)
 
+        def __getattr__(self, name):  # the rest is the tiny encoder's
+            return getattr(tiny_encoder, name)
+
     task = _task(lambda _name=None: CountingEncoder(), labels=LABELS)
     rows = [f"{text} {n}" for n in range(20) for text in TEXTS[:3]]
     task.adapt(rows)
@@ -236,3 +239,10 @@ def test_a_row_needs_review_only_below_the_threshold(tiny_loader):
     task.scorer = stub  # confidences 0.5, 0.5001, 0.52
     flags = [row.outputs["needs_review"] for row in task.run_batch(["x", "y", "z"])]
     assert flags == [False, False, False]  # "below the threshold": 0.5 against 0.5 is not below
+
+
+def test_a_row_longer_than_the_model_reads_is_noted_for_the_job(tiny_loader):
+    task = _task(tiny_loader, labels=LABELS)
+    task.adapt([" ".join(["the parcel arrived late"] * 30), "my card payment"])
+    assert task.notes[0].startswith("1 of the first 2 rows is longer than the model reads (64 tokens, about 48 words): "
+                                    "it decides it from its beginning only.")

@@ -148,6 +148,9 @@ def test_rows_answered_while_adapting_are_priced_by_the_adapting_not_by_their_in
             time.sleep(0.01 * len(texts))
             return tiny_encoder.embed(texts)
 
+        def read_partly(self, texts):
+            return tiny_encoder.read_partly(texts)
+
     job_id, left = _start(settings), []
     run_job(settings, job_id, encoder_loader=lambda _name=None: SlowToEmbed(), on_batch=lambda job: left.append(
         job.seconds_left))

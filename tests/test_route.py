@@ -138,3 +138,15 @@ def test_a_priority_level_written_on_two_lines_keeps_the_words_of_both():
 
     assert parse_priority_lines("high: Safari\nlow: newsletter\nhigh: lamp, outage") == \
         {"high": ["Safari", "lamp", "outage"], "low": ["newsletter"]}
+
+
+def test_rows_longer_than_the_model_reads_are_noted_for_the_job(tiny_loader):
+    task = route(tiny_loader)
+    short = ["my invoice charge was wrong"] * 30
+    task.adapt(short)
+    assert task.notes == []
+    long_row = " ".join(["please help with my parcel delivery"] * 20)  # 120 words, the tiny model reads 64 tokens
+    task.adapt(short + [long_row] * 2)
+    assert task.notes == ["2 of the first 32 rows are longer than the model reads (64 tokens, about 48 words): it "
+                          "decides them from their beginning only. Put the column that says most first among the text "
+                          "columns, or choose a model that reads more."]

@@ -47,6 +47,10 @@ class OnnxEncoder:
             vectors[batch] = self._embed_batch([texts[i] for i in batch])
         return vectors
 
+    def read_partly(self, texts: Sequence[str]) -> int:
+        """How many of these texts are longer than the model reads: only their first max_length tokens count."""
+        return sum(bool(encoding.overflowing) for encoding in self.tokenizer.encode_batch(list(texts)))
+
     @property
     def dimension(self) -> int:
         if self.dense:
