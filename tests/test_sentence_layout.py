@@ -129,3 +129,20 @@ def test_a_manifest_from_before_pooling_was_recorded_mean_pools():
     old = Manifest(name="m", kind="encoder", source="s", source_sha256="", onnx_file="model.onnx", onnx_sha256="",
                    quantization={}, size_bytes=1, max_length=8, created_at="")
     assert (old.pooling, old.dense) == (["mean"], [])
+
+
+def test_the_older_layout_with_the_model_in_a_subfolder_is_added_as_its_folder_says(settings, bert_source, tmp_path):
+    """sentence-transformers once saved the transformer in 0_Transformer/, with no config.json beside modules.json."""
+    root = tmp_path / "old-layout"
+    shutil.copytree(bert_source, root / "0_Transformer")
+    (root / "0_Transformer" / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 32}))
+    (root / "1_Pooling").mkdir()
+    (root / "1_Pooling" / "config.json").write_text(json.dumps(CLS_POOLING))
+    (root / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "0_Transformer", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    manifest = read_manifest(registry.add_model(settings, str(root), preset="none"))
+    assert (manifest.name, manifest.source, manifest.pooling, manifest.max_length) == (
+        "old-layout", str(root), ["cls"], 32)
+    vectors = OnnxEncoder(settings.models_dir / "old-layout").embed(TEXTS)
+    np.testing.assert_allclose(vectors, _reference(bert_source, TEXTS), atol=1e-4)

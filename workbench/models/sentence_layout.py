@@ -29,25 +29,44 @@ DENSE_FILE = "dense_{}.npz"  # a Dense step's weights in the prepared folder, nu
 @dataclass(frozen=True)
 class SentenceLayout:
     pooling: tuple[str, ...] = ("mean",)
-    dense_folders: tuple[str, ...] = ()  # the Dense steps' subfolders in the source folder, in their order
+    dense_folders: tuple[Path, ...] = ()  # the Dense steps' folders, in their order
     max_seq_length: int | None = None
 
 
 def sentence_layout(folder: Path) -> SentenceLayout:
-    """The folder's own steps; mean pooling for a folder without modules.json (sentence-transformers' default)."""
-    steps = _read_json(folder / "modules.json", []) if folder.is_dir() else []
+    """The steps of the model in `folder`; mean pooling for one without modules.json (sentence-transformers' default).
+    """
+    root = _sentence_root(folder)
     pooling, dense = ("mean",), []
-    for step in steps:
-        kind = str(step.get("type", "")).removeprefix(MODULE)
-        path = folder / step.get("path", "")
+    for step in _steps(root):
+        kind, path = str(step.get("type", "")).removeprefix(MODULE), root / step.get("path", "")
         if kind == "Pooling":
             pooling = _pooling_modes(path)
         elif kind == "Dense":
             _check_dense(path)
-            dense.append(step.get("path", ""))
+            dense.append(path)
         elif kind not in ("Transformer", "Normalize"):
-            raise ModelNotReadyError(_unsupported(folder, step.get("type", "?")))
+            raise ModelNotReadyError(_unsupported(root, step.get("type", "?")))
     return SentenceLayout(pooling, tuple(dense), _max_seq_length(folder))
+
+
+def transformer_folder(root: Path) -> Path | None:
+    """Where a sentence-transformers folder keeps its transformer: itself, or in the older layout a subfolder
+    (0_Transformer) holding config.json, weights and tokenizer; None for a folder without modules.json."""
+    paths = [step.get("path", "") for step in _steps(root) if str(step.get("type", "")).endswith(".Transformer")]
+    return root / paths[0] if paths else None
+
+
+def _sentence_root(folder: Path) -> Path:
+    """The folder whose modules.json describes the model in `folder`: itself, or the parent of a 0_Transformer."""
+    if not (folder / "modules.json").is_file() and transformer_folder(folder.parent) == folder:
+        return folder.parent
+    return folder
+
+
+def _steps(root: Path) -> list[dict]:
+    steps = _read_json(root / "modules.json", []) if root.is_dir() else []
+    return [step for step in steps if isinstance(step, dict)] if isinstance(steps, list) else []
 
 
 def _unsupported(folder: Path, kind: str) -> str:
@@ -94,13 +113,13 @@ def _read_json(path: Path, empty):
                                  "again.") from None
 
 
-def save_dense_layers(source: Path, layout: SentenceLayout, out_dir: Path) -> list[str]:
+def save_dense_layers(layout: SentenceLayout, out_dir: Path) -> list[str]:
     """Each Dense step's weights as dense_N.npz in out_dir; returns their activations, in order."""
     activations = []
-    for number, subfolder in enumerate(layout.dense_folders):
-        weight, bias = _dense_weights(source / subfolder)
+    for number, folder in enumerate(layout.dense_folders):
+        weight, bias = _dense_weights(folder)
         np.savez(out_dir / DENSE_FILE.format(number), weight=weight, bias=bias)
-        activations.append(_activation(_read_json(source / subfolder / "config.json", {})))
+        activations.append(_activation(_read_json(folder / "config.json", {})))
     return activations
 
 

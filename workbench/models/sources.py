@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workbench.errors import ModelNotReadyError
 from workbench.models.gguf import check_gguf
-from workbench.models.sentence_layout import sentence_layout
+from workbench.models.sentence_layout import sentence_layout, transformer_folder
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ def _checked_local(path: Path) -> Path:
         return path
     if path.is_dir() and (path / "config.json").exists():
         return _checked_folder(path)
+    inner = transformer_folder(path) if path.is_dir() else None
+    if inner is not None and (inner / "config.json").exists():  # sentence-transformers' older layout
+        return _checked_folder(inner)
     raise ModelNotReadyError(f"'{path}' is not a model: give a Hugging Face model folder (with config.json) "
                              "or a .gguf file.")
 
