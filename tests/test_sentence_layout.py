@@ -146,3 +146,16 @@ def test_the_older_layout_with_the_model_in_a_subfolder_is_added_as_its_folder_s
         "old-layout", str(root), ["cls"], 32)
     vectors = OnnxEncoder(settings.models_dir / "old-layout").embed(TEXTS)
     np.testing.assert_allclose(vectors, _reference(bert_source, TEXTS), atol=1e-4)
+
+
+def test_a_default_prompt_goes_before_every_text_and_a_listed_one_does_not(settings, bert_source, tmp_path):
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-prompt", CLS_POOLING)
+    listed = {"prompts": {"query": "please help ", "passage": ""}, "default_prompt_name": None}
+    (source / "config_sentence_transformers.json").write_text(json.dumps(listed))
+    plain = OnnxEncoder(registry.add_model(settings, str(source), name="listed", preset="none"))
+    assert plain.manifest.prompt == "" and plain.tokenize(["my parcel"])[0].shape == (1, 4)  # [CLS] my parcel [SEP]
+    (source / "config_sentence_transformers.json").write_text(json.dumps({**listed, "default_prompt_name": "query"}))
+    prompted = OnnxEncoder(registry.add_model(settings, str(source), name="prompted", preset="none"))
+    assert prompted.manifest.prompt == "please help "
+    np.testing.assert_allclose(prompted.embed(TEXTS), _reference(bert_source, [f"please help {t}" for t in TEXTS]),
+                               atol=1e-4)

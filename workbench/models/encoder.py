@@ -49,7 +49,8 @@ class OnnxEncoder:
 
     def read_partly(self, texts: Sequence[str]) -> int:
         """How many of these texts are longer than the model reads: only their first max_length tokens count."""
-        return sum(bool(encoding.overflowing) for encoding in self.tokenizer.encode_batch(list(texts)))
+        prompted = [self.manifest.prompt + text for text in texts]
+        return sum(bool(encoding.overflowing) for encoding in self.tokenizer.encode_batch(prompted))
 
     @property
     def dimension(self) -> int:
@@ -72,7 +73,7 @@ class OnnxEncoder:
 
     def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and their mask, right-padded to the longest text, as the model reads them."""
-        encodings = self.tokenizer.encode_batch([t if t.strip() else " " for t in texts])
+        encodings = self.tokenizer.encode_batch([self.manifest.prompt + (t if t.strip() else " ") for t in texts])
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)

@@ -35,9 +35,10 @@ class Manifest(BaseModel):
     # Which export recipe built the ONNX file (export.EXPORT_REVISIONS); manifests from before the field: 1.
     export_revision: int = 1
     # An encoder's sentence-transformers steps (models/sentence_layout.py): how token vectors become one, and the
-    # activation of each Dense step after it (its weights in dense_N.npz). Manifests from before: mean, none.
+    # activation of each Dense step after it (its weights in dense_N.npz). Manifests from before: mean, none, none.
     pooling: list[str] = ["mean"]
     dense: list[str] = []
+    prompt: str = ""  # the folder's default prompt, put before every text
 
 
 def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:

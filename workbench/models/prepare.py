@@ -207,7 +207,7 @@ def _sentence_steps(pack: BundledPack, source: Path, export_dir: Path) -> dict:
     if pack.kind != "encoder":
         return {}
     layout = sentence_layout(source)
-    return {"pooling": list(layout.pooling), "dense": save_dense_layers(layout, export_dir)}
+    return {"pooling": list(layout.pooling), "dense": save_dense_layers(layout, export_dir), "prompt": layout.prompt}
 
 
 def _measurements(pack: BundledPack, staging: Path, manifest: Manifest, preset: str) -> dict:

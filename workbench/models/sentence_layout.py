@@ -31,6 +31,7 @@ class SentenceLayout:
     pooling: tuple[str, ...] = ("mean",)
     dense_folders: tuple[Path, ...] = ()  # the Dense steps' folders, in their order
     max_seq_length: int | None = None
+    prompt: str = ""  # put before every text, as sentence-transformers does with a folder's default prompt
 
 
 def sentence_layout(folder: Path) -> SentenceLayout:
@@ -47,7 +48,16 @@ def sentence_layout(folder: Path) -> SentenceLayout:
             dense.append(path)
         elif kind not in ("Transformer", "Normalize"):
             raise ModelNotReadyError(_unsupported(root, step.get("type", "?")))
-    return SentenceLayout(pooling, tuple(dense), _max_seq_length(folder))
+    return SentenceLayout(pooling, tuple(dense), _max_seq_length(folder), _default_prompt(root))
+
+
+def _default_prompt(root: Path) -> str:
+    """The prompt config_sentence_transformers.json names as the default: encode() puts it before every text, and the
+    model's vectors were made so. Prompts it only lists (e5's "query: ") are for search, and left out as encode() does."""
+    config = _read_json(root / "config_sentence_transformers.json", {}) if root.is_dir() else {}
+    prompts = config.get("prompts") if isinstance(config, dict) else None
+    prompt = prompts.get(config.get("default_prompt_name") or "") if isinstance(prompts, dict) else None
+    return prompt if isinstance(prompt, str) else ""
 
 
 def transformer_folder(root: Path) -> Path | None:
