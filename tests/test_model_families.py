@@ -89,6 +89,7 @@ def test_a_folder_with_only_a_sentencepiece_tokenizer_is_added_and_reads_the_sam
     text = "my parcel arrived late and the invoice was wrong"
     assert encoder.tokenizer.encode(text).ids == slow_tokenizer(text)["input_ids"]
     assert encoder.manifest.max_length == 64  # 66 positions, counted from after the padding id
+    assert encoder.manifest.measurements["agreement_with_original"] > 0.999  # its tokens, as transformers reads them
 
 
 def test_a_folder_without_any_tokenizer_is_refused_before_the_export(settings, tmp_path):
@@ -201,3 +202,19 @@ def test_a_family_never_checked_that_fails_its_export_is_named_not_called_damage
 ])
 def test_a_generator_reads_no_more_than_its_sliding_window(config, window):
     assert generator_window(config) == window
+
+
+@pytest.mark.parametrize(("config", "files", "kind"), [
+    ({"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"]}, {}, "generator"),
+    ({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}, {}, "generator"),
+    ({"model_type": "t5", "architectures": ["T5WithLMHeadModel"], "is_encoder_decoder": True}, {}, "encoder"),
+    ({"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"]},  # gte-Qwen2: an embedding model
+     {"modules.json": [{"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]}, "encoder"),
+])
+def test_the_kind_of_model_follows_what_it_does_not_only_its_class_name(tmp_path, config, files, kind):
+    from workbench.models.sources import detect_kind
+
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    for name, content in files.items():
+        (tmp_path / name).write_text(json.dumps(content))
+    assert detect_kind(tmp_path) == kind

@@ -45,11 +45,24 @@ def test_a_local_folder_is_added_measured_and_listed(settings, encoder_source):
 
 
 def test_a_causal_model_is_added_as_a_generator_with_tokens_per_second(settings, llama_source):
-    manifest = read_manifest(registry.add_model(settings, str(llama_source), preset="none"))
+    steps = []
+    folder = registry.add_model(settings, str(llama_source), preset="none", progress=lambda f, m: steps.append(m))
+    manifest = read_manifest(folder)
     assert manifest.kind == "generator"
     assert manifest.measurements["tokens_per_second"] > 0
     assert manifest.measurements["agreement_with_unquantized"] == 1.0  # it is the unquantized model
     assert manifest.measurements["agreement_with_original"] == 1.0  # transformers + PyTorch answer the same
+    assert "Comparing tiny-llama's answers with the original model's (8 of 8)" in steps
+
+
+def test_an_original_that_cannot_be_run_here_leaves_the_model_built_and_says_so(settings, llama_source, monkeypatch):
+    def out_of_memory(*_args):
+        raise MemoryError
+
+    monkeypatch.setattr(prepare_module, "agreement_with_original", out_of_memory)
+    manifest = read_manifest(registry.add_model(settings, str(llama_source), preset="none"))
+    assert "agreement_with_original" not in manifest.measurements and manifest.measurements["tokens_per_second"] > 0
+    assert manifest.measurements["original_compared_on"].startswith("not compared: the original model could not be run")
 
 
 def test_the_agreement_with_the_original_falls_when_the_answers_differ(settings, llama_source, encoder_source,

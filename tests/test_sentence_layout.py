@@ -159,3 +159,44 @@ def test_a_default_prompt_goes_before_every_text_and_a_listed_one_does_not(setti
     assert prompted.manifest.prompt == "please help "
     np.testing.assert_allclose(prompted.embed(TEXTS), _reference(bert_source, [f"please help {t}" for t in TEXTS]),
                                atol=1e-4)
+
+
+def test_a_prompt_left_out_of_the_pooling_is_left_out_as_sentence_transformers_does(settings, bert_source, tmp_path):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    mean_without_prompt = {"pooling_mode_mean_tokens": True, "include_prompt": False}
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-instruct", mean_without_prompt)
+    (source / "config_sentence_transformers.json").write_text(json.dumps(
+        {"prompts": {"classification": "please help "}, "default_prompt_name": "classification"}))
+    vectors = OnnxEncoder(registry.add_model(settings, str(source), preset="none")).embed(TEXTS)
+    tokenizer, model = AutoTokenizer.from_pretrained(bert_source), AutoModel.from_pretrained(bert_source).eval()
+    prompt_length = len(tokenizer("please help ")["input_ids"]) - 1  # [CLS] please help, not [SEP]
+    for text, vector in zip(TEXTS, vectors, strict=True):
+        features = tokenizer("please help " + text, return_tensors="pt")
+        with torch.no_grad():
+            hidden = model(**features).last_hidden_state[0].numpy()
+        expected = hidden[prompt_length:].mean(axis=0)
+        np.testing.assert_allclose(vector, expected / np.linalg.norm(expected), atol=1e-4)
+
+
+@pytest.mark.parametrize(("file", "content", "said"), [
+    ("modules.json", [{"path": None, "type": "sentence_transformers.models.Pooling"}], "is not as sentence-transformers"),
+    ("1_Pooling/config.json", ["cls"], "is not as sentence-transformers writes it"),
+    ("sentence_bert_config.json", [256], "is not as sentence-transformers writes it"),
+    ("modules.json", [{"path": "n", "type": "sentence_transformers.models.Normalize"},
+                      {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}], "a Normalize step before"),
+])
+def test_files_not_as_sentence_transformers_writes_them_are_refused_in_words(bert_source, tmp_path, file, content, said):
+    from workbench.models.sentence_layout import sentence_layout
+
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-odd", CLS_POOLING)
+    (source / file).write_text(json.dumps(content))
+    with pytest.raises(ModelNotReadyError, match=said):
+        sentence_layout(source)
+
+
+def test_a_length_written_as_true_is_no_length(bert_source, tmp_path):
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-true", CLS_POOLING)
+    (source / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": True}))
+    assert max_length(source, "encoder") == 64

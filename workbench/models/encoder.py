@@ -66,10 +66,17 @@ class OnnxEncoder:
 
     def sentence_vectors(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Token vectors (rows, tokens, width) to unit sentence vectors, by the model's own pooling and Dense steps."""
+        if self.manifest.prompt and not self.manifest.pool_prompt:
+            mask = mask.copy()
+            mask[:, : self._prompt_tokens()] = 0  # as sentence-transformers: the prompt and the start token
         pooled = pool(hidden, mask, self.manifest.pooling)
         for layer, activation in zip(self.dense, self.manifest.dense, strict=True):
             pooled = ACTIVATE[activation](pooled @ layer["weight"].T + layer["bias"])
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _prompt_tokens(self) -> int:
+        """The prompt's tokens with the start token, not the end one (sentence-transformers' prompt_length)."""
+        return len(self.tokenizer.encode(self.manifest.prompt).ids) - 1
 
     def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and their mask, right-padded to the longest text, as the model reads them."""

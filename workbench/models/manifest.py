@@ -39,6 +39,7 @@ class Manifest(BaseModel):
     pooling: list[str] = ["mean"]
     dense: list[str] = []
     prompt: str = ""  # the folder's default prompt, put before every text
+    pool_prompt: bool = True  # False: the prompt's tokens are left out of the pooling
 
 
 def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:

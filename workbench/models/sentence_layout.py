@@ -32,30 +32,37 @@ class SentenceLayout:
     dense_folders: tuple[Path, ...] = ()  # the Dense steps' folders, in their order
     max_seq_length: int | None = None
     prompt: str = ""  # put before every text, as sentence-transformers does with a folder's default prompt
+    pool_prompt: bool = True  # False: the prompt's tokens are left out of the pooling (its include_prompt)
 
 
 def sentence_layout(folder: Path) -> SentenceLayout:
     """The steps of the model in `folder`; mean pooling for one without modules.json (sentence-transformers' default).
     """
     root = _sentence_root(folder)
-    pooling, dense = ("mean",), []
-    for step in _steps(root):
-        kind, path = str(step.get("type", "")).removeprefix(MODULE), root / step.get("path", "")
+    pooling, dense, steps = {}, [], _steps(root)
+    for number, (kind, path) in enumerate(steps):
         if kind == "Pooling":
-            pooling = _pooling_modes(path)
+            pooling = _read_json(path / "config.json", dict)
         elif kind == "Dense":
-            _check_dense(path)
-            dense.append(path)
+            dense.append(_checked_dense(path))
+        elif kind == "Normalize" and number < len(steps) - 1:  # the encoder normalises last, and only there
+            raise ModelNotReadyError(_unsupported(root, "a Normalize step before others"))
         elif kind not in ("Transformer", "Normalize"):
-            raise ModelNotReadyError(_unsupported(root, step.get("type", "?")))
-    return SentenceLayout(pooling, tuple(dense), _max_seq_length(folder), _default_prompt(root))
+            raise ModelNotReadyError(_unsupported(root, kind if "." in kind else MODULE + kind))
+    return SentenceLayout(_pooling_modes(root, pooling), tuple(dense), _max_seq_length(folder), _default_prompt(root),
+                          pool_prompt=pooling.get("include_prompt", True) is not False)
+
+
+def _unsupported(folder: Path, kind: str) -> str:
+    return (f"'{folder.name}' is a sentence-transformers model with a step this version cannot run ({kind}, in its "
+            "modules.json): its vectors would not be the model's. Choose another model.")
 
 
 def _default_prompt(root: Path) -> str:
     """The prompt config_sentence_transformers.json names as the default: encode() puts it before every text, and the
     model's vectors were made so. Prompts it only lists (e5's "query: ") are for search, and left out as encode() does."""
-    config = _read_json(root / "config_sentence_transformers.json", {}) if root.is_dir() else {}
-    prompts = config.get("prompts") if isinstance(config, dict) else None
+    config = _read_json(root / "config_sentence_transformers.json", dict) if root.is_dir() else {}
+    prompts = config.get("prompts")
     prompt = prompts.get(config.get("default_prompt_name") or "") if isinstance(prompts, dict) else None
     return prompt if isinstance(prompt, str) else ""
 
@@ -63,8 +70,12 @@ def _default_prompt(root: Path) -> str:
 def transformer_folder(root: Path) -> Path | None:
     """Where a sentence-transformers folder keeps its transformer: itself, or in the older layout a subfolder
     (0_Transformer) holding config.json, weights and tokenizer; None for a folder without modules.json."""
-    paths = [step.get("path", "") for step in _steps(root) if str(step.get("type", "")).endswith(".Transformer")]
-    return root / paths[0] if paths else None
+    return next((path for kind, path in _steps(root) if kind == "Transformer"), None)
+
+
+def has_pooling(folder: Path) -> bool:
+    """Whether the folder is a sentence-transformers model that pools: an embedding model, whatever its class."""
+    return any(kind == "Pooling" for kind, _ in _steps(_sentence_root(folder)))
 
 
 def _sentence_root(folder: Path) -> Path:
@@ -74,33 +85,31 @@ def _sentence_root(folder: Path) -> Path:
     return folder
 
 
-def _steps(root: Path) -> list[dict]:
-    steps = _read_json(root / "modules.json", []) if root.is_dir() else []
-    return [step for step in steps if isinstance(step, dict)] if isinstance(steps, list) else []
+def _steps(root: Path) -> list[tuple[str, Path]]:
+    """modules.json's steps as (kind, folder): Transformer, Pooling, Dense, Normalize or another."""
+    steps = _read_json(root / "modules.json", list) if root.is_dir() else []
+    if not all(isinstance(step, dict) and isinstance(step.get("path", ""), str) for step in steps):
+        raise ModelNotReadyError(_not_written_so(root / "modules.json"))
+    return [(str(step.get("type", "")).removeprefix(MODULE), root / step.get("path", "")) for step in steps]
 
 
-def _unsupported(folder: Path, kind: str) -> str:
-    return (f"'{folder.name}' is a sentence-transformers model with a step this version cannot run ({kind}, in its "
-            "modules.json): its vectors would not be the model's. Choose another model.")
-
-
-def _pooling_modes(path: Path) -> tuple[str, ...]:
-    config = _read_json(path / "config.json", {})
-    modes = tuple(mode for key, mode in POOLING_MODES.items() if config.get(key))
+def _pooling_modes(root: Path, config: dict) -> tuple[str, ...]:
+    modes = tuple(mode for key, mode in POOLING_MODES.items() if config.get(key) is True)
     named = str(config.get("pooling_mode") or "mean")  # newer folders may name it instead
     modes = modes or (named.removesuffix("_tokens").removesuffix("_token"),)
     if any(mode not in POOLS for mode in modes):
-        raise ModelNotReadyError(_unsupported(path.parent, f"the pooling {named}"))
+        raise ModelNotReadyError(_unsupported(root, f"the pooling {named}"))
     return modes
 
 
-def _check_dense(path: Path) -> None:
-    config = _read_json(path / "config.json", {})
+def _checked_dense(path: Path) -> Path:
+    config = _read_json(path / "config.json", dict)
     if _activation(config) is None:
         raise ModelNotReadyError(_unsupported(path.parent, f"a Dense step with {config.get('activation_function')}"))
     if not any((path / name).is_file() for name in ("model.safetensors", "pytorch_model.bin")):
         raise ModelNotReadyError(f"The Dense step of '{path.parent.name}' has no weights in {path}: an unfinished "
                                  "download. Download the model again.")
+    return path
 
 
 def _activation(config: dict) -> str | None:
@@ -109,18 +118,27 @@ def _activation(config: dict) -> str | None:
 
 
 def _max_seq_length(folder: Path) -> int | None:
-    value = _read_json(folder / "sentence_bert_config.json", {}).get("max_seq_length") if folder.is_dir() else None
-    return int(value) if isinstance(value, int | float) and value > 0 else None
+    value = _read_json(folder / "sentence_bert_config.json", dict).get("max_seq_length") if folder.is_dir() else None
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
 
 
-def _read_json(path: Path, empty):
+def _read_json(path: Path, kind: type):
+    """The file's JSON, of the kind sentence-transformers writes there (an object or a list); none: an empty one."""
     if not path.is_file():
-        return empty
+        return kind()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise ModelNotReadyError(f"'{path}' cannot be read (empty, cut short or not JSON). Download the model "
                                  "again.") from None
+    if not isinstance(value, kind):
+        raise ModelNotReadyError(_not_written_so(path))
+    return value
+
+
+def _not_written_so(path: Path) -> str:
+    return (f"'{path}' is not as sentence-transformers writes it. Download the model again, or add a folder without "
+            "it if it is not a sentence-transformers model.")
 
 
 def save_dense_layers(layout: SentenceLayout, out_dir: Path) -> list[str]:
@@ -129,7 +147,7 @@ def save_dense_layers(layout: SentenceLayout, out_dir: Path) -> list[str]:
     for number, folder in enumerate(layout.dense_folders):
         weight, bias = _dense_weights(folder)
         np.savez(out_dir / DENSE_FILE.format(number), weight=weight, bias=bias)
-        activations.append(_activation(_read_json(folder / "config.json", {})))
+        activations.append(_activation(_read_json(folder / "config.json", dict)))
     return activations
 
 

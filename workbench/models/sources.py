@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workbench.errors import ModelNotReadyError
 from workbench.models.gguf import check_gguf
-from workbench.models.sentence_layout import sentence_layout, transformer_folder
+from workbench.models.sentence_layout import has_pooling, sentence_layout, transformer_folder
 
 logger = logging.getLogger(__name__)
 
@@ -169,9 +169,11 @@ def detect_kind(path: Path) -> str:
     """generator for causal language models (and GGUF files), encoder otherwise."""
     if path.suffix.lower() == ".gguf":
         return "generator"
-    architectures = model_config(path).get("architectures") or []
-    # GPT-2 and its kin name their text-generating class ...LMHeadModel.
-    return "generator" if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures) else "encoder"
+    config = model_config(path)
+    # GPT-2 and its kin name their text-generating class ...LMHeadModel; T5 too, reading with an encoder of its own.
+    writes = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.get("architectures") or [])
+    # An embedding model made from a generator (gte-Qwen2) keeps its ...ForCausalLM name and pools its tokens.
+    return "generator" if writes and not config.get("is_encoder_decoder") and not has_pooling(path) else "encoder"
 
 
 # The families added, run and compared with PyTorch end to end with this version (tests/test_model_families.py and
