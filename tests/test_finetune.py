@@ -124,6 +124,17 @@ def test_missing_base_weights_say_what_to_do(tmp_path, tiny_encoder_folder):
     assert [p.name for p in models.models_dir.iterdir()] == [BASE]
 
 
+def test_a_base_that_pools_otherwise_is_refused_not_turned_into_another_model(tmp_path, tiny_encoder_folder):
+    import json
+
+    models = _Settings(_with_tiny_base(tmp_path / "models", tiny_encoder_folder))
+    manifest = json.loads((models.models_dir / BASE / "manifest.json").read_text())
+    (models.models_dir / BASE / "manifest.json").write_text(json.dumps({**manifest, "pooling": ["cls"]}))
+    with pytest.raises(ModelNotReadyError, match="makes its vectors another way .*Run the job without fine-tuning"):
+        fine_tune_encoder(models, BASE, EXAMPLES, LABEL_NAMES)
+    assert [p.name for p in models.models_dir.iterdir()] == [BASE]
+
+
 JOB_SPEC = {"task": "classify", "text": "text", "model": BASE, "fine_tune": True,
             "examples": [{"text": t, "label": label} for t, label in EXAMPLES]}
 # A later run of the template, in a fresh process: the fine-tuned encoder is ready, so torch stays out.

@@ -200,3 +200,14 @@ def test_a_length_written_as_true_is_no_length(bert_source, tmp_path):
     source = _as_sentence_transformers(bert_source, tmp_path / "st-true", CLS_POOLING)
     (source / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": True}))
     assert max_length(source, "encoder") == 64
+
+
+def test_a_model_added_before_its_pooling_was_read_is_listed_with_what_to_do(settings, bert_source, tmp_path):
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-old", CLS_POOLING)
+    folder = registry.add_model(settings, str(source), preset="none")
+    assert not registry.model_note(next(r for r in registry.list_models(settings) if r["name"] == "st-old"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "pooling"}))
+    row = next(r for r in registry.list_models(settings) if r["name"] == "st-old")
+    assert row["prepared"] and registry.model_note(row).startswith(
+        "it was added before its folder's own way of making sentence vectors (pooling, Dense steps, prompt) was read")

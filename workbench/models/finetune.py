@@ -78,6 +78,7 @@ def fine_tune_encoder(
     (by default the one it was prepared from).
     """
     base = read_manifest(encoder_folder(settings, base_name))
+    _check_mean_pooled(base)
     pairs = training_pairs(examples, label_names)
     target = model_dir(settings, fine_tuned_name(base, pairs, recipe))
     if not is_prepared(target):
@@ -87,6 +88,15 @@ def fine_tune_encoder(
             write_manifest(staging, _manifest(staging, target.name, base, recipe, measured))
     progress(1.0, f"{target.name} is ready")
     return target
+
+
+def _check_mean_pooled(base: Manifest) -> None:
+    """Training averages the token vectors, as all-MiniLM-L6-v2 does: a model that pools otherwise (bge's first token),
+    has Dense steps or a prompt would come out another model, with none of its own vectors."""
+    if base.pooling != ["mean"] or base.dense or base.prompt:
+        raise ModelNotReadyError(f"Fine-tuning trains models that average their words' vectors, and '{base.name}' "
+                                 "makes its vectors another way (its sentence-transformers settings). Run the job "
+                                 "without fine-tuning, or with the bundled model.")
 
 
 def training_pairs(examples: Sequence[tuple[str, str]], label_names: Mapping[str, str]) -> list[tuple[str, str]]:

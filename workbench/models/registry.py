@@ -26,6 +26,7 @@ from workbench.models.prepare import (
     readable_manifest,
 )
 from workbench.models.quantize import GGUF_ONLY, PRESETS
+from workbench.models.sentence_layout import sentence_layout, transformer_folder
 from workbench.models.sources import detect_kind, max_length, resolve_source
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,28 @@ def list_models(settings: Settings) -> list[dict]:
             rows[folder.name] = {"name": folder.name, "kind": "unknown", "prepared": False, "problem": str(exc)}
             continue
         if manifest is not None:
-            missing = _missing_file(folder, manifest)
-            rows[manifest.name] = {"prepared": not missing, "folder": str(folder), **manifest.model_dump(),
-                                   "outdated": is_outdated(manifest), **missing}
+            problem = _missing_file(folder, manifest) or _steps_left_out(manifest)
+            rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(),
+                                   "outdated": is_outdated(manifest), **problem}
     return list(rows.values())
+
+
+def _steps_left_out(manifest: Manifest) -> dict:
+    """An encoder added from a folder before its sentence-transformers steps were read (pooling, Dense, prompt), whose
+    folder has steps other than those its manifest records: its vectors are not the model's. Folders on this machine
+    only: a hub model is not looked up again to list the models."""
+    folder = Path(manifest.source)
+    if manifest.kind != "encoder" or not folder.is_dir():
+        return {}
+    try:
+        layout = sentence_layout(folder if (folder / "config.json").is_file() else transformer_folder(folder) or folder)
+    except ModelNotReadyError:
+        return {}
+    if (list(layout.pooling), len(layout.dense_folders), layout.prompt) == (manifest.pooling, len(manifest.dense),
+                                                                             manifest.prompt):
+        return {}
+    return {"problem": "it was added before its folder's own way of making sentence vectors (pooling, Dense steps, "
+                       "prompt) was read, so its vectors are not the model's: delete its folder and add it again"}
 
 
 def _missing_file(folder: Path, manifest: Manifest) -> dict:
@@ -69,7 +88,7 @@ def _missing_file(folder: Path, manifest: Manifest) -> dict:
         return {}
     advice = ("`workbench models prepare` or the Models page builds it again" if manifest.name in BUNDLED
               else "delete the folder and add the model again")
-    return {"problem": f"its model file {manifest.onnx_file} {state}: {advice}"}
+    return {"problem": f"its model file {manifest.onnx_file} {state}: {advice}", "prepared": False}
 
 
 def measured_speed(row: dict) -> str:
