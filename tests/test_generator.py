@@ -275,7 +275,8 @@ def test_guided_rows_parked_by_a_full_cache_finish_with_the_same_answers(generat
     monkeypatch.setattr(runtime, "CACHE_TOKENS", 4 * (longest + 1) + 8)  # ...and the cache fills within a few steps
     sizes, parked, run = [], [], generator._guide_batch
     monkeypatch.setattr(generator, "_guide_batch",
-                        lambda rows, guides: sizes.append(len(rows)) or parked.append(run(rows, guides)) or parked[-1])
+                        lambda rows, guides, budget: sizes.append(len(rows)) or parked.append(run(rows, guides, budget))
+                        or parked[-1])
     assert [row.text for row in guided_json(generator, prompts, SCHEMA)] == expected
     assert sizes[0] == 4 and parked[0] and parked[-1] == []  # some parked at first, every one finished in the end
 
@@ -303,8 +304,8 @@ def test_a_row_completed_by_the_chunk_that_would_park_it_is_not_parked(generator
     monkeypatch.setattr(runtime, "CACHE_TOKENS", 1)  # room for one row after the first step: the second is parked...
     rows = [generator.encode(p) for p in chat(generator, PROMPTS[:2])]
     guides = [CountingGuide(3), CountingGuide(1)]  # ...unless that step was its last
-    assert generator._guide_batch(rows, guides) == []
-    assert generator._guide_batch(rows, [CountingGuide(3), CountingGuide(2)]) == [1]
+    assert generator._guide_batch(rows, guides, 8) == []
+    assert generator._guide_batch(rows, [CountingGuide(3), CountingGuide(2)], 8) == [1]
 
 
 def test_a_guide_is_done_once_its_value_is_complete(generator):

@@ -12,7 +12,7 @@ import pytest
 from tests.test_generator import chat, tiny_generator_folders, tiny_llama_source  # noqa: F401 (fixtures)
 from workbench.models.chat import ChatFormatter, TemplateRefusal
 from workbench.models.generator import OnnxGenerator
-from workbench.models.sources import generator_window, max_length
+from workbench.models.sources import generator_window, max_length, sliding_window
 
 # As Gemma's template does: no system turn, and user/model turns only.
 NO_SYSTEM_TEMPLATE = (
@@ -194,14 +194,41 @@ def test_a_family_never_checked_that_fails_its_export_is_named_not_called_damage
     assert "damaged" not in str(refused.value)
 
 
-@pytest.mark.parametrize(("config", "window"), [
+@pytest.mark.parametrize(("config", "sliding"), [
     ({"max_position_embeddings": 32768, "sliding_window": 4096}, 4096),  # Mistral v0.1
     ({"max_position_embeddings": 4096, "sliding_window": 2047}, 2047),  # Phi-3-mini-4k
-    ({"max_position_embeddings": 32768, "sliding_window": 32768, "use_sliding_window": False}, 32768),  # Qwen2.5
-    ({"max_position_embeddings": 32768, "sliding_window": None}, 32768),  # Mistral v0.2
+    ({"max_position_embeddings": 32768, "sliding_window": 32768, "use_sliding_window": False}, None),  # Qwen2.5
+    ({"max_position_embeddings": 32768, "sliding_window": None}, None),  # Mistral v0.2
 ])
-def test_a_generator_reads_no_more_than_its_sliding_window(config, window):
-    assert generator_window(config) == window
+def test_a_sliding_window_is_read_where_the_model_uses_one(config, sliding):
+    assert (generator_window(config), sliding_window(config)) == (config["max_position_embeddings"], sliding)
+
+
+@pytest.mark.parametrize(("config_class", "model_class"), [("MistralConfig", "MistralForCausalLM"),
+                                                           ("Gemma2Config", "Gemma2ForCausalLM")])
+def test_rows_past_a_sliding_window_answer_as_alone(settings, llama_tokenizer_source, tmp_path, config_class,
+                                                    model_class):
+    """A window counted in cache slots saw fewer of a row's tokens when padding sat between the shared instruction
+    and the row's text: such rows are read whole. Answers written in chunks (guided) stop at the window, reported."""
+    import torch
+    import transformers
+
+    from workbench.models import registry
+
+    config = getattr(transformers, config_class)(
+        vocab_size=400, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=1, head_dim=8, max_position_embeddings=1024, sliding_window=24, eos_token_id=2,
+        pad_token_id=0, tie_word_embeddings=False)
+    model = getattr(transformers, model_class)(config).eval()
+    with torch.no_grad():
+        for name, weights in model.named_parameters():
+            weights.normal_(0, 0.05 if "embed" in name else 0.5)
+    source = _saved_with_tokenizer(model, llama_tokenizer_source, tmp_path / "sliding")
+    generator = OnnxGenerator(registry.add_model(settings, str(source), preset="none"), batch_size=3)
+    assert (generator.window, generator.sliding, generator.reach(chunked=True)) == (1024, 24, 24)
+    _assert_answers_as_in_pytorch(generator, model)  # prompts of 30-45 tokens: past the window
+    prompt = chat(generator, ["The parcel arrived late."])[0]
+    assert "the model reads at most 24" in generator.run_guides([prompt], [object()], budget=8)[0]
 
 
 @pytest.mark.parametrize(("config", "files", "kind"), [

@@ -27,7 +27,7 @@ from workbench.models.last_logits import LOGITS_FROM
 from workbench.models.manifest import Manifest, read_manifest
 from workbench.models.openings import Openings
 from workbench.models.sessions import session_options
-from workbench.models.sources import generator_window
+from workbench.models.sources import generator_window, sliding_window
 from workbench.models.split_cache import RECENT
 from workbench.models.stops import Generation, Stops, ends_at_stop
 
@@ -69,7 +69,7 @@ class OnnxGenerator:
         # Single tokens only: `additional_special_tokens` is a list (SmolLM2-, Qwen2.5-Instruct).
         names = {k: v if isinstance(v, str) else v.get("content") for k, v in special.items() if isinstance(v, str | dict) and v}
         self.chat = ChatFormatter(load_chat_template(self.folder), names)
-        self.window = generator_window(config)
+        self.window, self.sliding = generator_window(config), sliding_window(config)
         self.eos_ids = _end_tokens(config) | _end_tokens(_json_or_empty(self.folder / "generation_config.json"))
         if names.get("eos_token"):
             self.eos_ids.add(self.tokenizer.token_to_id(names["eos_token"]))
@@ -122,7 +122,8 @@ class OnnxGenerator:
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
                   stop: Stops, openings: Openings | None = None) -> list[Generation]:
         openings = openings or Openings.none(len(encoded))
-        results = [self._too_long(ids, max_new_tokens) or self._empty(ids) or Generation() for ids in encoded]
+        reach = self.reach(chunked=any(openings.tokens))
+        results = [self._too_long(ids, max_new_tokens, reach) or self._empty(ids) or Generation() for ids in encoded]
         if max_new_tokens < 1:
             return results  # nothing to write (decoding would still write its first token)
         # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
@@ -148,13 +149,13 @@ class OnnxGenerator:
 
         A row parked by a full cache goes on in a later round, its answer so far read as part of its prompt."""
         encoded = [self.encode(p) for p in prompts]
-        errors = [self._too_long(ids, budget) for ids in encoded]
+        errors = [self._too_long(ids, budget, self.reach(chunked=True)) for ids in encoded]
         waiting = [i for i, e in enumerate(errors) if e is None]
         while waiting:
             so_far = {i: encoded[i] + guides[i].tokens for i in waiting}
             order = sorted(waiting, key=lambda i: len(so_far[i]))
             waiting = [rows[p] for rows in self._batches(order, so_far, min(budget, GUIDED_ANSWER_TOKENS))
-                       for p in self._guide_batch([so_far[i] for i in rows], [guides[i] for i in rows])]
+                       for p in self._guide_batch([so_far[i] for i in rows], [guides[i] for i in rows], budget)]
         return [e.error if e else None for e in errors]
 
     def _batches(self, order: list[int], encoded: list[list[int]], new_tokens: int) -> list[list[int]]:
@@ -166,11 +167,9 @@ class OnnxGenerator:
             batches[-1].append(row)
         return batches
 
-    def _guide_batch(self, rows: list[list[int]], guides: list) -> list[int]:
+    def _guide_batch(self, rows: list[list[int]], guides: list, budget: int) -> list[int]:
         """Run the rows under their guides until each is done or parked; returns the parked rows' positions."""
-        shared = _common_prefix(rows)
-        prefix, _ = self._prefix(tuple(rows[0][:shared]))
-        batch, logits = self._prefill(prefix, shared, [ids[shared:] for ids in rows])
+        batch, logits = self._read_prompts(rows, budget)
         parked = []
         while True:
             chunks, active = [], []
@@ -209,9 +208,7 @@ class OnnxGenerator:
     def _option_scores(self, prompts: list[list[int]], options: list[list[int]]) -> np.ndarray:
         """Log-likelihood of each option (columns) after each prompt (rows): the prompts are read once, then each
         option is read after all of them, on a copy of their cache (one copy at a time keeps memory down)."""
-        shared = _common_prefix(prompts)
-        prefix, _ = self._prefix(tuple(prompts[0][:shared]))
-        batch, last = self._prefill(prefix, shared, [ids[shared:] for ids in prompts])
+        batch, last = self._read_prompts(prompts, max(len(option) for option in options))
         first = _log_softmax(last)
         return np.stack([self._option_log_likelihoods(batch, first, [option] * len(prompts)) for option in options],
                         axis=1)
@@ -223,12 +220,18 @@ class OnnxGenerator:
         """An empty prompt (raw, with no chat template around it) gives the model nothing to continue from."""
         return None if ids else Generation(error="The prompt is empty: there is nothing for the model to continue.")
 
-    def _too_long(self, ids: list[int], max_new_tokens: int) -> Generation | None:
-        if len(ids) + max_new_tokens <= self.window:
+    def reach(self, chunked: bool) -> int:
+        """The longest row, prompt and answer, a batch reads as the model alone would. Chunks of unlike lengths
+        (guided answers, openings) leave padding slots inside a row, which a sliding window counts: there, no row may
+        pass the window (elsewhere _read_prompts keeps such rows whole)."""
+        return min(self.window, self.sliding) if chunked and self.sliding else self.window
+
+    def _too_long(self, ids: list[int], max_new_tokens: int, reach: int) -> Generation | None:
+        if len(ids) + max_new_tokens <= reach:
             return None
         return Generation(error=f"This row is too long for the model: with the instructions and the answer it needs "
                                 f"{len(ids) + max_new_tokens:,} tokens (pieces of words), and the model reads at most "
-                                f"{self.window:,}. Shorten the text in the file or split it into several rows, then "
+                                f"{reach:,}. Shorten the text in the file or split it into several rows, then "
                                 "retry the failed rows.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
@@ -247,7 +250,7 @@ class OnnxGenerator:
             joining = self._joining(running, waiting, encoded, max_new_tokens, alternatives, placed, spare)
             if joining:
                 batch, logits = self._admit(batch, logits, [waiting.popleft() for _ in range(joining)], encoded,
-                                            openings, outputs)
+                                            openings, outputs, max_new_tokens)
             next_ids = self._next_tokens(logits, batch.rows, outputs, ranks)
             active = self._record(batch, next_ids, outputs, stop, max_new_tokens, openings)
             batch = with_rows(batch, active)
@@ -298,13 +301,10 @@ class OnnxGenerator:
         return max(1, min(self.batch_size, CACHE_TOKENS // (len(prompt) + max_new_tokens)))
 
     def _admit(self, batch: Batch | None, logits: np.ndarray | None, rows: list[int], encoded: list[list[int]],
-               openings: Openings, outputs: list[Generation]) -> tuple[Batch, np.ndarray]:
+               openings: Openings, outputs: list[Generation], max_new_tokens: int) -> tuple[Batch, np.ndarray]:
         """Read these rows' prompts (and openings) and add them to the running batch; returns it and its next-token
         logits."""
-        prompts = [encoded[i] for i in rows]
-        shared = _common_prefix(prompts)
-        prefix, _ = self._prefix(tuple(prompts[0][:shared]))
-        new, new_logits = self._prefill(prefix, shared, [ids[shared:] for ids in prompts])
+        new, new_logits = self._read_prompts([encoded[i] for i in rows], max_new_tokens)
         new.rows = rows
         new, new_logits = self._opened(new, new_logits, openings, outputs)
         if batch is None or not batch.rows:
@@ -332,6 +332,17 @@ class OnnxGenerator:
             return read, last
         rest = with_rows(batch, plain)
         return (joined_batches(rest, read), np.concatenate([logits[plain], last])) if kept else (rest, logits[plain])
+
+    def _read_prompts(self, prompts: list[list[int]], new_tokens: int) -> tuple[Batch, np.ndarray]:
+        """A batch of these prompts read, their shared start once, and the logits after each.
+
+        A sliding window is counted in cache slots, and the padding between the shared start and a row's own tokens
+        fills slots: a row reading past the window (prompt and answer) would then see fewer of its own tokens than
+        alone. Such a group reads each prompt whole, padded on the left only, where its slots are its positions."""
+        passes_window = self.sliding and max(len(ids) for ids in prompts) + new_tokens > self.sliding
+        shared = 0 if passes_window else _common_prefix(prompts)
+        prefix, _ = self._prefix(tuple(prompts[0][:shared]))
+        return self._prefill(prefix, shared, [ids[shared:] for ids in prompts])
 
     def _prefill(self, prefix: KVCache, shared: int, suffixes: list[list[int]]) -> tuple[Batch, np.ndarray]:
         """Read the rows' own tokens after the shared prefix. Identical rows (a text repeated in the file, or the

@@ -213,12 +213,13 @@ def max_length(path: Path, kind: str) -> int:
 
 
 def generator_window(config: dict) -> int:
-    """The tokens a generator reads, prompt and answer: its positions, or its sliding window where it has one. The
-    exported graph counts that window in cache slots, padding included, so a row that passed it in a padded batch
-    (Mistral v0.1 past 4,096 tokens, Phi-3-mini-4k past 2,047) got another answer than alone: such rows are reported
-    as too long instead."""
-    window = int(config.get("max_position_embeddings") or config.get("n_positions") or 2048)
+    """The tokens a generator reads, prompt and answer: its positions."""
+    return int(config.get("max_position_embeddings") or config.get("n_positions") or 2048)
+
+
+def sliding_window(config: dict) -> int | None:
+    """The tokens each of a generator's tokens looks back on (Mistral v0.1 4,096, Phi-3-mini-4k 2,047, Gemma 2 and
+    Gemma 3 in every other layer), None where it sees its whole window."""
     sliding = config.get("sliding_window")
-    if isinstance(sliding, int) and sliding > 0 and config.get("use_sliding_window", True):
-        return min(window, sliding)
-    return window
+    usable = isinstance(sliding, int) and sliding > 0 and config.get("use_sliding_window", True)
+    return sliding if usable else None
