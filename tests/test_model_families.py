@@ -208,8 +208,8 @@ def test_a_sliding_window_is_read_where_the_model_uses_one(config, sliding):
                                                            ("Gemma2Config", "Gemma2ForCausalLM")])
 def test_rows_past_a_sliding_window_answer_as_alone(settings, llama_tokenizer_source, tmp_path, config_class,
                                                     model_class):
-    """A window counted in cache slots saw fewer of a row's tokens when padding sat between the shared instruction
-    and the row's text: such rows are read whole. Answers written in chunks (guided) stop at the window, reported."""
+    """A window counted in cache slots saw fewer of a row's tokens when padding sat inside the row: between the shared
+    instruction and the row's text, or after a shorter chunk (an opening, a guided answer's forced tokens)."""
     import torch
     import transformers
 
@@ -225,10 +225,27 @@ def test_rows_past_a_sliding_window_answer_as_alone(settings, llama_tokenizer_so
             weights.normal_(0, 0.05 if "embed" in name else 0.5)
     source = _saved_with_tokenizer(model, llama_tokenizer_source, tmp_path / "sliding")
     generator = OnnxGenerator(registry.add_model(settings, str(source), preset="none"), batch_size=3)
-    assert (generator.window, generator.sliding, generator.reach(chunked=True)) == (1024, 24, 24)
+    assert (generator.window, generator.sliding) == (1024, 24)
     _assert_answers_as_in_pytorch(generator, model)  # prompts of 30-45 tokens: past the window
-    prompt = chat(generator, ["The parcel arrived late."])[0]
-    assert "the model reads at most 24" in generator.run_guides([prompt], [object()], budget=8)[0]
+    _assert_openings_answer_as_in_pytorch(generator, model)
+
+
+def _assert_openings_answer_as_in_pytorch(generator, reference):
+    """Answers that start with openings of unlike lengths (1 to 11 tokens), 30 tokens each: past a window of 24."""
+    import torch
+
+    prompts = ["Summarise: the parcel", "Summarise: refund my card payment"]
+    openings = [["yes", "the invoice was wrong please refund my card"], ["ok", "thanks a lot for the parcel"]]
+    answers = generator.generate_alternatives(prompts, 2, max_new_tokens=30, openings=openings)
+    for prompt, own, written in zip(prompts, openings, answers, strict=True):
+        for answer in written:
+            opening = next(generator.encode(o) for o in own if answer.tokens[: len(generator.encode(o))] ==
+                           generator.encode(o))
+            ids = torch.tensor([generator.encode(prompt) + opening])
+            rest = reference.generate(ids, max_new_tokens=30 - len(opening), do_sample=False, pad_token_id=0,
+                                      eos_token_id=sorted(generator.eos_ids))[0, ids.shape[1]:].tolist()
+            rest = next((rest[:n] for n, token in enumerate(rest) if token in generator.eos_ids), rest)
+            assert answer.tokens == opening + rest
 
 
 @pytest.mark.parametrize(("config", "files", "kind"), [

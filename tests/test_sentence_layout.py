@@ -211,3 +211,29 @@ def test_a_model_added_before_its_pooling_was_read_is_listed_with_what_to_do(set
     row = next(r for r in registry.list_models(settings) if r["name"] == "st-old")
     assert row["prepared"] and registry.model_note(row).startswith(
         "it was added before its folder's own way of making sentence vectors (pooling, Dense steps, prompt) was read")
+
+
+def test_a_source_folder_that_cannot_be_read_leaves_the_list_whole(settings, bert_source, tmp_path, monkeypatch):
+    """Python 3.11 raises PermissionError from is_file() in a folder the user may not read: every page listing
+    models failed."""
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-locked", CLS_POOLING)
+    registry.add_model(settings, str(source), preset="none")
+
+    def locked(_folder):
+        raise PermissionError(13, "Permission denied", str(source / "config.json"))
+
+    monkeypatch.setattr(registry, "sentence_layout", locked)
+    row = next(r for r in registry.list_models(settings) if r["name"] == "st-locked")
+    assert row["prepared"] and not registry.model_note(row)
+
+
+def test_a_prompt_pooled_by_an_older_version_against_its_folder_is_listed(settings, bert_source, tmp_path):
+    source = _as_sentence_transformers(bert_source, tmp_path / "st-e5", {"pooling_mode_mean_tokens": True,
+                                                                         "include_prompt": False})
+    (source / "config_sentence_transformers.json").write_text(json.dumps(
+        {"prompts": {"query": "query: "}, "default_prompt_name": "query"}))
+    folder = registry.add_model(settings, str(source), preset="none")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "pool_prompt": True}))
+    row = next(r for r in registry.list_models(settings) if r["name"] == "st-e5")
+    assert registry.model_note(row).startswith("it was added before its folder's own way of making sentence vectors")

@@ -122,8 +122,7 @@ class OnnxGenerator:
     def _generate(self, encoded: list[list[int]], ranks: list[int], max_new_tokens: int,
                   stop: Stops, openings: Openings | None = None) -> list[Generation]:
         openings = openings or Openings.none(len(encoded))
-        reach = self.reach(chunked=any(openings.tokens))
-        results = [self._too_long(ids, max_new_tokens, reach) or self._empty(ids) or Generation() for ids in encoded]
+        results = [self._too_long(ids, max_new_tokens) or self._empty(ids) or Generation() for ids in encoded]
         if max_new_tokens < 1:
             return results  # nothing to write (decoding would still write its first token)
         # A stable sort: the alternatives of one prompt stay side by side, so they join a batch together.
@@ -149,7 +148,7 @@ class OnnxGenerator:
 
         A row parked by a full cache goes on in a later round, its answer so far read as part of its prompt."""
         encoded = [self.encode(p) for p in prompts]
-        errors = [self._too_long(ids, budget, self.reach(chunked=True)) for ids in encoded]
+        errors = [self._too_long(ids, budget) for ids in encoded]
         waiting = [i for i, e in enumerate(errors) if e is None]
         while waiting:
             so_far = {i: encoded[i] + guides[i].tokens for i in waiting}
@@ -220,18 +219,12 @@ class OnnxGenerator:
         """An empty prompt (raw, with no chat template around it) gives the model nothing to continue from."""
         return None if ids else Generation(error="The prompt is empty: there is nothing for the model to continue.")
 
-    def reach(self, chunked: bool) -> int:
-        """The longest row, prompt and answer, a batch reads as the model alone would. Chunks of unlike lengths
-        (guided answers, openings) leave padding slots inside a row, which a sliding window counts: there, no row may
-        pass the window (elsewhere _read_prompts keeps such rows whole)."""
-        return min(self.window, self.sliding) if chunked and self.sliding else self.window
-
-    def _too_long(self, ids: list[int], max_new_tokens: int, reach: int) -> Generation | None:
-        if len(ids) + max_new_tokens <= reach:
+    def _too_long(self, ids: list[int], max_new_tokens: int) -> Generation | None:
+        if len(ids) + max_new_tokens <= self.window:
             return None
         return Generation(error=f"This row is too long for the model: with the instructions and the answer it needs "
                                 f"{len(ids) + max_new_tokens:,} tokens (pieces of words), and the model reads at most "
-                                f"{reach:,}. Shorten the text in the file or split it into several rows, then "
+                                f"{self.window:,}. Shorten the text in the file or split it into several rows, then "
                                 "retry the failed rows.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
@@ -396,6 +389,8 @@ class OnnxGenerator:
 
     def _feed_every(self, batch: Batch, chunks: list[list[int]]) -> np.ndarray:
         """Append a chunk of tokens to each row (right-padded, padding masked); logits after every token."""
+        if self.sliding and len({len(chunk) for chunk in chunks}) > 1:
+            return self._feed_every_by_length(batch, chunks)
         width = max(len(c) for c in chunks)
         ids = np.full((len(chunks), width), self.pad_id, dtype=np.int64)
         own = np.zeros((len(chunks), width), dtype=np.int64)
@@ -406,6 +401,28 @@ class OnnxGenerator:
         logits, batch.cache = self._run(ids, batch.mask, positions, batch.cache)
         batch.positions = batch.positions + np.array([len(c) for c in chunks])
         return logits
+
+    def _feed_every_by_length(self, batch: Batch, chunks: list[list[int]]) -> np.ndarray:
+        """As _feed_every, for a model with a sliding window: the padding after a shorter chunk would sit inside its row,
+        in slots the window counts, so rows are fed in groups of one chunk length and joined again, padded on the left
+        (before every row's tokens) only. `batch` is left holding the joined rows, in their order."""
+        groups: dict[int, list[int]] = {}
+        for position, chunk in enumerate(chunks):
+            groups.setdefault(len(chunk), []).append(position)
+        every, parts = None, []
+        for length, positions in groups.items():
+            part = Batch(batch.cache.rows(positions), batch.mask[positions], batch.positions[positions], positions)
+            logits = self._feed_every(part, [chunks[p] for p in positions])
+            if every is None:
+                every = np.zeros((len(chunks), max(groups), logits.shape[-1]), dtype=logits.dtype)
+            every[positions, :length] = logits
+            parts.append(part)
+        whole = parts[0]
+        for part in parts[1:]:
+            whole = joined_batches(whole, part)
+        order = list(np.argsort(whole.rows))  # the joined rows are batch positions: back to the batch's order
+        batch.cache, batch.mask, batch.positions = whole.cache.rows(order), whole.mask[order], whole.positions[order]
+        return every
 
     def _record(self, batch: Batch, next_ids: np.ndarray, outputs: list[Generation], stop: Stops,
                 max_new_tokens: int, openings: Openings) -> list[int]:

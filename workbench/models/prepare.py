@@ -206,7 +206,7 @@ def _compared_with_original(pack: BundledPack, staging: Path, original: Path, pr
         progress(0.9 + 0.09 * done / count, f"Comparing {pack.name}'s answers with the original model's ({done} of "
                                             f"{count})")
 
-    tick(0, 1)
+    progress(0.9, f"Comparing {pack.name}'s answers with the original model's")
     try:
         return agreement_with_original(pack.kind, staging, original, tick)
     except Exception:  # a model transformers cannot run here (memory, a model family's own code): the log says why

@@ -276,9 +276,7 @@ class SummarizeTask(GenerativeTask):
 
     def chunks(self, text: str) -> list[str]:
         """The text in pieces of at most READ_WELL_TOKENS, each fitting the window with the prompt and the answer."""
-        # The reach of answers written after an opening (a conversation's drafts), less than the window where it slides.
-        room = self.generator.reach(chunked=True) - self._tokens_around_text - self.config.summary.max_words * \
-            TOKENS_PER_WORD - 8
+        room = self.generator.window - self._tokens_around_text - self.config.summary.max_words * TOKENS_PER_WORD - 8
         return split_to_fit(text, min(room, READ_WELL_TOKENS), lambda piece: len(self.generator.encode(piece)))
 
 
