@@ -251,7 +251,7 @@ def _assert_openings_answer_as_in_pytorch(generator, reference):
 @pytest.mark.parametrize(("config", "files", "kind"), [
     ({"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"]}, {}, "generator"),
     ({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}, {}, "generator"),
-    ({"model_type": "t5", "architectures": ["T5WithLMHeadModel"], "is_encoder_decoder": True}, {}, "encoder"),
+    ({"model_type": "t5", "architectures": ["T5EncoderModel"], "is_encoder_decoder": True}, {}, "encoder"),
     ({"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"]},  # gte-Qwen2: an embedding model
      {"modules.json": [{"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]}, "encoder"),
 ])
@@ -262,3 +262,17 @@ def test_the_kind_of_model_follows_what_it_does_not_only_its_class_name(tmp_path
     for name, content in files.items():
         (tmp_path / name).write_text(json.dumps(content))
     assert detect_kind(tmp_path) == kind
+
+
+def test_an_encoder_decoder_model_is_refused_in_words_before_the_export(settings, tmp_path):
+    from workbench.errors import ModelNotReadyError
+    from workbench.models import registry
+
+    folder = tmp_path / "flan-t5"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "t5", "is_encoder_decoder": True,
+                                                    "architectures": ["T5ForConditionalGeneration"]}))
+    (folder / "model.safetensors").write_bytes(b"")
+    with pytest.raises(ModelNotReadyError, match=r"'flan-t5' is an encoder-decoder model \(t5\), which this version "
+                                                 "cannot run"):
+        registry.add_model(settings, str(folder))

@@ -72,6 +72,7 @@ def _checked_folder(path: Path) -> Path:
         raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES)}): an unfinished "
                                  "download, or a folder another tool made (an ONNX file alone cannot be added). "
                                  "Add the model's original Hugging Face folder.")
+    _check_not_encoder_decoder(path)
     sentence_layout(path)  # a sentence-transformers step this version cannot run: refused before the export
     for weights in sorted(path.glob("*.safetensors")):
         _check_safetensors(path, weights)
@@ -79,6 +80,15 @@ def _checked_folder(path: Path) -> Path:
         _check_torch_weights(path, weights)
     _check_tokenizer(path)
     return path
+
+
+def _check_not_encoder_decoder(path: Path) -> None:
+    """T5 and BART (but T5's encoder alone, as sentence-T5 keeps it) fit neither kind: refused before the export."""
+    config = model_config(path)
+    if config.get("is_encoder_decoder") and not any(a.endswith("EncoderModel") for a in config.get("architectures") or []):
+        raise ModelNotReadyError(f"'{path.name}' is an encoder-decoder model ({config.get('model_type')}), which this "
+                                 "version cannot run: it runs encoders (classify, route) and generators that write on "
+                                 "from the prompt (Llama, Qwen, Phi-3, Gemma, SmolLM). Choose one of those.")
 
 
 def _check_tokenizer(path: Path) -> None:
