@@ -49,8 +49,7 @@ class OnnxEncoder:
 
     def read_partly(self, texts: Sequence[str]) -> int:
         """How many of these texts are longer than the model reads: only their first max_length tokens count."""
-        prompted = [self.manifest.prompt + text for text in texts]
-        return sum(bool(encoding.overflowing) for encoding in self.tokenizer.encode_batch(prompted))
+        return sum(bool(encoding.overflowing) for encoding in self.tokenizer.encode_batch(self._prompted(texts)))
 
     @property
     def dimension(self) -> int:
@@ -74,13 +73,17 @@ class OnnxEncoder:
             pooled = ACTIVATE[activation](pooled @ layer["weight"].T + layer["bias"])
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
+    def _prompted(self, texts) -> list[str]:
+        """The texts as the model reads them: its folder's default prompt before each."""
+        return [self.manifest.prompt + text for text in texts]
+
     def _prompt_tokens(self) -> int:
         """The prompt's tokens with the start token, not the end one (sentence-transformers' prompt_length)."""
         return len(self.tokenizer.encode(self.manifest.prompt).ids) - 1
 
     def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and their mask, right-padded to the longest text, as the model reads them."""
-        encodings = self.tokenizer.encode_batch([self.manifest.prompt + (t if t.strip() else " ") for t in texts])
+        encodings = self.tokenizer.encode_batch(self._prompted(t if t.strip() else " " for t in texts))
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)

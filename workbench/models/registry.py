@@ -26,7 +26,7 @@ from workbench.models.prepare import (
     readable_manifest,
 )
 from workbench.models.quantize import GGUF_ONLY, PRESETS
-from workbench.models.sentence_layout import sentence_layout, transformer_folder
+from workbench.models.sentence_layout import model_folder, sentence_layout
 from workbench.models.sources import detect_kind, max_length, resolve_source
 
 logger = logging.getLogger(__name__)
@@ -63,30 +63,14 @@ def _steps_left_out(manifest: Manifest) -> dict:
     """An encoder added from a folder before its sentence-transformers steps were read (pooling, Dense, prompt), whose
     folder has steps other than those its manifest records: its vectors are not the model's. Folders on this machine
     only: a hub model is not looked up again to list the models."""
-    if manifest.kind != "encoder":
-        return {}
+    folder = Path(manifest.source)
     try:
-        layout = _folder_layout(Path(manifest.source))
+        if manifest.kind != "encoder" or not folder.is_dir() or sentence_layout(model_folder(folder)).matches(manifest):
+            return {}
     except (ModelNotReadyError, OSError):  # a folder this user cannot read: the model runs as prepared
-        return {}
-    if layout is None or _made_as(layout.pooling, len(layout.dense_folders), layout.prompt, layout.pool_prompt) == \
-            _made_as(manifest.pooling, len(manifest.dense), manifest.prompt, manifest.pool_prompt):
         return {}
     return {"problem": "it was added before its folder's own way of making sentence vectors (pooling, Dense steps, "
                        "prompt) was read, so its vectors are not the model's: delete its folder and add it again"}
-
-
-def _made_as(pooling, dense_steps: int, prompt: str, pool_prompt: bool) -> tuple:
-    """How an encoder makes its vectors, to compare: whether the prompt is pooled matters only where there is one."""
-    return list(pooling), dense_steps, prompt, pool_prompt or not prompt
-
-
-def _folder_layout(folder: Path):
-    """The sentence-transformers steps of a local model folder (its 0_Transformer in the older layout); None for a
-    hub id, a GGUF file or a folder that is gone."""
-    if not folder.is_dir():
-        return None
-    return sentence_layout(folder if (folder / "config.json").is_file() else transformer_folder(folder) or folder)
 
 
 def _missing_file(folder: Path, manifest: Manifest) -> dict:

@@ -29,10 +29,17 @@ DENSE_FILE = "dense_{}.npz"  # a Dense step's weights in the prepared folder, nu
 @dataclass(frozen=True)
 class SentenceLayout:
     pooling: tuple[str, ...] = ("mean",)
-    dense_folders: tuple[Path, ...] = ()  # the Dense steps' folders, in their order
+    dense: tuple[tuple[Path, str], ...] = ()  # each Dense step's folder and activation, in their order
     max_seq_length: int | None = None
     prompt: str = ""  # put before every text, as sentence-transformers does with a folder's default prompt
     pool_prompt: bool = True  # False: the prompt's tokens are left out of the pooling (its include_prompt)
+
+    def matches(self, manifest) -> bool:
+        """Whether a prepared model's manifest makes its vectors this way (whether the prompt is pooled matters only
+        where there is one)."""
+        return (list(self.pooling), [activation for _, activation in self.dense], self.prompt,
+                self.pool_prompt or not self.prompt) == (manifest.pooling, manifest.dense, manifest.prompt,
+                                                         manifest.pool_prompt or not manifest.prompt)
 
 
 def sentence_layout(folder: Path) -> SentenceLayout:
@@ -78,6 +85,11 @@ def has_pooling(folder: Path) -> bool:
     return any(kind == "Pooling" for kind, _ in _steps(_sentence_root(folder)))
 
 
+def model_folder(root: Path) -> Path:
+    """The folder holding the transformer's config and weights: `root`, or its 0_Transformer in the older layout."""
+    return transformer_folder(root) or root
+
+
 def _sentence_root(folder: Path) -> Path:
     """The folder whose modules.json describes the model in `folder`: itself, or the parent of a 0_Transformer."""
     if not (folder / "modules.json").is_file() and transformer_folder(folder.parent) == folder:
@@ -102,14 +114,16 @@ def _pooling_modes(root: Path, config: dict) -> tuple[str, ...]:
     return modes
 
 
-def _checked_dense(path: Path) -> Path:
+def _checked_dense(path: Path) -> tuple[Path, str]:
+    """The Dense step's folder and activation, if this version can run it and its weights are there."""
     config = _read_json(path / "config.json", dict)
-    if _activation(config) is None:
+    activation = _activation(config)
+    if activation is None:
         raise ModelNotReadyError(_unsupported(path.parent, f"a Dense step with {config.get('activation_function')}"))
     if not any((path / name).is_file() for name in ("model.safetensors", "pytorch_model.bin")):
         raise ModelNotReadyError(f"The Dense step of '{path.parent.name}' has no weights in {path}: an unfinished "
                                  "download. Download the model again.")
-    return path
+    return path, activation
 
 
 def _activation(config: dict) -> str | None:
@@ -143,12 +157,10 @@ def _not_written_so(path: Path) -> str:
 
 def save_dense_layers(layout: SentenceLayout, out_dir: Path) -> list[str]:
     """Each Dense step's weights as dense_N.npz in out_dir; returns their activations, in order."""
-    activations = []
-    for number, folder in enumerate(layout.dense_folders):
+    for number, (folder, _) in enumerate(layout.dense):
         weight, bias = _dense_weights(folder)
         np.savez(out_dir / DENSE_FILE.format(number), weight=weight, bias=bias)
-        activations.append(_activation(_read_json(folder / "config.json", dict)))
-    return activations
+    return [activation for _, activation in layout.dense]
 
 
 def _dense_weights(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workbench.errors import ModelNotReadyError
 from workbench.models.gguf import check_gguf
-from workbench.models.sentence_layout import has_pooling, sentence_layout, transformer_folder
+from workbench.models.sentence_layout import has_pooling, model_folder, sentence_layout
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +55,8 @@ def _checked_local(path: Path) -> Path:
         return path
     if path.is_dir() and (path / "config.json").exists():
         return _checked_folder(path)
-    inner = transformer_folder(path) if path.is_dir() else None
-    if inner is not None and (inner / "config.json").exists():  # sentence-transformers' older layout
-        return _checked_folder(inner)
+    if path.is_dir() and (model_folder(path) / "config.json").exists():  # sentence-transformers' older layout
+        return _checked_folder(model_folder(path))
     raise ModelNotReadyError(f"'{path}' is not a model: give a Hugging Face model folder (with config.json) "
                              "or a .gguf file.")
 
@@ -65,14 +64,15 @@ def _checked_local(path: Path) -> Path:
 def _checked_folder(path: Path) -> Path:
     """A Hugging Face folder the export can read, refused at once otherwise: the export's own failures came minutes
     later, in its library's words (a 5,000-character list of model types for a config without one)."""
-    if not model_config(path).get("model_type"):
+    config = model_config(path)
+    if not config.get("model_type"):
         raise ModelNotReadyError(f"'{path}' has a config.json that does not say which kind of model it is (no "
                                  "`model_type`). Add the model's original Hugging Face folder.")
     if not any(any(path.glob(pattern)) for pattern in WEIGHT_FILES):
         raise ModelNotReadyError(f"'{path}' has no model weights ({', '.join(WEIGHT_FILES)}): an unfinished "
                                  "download, or a folder another tool made (an ONNX file alone cannot be added). "
                                  "Add the model's original Hugging Face folder.")
-    _check_not_encoder_decoder(path)
+    _check_not_encoder_decoder(path, config)
     sentence_layout(path)  # a sentence-transformers step this version cannot run: refused before the export
     for weights in sorted(path.glob("*.safetensors")):
         _check_safetensors(path, weights)
@@ -82,9 +82,8 @@ def _checked_folder(path: Path) -> Path:
     return path
 
 
-def _check_not_encoder_decoder(path: Path) -> None:
+def _check_not_encoder_decoder(path: Path, config: dict) -> None:
     """T5 and BART (but T5's encoder alone, as sentence-T5 keeps it) fit neither kind: refused before the export."""
-    config = model_config(path)
     if config.get("is_encoder_decoder") and not any(a.endswith("EncoderModel") for a in config.get("architectures") or []):
         raise ModelNotReadyError(f"'{path.name}' is an encoder-decoder model ({config.get('model_type')}), which this "
                                  "version cannot run: it runs encoders (classify, route) and generators that write on "
@@ -180,10 +179,10 @@ def detect_kind(path: Path) -> str:
     if path.suffix.lower() == ".gguf":
         return "generator"
     config = model_config(path)
-    # GPT-2 and its kin name their text-generating class ...LMHeadModel; T5 too, reading with an encoder of its own.
+    # GPT-2 and its kin name their text-generating class ...LMHeadModel (encoder-decoders are refused on adding).
     writes = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in config.get("architectures") or [])
     # An embedding model made from a generator (gte-Qwen2) keeps its ...ForCausalLM name and pools its tokens.
-    return "generator" if writes and not config.get("is_encoder_decoder") and not has_pooling(path) else "encoder"
+    return "generator" if writes and not has_pooling(path) else "encoder"
 
 
 # The families added, run and compared with PyTorch end to end with this version (tests/test_model_families.py and

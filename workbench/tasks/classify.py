@@ -13,7 +13,7 @@ from workbench.config import get_settings
 from workbench.errors import TaskConfigError
 from workbench.models.finetune import fine_tune_encoder
 from workbench.tasks.base import RowOutput, Task, TaskConfig
-from workbench.tasks.long_rows import partly_read_note
+from workbench.tasks.long_rows import partly_read_notes
 from workbench.tasks.registry import register
 from workbench.tasks.scoring import FewShotScorer, ZeroShotScorer, normalise
 from workbench.tasks.second_opinion import ASK_BELOW, CHECK_ROWS, SecondOpinion, joined
@@ -241,8 +241,7 @@ class ClassifyTask(Task):
         return vectors.mean(axis=1)
 
     def adapt(self, texts: list[str]) -> None:
-        note = partly_read_note(self.encoder, texts)
-        self.notes.extend([note] if note else [])
+        self.notes += partly_read_notes(self.encoder, texts)
         if len(texts) < MIN_ADAPT_ROWS:
             if self.second is not None:
                 self.notes.append(f"{len(texts)} rows are too few to check the text generator's second opinion on "

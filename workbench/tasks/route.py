@@ -24,7 +24,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, Task
 from workbench.tasks.classify import ClassifyConfig, LabelSpec, check_new_labels
-from workbench.tasks.long_rows import partly_read_note
+from workbench.tasks.long_rows import partly_read_notes
 from workbench.tasks.registry import register
 from workbench.tasks.scoring import softmax
 
@@ -130,8 +130,7 @@ class RouteTask(Task):
         self.priority_rules = {level: _phrase_pattern(phrases) for level, phrases in self.config.priority.items()}
 
     def adapt(self, texts: list[str]) -> None:
-        note = partly_read_note(self.encoder, texts)
-        self.notes.extend([note] if note else [])
+        self.notes += partly_read_notes(self.encoder, texts)
 
     def _prototype_texts(self) -> tuple[list[str], list[int]]:
         texts, ids = [], []
