@@ -246,3 +246,25 @@ def test_cells_merged_down_several_rows_are_said_to_be_read_once(tmp_path):
     assert input_notes(tmp_path / "merged.xlsx") == [
         "2 merged cells of this sheet span several rows: Excel shows the value on each of those rows, but it is read on "
         "the first only, the others as blank. To have it read on every row, unmerge them and fill the value down."]
+
+
+def test_a_total_row_is_said_to_be_read_as_a_row(tmp_path):
+    """A sheet of tickets ending in a total: the total would be answered like a ticket, so the preview says so."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Body", "Amount", "Share"])
+    for n in range(4):
+        sheet.append([f"refund {n}", n * 10, f"=B{n + 2}/B$7"])  # a formula on every row is no total
+    sheet.append(["Subtotal", "=SUBTOTAL(9,$B$2:$B$5)", "=SUM(B6:C6)"])  # summing across its own row is no total
+    sheet.append(["Total", "=SUM(B2:B5)", "=COUNTA(A2:A5)"])
+    book.save(tmp_path / "totals.xlsx")
+    notes = input_notes(tmp_path / "totals.xlsx")  # openpyxl saves no values: the first note says so
+    assert notes[1:] == [
+        "Rows 6, 7 of this sheet look like totals (=SUBTOTAL(9,$B$2:$B$5) in row 6 works on the rows above): they will "
+        "be read and answered like the others. To leave them out, delete them in Excel and upload the file again."]
+    sheet.delete_rows(6)
+    book.save(tmp_path / "total.xlsx")
+    assert input_notes(tmp_path / "total.xlsx")[1].startswith(
+        "Row 6 of this sheet looks like a total (=SUM(B2:B5) in row 6 works on the rows above): it will be read")

@@ -32,7 +32,8 @@ def input_notes(path: Path, sheet: str | None = None) -> list[str]:
         notes = [MACROS_IGNORED] if _has_macros(archive) else []
         scan = _scan_sheet(archive, sheet_parts[sheet or list(sheet_parts)[0]])
     return notes + ([_formulas_note(scan.unsaved_formulas)] if scan.unsaved_formulas else []) \
-        + ([_hidden_rows_note(scan)] if scan.hidden_rows else []) + ([_merged_note(scan)] if scan.merged_down else [])
+        + ([_hidden_rows_note(scan)] if scan.hidden_rows else []) + ([_merged_note(scan)] if scan.merged_down else []) \
+        + ([_totals_note(scan.totals)] if scan.totals else [])
 
 
 @contextmanager
@@ -79,12 +80,14 @@ class SheetScan(NamedTuple):
     hidden_rows: int  # rows hidden in Excel, by hand or by a filter
     whole: bool  # whether the scan reached the sheet's end
     merged_down: int = 0  # merged cells spanning several rows (listed after the cells: counted on a whole scan only)
+    totals: tuple[tuple[int, str], ...] = ()  # (sheet row, formula) of rows totalling rows above them: not a text
 
 
 def _scan_sheet(archive, sheet_part: str) -> SheetScan:
     """The sheet's first SCANNED_CELLS cells, read once: formulas a program that does not calculate wrote without
     values, and hidden rows (a filtered list uploaded as it is shown is read whole)."""
     unsaved = hidden = cells = merged = 0
+    totals: dict[int, str] = {}  # each row's first such formula
     with archive.open(sheet_part) as xml:
         for _, element in iterparse(xml):
             tag = _local(element.tag)
@@ -92,13 +95,15 @@ def _scan_sheet(archive, sheet_part: str) -> SheetScan:
                 hidden += element.get("hidden") in ("1", "true")
                 element.clear()
             elif tag == "c":
+                if found := _total_row(element):
+                    totals.setdefault(*found)
                 unsaved += _unsaved_formula(element)
                 cells += 1
                 if cells >= SCANNED_CELLS:
-                    return SheetScan(unsaved, hidden, whole=False)
+                    return SheetScan(unsaved, hidden, whole=False, totals=tuple(sorted(totals.items())))
             elif tag == "mergeCell":
                 merged += _spans_rows(element.get("ref", ""))
-    return SheetScan(unsaved, hidden, whole=True, merged_down=merged)
+    return SheetScan(unsaved, hidden, whole=True, merged_down=merged, totals=tuple(sorted(totals.items())))
 
 
 def _spans_rows(ref: str) -> bool:
@@ -106,6 +111,21 @@ def _spans_rows(ref: str) -> bool:
     1 and 2 holds no row's value."""
     rows = [int(row) for row in re.findall(r"\d+", ref)]
     return len(rows) == 2 and rows[0] >= 2 and rows[0] != rows[1]
+
+
+# A total or subtotal row: one of these functions over a range that ends above the cell ("=SUM(C2:C50)" in C51).
+_AGGREGATE = re.compile(r"\b(?:SUM|SUBTOTAL|AGGREGATE|AVERAGE|AVERAGEA|COUNT|COUNTA|MIN|MAX|MEDIAN)\s*\(", re.IGNORECASE)
+_RANGE_END_ROW = re.compile(r"[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?(\d+)", re.IGNORECASE)
+
+
+def _total_row(cell) -> tuple[int, str] | None:
+    """The cell's sheet row and formula, where the formula totals (or counts, averages…) rows above it."""
+    formula = next((child.text for child in cell if _local(child.tag) == "f"), None)
+    row = re.search(r"\d+$", cell.get("r", ""))
+    if not formula or not row or not _AGGREGATE.search(formula):
+        return None
+    ends = [int(end) for end in _RANGE_END_ROW.findall(formula)]
+    return (int(row.group()), formula) if ends and max(ends) < int(row.group()) else None
 
 
 def _unsaved_formula(cell) -> bool:
@@ -131,6 +151,15 @@ def _merged_note(scan: SheetScan) -> str:
     return (f"{scan.merged_down:,} merged cell{'' if one else 's'} of this sheet span{'s' if one else ''} several rows: "
             "Excel shows the value on each of those rows, but it is read on the first only, the others as blank. To "
             f"have it read on every row, unmerge {'it' if one else 'them'} and fill the value down.")
+
+
+def _totals_note(totals: tuple[tuple[int, str], ...]) -> str:
+    rows = [row for row, _ in totals]
+    shown = ", ".join(f"{row:,}" for row in rows[:5]) + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+    one, it = len(rows) == 1, "it" if len(rows) == 1 else "them"
+    return (f"Row{'' if one else 's'} {shown} of this sheet {'looks like a total' if one else 'look like totals'} "
+            f"(={totals[0][1]} in row {rows[0]:,} works on the rows above): {'it' if one else 'they'} will be read and "
+            f"answered like the others. To leave {it} out, delete {it} in Excel and upload the file again.")
 
 
 def _formulas_note(count: int) -> str:
