@@ -537,7 +537,9 @@ def test_other_programs_busy_on_the_processor_are_counted_and_said(tmp_path):
     burn = "import time\nwhile time.process_time() < 0.6: pass"  # 0.6 s of processor, however busy the machine
     subprocess.run([sys.executable, "-c", burn], check=True)
     measured = measure.after_batch({}, shared_cores=False)
-    assert measured[measure.OTHERS_CPU] >= 0.5 and measured[measure.WATCHED] >= measured[measure.OTHERS_CPU] / os.cpu_count()
+    # Others take at most every core the whole time watched (both are rounded to the millisecond: hence the margin).
+    assert measured[measure.OTHERS_CPU] >= 0.5
+    assert measured[measure.WATCHED] >= measured[measure.OTHERS_CPU] / os.cpu_count() - 0.002
     assert measure.shared_processor({measure.OTHERS_CPU: 1.0, measure.WATCHED: 1.0}) is (1.0 / os.cpu_count() > 0.25)
     assert not measure.shared_processor({measure.OTHERS_CPU: 0.01, measure.WATCHED: 10.0})
     assert measure.shared_processor({measure.SHARED_CORES: True}) and measure.others_share({}) is None

@@ -134,6 +134,17 @@ def test_column_names_do_not_hide_a_quotation(build_task):
     assert task.quotes("Slow pages Your pages take 20 seconds", "Subject: Slow pages\nBody: Your pages take 20 seconds.")
 
 
+def test_a_column_copied_whole_is_a_quotation_however_short(build_task):
+    """A copied row, cut at its second column, left the email's subject alone: too short for word triples."""
+    task = build_task({"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": "one_sentence"}})
+    text = "Subject: Price list\nBody: Attached is our price list for 2025."
+    copied = task.shaped("Subject: Price list Body: Attached is our price list for 2025.")
+    assert copied == "Price list" and task.quotes(copied, text)
+    assert not task.quotes("The sender shares the 2025 price list.", text)
+    assert task.closest([text], [[copied, "The sender shares the 2025 price list."]]) == [
+        "The sender shares the 2025 price list."]
+
+
 @pytest.mark.parametrize(("style", "drafts"), [("one_sentence", 4), ("short", 4), ("bullets", 4), ("subject_line", 1)])
 def test_subject_lines_default_to_one_draft_the_other_styles_to_four(style, drafts):
     assert SummaryStyle(style=style).drafts == drafts and SummaryStyle(style=style, drafts=2).drafts == 2
@@ -189,6 +200,7 @@ def test_bullets_are_the_sentences_of_the_reply():
     ("subject_line", "Subject: Slow product pages", "Slow product pages"),
     ("one_sentence", "Body: The pages are slow in Safari.", "The pages are slow in Safari."),
     ("short", "Slow pages. Body: Your pages take 20 seconds. Somebody: hi", "Slow pages. Your pages take 20 seconds. Somebody: hi"),
+    ("short", "Ship 3 pallets to Rotterdam. body: Please ship them.", "Ship 3 pallets to Rotterdam. Please ship them."),
 ])
 def test_column_names_the_model_copied_from_the_row_are_not_in_the_summary(build_task, style, reply, clean):
     task = build_task({"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": style}})

@@ -103,10 +103,11 @@ def without_column_names(text: str, columns: list[str] | tuple[str, ...]) -> str
 
 
 def column_name_labels(columns: list[str] | tuple[str, ...]) -> re.Pattern | None:
-    """The "Name: " labels joining puts in front of each column's value, wherever they appear; None for one column."""
+    """The "Name: " labels joining puts in front of each column's value, wherever they appear and however a model
+    capitalised them ("body: Please ship…"); None for one column."""
     if len(columns) < 2:
         return None
-    return re.compile(rf"(?<!\w){_any_of(columns)}:\s*")
+    return re.compile(rf"(?<!\w){_any_of(columns)}:\s*", re.I)
 
 
 def _any_of(columns: list[str] | tuple[str, ...]) -> str:

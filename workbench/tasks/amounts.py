@@ -7,20 +7,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-              "usd": "USD", "dollar": "USD", "dollars": "USD", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
-              "chf": "CHF", "jpy": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "sek": "SEK", "rs": "INR",
-              "rupee": "INR", "rupees": "INR",
+CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS",
+              "₱": "PHP", "eur": "EUR", "euro": "EUR", "euros": "EUR", "usd": "USD", "dollar": "USD", "dollars": "USD",
+              "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "chf": "CHF", "franc": "CHF", "francs": "CHF", "jpy": "JPY",
+              "yen": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "rs": "INR", "rupee": "INR", "rupees": "INR",
+              "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zł": "PLN", "czk": "CZK", "huf": "HUF",
+              "nzd": "NZD", "hkd": "HKD", "sgd": "SGD", "cny": "CNY", "rmb": "CNY", "yuan": "CNY", "krw": "KRW",
+              "won": "KRW", "rub": "RUB", "try": "TRY", "ils": "ILS", "zar": "ZAR", "mxn": "MXN", "brl": "BRL",
+              "aed": "AED", "sar": "SAR", "thb": "THB", "php": "PHP", "idr": "IDR", "myr": "MYR",
               # Other dollars write their country before the sign: C$50 is no US amount.
               "us$": "USD", "c$": "CAD", "ca$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD", "hk$": "HKD",
               "s$": "SGD", "sg$": "SGD", "r$": "BRL", "mx$": "MXN"}
-SYMBOLS = "€$£¥₹"
+# Codes that are also English words count only in capitals: "TRY 50" is lira, "try 50 times" is not.
+CODES_THAT_ARE_WORDS = frozenset({"try", "won", "php"})
+SYMBOLS = "€$£¥₹₩₽₺₪₱"
 # "45 Canadian dollars", "45 US dollars": the country names the dollar.
 _DOLLARS_OF = {"us": "USD", "u.s.": "USD", "american": "USD", "canadian": "CAD", "australian": "AUD",
                "new zealand": "NZD", "hong kong": "HKD", "singapore": "SGD"}
 _NAMED_DOLLARS = re.compile(rf"\b({'|'.join(map(re.escape, _DOLLARS_OF))})\s+dollars?\b", re.I)
 # A currency as a text writes it: a country's dollar sign (CA$), a sign, or a word (EUR, euros, Rs.).
-_CURRENCY_WORD = rf"[A-Za-z]{{1,2}}\$|[{SYMBOLS}]|[A-Za-z]+\.?"
+_CURRENCY_WORD = rf"[A-Za-z]{{1,2}}\$|[{SYMBOLS}]|[^\W\d_]+\.?"
 # A number as texts write it, separators and all: 1,299.00, 1.299,00, 1'299.00, 1 299,00, 12,50 (read by as_number).
 # A space separates thousands only before three digits ("2 3 items" is two numbers); the hyphen of "E-204" is no minus.
 _SEPARATOR = r"(?:[.,'\u00a0\u202f]|\s(?=\d{3}(?!\d)))"
@@ -38,8 +44,10 @@ _MINUS_BEFORE_SIGN = re.compile(rf"(?<![\w.])[{MINUS}]\s?[{SYMBOLS}]\s?$")
 _RANGE_DASH = re.compile(rf"(?:[{SYMBOLS}]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[{SYMBOLS}]|[A-Z]{{3}}))(\s?)[{MINUS}]\1[{SYMBOLS}]\s?$")
 # "$12k", "€1.2m", "£3bn", "$5 million", "2 Mio. €": thousands, millions, billions written after an amount (read as
 # 5 before, a million times too little).
-SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millions": 1e6,
-          "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mrd": 1e9}
+SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mil": 1e6, "mio": 1e6, "million": 1e6,
+          "millions": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mrd": 1e9,
+          # As India writes them: Rs 5 lakh is 500,000, 2 crore 20,000,000.
+          "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "crore": 1e7, "crores": 1e7}
 # A letter apart from the amount is a scale only where it stands alone ("$12 k", "12 k€"): "$50 b/c of the fee" is
 # no 50 billion ("$5k/month" is 5,000).
 _SCALE_WORDS = "|".join(sorted((s for s in SCALES if len(s) > 1), key=len, reverse=True))
@@ -47,6 +55,13 @@ _SCALE = re.compile(rf"\s?({_SCALE_WORDS})\b|([kmb])\b|\s([kmb])(?![/\w])", re.I
 # An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals. Not
 # after a lone 0: "€0.999" is under a euro.
 _DOTTED_THOUSANDS = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
+# ...except where the writer's dot is a decimal mark: after "$" or "£" ("$3.499" is a US fuel price; "R$ 1.299", reais,
+# is 1,299), and in a price per litre, gallon or kilowatt-hour, which has three decimals ("1.799 €/l").
+_DOT_DECIMAL_SIGN = re.compile(r"(?<![A-Za-z])(?:(?:US|C|CA|A|AU|NZ|HK|S|SG|MX)?\$|£)\s?$", re.I)
+_PER_UNIT = re.compile(rf"\s?(?:[{SYMBOLS}]|[A-Z]{{3}})?\s?(?:/|per\s|a\s)\s?"
+                       r"(?:l|ltr|litre|liter|gal|gallon|kwh|mwh|therm)s?\b", re.I)
+# How extract writes an amount (money_text): digits, a dot only before decimals, then the code. Read back as it is.
+_WRITTEN_BY_EXTRACT = re.compile(r"(-?\d+(?:\.\d+)?) ([A-Z]{3})")
 
 
 def amount_in(text: str) -> float | None:
@@ -99,6 +114,25 @@ def as_amount(written: str) -> float | None:
     return as_number(written.replace(".", ",") if _DOTTED_THOUSANDS.fullmatch(written) else written)
 
 
+# A count of things has no decimals: "1.500 Stück", "1.200 employees" write thousands, as amounts of money do. Before a
+# unit of measure ("1.500 mm", "1.500%"), a scale ("1.500 million") or no word, the dot stays a decimal point.
+_MEASURE = re.compile(r"\s?(?:%|percent|mm|cm|km|m|g|kg|mg|t|l|ml|lbs?|oz|in|inch(?:es)?|ft|mi|s|sec|ms|h|hrs?|min|kwh|kw"
+                      r"|w|v|°\w?)(?![^\W\d_])", re.I)
+_WORD_AFTER = re.compile(r"\s?[^\W\d_]{2,}")
+# Thousands and millions written after a count ("10k users", "2 million users"); no lone "m" or "b": "5m" is five metres.
+_COUNT_SCALE = re.compile(rf"\s?({_SCALE_WORDS})\b|(k)\b", re.I)
+
+
+def number_at(match: re.Match, text: str) -> float | None:
+    """The number the text writes at this match, with its scale: "10k users" is 10,000, "1.500 Stück" 1,500."""
+    after = text[match.end():]
+    scale = _COUNT_SCALE.match(after)
+    counted = not scale and _DOTTED_THOUSANDS.fullmatch(match.group()) and _WORD_AFTER.match(after) \
+        and not _MEASURE.match(after)
+    number = as_amount(match.group()) if counted else as_number(match.group())
+    return None if number is None else number * (SCALES[next(filter(None, scale.groups())).lower()] if scale else 1)
+
+
 def places(written: str, text: str, read: Callable[[str], float | None] = as_number) -> Iterator[re.Match]:
     """Where the text writes the number `written` (its minus or not; 45.50 for 45.5), as a whole number: the 1,299
     of 1,299.50 is not 1,299. Places with the same sign as `written` come first: of "-45 € and 45 €", "45" is the
@@ -116,13 +150,21 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     """The amount and currency the text writes at this number, if a currency stands next to it: "€45", "USD 200",
     "45.50 EUR", "45 euros"; "-€45" is minus 45 and "$12k" 12,000."""
     before, after = text[: match.start()], text[match.end():]
+    bracketed = before.endswith("(") and after.startswith(")")  # as accounts write a minus: "(200) USD"
+    after = after[1:] if bracketed else after
     scale = _SCALE.match(after)
     currency = _currency_before(before) or _currency_after(after[scale.end():].lstrip(".") if scale else after)
-    amount = as_amount(match.group())
+    amount = _amount_at(match.group(), before, after)
     if not currency or amount is None:
         return None
-    sign = -1 if _MINUS_BEFORE_SIGN.search(before) and not _RANGE_DASH.search(before) else 1
-    return sign * amount * (SCALES[next(filter(None, scale.groups())).lower()] if scale else 1), currency
+    minus = bracketed or (_MINUS_BEFORE_SIGN.search(before) and not _RANGE_DASH.search(before))
+    return (-1 if minus else 1) * amount * (SCALES[next(filter(None, scale.groups())).lower()] if scale else 1), currency
+
+
+def _amount_at(written: str, before: str, after: str) -> float | None:
+    """As as_amount reads it, but "$3.499" and "1.799 €/l" have three decimals."""
+    decimal_dot = _DOT_DECIMAL_SIGN.search(before) or _PER_UNIT.match(after)
+    return as_number(written) if decimal_dot else as_amount(written)
 
 
 def money_text(amount: float, currency: str) -> str:
@@ -136,6 +178,8 @@ def money_in(text: str) -> tuple[float | None, str]:
     """The amount and currency a short text such as a reviewer's answer writes: as money_at reads the first number
     ("-€45" -> (-45.0, "EUR")), or else its first number, as an amount, and the first currency it names anywhere
     ("49.99 in EUR")."""
+    if extracts := _WRITTEN_BY_EXTRACT.fullmatch(text.strip()):
+        return float(extracts.group(1)), extracts.group(2)
     number = NUMBER.search(text)
     # Read as money, also without a currency: "2.500" is 2,500 as "2.500 €" is (money has two decimals).
     return (money_at(number, text) if number else None) or (as_amount(number.group()) if number else None,
@@ -156,8 +200,8 @@ def currency_in(text: str) -> str:
     """The first currency a text names, as its code ("€" -> "EUR", "CA$" -> "CAD"), or ""."""
     if named := _NAMED_DOLLARS.search(text):
         return _DOLLARS_OF[named.group(1).lower()]
-    for word in re.findall(rf"[a-zA-Z]{{1,2}}\$|[{SYMBOLS}]|[a-zA-Z]+", text):
-        if word.lower() in CURRENCIES:
+    for word in re.findall(rf"[a-zA-Z]{{1,2}}\$|[{SYMBOLS}]|[^\W\d_]+", text):
+        if word.lower() in CURRENCIES and (word.isupper() or word.lower() not in CODES_THAT_ARE_WORDS):
             return CURRENCIES[word.lower()]
         if word.endswith("$"):  # a sign joined to a word it does not belong to ("was$50")
             return CURRENCIES["$"]

@@ -8,6 +8,7 @@ value tends to invent a plausible one, and an invented value is worse than an em
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from workbench.tasks.amounts import (
     money_at,
     money_in,
     money_text,
+    number_at,
     numbers_in,
     places,
 )
@@ -72,9 +74,11 @@ _MONTH = "(?:" + "|".join(sorted((n for names in MONTH_NAMES for n in names), ke
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b\.?"  # "4. März": German writes the day with a full stop
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
 # 3rd of March; March 3, 2024; March 2024. Two numbers with a dot or a dash are left out: versions and ranges
-# (2.1, 10-12) are not dates.
+# (2.1, 10-12) are not dates; so are three numbers without a year of two or four digits at one end (version 2.4.1),
+# or with more after them (a phone written 06.12.34.56.78, version 1.2.10.4).
 DATE_PIECE = re.compile(
-    rf"(?<!\d)\d{{1,4}}([-/.])\d{{1,2}}\1\d{{1,4}}(?!\d)|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
+    rf"(?<![\w.])(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|[-/.]\d)"
+    rf"|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
     rf"|\b{_DAY}[-\s]+(?:(?:of|de)\s+)?{_MONTH}(?:[-,\s]+(?:de\s+)?\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
 # A phone number as texts write it: digit groups joined by one space, dot, dash or bracket ("+44 (0)20 7946-0958").
@@ -83,12 +87,15 @@ DATE_PIECE = re.compile(
 PHONE = re.compile(r"\+?\(?\d+\)?(?:\s?/\s?\d+)?(?:[ .\-]?\(?\d+\)?)*")
 # An extension after the number ("ext. 204", "x204") is not part of what is dialled first: the number is kept without it.
 EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.I)
-# A number the text names as something else: "order number 123456", "invoice 12345678", "ticket #7946095".
-# The words that name such numbers alone ("Invoice 12345678") are followed by the number at once; the others need "no."
-# or "#" ("account: 07700 900123" and "Just in case: …" are phone numbers).
+# A number the text names as something else: "order number 123456", "invoice 12345678", "ticket #7946095", "User ID:
+# 7781234", "card 1234 5678 9012 3456". The words that name such numbers alone ("Invoice 12345678") are followed by the
+# number at once; the others need "no.", "number", "ID" or "#" ("account: 07700 900123" and "Just in case: …" are
+# phone numbers).
 _NUMBER_MARK = r"\s*(?:number|no\.?|num|nr\.?|id|#)\s*[:#]?\s*$"
-NAMED_AS_OTHER = re.compile(rf"\b(?:(?:order|invoice|ticket|ref(?:erence)?|tracking|transaction)\s*#?\s*$"
-                            rf"|(?:order|invoice|ticket|ref(?:erence)?|tracking|transaction|case|account|booking|po)"
+_NAMES_ALONE = r"order|invoice|ticket|ref(?:erence)?|tracking|transaction|card|iban|pin|serial|sku|vat"
+_NAMES_WITH_MARK = (r"case|account|booking|po|customer|client|member|membership|user|contract|policy|claim|employee|"
+                    r"staff|student|patient|tax|shipment|parcel|item|product|part|model|licen[cs]e|passport|device")
+NAMED_AS_OTHER = re.compile(rf"\b(?:(?:{_NAMES_ALONE})\s*#?\s*$|id\s*[:#]?\s*$|(?:{_NAMES_ALONE}|{_NAMES_WITH_MARK})"
                             rf"{_NUMBER_MARK})", re.I)
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
@@ -191,7 +198,7 @@ def _number(_field: FieldSpec, value: Any, source: str) -> float | int | None:
     if place is None:
         in_a_date = next(places(written, source), None) is not None  # whole in the text, but inside a date
         raise Rejected(f"{written} is only part of a date in the text" if in_a_date else f"{written} is not in the text")
-    return _whole(as_number(place.group()))
+    return _whole(number_at(place, text))
 
 
 # Letters or digits joined to a number by a dash or slash, or letters and then digits after it: the number is a piece
@@ -230,20 +237,39 @@ def _whole(number: float) -> float | int:
 def _money(_field: FieldSpec, value: Any, source: str) -> str | None:
     """The amount and currency the text writes where it writes the copied number, outside its dates: the currency
     must stand next to it there (the model put the example's £ on "20+ seconds")."""
-    written = first_number(str(value))
-    if written is None:  # the guide makes the model copy some piece of the text; one without a number means "none"
+    numbers = [m.group() for m in NUMBER.finditer(str(value)) if as_amount(m.group()) is not None]
+    if not numbers:  # the guide makes the model copy some piece of the text; one without a number means "none"
         return None
     text = outside_dates(source)
-    found = list(places(written, text, read=as_amount))
+    # The first number with a currency beside it in the text: of "1.500 Stück zu 12,50 €", the 12,50.
+    found = [place for written in numbers for place in places(written, text, read=as_amount)]
     money = next((m for place in found if (m := money_at(place, text))), None)
     if money is None:
-        raise Rejected(f"'{value}' has no currency next to it in the text" if found else f"{written} is not in the text")
+        raise Rejected(f"'{value}' has no currency next to it in the text" if found else f"{numbers[0]} is not in the text")
     return money_text(*money)
 
 
 def outside_dates(source: str) -> str:
     """The text with its dates blanked out, every other character where it was."""
-    return DATE_PIECE.sub(lambda date_piece: " " * len(date_piece.group()), source)
+    blanked = list(source)
+    for piece in date_pieces(source):
+        blanked[piece.start():piece.end()] = " " * len(piece.group())
+    return "".join(blanked)
+
+
+# Day and month alone with a slash ("5/3") are a date only where the words before them say so: "open 24/7", "1/2 day",
+# "3/4 of the team" and "step 2/2" are no dates.
+_DAY_MONTH = re.compile(r"\d{1,2}/\d{1,2}")
+_DATE_WORD_BEFORE = re.compile(r"\b(?:on|by|due|until|till|from|before|after|since|dated?|delivered|shipped|sent|paid|"
+                               r"arrived|ordered|expires?|deadline|starts?|ends?|week of|monday|tuesday|wednesday|"
+                               r"thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\W{0,3}$", re.I)
+
+
+def date_pieces(source: str) -> Iterator[re.Match]:
+    """Where the text writes a date (DATE_PIECE), leaving out fractions and counts such as 24/7."""
+    for piece in DATE_PIECE.finditer(source):
+        if not _DAY_MONTH.fullmatch(piece.group()) or _DATE_WORD_BEFORE.search(source[max(0, piece.start() - 20):piece.start()]):
+            yield piece
 
 
 def _date(value: Any, source: str, day_first: bool) -> str:
@@ -254,7 +280,10 @@ def _date(value: Any, source: str, day_first: bool) -> str:
     written = parsed_date(str(value), day_first) or (parsed_date(piece.group(), day_first) if piece else None)
     if written is None:
         raise Rejected(f"'{value}' is not a date")
-    pieces = [m.group() for m in DATE_PIECE.finditer(source) if parsed_date(m.group(), day_first) == written]
+    pieces = [m.group() for m in date_pieces(source) if parsed_date(m.group(), day_first) == written]
+    if not pieces:  # the model may have given "4 March" a year of its own: the text's day, its year assumed as below
+        pieces = [m.group() for m in date_pieces(source) if _same_day_no_year(m.group(), written, day_first)]
+        written = parsed_date(pieces[0], day_first) if pieces else written
     if not pieces:
         raise Rejected(f"{written.isoformat()} is not a date in the text")
     assumed = min((_not_written(piece, day_first) for piece in pieces), key=len)
@@ -262,6 +291,12 @@ def _date(value: Any, source: str, day_first: bool) -> str:
         raise Rejected(f"{written.isoformat()}: the text gives no {' or '.join(assumed)} "
                        f"({_ASSUMED[assumed[0]](written)} assumed)", kept=written.isoformat())
     return written.isoformat()
+
+
+def _same_day_no_year(piece: str, written: date, day_first: bool) -> bool:
+    read = parsed_date(piece, day_first)
+    return read is not None and (read.month, read.day) == (written.month, written.day) \
+        and "year" in _not_written(piece, day_first)
 
 
 _ASSUMED = {"year": lambda d: str(d.year), "day": lambda _d: "the 1st"}
@@ -281,10 +316,24 @@ def parsed_date(text: str, day_first: bool = False) -> date | None:
     or 3 April where `day_first`; 05.03.2024 is 5 March and 2024-03-05 is 5 March either way."""
     text = text.strip()
     try:
-        return dateparser.parse(text, MONTHS_READ, default=_first_of_this_year(),
-                                dayfirst=_read_day_first(text, day_first)).date()
+        read = dateparser.parse(text, MONTHS_READ, default=_first_of_this_year(), dayfirst=_read_day_first(text, day_first))
     except (ValueError, OverflowError):
         return None
+    return _in_century(read.date(), text)
+
+
+# A year written in two digits is in the next 20 years or else the last century's: "DOB: 12/05/68" is 1968 (dateutil's
+# window of 50 years either way made it 2068, and rejected the model's right 1968-05-12).
+YEARS_AHEAD = 20
+
+
+def _in_century(day: date, text: str) -> date:
+    if day.year <= date.today().year + YEARS_AHEAD or str(day.year) in text:
+        return day
+    try:
+        return day.replace(year=day.year - 100)
+    except ValueError:  # 29 February of a year that has none a century before
+        return day
 
 
 def _read_day_first(text: str, day_first: bool) -> bool:
@@ -294,7 +343,7 @@ def _read_day_first(text: str, day_first: bool) -> bool:
 
 def dates_in(source: str, day_first: bool = False) -> set[date]:
     """Every date the text writes with digits or a month's name, each read as parsed_date reads it."""
-    return {d for m in DATE_PIECE.finditer(source) if (d := parsed_date(m.group(), day_first)) is not None}
+    return {d for m in date_pieces(source) if (d := parsed_date(m.group(), day_first)) is not None}
 
 
 def _email(_field: FieldSpec, value: Any, source: str) -> str:
@@ -317,7 +366,8 @@ def _address_in(email: str, source: str) -> bool:
 
 def _phone(_field: FieldSpec, value: Any, source: str) -> str:
     """The phone number the text writes outside its dates, from its start: the model took "12/05/2024" and "03.2024"
-    (of 05.03.2024) as phone numbers, and "20 7946 0958" of "+44 20 7946 0958" (given back whole)."""
+    (of 05.03.2024) as phone numbers, and "20 7946 0958" of "+44 20 7946 0958" (given back whole). A number the model
+    cut short ("+1 555 123" of "+1 555 123 4567") is kept whole, and said."""
     if DATE_PIECE.fullmatch(str(value).strip()):
         raise Rejected(f"'{value}' is a date, not a phone number")
     digits = re.sub(r"\D", "", without_trunk_zero(EXTENSION.sub("", str(value))))
@@ -325,10 +375,18 @@ def _phone(_field: FieldSpec, value: Any, source: str) -> str:
     found = [(m, w) for m in PHONE.finditer(text) if (w := _phone_from_start(m.group(), digits))]
     if len(digits) < 6 or not found:
         raise Rejected(f"'{value}' is not a phone number in the text")
-    place, whole = found[0]
+    place, (whole, cut) = found[0]
     if NAMED_AS_OTHER.search(text[max(0, place.start() - 30):place.start()]):
         raise Rejected(f"'{value}' is named as another kind of number in the text, not a phone number")
-    return "+" + whole[2:] if whole.startswith("00") else whole  # 0049 is +49, as the other way of writing it
+    number = international(whole)
+    if cut:
+        raise Rejected(f"'{value}' is only the start of the number {number} in the text (the whole number kept)",
+                       kept=number)
+    return number
+
+
+def international(phone: str) -> str:
+    return "+" + phone[2:] if phone.startswith("00") else phone  # 0049 is +49, as the other way of writing it
 
 
 # "+44 (0)20 7946 0958": the 0 in brackets is dialled only from inside the country; +4402079460958 is no number.
@@ -339,21 +397,22 @@ def without_trunk_zero(phone: str) -> str:
     return TRUNK_ZERO.sub(r"+\1 ", phone)
 
 
-def _phone_from_start(written: str, digits: str) -> str | None:
-    """The number as "+442079460958" if `digits` are its first digit groups, or all of them but a "+44" the model
-    left out (and the trunk 0 of "+44 (0)20", if the model kept it: "020 7946 0958"); None if they start inside it."""
+def _phone_from_start(written: str, digits: str) -> tuple[str, bool] | None:
+    """The number as "+442079460958" if `digits` are its first digit groups, or all of them but a "+44" (or the "1" of
+    "1-800-…") the model left out (and the trunk 0 of "+44 (0)20", if the model kept it: "020 7946 0958"), with
+    whether the model's digits stop before the number's end; None if they start inside it."""
     if trunk := TRUNK_ZERO.match(written):
         country = trunk.group(1)
         digits = country + digits[len(country) + 1:] if digits.startswith(f"{country}0") else digits.removeprefix("0")
         written = without_trunk_zero(written)
     groups, plus = re.findall(r"\d+", written), "+" if written.startswith("+") else ""
-    starts = [0, 1] if plus else [0]  # from the country code, or just after it
+    starts = [0, 1] if plus or groups[:1] == ["1"] else [0]  # from the country code, or just after it
     for start in starts:
         joined = ""
-        for group in groups[start:]:
+        for end, group in enumerate(groups[start:], start + 1):
             joined += group
             if joined == digits:
-                return plus + "".join(groups[: start]) + digits if start else plus + digits
+                return plus + "".join(groups), end < len(groups)
     return None
 
 
@@ -416,10 +475,12 @@ def _reviewed_email(value: str) -> str:
 
 
 def _reviewed_phone(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
+    """As the model's answers are written: "+44 (0)20 7946 0958" -> +442079460958, without an extension, 00 as +."""
+    dialled = without_trunk_zero(EXTENSION.sub("", value)).strip()
+    digits = re.sub(r"\D", "", dialled)
     if len(digits) < 6:
         raise ValueError(f"'{value}' is not a phone number")
-    return ("+" if value.startswith("+") else "") + digits
+    return international(("+" if dialled.startswith("+") else "") + digits)
 
 
 REVIEWED_FORMS = {"number": _reviewed_number, "money": _reviewed_money, "email": _reviewed_email, "phone": _reviewed_phone}

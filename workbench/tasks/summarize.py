@@ -244,8 +244,13 @@ class SummarizeTask(GenerativeTask):
         return [own[int(np.argmax(similarity[end - len(own) : end]))] for own, end in zip(drafts, ends, strict=True)]
 
     def quotes(self, draft: str, text: str) -> bool:
-        """Whether the draft copies the text (its column names aside) more than it sums it up."""
-        return quoted_share(draft, self._column_labels.sub(" ", text) if self._column_labels else text) >= QUOTED_SHARE
+        """Whether the draft copies the text (its column names aside) more than it sums it up, or is one of its
+        columns copied whole: a copied row cut at its second column left "Price list", the email's subject, too
+        short to have word triples."""
+        labels = self._column_labels
+        columns = [_squashed(value) for value in labels.split(text)] if labels else []
+        return quoted_share(draft, labels.sub(" ", text) if labels else text) >= QUOTED_SHARE \
+            or _squashed(draft) in columns
 
     def unlabelled(self, reply: str) -> str:
         """The reply without the column names the model copied from the row ("Slow pages Body: Your pages…").
@@ -444,6 +449,11 @@ def quoted_share(draft: str, text: str) -> float:
     if not draft_triples:
         return 0.0
     return len(draft_triples & _triples(WORD.findall(text.lower()))) / len(draft_triples)
+
+
+def _squashed(text: str) -> str:
+    """The words of a text alone, lower case: "Price list." and "price  list" are one."""
+    return " ".join(WORD.findall(text.lower()))
 
 
 def _triples(words: list[str]) -> set[tuple[str, ...]]:

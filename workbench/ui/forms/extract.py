@@ -19,7 +19,9 @@ NAMES_HELP = ("A `names` field lists the names of one kind that the text mention
               "the names field nearest to it. So describe a kind of name (person, place, company, product), not a "
               "role such as customer or agent, which a name alone does not tell; list every kind you want kept apart; "
               "examples' names help. A one-word name that starts a sentence counts only if the text also capitalises "
-              "it elsewhere. A `list` field asks the generator instead.")
+              "it elsewhere. A `list` field asks the generator instead. A `choice` field sorts every row into one of "
+              "its options, as classify does, also a row that says nothing about it: use it for what every row has (a "
+              "topic, a priority), and a `text` field for a value the text may not give (a payment method).")
 LINE = re.compile(r"^\s*([^():]+?)\s*(?:\(([^)]*)\))?\s*(?::\s*(.*))?$")
 EXAMPLE_TEXT = "Example text"
 # The table the examples editor starts from, with the field names it was made for (prefill.py opens a template's

@@ -1,0 +1,118 @@
+"""Values written the way business texts write them, read without changing their meaning (extract's field checks).
+
+Found by an audit of the field types (2026-12-02): each case below was read wrongly before, most of them silently."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workbench.tasks.amounts import money_in
+from workbench.tasks.fields import FieldSpec, Rejected, normalise, outside_dates, reviewed_value
+
+MONEY, NUMBER, PHONE, DATE = (FieldSpec(name="f", type=kind) for kind in ("money", "number", "phone", "date"))
+
+
+@pytest.mark.parametrize(("source", "value", "tidy"), [
+    ("transferred Rs. 5 lakh", "5", "500000.00 INR"), ("INR 2 crore", "2", "20000000.00 INR"),
+    ("a $5 mil deal", "5", "5000000.00 USD"), ("Q2 revenue was €2.5 mln", "2.5", "2500000.00 EUR"),
+    ("diesel averaged $3.499 per gallon", "3.499", "3.499 USD"), ("Diesel: 1.799 €/l", "1.799", "1.799 EUR"),
+    ("petrol is £1.459 a litre", "£1.459", "1.459 GBP"),
+    ("Preis: 1.299 €", "1.299", "1299.00 EUR"), ("R$ 1.299 à vista", "1.299", "1299.00 BRL"),  # thousands there
+    ("Credit note: (200) USD", "(200)", "-200.00 USD"), ("(1,250.00) USD", "1,250.00", "-1250.00 USD"),
+    ("HKD 500 deposit", "500", "500.00 HKD"), ("100 zł", "100", "100.00 PLN"), ("2,000 yen", "2,000", "2000.00 JPY"),
+    ("TRY 50", "50", "50.00 TRY"), ("₩100", "100", "100.00 KRW"),
+    ("Wir bestellen 1.500 Stück zum Preis von 12,50 € pro Stück", "1.500 Stück zum Preis von 12,50 €", "12.50 EUR"),
+])
+def test_amounts_of_money_keep_their_scale_decimals_sign_and_currency(source, value, tidy):
+    assert normalise(MONEY, value, source) == tidy
+
+
+def test_a_code_that_is_also_a_word_is_a_currency_only_in_capitals():
+    with pytest.raises(Rejected, match="no currency"):
+        normalise(MONEY, "50", "I had to try 50 times")
+
+
+def test_an_amount_extract_wrote_reads_back_as_written():
+    """A reviewer keeping "3.499 USD", or a right-answers column in extract's own form: three decimals, no thousands."""
+    assert money_in("3.499 USD") == (3.499, "USD")
+    assert money_in("1.299 €") == (1299.0, "EUR")
+
+
+@pytest.mark.parametrize(("source", "value", "number"), [
+    ("Menge: 1.500 Stück", "1.500", 1500), ("Headcount stayed at 1.200 employees", "1.200", 1200),
+    ("10k users signed up", "10k", 10_000), ("2 million users", "2", 2_000_000), ("we used 12k gallons", "12k", 12_000),
+    ("1.500 million", "1.500", 1_500_000),
+    ("a 1.500 mm pipe", "1.500", 1.5), ("rate 1.500%", "1.500", 1.5), ("5m wide", "5", 5),  # measures keep decimals
+])
+def test_counts_read_their_thousands_and_scale_and_measures_their_decimals(source, value, number):
+    assert normalise(NUMBER, value, source) == number
+
+
+@pytest.mark.parametrize(("source", "value", "whole"), [
+    ("Call +1 555 123 4567 today", "+1 555 123", "+15551234567"), ("ring 020 7946 0958", "020 7946", "02079460958"),
+])
+def test_a_phone_number_the_model_cut_short_is_kept_whole_and_said(source, value, whole):
+    with pytest.raises(Rejected, match=re.escape(f"only the start of the number {whole}")) as cut:
+        normalise(PHONE, value, source)
+    assert cut.value.kept == whole
+
+
+@pytest.mark.parametrize("source", [
+    "card 1234 5678 9012 3456", "User ID: 7781234", "ID: 7781234", "Customer number 4455667", "VAT no. 123456789",
+    "Contract no. 123456", "Member ID 98765432", "PIN 123456", "Serial number 5512345678",
+])
+def test_ids_and_account_numbers_are_no_phone_numbers(source):
+    with pytest.raises(Rejected, match="another kind of number"):
+        normalise(PHONE, source.split()[-1] if "card" not in source else "1234 5678 9012 3456", source)
+
+
+@pytest.mark.parametrize(("source", "value", "phone"), [
+    ("call the number on your card: 0800 123 456", "0800 123 456", "0800123456"),
+    ("portable: 06.12.34.56.78", "06.12.34.56.78", "0612345678"),  # no date in it
+    ("call 1-800-356-9377", "800-356-9377", "18003569377"),
+])
+def test_phone_numbers_written_in_more_ways_are_read(source, value, phone):
+    assert normalise(PHONE, value, source) == phone
+
+
+@pytest.mark.parametrize(("typed", "phone"), [
+    ("+44 (0)20 7946 0958", "+442079460958"), ("555-123-4567 ext. 204", "5551234567"), ("0049 30 123456", "+4930123456"),
+])
+def test_a_reviewers_phone_number_takes_the_form_the_models_answers_take(typed, phone):
+    assert reviewed_value(PHONE, typed) == phone
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("updating to version 2.4.1 today", "2.4.1"), ("version 2.4.1", "2001-02-04"), ("on v2.4.10 now", "2.4.10"),
+    ("open 24/7", "24/7"), ("a 1/2 day off", "1/2"), ("3/4 of the team", "3/4"), ("step 2/2", "2/2"),
+])
+def test_versions_and_fractions_are_no_dates(source, value):
+    with pytest.raises(Rejected) as dropped:
+        normalise(DATE, value, source, day_first=True)
+    assert dropped.value.kept is None
+
+
+def test_a_day_and_month_with_a_slash_are_a_date_where_the_words_before_say_so():
+    with pytest.raises(Rejected, match="no year") as assumed:
+        normalise(DATE, "5/3", "Delivered on 5/3, thanks", day_first=True)
+    assert assumed.value.kept.endswith("-03-05")
+
+
+@pytest.mark.parametrize(("source", "value", "iso"), [
+    ("DOB: 12/05/68", "12/05/68", "1968-05-12"), ("DOB: 12/05/68", "1968-05-12", "1968-05-12"),
+    ("born 05.03.70", "05.03.70", "1970-03-05"), ("contract ends 05/03/30", "05/03/30", "2030-03-05"),
+])
+def test_a_two_digit_year_is_in_the_next_twenty_years_or_the_last_century(source, value, iso):
+    assert normalise(DATE, value, source, day_first=True) == iso
+
+
+def test_a_year_the_model_gave_a_date_without_one_is_this_years_as_the_text_reads_it():
+    with pytest.raises(Rejected, match="no year") as assumed:
+        normalise(DATE, "2025-03-04", "transferred on 4 March")
+    assert assumed.value.kept.endswith("-03-04") and not assumed.value.kept.startswith("2025")
+
+
+def test_only_dates_are_blanked_before_numbers_are_read():
+    assert outside_dates("open 24/7 since 05.03.2024") == "open 24/7 since           "
