@@ -139,6 +139,15 @@ def test_results_are_never_written_over_the_input_file(invoke, tmp_path):
     assert mine.read_text(encoding="utf-8") == Path(EMAILS).read_text(encoding="utf-8") and _jobs(invoke) == []
 
 
+def test_results_are_never_written_over_the_task_files_examples(invoke, tmp_path):
+    examples = _write(tmp_path / "examples.csv", "text,category\nrefund please,billing\nlogin fails,technical_support\n")
+    task = _write(tmp_path / "task.yaml", "task: classify\ntext: [Subject, Body]\nlabels: [billing, technical_support]\n"
+                  "examples: {file: examples.csv, text: text, label: category}\n")
+    result = invoke("run", str(task), EMAILS, "-o", str(examples))
+    _assert_user_error(result, "'examples.csv' is the task file's examples file: writing the results over it")
+    assert examples.read_text(encoding="utf-8").startswith("text,category") and _jobs(invoke) == []
+
+
 def test_export_to_a_missing_folder_is_a_message(quick_job, invoke, tmp_path):
     _assert_user_error(invoke("jobs", "export", "1", "-o", str(tmp_path / "nope" / "out.xlsx")), "Cannot write")
 

@@ -238,7 +238,7 @@ def test_a_text_column_named_twice_is_refused_for_a_new_job():
     ({"fallback": ["x"]}, "fallback: should be a single text, not a list or a group of settings"),
     ({"multi_label": "maybe"}, "multi_label: should be true or false"),
     ({"labels": [["a"], ["b"]]}, "label 1: should be a name, such as `billing`"),
-    ({"labels": ["", "b"]}, "label 1, name: is empty"),
+    ({"labels": ["", "b"]}, "label 1 is empty: remove its `-` line, or write its name"),
     ({"examples": [{"text": "hi", "label": "a"}, "foo"]}, "example 2: should be written as settings"),
     ({"task": ["classify"]}, "`task` takes one name, e.g. `task: classify`."),
     ({"model": ["a"]}, "`model` takes one name, e.g. `model: default`"),
@@ -252,3 +252,24 @@ def test_a_value_of_the_wrong_shape_is_said_in_a_task_files_words(given, message
     with pytest.raises(TaskConfigError) as raised:
         spec_from_dict(data).validated_config()
     assert message in str(raised.value) and "Input should" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("labels", "read"), [
+    ("billing: invoices, charges and refunds\nshipping: parcels and tracking\nreturns\n",
+     [("billing", "invoices, charges and refunds"), ("shipping", "parcels and tracking"), ("returns", "")]),
+    ("billing, shipping", [("billing", ""), ("shipping", "")]),
+    ([{"billing": "invoices, charges"}, {"shipping": None}, "returns"],
+     [("billing", "invoices, charges"), ("shipping", ""), ("returns", "")]),
+])
+def test_labels_are_read_as_the_new_job_page_and_yaml_write_them(labels, read):
+    spec = spec_from_dict({"task": "classify", "text": "Body", "labels": labels})
+    assert [(label.name, label.description) for label in spec.validated_config().labels] == read
+
+
+@pytest.mark.parametrize(("labels", "said"), [
+    ("billing: invoices, shipping: parcels", "a label with a description goes on a line of its own"),
+    (["billing", None, "shipping"], "label 2 is empty"), (["billing", " "], "label 2 is empty"),
+])
+def test_labels_that_cannot_be_read_as_meant_are_refused(labels, said):
+    with pytest.raises(TaskConfigError, match=said):
+        spec_from_dict({"task": "route", "text": "Body", "labels": labels})

@@ -24,7 +24,7 @@ from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
 from workbench.io.readers import MAX_HEADER_ROW, file_kind, opening_sheet
 from workbench.io.workbook_export import VALUES_ONLY_NOTE
-from workbench.io.writers import check_output, write_table
+from workbench.io.writers import check_not_overwriting, check_output, write_table
 from workbench.jobs import compare, measure, review, service
 from workbench.jobs.comparison_notes import comparison_notes
 from workbench.jobs.deletion import delete_job
@@ -34,7 +34,7 @@ from workbench.jobs.runner import run_job
 from workbench.jobs.worker import ensure_worker, requeue_orphans, serve_forever, worker_running
 from workbench.models import registry
 from workbench.models.quantize import PRESETS
-from workbench.tasks.spec import load_task_file
+from workbench.tasks.spec import examples_file_of, load_task_file
 
 APP_FILE = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
@@ -104,6 +104,7 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     if sheet and file_kind(input_file) != "excel":
         raise WorkbenchError(f"--sheet is for Excel workbooks: '{input_file.name}' has a single table. Leave it out.")
     spec = load_task_file(task_file)  # first: it says when the two files were given the other way round
+    check_not_overwriting(output, examples_file_of(task_file))
     sheet = sheet or opening_sheet(input_file)
     # Before the job is made: a job made first stayed "running" under this process when preparing failed or was
     # stopped, and the background worker then ran it.

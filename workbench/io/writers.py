@@ -73,10 +73,17 @@ def check_output(path: Path, made_from: Path | None = None) -> None:
         raise unwritable(path)
     if not path.parent.is_dir():
         raise InputFileError(f"Cannot write '{path}': the folder '{path.parent}' does not exist. Create it first.")
-    if made_from is not None and path.exists() and Path(made_from).exists() and path.samefile(made_from):
-        raise InputFileError(f"'{path.name}' is the input file: writing the results over it would lose your file. "
-                             "Choose another output name.")
+    if made_from is not None:
+        check_not_overwriting(path, {"the input file": made_from})
     _try_writing(path)
+
+
+def check_not_overwriting(path: Path, sources: dict[str, Path]) -> None:
+    """The output is none of the files the results are made from (named by what they are to the user)."""
+    for what, source in sources.items():
+        if Path(path).exists() and Path(source).exists() and Path(path).samefile(source):
+            raise InputFileError(f"'{Path(path).name}' is {what}: writing the results over it would lose your file. "
+                                 "Choose another output name.")
 
 
 def _try_writing(path: Path) -> None:

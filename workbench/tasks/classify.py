@@ -68,14 +68,15 @@ class ClassifyConfig(TaskConfig):
     @field_validator("labels", mode="before")
     @classmethod
     def _names_as_labels(cls, value):
-        # A task file may list bare names (labels: [billing, tech_support]) or one line "billing, shipping";
+        # A task file may list bare names (labels: [billing, tech_support]), one line "billing, shipping", lines as
+        # the New job page takes them ("billing: invoices, refunds", one per line), or "- billing: invoices";
         # YAML reads names such as 2024 as numbers, and they are meant as text.
         if isinstance(value, str):
-            value = [name.strip() for name in value.split(",") if name.strip()]
+            value = _labels_from_text(value)
         if not isinstance(value, list | tuple):
             return value  # pydantic says a list is wanted
         # A name inside a list ("- [billing]") is a mistake, not the name "['billing']".
-        return [v if isinstance(v, dict | list) else {"name": str(v)} for v in value]
+        return [_label_item(v, n) for n, v in enumerate(value, 1)]
 
     @model_validator(mode="after")
     def _model_with_its_switch(self) -> ClassifyConfig:
@@ -326,6 +327,26 @@ def _log_progress(fraction: float, message: str) -> None:
 
 # A label whose name holds a colon is written between double quotes: `"Tier 1: billing": invoices and charges`.
 QUOTED_NAME = re.compile(r'^\s*"([^"]+)"\s*(?::(.*))?$')
+
+
+def _labels_from_text(text: str) -> list:
+    """Labels written as one text: one per line (`name: description`), or names on one line, comma-separated."""
+    if "\n" in text.strip():
+        return parse_label_lines(text)
+    if ":" in text:
+        raise ValueError("a label with a description goes on a line of its own: write `labels: |` and then one "
+                         "`name: description` per line, or list them as `- {name: billing, description: invoices}`")
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _label_item(item, number: int):
+    """A label of a list: a name, `{name: …, description: …}`, or `billing: invoices` (YAML reads it as one pair)."""
+    if item is None or (isinstance(item, str) and not item.strip()):
+        raise ValueError(f"label {number} is empty: remove its `-` line, or write its name")
+    if isinstance(item, dict) and len(item) == 1 and not set(item) & set(LabelSpec.model_fields):
+        ((name, description),) = item.items()
+        return {"name": str(name), "description": "" if description is None else str(description)}
+    return item if isinstance(item, dict | list) else {"name": str(item)}
 
 
 def parse_label_lines(text: str) -> list[dict[str, str]]:

@@ -223,6 +223,15 @@ def load_task_file(path: Path) -> TaskSpec:
     return spec_from_dict(data, base_dir=path.parent)
 
 
+def examples_file_of(path: Path) -> dict[str, Path]:
+    """The examples file a task file names, if any, by what it is to the user: results written over it would lose the
+    user's labelled examples (read after load_task_file has checked the task file; a .yaml is never an output)."""
+    path = Path(path)
+    examples = read_task_yaml(_task_file_text(path), path.name).get("examples")
+    has_file = isinstance(examples, dict) and "file" in examples
+    return {"the task file's examples file": path.parent / str(examples["file"])} if has_file else {}
+
+
 def _task_file_text(path: Path) -> str:
     if path.is_file() and path.stat().st_size > MAX_TASK_FILE_BYTES:
         raise TaskConfigError(too_big(path.name))
