@@ -12,7 +12,7 @@ from tests.generative_fixtures import run_through_service
 from workbench.cli import cli
 from workbench.db import repo
 from workbench.db.session import session_scope
-from workbench.errors import TaskConfigError
+from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.jobs import runner, service
 from workbench.models.registry import snapshot_names
 from workbench.tasks import second_opinion
@@ -97,6 +97,20 @@ def test_a_job_with_a_second_opinion_records_both_models(settings, tiny_generato
     with session_scope(settings) as session:
         job = repo.list_jobs(session)[0]
         assert "tiny-llama" in snapshot_names(job.model)
+
+
+@pytest.mark.parametrize(("model", "said"), [
+    ("nonexistent", "There is no model 'nonexistent' on this machine"),
+    ("all-MiniLM-L6-v2", "'all-MiniLM-L6-v2' is an encoder model"),
+])
+def test_the_second_opinions_model_is_checked_before_a_job_is_made(settings, tmp_path, model, said):
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(path, index=False)
+    spec = spec_from_dict({**SPEC, "second_opinion": True, "second_opinion_model": model})
+    with pytest.raises(WorkbenchError, match=rf"^The second opinion's model \(`second_opinion_model`\): {said}"):
+        service.create_job(settings, spec, path)
+    with session_scope(settings) as session:
+        assert repo.list_jobs(session) == []
 
 
 def test_agreement_and_the_agreement_chance_would_give():

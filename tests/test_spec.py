@@ -273,3 +273,10 @@ def test_labels_are_read_as_the_new_job_page_and_yaml_write_them(labels, read):
 def test_labels_that_cannot_be_read_as_meant_are_refused(labels, said):
     with pytest.raises(TaskConfigError, match=said):
         spec_from_dict({"task": "route", "text": "Body", "labels": labels})
+
+
+@pytest.mark.parametrize("fallback", ["", "  "])
+def test_a_route_needs_a_named_fallback_queue(fallback):
+    """An empty fallback gave the rows that fit no queue an empty queue cell."""
+    with pytest.raises(TaskConfigError, match="name the queue for rows that fit no queue"):
+        spec_from_dict({"task": "route", "text": "Body", "labels": ["a", "b"], "fallback": fallback}).validated_config()

@@ -17,7 +17,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job, Upload
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, JobStateError, TableShapeError, TaskConfigError
+from workbench.errors import InputFileError, JobStateError, TableShapeError, TaskConfigError, WorkbenchError
 from workbench.io import list_sheets, read_table
 from workbench.io.readers import read_header_row, row_naming
 from workbench.io.result_columns import with_results
@@ -115,6 +115,7 @@ def create_job(
     so the background worker never sees it queued.
     """
     rows = checked_rows(settings, spec, input_path, sheet, limit, header_row)
+    _check_second_opinion_model(settings, spec)
     if upload_id is None:  # a path from the command line: the job keeps its own copy, as an upload's job does
         upload = store_file(settings, Path(input_path))
         input_path, upload_id = Path(upload.stored_path), upload.id
@@ -126,6 +127,17 @@ def create_job(
             **_claimed_by(runner_pid),
         )
         return job.id
+
+
+def _check_second_opinion_model(settings: Settings, spec: TaskSpec) -> None:
+    """The generator a classify job asks for a second opinion, checked as its own model is, before a job is made that
+    could only fail ("not prepared" said of a model there is not, and with no word of the setting that names it)."""
+    if spec.generator is None or spec.model_kind == "generator":
+        return
+    try:
+        model_snapshot(settings, spec.generator, "generator")
+    except WorkbenchError as exc:
+        raise type(exc)(f"The second opinion's model (`second_opinion_model`): {exc}") from None
 
 
 def checked_rows(settings: Settings, spec: TaskSpec, input_path: Path, sheet: str | None, limit: int | None,

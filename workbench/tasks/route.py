@@ -51,6 +51,13 @@ class RouteConfig(ClassifyConfig):
     priority: dict[str, list[str]] = Field(default_factory=dict)
     default_priority: str = "normal"
 
+    @field_validator("fallback")
+    @classmethod
+    def _fallback_named(cls, fallback: str) -> str:
+        if not fallback.strip():  # its rows got an empty queue cell
+            raise ValueError("name the queue for rows that fit no queue, e.g. `fallback: Other`")
+        return fallback.strip()
+
     @field_validator("priority", mode="before")
     @classmethod
     def _phrases_as_lists(cls, value):
