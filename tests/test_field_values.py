@@ -11,7 +11,7 @@ import pytest
 from workbench.tasks.amounts import money_in
 from workbench.tasks.fields import FieldSpec, Rejected, normalise, outside_dates, reviewed_value
 
-MONEY, NUMBER, PHONE, DATE = (FieldSpec(name="f", type=kind) for kind in ("money", "number", "phone", "date"))
+MONEY, NUMBER, PHONE, DATE, EMAIL = (FieldSpec(name="f", type=kind) for kind in ("money", "number", "phone", "date", "email"))
 
 
 @pytest.mark.parametrize(("source", "value", "tidy"), [
@@ -116,3 +116,19 @@ def test_a_year_the_model_gave_a_date_without_one_is_this_years_as_the_text_read
 
 def test_only_dates_are_blanked_before_numbers_are_read():
     assert outside_dates("open 24/7 since 05.03.2024") == "open 24/7 since           "
+
+
+@pytest.mark.parametrize(("field", "piece"), [
+    (EMAIL, "Jane Doe"), (EMAIL, "thanks"), (DATE, "thanks"), (DATE, "the day after"), (PHONE, "email"),
+])
+def test_a_piece_with_no_value_of_the_type_in_it_means_none_not_a_dropped_value(field, piece):
+    """The guide has the model copy something from every row: a piece without an address, date or digits in it is the
+    model's "none", as for money and numbers, and filled extraction_errors with rows that had nothing to find."""
+    assert normalise(field, piece, "Thanks, Jane Doe. Reach me at ann@example.com") is None
+
+
+def test_an_address_the_model_copied_from_its_at_sign_on_is_read_whole():
+    text = "Reach me at ann@example.com. Or bob.smith@example.org, or b@example.org"
+    assert normalise(EMAIL, "example.com", text) == "ann@example.com"
+    with pytest.raises(Rejected, match="the domain of several addresses"):
+        normalise(EMAIL, "example.org", text)

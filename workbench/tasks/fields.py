@@ -272,12 +272,14 @@ def date_pieces(source: str) -> Iterator[re.Match]:
             yield piece
 
 
-def _date(value: Any, source: str, day_first: bool) -> str:
+def _date(value: Any, source: str, day_first: bool) -> str | None:
     """The date in ISO form, if the text writes that date: the model may reformat a date ("3 March 2024" ->
     2024-03-03), so it is not copied, but it also wrote 2023-01-01 for texts with no date. A date the model wrote
     with words around it ("05.03.2024, bitte zahlen") is read from the date alone."""
     piece = DATE_PIECE.search(str(value))
     written = parsed_date(str(value), day_first) or (parsed_date(piece.group(), day_first) if piece else None)
+    if written is None and not _could_be_a_date(str(value)):
+        return None  # "thanks", "the day after": no date written, nothing dropped
     if written is None:
         raise Rejected(f"'{value}' is not a date")
     pieces = [m.group() for m in date_pieces(source) if parsed_date(m.group(), day_first) == written]
@@ -291,6 +293,11 @@ def _date(value: Any, source: str, day_first: bool) -> str:
         raise Rejected(f"{written.isoformat()}: the text gives no {' or '.join(assumed)} "
                        f"({_ASSUMED[assumed[0]](written)} assumed)", kept=written.isoformat())
     return written.isoformat()
+
+
+def _could_be_a_date(value: str) -> bool:
+    """Digits or a month's name: what a date is written with."""
+    return bool(re.search(r"\d", value) or re.search(rf"\b{_MONTH}", value, re.I))
 
 
 def _same_day_no_year(piece: str, written: date, day_first: bool) -> bool:
@@ -346,16 +353,28 @@ def dates_in(source: str, day_first: bool = False) -> set[date]:
     return {d for m in date_pieces(source) if (d := parsed_date(m.group(), day_first)) is not None}
 
 
-def _email(_field: FieldSpec, value: Any, source: str) -> str:
+def _email(_field: FieldSpec, value: Any, source: str) -> str | None:
     """The address in the copied piece ("mailto:ann@x.com", "Ann <ann@x.com>", "ann@x.com."), if the text writes it
     whole: "ann@x.co" is no address of a text that writes "ann@x.co.uk", nor "doe@x.com" of "jane_doe@x.com"."""
     found = ADDRESS.search(str(value))
     if found is None:
-        raise Rejected(f"'{value}' is not an email address")
+        return _address_of_domain(str(value), source)
     email = found.group().lstrip(".'-")
     if not _address_in(email, source):
         raise Rejected(f"'{email}' is not an address in the text")
     return email.lower()
+
+
+def _address_of_domain(piece: str, source: str) -> str | None:
+    """The text's one address at the domain the model copied ("example.com" of "ann@example.com": a copy may start
+    after the @); None for a piece with no address in it (the guide has the model copy something: that means none)."""
+    domain = piece.strip().strip(".,;:<>()").lower()
+    owners = {a.lower() for a in ADDRESS.findall(source) if a.lower().endswith(f"@{domain}")} if domain else set()
+    if len(owners) == 1:
+        return owners.pop()
+    if owners:
+        raise Rejected(f"'{piece}' is the domain of several addresses in the text, not one address")
+    return None
 
 
 def _address_in(email: str, source: str) -> bool:
@@ -364,10 +383,12 @@ def _address_in(email: str, source: str) -> bool:
     return re.search(whole, source, re.I) is not None
 
 
-def _phone(_field: FieldSpec, value: Any, source: str) -> str:
+def _phone(_field: FieldSpec, value: Any, source: str) -> str | None:
     """The phone number the text writes outside its dates, from its start: the model took "12/05/2024" and "03.2024"
     (of 05.03.2024) as phone numbers, and "20 7946 0958" of "+44 20 7946 0958" (given back whole). A number the model
     cut short ("+1 555 123" of "+1 555 123 4567") is kept whole, and said."""
+    if not re.search(r"\d", str(value)):
+        return None  # a copied piece with no digits: no number written, nothing dropped
     if DATE_PIECE.fullmatch(str(value).strip()):
         raise Rejected(f"'{value}' is a date, not a phone number")
     digits = re.sub(r"\D", "", without_trunk_zero(EXTENSION.sub("", str(value))))
