@@ -405,6 +405,10 @@ def test_the_forms_examples_table_gives_typed_examples_and_says_what_it_left_out
                         "out until it is fixed."]  # with the order left empty it would teach the generator to leave it
     assert example_value({"name": "rating", "type": "number"}, "1,5") == 1.5  # a decimal comma, not fifteen
     assert example_value({"name": "rating", "type": "number"}, "1,299") == 1299
+    topic = {"name": "topic", "type": "choice", "options": ["billing", "shipping"]}
+    assert example_value(topic, "Billing") == "Billing"
+    with pytest.raises(ValueError, match="'refunds' is not one of its options"):  # the job's settings refuse it
+        example_value(topic, "refunds")
     spec = spec_from_dict({"task": "extract", "text": "Body", "fields": fields, "examples": examples})
     assert spec.validated_config().examples[0].values["people"] == ["Ann", "Bob"]
     # A template's examples back into the table, a list as the text a user would type.

@@ -280,3 +280,26 @@ def test_a_route_needs_a_named_fallback_queue(fallback):
     """An empty fallback gave the rows that fit no queue an empty queue cell."""
     with pytest.raises(TaskConfigError, match="name the queue for rows that fit no queue"):
         spec_from_dict({"task": "route", "text": "Body", "labels": ["a", "b"], "fallback": fallback}).validated_config()
+
+
+EXTRACT_FIELDS = [{"name": "amount", "type": "money"}, {"name": "topic", "type": "choice", "options": ["billing", "shipping"]}]
+
+
+@pytest.mark.parametrize(("examples", "said"), [
+    ([{"text": "x", "values": {"amunt": "£20"}}], "example 1 gives a value for 'amunt', which is no field"),
+    ([{"text": "x", "values": {"topic": "refunds"}}], "'refunds', which is not one of its options"),
+    ({"file": "e.csv", "text": "t", "label": "l"}, "extract's examples are written in the task file"),
+])
+def test_extract_examples_that_do_not_fit_the_fields_are_refused_in_words(examples, said):
+    with pytest.raises(TaskConfigError, match=said):
+        spec_from_dict({"task": "extract", "text": "Body", "fields": EXTRACT_FIELDS, "examples": examples}).validated_config()
+
+
+def test_an_extract_example_may_write_a_choice_in_other_capitals():
+    examples = [{"text": "x", "values": {"topic": "Billing", "amount": "£2"}}]
+    spec_from_dict({"task": "extract", "text": "Body", "fields": EXTRACT_FIELDS, "examples": examples}).validated_config()
+
+
+def test_a_task_without_examples_is_told_so_when_given_an_examples_file():
+    with pytest.raises(TaskConfigError, match="summarize takes no examples: remove `examples`"):
+        spec_from_dict({"task": "summarize", "text": "Body", "examples": {"file": "e.csv", "text": "t", "label": "l"}})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, field_validator, model_validator
 
 from workbench.errors import TaskConfigError
 from workbench.io.rows import without_column_names
@@ -57,6 +57,19 @@ class ExtractConfig(TaskConfig):
         if len(set(names)) < len(names) or ERRORS_COLUMN in names:
             raise ValueError(f"field names must be different from each other and from '{ERRORS_COLUMN}'")
         return fields
+
+    @model_validator(mode="after")
+    def _examples_fit_the_fields(self) -> ExtractConfig:
+        """An example's value for a field there is not (a typo: the example was left out without a word), or a
+        choice it does not offer."""
+        fields = {f.name: f for f in self.fields}
+        for number, example in enumerate(self.examples, 1):
+            for name, value in example.values.items():
+                if name not in fields:
+                    raise ValueError(f"example {number} gives a value for '{name}', which is no field; the fields are "
+                                     f"{', '.join(fields)}")
+                _check_example_choice(fields[name], value, number)
+        return self
 
 
 @register
@@ -186,6 +199,13 @@ class ExtractTask(GenerativeTask):
         if value is not None and any(e.values.get(field.name) == value for e in self.config.examples):
             return f"{value!r} is the example's value, not in this text (left empty)"
         return str(exc)
+
+
+def _check_example_choice(field: FieldSpec, value: Any, number: int) -> None:
+    options = {option.casefold() for option in field.options}
+    if field.type == "choice" and value not in (None, "") and str(value).casefold() not in options:
+        raise ValueError(f"example {number} gives '{field.name}' the value '{value}', which is not one of its options "
+                         f"({', '.join(field.options)})")
 
 
 def _written_fields(config: ExtractConfig) -> list[FieldSpec]:

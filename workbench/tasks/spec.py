@@ -88,6 +88,7 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     if not text:
         raise TaskConfigError("Say which column(s) hold the text, e.g. `text: Body` or `text: [Subject, Body]`.")
     if isinstance(data.get("examples"), dict):
+        _check_examples_file_is_for(str(common["task"]))
         data["examples"] = _examples_from_file(data["examples"], base_dir or Path.cwd())
     columns = _text_columns(text)
     _check_single(common, "task", "e.g. `task: classify`")
@@ -328,6 +329,15 @@ def _place(loc: tuple) -> str:
 
 
 EXAMPLES_FILE_KEYS = ("file", "sheet", "text", "label")
+
+
+def _check_examples_file_is_for(task: str) -> None:
+    """An examples file holds labelled rows: classify's and route's examples. Others' are written in the task file
+    (each row's error was listed instead, 1,876 characters that never said so)."""
+    if task not in ("classify", "route"):
+        raise TaskConfigError("An examples file (`examples: {file: …}`) gives classify and route labelled rows; " + (
+            "extract's examples are written in the task file: `examples:` then `- text: …` with `values: {field: "
+            "value, …}` for each example." if task == "extract" else f"{task} takes no examples: remove `examples`."))
 
 
 def _examples_from_file(source: dict[str, Any], base_dir: Path) -> list[dict[str, str]]:

@@ -175,4 +175,7 @@ def example_value(field: dict, cell: str):
         return [item.strip() for item in cell.split(";") if item.strip()]
     if field.get("type") == "number" and cell:  # 1,5 and 1.5 alike (tasks/fields.as_number)
         return reviewed_value(FieldSpec(name=field["name"], type="number"), cell)
+    options = field.get("options") or []
+    if field.get("type") == "choice" and cell and cell.casefold() not in {o.casefold() for o in options}:
+        raise ValueError(f"'{cell}' is not one of its options ({', '.join(options)})")
     return cell
