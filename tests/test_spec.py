@@ -1,4 +1,5 @@
 import csv
+import re
 import shutil
 
 import pytest
@@ -303,3 +304,33 @@ def test_an_extract_example_may_write_a_choice_in_other_capitals():
 def test_a_task_without_examples_is_told_so_when_given_an_examples_file():
     with pytest.raises(TaskConfigError, match="summarize takes no examples: remove `examples`"):
         spec_from_dict({"task": "summarize", "text": "Body", "examples": {"file": "e.csv", "text": "t", "label": "l"}})
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ({"task": "route", "labels": ["a", "b"], "fields": [{"name": "x"}]},
+     "fields: is a setting of extract, not of route: remove it, or change `task:`"),
+    ({"task": "summarize", "threshold": 0.5}, "threshold: is a setting of classify and route, not of summarize"),
+    ({"task": "classify", "labels": ["a", "b"], "lables": ["a"]}, "lables: is not a setting of this task (check the spelling)"),
+])
+def test_a_setting_of_another_template_is_said_to_be_so_not_misspelt(given, said):
+    with pytest.raises(TaskConfigError, match=re.escape(said)):
+        spec_from_dict({"text": "Body", **given}).validated_config()
+
+
+def test_task_file_values_written_the_way_people_write_them_are_read():
+    spec = spec_from_dict({"task": "extract", "text": " Body ",
+                           "fields": [{"name": "topic", "type": "choice", "choices": "billing, shipping"}]})
+    assert spec.text == ["Body"] and spec.validated_config().fields[0].options == ["billing", "shipping"]
+    examples = [{"text": "x", "label": "Technical Support"}, {"text": "y", "label": "BILLING"}]
+    config = spec_from_dict({"task": "classify", "text": "Body", "labels": ["technical_support", "billing"],
+                             "examples": examples}).validated_config()
+    assert [e.label for e in config.examples] == ["technical_support", "billing"]  # as a right answer is read
+
+
+def test_a_list_of_columns_written_as_one_name_is_said_how_to_list():
+    import pandas as pd
+
+    from workbench.io.rows import check_columns
+
+    with pytest.raises(TaskConfigError, match=re.escape("list them: `text: [Subject, Body]`")):
+        check_columns(pd.DataFrame(columns=["Subject", "Body"]), ["Subject, Body"])

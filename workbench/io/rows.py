@@ -44,7 +44,16 @@ def check_columns(frame: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise TaskConfigError(f"The file has no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
-                              f"Its columns are: {', '.join(map(str, frame.columns))}.")
+                              f"Its columns are: {', '.join(map(str, frame.columns))}.{_as_a_list(missing, frame)}")
+
+
+def _as_a_list(missing: list[str], frame: pd.DataFrame) -> str:
+    """`text: Subject, Body` names one column "Subject, Body": where its parts are the file's columns, say how to list
+    them."""
+    parts = [part.strip() for part in missing[0].split(",")]
+    if len(parts) > 1 and all(part in frame.columns for part in parts):
+        return f" To use several columns, list them: `text: [{', '.join(parts)}]`."
+    return ""
 
 
 def row_texts(frame: pd.DataFrame, columns: list[str], max_chars: int) -> list[RowText]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from workbench.config import get_settings
 from workbench.errors import TaskConfigError
+from workbench.eval.answers import as_label
 from workbench.models.finetune import fine_tune_encoder
 from workbench.tasks.base import RowOutput, Task, TaskConfig
 from workbench.tasks.long_rows import partly_read_notes
@@ -105,10 +106,9 @@ class ClassifyConfig(TaskConfig):
 
 
 def _labels_as_listed(examples: list[Example], names: list[str]) -> list[Example]:
-    """An example labelled "Billing" for the label "billing" (a labels column typed by several people) is that
-    label's example, not an unknown label's."""
-    listed = {name.casefold(): name for name in names}
-    return [e.model_copy(update={"label": listed.get(e.label.casefold(), e.label)}) for e in examples]
+    """An example labelled "Billing" or "Technical Support" for the label "billing" or "technical_support" (a labels
+    column typed by several people) is that label's example, not an unknown label's, as a right answer is."""
+    return [e.model_copy(update={"label": as_label(e.label, names)}) for e in examples]
 
 
 # Generic phrasings (no label-specific wording), averaged into each label's zero-shot vector.

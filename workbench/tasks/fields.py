@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from dateutil import parser as dateparser
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 
 from workbench.models.guided import COPY
 from workbench.tasks.amounts import (
@@ -112,6 +112,12 @@ class FieldSpec(BaseModel):
     description: str = ""
     # `choices` as PRODUCT.md writes it, `options` as the page's `(choice: a, b)` reads: either, in a task file.
     options: list[str] = Field(default=[], validation_alias=AliasChoices("options", "choices"))
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_on_one_line(cls, value):
+        # `choices: "low, normal, high"`, as the page's `(choice: low, normal, high)` reads them.
+        return [option.strip() for option in value.split(",") if option.strip()] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _choice_has_options(self):

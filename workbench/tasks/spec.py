@@ -18,7 +18,7 @@ from workbench.errors import TaskConfigError, WorkbenchError
 from workbench.io import read_table
 from workbench.io.rows import examples_from_table
 from workbench.tasks.base import Task, TaskConfig
-from workbench.tasks.registry import get_task_class
+from workbench.tasks.registry import get_task_class, task_classes
 
 COMMON_KEYS = ("task", "text", "model", "name")
 
@@ -113,7 +113,8 @@ def _text_columns(text: Any) -> list[str]:
     if not all(isinstance(column, str | int | float) for column in columns):
         raise TaskConfigError("`text` names the column(s) that hold the text, e.g. `text: Body` or "
                               "`text: [Subject, Body]`.")
-    return [str(column) for column in columns]
+    # Spaces around a name are none of it: the file's headers are read without them ("Body " found no column).
+    return [str(column).strip() for column in columns]
 
 
 def _flag_for_a_number(raw: dict[str, Any], settings: BaseModel) -> str | None:
@@ -260,7 +261,7 @@ def validate_config(task: str, config: dict[str, Any]) -> TaskConfig:
     try:
         return task_class.config_model.model_validate(config)
     except ValidationError as exc:
-        raise TaskConfigError(f"The {task} settings need fixing: {_describe(exc)}") from None
+        raise TaskConfigError(f"The {task} settings need fixing: {_describe(exc, task)}") from None
 
 
 # pydantic's wording for the mistakes a form or task file in progress makes, in words a business user reads.
@@ -293,12 +294,23 @@ WRITTEN_AS = {"summary": "`summary: {style: short, max_words: 30}`", "priority":
               "labels": "`labels: [billing, shipping]`"}
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, task: str) -> str:
     parts = []
     for error in exc.errors():
         where = _place(error["loc"])
-        parts.append(f"{where}: {_plain(error)}" if where else _plain(error))  # a rule about the settings as a whole
+        said = _of_another_task(error, task) or _plain(error)
+        parts.append(f"{where}: {said}" if where else said)  # a rule about the settings as a whole
     return "; ".join(parts)
+
+
+def _of_another_task(error: dict, task: str) -> str | None:
+    """A setting of other templates, given to this one: spelt right, so "check the spelling" misled (a file copied
+    from PRODUCT.md's example, with `fields` and `summary`, run as route)."""
+    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
+        return None
+    others = [name for name, task_class in task_classes().items()
+              if name != task and error["loc"][0] in task_class.config_model.model_fields]
+    return f"is a setting of {' and '.join(others)}, not of {task}: remove it, or change `task:`" if others else None
 
 
 def _plain(error: dict) -> str:
