@@ -311,6 +311,7 @@ def test_ctrl_c_pauses_the_job_it_runs_so_no_background_worker_takes_it_over(inv
     monkeypatch.setattr(cli_module, "run_job", interrupted)
     result = invoke("run", TASK_FILE, EMAILS, "-o", str(tmp_path / "out.csv"))
     _assert_user_error(result, "Stopped: job #1 is paused with the rows saved so far. `workbench jobs resume 1`")
+    assert "\nError: Stopped" in result.stderr  # on a line of its own, not after the progress text
     assert _jobs(invoke)[0]["status"] == "paused"
 
 

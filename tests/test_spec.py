@@ -334,3 +334,8 @@ def test_a_list_of_columns_written_as_one_name_is_said_how_to_list():
 
     with pytest.raises(TaskConfigError, match=re.escape("list them: `text: [Subject, Body]`")):
         check_columns(pd.DataFrame(columns=["Subject", "Body"]), ["Subject, Body"])
+
+
+def test_a_task_files_name_is_one_text():
+    with pytest.raises(TaskConfigError, match="`name` takes one name"):
+        spec_from_dict({"task": "classify", "text": "Body", "labels": ["a", "b"], "name": ["x"]})

@@ -139,6 +139,7 @@ def _run_until_interrupted(settings, job_id: int) -> str:
         return run_job(settings, job_id, on_batch=_print_progress)
     except KeyboardInterrupt:
         service.pause_job(settings, job_id)
+        click.echo("", err=True)  # off the progress line
         raise click.ClickException(f"Stopped: job #{job_id} is paused with the rows saved so far. "
                                    f"`workbench jobs resume {job_id}` continues it, here or from the Jobs page.") from None
 

@@ -93,6 +93,7 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     columns = _text_columns(text)
     _check_single(common, "task", "e.g. `task: classify`")
     _check_single(common, "model", "e.g. `model: default`, or a name `workbench models list` shows")
+    _check_single(common, "name", "e.g. `name: Support routing`")
     name = None if common.get("name") is None else str(common["name"])
     spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
                     name=name, config=data)
