@@ -15,6 +15,7 @@ from workbench.models.stops import Generation, ends_at_stop
 from workbench.tasks.generative import clean_reply
 from workbench.tasks.spec import spec_from_dict
 from workbench.tasks.summarize import (
+    DRAFTS,
     LINE_END,
     SENTENCE_STOP,
     STOPS,
@@ -300,11 +301,24 @@ def test_a_title_does_not_end_a_sentence():
 
 
 def test_an_empty_summary_is_asked_again_only_when_that_asks_something_new(build_task, tiny_generator, monkeypatch):
-    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "subject_line"}})
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "subject_line", "drafts": 4}})
     asked = []
     monkeypatch.setattr(tiny_generator, "generate", lambda prompts, stop, **kw: asked.append(stop) or [Generation()])
     assert task.asked_again_if_empty(["p"], [""], 8, LINE_END, [False]) == [""] and asked == []  # same question
     assert task.asked_again_if_empty(["p"], [""], 8, LINE_END, [True]) == [""] and asked == [LINE_END]
+
+
+def test_with_one_draft_a_row_left_without_a_summary_gets_other_drafts(build_task, tiny_generator, monkeypatch):
+    """A single greedy reply all about itself ("To clarify, the text suggests…") left sample emails blank."""
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "short", "drafts": 1}})
+    asked = []
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, **kw: asked.append(count) or [
+        [Generation("I'm sorry, I can't."), Generation("The parcel is late."), Generation("Fine.")] for _ in prompts])
+    assert task.asked_again_if_empty(["p", "q"], ["", "Kept."], 8, (), [False, False]) == ["The parcel is late.", "Kept."]
+    assert asked == [DRAFTS]
+    monkeypatch.setattr(tiny_generator, "generate_alternatives", lambda prompts, count, **kw: [
+        [Generation("I'm sorry, I can't.")] * count for _ in prompts])
+    assert task.asked_again_if_empty(["p"], [""], 8, (), [False]) == [""]  # nothing left to ask: blank, not invented
 
 
 def test_an_answer_over_its_word_limit_ends_at_a_whole_sentence_with_its_line_breaks():
