@@ -3,7 +3,7 @@
 import streamlit as st
 
 from workbench.ui.context import start_worker
-from workbench.ui.drafts import restore_draft, save_form_draft
+from workbench.ui.drafts import keep_draft_in_address, restore_draft, save_form_draft
 from workbench.ui.widgets import user_errors
 
 st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
@@ -28,3 +28,5 @@ try:
 finally:  # also when the page stops early (a form not complete yet) or reruns
     if navigation.url_path == "new_job":
         save_form_draft()
+    else:
+        keep_draft_in_address()

@@ -118,3 +118,45 @@ def test_the_sidebars_job_results_opens_the_job_a_link_opened_not_the_newest(set
     app.query_params.clear()  # the sidebar's link names no job
     app = app.switch_page("app_pages/job_results.py").run()
     assert not app.exception and app.selectbox(key="results-job").value == first
+
+
+def test_a_reload_of_another_page_finds_the_form_again(new_job):
+    """F5 on the Jobs page, to see progress, started an empty form: the other pages' addresses name the draft too."""
+    draft = new_job.query_params["draft"]
+    new_job.query_params.clear()  # as a browser's address loses it on going to another page
+    new_job.switch_page("app_pages/jobs.py").run()
+    assert new_job.query_params.get("draft") == draft
+    reloaded = page("jobs.py", draft=draft).run().switch_page("app_pages/new_job.py").run()
+    assert not reloaded.exception and _form(reloaded) == (["Subject", "Body"], LABELS, 0.7, "March refunds")
+
+
+def test_the_sheet_label_column_and_examples_file_stay_after_another_page(new_job):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Read me"
+    book.active.append(["note", "kind"])
+    book.active.append(["this sheet explains the other", "x"])
+    emails = book.create_sheet("Emails")
+    for row in (["Body", "queue", "sender"], ["charged twice", "billing", "a"], ["parcel lost", "shipping", "b"]):
+        emails.append(row)
+    import io
+
+    data = io.BytesIO()
+    book.save(data)
+    new_job.file_uploader[0].upload("book.xlsx", data.getvalue()).run()
+    new_job.selectbox(key=next(s.key for s in new_job.selectbox if s.label == "Sheet")).set_value("Emails").run()
+    new_job.radio(key="examples-source").set_value("A label column of this sheet").run()
+    label_box = next(s for s in new_job.selectbox if s.label.startswith("Column with labels"))
+    label_box.set_value("sender").run()
+    new_job.switch_page("app_pages/jobs.py").run()
+    new_job.switch_page("app_pages/new_job.py").run()
+    assert next(s for s in new_job.selectbox if s.label == "Sheet").value == "Emails"
+    assert next(s for s in new_job.selectbox if s.label.startswith("Column with labels")).value == "sender"
+    new_job.radio(key="examples-source").set_value("Another file").run()
+    new_job.file_uploader(key="examples-file").upload("ex.csv", b"text,category\nrefund,billing\nlost,shipping\n").run()
+    new_job.switch_page("app_pages/jobs.py").run()
+    new_job.switch_page("app_pages/new_job.py").run()
+    assert not new_job.exception
+    assert any("Working on **ex.csv**, uploaded earlier" in caption.value for caption in new_job.caption)
+    assert next(s for s in new_job.selectbox if s.label == "Examples: label column").value == "category"

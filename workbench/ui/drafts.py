@@ -16,8 +16,8 @@ from workbench.ui.kept_state import is_kept
 DRAFT_PARAM = "draft"
 _RESTORED, _DRAFT_ID, _LAST_SAVED = "draft-restored", "draft-id", "draft-last-saved"
 # The form's state that is no widget's value: the file worked on, an extract examples table, an opened template.
-PLAIN_KEYS = ("kept-upload-new-job", "extract-examples-last", "template-examples", "template-extras",
-              "prefill-opened")
+PLAIN_KEYS = ("kept-upload-new-job", "kept-upload-examples", "extract-examples-last", "template-examples",
+              "template-extras", "prefill-opened")
 # Kept for the session, but the Job results page's: a draft is the New job form.
 NOT_THE_FORM = ("filter-", "review-", "benchmark-", "kept-upload-benchmark", "data-source-benchmark",
                 "sample-file-benchmark")
@@ -45,6 +45,14 @@ def save_form_draft() -> None:
         save_draft(app_settings(), draft_id, values)
         st.session_state[_LAST_SAVED] = values
     if st.query_params.get(DRAFT_PARAM) != draft_id:
+        st.query_params[DRAFT_PARAM] = draft_id
+
+
+def keep_draft_in_address() -> None:
+    """On the other pages, the address names the form's draft too: a reload (F5) of the Jobs page, to see progress,
+    started a session with an empty form, and only the New job page's old address brought it back."""
+    draft_id = st.session_state.get(_DRAFT_ID)
+    if draft_id and st.query_params.get(DRAFT_PARAM) != draft_id:
         st.query_params[DRAFT_PARAM] = draft_id
 
 

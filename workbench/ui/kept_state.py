@@ -17,7 +17,7 @@ FORM_KEYS = {"settings-source", "saved-template", "task", "label-lines", "fallba
 # Keys made per task, model kind, summary style, file layout, page or job.
 KEY_BEGINNINGS = ("threshold-", "model-", "summary-max-words-", "summary-drafts-", "text-columns-", "header-row-",
                   "data-source-", "sample-file-", "filter-", "review-all-", "review-answer-", "benchmark-rows-",
-                  "benchmark-latency-")
+                  "benchmark-latency-", "sheet-", "label-column-", "examples-sheet-", "examples-text-", "examples-label-")
 
 
 def is_kept(key: str) -> bool:

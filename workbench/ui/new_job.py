@@ -92,8 +92,10 @@ def choose_table(chosen: ChosenInput) -> TablePlace:
     # The row's box kept off the right edge: the preview table's toolbar, shown there on hover, covered its + and -.
     sheet_column, header_column, _ = st.columns([2, 1, 1])
     sheet = sheets[0] or None
-    if len(sheets) > 1:
-        sheet = sheet_column.selectbox("Sheet", sheets, index=sheets.index(opening) if opening in sheets else 0,
+    if len(sheets) > 1:  # kept per file, as the other choices are: it went back to the opening sheet after another page
+        key = f"sheet-{chosen.path}"
+        sheet = sheet_column.selectbox("Sheet", sheets, index=None if key in st.session_state else
+                                       sheets.index(opening) if opening in sheets else 0, persist_state="session", key=key,
                                        help="Starts at the sheet the workbook opens on.")
     return TablePlace(sheet, _choose_header_row(header_column, chosen))
 
@@ -228,8 +230,12 @@ def choose_text_columns(frame: pd.DataFrame, template=None) -> list[str]:
 def text_columns_key(source: int | str, columns: list[str]) -> str:
     """The text-column box's key, one per set of columns: switching to a file with other columns gives a new box. With
     one key, the box went on showing a column the new file lacks ("review") while the job read another."""
-    names = hashlib.sha1("\x1f".join(columns).encode()).hexdigest()[:10]
-    return f"text-columns-{source}-{names}"
+    return column_choice_key(f"text-columns-{source}", columns)
+
+
+def column_choice_key(box: str, columns: list[str]) -> str:
+    """A key for a box choosing among these columns, kept for the session: one per set of columns."""
+    return f"{box}-{hashlib.sha1(chr(31).join(columns).encode()).hexdigest()[:10]}"
 
 
 def choose_task() -> str:
@@ -345,9 +351,10 @@ def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
         st.caption(f"{len(kept)} examples, as saved in the template.")
         return kept
     if source == "A label column of this sheet":
-        columns = list(frame.columns)
+        columns, key = list(frame.columns), column_choice_key("label-column", list(frame.columns))
         label_column = st.selectbox("Column with labels (rows left empty are not used)", columns,
-                                    index=columns.index(likely_label_column(frame, text_columns)))
+                                    index=None if key in st.session_state else
+                                    columns.index(likely_label_column(frame, text_columns)), persist_state="session", key=key)
         examples = _column_examples(frame, text_columns, label_column)
         st.caption(examples_note(examples))
         return examples
@@ -386,23 +393,37 @@ def likely_label_column(frame: pd.DataFrame, text_columns: list[str]) -> str:
     return min(others, key=lambda c: frame[c].replace("", None).nunique(), default=frame.columns[0])
 
 
+EXAMPLES_KEPT, EXAMPLES_BOX = "kept-upload-examples", "examples-file"
+
+
 def _examples_from_upload() -> list[dict]:
-    uploaded = st.file_uploader("Examples file", type=["csv", "tsv", "xlsx"], key="examples-file")
-    chosen = _stored_upload(uploaded) if uploaded else None
+    """The examples file, kept as the main upload is: its box is empty again after another page, and the job then
+    ran without examples, without a word."""
+    uploaded = st.file_uploader("Examples file", type=["csv", "tsv", "xlsx"], key=EXAMPLES_BOX,
+                                on_change=lambda: st.session_state.pop(EXAMPLES_KEPT, None))
+    if uploaded:
+        st.session_state[EXAMPLES_KEPT] = _stored_upload(uploaded)
+    chosen = _kept_upload(EXAMPLES_KEPT, EXAMPLES_BOX)
     if chosen is None:
+        st.caption("No examples file yet: the job runs without examples until one is uploaded.")
         return []
     return examples_from_file(chosen.path)
 
 
 def examples_from_file(path) -> list[dict]:
-    """The examples in a file of their own: its sheet (a workbook may hold several), text and label columns."""
+    """The examples in a file of their own: its sheet (a workbook may hold several), text and label columns, each
+    choice kept for the session, per file."""
     sheets = list_sheets(path)
-    sheet = st.selectbox("Examples: sheet", sheets) if len(sheets) > 1 else sheets[0] or None
+    sheet = st.selectbox("Examples: sheet", sheets, persist_state="session", key=f"examples-sheet-{path}") \
+        if len(sheets) > 1 else sheets[0] or None
     table = read_table(path, sheet=sheet)
     columns = list(table.columns)
-    text_column = st.selectbox("Examples: text column", columns)
-    label_column = st.selectbox("Examples: label column", columns,
-                                index=columns.index(likely_label_column(table, [text_column])))
+    text_column = st.selectbox("Examples: text column", columns, persist_state="session",
+                               key=column_choice_key(f"examples-text-{path}", columns))
+    label_key = column_choice_key(f"examples-label-{path}", columns)
+    label_column = st.selectbox("Examples: label column", columns, persist_state="session", key=label_key,
+                                index=None if label_key in st.session_state else
+                                columns.index(likely_label_column(table, [text_column])))
     return examples_from_table(table, [text_column], label_column)
 
 
