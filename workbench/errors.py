@@ -17,6 +17,11 @@ class TaskConfigError(WorkbenchError):
     """A template or task file is incomplete or inconsistent."""
 
 
+class NothingToScoreYet(TaskConfigError):
+    """Scores asked for before any row can be scored (a job still at its first rows, no review saved): a state to
+    say, not a mistake to show in red."""
+
+
 class ModelNotReadyError(WorkbenchError):
     """A model is missing or not prepared yet."""
 

@@ -265,6 +265,8 @@ def test_the_review_queue_saves_a_corrected_answer_and_can_take_it_back(settings
     next(b for b in app.button if b.label == "Take back this review").click().run()
     assert review.job_reviews(settings, job_id) == {}
     assert "reviewed" not in app.dataframe[0].value.columns
+    # Back in the queue, the row's box offers the model's answer again, not the correction taken back.
+    assert f"review-answer-{job_id}-{row}-queue" not in app.session_state
 
 
 def test_job_results_scores_the_model_on_the_reviewed_rows(settings, tiny_loader):
@@ -293,7 +295,18 @@ def test_the_reviewed_rows_are_offered_as_answers_before_the_first_review(settin
     assert "The rows you reviewed" in box.options
     box.set_value("The rows you reviewed").run()
     assert not app.exception, app.exception
-    assert any("No row of this job is reviewed yet" in e.value for e in app.error)
+    assert any("No row of this job is reviewed yet" in e.value for e in app.info) and not app.error  # no mistake
+
+
+def test_a_review_saved_on_the_page_is_among_the_reviewed_rows_scored(settings, tiny_loader):
+    """Saving a review reruns the review section alone: the scores read the reviews when they are drawn."""
+    job_id = _review_job(settings, tiny_loader)
+    app = page("job_results.py", job=str(job_id)).run()
+    app.toggle(key=f"review-all-{job_id}").set_value(True).run()
+    next(b for b in app.button if b.label == "Save answer").click().run()  # the model's answer, confirmed
+    next(s for s in app.selectbox if s.label.startswith("Column of right answers")).set_value(
+        "The rows you reviewed").run()
+    assert not app.exception and any("Scored on the 1 row you reviewed" in c.value for c in app.caption)
 
 
 def test_a_link_to_a_job_that_is_not_there_says_so(settings, tiny_loader):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench.errors import TaskConfigError
+from workbench.errors import NothingToScoreYet, TaskConfigError
 from workbench.eval.answers import (
     ANSWER_COLUMNS,
     BY_FIELD,
@@ -125,14 +125,14 @@ def _answered(frame: pd.DataFrame) -> pd.DataFrame:
 def _rows_with_right_answers(frame: pd.DataFrame, answers_column: str) -> pd.DataFrame:
     rows = frame[frame[answers_column].astype(str).str.strip() != ""]
     if rows.empty:
-        raise TaskConfigError(f"No answered row has a right answer in '{answers_column}' yet.")
+        raise NothingToScoreYet(f"No answered row has a right answer in '{answers_column}' yet.")
     return rows
 
 
 def _rows_with_both(frame: pd.DataFrame, given: str, answers_column: str) -> pd.DataFrame:
     both = frame[(frame[given].astype(str) != "") & (frame[answers_column].astype(str).str.strip() != "")]
     if both.empty:
-        raise TaskConfigError(f"No row has both an answer and a right answer in '{answers_column}' yet.")
+        raise NothingToScoreYet(f"No row has both an answer and a right answer in '{answers_column}' yet.")
     return both
 
 

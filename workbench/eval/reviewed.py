@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from workbench.errors import TaskConfigError
+from workbench.errors import NothingToScoreYet
 from workbench.eval.answers import (
     ANSWER_COLUMNS,
     EXTRACTION_ERRORS,
@@ -42,7 +42,7 @@ def _reviewed_rows(reviewed: pd.DataFrame) -> pd.Series:
 def evaluate_reviewed(model: pd.DataFrame, reviewed: pd.DataFrame) -> Report:
     """The model's answers scored against the reviewed rows' answers (examples left out, as always)."""
     if not reviewed_count(reviewed):
-        raise TaskConfigError("No row of this job is reviewed yet: check some rows in the review queue on the Job "
+        raise NothingToScoreYet("No row of this job is reviewed yet: check some rows in the review queue on the Job "
                               "results page first, or score it against a column of right answers.")
     return evaluate(with_reviews_as_answers(model, reviewed), REVIEWS_AS_ANSWERS)
 

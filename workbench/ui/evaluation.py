@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -20,10 +22,12 @@ from workbench.jobs.progress import counted, listed_counts
 from workbench.ui.widgets import user_errors
 
 
-def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, reviewed: pd.DataFrame | None = None) -> None:
+def evaluation_section(frame: pd.DataFrame, suggested: str | None = None,
+                       reviewed: Callable[[], pd.DataFrame] | None = None) -> None:
     """`frame`: the model's own answers; `suggested`: the column of right answers to start with (a comparison's job
-    was scored against one; otherwise a column that plainly holds answers like the model's); `reviewed`: the results
-    with reviews applied, whose reviewed rows can be the answers."""
+    was scored against one; otherwise a column that plainly holds answers like the model's); `reviewed`: reads the
+    results with the reviews saved so far applied, whose reviewed rows can be the answers (read when scored: a review
+    saved since the page was drawn reruns only the review section, and was left out)."""
     if not scorable(frame):
         return
     # Its own part of the page: choosing a column redraws the scores alone, not a 100,000-row job's table and charts
@@ -31,9 +35,8 @@ def evaluation_section(frame: pd.DataFrame, suggested: str | None = None, review
     st.fragment(_scores)(frame, suggested, reviewed)
 
 
-def _scores(frame: pd.DataFrame, suggested: str | None, reviewed: pd.DataFrame | None) -> None:
+def _scores(frame: pd.DataFrame, suggested: str | None, reviewed: Callable[[], pd.DataFrame] | None) -> None:
     outputs = frame.attrs.get("result_columns", [])
-    checked = reviewed_count(reviewed) if reviewed is not None else 0
     # Offered before the first review too, and without a count: options that change with a review (the review section
     # reruns alone) made Streamlit drop the user's next choice of column.
     by_review = "The rows you reviewed"
@@ -48,10 +51,11 @@ def _scores(frame: pd.DataFrame, suggested: str | None, reviewed: pd.DataFrame |
         return
     with user_errors():
         if column == by_review:
-            st.caption(f"Scored on the {counted(checked, 'row')} you reviewed, your answers taken as the right ones. The review "
+            reviewed_now = reviewed()
+            st.caption(f"Scored on the {counted(reviewed_count(reviewed_now), 'row')} you reviewed, your answers taken as the right ones. The review "
                        "queue shows the rows the model was least sure of first, so expect a lower score here than over "
                        "the whole file.")
-            _show(evaluate_reviewed(frame, reviewed), int(example_rows(frame).sum()))
+            _show(evaluate_reviewed(frame, reviewed_now), int(example_rows(frame).sum()))
         else:
             if column == BY_FIELD:
                 named = ", ".join(f"{field} in '{c}'" for field, c in field_answer_columns(frame).items())

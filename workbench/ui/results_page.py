@@ -148,7 +148,8 @@ def _answers(job: Job, frame: pd.DataFrame, model_frame: pd.DataFrame) -> None:
     review_section(job, model_frame)
     # The model's own answers, not the reviewers' corrections; a comparison's job against the comparison's answers;
     # the reviewed rows' answers can be the right ones.
-    evaluation_section(model_frame, compare.answers_column_of(app_settings(), job), reviewed=frame)
+    evaluation_section(model_frame, compare.answers_column_of(app_settings(), job),
+                       reviewed=lambda: review.with_job_reviews(app_settings(), job.id, model_frame, job.spec))
 
 
 def _charts(frame: pd.DataFrame) -> None:

@@ -193,8 +193,12 @@ def _reviewed_rows(job, frame: pd.DataFrame, answers: list[str], flagged_first: 
 
 
 def _take_back(job_id: int) -> None:
-    review.remove_reviews(app_settings(), job_id, [st.session_state[f"take-back-row-{job_id}"]])
+    row = st.session_state[f"take-back-row-{job_id}"]
+    review.remove_reviews(app_settings(), job_id, [row])
     st.session_state[TABLE_SHOWS_REVIEWS] = False
+    # The row's answer boxes kept the correction taken back: shown again in the queue, they offered it to save again.
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_answer_key(job_id, row, ""))]:
+        del st.session_state[key]
 
 
 def _kept_share(changes: list[str]) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError
 
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.db.session import database_problem
-from workbench.errors import WorkbenchError
+from workbench.errors import NothingToScoreYet, WorkbenchError
 from workbench.io.result_columns import result_names
 from workbench.io.workbook_export import VALUES_ONLY_NOTE
 from workbench.jobs import measure, service, templates
@@ -35,6 +35,8 @@ def user_errors():
     """Show a WorkbenchError as a message the user can act on, not a traceback."""
     try:
         yield
+    except NothingToScoreYet as exc:  # a job at its first rows: nothing has gone wrong
+        st.info(plain(str(exc)))
     except WorkbenchError as exc:
         st.error(plain(str(exc)))
     except DatabaseError as exc:  # read-only, the disk full, locked too long by another process, damaged
