@@ -182,6 +182,9 @@ def test_the_label_chart_counts_every_label_even_one_no_row_got():
     frame = pd.DataFrame({"queue": ["billing", "Other", "billing", ""]})
     frame.attrs["spec"] = reading_spec({"labels": [{"name": "shipping"}, {"name": "billing"}]})
     assert label_counts(frame, "queue").to_dict() == {"shipping": 0, "billing": 2, "Other": 1}
+    routed = pd.DataFrame({"queue": ["billing", "billing"]})  # every row routed: the fallback queue is shown at 0
+    routed.attrs["spec"] = reading_spec({"labels": [{"name": "billing"}], "fallback": "Triage"})
+    assert label_counts(routed, "queue").to_dict() == {"billing": 2, "Triage": 0}
 
 
 def test_new_job_with_a_sample_file_tries_five_rows_and_runs(real_settings):

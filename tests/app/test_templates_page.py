@@ -163,6 +163,8 @@ def test_a_template_version_can_be_deleted_after_saying_so(settings):
     assert not app.exception, app.exception
     assert app.success[0].value == "Deleted version 2 of 'Triage'."
     assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 1)]
+    picker = next(s for s in app.selectbox if s.label == "Template")  # its value set, so a browser shows version 1
+    assert app.session_state[picker.key] == picker.value and picker.format_func(picker.value) == "Triage · version 1"
     templates.save_template(settings, "Triage", spec_from_dict({**spec.to_dict(), "threshold": 0.9}))
     # A deleted version's number is not given again: a task file downloaded as v2 keeps naming those settings.
     assert [(t.name, t.version) for t in templates.list_templates(settings)] == [("Triage", 3), ("Triage", 1)]

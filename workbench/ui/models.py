@@ -15,9 +15,11 @@ from workbench.ui.widgets import plain
 KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
                    "names and choice fields); a *generator* writes text (extract's other fields, summarize, custom). "
                    "**Quantization**: how the model's numbers are stored, smaller and faster or exact (unquantized). "
-                   "**Agreement with unquantized**: how often it answers as the exact model does (1 = always). "
-                   "**Agreement with original**: how often it answers as the original model does, run by "
-                   "transformers + PyTorch where it came from (1 = always; empty for models prepared before).")
+                   "**Agreement with unquantized**: for a generator, the share of fixed prompts it answers word for "
+                   "word as the exact model does (1 = all); for an encoder, how alike its reading of a text is to the "
+                   "exact model's, at the least alike of fixed sentences (cosine: 1 = the same). "
+                   "**Agreement with original**: the same, against the original model run by transformers + "
+                   "PyTorch where it came from (empty for models prepared before).")
 
 
 def models_table() -> list[dict]:

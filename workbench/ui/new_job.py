@@ -90,7 +90,8 @@ class TablePlace:
 def choose_table(chosen: ChosenInput) -> TablePlace:
     sheets, opening = _sheets(str(chosen.path), _stamp(chosen.path))
     # The row's box kept off the right edge: the preview table's toolbar, shown there on hover, covered its + and -.
-    sheet_column, header_column, _ = st.columns([2, 1, 1])
+    # A third of the width for the row's box: a quarter cut its label and placeholder at 1,000 px with the sidebar open.
+    sheet_column, header_column, _ = st.columns([3, 2, 1])
     sheet = sheets[0] or None
     if len(sheets) > 1:  # kept per file, as the other choices are: it went back to the opening sheet after another page
         key = f"sheet-{chosen.path}"

@@ -48,7 +48,9 @@ SHOWN = "template-shown"
 def template_detail(saved: list) -> None:
     by_id = {t.id: t for t in saved}
     if st.session_state.get(SHOWN) not in by_id:
-        st.session_state.pop(SHOWN, None)  # deleted meanwhile: the first one instead
+        # Deleted meanwhile: the first one instead, set as the box's value. Only forgotten, the browser went on showing
+        # the deleted version's name over the first one's settings, and a second Delete deleted that one.
+        st.session_state[SHOWN] = next(iter(by_id))
     shown = st.selectbox("Template", list(by_id), format_func=lambda i: f"{by_id[i].name} · version {by_id[i].version}",
                          key=SHOWN)
     template = by_id[shown]

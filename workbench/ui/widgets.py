@@ -238,9 +238,12 @@ def confidence_counts(frame: pd.DataFrame) -> pd.Series:
 
 
 def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Rows per label, every label of the job's settings included: a label no row got is worth seeing."""
+    """Rows per label, every label of the job's settings included (a route's fallback queue too): a label no row got is
+    worth seeing."""
     counts = frame[column][frame[column] != ""].value_counts().rename("rows")
-    named = [str(label) for label in (frame.attrs.get("spec") or {}).get("labels") or []]
+    spec = frame.attrs.get("spec") or {}
+    fallback = [str(spec["fallback"])] if spec.get("fallback") else []  # a route's settings as the job pinned them
+    named = [str(label) for label in spec.get("labels") or []] + fallback
     return counts.reindex(list(dict.fromkeys([*named, *counts.index])), fill_value=0)
 
 
