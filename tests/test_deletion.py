@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -52,6 +53,19 @@ def test_a_job_is_deleted_with_its_answers_and_its_input_copy_once_no_other_job_
     assert delete_job(settings, second) == 1
     assert not service.list_jobs(settings) and not _uploads(settings)
     assert not (settings.uploads_dir / copy).exists() and mine.exists()  # the user's own file stays
+
+
+def test_deleting_a_job_leaves_another_jobs_input_of_the_same_bytes_under_another_name(settings, tmp_path):
+    """The uploads folder keeps one folder per content, the same bytes under each name: deleting the folder took the
+    other job's input with it, and its results lost their columns for good."""
+    a = shutil.copy(SAMPLE_DIR / "support_emails.csv", tmp_path / "a.csv")
+    b = shutil.copy(SAMPLE_DIR / "support_emails.csv", tmp_path / "b.csv")
+    first, second = _finished_job(settings, a), _finished_job(settings, b)
+    assert Path(service.get_job(settings, first).input_path).parent == Path(service.get_job(settings, second).input_path).parent
+    assert delete_job(settings, first) == 1
+    kept = Path(service.get_job(settings, second).input_path)
+    assert kept.exists() and "Body" in results_frame(settings, second).columns
+    assert delete_job(settings, second) == 1 and not kept.parent.exists()  # the folder goes with its last file
 
 
 def test_a_deleted_jobs_number_is_never_given_to_another_job(settings):

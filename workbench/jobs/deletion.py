@@ -6,7 +6,6 @@ A user's own file, given by its path to the command line, is never touched: only
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,10 +44,16 @@ def _remove_downloads(settings: Settings, job_id: int) -> None:
 
 
 def _remove_stored(settings: Settings, stored: Path) -> bool:
-    """Remove a copy kept under the uploads folder (with its folder, one per content); anything else is left."""
+    """Remove a copy kept under the uploads folder, and its folder once empty; anything else is left. The folder is
+    one per content and holds the same bytes under each name they were uploaded as: other jobs read those (deleting
+    the whole folder took another job's input with it)."""
     uploads = settings.uploads_dir.resolve()
     folder = stored.resolve().parent
     if folder.parent != uploads or not stored.exists():
         return False
-    shutil.rmtree(folder, ignore_errors=True)
+    stored.unlink(missing_ok=True)
+    try:
+        folder.rmdir()  # once empty: an upload of the same bytes may be writing its copy there
+    except OSError:
+        pass
     return True
