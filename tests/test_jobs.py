@@ -544,6 +544,39 @@ def test_retry_runs_only_the_failed_rows_again(settings, tiny_loader, monkeypatc
         service.retry_failed_rows(settings, job_id)
 
 
+def test_a_paused_job_with_rows_not_reached_is_resumed_not_retried(settings, tiny_loader, monkeypatch):
+    """Retrying a paused job's failed rows ran every row it had not reached: a resume under another name."""
+    _failing_on_the_glow_lamp_row(monkeypatch, "temporary")
+    monkeypatch.setattr(ClassifyTask, "batch_size", 2)
+    original, job_id = ClassifyTask.run_batch, _start(settings, limit=20)
+
+    def paused_after_the_failure(task, texts):
+        answered = original(task, texts)
+        if service.get_job(settings, job_id).failed_rows:
+            service.pause_job(settings, job_id)
+        return answered
+
+    monkeypatch.setattr(ClassifyTask, "run_batch", paused_after_the_failure)
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "paused"
+    job = service.get_job(settings, job_id)
+    assert job.failed_rows == 1 and job.done_rows + job.failed_rows < 20
+    assert service.retryable_rows(settings, job) == 0  # no Retry button: Resume is the way
+    with pytest.raises(JobStateError, match="rows not reached yet: resume it"):
+        service.retry_failed_rows(settings, job_id)
+
+
+def test_a_row_too_long_for_the_model_is_not_offered_for_a_retry_it_would_fail(settings, tiny_loader, monkeypatch):
+    from workbench.io.rows import TOO_LONG_FOR_THE_MODEL
+
+    _failing_on_the_glow_lamp_row(monkeypatch, f"{TOO_LONG_FOR_THE_MODEL}it needs 9,000 tokens", TaskConfigError)
+    job_id = _start(settings, limit=6)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    job = service.get_job(settings, job_id)
+    assert job.failed_rows == 1 and service.retryable_rows(settings, job) == 0
+    with pytest.raises(JobStateError, match="no failed rows that running again could change"):
+        service.retry_failed_rows(settings, job_id)
+
+
 def test_a_retry_from_the_command_line_is_claimed_by_it_at_once(settings, tiny_loader, monkeypatch):
     original = ClassifyTask.run_batch
     monkeypatch.setattr(ClassifyTask, "run_batch", lambda self, texts: original(self, texts) if not any(

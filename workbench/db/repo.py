@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from workbench.db.schema import Comparison, Job, Result, Review, Template, Upload, utcnow
 from workbench.errors import JobStateError, NotFoundError
-from workbench.io.rows import EMPTY_ROW, OVER_LENGTH_LIMIT
+from workbench.io.rows import EMPTY_ROW, OVER_LENGTH_LIMIT, TOO_LONG_FOR_THE_MODEL
 
 # Which status a job may move to from each status; anything else is a bug or a race and raises.
 JOB_TRANSITIONS: dict[str, set[str]] = {
@@ -379,10 +379,11 @@ def count_retryable_failures(session: Session, job: Job) -> int:
 
 
 def _retryable(job: Job) -> tuple:
-    """A failed row, unless it is empty or over the length limit: those fail the same way however often they run."""
+    """A failed row, unless it is empty, over the length limit or too long for the model: those fail the same way
+    however often they run."""
     error = func.coalesce(Result.error, "")
     return (Result.job_id == job.id, Result.status != "ok", error.not_like(f"{EMPTY_ROW}%"),
-            error.not_like(f"{OVER_LENGTH_LIMIT}%"))
+            error.not_like(f"{OVER_LENGTH_LIMIT}%"), error.not_like(f"{TOO_LONG_FOR_THE_MODEL}%"))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

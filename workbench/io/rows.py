@@ -15,6 +15,8 @@ from workbench.errors import TaskConfigError
 EMPTY_ROW = "The row is empty in "
 # How a row over the length limit fails; like an empty row, it fails the same way however often it runs.
 OVER_LENGTH_LIMIT = "The text is over the length limit: "
+# How a row longer than the model's window fails: the same model, run again on the job's copy of the file, fails alike.
+TOO_LONG_FOR_THE_MODEL = "This row is too long for the model: "
 
 
 class JoinedText(str):

@@ -243,11 +243,17 @@ def pause_job(settings: Settings, job_id: int) -> None:
 
 
 def retryable_rows(settings: Settings, job: Job) -> int:
-    """The job's failed rows that could answer if run again (not its empty ones); 0 while it runs."""
-    if not job.failed_rows or job.status in repo.ACTIVE_STATUSES:
+    """The job's failed rows that could answer if run again (not its empty ones); 0 while it runs, and while rows it
+    has not reached are left (running again would run those too: resuming is the way)."""
+    if not job.failed_rows or job.status in repo.ACTIVE_STATUSES or _rows_not_reached(job):
         return 0
     with session_scope(settings) as session:
         return repo.count_retryable_failures(session, job)
+
+
+def _rows_not_reached(job: Job) -> bool:
+    """A paused or cancelled job's rows it never answered: retrying ran those too, as a resume."""
+    return job.done_rows + job.failed_rows < job.total_rows
 
 
 def retry_failed_rows(settings: Settings, job_id: int, runner_pid: int | None = None) -> int:
@@ -256,6 +262,10 @@ def retry_failed_rows(settings: Settings, job_id: int, runner_pid: int | None = 
     with session_scope(settings) as session:
         job = repo.get_job(session, job_id)
         input_of(job)  # a job whose input is gone would only fail
+        if _rows_not_reached(job) and job.status not in repo.ACTIVE_STATUSES:
+            raise JobStateError(f"Job #{job_id} is {job.status} with {job.total_rows - job.done_rows - job.failed_rows:,} "
+                                f"rows not reached yet: resume it (`workbench jobs resume {job_id}`, or Resume on the "
+                                "Jobs page), then retry its failed rows once it has finished.")
         if job.status in repo.ACTIVE_STATUSES or not repo.count_retryable_failures(session, job):
             raise JobStateError(f"Job #{job_id} is {job.status} with no failed rows that running again could change "
                                 "(empty rows and rows over the length limit fail however often they run: fill them in "

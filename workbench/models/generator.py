@@ -18,6 +18,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from workbench.errors import ModelNotReadyError
+from workbench.io.rows import TOO_LONG_FOR_THE_MODEL
 from workbench.models import interrupt
 from workbench.models.batch import Batch, joined_batches, with_rows
 from workbench.models.chat import ChatFormatter, load_chat_template
@@ -222,10 +223,10 @@ class OnnxGenerator:
     def _too_long(self, ids: list[int], max_new_tokens: int) -> Generation | None:
         if len(ids) + max_new_tokens <= self.window:
             return None
-        return Generation(error=f"This row is too long for the model: with the instructions and the answer it needs "
+        return Generation(error=f"{TOO_LONG_FOR_THE_MODEL}with the instructions and the answer it needs "
                                 f"{len(ids) + max_new_tokens:,} tokens (pieces of words), and the model reads at most "
-                                f"{self.window:,}. Shorten the text in the file or split it into several rows, then "
-                                "retry the failed rows.")
+                                f"{self.window:,}. Shorten the text in the file or split it into several rows and run a "
+                                "new job on it, or choose a model that reads more.")
 
     def _decode_rolling(self, encoded: list[list[int]], order: list[int], outputs: list[Generation],
                         max_new_tokens: int, stop: Stops, ranks: list[int], openings: Openings) -> None:
