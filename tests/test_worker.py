@@ -72,6 +72,22 @@ def test_jobs_of_dead_processes_go_back_to_the_queue(settings):
     assert service.get_job(settings, alive).status == "running"
 
 
+def test_job_processes_a_killed_worker_left_running_count_against_the_next_workers_slots(settings):
+    """A worker killed and started again ran as many jobs again beside its predecessor's, each threaded as if alone."""
+    left = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _job(settings, "running", left.pid)  # a job process of the worker before, still running
+        cli_run = _job(settings, "running", os.getpid())
+        with session_scope(settings) as session:
+            repo.get_job(session, cli_run).source = "cli"  # the command line's runs are not the worker's
+        assert worker._left_by_another_worker(settings, mine=set()) == 1
+        assert worker._left_by_another_worker(settings, mine={left.pid}) == 0  # this worker's own
+    finally:
+        left.kill()
+        left.wait()
+    assert worker._left_by_another_worker(settings, mine=set()) == 0
+
+
 def test_run_next_runs_the_oldest_queued_job(settings, tiny_encoder, monkeypatch):
     monkeypatch.setattr("workbench.jobs.runner.load_encoder", lambda _settings, _name=None: tiny_encoder)
     first, second = _job(settings), _job(settings)

@@ -149,13 +149,24 @@ def serve_forever(settings: Settings) -> None:
             # back to the queue and continues from its last committed row.
             requeue_orphans(settings)
             requeue_unhanded(settings)
-            while len(running) < settings.worker_slots and (
+            left_running = _left_by_another_worker(settings, {child.pid for _, child in running})
+            while len(running) + left_running < settings.worker_slots and (
                     job_id := _claim_next(settings, frozenset(j for j, _ in running))) is not None:
-                running.append((job_id, start_job_process(settings, job_id, len(running))))
+                running.append((job_id, start_job_process(settings, job_id, len(running) + left_running)))
             unusable_since = _database_back(unusable_since)
         except OperationalError as exc:  # the database locked or not writable for a while: the worker waits, not dies
             unusable_since = _database_unusable(unusable_since, exc)
         time.sleep(POLL_SECONDS)
+
+
+def _left_by_another_worker(settings: Settings, mine: set[int]) -> int:
+    """Worker jobs still running in processes this worker did not start: a worker killed and started again left its
+    job processes running, and the new one ran as many again beside them (4 jobs on 2 cores, each threaded as if
+    alone). Command-line runs are not the worker's and do not count."""
+    with session_scope(settings) as session:
+        jobs = repo.orphan_candidates(session, shared=bool(settings.database_url))
+        return sum(job.source != "cli" and job.runner_pid not in mine and job.runner_pid != os.getpid()
+                   and pid_alive(job.runner_pid, job.updated_at) for job in jobs)
 
 
 def _database_unusable(since: float | None, exc: OperationalError) -> float:
