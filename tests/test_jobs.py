@@ -2,6 +2,7 @@ import csv
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job
 from workbench.db.session import session_scope
-from workbench.errors import InputFileError, JobStateError, ModelNotReadyError, TaskConfigError
+from workbench.errors import InputFileError, JobStateError, ModelNotReadyError, TaskConfigError, WorkbenchError
 from workbench.io import read_table
 from workbench.jobs import service
 from workbench.jobs.estimate import BatchCosts
@@ -485,6 +486,27 @@ def test_export_refuses_an_unknown_format(settings, tiny_loader, tmp_path):
     run_job(settings, job_id, encoder_loader=tiny_loader)
     with pytest.raises(InputFileError, match="choose a .csv, .tsv or .xlsx"):
         export_job(settings, job_id, tmp_path / "out.pdf")
+
+
+def test_an_export_stopped_half_way_leaves_the_file_before_it_and_no_piece(settings, tiny_loader, tmp_path, monkeypatch):
+    """Written into the target, a killed or disk-full export left a file of its first rows that read as whole."""
+    import errno
+
+    from workbench.jobs import results
+
+    job_id = _start(settings, limit=5)
+    run_job(settings, job_id, encoder_loader=tiny_loader)
+    good = export_job(settings, job_id, tmp_path / "out.csv")
+    before = good.read_bytes()
+
+    def disk_full(chunks, path):
+        Path(path).write_text("Subject,Body\nhalf")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(results, "write_text_chunks", disk_full)
+    with pytest.raises(WorkbenchError, match="No space left on device"):
+        export_job(settings, job_id, good)
+    assert good.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
 @pytest.mark.parametrize("seconds,text", [(0.2, "under a second"), (4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])

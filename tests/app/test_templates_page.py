@@ -244,7 +244,9 @@ def test_a_second_opinion_from_a_generator_this_machine_lacks_is_shown_as_such(s
     app = _opened(settings, spec)
     picker = next(s for s in app.selectbox if s.label == "Generator for the second opinion")
     assert picker.value == "big-llama" and "not prepared here" in picker.format_func("big-llama")
-    assert _queued_spec(app, settings)["second_opinion_model"] == "big-llama"
+    next(b for b in app.button if b.label == "Run on all rows").click().run()  # refused, as a missing main model is
+    assert any("There is no model 'big-llama' on this machine" in e.value for e in app.error)
+    assert service.list_jobs(settings) == []
     app = _opened(settings, spec)
     next(s for s in app.selectbox if s.label == "Generator for the second opinion").set_value("default").run()
     assert _queued_spec(app, settings)["second_opinion_model"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,21 +181,32 @@ def copies_values_only(settings: Settings, job_id: int, path: Path) -> bool:
 
 
 def export_job(settings: Settings, job_id: int, path: Path) -> Path:
-    """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results."""
-    path, job = Path(path), _job(settings, job_id)
-    try:
-        if not Path(job.input_path).exists():  # its rows are gone, its answers are not: those alone, by row number
-            return write_table(answers_alone(settings, job), path)
-        if path.suffix.lower() in TEXT_OUTPUTS:
-            return write_text_chunks(result_chunks(settings, job_id), path)
-        if path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
-            return add_result_columns(input_of(job), job.sheet, _result_columns(settings, job_id), path, job.header_row)
-        if path.suffix.lower() == ".xlsx":
-            return write_xlsx_chunks(result_chunks(settings, job_id), path,
-                                     decimal_comma=uses_decimal_comma(input_of(job)))
+    """CSV or XLSX of the job's rows with their results; a workbook input comes back as itself, plus results. Written
+    to a file beside it and renamed into place at the end: an export stopped half-way (killed, the disk full) left a
+    file of the first rows that read as whole, over the good one."""
+    path = Path(path)
+    if path.suffix.lower() not in (*TEXT_OUTPUTS, ".xlsx"):
         raise unwritable(path)
+    partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+    try:
+        _write_export(settings, _job(settings, job_id), partial)
+        os.replace(partial, path)
+        return path
     except OSError as exc:
         raise WorkbenchError(
             f"Cannot write '{path}': {exc.strerror or exc}. "
             "Check that the folder exists and the file is not open in another program."
         ) from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_export(settings: Settings, job, path: Path) -> None:
+    if not Path(job.input_path).exists():  # its rows are gone, its answers are not: those alone, by row number
+        write_table(answers_alone(settings, job), path)
+    elif path.suffix.lower() in TEXT_OUTPUTS:
+        write_text_chunks(result_chunks(settings, job.id), path)
+    elif path.suffix.lower() == ".xlsx" and file_kind(input_of(job)) == "excel":
+        add_result_columns(input_of(job), job.sheet, _result_columns(settings, job.id), path, job.header_row)
+    else:
+        write_xlsx_chunks(result_chunks(settings, job.id), path, decimal_comma=uses_decimal_comma(input_of(job)))
