@@ -496,7 +496,8 @@ def test_an_export_stopped_half_way_leaves_the_file_before_it_and_no_piece(setti
 
     job_id = _start(settings, limit=5)
     run_job(settings, job_id, encoder_loader=tiny_loader)
-    good = export_job(settings, job_id, tmp_path / "out.csv")
+    (tmp_path / "exports").mkdir()
+    good = export_job(settings, job_id, tmp_path / "exports" / "out.csv")
     before = good.read_bytes()
 
     def disk_full(chunks, path):
@@ -506,7 +507,7 @@ def test_an_export_stopped_half_way_leaves_the_file_before_it_and_no_piece(setti
     monkeypatch.setattr(results, "write_text_chunks", disk_full)
     with pytest.raises(WorkbenchError, match="No space left on device"):
         export_job(settings, job_id, good)
-    assert good.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    assert good.read_bytes() == before and sorted(p.name for p in good.parent.iterdir()) == ["out.csv"]
 
 
 @pytest.mark.parametrize("seconds,text", [(0.2, "under a second"), (4.4, "4 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")])
