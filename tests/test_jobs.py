@@ -746,3 +746,21 @@ def test_a_header_with_a_name_twice_is_not_told_to_choose_the_row_it_is_on(setti
     with pytest.raises(InputFileError) as raised:
         service.create_job(settings, spec, tmp_path / "twice.csv")
     assert "more than one column named 'Body'" in str(raised.value) and "holds that name" not in str(raised.value)
+
+
+def test_a_full_disk_fails_the_batch_at_once_with_what_to_do(settings, tiny_loader, monkeypatch, capsys):
+    """Waiting does not free space: the saves were retried for 42 s, then two tracebacks were printed."""
+    from sqlalchemy.exc import OperationalError
+
+    from workbench.jobs import runner
+
+    def full(*_args, **_kwargs):
+        raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(runner, "_saved", full)
+    monkeypatch.setattr(runner, "SAVE_RETRY_SECONDS", (60.0,))  # would be waited for, were it retried
+    job_id = _start(settings, limit=5)
+    started = time.monotonic()
+    assert run_job(settings, job_id, encoder_loader=tiny_loader) == "failed"
+    assert time.monotonic() - started < 30 and "Traceback" not in capsys.readouterr().err
+    assert service.get_job(settings, job_id).error == runner.DISK_FULL

@@ -11,7 +11,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from workbench.config import get_settings
 from workbench.db import repo
@@ -216,6 +216,15 @@ def _compare_until_interrupted(settings, comparison_id: int) -> None:
             "`workbench jobs resume ID` continues one, here or from the Jobs page.") from None
 
 
+def _requeue_orphans_if_writable(settings) -> None:
+    """A killed `workbench run` read "running" here until a worker noticed; where the database cannot be written (the
+    disk full), the jobs are still listed, as they are."""
+    try:
+        requeue_orphans(settings)
+    except OperationalError:
+        pass
+
+
 @cli.group()
 def jobs() -> None:
     """List, inspect, cancel and export jobs."""
@@ -227,7 +236,7 @@ def jobs() -> None:
 @user_errors
 def jobs_list(as_json: bool, every_job: bool) -> None:
     settings = get_settings()
-    requeue_orphans(settings)  # a killed `workbench run` read "running" here until a worker noticed
+    _requeue_orphans_if_writable(settings)
     rows = [_job_row(job) for job in service.list_jobs(settings, every_job)]
     _say_older_jobs(settings, len(rows))
     if as_json:
@@ -268,7 +277,7 @@ def _job_row(job) -> dict:
                                                "the right ones (mostly rows the model was unsure of: harder than most).")
 @user_errors
 def jobs_show(job_id: int, answers: str | None, by_field: bool, reviewed: bool) -> None:
-    requeue_orphans(get_settings())
+    _requeue_orphans_if_writable(get_settings())
     job = service.get_job(get_settings(), job_id)
     shown = {**_job_row(job), "progress": describe(job_progress(job)), "error": job.error,
              "input": job.input_path, "spec": job.spec, "model": registry.snapshot_names(job.model),

@@ -8,6 +8,7 @@ have a result are skipped, so a run that was interrupted continues where it stop
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -251,11 +252,23 @@ def _run_batch(settings: Settings, job_id: int, task: Task, batch: list[RowText]
     while True:
         try:
             return _saved(settings, job_id, owner, records, seconds, len(runnable), costs, rest_of_window)
-        except OperationalError:
+        except OperationalError as exc:
+            if disk_full(exc):  # waiting does not free space: 42 s of retries, then two tracebacks
+                raise WorkbenchError(DISK_FULL) from None
             wait = next(waits, None)
             if wait is None:
                 raise
             time.sleep(wait)  # another writer held the database past its busy timeout: the batch's answers are kept
+
+
+DISK_FULL = ("The disk holding the app's data folder is full: this batch's answers could not be saved. The rows saved "
+             "before it are kept. Free some space, then resume the job.")
+
+
+def disk_full(exc: OperationalError) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's "No space left on device"."""
+    said = str(exc.orig).lower()
+    return "disk is full" in said or "no space left" in said
 
 
 # A batch's answers (minutes of a generator's work) are saved again after these waits when the database stays locked
@@ -311,5 +324,13 @@ def _record(row: RowText, output: RowOutput | str | None, latency_ms: float) -> 
 
 
 def _finish(settings: Settings, job_id: int, owner: int | None, status: str, error: str | None = None) -> str:
-    with session_scope(settings) as session:
-        return repo.finish_if_running(session, job_id, status, error, runner_pid=owner)
+    """The job's end saved; where the disk is full it cannot be, so it is said here (the job, left "running" under a
+    process that has ended, goes back to the queue once there is space)."""
+    try:
+        with session_scope(settings) as session:
+            return repo.finish_if_running(session, job_id, status, error, runner_pid=owner)
+    except OperationalError as exc:
+        if not disk_full(exc):
+            raise
+        print(error or DISK_FULL, file=sys.stderr, flush=True)
+        return status
