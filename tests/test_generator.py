@@ -218,7 +218,7 @@ def test_stop_strings_cut_the_text(generator):
 def test_a_prompt_longer_than_the_window_is_reported_not_cut(generator):
     results = generator.generate(["word " * 2000, "short"], max_new_tokens=4)
     assert results[0].error.startswith("This row is too long for the model") and results[0].tokens == []
-    assert "Shorten the text in the file or split it into several rows, then retry the failed rows." in results[0].error
+    assert "Shorten the text in the file or split it into several rows and run a new job on it" in results[0].error
     assert results[1].error is None
 
 

@@ -268,3 +268,17 @@ def test_a_total_row_is_said_to_be_read_as_a_row(tmp_path):
     book.save(tmp_path / "total.xlsx")
     assert input_notes(tmp_path / "total.xlsx")[1].startswith(
         "Row 6 of this sheet looks like a total (=SUM(B2:B5) in row 6 works on the rows above): it will be read")
+
+
+def test_a_formula_on_every_row_is_no_total(tmp_path):
+    """A running number (=MAX($A$1:A5)+1) or a count over another sheet on each row is a column of the table."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Body", "Share"])
+    for n in range(2, 9):
+        sheet.append([f"=MAX($A$1:A{n - 1})+1", f"ticket {n}", f"=COUNTIF(Lookup!A1:A1,B{n})"])
+    book.create_sheet("Lookup")
+    book.save(tmp_path / "ids.xlsx")
+    assert not any("look like totals" in note or "looks like a total" in note for note in input_notes(tmp_path / "ids.xlsx"))

@@ -239,7 +239,7 @@ def test_a_text_column_named_twice_is_refused_for_a_new_job():
     ({"fallback": ["x"]}, "fallback: should be a single text, not a list or a group of settings"),
     ({"multi_label": "maybe"}, "multi_label: should be true or false"),
     ({"labels": [["a"], ["b"]]}, "label 1: should be a name, such as `billing`"),
-    ({"labels": ["", "b"]}, "label 1 is empty: remove its `-` line, or write its name"),
+    ({"labels": ["", "b"]}, "label 1, name: is empty"),
     ({"examples": [{"text": "hi", "label": "a"}, "foo"]}, "example 2: should be written as settings"),
     ({"task": ["classify"]}, "`task` takes one name, e.g. `task: classify`."),
     ({"model": ["a"]}, "`model` takes one name, e.g. `model: default`"),
@@ -269,18 +269,22 @@ def test_labels_are_read_as_the_new_job_page_and_yaml_write_them(labels, read):
 
 @pytest.mark.parametrize(("labels", "said"), [
     ("billing: invoices, shipping: parcels", "a label with a description goes on a line of its own"),
-    (["billing", None, "shipping"], "label 2 is empty"), (["billing", " "], "label 2 is empty"),
+    (["billing", None, "shipping"], "label 2 is empty"), (["billing", {None: "x"}, "c"], "label 2 is empty"),
 ])
 def test_labels_that_cannot_be_read_as_meant_are_refused(labels, said):
+    spec = spec_from_dict({"task": "route", "text": "Body", "labels": labels})
+    spec.validated_config()  # a job stored with them goes on reading them as it did
     with pytest.raises(TaskConfigError, match=said):
-        spec_from_dict({"task": "route", "text": "Body", "labels": labels})
+        spec.check_new()
 
 
 @pytest.mark.parametrize("fallback", ["", "  "])
 def test_a_route_needs_a_named_fallback_queue(fallback):
     """An empty fallback gave the rows that fit no queue an empty queue cell."""
+    spec = spec_from_dict({"task": "route", "text": "Body", "labels": ["a", "b"], "fallback": fallback})
+    spec.validated_config()  # a job stored with it still opens
     with pytest.raises(TaskConfigError, match="name the queue for rows that fit no queue"):
-        spec_from_dict({"task": "route", "text": "Body", "labels": ["a", "b"], "fallback": fallback}).validated_config()
+        spec.check_new()
 
 
 EXTRACT_FIELDS = [{"name": "amount", "type": "money"}, {"name": "topic", "type": "choice", "options": ["billing", "shipping"]}]
@@ -293,7 +297,7 @@ EXTRACT_FIELDS = [{"name": "amount", "type": "money"}, {"name": "topic", "type":
 ])
 def test_extract_examples_that_do_not_fit_the_fields_are_refused_in_words(examples, said):
     with pytest.raises(TaskConfigError, match=said):
-        spec_from_dict({"task": "extract", "text": "Body", "fields": EXTRACT_FIELDS, "examples": examples}).validated_config()
+        spec_from_dict({"task": "extract", "text": "Body", "fields": EXTRACT_FIELDS, "examples": examples}).check_new()
 
 
 def test_an_extract_example_may_write_a_choice_in_other_capitals():
@@ -339,3 +343,8 @@ def test_a_list_of_columns_written_as_one_name_is_said_how_to_list():
 def test_a_task_files_name_is_one_text():
     with pytest.raises(TaskConfigError, match="`name` takes one name"):
         spec_from_dict({"task": "classify", "text": "Body", "labels": ["a", "b"], "name": ["x"]})
+
+
+def test_a_misspelt_task_with_an_examples_file_is_said_to_be_misspelt():
+    with pytest.raises(TaskConfigError, match="Unknown task 'clasify'"):
+        spec_from_dict({"task": "clasify", "text": "Body", "examples": {"file": "e.csv", "text": "t", "label": "l"}})

@@ -201,11 +201,16 @@ def test_bullets_are_the_sentences_of_the_reply():
     ("subject_line", "Subject: Slow product pages", "Slow product pages"),
     ("one_sentence", "Body: The pages are slow in Safari.", "The pages are slow in Safari."),
     ("short", "Slow pages. Body: Your pages take 20 seconds. Somebody: hi", "Slow pages. Your pages take 20 seconds. Somebody: hi"),
-    ("short", "Ship 3 pallets to Rotterdam. body: Please ship them.", "Ship 3 pallets to Rotterdam. Please ship them."),
 ])
 def test_column_names_the_model_copied_from_the_row_are_not_in_the_summary(build_task, style, reply, clean):
     task = build_task({"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": style}})
     assert tidy(task.unlabelled(reply), task.config.summary) == clean
+
+
+def test_a_columns_name_in_other_capitals_is_a_word_of_the_summary(build_task):
+    task = build_task({"task": "summarize", "text": ["Product", "Review"], "summary": {"style": "one_sentence"}})
+    reply = "Negative review of the product: battery dies within an hour."
+    assert tidy(task.unlabelled(reply), task.config.summary) == reply
 
 
 def test_with_one_text_column_nothing_is_taken_for_a_column_name(build_task):

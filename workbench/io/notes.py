@@ -86,13 +86,14 @@ class SheetScan(NamedTuple):
 def _scan_sheet(archive, sheet_part: str) -> SheetScan:
     """The sheet's first SCANNED_CELLS cells, read once: formulas a program that does not calculate wrote without
     values, and hidden rows (a filtered list uploaded as it is shown is read whole)."""
-    unsaved = hidden = cells = merged = 0
+    unsaved = hidden = cells = merged = rows = 0
     totals: dict[int, str] = {}  # each row's first such formula
     with archive.open(sheet_part) as xml:
         for _, element in iterparse(xml):
             tag = _local(element.tag)
             if tag == "row":
                 hidden += element.get("hidden") in ("1", "true")
+                rows += 1
                 element.clear()
             elif tag == "c":
                 if found := _total_row(element):
@@ -100,10 +101,16 @@ def _scan_sheet(archive, sheet_part: str) -> SheetScan:
                 unsaved += _unsaved_formula(element)
                 cells += 1
                 if cells >= SCANNED_CELLS:
-                    return SheetScan(unsaved, hidden, whole=False, totals=tuple(sorted(totals.items())))
+                    return SheetScan(unsaved, hidden, whole=False, totals=_few(totals, rows))
             elif tag == "mergeCell":
                 merged += _spans_rows(element.get("ref", ""))
-    return SheetScan(unsaved, hidden, whole=True, merged_down=merged, totals=tuple(sorted(totals.items())))
+    return SheetScan(unsaved, hidden, whole=True, merged_down=merged, totals=_few(totals, rows))
+
+
+def _few(totals: dict[int, str], rows: int) -> tuple[tuple[int, str], ...]:
+    """Rows that total rows above them, if they are few: a formula on most rows (a running number, =MAX($A$1:A5)+1)
+    is a column of the table, not its totals."""
+    return tuple(sorted(totals.items())) if len(totals) <= max(3, rows // 20) else ()
 
 
 def _spans_rows(ref: str) -> bool:
@@ -122,7 +129,7 @@ def _total_row(cell) -> tuple[int, str] | None:
     """The cell's sheet row and formula, where the formula totals (or counts, averages…) rows above it."""
     formula = next((child.text for child in cell if _local(child.tag) == "f"), None)
     row = re.search(r"\d+$", cell.get("r", ""))
-    if not formula or not row or not _AGGREGATE.search(formula):
+    if not formula or not row or not _AGGREGATE.search(formula) or "!" in formula:  # rows of another sheet: no total
         return None
     ends = [int(end) for end in _RANGE_END_ROW.findall(formula)]
     return (int(row.group()), formula) if ends and max(ends) < int(row.group()) else None

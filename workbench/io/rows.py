@@ -114,11 +114,12 @@ def without_column_names(text: str, columns: list[str] | tuple[str, ...]) -> str
 
 
 def column_name_labels(columns: list[str] | tuple[str, ...]) -> re.Pattern | None:
-    """The "Name: " labels joining puts in front of each column's value, wherever they appear and however a model
-    capitalised them ("body: Please ship…"); None for one column."""
+    """The "Name: " labels joining puts in front of each column's value, wherever they appear, as the columns are
+    spelt: in other capitals they are words of a sentence ("a review of the product: battery dies…" with columns
+    Product and Review); None for one column."""
     if len(columns) < 2:
         return None
-    return re.compile(rf"(?<!\w){_any_of(columns)}:\s*", re.I)
+    return re.compile(rf"(?<!\w){_any_of(columns)}:\s*")
 
 
 def _any_of(columns: list[str] | tuple[str, ...]) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS",
               "₱": "PHP", "eur": "EUR", "euro": "EUR", "euros": "EUR", "usd": "USD", "dollar": "USD", "dollars": "USD",
-              "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "chf": "CHF", "franc": "CHF", "francs": "CHF", "jpy": "JPY",
+              "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "chf": "CHF", "jpy": "JPY",
               "yen": "JPY", "cad": "CAD", "aud": "AUD", "inr": "INR", "rs": "INR", "rupee": "INR", "rupees": "INR",
               "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zł": "PLN", "czk": "CZK", "huf": "HUF",
               "nzd": "NZD", "hkd": "HKD", "sgd": "SGD", "cny": "CNY", "rmb": "CNY", "yuan": "CNY", "krw": "KRW",
@@ -19,7 +19,7 @@ CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", 
               "us$": "USD", "c$": "CAD", "ca$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD", "hk$": "HKD",
               "s$": "SGD", "sg$": "SGD", "r$": "BRL", "mx$": "MXN"}
 # Codes that are also English words count only in capitals: "TRY 50" is lira, "try 50 times" is not.
-CODES_THAT_ARE_WORDS = frozenset({"try", "won", "php"})
+CODES_THAT_ARE_WORDS = frozenset({"try", "won", "php", "rub"})
 SYMBOLS = "€$£¥₹₩₽₺₪₱"
 # "45 Canadian dollars", "45 US dollars": the country names the dollar.
 _DOLLARS_OF = {"us": "USD", "u.s.": "USD", "american": "USD", "canadian": "CAD", "australian": "AUD",
@@ -44,7 +44,7 @@ _MINUS_BEFORE_SIGN = re.compile(rf"(?<![\w.])[{MINUS}]\s?[{SYMBOLS}]\s?$")
 _RANGE_DASH = re.compile(rf"(?:[{SYMBOLS}]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[{SYMBOLS}]|[A-Z]{{3}}))(\s?)[{MINUS}]\1[{SYMBOLS}]\s?$")
 # "$12k", "€1.2m", "£3bn", "$5 million", "2 Mio. €": thousands, millions, billions written after an amount (read as
 # 5 before, a million times too little).
-SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mil": 1e6, "mio": 1e6, "million": 1e6,
+SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "mio": 1e6, "million": 1e6,
           "millions": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "mrd": 1e9,
           # As India writes them: Rs 5 lakh is 500,000, 2 crore 20,000,000.
           "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "crore": 1e7, "crores": 1e7}
@@ -55,13 +55,12 @@ _SCALE = re.compile(rf"\s?({_SCALE_WORDS})\b|([kmb])\b|\s([kmb])(?![/\w])", re.I
 # An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals. Not
 # after a lone 0: "€0.999" is under a euro.
 _DOTTED_THOUSANDS = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
-# ...except where the writer's dot is a decimal mark: after "$" or "£" ("$3.499" is a US fuel price; "R$ 1.299", reais,
-# is 1,299), and in a price per litre, gallon or kilowatt-hour, which has three decimals ("1.799 €/l").
-_DOT_DECIMAL_SIGN = re.compile(r"(?<![A-Za-z])(?:(?:US|C|CA|A|AU|NZ|HK|S|SG|MX)?\$|£)\s?$", re.I)
+# ...except where the writer's dot is a decimal mark: after "£" ("£1.459", a litre of petrol; "$1.500" is 1,500 Chilean
+# pesos as often as a US price), and in a price per litre, gallon or kilowatt-hour, which has three decimals
+# ("1.799 €/l", "$3.499 per gallon").
+_DOT_DECIMAL_SIGN = re.compile(r"£\s?$")
 _PER_UNIT = re.compile(rf"\s?(?:[{SYMBOLS}]|[A-Z]{{3}})?\s?(?:/|per\s|a\s)\s?"
                        r"(?:l|ltr|litre|liter|gal|gallon|kwh|mwh|therm)s?\b", re.I)
-# How extract writes an amount (money_text): digits, a dot only before decimals, then the code. Read back as it is.
-_WRITTEN_BY_EXTRACT = re.compile(r"(-?\d+(?:\.\d+)?) ([A-Z]{3})")
 
 
 def amount_in(text: str) -> float | None:
@@ -114,23 +113,33 @@ def as_amount(written: str) -> float | None:
     return as_number(written.replace(".", ",") if _DOTTED_THOUSANDS.fullmatch(written) else written)
 
 
-# A count of things has no decimals: "1.500 Stück", "1.200 employees" write thousands, as amounts of money do. Before a
-# unit of measure ("1.500 mm", "1.500%"), a scale ("1.500 million") or no word, the dot stays a decimal point.
-_MEASURE = re.compile(r"\s?(?:%|percent|mm|cm|km|m|g|kg|mg|t|l|ml|lbs?|oz|in|inch(?:es)?|ft|mi|s|sec|ms|h|hrs?|min|kwh|kw"
-                      r"|w|v|°\w?)(?![^\W\d_])", re.I)
-_WORD_AFTER = re.compile(r"\s?[^\W\d_]{2,}")
-# Thousands and millions written after a count ("10k users", "2 million users"); no lone "m" or "b": "5m" is five metres.
-_COUNT_SCALE = re.compile(rf"\s?({_SCALE_WORDS})\b|(k)\b", re.I)
+# A count of things has no decimals: "1.500 Stück", "1.200 employees" write thousands, as amounts of money do. Only
+# before a word that counts things, or where the text writes its decimals with a comma: "1.250 kilograms", "rated
+# 4.500 out of 5" and "1.250 ETH" keep their decimal point.
+_COUNTED = re.compile(r"\s?(?:units?|pieces?|pcs|items?|stück|stk|employees?|mitarbeiter\w*|users?|people|persons?|"
+                      r"customers?|kunden|orders?|bestellungen|tickets?|calls?|visitors?|members?|copies|boxes|"
+                      r"pallets?|packages?|parcels?|pakete?)\b", re.I)
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])\d+,\d{1,2}(?![\d,.])")
+# Thousands and millions written after a count ("10k users", "2 million users"): words that mean nothing else. Not "m"
+# (5m is five metres), "mil" (a thousand in Spanish) or "mn" (minutes in French).
+_COUNT_SCALES = ("thousand", "million", "millions", "billion", "billions", "mio", "mln", "bn", "lakh", "lakhs",
+                 "crore", "crores")
+_COUNT_SCALE = re.compile(rf"\s?({'|'.join(_COUNT_SCALES)})\b|(k)\b", re.I)
 
 
 def number_at(match: re.Match, text: str) -> float | None:
     """The number the text writes at this match, with its scale: "10k users" is 10,000, "1.500 Stück" 1,500."""
     after = text[match.end():]
     scale = _COUNT_SCALE.match(after)
-    counted = not scale and _DOTTED_THOUSANDS.fullmatch(match.group()) and _WORD_AFTER.match(after) \
-        and not _MEASURE.match(after)
+    counted = not scale and _DOTTED_THOUSANDS.fullmatch(match.group()) and (
+        _COUNTED.match(after) or _DECIMAL_COMMA.search(text))
     number = as_amount(match.group()) if counted else as_number(match.group())
-    return None if number is None else number * (SCALES[next(filter(None, scale.groups())).lower()] if scale else 1)
+    return None if number is None else number * _scale_of(scale)
+
+
+def _scale_of(scale: re.Match | None) -> float:
+    """What a scale word found after a number multiplies it by (1 without one)."""
+    return SCALES[next(filter(None, scale.groups())).lower()] if scale else 1
 
 
 def places(written: str, text: str, read: Callable[[str], float | None] = as_number) -> Iterator[re.Match]:
@@ -150,7 +159,8 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     """The amount and currency the text writes at this number, if a currency stands next to it: "€45", "USD 200",
     "45.50 EUR", "45 euros"; "-€45" is minus 45 and "$12k" 12,000."""
     before, after = text[: match.start()], text[match.end():]
-    bracketed = before.endswith("(") and after.startswith(")")  # as accounts write a minus: "(200) USD"
+    # As accounts write a minus, "(200) USD": a code or word after the bracket ("(2) $49.99" is a count, then a price).
+    bracketed = before.endswith("(") and re.match(r"\)\s?[^\W\d_]", after) is not None
     after = after[1:] if bracketed else after
     scale = _SCALE.match(after)
     currency = _currency_before(before) or _currency_after(after[scale.end():].lstrip(".") if scale else after)
@@ -158,7 +168,7 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     if not currency or amount is None:
         return None
     minus = bracketed or (_MINUS_BEFORE_SIGN.search(before) and not _RANGE_DASH.search(before))
-    return (-1 if minus else 1) * amount * (SCALES[next(filter(None, scale.groups())).lower()] if scale else 1), currency
+    return (-1 if minus else 1) * amount * _scale_of(scale), currency
 
 
 def _amount_at(written: str, before: str, after: str) -> float | None:
@@ -178,8 +188,6 @@ def money_in(text: str) -> tuple[float | None, str]:
     """The amount and currency a short text such as a reviewer's answer writes: as money_at reads the first number
     ("-€45" -> (-45.0, "EUR")), or else its first number, as an amount, and the first currency it names anywhere
     ("49.99 in EUR")."""
-    if extracts := _WRITTEN_BY_EXTRACT.fullmatch(text.strip()):
-        return float(extracts.group(1)), extracts.group(2)
     number = NUMBER.search(text)
     # Read as money, also without a currency: "2.500" is 2,500 as "2.500 €" is (money has two decimals).
     return (money_at(number, text) if number else None) or (as_amount(number.group()) if number else None,

@@ -78,6 +78,10 @@ class Task(ABC):
         """Raise TaskConfigError for rules a new job's settings must follow beyond their own validation (default:
         none). Kept apart so a job stored before a rule was added still resumes and shows its results."""
 
+    @classmethod  # noqa: B027 (optional hook, not abstract)
+    def check_new_settings_as_written(cls, written: dict) -> None:
+        """As check_new_spec, for what the settings say as written, before validation reads them (default: none)."""
+
     @classmethod
     @abstractmethod
     def output_columns(cls, config: TaskConfig) -> list[str]:

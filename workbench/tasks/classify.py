@@ -77,7 +77,7 @@ class ClassifyConfig(TaskConfig):
         if not isinstance(value, list | tuple):
             return value  # pydantic says a list is wanted
         # A name inside a list ("- [billing]") is a mistake, not the name "['billing']".
-        return [_label_item(v, n) for n, v in enumerate(value, 1)]
+        return [_label_item(v) for v in value]
 
     @model_validator(mode="after")
     def _model_with_its_switch(self) -> ClassifyConfig:
@@ -157,6 +157,10 @@ class ClassifyTask(Task):
     @classmethod
     def check_new_spec(cls, config: ClassifyConfig, columns: list[str]) -> None:
         check_new_labels(cls.name, config)
+
+    @classmethod
+    def check_new_settings_as_written(cls, written: dict) -> None:
+        check_labels_as_written(cls.name, written)
 
     @classmethod
     def output_columns(cls, config: ClassifyConfig) -> list[str]:
@@ -333,20 +337,37 @@ def _labels_from_text(text: str) -> list:
     """Labels written as one text: one per line (`name: description`), or names on one line, comma-separated."""
     if "\n" in text.strip():
         return parse_label_lines(text)
-    if ":" in text:
-        raise ValueError("a label with a description goes on a line of its own: write `labels: |` and then one "
-                         "`name: description` per line, or list them as `- {name: billing, description: invoices}`")
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _label_item(item, number: int):
+def _label_item(item):
     """A label of a list: a name, `{name: …, description: …}`, or `billing: invoices` (YAML reads it as one pair)."""
-    if item is None or (isinstance(item, str) and not item.strip()):
-        raise ValueError(f"label {number} is empty: remove its `-` line, or write its name")
     if isinstance(item, dict) and len(item) == 1 and not set(item) & set(LabelSpec.model_fields):
         ((name, description),) = item.items()
         return {"name": str(name), "description": "" if description is None else str(description)}
     return item if isinstance(item, dict | list) else {"name": str(item)}
+
+
+def check_labels_as_written(task: str, written: dict) -> None:
+    if mistake := label_list_mistake(written.get("labels")):
+        raise TaskConfigError(f"The {task} settings need fixing: labels: {mistake}")
+
+
+def label_list_mistake(labels) -> str | None:
+    """How labels as written would be misread, for new settings (a stored job keeps reading them as it did): an empty
+    item became the label "None", "a: x, b: y" on one line the labels "a: x" and "b: y"."""
+    if isinstance(labels, str) and "\n" not in labels.strip() and ":" in labels:
+        return ("a label with a description goes on a line of its own: write `labels: |` and then one "
+                "`name: description` per line, or list them as `- {name: billing, description: invoices}`")
+    items = labels if isinstance(labels, list | tuple) else []
+    empty = next((n for n, item in enumerate(items, 1) if _empty_label(item)), None)
+    return None if empty is None else f"label {empty} is empty: remove its `-` line, or write its name"
+
+
+def _empty_label(item) -> bool:
+    name = next(iter(item), "") if isinstance(item, dict) and len(item) == 1 and "name" not in item else \
+        item.get("name", "") if isinstance(item, dict) else item
+    return name is None or (isinstance(name, str) and not name.strip())
 
 
 def parse_label_lines(text: str) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import BaseModel, field_validator
 
 from workbench.errors import TaskConfigError
 from workbench.io.rows import without_column_names
@@ -58,19 +58,6 @@ class ExtractConfig(TaskConfig):
             raise ValueError(f"field names must be different from each other and from '{ERRORS_COLUMN}'")
         return fields
 
-    @model_validator(mode="after")
-    def _examples_fit_the_fields(self) -> ExtractConfig:
-        """An example's value for a field there is not (a typo: the example was left out without a word), or a
-        choice it does not offer."""
-        fields = {f.name: f for f in self.fields}
-        for number, example in enumerate(self.examples, 1):
-            for name, value in example.values.items():
-                if name not in fields:
-                    raise ValueError(f"example {number} gives a value for '{name}', which is no field; the fields are "
-                                     f"{', '.join(fields)}")
-                _check_example_choice(fields[name], value, number)
-        return self
-
 
 @register
 class ExtractTask(GenerativeTask):
@@ -90,6 +77,8 @@ class ExtractTask(GenerativeTask):
             if field.options and field.type != "choice":
                 raise TaskConfigError(f"The extract settings need fixing: field '{field.name}' is of type {field.type}, "
                                       "and only a choice field has options: write `type: choice`, or remove them.")
+        if mistake := _example_mistake(config):
+            raise TaskConfigError(f"The extract settings need fixing: {mistake}")
 
     @classmethod
     def kind_of_model(cls, config: ExtractConfig) -> str:
@@ -110,9 +99,11 @@ class ExtractTask(GenerativeTask):
     @classmethod
     def reviewed_answers(cls, config: ExtractConfig, answers: dict[str, str],
                          model_answers: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Each typed field in the form the model's answers take (a number as a number, money as "49.99 EUR")."""
-        fields = {f.name: f for f in config.fields}
-        return {name: _reviewed(fields[name], value, config.day_first) if name in fields else value
+        """Each typed field in the form the model's answers take (a number as a number, money as "49.99 EUR"); a value
+        kept as the model wrote it stays the model's ("3.499 USD", a price per gallon, read again is 3,499)."""
+        fields, model_answers = {f.name: f for f in config.fields}, model_answers or {}
+        return {name: model_answers[name] if _unchanged(value, model_answers.get(name)) else
+                _reviewed(fields[name], value, config.day_first) if name in fields else value
                 for name, value in answers.items()}
 
     def setup(self) -> None:
@@ -201,11 +192,23 @@ class ExtractTask(GenerativeTask):
         return str(exc)
 
 
-def _check_example_choice(field: FieldSpec, value: Any, number: int) -> None:
+def _example_mistake(config: ExtractConfig) -> str | None:
+    """An example's value for a field there is not (a typo: the example was left out without a word), or a choice it
+    does not offer."""
+    fields = {f.name: f for f in config.fields}
+    for number, example in enumerate(config.examples, 1):
+        for name, value in example.values.items():
+            if name not in fields:
+                return f"example {number} gives a value for '{name}', which is no field; the fields are {', '.join(fields)}"
+            if _not_an_option(fields[name], value):
+                return (f"example {number} gives '{name}' the value '{value}', which is not one of its options "
+                        f"({', '.join(fields[name].options)})")
+    return None
+
+
+def _not_an_option(field: FieldSpec, value: Any) -> bool:
     options = {option.casefold() for option in field.options}
-    if field.type == "choice" and value not in (None, "") and str(value).casefold() not in options:
-        raise ValueError(f"example {number} gives '{field.name}' the value '{value}', which is not one of its options "
-                         f"({', '.join(field.options)})")
+    return field.type == "choice" and value not in (None, "") and str(value).casefold() not in options
 
 
 def _written_fields(config: ExtractConfig) -> list[FieldSpec]:
@@ -234,6 +237,10 @@ def _examples_for(fields: list[FieldSpec], examples: list[ExtractExample]) -> li
     nothing to extract). An example for the names or choice fields only would teach it to leave its fields empty."""
     names = {f.name for f in fields}
     return [e for e in examples if not any(e.values.values()) or any(e.values.get(n) for n in names)]
+
+
+def _unchanged(typed: str, model_answer: Any) -> bool:
+    return model_answer is not None and str(typed).strip() == str(model_answer).strip()
 
 
 def _reviewed(field: FieldSpec, value: str, day_first: bool) -> Any:

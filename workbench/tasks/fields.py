@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from dateutil import parser as dateparser
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
@@ -75,9 +75,10 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b\.?"  # "4. März": German writes the day with
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
 # 3rd of March; March 3, 2024; March 2024. Two numbers with a dot or a dash are left out: versions and ranges
 # (2.1, 10-12) are not dates; so are three numbers without a year of two or four digits at one end (version 2.4.1),
-# or with more after them (a phone written 06.12.34.56.78, version 1.2.10.4).
+# after a "v" (v2.4.10), or with a dot and more digits after them (a phone written 06.12.34.56.78, version 1.2.10.4).
+# A range is two dates: 23.12.2024-02.01.2025.
 DATE_PIECE = re.compile(
-    rf"(?<![\w.])(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|[-/.]\d)"
+    rf"(?<![\d.vV])(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|\.\d)"
     rf"|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
     rf"|\b{_DAY}[-\s]+(?:(?:of|de)\s+)?{_MONTH}(?:[-,\s]+(?:de\s+)?\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
@@ -92,11 +93,14 @@ EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.I)
 # number at once; the others need "no.", "number", "ID" or "#" ("account: 07700 900123" and "Just in case: …" are
 # phone numbers).
 _NUMBER_MARK = r"\s*(?:number|no\.?|num|nr\.?|id|#)\s*[:#]?\s*$"
-_NAMES_ALONE = r"order|invoice|ticket|ref(?:erence)?|tracking|transaction|card|iban|pin|serial|sku|vat"
+_NAMES_ALONE = r"order|invoice|ticket|ref(?:erence)?|tracking|transaction|iban|pin|serial|sku|vat"
+# "SIM card 07700 900123" and "Caller ID 07700 900123" are phone numbers: a card or an ID needs "number", "no." or "#".
 _NAMES_WITH_MARK = (r"case|account|booking|po|customer|client|member|membership|user|contract|policy|claim|employee|"
-                    r"staff|student|patient|tax|shipment|parcel|item|product|part|model|licen[cs]e|passport|device")
-NAMED_AS_OTHER = re.compile(rf"\b(?:(?:{_NAMES_ALONE})\s*#?\s*$|id\s*[:#]?\s*$|(?:{_NAMES_ALONE}|{_NAMES_WITH_MARK})"
-                            rf"{_NUMBER_MARK})", re.I)
+                    r"staff|student|patient|tax|shipment|parcel|item|product|part|model|licen[cs]e|passport|device|card")
+NAMED_AS_OTHER = re.compile(rf"\b(?:(?:{_NAMES_ALONE})\s*#?\s*$|(?:{_NAMES_ALONE}|{_NAMES_WITH_MARK}){_NUMBER_MARK})",
+                            re.I)
+# No phone number has more digits (ITU E.164): a card number of 16 is none.
+MAX_PHONE_DIGITS = 15
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
 DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # with a time after it too ("05.03.2024 10:30")
@@ -374,7 +378,7 @@ def _email(_field: FieldSpec, value: Any, source: str) -> str | None:
 def _address_of_domain(piece: str, source: str) -> str | None:
     """The text's one address at the domain the model copied ("example.com" of "ann@example.com": a copy may start
     after the @); None for a piece with no address in it (the guide has the model copy something: that means none)."""
-    domain = piece.strip().strip(".,;:<>()").lower()
+    domain = piece.strip().strip(".,;:<>()@").lower()
     owners = {a.lower() for a in ADDRESS.findall(source) if a.lower().endswith(f"@{domain}")} if domain else set()
     if len(owners) == 1:
         return owners.pop()
@@ -400,7 +404,7 @@ def _phone(_field: FieldSpec, value: Any, source: str) -> str | None:
     digits = re.sub(r"\D", "", without_trunk_zero(EXTENSION.sub("", str(value))))
     text = outside_dates(source)
     found = [(m, w) for m in PHONE.finditer(text) if (w := _phone_from_start(m.group(), digits))]
-    if len(digits) < 6 or not found:
+    if len(digits) < 6 or len(digits) > MAX_PHONE_DIGITS or not found:
         raise Rejected(f"'{value}' is not a phone number in the text")
     place, (whole, cut) = found[0]
     if NAMED_AS_OTHER.search(text[max(0, place.start() - 30):place.start()]):
@@ -424,23 +428,44 @@ def without_trunk_zero(phone: str) -> str:
     return TRUNK_ZERO.sub(r"+\1 ", phone)
 
 
-def _phone_from_start(written: str, digits: str) -> tuple[str, bool] | None:
+def _phone_from_start(written: str, digits: str) -> PhoneFound | None:
     """The number as "+442079460958" if `digits` are its first digit groups, or all of them but a "+44" (or the "1" of
-    "1-800-…") the model left out (and the trunk 0 of "+44 (0)20", if the model kept it: "020 7946 0958"), with
-    whether the model's digits stop before the number's end; None if they start inside it."""
+    "1-800-…") the model left out (and the trunk 0 of "+44 (0)20", if the model kept it: "020 7946 0958"); None if they
+    start inside it."""
     if trunk := TRUNK_ZERO.match(written):
         country = trunk.group(1)
         digits = country + digits[len(country) + 1:] if digits.startswith(f"{country}0") else digits.removeprefix("0")
         written = without_trunk_zero(written)
     groups, plus = re.findall(r"\d+", written), "+" if written.startswith("+") else ""
-    starts = [0, 1] if plus or groups[:1] == ["1"] else [0]  # from the country code, or just after it
-    for start in starts:
+    for start in [0, 1] if plus or _north_american(groups) else [0]:  # from the country code, or just after it
         joined = ""
         for end, group in enumerate(groups[start:], start + 1):
             joined += group
             if joined == digits:
-                return plus + "".join(groups), end < len(groups)
+                return _whole_number(plus, groups, end)
     return None
+
+
+class PhoneFound(NamedTuple):
+    number: str
+    cut_short: bool  # the model's digits stopped before the number's last groups
+
+
+def _whole_number(plus: str, groups: list[str], end: int) -> PhoneFound | None:
+    """The number from its first group to the model's last, and on over groups of 3 digits or more ("+1 555 123" of
+    "+1 555 123 4567"); a short group after it is another number ("0800 123 4567 24/7", "07700 900123 2 lines"). None
+    where that runs past MAX_PHONE_DIGITS: a card number ("1234 5678 9012 3456") is no phone number."""
+    whole = end
+    while whole < len(groups) and len(groups[whole]) >= 3:
+        whole += 1
+    if len("".join(groups[:whole])) > MAX_PHONE_DIGITS:
+        return None
+    return PhoneFound(plus + "".join(groups[:whole]), whole > end)
+
+
+def _north_american(groups: list[str]) -> bool:
+    """1-800-356-9377: the 1 before a three-digit area code, eleven digits in all ("Press 1 07700 900123" is none)."""
+    return groups[:1] == ["1"] and len(groups) > 1 and len(groups[1]) == 3 and len("".join(groups)) == 11
 
 
 def _choice(field: FieldSpec, value: Any, _source: str) -> str:

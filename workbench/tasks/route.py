@@ -23,7 +23,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from workbench.errors import TaskConfigError
 from workbench.tasks.base import RowOutput, Task
-from workbench.tasks.classify import ClassifyConfig, LabelSpec, check_new_labels
+from workbench.tasks.classify import ClassifyConfig, LabelSpec, check_labels_as_written, check_new_labels
 from workbench.tasks.long_rows import partly_read_notes
 from workbench.tasks.registry import register
 from workbench.tasks.scoring import softmax
@@ -50,13 +50,6 @@ class RouteConfig(ClassifyConfig):
     # Rules, not a model: urgency is the team's own policy, and a rule never guesses.
     priority: dict[str, list[str]] = Field(default_factory=dict)
     default_priority: str = "normal"
-
-    @field_validator("fallback")
-    @classmethod
-    def _fallback_named(cls, fallback: str) -> str:
-        if not fallback.strip():  # its rows got an empty queue cell
-            raise ValueError("name the queue for rows that fit no queue, e.g. `fallback: Other`")
-        return fallback.strip()
 
     @field_validator("priority", mode="before")
     @classmethod
@@ -111,11 +104,18 @@ class RouteTask(Task):
     @classmethod
     def check_new_spec(cls, config: RouteConfig, columns: list[str]) -> None:
         check_new_labels(cls.name, config)
+        if not config.fallback.strip():  # its rows got an empty queue cell
+            raise TaskConfigError("The route settings need fixing: fallback: name the queue for rows that fit no "
+                                  "queue, e.g. `fallback: Other`")
         # Rows sent there for fitting no queue would be counted, charted and scored as that queue's.
         if config.fallback.casefold() in {label.name.casefold() for label in config.labels}:
             other = "Unmatched" if config.fallback.casefold() == "other" else "Other"
             raise TaskConfigError(f"The route settings need fixing: the fallback queue '{config.fallback}' is also one "
                                   f"of your queues; give the fallback another name (e.g. {other})")
+
+    @classmethod
+    def check_new_settings_as_written(cls, written: dict) -> None:
+        check_labels_as_written(cls.name, written)
 
     @classmethod
     def output_columns(cls, config: RouteConfig) -> list[str]:

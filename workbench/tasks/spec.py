@@ -51,6 +51,7 @@ class TaskSpec(BaseModel):
         config = self.validated_config()
         if flag := _flag_for_a_number(self.config, config):
             raise TaskConfigError(f"The {self.task} settings need fixing: {flag}")
+        get_task_class(self.task).check_new_settings_as_written(self.config)
         get_task_class(self.task).check_new_spec(config, self.text)
         return self
 
@@ -347,6 +348,7 @@ EXAMPLES_FILE_KEYS = ("file", "sheet", "text", "label")
 def _check_examples_file_is_for(task: str) -> None:
     """An examples file holds labelled rows: classify's and route's examples. Others' are written in the task file
     (each row's error was listed instead, 1,876 characters that never said so)."""
+    get_task_class(task)  # "Unknown task 'clasify'", before telling the user to remove their examples
     if task not in ("classify", "route"):
         raise TaskConfigError("An examples file (`examples: {file: …}`) gives classify and route labelled rows; " + (
             "extract's examples are written in the task file: `examples:` then `- text: …` with `values: {field: "

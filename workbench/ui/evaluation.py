@@ -21,6 +21,10 @@ from workbench.eval.reviewed import evaluate_reviewed, reviewed_count
 from workbench.jobs.progress import counted, listed_counts
 from workbench.ui.widgets import user_errors
 
+# Whether the scores shown are on the reviewed rows: saving a review reruns the review section alone, which left them
+# as they were (a review taken back still scored).
+SCORED_ON_REVIEWS = "scored-on-reviews"
+
 
 def evaluation_section(frame: pd.DataFrame, suggested: str | None = None,
                        reviewed: Callable[[], pd.DataFrame] | None = None) -> None:
@@ -47,15 +51,17 @@ def _scores(frame: pd.DataFrame, suggested: str | None, reviewed: Callable[[], p
     st.subheader("How good are the answers?")
     column = st.selectbox("Column of right answers (if your file has one)", choices,
                           index=choices.index(suggested) if suggested in choices else 0)
+    st.session_state[SCORED_ON_REVIEWS] = column == by_review  # a review saved or taken back then redraws the page
     if column == "(none)":
         return
     with user_errors():
         if column == by_review:
             reviewed_now = reviewed()
-            st.caption(f"Scored on the {counted(reviewed_count(reviewed_now), 'row')} you reviewed, your answers taken as the right ones. The review "
-                       "queue shows the rows the model was least sure of first, so expect a lower score here than over "
-                       "the whole file.")
-            _show(evaluate_reviewed(frame, reviewed_now), int(example_rows(frame).sum()))
+            report = evaluate_reviewed(frame, reviewed_now)  # "no row reviewed yet" before a caption of 0 rows
+            st.caption(f"Scored on the {counted(reviewed_count(reviewed_now), 'row')} you reviewed, your answers taken as "
+                       "the right ones. The review queue shows the rows the model was least sure of first, so expect a "
+                       "lower score here than over the whole file.")
+            _show(report, int(example_rows(frame).sum()))
         else:
             if column == BY_FIELD:
                 named = ", ".join(f"{field} in '{c}'" for field, c in field_answer_columns(frame).items())

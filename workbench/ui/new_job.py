@@ -95,9 +95,8 @@ def choose_table(chosen: ChosenInput) -> TablePlace:
     sheet = sheets[0] or None
     if len(sheets) > 1:  # kept per file, as the other choices are: it went back to the opening sheet after another page
         key = f"sheet-{chosen.path}"
-        sheet = sheet_column.selectbox("Sheet", sheets, index=None if key in st.session_state else
-                                       sheets.index(opening) if opening in sheets else 0, persist_state="session", key=key,
-                                       help="Starts at the sheet the workbook opens on.")
+        sheet = kept_choice(sheet_column, "Sheet", sheets, opening if opening in sheets else sheets[0], key,
+                            help="Starts at the sheet the workbook opens on.")
     return TablePlace(sheet, _choose_header_row(header_column, chosen))
 
 
@@ -105,7 +104,7 @@ def _choose_header_row(column, chosen: ChosenInput) -> int | None:
     # Keyed by the file, so another upload starts from the header found by itself again.
     return column.number_input(
         "Column names on row", min_value=1, max_value=MAX_HEADER_ROW, value=None, step=1,
-        placeholder="found by itself", persist_state="session", key=f"header-row-{chosen.path}",
+        placeholder="automatic", persist_state="session", key=f"header-row-{chosen.path}",
         help="Leave empty unless the preview below shows the wrong column names (a report's title above the table): "
              "then type the number of the row that holds them, as your spreadsheet program numbers rows.")
 
@@ -234,6 +233,13 @@ def text_columns_key(source: int | str, columns: list[str]) -> str:
     return column_choice_key(f"text-columns-{source}", columns)
 
 
+def kept_choice(where, label: str, options: list[str], first: str, key: str, **kwargs) -> str:
+    """A box kept for the session (persist_state), starting at `first`: once chosen, the kept choice (a start given
+    beside a value the state already holds would be ignored, with a warning)."""
+    return where.selectbox(label, options, index=None if key in st.session_state else options.index(first),
+                           persist_state="session", key=key, **kwargs)
+
+
 def column_choice_key(box: str, columns: list[str]) -> str:
     """A key for a box choosing among these columns, kept for the session: one per set of columns."""
     return f"{box}-{hashlib.sha1(chr(31).join(columns).encode()).hexdigest()[:10]}"
@@ -353,9 +359,8 @@ def _examples(frame: pd.DataFrame, text_columns: list[str]) -> list[dict]:
         return kept
     if source == "A label column of this sheet":
         columns, key = list(frame.columns), column_choice_key("label-column", list(frame.columns))
-        label_column = st.selectbox("Column with labels (rows left empty are not used)", columns,
-                                    index=None if key in st.session_state else
-                                    columns.index(likely_label_column(frame, text_columns)), persist_state="session", key=key)
+        label_column = kept_choice(st, "Column with labels (rows left empty are not used)", columns,
+                                   likely_label_column(frame, text_columns), key)
         examples = _column_examples(frame, text_columns, label_column)
         st.caption(examples_note(examples))
         return examples
@@ -422,9 +427,8 @@ def examples_from_file(path) -> list[dict]:
     text_column = st.selectbox("Examples: text column", columns, persist_state="session",
                                key=column_choice_key(f"examples-text-{path}", columns))
     label_key = column_choice_key(f"examples-label-{path}", columns)
-    label_column = st.selectbox("Examples: label column", columns, persist_state="session", key=label_key,
-                                index=None if label_key in st.session_state else
-                                columns.index(likely_label_column(table, [text_column])))
+    label_column = kept_choice(st, "Examples: label column", columns, likely_label_column(table, [text_column]),
+                               label_key)
     return examples_from_table(table, [text_column], label_column)
 
 

@@ -16,6 +16,7 @@ from workbench.tasks.fields import LIST_TYPES
 from workbench.tasks.route import NEAREST_QUEUE
 from workbench.tasks.spec import spec_from_dict
 from workbench.ui.context import app_settings, open_job
+from workbench.ui.evaluation import SCORED_ON_REVIEWS
 from workbench.ui.widgets import answer_column, plain, user_errors
 
 CONFIRMED = "confirmed"  # a reviewed row whose answers the reviewer kept
@@ -23,6 +24,7 @@ CONFIRMED = "confirmed"  # a reviewed row whose answers the reviewer kept
 
 # Set on every full run of the page, cleared by a save: the table and charts above were drawn before it.
 TABLE_SHOWS_REVIEWS = "table-shows-reviews"
+REVIEWS_CHANGED = "reviews-changed"  # since this section was drawn: a review saved or taken back
 SAVING_ERROR = "review-saving-error"
 
 
@@ -37,6 +39,8 @@ def review_section(job, model_frame: pd.DataFrame) -> None:
 def _review_fragment(job, model_frame: pd.DataFrame, answered: set[int]) -> None:
     """Saving a review reruns this section alone, with the reviews read again: rerunning the whole page redrew a
     10,000-row table and its charts for every saved row (3.5-5 s a review)."""
+    if st.session_state.pop(REVIEWS_CHANGED, False) and st.session_state.get(SCORED_ON_REVIEWS):
+        st.rerun(scope="app")  # the scores below are on the reviewed rows: drawn again with the change
     frame = review.with_job_reviews(app_settings(), job.id, model_frame, job.spec)
     choices = spec_from_dict(job.spec).answer_choices()
     flagged, confidence = answer_column(frame, "needs_review"), answer_column(frame, "confidence")
@@ -134,6 +138,7 @@ def _save_review(job_id: int, row: int, names: list[str]) -> None:
         st.session_state[SAVING_ERROR] = exc  # shown under the form it came from, which stays on screen
         return
     st.session_state[TABLE_SHOWS_REVIEWS] = False
+    st.session_state[REVIEWS_CHANGED] = True
 
 
 def _saving_error() -> None:
@@ -196,6 +201,7 @@ def _take_back(job_id: int) -> None:
     row = st.session_state[f"take-back-row-{job_id}"]
     review.remove_reviews(app_settings(), job_id, [row])
     st.session_state[TABLE_SHOWS_REVIEWS] = False
+    st.session_state[REVIEWS_CHANGED] = True
     # The row's answer boxes kept the correction taken back: shown again in the queue, they offered it to save again.
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_answer_key(job_id, row, ""))]:
         del st.session_state[key]
