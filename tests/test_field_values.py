@@ -18,9 +18,10 @@ MONEY, NUMBER, PHONE, DATE, EMAIL = (FieldSpec(name="f", type=kind) for kind in 
     ("transferred Rs. 5 lakh", "5", "500000.00 INR"), ("INR 2 crore", "2", "20000000.00 INR"),
     ("a $5 mn deal", "5", "5000000.00 USD"), ("Q2 revenue was €2.5 mln", "2.5", "2500000.00 EUR"),
     ("diesel averaged $3.499 per gallon", "3.499", "3.499 USD"), ("Diesel: 1.799 €/l", "1.799", "1.799 EUR"),
-    ("petrol is £1.459 a litre", "£1.459", "1.459 GBP"),
+    ("petrol is £1.459 a litre", "£1.459", "1.459 GBP"), ("Salary £2.000 gross", "£2.000", "2000.00 GBP"),
     ("Preis: 1.299 €", "1.299", "1299.00 EUR"), ("R$ 1.299 à vista", "1.299", "1299.00 BRL"),  # thousands there
     ("Plan (2) $49.99 per month", "(2) $49.99", "49.99 USD"),  # a count in brackets, then the price
+    ("Plan (2) USD 49.99", "(2) USD 49.99", "49.99 USD"),
     ("$1.500 pesos chilenos", "1.500", "1500.00 USD"),  # thousands, as Chile writes them
     ("Credit note: (200) USD", "(200)", "-200.00 USD"), ("(1,250.00) USD", "1,250.00", "-1250.00 USD"),
     ("HKD 500 deposit", "500", "500.00 HKD"), ("100 zł", "100", "100.00 PLN"), ("2,000 yen", "2,000", "2000.00 JPY"),
@@ -48,6 +49,7 @@ def test_a_reviewer_keeping_the_models_amount_keeps_it_as_written():
 
 @pytest.mark.parametrize(("source", "value", "number"), [
     ("Menge: 1.500 Stück", "1.500", 1500), ("Headcount stayed at 1.200 employees", "1.200", 1200),
+    ("2.500 Besucher", "2.500", 2500),
     ("10k users signed up", "10k", 10_000), ("2 million users", "2", 2_000_000), ("we used 12k gallons", "12k", 12_000),
     ("1.500 million", "1.500", 1_500_000), ("Preis 12,50 € für 1.500 Schrauben", "1.500", 1500),  # a decimal comma
     ("a 1.500 mm pipe", "1.500", 1.5), ("rate 1.500%", "1.500", 1.5), ("5m wide", "5", 5),  # measures keep decimals
@@ -87,6 +89,8 @@ def test_a_card_number_is_no_phone_number_even_copied_in_part():
     ("portable: 06.12.34.56.78", "06.12.34.56.78", "0612345678"),  # no date in it
     ("call 1-800-356-9377", "800-356-9377", "18003569377"),
     ("Call 0800 123 4567 24/7", "0800 123 4567", "08001234567"), ("Tel 07700 900123 2 lines", "07700 900123", "07700900123"),
+    ("Tel 020 7946 0958 123 Main St", "020 7946 0958", "02079460958"), ("(555) 123-4567 2024", "(555) 123-4567", "5551234567"),
+    ("Tel. +49 30 1234567 10115 Berlin", "+49 30 1234567", "+49301234567"),  # a whole number: what follows is not its
     ("Call 020 7946 0958 9am-5pm", "020 7946 0958", "02079460958"),  # a short number after it is not its part
     ("Caller ID 07700 900123", "07700 900123", "07700900123"), ("new SIM card 07700 900123", "07700 900123", "07700900123"),
 ])
@@ -104,6 +108,7 @@ def test_a_reviewers_phone_number_takes_the_form_the_models_answers_take(typed, 
 @pytest.mark.parametrize(("source", "value", "iso"), [
     ("Urlaub 23.12.2024-02.01.2025", "23.12.2024", "2024-12-23"), ("from 2024-03-05/2024-03-10", "2024-03-10", "2024-03-10"),
     ("05/03/2024-06/03/2024", "06/03/2024", "2024-03-06"), ("Attached: invoice_2024-03-05.pdf", "2024-03-05", "2024-03-05"),
+    ("Rechnung v.05.03.2024", "05.03.2024", "2024-03-05"), ("INV2024-03-05", "2024-03-05", "2024-03-05"),
 ])
 def test_dates_of_a_range_or_a_file_name_are_read(source, value, iso):
     assert normalise(DATE, value, source, day_first=True) == iso

@@ -55,10 +55,8 @@ _SCALE = re.compile(rf"\s?({_SCALE_WORDS})\b|([kmb])\b|\s([kmb])(?![/\w])", re.I
 # An amount of money with a lone dot before three digits writes thousands ("1.299 €"): money has two decimals. Not
 # after a lone 0: "€0.999" is under a euro.
 _DOTTED_THOUSANDS = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
-# ...except where the writer's dot is a decimal mark: after "£" ("£1.459", a litre of petrol; "$1.500" is 1,500 Chilean
-# pesos as often as a US price), and in a price per litre, gallon or kilowatt-hour, which has three decimals
-# ("1.799 €/l", "$3.499 per gallon").
-_DOT_DECIMAL_SIGN = re.compile(r"£\s?$")
+# ...except in a price per litre, gallon or kilowatt-hour, which has three decimals ("1.799 €/l", "$3.499 per gallon").
+# Nothing else tells: "$1.500" is 1,500 Chilean pesos as often as a US price, and "£1.299" a sofa as often as petrol.
 _PER_UNIT = re.compile(rf"\s?(?:[{SYMBOLS}]|[A-Z]{{3}})?\s?(?:/|per\s|a\s)\s?"
                        r"(?:l|ltr|litre|liter|gal|gallon|kwh|mwh|therm)s?\b", re.I)
 
@@ -117,8 +115,9 @@ def as_amount(written: str) -> float | None:
 # before a word that counts things, or where the text writes its decimals with a comma: "1.250 kilograms", "rated
 # 4.500 out of 5" and "1.250 ETH" keep their decimal point.
 _COUNTED = re.compile(r"\s?(?:units?|pieces?|pcs|items?|stück|stk|employees?|mitarbeiter\w*|users?|people|persons?|"
-                      r"customers?|kunden|orders?|bestellungen|tickets?|calls?|visitors?|members?|copies|boxes|"
-                      r"pallets?|packages?|parcels?|pakete?)\b", re.I)
+                      r"customers?|clients?|kunden|orders?|bestellungen|tickets?|calls?|visitors?|besucher\w*|members?|"
+                      r"mitglieder\w*|participants?|teilnehmer\w*|inhabitants?|residents?|einwohner\w*|students?|"
+                      r"patients?|seats?|shares?|aktien|copies|boxes|pallets?|packages?|parcels?|pakete?)\b", re.I)
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])\d+,\d{1,2}(?![\d,.])")
 # Thousands and millions written after a count ("10k users", "2 million users"): words that mean nothing else. Not "m"
 # (5m is five metres), "mil" (a thousand in Spanish) or "mn" (minutes in French).
@@ -159,8 +158,9 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     """The amount and currency the text writes at this number, if a currency stands next to it: "€45", "USD 200",
     "45.50 EUR", "45 euros"; "-€45" is minus 45 and "$12k" 12,000."""
     before, after = text[: match.start()], text[match.end():]
-    # As accounts write a minus, "(200) USD": a code or word after the bracket ("(2) $49.99" is a count, then a price).
-    bracketed = before.endswith("(") and re.match(r"\)\s?[^\W\d_]", after) is not None
+    # As accounts write a minus, "(200) USD": a code or word after the bracket, and no amount after that ("(2) $49.99"
+    # and "(2) USD 49.99" are a count, then a price).
+    bracketed = before.endswith("(") and re.match(r"\)\s?[^\W\d_]+\b\.?(?!\s?[\d$€£¥])", after) is not None
     after = after[1:] if bracketed else after
     scale = _SCALE.match(after)
     currency = _currency_before(before) or _currency_after(after[scale.end():].lstrip(".") if scale else after)
@@ -172,9 +172,8 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
 
 
 def _amount_at(written: str, before: str, after: str) -> float | None:
-    """As as_amount reads it, but "$3.499" and "1.799 €/l" have three decimals."""
-    decimal_dot = _DOT_DECIMAL_SIGN.search(before) or _PER_UNIT.match(after)
-    return as_number(written) if decimal_dot else as_amount(written)
+    """As as_amount reads it, but a price per litre or gallon has three decimals ("1.799 €/l")."""
+    return as_number(written) if _PER_UNIT.match(after) else as_amount(written)
 
 
 def money_text(amount: float, currency: str) -> str:

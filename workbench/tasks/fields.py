@@ -75,10 +75,10 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b\.?"  # "4. März": German writes the day with
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
 # 3rd of March; March 3, 2024; March 2024. Two numbers with a dot or a dash are left out: versions and ranges
 # (2.1, 10-12) are not dates; so are three numbers without a year of two or four digits at one end (version 2.4.1),
-# after a "v" (v2.4.10), or with a dot and more digits after them (a phone written 06.12.34.56.78, version 1.2.10.4).
+# after a lone "v" or a version's first number (v2.4.10, 1.1.2.10), or with a dot and more digits after them (a phone written 06.12.34.56.78, version 1.2.10.4).
 # A range is two dates: 23.12.2024-02.01.2025.
 DATE_PIECE = re.compile(
-    rf"(?<![\d.vV])(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|\.\d)"
+    rf"(?<!\d)(?<!\d\.)(?<!\bv)(?<!\bV)(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|\.\d)"
     rf"|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
     rf"|\b{_DAY}[-\s]+(?:(?:of|de)\s+)?{_MONTH}(?:[-,\s]+(?:de\s+)?\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
@@ -101,6 +101,9 @@ NAMED_AS_OTHER = re.compile(rf"\b(?:(?:{_NAMES_ALONE})\s*#?\s*$|(?:{_NAMES_ALONE
                             re.I)
 # No phone number has more digits (ITU E.164): a card number of 16 is none.
 MAX_PHONE_DIGITS = 15
+# A number of fewer digits followed by more groups was cut short by the model ("020 7946" of "020 7946 0958"): with the
+# trunk 0 or the country code, whole numbers have 10 digits or more in most countries.
+WHOLE_PHONE_DIGITS = 10
 ISO_LIKE = re.compile(r"^\d{4}")  # year first: read month-first only
 # Day, month and year between dots (05.03.2024, 5.3.24) are written day first wherever dots are used.
 DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # with a time after it too ("05.03.2024 10:30")
@@ -452,14 +455,20 @@ class PhoneFound(NamedTuple):
 
 
 def _whole_number(plus: str, groups: list[str], end: int) -> PhoneFound | None:
-    """The number from its first group to the model's last, and on over groups of 3 digits or more ("+1 555 123" of
-    "+1 555 123 4567"); a short group after it is another number ("0800 123 4567 24/7", "07700 900123 2 lines"). None
-    where that runs past MAX_PHONE_DIGITS: a card number ("1234 5678 9012 3456") is no phone number."""
-    whole = end
-    while whole < len(groups) and len(groups[whole]) >= 3:
-        whole += 1
-    if len("".join(groups[:whole])) > MAX_PHONE_DIGITS:
+    """The number from its first group to the model's last. Where that is too short to be a whole number ("+1 555 123"
+    of "+1 555 123 4567"), on over the groups of 3 digits or more after it until it is; what follows a whole number is
+    another ("0800 123 4567 24/7", "0161 496 0000 1000 Manchester"). None where the groups run past MAX_PHONE_DIGITS:
+    a card number ("1234 5678 9012 3456") is no phone number."""
+    if len("".join(groups[:end])) >= WHOLE_PHONE_DIGITS:
+        return PhoneFound(plus + "".join(groups[:end]), False)
+    run = end
+    while run < len(groups) and len(groups[run]) >= 3:
+        run += 1
+    if len("".join(groups[:run])) > MAX_PHONE_DIGITS:
         return None
+    whole = end
+    while whole < run and len("".join(groups[:whole])) < WHOLE_PHONE_DIGITS:
+        whole += 1
     return PhoneFound(plus + "".join(groups[:whole]), whole > end)
 
 
