@@ -164,14 +164,14 @@ def money_at(match: re.Match, text: str) -> tuple[float, str] | None:
     after = after[1:] if bracketed else after
     scale = _SCALE.match(after)
     currency = _currency_before(before) or _currency_after(after[scale.end():].lstrip(".") if scale else after)
-    amount = _amount_at(match.group(), before, after)
+    amount = _amount_at(match.group(), after)
     if not currency or amount is None:
         return None
     minus = bracketed or (_MINUS_BEFORE_SIGN.search(before) and not _RANGE_DASH.search(before))
     return (-1 if minus else 1) * amount * _scale_of(scale), currency
 
 
-def _amount_at(written: str, before: str, after: str) -> float | None:
+def _amount_at(written: str, after: str) -> float | None:
     """As as_amount reads it, but a price per litre or gallon has three decimals ("1.799 €/l")."""
     return as_number(written) if _PER_UNIT.match(after) else as_amount(written)
 

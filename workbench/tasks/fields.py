@@ -75,10 +75,11 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b\.?"  # "4. März": German writes the day with
 # A date as texts write it: 2024-03-05(T10:00), 05/03/2024, 5.3.24, 5/3, 20240305; 3 March 2024, 05-Mar-24,
 # 3rd of March; March 3, 2024; March 2024. Two numbers with a dot or a dash are left out: versions and ranges
 # (2.1, 10-12) are not dates; so are three numbers without a year of two or four digits at one end (version 2.4.1),
-# after a lone "v" or a version's first number (v2.4.10, 1.1.2.10), or with a dot and more digits after them (a phone written 06.12.34.56.78, version 1.2.10.4).
-# A range is two dates: 23.12.2024-02.01.2025.
+# after a lone "v" or a version's first number (v2.4.10, 1.1.2.10), or with a dot and more digits after them (a phone
+# written 06.12.34.56.78, version 1.2.10.4). A range is two dates: 23.12.2024-02.01.2025.
 DATE_PIECE = re.compile(
-    rf"(?<!\d)(?<!\d\.)(?<!\bv)(?<!\bV)(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|\.\d)"
+    rf"(?<!\d)(?<!\d\.)(?<!\bv)(?<!\bV)"
+    rf"(?:\d{{4}}([-/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([-/.])\d{{1,2}}\2(?:\d{{4}}|\d{{2}}))(?!\d|\.\d)"
     rf"|(?<!\d)\d{{1,2}}/\d{{1,2}}(?![\d/])|\b(?:19|20)\d{{6}}\b"
     rf"|\b{_DAY}[-\s]+(?:(?:of|de)\s+)?{_MONTH}(?:[-,\s]+(?:de\s+)?\d{{2,4}}\b)?"
     rf"|\b{_MONTH}\s+(?:\d{{4}}\b|{_DAY}(?:,?\s+\d{{4}}\b)?)", re.I)
@@ -89,9 +90,8 @@ PHONE = re.compile(r"\+?\(?\d+\)?(?:\s?/\s?\d+)?(?:[ .\-]?\(?\d+\)?)*")
 # An extension after the number ("ext. 204", "x204") is not part of what is dialled first: the number is kept without it.
 EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x)\s*\d{1,6}\s*$", re.I)
 # A number the text names as something else: "order number 123456", "invoice 12345678", "ticket #7946095", "User ID:
-# 7781234", "card 1234 5678 9012 3456". The words that name such numbers alone ("Invoice 12345678") are followed by the
-# number at once; the others need "no.", "number", "ID" or "#" ("account: 07700 900123" and "Just in case: …" are
-# phone numbers).
+# 7781234", "PIN 123456". The words that name such numbers alone ("Invoice 12345678") are followed by the number at
+# once; the others need "no.", "number", "ID" or "#" ("account: 07700 900123" and "Just in case: …" are phone numbers).
 _NUMBER_MARK = r"\s*(?:number|no\.?|num|nr\.?|id|#)\s*[:#]?\s*$"
 _NAMES_ALONE = r"order|invoice|ticket|ref(?:erence)?|tracking|transaction|iban|pin|serial|sku|vat"
 # "SIM card 07700 900123" and "Caller ID 07700 900123" are phone numbers: a card or an ID needs "number", "no." or "#".
@@ -281,7 +281,8 @@ _DATE_WORD_BEFORE = re.compile(r"\b(?:on|by|due|until|till|from|before|after|sin
 def date_pieces(source: str) -> Iterator[re.Match]:
     """Where the text writes a date (DATE_PIECE), leaving out fractions and counts such as 24/7."""
     for piece in DATE_PIECE.finditer(source):
-        if not _DAY_MONTH.fullmatch(piece.group()) or _DATE_WORD_BEFORE.search(source[max(0, piece.start() - 20):piece.start()]):
+        before = source[max(0, piece.start() - 20):piece.start()]
+        if not _DAY_MONTH.fullmatch(piece.group()) or _DATE_WORD_BEFORE.search(before):
             yield piece
 
 
