@@ -160,3 +160,17 @@ def test_the_sheet_label_column_and_examples_file_stay_after_another_page(new_jo
     assert not new_job.exception
     assert any("Working on **ex.csv**, uploaded earlier" in caption.value for caption in new_job.caption)
     assert next(s for s in new_job.selectbox if s.label == "Examples: label column").value == "category"
+
+
+def test_new_job_and_benchmark_keep_their_own_settings(new_job):
+    """Both draw the same form: a task chosen on Benchmark became New job's task."""
+    new_job.switch_page("app_pages/benchmark.py").run()
+    next(r for r in new_job.radio if r.label == "Data").set_value("Use a sample file").run()
+    assert new_job.text_area[0].value == ""  # Benchmark's own form, empty: not New job's labels
+    new_job.selectbox(key="task").set_value("summarize").run()
+    new_job.switch_page("app_pages/new_job.py").run()
+    assert not new_job.exception
+    assert new_job.selectbox(key="task").value == "classify" and _form(new_job) == (
+        ["Subject", "Body"], LABELS, 0.7, "March refunds")
+    new_job.switch_page("app_pages/benchmark.py").run()
+    assert not new_job.exception and new_job.selectbox(key="task").value == "summarize"

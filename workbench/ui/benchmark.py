@@ -40,7 +40,7 @@ def new_comparison() -> None:
     with user_errors():
         table = steps.choose_table(chosen)
         frame = steps.preview(chosen, table)
-        spec, _ = steps.job_settings(chosen, frame, model_choice=False)
+        spec, _ = steps.job_settings(chosen, frame, model_choice=False, page="benchmark")
         if spec is None:
             return
         answers = _choose_answers_column(frame, spec)

@@ -9,6 +9,8 @@ New job form's draft (drafts.py) saves the same keys.
 
 from __future__ import annotations
 
+import streamlit as st
+
 # The settings form's widgets (New job and Benchmark): the keys prefill.py writes too.
 FORM_KEYS = {"settings-source", "saved-template", "task", "label-lines", "fallback", "fine-tune", "own-cut-off",
              "min-similarity", "priority-lines", "multi-label", "label-threshold", "second-opinion",
@@ -22,3 +24,33 @@ KEY_BEGINNINGS = ("threshold-", "model-", "summary-max-words-", "summary-drafts-
 
 def is_kept(key: str) -> bool:
     return isinstance(key, str) and (key in FORM_KEYS or key.startswith(KEY_BEGINNINGS))
+
+
+# New job and Benchmark draw the same settings form with the same keys: what was chosen on one changed the other (a task
+# picked on Benchmark was New job's task). Each keeps its own: the form's state is set aside when the other page draws
+# it, and put back when its page draws it again. Per-file choices (sheet, column names' row) and each page's own file
+# are keyed apart already.
+FORM_PREFIXES = ("threshold-", "model-", "summary-max-words-", "summary-drafts-", "text-columns-", "label-column-",
+                 "examples-sheet-", "examples-text-", "examples-label-")
+FORM_STATE = ("template-examples", "template-extras", "prefill-opened", "extract-examples-base", "extract-examples-last",
+              "kept-upload-examples")
+FORM_OWNER, SET_ASIDE = "form-owner", "form-set-aside-"
+
+
+def is_form_state(key) -> bool:
+    return isinstance(key, str) and (key in FORM_KEYS or key.startswith(FORM_PREFIXES) or key in FORM_STATE)
+
+
+def own_the_form(page: str) -> None:
+    """Before `page` draws the settings form: the other page's values set aside, this page's put back (New job owns
+    the form to begin with: a draft restored on opening the app is its)."""
+    state = st.session_state
+    owner = state.get(FORM_OWNER, "new-job")
+    if owner == page:
+        return
+    keys = [key for key in list(state) if is_form_state(key)]
+    state[SET_ASIDE + owner] = {key: state[key] for key in keys}
+    for key in keys:
+        del state[key]
+    state.update(state.pop(SET_ASIDE + page, {}))
+    state[FORM_OWNER] = page

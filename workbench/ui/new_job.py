@@ -25,6 +25,7 @@ from workbench.tasks.route import DEFAULT_MIN_SIMILARITY, parse_priority_lines
 from workbench.tasks.spec import spec_from_dict, task_file_text, validate_config
 from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
+from workbench.ui.kept_state import own_the_form
 from workbench.ui.widgets import model_label, saved_ids, user_errors
 
 PREVIEW_ROWS = 500
@@ -153,11 +154,13 @@ def _stamp(path: Path) -> tuple:
     return status.st_mtime_ns, status.st_size
 
 
-def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = True):
+def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = True, page: str = "new-job"):
     """The template's settings, from a saved template or set on the page, and the saved template if one was used;
-    the spec is None until the settings are enough to run. Without `model_choice` the page chooses models itself."""
+    the spec is None until the settings are enough to run. Without `model_choice` the page chooses models itself.
+    `page`: whose settings the form shows (New job's and Benchmark's are kept apart)."""
     from workbench.ui.forms import FORMS  # the forms use this module's widgets
 
+    own_the_form(page)
     template = choose_saved_template()
     columns = choose_text_columns(frame, template)
     if template:
