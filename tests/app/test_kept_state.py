@@ -174,3 +174,20 @@ def test_new_job_and_benchmark_keep_their_own_settings(new_job):
         ["Subject", "Body"], LABELS, 0.7, "March refunds")
     new_job.switch_page("app_pages/benchmark.py").run()
     assert not new_job.exception and new_job.selectbox(key="task").value == "summarize"
+
+
+
+def test_a_template_asked_for_on_new_job_waits_for_new_jobs_form(monkeypatch):
+    """Asked from the Templates page before New job had a file, it opened on Benchmark's form, drawn first."""
+    from types import SimpleNamespace
+
+    from workbench.ui import kept_state, prefill
+
+    state = {kept_state.FORM_OWNER: "benchmark", prefill.pending_key("new-job"): {"settings-source": "Use a saved template"}}
+    monkeypatch.setattr(prefill, "st", SimpleNamespace(session_state=state))
+    monkeypatch.setattr(kept_state, "st", SimpleNamespace(session_state=state))
+    prefill.apply_pending()  # Benchmark's form: not for it
+    assert "settings-source" not in state
+    kept_state.own_the_form("new-job")
+    prefill.apply_pending()
+    assert state["settings-source"] == "Use a saved template"

@@ -276,7 +276,7 @@ def test_emptying_the_form_sets_each_widget_the_template_set_back_to_what_a_new_
     state = {"label-lines": "billing\nshipping", "threshold-classify": 0.35, "multi-label": True,
              "text-columns-form-1": ["Body"], "task": "route", "fallback": "Triage"}
     state[prefill.OPENED] = list(state)
-    state[prefill.PENDING] = prefill.EMPTY
+    state[prefill.pending_key("new-job")] = prefill.EMPTY
     monkeypatch.setattr(prefill, "st", SimpleNamespace(session_state=state))
     prefill.apply_pending()
     assert state == {"label-lines": "", "threshold-classify": 0.5, "multi-label": False, "fallback": "Other",

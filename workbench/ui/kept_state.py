@@ -34,7 +34,7 @@ FORM_PREFIXES = ("threshold-", "model-", "summary-max-words-", "summary-drafts-"
                  "examples-sheet-", "examples-text-", "examples-label-")
 FORM_STATE = ("template-examples", "template-extras", "prefill-opened", "extract-examples-base", "extract-examples-last",
               "kept-upload-examples")
-FORM_OWNER, SET_ASIDE = "form-owner", "form-set-aside-"
+FORM_OWNER, SET_ASIDE, NEW_JOB = "form-owner", "form-set-aside-", "new-job"
 
 
 def is_form_state(key) -> bool:
@@ -45,7 +45,7 @@ def own_the_form(page: str) -> None:
     """Before `page` draws the settings form: the other page's values set aside, this page's put back (New job owns
     the form to begin with: a draft restored on opening the app is its)."""
     state = st.session_state
-    owner = state.get(FORM_OWNER, "new-job")
+    owner = state.get(FORM_OWNER, NEW_JOB)
     if owner == page:
         return
     keys = [key for key in list(state) if is_form_state(key)]

@@ -25,7 +25,7 @@ from workbench.tasks.route import DEFAULT_MIN_SIMILARITY, parse_priority_lines
 from workbench.tasks.spec import spec_from_dict, task_file_text, validate_config
 from workbench.ui import prefill
 from workbench.ui.context import app_settings, sample_files
-from workbench.ui.kept_state import own_the_form
+from workbench.ui.kept_state import NEW_JOB, own_the_form
 from workbench.ui.widgets import model_label, saved_ids, user_errors
 
 PREVIEW_ROWS = 500
@@ -154,7 +154,7 @@ def _stamp(path: Path) -> tuple:
     return status.st_mtime_ns, status.st_size
 
 
-def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = True, page: str = "new-job"):
+def job_settings(chosen: ChosenInput, frame: pd.DataFrame, model_choice: bool = True, page: str = NEW_JOB):
     """The template's settings, from a saved template or set on the page, and the saved template if one was used;
     the spec is None until the settings are enough to run. Without `model_choice` the page chooses models itself.
     `page`: whose settings the form shows (New job's and Benchmark's are kept apart)."""
@@ -203,7 +203,7 @@ SAVED_TEMPLATE = "saved-template"
 
 def use_template(template_id: int) -> None:
     """New job with this saved template chosen (from the Templates page), once a file is picked."""
-    st.session_state[prefill.PENDING] = {"settings-source": "Use a saved template", SAVED_TEMPLATE: template_id}
+    st.session_state[prefill.pending_key(NEW_JOB)] = {"settings-source": "Use a saved template", SAVED_TEMPLATE: template_id}
     st.switch_page("app_pages/new_job.py")
 
 

@@ -12,8 +12,15 @@ import streamlit as st
 
 from workbench.tasks.classify import label_line
 from workbench.tasks.spec import spec_from_dict
+from workbench.ui.kept_state import FORM_OWNER, NEW_JOB
 
-PENDING = "prefill-pending"
+PENDING = "prefill-pending-"
+
+
+def pending_key(page: str | None = None) -> str:
+    """Where a request waits for the form of `page` (default: the page whose form is shown): asked for New job from
+    the Templates page, it was applied to Benchmark's form when that was drawn first."""
+    return PENDING + (page or st.session_state.get(FORM_OWNER, NEW_JOB))
 # A saved template's examples, offered on the form once the template is opened to be changed.
 TEMPLATE_EXAMPLES = "template-examples"
 TEMPLATE_EXAMPLES_SOURCE = "The template's examples"
@@ -33,13 +40,13 @@ def request(spec: dict, template_name: str, columns: list[str], models: list[str
     """Open the saved settings on the form: the columns and model only where this file and machine have them."""
     state = form_state(spec, columns, models)
     state[EXTRAS]["name"] = template_name
-    st.session_state[PENDING] = {**state, "template-name": template_name}
+    st.session_state[pending_key()] = {**state, "template-name": template_name}
     st.rerun()
 
 
 def apply_pending() -> None:
     """Write the requested values (or empty the form), before any of the form's widgets is drawn."""
-    state = st.session_state.pop(PENDING, None)
+    state = st.session_state.pop(pending_key(), None)
     if not state:
         return
     # What an earlier template set, also where the new one sets nothing, goes back to the empty form's value: set,
@@ -91,7 +98,7 @@ def empty_form_button() -> None:
     """Once a template was opened into the form: a way back to an empty form, for a job unlike the template."""
     name = (st.session_state.get(EXTRAS) or {}).get("name")
     if st.session_state.get(OPENED) and st.button(f"Empty the form (it holds the template '{name}')"):
-        st.session_state[PENDING] = EMPTY
+        st.session_state[pending_key()] = EMPTY
         st.rerun()
 
 
