@@ -149,7 +149,9 @@ def serve_forever(settings: Settings) -> None:
             # back to the queue and continues from its last committed row.
             requeue_orphans(settings)
             requeue_unhanded(settings)
-            left_running = _left_by_another_worker(settings, {child.pid for _, child in running})
+            # Read only while a slot looks free: every second, for each running job, a process is looked up.
+            left_running = _left_by_another_worker(settings, {child.pid for _, child in running}) \
+                if len(running) < settings.worker_slots else 0
             while len(running) + left_running < settings.worker_slots and (
                     job_id := _claim_next(settings, frozenset(j for j, _ in running))) is not None:
                 running.append((job_id, start_job_process(settings, job_id, len(running) + left_running)))

@@ -342,10 +342,15 @@ def _labels_from_text(text: str) -> list:
 
 def _label_item(item):
     """A label of a list: a name, `{name: …, description: …}`, or `billing: invoices` (YAML reads it as one pair)."""
-    if isinstance(item, dict) and len(item) == 1 and not set(item) & set(LabelSpec.model_fields):
+    if _one_pair(item):
         ((name, description),) = item.items()
         return {"name": str(name), "description": "" if description is None else str(description)}
     return item if isinstance(item, dict | list) else {"name": str(item)}
+
+
+def _one_pair(item) -> bool:
+    """`- billing: invoices`: a name and its description as YAML's one pair, not `{name: …, description: …}`."""
+    return isinstance(item, dict) and len(item) == 1 and not set(item) & set(LabelSpec.model_fields)
 
 
 def check_labels_as_written(task: str, written: dict) -> None:
@@ -365,8 +370,7 @@ def label_list_mistake(labels) -> str | None:
 
 
 def _empty_label(item) -> bool:
-    name = next(iter(item), "") if isinstance(item, dict) and len(item) == 1 and "name" not in item else \
-        item.get("name", "") if isinstance(item, dict) else item
+    name = next(iter(item)) if _one_pair(item) else item.get("name", "") if isinstance(item, dict) else item
     return name is None or (isinstance(name, str) and not name.strip())
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DatabaseError
 from workbench.db.repo import ACTIVE_STATUSES
 from workbench.db.session import database_problem
 from workbench.errors import NothingToScoreYet, WorkbenchError
+from workbench.eval.answers import label_names
 from workbench.io.result_columns import result_names
 from workbench.io.workbook_export import VALUES_ONLY_NOTE
 from workbench.jobs import measure, service, templates
@@ -241,9 +242,7 @@ def label_counts(frame: pd.DataFrame, column: str) -> pd.Series:
     """Rows per label, every label of the job's settings included (a route's fallback queue too): a label no row got is
     worth seeing."""
     counts = frame[column][frame[column] != ""].value_counts().rename("rows")
-    spec = frame.attrs.get("spec") or {}
-    fallback = [str(spec["fallback"])] if spec.get("fallback") else []  # a route's settings as the job pinned them
-    named = [str(label) for label in spec.get("labels") or []] + fallback
+    named = [str(label) for label in label_names(frame)]
     return counts.reindex(list(dict.fromkeys([*named, *counts.index])), fill_value=0)
 
 
