@@ -3,7 +3,7 @@
 import streamlit as st
 
 from workbench.ui.context import start_worker
-from workbench.ui.drafts import keep_draft_in_address, restore_draft, save_form_draft
+from workbench.ui.drafts import name_draft_in_address, restore_draft, save_form_draft
 from workbench.ui.widgets import user_errors
 
 st.set_page_config(page_title="SLM Workbench", page_icon="🧰", layout="wide")
@@ -22,11 +22,10 @@ navigation = st.navigation(
     ]
 )
 st.sidebar.caption("Runs on this machine only: your data never leaves it.")
+name_draft_in_address(on_the_form=navigation.url_path == "new_job")
 try:
     with user_errors():  # what no page expected (a damaged database): a message, not a traceback
         navigation.run()
 finally:  # also when the page stops early (a form not complete yet) or reruns
     if navigation.url_path == "new_job":
-        save_form_draft()
-    else:
-        keep_draft_in_address()
+        save_form_draft()  # to disk only: a page that stopped early can send the browser nothing more

@@ -94,6 +94,19 @@ def test_a_reloaded_page_finds_its_form_and_file_again(new_job):
     assert not elsewhere.text_area and elsewhere.query_params.get("draft") != draft
 
 
+def test_a_form_not_complete_yet_is_named_in_the_address(settings, tiny_encoder_folder, monkeypatch):
+    """The page stops early until the form is complete, and a stopped page sent the browser nothing more: the
+    address named no draft, and a reload lost the file and columns picked so far."""
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(tiny_encoder_folder.parent))
+    app_settings.clear()
+    app = page("new_job.py").run()
+    assert app.query_params.get("draft")  # no file picked yet
+    app.file_uploader[0].upload("march.csv", EMAILS).run()
+    app.multiselect[0].set_value(["Subject", "Body"]).run()  # no labels typed: the page waits
+    reloaded = page("new_job.py", draft=app.query_params["draft"]).run()
+    assert not reloaded.exception and reloaded.multiselect[0].value == ["Subject", "Body"]
+
+
 def test_a_draft_address_that_names_no_draft_starts_an_empty_form(settings):
     for draft in ("../../etc/passwd", "0" * 32):
         app = page("new_job.py", draft=draft).run()

@@ -36,24 +36,25 @@ def restore_draft() -> None:
     st.session_state[_DRAFT_ID], st.session_state[_LAST_SAVED] = draft_id, values
 
 
-def save_form_draft() -> None:
-    """After each run of the New job page: the form's values, written when they changed; the address names them."""
-    values = {key: _encoded(st.session_state[key]) for key in list(st.session_state) if _in_draft(key)}
-    values = {key: value for key, value in values.items() if value is not None}
-    draft_id = st.session_state.setdefault(_DRAFT_ID, new_draft_id())
-    if values != st.session_state.get(_LAST_SAVED):
-        save_draft(app_settings(), draft_id, values)
-        st.session_state[_LAST_SAVED] = values
-    if st.query_params.get(DRAFT_PARAM) != draft_id:
-        st.query_params[DRAFT_PARAM] = draft_id
+def name_draft_in_address(on_the_form: bool) -> None:
+    """Before the page is drawn, the address names the form's draft: a reload (F5) finds the form again.
 
-
-def keep_draft_in_address() -> None:
-    """On the other pages, the address names the form's draft too: a reload (F5) of the Jobs page, to see progress,
-    started a session with an empty form, and only the New job page's old address brought it back."""
-    draft_id = st.session_state.get(_DRAFT_ID)
+    Not after the page: one that stops early (no file picked yet, a form not complete) sends nothing more to the
+    browser, so its address named no draft and a reload there lost what was typed. On the other pages the address
+    names the draft the session has, if any: a reload of the Jobs page, to see progress, kept the form too."""
+    draft_id = st.session_state.setdefault(_DRAFT_ID, new_draft_id()) if on_the_form \
+        else st.session_state.get(_DRAFT_ID)
     if draft_id and st.query_params.get(DRAFT_PARAM) != draft_id:
         st.query_params[DRAFT_PARAM] = draft_id
+
+
+def save_form_draft() -> None:
+    """After each run of the New job page: the form's values, written when they changed, under the address's id."""
+    values = {key: _encoded(st.session_state[key]) for key in list(st.session_state) if _in_draft(key)}
+    values = {key: value for key, value in values.items() if value is not None}
+    if values != st.session_state.get(_LAST_SAVED):
+        save_draft(app_settings(), st.session_state[_DRAFT_ID], values)
+        st.session_state[_LAST_SAVED] = values
 
 
 def _in_draft(key) -> bool:
