@@ -6,8 +6,8 @@ For each size a classify job over that many BANKING77 texts (a CSV or an Excel i
 `workbench run`, in a process of its own (a process started by one that has run a job starts with that one's peak on
 its count). Its results are then exported as XLSX, `workbench jobs export ID -o OUT.xlsx`, each in a process of
 its own: by this working tree's code and by the code of the git revision `--against` (a temporary worktree), in turn.
-The figure is each export's peak resident memory as the kernel counts it (wait4); the two files must hold the same
-cells.
+The figure is each export's own peak resident memory (the kernel's VmHWM, benchmarks/own_peak.py); the two files must
+hold the same cells.
 """
 
 from __future__ import annotations
@@ -16,28 +16,21 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.baseline import measured_against  # noqa: E402
-from benchmarks.job_memory import TASKS, banking_texts, build_input, peak_memory_of_run  # noqa: E402
+from benchmarks.job_memory import TASKS, banking_texts, build_input, peak_memory_of_command, peak_memory_of_run  # noqa: E402
 
 
 def export_peak(job_id: int, output: Path, code: Path | None) -> tuple[float, float]:
     """(peak RSS in MB, seconds) of one `workbench jobs export` by this tree (None) or by the code in `code`."""
     env = dict(os.environ, **({"PYTHONPATH": str(code)} if code else {}))
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "jobs", "export", str(job_id), "-o",
-                                str(output)], env=env, cwd=code or ROOT, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise SystemExit(f"the export of job #{job_id} failed")
-    return usage.ru_maxrss / 1024, time.perf_counter() - started
+    return peak_memory_of_command(["workbench.cli", "jobs", "export", str(job_id), "-o", str(output)], env,
+                                  output.with_suffix(".log"), cwd=code or ROOT)
 
 
 def run_classify_job(rows: int, folder: Path, kind: str) -> int:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.generator_prompts import chat_prompts  # noqa: E402
 from workbench.config import get_settings  # noqa: E402
+from workbench.jobs.measure import peak_memory_mb as own_peak_memory_mb  # noqa: E402  (VmHWM: this process alone)
 from workbench.models.bundled import DEFAULT_GENERATOR  # noqa: E402
 from workbench.models.generator import OnnxGenerator  # noqa: E402
 from workbench.models.manifest import read_manifest, sha256_file, write_manifest  # noqa: E402
@@ -196,15 +197,7 @@ def generate_and_report_memory(args: argparse.Namespace) -> None:
     """The child side of peak_memory_mb."""
     generator = OnnxGenerator(Path(args.peak_memory_of), batch_size=args.batch_size)
     generator.generate(chat_prompts(generator.chat.prompt, args.rows), max_new_tokens=args.max_new_tokens)
-    print(json.dumps({"max_rss_mb": own_peak_rss_mb()}))
-
-
-def own_peak_rss_mb() -> float:
-    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux carries that over
-    from the parent across fork and exec, so a child of a 3 GB benchmark would report 3 GB."""
-    with open("/proc/self/status") as status:
-        kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    return round(kilobytes / 1024, 1)
+    print(json.dumps({"max_rss_mb": own_peak_memory_mb()}))
 
 
 # -- the run ----------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/job_memory.py --template summarize --sizes 128 500
 
 Each size is one real CLI run, `workbench run TASK INPUT -o OUTPUT.csv`, in a process of its own on
-the bundled models: read the file, run every row, commit to SQLite, write the result file. Its peak
-resident memory (the kernel's high-water mark, from wait4) is the figure. classify (the encoder):
+the bundled models: read the file, run every row, commit to SQLite, write the result file. Its own peak
+resident memory (the kernel's VmHWM, benchmarks/own_peak.py) is the figure. classify (the encoder):
 BANKING77 texts (../shared/datasets), each row made distinct with a ticket number, so no two rows
 repeat. summarize (the generator, then the encoder choosing among drafts): the DialogSum test
 dialogues, one sentence each, as many distinct ones as the size asks (500 at most).
@@ -24,7 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.own_peak import read_report  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
+OWN_PEAK = ROOT / "benchmarks" / "own_peak.py"
 DATASETS = ROOT.parent / "shared" / "datasets"
 TASKS = {
     "classify": {"task": "classify", "text": "text", "threshold": 0.4,
@@ -56,16 +60,21 @@ def build_input(texts: list[str], folder: Path, fmt: str) -> Path:
 
 
 def peak_memory_of_run(task: Path, data: Path, output: Path, env: dict) -> tuple[float, float]:
-    """(peak RSS in MB, seconds) of one CLI run, measured by the kernel for that process alone."""
-    started = time.perf_counter()
-    log = output.with_suffix(".log")
+    """(peak RSS in MB, seconds) of one CLI run, that process's own (benchmarks/own_peak.py)."""
+    return peak_memory_of_command(["workbench.cli", "run", str(task), str(data), "-o", str(output)], env,
+                                  output.with_suffix(".log"))
+
+
+def peak_memory_of_command(module_and_arguments: list[str], env: dict, log: Path, cwd: Path | None = None) \
+        -> tuple[float, float]:
+    """(peak RSS in MB, seconds) of `python -m MODULE ARGUMENTS` in a process of its own; what it says goes to `log`."""
+    started, report = time.perf_counter(), log.with_suffix(".peak")
     with open(log, "wb") as stderr:  # a file, not a pipe: the progress lines would fill a pipe and block the run
-        process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "run", str(task), str(data),
-                                    "-o", str(output)], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
+        status = subprocess.run([sys.executable, str(OWN_PEAK), str(report), *module_and_arguments], env=env,
+                                cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr).returncode
     if status != 0:
         raise SystemExit(f"the run failed: {log.read_text()[-2000:]}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - started
+    return read_report(report), time.perf_counter() - started
 
 
 def main() -> None:

@@ -236,9 +236,12 @@ def test_limit_must_be_positive(invoke, tmp_path, option, value, message):
     assert message in result.stderr
 
 
-def test_a_negative_price_is_refused(invoke):
-    result = invoke("compare", TASK_FILE, EMAILS, "--answers", "x", "--model", "a", "--prices", "-1", "0.6", "0.05")
-    assert result.exit_code == 2 and "'--prices': must be a price in dollars, 0 or more; it is '-1'." in result.stderr
+@pytest.mark.parametrize("price", ["-1", "nan", "inf", "1e308"])
+def test_a_price_that_is_no_price_is_refused(invoke, price):
+    """nan and inf passed (nan < 0 is false), and the table's cost cells came out empty or inf."""
+    result = invoke("compare", TASK_FILE, EMAILS, "--answers", "x", "--model", "a", "--prices", price, "0.6", "0.05")
+    assert result.exit_code == 2
+    assert f"'--prices': must be a price in dollars, from 0 to 1,000,000; it is '{price}'." in result.stderr
 
 
 def _write(path, content: str):

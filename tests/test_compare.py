@@ -46,6 +46,15 @@ def test_a_comparison_queues_one_job_per_model_with_the_same_settings_and_rows(s
     assert [j.name for j in jobs] == [f"support_emails.csv · {m}" for m in two_models]
 
 
+def test_the_default_model_and_its_name_are_one_model(settings, two_models, monkeypatch):
+    """Chosen as "default" and by its name, the bundled encoder ran twice, shown as two rows of one name."""
+    from workbench.models import registry
+
+    monkeypatch.setitem(registry.DEFAULTS, "encoder", "tiny-a")
+    jobs = compare.comparison_jobs(settings, _start(settings, ["tiny-a", "default", "tiny-b"]))
+    assert [j.spec["model"] for j in jobs] == two_models
+
+
 def test_every_model_is_measured_side_by_side(settings, two_models):
     comparison_id = _start(settings, two_models, latency_rows=5)
     _run_queue(settings)
@@ -180,9 +189,10 @@ def test_right_answers_no_model_can_give_are_counted_by_label(settings, two_mode
     frame = pd.read_csv(EMAILS).head(ROWS)
     frame.loc[:2, "category"] = ["refunds", "refunds", "billing; spam"]
     frame.to_csv(sheet, index=False)
-    assert compare.answers_outside_labels(ZERO_SHOT, frame, "category") == {"refunds": 2, "spam": 1}
+    # one label a row: "billing; spam" is scored as one answer, which no model of one label can give
+    assert compare.answers_outside_labels(ZERO_SHOT, frame, "category") == {"refunds": 2, "billing; spam": 1}
     comparison_id = compare.start_comparison(settings, ZERO_SHOT, Sheet(sheet, "category"), two_models[:1])
-    assert compare.right_answers(settings, comparison_id).outside == {"refunds": 2, "spam": 1}
+    assert compare.right_answers(settings, comparison_id).outside == {"refunds": 2, "billing; spam": 1}
     route = spec_from_dict({"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "fallback": "Other"})
     answers = pd.DataFrame({"truth": ["Other", "billing", "returns", "Shipping "]})
     assert compare.answers_outside_labels(route, answers, "truth") == {"returns": 1}  # "Shipping " is shipping
@@ -319,6 +329,7 @@ def test_the_command_line_compares_models_and_prints_the_table(settings, two_mod
     assert table["model"].tolist() == two_models and set(table["status"]) == {"completed"}
     assert table["scored rows"].tolist() == [10, 10] and "accuracy" in result.stdout
     assert table[compare.LOCAL_COST].tolist() == pytest.approx([1 / s for s in table["rows/s"]], rel=0.01)  # 1,000 rows at $3.6/h
+    assert table["machine_price_per_hour"].tolist() == [3.6, 3.6]  # the file says what its costs were worked out at
     jobs = compare.comparison_jobs(settings, compare.list_comparisons(settings)[0].id)
     assert jobs[0].finished_at <= jobs[1].started_at and all(len(j.measurements[measure.LATENCY]) == 2 for j in jobs)
     assert started == [job.id for job in jobs]
@@ -638,3 +649,15 @@ def test_rows_failed_by_a_completed_or_failed_model_are_said_without_wrong_advic
     notes = comparison_notes(compare.comparison_jobs(settings, comparison_id),
                              compare.comparison_table(settings, comparison_id, PRICES), compare.RightAnswers({}, []))
     assert f"tiny-b could not answer {ROWS} rows (job #{second.id} on Job results says why)." in notes
+
+
+def test_a_jobs_peak_memory_is_its_own_not_its_parents():
+    """The app's page process holds the generator (1.3 GB) and starts the job processes: their peak was read from
+    ru_maxrss, which Linux carries over from the parent, so an encoder's job reported the generator's memory."""
+    import subprocess
+    import sys
+
+    child = "from workbench.jobs.measure import peak_memory_mb; print(peak_memory_mb())"
+    parent = f"import subprocess, sys; held = b'x' * (400 << 20); subprocess.run([sys.executable, '-c', {child!r}])"
+    printed = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True).stdout
+    assert 0 < float(printed) < 200

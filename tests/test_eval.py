@@ -334,6 +334,27 @@ def test_right_answers_written_another_way_than_the_labels_are_those_labels():
     assert evaluate(routed, "category").accuracy == 1.0 and answers_outside_labels(routed, "category") == {}
 
 
+def test_a_label_named_with_a_comma_is_one_label_and_a_single_label_answer_is_never_split():
+    """Right answers were split at , ; | for every job: a label "returns, exchanges" was noted as two answers no
+    model could give, while its score was right; and in a one-label job "feedback; shipping", scored as one wrong
+    answer, went unnoted."""
+    from workbench.eval.answers import answers_outside_labels
+    from workbench.eval.job import evaluate
+
+    labels = ["returns, exchanges", "billing"]
+    frame = _labelled_job(["Returns, Exchanges", "billing", "feedback; shipping"],
+                          ["returns, exchanges", "billing", "billing"], labels)
+    assert answers_outside_labels(frame, "category") == {"feedback; shipping": 1}
+    assert evaluate(frame, "category").accuracy == pytest.approx(2 / 3)
+    multi = _job_frame({"Body": ["a", "b"], "category": ["returns, exchanges; billing", "returns, exchanges"],
+                        "label": ["billing", "returns, exchanges"], "labels": ["billing; returns, exchanges", "billing"]},
+                       ["label", "labels"])
+    multi.attrs["spec"] = {"text": ["Body"], "labels": labels}
+    report = evaluate(multi, "category")
+    assert sorted(report.per_label.index) == sorted(labels) and report.exact_match == 0.5
+    assert answers_outside_labels(multi, "category") == {}
+
+
 def test_the_evaluation_section_warns_of_right_answers_no_label_can_match():
     from streamlit.testing.v1 import AppTest
 

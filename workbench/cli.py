@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from workbench.db import repo
 from workbench.db.session import database_problem
 from workbench.errors import WorkbenchError
 from workbench.eval.answers import BY_FIELD, answers_outside_labels, example_rows
-from workbench.eval.cost import DEFAULT_PRICES, Prices
+from workbench.eval.cost import DEFAULT_PRICES, MAX_PRICE, Prices
 from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
 from workbench.io.notes import input_notes
@@ -67,10 +68,15 @@ class Number(click.ParamType):
             number = self.kind(value)
         except (TypeError, ValueError):
             number = None
-        if number is None or number < self.low or (self.high is not None and number > self.high):
-            bounds = f"from {self.low} to {self.high}" if self.high is not None else f"{self.low} or more"
+        if number is None or not math.isfinite(number) or number < self.low or (self.high is not None and number > self.high):
+            low, high = _plain(self.low), _plain(self.high)
+            bounds = f"from {low} to {high}" if self.high is not None else f"{low} or more"
             self.fail(f"must be {self.what}, {bounds}; it is '{value}'.", param, ctx)
         return number
+
+
+def _plain(bound: float | None) -> str:
+    return f"{int(bound):,}" if bound is not None and float(bound).is_integer() else str(bound)  # not "1000000.0"
 
 
 ROWS = Number(int, 1, what="a whole number of rows")
@@ -175,7 +181,7 @@ def _say_values_only(settings, job_id: int, output: Path) -> None:
 @click.option("--latency-rows", type=Number(int, 0, what="a whole number of rows"), default=compare.DEFAULT_LATENCY_ROWS,
               help="Rows answered one at a time after each job, for latency.")
 @click.option("--sheet", default=None, help="Sheet of an Excel workbook (default: the one it opens on).")
-@click.option("--prices", nargs=3, type=Number(float, 0, what="a price in dollars"), default=astuple(DEFAULT_PRICES), show_default=True,
+@click.option("--prices", nargs=3, type=Number(float, 0, MAX_PRICE, what="a price in dollars"), default=astuple(DEFAULT_PRICES), show_default=True,
               help="API $ per million prompt tokens, $ per million answer tokens, this machine's $ per hour.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Also write the table (.csv, .tsv or .xlsx).")
@@ -198,8 +204,8 @@ def compare_models(task_file: Path, input_file: Path, answers: str, models: tupl
     click.echo("", err=True)
     click.echo(compare.with_plain_costs(table).drop(columns=["score"], errors="ignore").to_string(index=False))
     if output:  # first: the minutes of work are in it
-        write_table(table if output.suffix.lower() == ".xlsx" else compare.with_plain_costs(table), output,
-                    sheet_name="comparison")
+        written = table if output.suffix.lower() == ".xlsx" else compare.with_plain_costs(table)
+        write_table(compare.with_prices(written, Prices(*prices)), output, sheet_name="comparison")
     for note in comparison_notes(compare.comparison_jobs(settings, comparison_id), table,
                                  compare.right_answers(settings, comparison_id)):
         click.echo(f"Note: {note}", err=True)

@@ -101,8 +101,10 @@ def labels_never_right(frame: pd.DataFrame, answers_column: str) -> list[str]:
 
 def _given_labels(frame: pd.DataFrame, answers_column: str, labels: list[str]) -> list[str]:
     """Each right answer's labels, as the labels they are written for (the examples' rows left out)."""
-    cells = without_examples(frame, answers_column)[answers_column].astype(str)
-    return [as_label(label, labels) for cell in cells for label in label_set(cell)]
+    cells = without_examples(frame, answers_column)[answers_column].astype(str).str.strip()
+    if LABELS_COLUMN not in output_columns(frame):  # one label a row: "feedback; shipping" is scored as one answer
+        return [as_label(cell, labels) for cell in cells if cell]
+    return [as_label(label, labels) for cell in cells for label in label_set(cell, labels)]
 
 
 def example_rows(frame: pd.DataFrame) -> pd.Series:
@@ -157,9 +159,9 @@ def _answer_test(frame: pd.DataFrame):
         return lambda cells: cells.str.startswith("{")
     labels = label_names(frame)
     if LABELS_COLUMN in outputs:
-        known = set(labels).union(*map(label_set, _filled(frame[outputs[LABELS_COLUMN]])))
-        return lambda cells: cells.map(lambda cell: bool(label_set(cell)) and {as_label(label, labels)
-                                                                             for label in label_set(cell)} <= known)
+        known = set(labels).union(*(label_set(cell, labels) for cell in _filled(frame[outputs[LABELS_COLUMN]])))
+        return lambda cells: cells.map(lambda cell: bool(label_set(cell, labels)) and {
+            as_label(label, labels) for label in label_set(cell, labels)} <= known)
     answer = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
     if answer is None:
         return None
@@ -181,12 +183,26 @@ def _filled(column: pd.Series) -> pd.Series:
     return cells[cells != ""]
 
 
-def label_set(cell) -> set[str]:
-    """The labels in one cell: "billing; shipping" (or with commas or bars) as a set of trimmed names."""
-    text = str(cell)
-    for separator in LABEL_SEPARATORS[1:]:
-        text = text.replace(separator, LABEL_SEPARATORS[0])
-    return {label.strip() for label in text.split(LABEL_SEPARATORS[0]) if label.strip()}
+def label_set(cell, labels: list[str] = ()) -> set[str]:
+    """The labels in one cell: "billing; shipping" (or with commas or bars) as a set of trimmed names. A label whose
+    name holds a separator ("returns, exchanges") is read whole: it was two labels, neither of the job's."""
+    parts = re.split(f"([{re.escape(''.join(LABEL_SEPARATORS))}])", str(cell))  # names, and the separators between
+    if not any(separator in label for label in labels for separator in LABEL_SEPARATORS):
+        return {part.strip() for part in parts[::2] if part.strip()}
+    found, start = set(), 0
+    while start < len(parts):
+        end = _end_of_label(parts, start, labels)
+        found.add("".join(parts[start:end]).strip())
+        start = end + 1  # past the separator
+    return found - {""}
+
+
+def _end_of_label(parts: list[str], start: int, labels: list[str]) -> int:
+    """Where the longest run of names from `start` that is one of `labels` ends; else the name at `start` alone."""
+    for end in range(len(parts), start + 1, -2):
+        if as_label("".join(parts[start:end]).strip(), labels) in labels:
+            return end
+    return start + 1
 
 
 def field_columns(outputs: dict[str, str]) -> dict[str, str]:

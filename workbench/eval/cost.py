@@ -17,6 +17,9 @@ class Prices:
     machine_per_hour: float  # what running this machine costs an hour (a cloud VM's price, or its power)
 
 
+# A price typed above this is a slip of the keyboard (a million dollars a million tokens, or an hour).
+MAX_PRICE = 1_000_000.0
+
 # What a small hosted model charged per million tokens in 2026 (prompt, answer), and a 2-core cloud machine an hour.
 DEFAULT_PRICES = Prices(api_input_per_million=0.15, api_output_per_million=0.60, machine_per_hour=0.05)
 

@@ -75,8 +75,8 @@ def evaluate(frame: pd.DataFrame, answers_column: str) -> Report:
     labels = label_names(frame)
     if LABELS_COLUMN in outputs:
         both = _rows_with_right_answers(frame, answers_column)  # no label above the threshold is an answer too
-        right = [{as_label(label, labels) for label in label_set(cell)} for cell in both[answers_column]]
-        return multi_label_report(right, [label_set(c) for c in both[outputs[LABELS_COLUMN]]])
+        right = [{as_label(label, labels) for label in label_set(cell, labels)} for cell in both[answers_column]]
+        return multi_label_report(right, [label_set(c, labels) for c in both[outputs[LABELS_COLUMN]]])
     given = next((outputs[c] for c in ANSWER_COLUMNS if c in outputs), None)
     if given is None:
         raise TaskConfigError("This job writes free text (a custom instruction's answers), which has no score against a "

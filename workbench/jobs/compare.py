@@ -52,7 +52,7 @@ class Sheet:
 def start_comparison(settings: Settings, spec: TaskSpec, data: Sheet, models: list[str],
                      latency_rows: int = DEFAULT_LATENCY_ROWS) -> int:
     """Queue a job per model; returns the comparison's id. Everything is checked before the first job is queued."""
-    models = list(dict.fromkeys(models))
+    models = list(dict.fromkeys(resolve_name(model, spec.model_kind) for model in models))  # "default" is one of them
     rows = _check(settings, spec, data, models)
     name = spec.name or data.path.name
     with session_scope(settings) as session:
@@ -296,6 +296,13 @@ def with_plain_costs(table: pd.DataFrame) -> pd.DataFrame:
     plain = {c: table[c].map(lambda v: "" if pd.isna(v) else np.format_float_positional(v, trim="-"))
              for c in (LOCAL_COST, API_COST) if c in table}
     return table.assign(**plain)
+
+
+def with_prices(table: pd.DataFrame, prices: cost.Prices) -> pd.DataFrame:
+    """The table with the prices its costs were worked out at: a file of costs alone could not be read later."""
+    return table.assign(api_price_per_million_prompt_tokens=prices.api_input_per_million,
+                        api_price_per_million_answer_tokens=prices.api_output_per_million,
+                        machine_price_per_hour=prices.machine_per_hour)
 
 
 def rows_per_second(job: Job) -> float | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from workbench.eval.cost import DEFAULT_PRICES, Prices
+from workbench.eval.cost import DEFAULT_PRICES, MAX_PRICE, Prices
 from workbench.io.stream import count_rows
 from workbench.jobs import compare
 from workbench.jobs.comparison_notes import comparison_notes, never_right_note
@@ -180,7 +180,7 @@ def prices() -> Prices:
 def _price(column, label: str, default: float, help: str | None = None) -> float:
     """A price input whose value is kept for the session: a widget's own value is dropped when its page is left."""
     kept = f"kept-{label}"
-    return column.number_input(label, 0.0, value=st.session_state.get(kept, default), format="%.3f", help=help,
+    return column.number_input(label, 0.0, MAX_PRICE, value=st.session_state.get(kept, default), format="%.3f", help=help,
                                key=f"input-{label}", on_change=lambda: st.session_state.update({kept: st.session_state[f"input-{label}"]}))
 
 
@@ -311,7 +311,5 @@ def _explain(task: str) -> None:
 
 def _csv(table: pd.DataFrame, costs: Prices) -> bytes:
     """The table with the prices its costs were worked out at."""
-    priced = compare.with_plain_costs(table).rename(columns={"shared the cores": "shared the processor"}).assign(
-        api_price_per_million_prompt_tokens=costs.api_input_per_million,
-        api_price_per_million_answer_tokens=costs.api_output_per_million, machine_price_per_hour=costs.machine_per_hour)
-    return priced.to_csv(index=False).encode()
+    plain = compare.with_plain_costs(table).rename(columns={"shared the cores": "shared the processor"})
+    return compare.with_prices(plain, costs).to_csv(index=False).encode()
