@@ -347,11 +347,29 @@ def test_a_database_that_cannot_be_written_is_a_message_not_a_traceback(invoke, 
     ("postgresql+psycopg://team:secret@127.0.0.1:1/workbench", "Check that the server in WORKBENCH_DATABASE_URL is "
                                                                "running and the address is right"),
     ("not a database", "is not a database address"),
+    ("postgresql+psycopg://team:secret@127.0.0.1:54x2/workbench", "is not a database address"),  # was a traceback
+    ("postgresql+psycopg://team:p@ss@127.0.0.1:1/workbench", "p@ss is p%40ss"),
+    ("  sqlite:////no/such/folder/workbench.db  ", "Check that the folder of the database file named in "
+                                                   "WORKBENCH_DATABASE_URL exists"),  # spaces of a pasted line
 ])
 def test_a_database_address_that_cannot_be_used_says_what_to_change(invoke, monkeypatch, url, message):
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
     for command in (("jobs", "list"), ("jobs", "show", "1")):
         _assert_user_error(invoke(*command), message)
+
+
+def test_a_database_server_that_never_answers_is_given_up_on_and_said(invoke, monkeypatch):
+    """A server that takes the connection and says nothing (a firewall dropping packets) held every command silent."""
+    import socket
+
+    from workbench.db import session as db_session
+
+    monkeypatch.setattr(db_session, "CONNECT_TIMEOUT", 2)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        monkeypatch.setenv("WORKBENCH_DATABASE_URL", f"postgresql+psycopg://team@127.0.0.1:{silent.getsockname()[1]}/wb")
+        _assert_user_error(invoke("jobs", "list"), "The server did not answer within 2 s")
 
 
 def test_a_job_whose_process_was_killed_is_listed_as_waiting_not_running(invoke, settings):

@@ -89,7 +89,7 @@ def test_a_job_runs_is_reviewed_scored_and_exported(pg_settings, tiny_loader, tm
 def test_names_as_long_as_the_user_wrote_them_are_kept(pg_settings, tiny_loader):
     name = "Quarterly triage of the support inbox " * 40  # 1,520 characters: VARCHAR(500) refused it
     job_id = _run(pg_settings, spec=ZERO_SHOT.model_copy(update={"name": name}), loader=tiny_loader, limit=3)
-    assert service.get_job(pg_settings, job_id).name == name
+    assert service.get_job(pg_settings, job_id).name == name.strip()  # one line, spaces around it dropped
 
 
 def test_two_workers_claiming_at_once_never_take_the_same_job(pg_settings):
@@ -124,3 +124,42 @@ def test_a_task_files_job_with_its_examples_runs(pg_settings, tiny_loader):
         assert repo.claim_job(session, job_id, os.getpid())
     assert run_job(pg_settings, job_id, encoder_loader=tiny_loader) == "completed"
     assert service.get_job(pg_settings, job_id).done_rows == 5
+
+
+def test_connections_the_server_dropped_are_replaced_not_used(pg_settings):
+    """A server restart (or failover) ends every connection: the next job to use a pooled one failed, with SQL in
+    its message."""
+    with session_scope(pg_settings) as session:
+        repo.list_jobs(session)
+    url = pg_settings.database_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    with session_scope(pg_settings) as session:
+        assert repo.list_jobs(session) == []
+
+
+def test_a_database_that_is_not_on_the_server_says_to_create_it(pg_settings, monkeypatch):
+    from workbench.db.session import database_problem
+    from workbench.errors import WorkbenchError
+
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", pg_settings.database_url.replace("/test_", "/missing_"))
+    settings = get_settings()
+    with pytest.raises(Exception) as raised:
+        with session_scope(settings):
+            pass
+    assert not isinstance(raised.value, WorkbenchError)
+    assert "create that database on the server" in database_problem(settings, raised.value)
+
+
+def test_a_value_the_server_refuses_is_not_called_a_damaged_database(pg_settings):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DataError
+
+    from workbench.db.session import database_problem
+
+    with pytest.raises(DataError) as refused:
+        with session_scope(pg_settings) as session:
+            session.execute(text("SELECT CAST('not a number' AS integer)"))
+    message = database_problem(pg_settings, refused.value)
+    assert "refused what was to be saved" in message and "damaged" not in message

@@ -137,7 +137,12 @@ def test_a_workbook_whose_columns_are_on_another_sheet_names_its_sheets(settings
         (None, "task file '.*missing.yaml' does not exist"),
         ("task: classify\ntext: [Body\n", "'t.yaml' is not valid YAML"),
         ("", "must say which task to run"),
-        (b"PK\x03\x04\xc7\x00binary", "cannot be read as a task file"),
+        (b"PK\x03\x04\xc7\x00binary", "'t.yaml' is not a task file: a task file is YAML text"),
+        ("name: Caf\xe9\ntask: classify\n".encode("cp1252"), r"another encoding than UTF-8 \(line 1 holds 'é'.*Save it "
+                                                           "again as UTF-8"),
+        ("task: classify\nlabels:\n\t- a\n", "'t.yaml' is indented with a tab at line 3, column 1: YAML takes spaces"),
+        ("task: classify\ntext: Body\nlabels: [a, b]\ninput: in.csv\nlimit: 5\n", r"input, limit: are given when a "
+                                                                                 r"job is run, not in a task file"),
         ("task: classify\ntext: Body\nlabels: [a, b]\nthreshold: 0.4\nlabels: [c]\n",
          r"gives 'labels' twice \(the second at line 5\)"),
         ("task: extract\ntext: Body\nfields:\n  - {name: city, type: text, name: town}\n", "gives 'name' twice"),

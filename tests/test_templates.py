@@ -108,6 +108,31 @@ def test_a_task_file_imported_then_saved_unchanged_from_the_page_adds_no_version
     assert templates.save_template(settings, "triage", from_page).version == 1
 
 
+@pytest.mark.parametrize("saved,from_the_form", [
+    ({"task": "classify", "labels": ["a", "b"]},
+     {"task": "classify", "labels": [{"name": "a", "description": ""}, {"name": "b"}], "threshold": 0.5,
+      "fine_tune": False}),
+    ({"task": "summarize", "summary": {"style": "subject_line"}},
+     {"task": "summarize", "summary": {"style": "subject_line", "drafts": 1}}),
+    ({"task": "route", "labels": [{"name": "shipping"}, "billing"]},
+     {"task": "route", "labels": [{"name": "shipping", "description": ""}, {"name": "billing"}]}),
+])
+def test_settings_written_out_in_full_are_the_same_settings_and_add_no_version(settings, saved, from_the_form):
+    """The New job form writes out what a task file leaves to its defaults: opening a template there and saving it
+    unchanged made a version that changed nothing."""
+    first = templates.save_template(settings, "Triage", spec_from_dict({**saved, "text": "Body"}))
+    again = templates.save_template(settings, "Triage", spec_from_dict({**from_the_form, "text": "Body"}))
+    assert again.id == first.id and again.version == 1
+
+
+def test_a_name_is_one_line_of_visible_text(settings):
+    """A NUL in a name (`name: "Triage\\0"` in a task file) was refused by PostgreSQL, and the app called the
+    database damaged."""
+    imported = templates.import_task_file(settings, "t.yaml", b'name: "Triage\\0 desk\\tone"\ntask: classify\n'
+                                                              b"text: Body\nlabels: [a, b]\n")
+    assert imported.name == "Triage desk one"
+
+
 def test_a_utf16_task_file_imports_as_it_runs_from_the_command_line(settings):
     text = "task: classify\ntext: Body\nlabels: [billing, shipping]\n"
     assert templates.import_task_file(settings, "notepad.yaml", b"\xff\xfe" + text.encode("utf-16-le")).version == 1

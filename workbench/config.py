@@ -52,7 +52,8 @@ def _default_data_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
-    database_url: str = field(default_factory=lambda: os.environ.get("WORKBENCH_DATABASE_URL", ""))
+    # Stripped: an address pasted from a .env line with a space after it was "not a database address".
+    database_url: str = field(default_factory=lambda: os.environ.get("WORKBENCH_DATABASE_URL", "").strip())
     max_upload_mb: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_UPLOAD_MB", 200))
     max_rows: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_ROWS", 1_000_000))
     max_cell_chars: int = field(default_factory=lambda: _env_int("WORKBENCH_MAX_CELL_CHARS", 100_000))

@@ -27,7 +27,7 @@ from workbench.jobs.progress import only_failed_rows_left
 from workbench.jobs.results import input_of
 from workbench.jobs.runner import adaptation_sample
 from workbench.models.registry import load_encoder, load_generator, model_snapshot
-from workbench.tasks.spec import TaskSpec, load_task_file, spec_from_dict
+from workbench.tasks.spec import TaskSpec, load_task_file, one_line_name, spec_from_dict
 
 
 def store_upload(settings: Settings, filename: str, data: bytes) -> Upload:
@@ -121,7 +121,7 @@ def create_job(
         input_path, upload_id = Path(upload.stored_path), upload.id
     with session_scope(settings) as session:
         job = repo.create_job(
-            session, name=spec.name or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
+            session, name=one_line_name(spec.name or "") or Path(input_path).name, task=spec.task, spec=spec.pinned().to_dict(),
             model=model_snapshot(settings, spec.model, spec.model_kind), upload_id=upload_id, input_path=str(input_path),
             sheet=sheet or None, header_row=header_row or None, row_limit=limit, source=source, total_rows=rows, comparison_id=comparison_id,
             **_claimed_by(runner_pid),

@@ -11,11 +11,12 @@ from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Template, utcnow
 from workbench.db.session import session_scope
-from workbench.errors import NotFoundError, TaskConfigError
+from workbench.errors import NotFoundError, TaskConfigError, WorkbenchError
 from workbench.models import registry
 from workbench.tasks.spec import (
     MAX_TASK_FILE_BYTES,
     TaskSpec,
+    one_line_name,
     read_task_yaml,
     spec_from_dict,
     task_file_text_of,
@@ -28,7 +29,7 @@ MAX_NAME = 200
 def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
     """Keep the spec (its examples written in) as the next version of the named template."""
     spec.check_new()  # a template is for new jobs: settings no new job may have are refused now, not at its run
-    name = name.strip()
+    name = one_line_name(name)
     if not name or len(name) > MAX_NAME:
         raise TaskConfigError(f"Give the template a name of 1 to {MAX_NAME} characters.")
     data = {key: value for key, value in spec.to_dict().items() if key != "name"}
@@ -38,12 +39,23 @@ def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
         saved = repo.list_templates(session)  # by name, newest version first
         name = next((t.name for t in saved if t.name.casefold() == name.casefold()), name)
         latest = next((t for t in saved if t.name == name), None)
-        if latest is not None and latest.spec == data:
+        if latest is not None and _same_settings(latest.spec, spec):
             return latest  # the same settings again (a task file imported back): no version that changes nothing
         if latest is not None and latest.task != spec.task:
             raise TaskConfigError(f"'{name}' is a saved {latest.task} template; these settings are for {spec.task}. "
                                   "Save them under another name.")
         return repo.save_template(session, name, spec.task, data)
+
+
+def _same_settings(saved: dict, spec: TaskSpec) -> bool:
+    """Whether the saved settings are these, defaults written out: the New job form writes a summary's `drafts: 1`
+    and a label's empty description, which a task file leaves out, and saving an opened template unchanged made a
+    version that changed nothing."""
+    try:
+        before = spec_from_dict(saved).pinned().to_dict()
+    except WorkbenchError:  # a version of an older app's rules: any settings saved now differ from it
+        return False
+    return before == {key: value for key, value in spec.pinned().to_dict().items() if key != "name"}
 
 
 def list_templates(settings: Settings) -> list[Template]:
@@ -91,10 +103,7 @@ def import_task_file(settings: Settings, filename: str, content: bytes, attached
     file come from `attached` (files uploaded with it, by name); the examples are then kept in the template itself."""
     if len(content) > MAX_TASK_FILE_BYTES:
         raise TaskConfigError(too_big(filename))
-    try:
-        data = read_task_yaml(task_file_text_of(content), filename)
-    except UnicodeDecodeError:
-        raise TaskConfigError(f"'{filename}' is not a task file: a task file is YAML text.") from None
+    data = read_task_yaml(task_file_text_of(content, filename), filename)
     spec = _with_attached_examples(data, filename, attached or {})
     return save_template(settings, spec.name or Path(filename).stem.removesuffix(".task"), spec)
 

@@ -95,12 +95,21 @@ def spec_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> TaskSp
     _check_single(common, "task", "e.g. `task: classify`")
     _check_single(common, "model", "e.g. `model: default`, or a name `workbench models list` shows")
     _check_single(common, "name", "e.g. `name: Support routing`")
-    name = None if common.get("name") is None else str(common["name"])
+    name = one_line_name(str(common["name"])) if common.get("name") is not None else None
     spec = TaskSpec(task=str(common["task"]), text=columns, model=str(common.get("model") or "default"),
-                    name=name, config=data)
+                    name=name or None, config=data)
     # Numbers as numbers: a task file's `threshold: 0.5` is read as written ("0.5"), and a template imported from it
     # then differed from the same settings saved from the page, so saving them again made a version that changed nothing.
     return spec.model_copy(update={"config": _with_typed_numbers(data, spec.validated_config())})
+
+
+_NOT_IN_A_NAME = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def one_line_name(name: str) -> str:
+    """A job's or template's name as one line of visible text: a NUL, tab or line break in it (pasted, or `\\0` in a
+    task file) is a space. PostgreSQL refused a NUL, and the app then called the database damaged."""
+    return _NOT_IN_A_NAME.sub(" ", name).strip()
 
 
 def _check_single(common: dict[str, Any], key: str, example: str) -> None:
@@ -197,7 +206,11 @@ def read_task_yaml(text: str, name: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise TaskConfigError(f"'{name}' is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}. "
+        problem = str(getattr(exc, "problem", None) or exc)
+        if "'\\t'" in problem:  # YAML indents with spaces only; an editor's tab key wrote tabs
+            raise TaskConfigError(f"'{name}' is indented with a tab{where}: YAML takes spaces only. Indent with "
+                                  "spaces (2 a level) instead.") from None
+        raise TaskConfigError(f"'{name}' is not valid YAML{where}: {problem}. "
                               "Check the indentation and that every list and quote is closed.") from None
 
 
@@ -219,7 +232,7 @@ def load_task_file(path: Path) -> TaskSpec:
         data = read_task_yaml(_task_file_text(path), path.name)
     except FileNotFoundError:
         raise TaskConfigError(f"The task file '{path}' does not exist.") from None
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         raise TaskConfigError(
             f"'{path}' cannot be read as a task file (a YAML text file). "
             "Check the order: `workbench run TASK.yaml INPUT -o OUTPUT`."
@@ -239,14 +252,26 @@ def examples_file_of(path: Path) -> dict[str, Path]:
 def _task_file_text(path: Path) -> str:
     if path.is_file() and path.stat().st_size > MAX_TASK_FILE_BYTES:
         raise TaskConfigError(too_big(path.name))
-    return task_file_text_of(path.read_bytes())
+    return task_file_text_of(path.read_bytes(), path.name)
 
 
-def task_file_text_of(raw: bytes) -> str:
-    """A task file's text: UTF-8, or UTF-16 with its byte-order mark (as Windows Notepad may save it)."""
+def task_file_text_of(raw: bytes, name: str = "The task file") -> str:
+    """A task file's text: UTF-8, or UTF-16 with its byte-order mark (as Windows Notepad may save it). Text in
+    another encoding (Windows-1252's "Café") is refused with how to save it; what is no text, as no task file."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    return raw.decode("utf-8-sig")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TaskConfigError(f"'{name}' is not a task file: a task file is YAML text.") from None
+    if b"\x00" in raw[:4096] or sum(b < 9 or 13 < b < 32 for b in raw[:4096]) > min(len(raw), 4096) * 0.1:
+        raise TaskConfigError(f"'{name}' is not a task file: a task file is YAML text.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise TaskConfigError(f"'{name}' is text in another encoding than UTF-8 (line {line} holds "
+                              f"'{raw[exc.start:exc.start + 1].decode('cp1252', 'replace')}', as Windows-1252 "
+                              "writes it). Save it again as UTF-8: in Notepad, Save as → Encoding: UTF-8.") from None
 
 
 # Settings and a few examples take kilobytes; a 24 MB file of 100,000 labels took minutes to import and froze New job.
@@ -297,8 +322,11 @@ WRITTEN_AS = {"summary": "`summary: {style: short, max_words: 30}`", "priority":
 
 
 def _describe(exc: ValidationError, task: str) -> str:
-    parts = []
+    run_options = _run_options_given(exc.errors())
+    parts = [run_options] if run_options else []
     for error in exc.errors():
+        if run_options and error["type"] == "extra_forbidden" and error["loc"][0] in RUN_OPTIONS:
+            continue
         where = _place(error["loc"])
         said = _of_another_task(error, task) or _plain(error)
         parts.append(f"{where}: {said}" if where else said)  # a rule about the settings as a whole
@@ -313,6 +341,22 @@ def _of_another_task(error: dict, task: str) -> str | None:
     others = [name for name, task_class in task_classes().items()
               if name != task and error["loc"][0] in task_class.config_model.model_fields]
     return f"is a setting of {' and '.join(others)}, not of {task}: remove it, or change `task:`" if others else None
+
+
+# What a run is given on the command line (or the New job page), which people write into the task file too.
+RUN_OPTIONS = {"input": "", "output": "", "input_file": "", "output_file": "", "sheet": " --sheet NAME",
+               "limit": " --limit ROWS", "header_row": " --header-row N"}
+
+
+def _run_options_given(errors: list[dict]) -> str | None:
+    """One sentence for every setting of a run written into the task file: each said "check the spelling"."""
+    given = [error["loc"][0] for error in errors if error["type"] == "extra_forbidden" and len(error["loc"]) == 1
+             and error["loc"][0] in RUN_OPTIONS]
+    if not given:
+        return None
+    return (f"{', '.join(given)}: {'is' if len(given) == 1 else 'are'} given when a job is run, not in a task file "
+            f"(`workbench run TASK_FILE INPUT -o OUTPUT{''.join(RUN_OPTIONS[g] for g in given)}`, or the New job "
+            "page): remove " + ("it" if len(given) == 1 else "them") + " from the file")
 
 
 def _plain(error: dict) -> str:
