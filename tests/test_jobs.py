@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import SAMPLE_DIR
 from workbench.config import Settings
@@ -369,6 +370,9 @@ def test_a_job_whose_every_row_fails_before_running_reads_no_speed(tiny_loader, 
         (ModelNotReadyError("Run `workbench models prepare`."), "Run `workbench models prepare`."),
         (RuntimeError("disk on fire"), "The job stopped on a problem the app did not expect (RuntimeError: disk on fire). "
                                        "Resume it"),
+        # A server restart mid-job read "(OperationalError: … [SQL: UPDATE jobs SET …] [parameters: …])"
+        (OperationalError("UPDATE jobs SET updated_at=%s", {"p": 1}, Exception("terminating connection")),
+         "The app's database could not be used (terminating connection)."),
     ],
 )
 def test_a_run_that_cannot_start_ends_failed_not_running(settings, error, expected):
@@ -379,6 +383,7 @@ def test_a_run_that_cannot_start_ends_failed_not_running(settings, error, expect
     assert run_job(settings, job_id, encoder_loader=broken_loader) == "failed"
     job = service.get_job(settings, job_id)
     assert job.status == "failed" and job.error.startswith(expected) and "Traceback" not in job.error
+    assert "[SQL" not in job.error
     assert _results(settings, job_id) == []
 
 

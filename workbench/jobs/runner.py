@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from workbench.config import Settings
 from workbench.db import repo
 from workbench.db.schema import Job
-from workbench.db.session import session_scope
+from workbench.db.session import database_problem, session_scope
 from workbench.errors import RowsFailed, WorkbenchError
 from workbench.io.rows import RowText, row_texts
 from workbench.io.stream import iter_frames
@@ -58,6 +58,10 @@ def run_job(settings: Settings, job_id: int, on_batch: OnBatch | None = None, en
         pass  # paused or cancelled mid-batch: that batch's rows are run again on resume
     except WorkbenchError as exc:
         return _finish(settings, job_id, owner, "failed", str(exc))
+    except DatabaseError as exc:  # the server went away mid-job: said in words, not as SQL and its parameters
+        traceback.print_exc()
+        return _finish(settings, job_id, owner, "failed", f"{database_problem(settings, exc)} Then resume the job: "
+                       "it goes on from its last saved row.")
     except Exception as exc:  # a bug must not leave the job "running" forever
         traceback.print_exc()  # for whoever fixes it: worker.log, or the terminal of `workbench run`
         return _finish(settings, job_id, owner, "failed", _unexpected_failure(exc))
