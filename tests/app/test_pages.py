@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 from tests import generative_fixtures
@@ -18,6 +19,7 @@ from workbench.jobs import service
 from workbench.jobs.results import reading_spec, results_frame
 from workbench.jobs.runner import run_job
 from workbench.models.registry import load_encoder
+from workbench.tasks.spec import spec_from_dict
 from workbench.ui.widgets import _FAILED_DOWNLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,7 +164,7 @@ def test_job_results_shows_table_chart_and_downloads(real_settings):
     to_review = int(metrics["Need review"])
     assert 0 < to_review < 64  # the real model is unsure of a few sample emails, so the filter has work
     downloads = [b.proto.label for b in app.get("download_button")]
-    assert downloads == ["Download CSV", "Download XLSX"]
+    assert downloads == ["Download CSV", "Download XLSX", "Download as a task file"]
     app.toggle[0].set_value(True).run()
     assert len(app.dataframe[0].value) == to_review
 
@@ -174,6 +176,10 @@ def test_job_results_counts_rows_per_queue_for_a_route_job(settings, tiny_loader
     app = page("job_results.py", job=str(job_id)).run()
     assert not app.exception
     assert "Rows per queue" in [h.value for h in app.subheader]
+    # The settings it ran with, descriptions and fallback too: the page showed the task and model alone.
+    shown = spec_from_dict(yaml.safe_load(next(c.value for c in app.code if "task: route" in c.value)))
+    assert shown.pinned().to_dict() == service.get_job(settings, job_id).spec
+    assert "Download as a task file" in [b.proto.label for b in app.get("download_button")]
 
 
 def test_the_label_chart_counts_every_label_even_one_no_row_got():

@@ -13,6 +13,7 @@ from workbench.db.schema import Job
 from workbench.errors import NotFoundError
 from workbench.jobs import compare, review, service
 from workbench.jobs.progress import answered_rows, table_is_behind, table_refresh_seconds
+from workbench.tasks.spec import spec_from_dict, task_file_text
 from workbench.ui.context import app_settings, job_answers, selected_job_id, start_worker
 from workbench.ui.evaluation import evaluation_section
 from workbench.ui.filters import filtered_rows
@@ -24,6 +25,7 @@ from workbench.ui.widgets import (
     delete_section,
     download_buttons,
     download_failures,
+    download_name,
     job_controls,
     job_header,
     job_progress_bar,
@@ -95,7 +97,20 @@ def job_results(job: Job) -> None:
     else:
         with user_errors():
             _answers(job, frame, model_frame)
+    settings_section(job)
     delete_section(job)
+
+
+def settings_section(job: Job) -> None:
+    """The settings the job ran with, as a task file: its template may have changed since, or been deleted, and the
+    labels' descriptions and examples were nowhere on the page."""
+    with st.expander("Settings this job ran with"), user_errors():
+        text = task_file_text(spec_from_dict(job.spec))
+        st.code(text, language="yaml", wrap_lines=True)
+        st.download_button("Download as a task file", text.encode(), file_name=download_name(job, "task.yaml",
+                           "settings"), mime="application/yaml", on_click="ignore", key=f"settings-{job.id}")
+        st.caption("Defaults are written out, as the job kept them. Import the file on the Templates page to run "
+                   "these settings again, or run it with `workbench run TASK.yaml INPUT -o OUTPUT`.")
 
 
 def _live_progress(at_start: Job, frames: tuple[pd.DataFrame | None, pd.DataFrame | None], loaded_at: float,
