@@ -174,9 +174,39 @@ def test_a_template_with_settings_beyond_the_forms_sliders_still_opens(settings)
     app = _opened(settings, {"task": "classify", "text": ["Body"], "labels": ["billing", "shipping"],
                              "multi_label": True, "label_threshold": 0.6})
     assert next(s for s in app.slider if s.label.startswith("Give every label")).value == 0.5
+    assert any("cannot show all of the template 'Saved' as it is saved: label_threshold (0.6: the slider goes from "
+               "0.05 to 0.5)" in w.value for w in app.warning)  # it became 0.5 without a word
     route = _opened(settings, {"task": "route", "text": ["Body"], "labels": ["billing", "shipping"], "min_similarity": -0.2},
                     name="Route")  # another template: a name holds one template's versions
     assert next(s for s in route.slider if s.label.startswith("Rows less similar")).value == -0.2
+
+
+@pytest.mark.parametrize("spec", [
+    {"task": "extract", "text": ["Body"], "fields": [
+        {"name": "n (count)", "type": "number", "description": "a, b"},  # it was dropped: the line read as no field
+        {"name": "city", "type": "choice", "options": ["New York, NY", "Paris"]},  # became New York / NY / Paris
+        {"name": "tags", "type": "list", "description": "line one\nline two"}],  # a second field "line two"
+     "examples": [{"text": "3 visits to New York, NY: art, food", "values": {"n (count)": 3, "city": "New York, NY",
+                                                                            "tags": ["art", "food"]}}]},
+    {"task": "classify", "text": ["Body"], "labels": [{"name": "tech: support", "description": "multi\nline"},
+                                                      {"name": "billing", "description": "invoices"}]},
+])
+def test_a_template_opened_in_the_form_and_saved_unchanged_is_the_same_template(settings, spec):
+    """Field names with brackets, options with commas and descriptions of several lines were changed or dropped by
+    the form, and saving it unchanged made a second version of other settings."""
+    app = _opened(settings, spec)
+    assert not app.warning
+    next(b for b in app.button if b.label == "Save template").click().run()
+    assert not app.exception and [t.version for t in templates.list_templates(settings)] == [1]
+    queued = _queued_spec(app, settings)
+    expected = spec_from_dict(spec).validated_config().model_dump(mode="json")
+    for setting in ("fields", "labels", "examples"):
+        if setting in spec:
+            assert [_one_line(item) for item in queued[setting]] == [_one_line(item) for item in expected[setting]]
+
+
+def _one_line(item: dict) -> dict:
+    return {**item, **({"description": " ".join(item["description"].split())} if item.get("description") else {})}
 
 
 def test_settings_kept_from_a_template_are_shown_and_can_be_dropped(settings):

@@ -50,12 +50,24 @@ def save_template(settings: Settings, name: str, spec: TaskSpec) -> Template:
 def _same_settings(saved: dict, spec: TaskSpec) -> bool:
     """Whether the saved settings are these, defaults written out: the New job form writes a summary's `drafts: 1`
     and a label's empty description, which a task file leaves out, and saving an opened template unchanged made a
-    version that changed nothing."""
+    version that changed nothing. Descriptions are compared by their words."""
     try:
         before = spec_from_dict(saved).pinned().to_dict()
     except WorkbenchError:  # a version of an older app's rules: any settings saved now differ from it
         return False
-    return before == {key: value for key, value in spec.pinned().to_dict().items() if key != "name"}
+    after = {key: value for key, value in spec.pinned().to_dict().items() if key != "name"}
+    return _described_on_one_line(before) == _described_on_one_line(after)
+
+
+def _described_on_one_line(settings):
+    """Descriptions with their line breaks as spaces: the form shows a task file's `description: |` on one line,
+    and its words, all the model reads of it, are the same."""
+    if isinstance(settings, dict):
+        return {key: " ".join(value.split()) if key == "description" and isinstance(value, str)
+                else _described_on_one_line(value) for key, value in settings.items()}
+    if isinstance(settings, list):
+        return [_described_on_one_line(item) for item in settings]
+    return settings
 
 
 def list_templates(settings: Settings) -> list[Template]:

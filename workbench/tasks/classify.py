@@ -388,4 +388,5 @@ def parse_label_lines(text: str) -> list[dict[str, str]]:
 def label_line(name: str, description: str | None) -> str:
     """A label as parse_label_lines reads it back."""
     written = f'"{name}"' if ":" in name else name
+    description = re.sub(r"\s*\n\s*", " ", description or "").strip()  # a task file's `description: |` of lines
     return f"{written}: {description}" if description else written

@@ -107,6 +107,10 @@ def kept_extras(task: str) -> dict:
     page, with a button to drop them, as they would otherwise go unseen into every later job of that task."""
     extras = st.session_state.get(EXTRAS) or {}
     kept = extras.get("config", {}) if extras.get("task") == task else {}
+    if changed := extras.get("changed") if extras.get("task") == task else None:
+        st.warning(f"The form cannot show all of the template '{extras.get('name')}' as it is saved: "
+                   f"{', '.join(changed)}. A job or template made from this form has them as the form shows them. "
+                   "To keep them, download the task file on the Templates page, edit it there, and import it.")
     if kept:
         left, right = st.columns([4, 1])
         left.caption(f"Kept from the template '{extras.get('name')}', though not on this form: {', '.join(kept)}.")
@@ -127,7 +131,29 @@ def form_state(spec: dict, columns: list[str], models: list[str]) -> dict[str, A
         state[f"model-{spec_from_dict(spec).model_kind}"] = spec.get("model", "default")
     if task == "classify":  # the picker offers the template's generator even where it is not prepared, and says so
         state["second-opinion-model"] = config.get("second_opinion_model") or "default"
-    return {**state, **TASK_STATE[task](config)}
+    state.update(TASK_STATE[task](config))
+    state[EXTRAS]["changed"] = _not_as_saved(task, config, state)
+    return state
+
+
+def _not_as_saved(task: str, config: dict, state: dict) -> list[str]:
+    """The settings the form cannot show as the template holds them, read back as the form reads them: saved from
+    the form unchanged, they changed without a word (a label cut-off of 0.7 became 0.5)."""
+    from workbench.tasks.classify import parse_label_lines
+    from workbench.ui.forms.extract import one_line, parse_field_lines
+
+    changed = []
+    if "label-lines" in state and parse_label_lines(state["label-lines"]) != [
+            {"name": label["name"], "description": one_line(label.get("description") or "")} for label in config["labels"]]:
+        changed.append("labels")
+    if "field-lines" in state and parse_field_lines(state["field-lines"]) != [
+            {"name": f["name"], "type": f["type"], "description": one_line(f.get("description") or ""),
+             **({"options": f["options"]} if f.get("options") else {})} for f in config["fields"]]:
+        changed.append("fields")
+    if task == "classify" and state["label-threshold"] != config["label_threshold"]:
+        changed.append(f"label_threshold ({config['label_threshold']}: the slider goes from {LABEL_THRESHOLDS[0]} to "
+                       f"{LABEL_THRESHOLDS[1]})")
+    return changed
 
 
 def _not_on_the_form(task: str, config: dict) -> dict:
@@ -144,10 +170,6 @@ def _labels_state(config: dict, task: str) -> dict[str, Any]:
     return {"label-lines": "\n".join(label_line(label["name"], label.get("description")) for label in config["labels"]),
             f"threshold-{task}": config["threshold"], TEMPLATE_EXAMPLES: examples,
             "examples-source": TEMPLATE_EXAMPLES_SOURCE if examples else "None"}
-
-
-def _line(name: str, description: str | None) -> str:
-    return f"{name}: {description}" if description else name
 
 
 # The label cut-off's slider stops at 0.5 (confidences share 1: above it only the best label could pass); a task
@@ -170,15 +192,11 @@ def route_state(config: dict) -> dict[str, Any]:
 
 
 def extract_state(config: dict) -> dict[str, Any]:
-    from workbench.ui.forms.extract import EXAMPLES_BASE, opened_examples
+    from workbench.ui.forms.extract import EXAMPLES_BASE, field_line, opened_examples
 
-    return {"field-lines": "\n".join(_line(f"{f['name']} ({_kind_of(f)})", f.get("description")) for f in config["fields"]),
+    return {"field-lines": "\n".join(field_line(field) for field in config["fields"]),
             EXAMPLES_BASE: opened_examples(config["fields"], config.get("examples") or []),
             "day-first": bool(config.get("day_first"))}
-
-
-def _kind_of(field: dict) -> str:
-    return f"choice: {', '.join(field['options'])}" if field.get("options") else field["type"]
 
 
 def summarize_state(config: dict) -> dict[str, Any]:

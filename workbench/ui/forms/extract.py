@@ -3,6 +3,7 @@ examples, one row per example text with the values it holds."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 
@@ -22,7 +23,8 @@ NAMES_HELP = ("A `names` field lists the names of one kind that the text mention
               "it elsewhere. A `list` field asks the generator instead. A `choice` field sorts every row into one of "
               "its options, as classify does, also a row that says nothing about it: use it for what every row has (a "
               "topic, a priority), and a `text` field for a value the text may not give (a payment method).")
-LINE = re.compile(r"^\s*([^():]+?)\s*(?:\(([^)]*)\))?\s*(?::\s*(.*))?$")
+# `name (type): description`; a name holding brackets or a colon is written in quotes ("n (count)" (number)).
+LINE = re.compile(r'^\s*(?:"([^"]+)"|([^():"]+?))\s*(?:\(((?:[^()"]|"[^"]*")*)\))?\s*(?::\s*(.*))?$')
 EXAMPLE_TEXT = "Example text"
 # The table the examples editor starts from, with the field names it was made for (prefill.py opens a template's
 # examples into it); the editor's rows as last seen, carried over when the fields change.
@@ -54,13 +56,34 @@ def parse_field_lines(text: str) -> list[dict]:
     """Fields from lines like `amount (money): the amount charged`; a line without a type is text."""
     fields = []
     for match in filter(None, (LINE.match(line) for line in text.splitlines() if line.strip())):
-        name, kind, description = match.group(1), (match.group(2) or "text").strip(), (match.group(3) or "").strip()
+        name, kind, description = match.group(1) or match.group(2), (match.group(3) or "text").strip(), \
+            (match.group(4) or "").strip()
         kind, _, options = kind.partition(":")
         field = {"name": name, "type": kind.strip().lower(), "description": description}
         if options.strip():
-            field["options"] = [o.strip() for o in options.split(",") if o.strip()]
+            field["options"] = _options(options)
         fields.append(field)
     return fields
+
+
+def _options(written: str) -> list[str]:
+    """Options between commas; one holding a comma is written in quotes ("New York, NY")."""
+    return [option.strip() for option in next(csv.reader([written.strip()], skipinitialspace=True)) if option.strip()]
+
+
+def field_line(field: dict) -> str:
+    """A field as parse_field_lines reads it back (prefill.py opens a template's fields so)."""
+    name = f'"{field["name"]}"' if re.search(r'[():"]', field["name"]) else field["name"]
+    options = field.get("options") or []
+    kind = "choice: " + ", ".join(f'"{o}"' if re.search(r'[,()"]', o) else o for o in options) if options \
+        else field["type"]
+    description = one_line(field.get("description") or "")
+    return f"{name} ({kind}): {description}" if description else f"{name} ({kind})"
+
+
+def one_line(description: str) -> str:
+    """A description of several lines (a task file's `description: |`) on the form's one line: its words kept."""
+    return re.sub(r"\s*\n\s*", " ", description).strip()
 
 
 def examples_editor(fields: list[dict]) -> list[dict]:
