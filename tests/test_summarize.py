@@ -25,6 +25,7 @@ from workbench.tasks.summarize import (
     invents_numbers,
     quoted_share,
     split_to_fit,
+    subject_within,
     tidy,
     without_quoted_turns,
     without_repeats,
@@ -128,6 +129,43 @@ def test_of_the_drafts_the_one_closest_to_the_text_is_kept(build_task, tiny_gene
     assert task.quotes(quote, text) and not task.quotes(summary, text)
     assert task.closest([text], [[quote, summary]]) == [summary]  # as near as the summary, and first, but a quote
     assert task.closest([text], [[quote, ""]]) == [quote]
+
+
+def test_a_whole_draft_is_kept_over_a_nearer_one_cut_at_the_word_limit(build_task):
+    """8 of 30 one-sentence summaries of 20 words ended in "…" though a whole draft within the limit was at hand."""
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 2}})
+    task.encoder = _WordsEncoder()
+    text = "My parcel is late again, the parcel never came."
+    assert task.closest([text], [["A late parcel that never came, again late…", "A late parcel."]]) == ["A late parcel."]
+
+
+def test_a_later_columns_label_leaves_a_sentence_end_not_a_run_on(build_task):
+    task = build_task({"task": "summarize", "text": ["Subject", "Body"], "summary": {"style": "short"}})
+    assert task.shaped("Thank you to the delivery team Body: The driver was kind.") == \
+        "Thank you to the delivery team. The driver was kind."
+    assert task.shaped("Thanks. Body: The driver was kind.") == "Thanks. The driver was kind."
+
+
+@pytest.mark.parametrize(("reply", "style", "summary"), [
+    ('Sentence: "The order #48877 arrived late."', "short", "The order #48877 arrived late."),
+    ("A: If you switch plans, the fee is waived.", "short", "If you switch plans, the fee is waived."),
+    ('A possible edit could be: "The lamp arrived broken."', "short", "The lamp arrived broken."),
+    ("To correct the grammar, the sentence should read: The lamp arrived broken.", "short", "The lamp arrived broken."),
+    ("The text mentions a refund for a broken lamp.", "one_sentence", "A refund for a broken lamp."),
+    ("The lamp arrived broken. Same as the original text.", "short", "The lamp arrived broken."),
+    ("• The pages are slow.\n• Summary: The checkout fails.", "bullets", "• The pages are slow.\n• The checkout fails."),
+])
+def test_labels_and_talk_about_editing_the_text_are_left_out(reply, style, summary):
+    assert tidy(clean_reply(reply), SummaryStyle(style=style, max_words=40)) == summary
+
+
+@pytest.mark.parametrize(("subject", "limit", "cut"), [
+    ("Refund for my broken lamp please", 5, "Refund for my broken lamp…"),  # was "Refund"
+    ("Delete my account request", 3, "Delete my account…"),  # was "Delete"
+    ("Error code E-204: the device restarts", 3, "Error code E-204…"),  # not "E-204:…"
+])
+def test_a_subject_line_keeps_half_its_words_at_least_and_no_colon_before_its_cut(subject, limit, cut):
+    assert subject_within(subject, limit) == cut
 
 
 def test_column_names_do_not_hide_a_quotation(build_task):

@@ -21,7 +21,8 @@ _HERE_IS = r"(?:here is|here's|here are)\b[^:\n]*:"
 CHATTER = re.compile(rf"^\s*(?:{_OPENER}\s*(?:[,!.]\s*(?:{_HERE_IS})?|:)|{_HERE_IS})\s*", re.I)
 # A reply that is nothing but an opener: an answer where one was asked for ("Reply OK if…"), never a summary.
 BARE_OPENER = re.compile(rf"\s*{_OPENER}\s*[,!.:]?\s*", re.I)
-LABEL = re.compile(r"^\s*(subject( line)?|summary|answer|output)\s*:\s*", re.I)
+# A label before the answer: "Summary:", and the bundled model's "Sentence:", "Text:", "A:" (as in Q and A).
+LABEL = re.compile(r"^\s*(subject( line)?|summary|answer|output|sentence|(original )?text|response|a)\s*:\s*", re.I)
 QUOTES = "\"'“”‘’`"
 # A sentence ends after ".", "!" or "?", but not after a title: "Mr. Fox asks" is one sentence (3 in 50 DialogSum
 # dialogues and their summaries name someone "Mr.", "Mrs." or "Dr.").

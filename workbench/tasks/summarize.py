@@ -21,6 +21,7 @@ from workbench.tasks.amounts import NUMBER, SCALES, as_number
 from workbench.tasks.base import RowOutput, TaskConfig, WrittenSettings
 from workbench.tasks.generative import (
     BARE_OPENER,
+    LABEL,
     QUOTES,
     SENTENCE_CLOSE,
     SENTENCE_MARK,
@@ -49,7 +50,7 @@ ABOUT_THE_TEXT = re.compile(
     r"^((to summarize|in summary|in short),?\s+)?"
     r"((the|this) (text|email|message|conversation|dialogue|passage|article|review|letter)( above)? "
     r"(is about|is|conveys|describes|discusses|talks about|tells us|highlights|shows|states|says|provides|contains"
-    r"|presents|outlines|explains|gives)( that)?\s+)?", re.I)
+    r"|presents|outlines|explains|gives|mentions|notes|reports)( that)?\s+)?", re.I)
 # A one-line style ends at the line's end (the model otherwise starts over: "Subject: ...Subject:"), and one
 # sentence at its first sentence end: tidy keeps only that, and 22% of the tokens of one-sentence drafts of
 # DialogSum came after it. The mark of a sentence stop stays in the reply.
@@ -90,17 +91,20 @@ SPEAKER_TAGS = {"person1", "person2", "person3"}
 WORD = re.compile(r"\w+")
 # Bullets start with "•": a cell starting with "-" is guarded in a CSV download as a formula would be ("'- …").
 BULLET = "• "
+CUT = "…"  # ends a summary cut at its word limit mid-sentence
 # How the bundled model starts a sentence about itself or the task rather than about the text.
 SELF_TALK = re.compile(r"^(?:i(?:'ll|'m|'d| will| am| would| can(?:'t|not)?| cannot| apologi[sz]e| hope)\b|here(?:'s| is| are)\b"
                        r"|i(?:'ve| have)? (?:made|removed|added|changed|replaced|rephrased|reworded|rewr(?:ote|itten)|kept"
                        r"|used|included|omitted|corrected|simplified|shortened|condensed|combined|tried|focused)\b"
-                       r"|this (?:\w+ )?(?:version|summary|rewrite|revision)\b|a possible (?:rephrasing|rewrite|version)\b"
-                       r"|to clarify\b|rephrased\b|as an ai\b|as a (?:text-based|language)|sorry\b)", re.I)
+                       r"|this (?:\w+ )?(?:version|summary|rewrite|revision)\b|a possible (?:rephrasing|rewrite|version|edit)\b"
+                       r"|to clarify\b|rephrased\b|as an ai\b|as a (?:text-based|language)|sorry\b|to correct\b"
+                       r"|in a sentence, i\b|the (?:text|sentence|message) (?:can|could|should) be\b)", re.I)
 # Words by which the model, taking the text for a draft to improve, comments on it or on its rewrite wherever they
 # stand in a sentence: "A message of urgency, but it could be rephrased for better clarity and grammar."
 ABOUT_THE_WRITING = re.compile(r"\b(?:rephras\w*|reword\w*|(?:rewritten|revised) version|original meaning|more concise"
                                r"|concise and (?:clear|direct)|for (?:better )?clarity|too long for a (?:short )?summary"
-                               r"|convey(?:s|ing)? the (?:same )?(?:message|information)|overly complex language)\b", re.I)
+                               r"|convey(?:s|ing)? the (?:same )?(?:message|information)|overly complex language"
+                               r"|(?:same as|identical to) the original|should read)\b", re.I)
 # Lines of a letter the model wrote instead of a summary: its greeting ("Hi Margot,", "Dear Jürgen Müller,"), and its
 # sign-off ("Thanks,", "Cheers,", "Best regards,"), after which comes the name signed under it ("Liam").
 _HELLO = r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|bonjour|hola|hallo|guten tag|ciao|salut|hej)"
@@ -239,15 +243,17 @@ class SummarizeTask(GenerativeTask):
         return tidy(self.unlabelled(reply), self.config.summary)
 
     def closest(self, texts: list[str], drafts: list[list[str]]) -> list[str]:
-        """Per text, the draft whose embedding is nearest to the text's; a draft that writes a number the text does not
-        comes after those that do not, one that quotes the text after every other, and an empty one last (ties: the
-        earlier draft)."""
+        """Per text, the draft whose embedding is nearest to the text's; a draft cut at the word limit comes after the
+        whole ones (8 of 30 one-sentence summaries of 20 words ended in "…" where a whole draft was at hand), one that
+        writes a number the text does not after those, one that quotes the text after every other, and an empty one
+        last (ties: the earlier draft)."""
         owners = [row for row, own in enumerate(drafts) for _ in own]
         flat = [draft for own in drafts for draft in own]
         texts_embedded = self.encoder.embed(texts)
         similarity = np.einsum("dk,dk->d", self.encoder.embed([d or " " for d in flat]), texts_embedded[owners])
         similarity -= 3 * np.array([self.quotes(d, texts[row]) for d, row in zip(flat, owners, strict=True)])
         similarity -= 2 * np.array([invents_numbers(d, texts[row]) for d, row in zip(flat, owners, strict=True)])
+        similarity -= np.array([d.endswith(CUT) for d in flat])  # a whole draft within the limit reads better
         similarity[np.array([not d for d in flat])] = -np.inf
         ends = np.cumsum([len(own) for own in drafts])
         return [own[int(np.argmax(similarity[end - len(own) : end]))] for own, end in zip(drafts, ends, strict=True)]
@@ -271,7 +277,7 @@ class SummarizeTask(GenerativeTask):
         reply = labels.sub("", reply.strip(), count=1) if labels.match(reply.strip()) else reply.strip()
         if self.config.summary.style in ONE_LINE_STYLES:
             return labels.split(reply, maxsplit=1)[0].strip()
-        return labels.sub("", reply)
+        return _joined_as_sentences(labels.split(reply))
 
     @cached_property
     def _column_labels(self):
@@ -292,6 +298,16 @@ class SummarizeTask(GenerativeTask):
         """The text in pieces of at most READ_WELL_TOKENS, each fitting the window with the prompt and the answer."""
         room = self.generator.window - self._tokens_around_text - self.config.summary.max_words * TOKENS_PER_WORD - 8
         return split_to_fit(text, min(room, READ_WELL_TOKENS), lambda piece: len(self.generator.encode(piece)))
+
+
+def _joined_as_sentences(pieces: list[str]) -> str:
+    """The pieces between column labels, with a sentence's end where one has none ("Thank you to the delivery team
+    The delivery guys…" ran the Subject into the Body where "Body: " was taken out)."""
+    joined = ""
+    for piece in (p.strip() for p in pieces):
+        if piece:
+            joined += piece if not joined else (" " if joined[-1] in ".!?:;," else ". ") + piece
+    return joined
 
 
 def split_to_fit(text: str, room: int, count_tokens) -> list[str]:
@@ -328,7 +344,8 @@ def tidy(reply: str, style: SummaryStyle) -> str:
         return ""
     reply = capitalised(ABOUT_THE_TEXT.sub("", GREETING_BEFORE.sub("", reply.strip(), count=1), count=1))
     if style.style == "bullets":
-        lines = [sentence for line in reply.splitlines() for sentence in SENTENCE_END.split(_unmarked(line))]
+        lines = [sentence for line in reply.splitlines()
+                 for sentence in SENTENCE_END.split(LABEL.sub("", _unmarked(line), count=1))]  # "• Summary: The…"
         kept = _whole_lines_within(_new_sentences(_without_self_talk([x for x in lines if x])), style.max_words)
         return "\n".join(f"{BULLET}{line}" for line in kept)
     if style.style == "subject_line":  # one line, and the model sometimes starts over with "Subject:"
@@ -383,7 +400,7 @@ def within_words(text: str, limit: int) -> str:
         return text.strip()
     kept = text[: words[limit - 1].end()]
     ends = list(SENTENCE_CLOSE.finditer(kept))
-    return kept[: ends[-1].end()].strip() if ends else f"{kept.strip()}…"
+    return kept[: ends[-1].end()].strip() if ends else f"{kept.strip()}{CUT}"
 
 
 # Where a subject line over its word limit may end: before a colon's or a dash's second part, a comma, a bracket.
@@ -400,12 +417,18 @@ def subject_within(subject: str, limit: int) -> str:
     if len(words) <= limit:
         return subject.strip()
     kept = subject[: words[limit - 1].end()]
-    breaks = [b.start() for b in SUBJECT_BREAK.finditer(kept) if len(kept[: b.start()].split()) >= 3]
-    # Or before its last phrase: "…a missing invoice for order 77" -> "…a missing invoice".
-    breaks = breaks or [w.start() for w in words[limit // 2: limit] if DANGLING.fullmatch(" " + w.group())]
-    if breaks:
-        return DANGLING.sub("", kept[: breaks[-1]].rstrip(" ,;:-–—")).strip()
-    return f"{kept.strip()}…"
+    parts = [b.start() for b in SUBJECT_BREAK.finditer(kept) if len(kept[: b.start()].split()) >= 3]
+    if parts:
+        return _without_dangling(kept[: parts[-1]])
+    # Or before its last phrase: "…a missing invoice for order 77" -> "…a missing invoice", keeping half the words
+    # at least: "Refund for my broken lamp" was cut to "Refund", "Delete my account request" to "Delete".
+    phrases = [_without_dangling(kept[: w.start()]) for w in words[limit // 2: limit] if DANGLING.fullmatch(" " + w.group())]
+    phrases = [phrase for phrase in phrases if len(phrase.split()) >= max(2, (limit + 1) // 2)]
+    return phrases[-1] if phrases else f"{_without_dangling(kept).rstrip(' ,;:-–—')}{CUT}"  # not "Error code E-204:…"
+
+
+def _without_dangling(kept: str) -> str:
+    return DANGLING.sub("", kept.rstrip(" ,;:-–—")).strip()
 
 
 def without_quoted_turns(drafts: list[list[str]], openings: list[list[str]]) -> list[list[str]]:
