@@ -59,6 +59,18 @@ def quick_job(invoke, tmp_path):
     return _run(invoke, str(task_file), tmp_path / "out.csv")
 
 
+def test_run_says_when_the_rows_do_not_look_english(invoke, tmp_path):
+    """The New job page warned of it; `workbench run` said nothing."""
+    german = tmp_path / "mails.csv"
+    rows = ["Rechnung,Ich wurde für meine Bestellung zweimal belastet und möchte mein Geld zurück",
+            "Paket,Mein Paket ist nicht angekommen und die Sendungsverfolgung zeigt nichts an"]
+    german.write_text("\n".join(["Subject,Body", *rows * 4]) + "\n", encoding="utf-8")  # enough words to tell
+    task = _write(tmp_path / "t.yaml", "task: classify\ntext: [Subject, Body]\nlabels: [billing, shipping]\n")
+    result = invoke("run", str(task), str(german), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0 and "Note: These rows do not look like English." in result.stderr
+    assert "do not look like English" not in _run(invoke, str(task), tmp_path / "english.csv")[0].stderr
+
+
 def test_run_writes_every_input_column_plus_the_results(finished_job):
     result, output = finished_job
     assert "Job #1: classify over support_emails.csv" in result.stderr

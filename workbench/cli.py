@@ -22,8 +22,8 @@ from workbench.eval.answers import BY_FIELD, answers_outside_labels, example_row
 from workbench.eval.cost import DEFAULT_PRICES, MAX_PRICE, Prices
 from workbench.eval.job import evaluate, report_dict
 from workbench.eval.reviewed import evaluate_reviewed
-from workbench.io.notes import input_notes
-from workbench.io.readers import MAX_HEADER_ROW, file_kind, opening_sheet
+from workbench.io.notes import input_notes, language_note
+from workbench.io.readers import MAX_HEADER_ROW, file_kind, opening_sheet, read_table
 from workbench.io.workbook_export import VALUES_ONLY_NOTE
 from workbench.io.writers import check_not_overwriting, check_output, write_table
 from workbench.jobs import compare, measure, review, service
@@ -119,14 +119,25 @@ def run(task_file: Path, input_file: Path, output: Path, sheet: str | None, limi
     job_id = service.create_job(settings, spec, input_file, sheet=sheet, limit=limit, source="cli", runner_pid=os.getpid(),
                                 header_row=header_row)
     click.echo(f"Job #{job_id}: {spec.task} over {input_file.name}", err=True)
-    for note in input_notes(input_file, sheet):  # macros ignored, formulas without saved values
-        click.echo(f"Note: {note}", err=True)
+    for note in [*input_notes(input_file, sheet), *_language_notes(input_file, sheet, header_row, spec.text)]:
+        click.echo(f"Note: {note}", err=True)  # macros ignored, formulas without saved values, another language
     # Loading the model and reading the first rows can take a minute or two before the first batch's line.
     click.echo("Setting up: loading the model and reading the first rows…", err=True, nl=False)
     status = _run_until_interrupted(settings, job_id)
     click.echo("", err=True)
     _print_job_notes(settings, job_id)
     _report_end(settings, job_id, status, output)
+
+
+# Rows read to tell the file's language, as the New job page's preview does.
+LANGUAGE_SAMPLE_ROWS = 200
+
+
+def _language_notes(input_file: Path, sheet: str | None, header_row: int | None, columns: list[str]) -> list[str]:
+    """The New job page's warning that the rows do not look English: `workbench run` said nothing, and the models'
+    answers on German or French rows are mostly wrong with a high confidence."""
+    frame = read_table(input_file, sheet=sheet, nrows=LANGUAGE_SAMPLE_ROWS, header_row=header_row)
+    return [note] if (note := language_note(frame, columns)) else []
 
 
 def _prepare_on_first_use(settings, model: str, kind: str, check_first=lambda: None) -> None:
