@@ -8,11 +8,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import SAMPLE_DIR
+from tests.test_model_builds import _builds_held
+from tests.test_model_messages import _copy_as
 from tests.tiny_models import build_tiny_encoder_source, build_tiny_llama_gguf, build_tiny_llama_source
 from workbench.cli import cli
 from workbench.errors import ModelNotReadyError
@@ -133,6 +137,30 @@ def test_quantize_makes_a_new_model_measured_against_the_unquantized_one(setting
     assert 0 <= manifest.measurements["agreement_with_unquantized"] <= 1
     with pytest.raises(ModelNotReadyError, match="exists already"):
         registry.quantize_model(settings, "llama", "int8-block32")
+
+
+@pytest.mark.parametrize("action", ["add", "quantize"])
+def test_a_build_that_waited_for_one_of_the_same_name_refuses_the_name(settings, tiny_encoder_folder, action):
+    """`models add A --name race &` then `models add B --name race`: both found the name free, the second waited for
+    the first's build, then said "race is ready" of A's model."""
+    source = read_manifest(tiny_encoder_folder).source
+    _copy_as(settings, tiny_encoder_folder, "tiny")
+    waiting = threading.Event()
+
+    def progress(_fraction, message):
+        if message.startswith("Waiting for another model's build"):
+            waiting.set()
+
+    build = {"add": lambda: registry.add_model(settings, source, name="race", progress=progress),
+             "quantize": lambda: registry.quantize_model(settings, "tiny", "none", progress, new_name="race")}[action]
+    with ThreadPoolExecutor(1) as pool:
+        with _builds_held(settings):
+            second = pool.submit(build)
+            assert waiting.wait(60)
+            first = _copy_as(settings, tiny_encoder_folder, "race")  # the build it waited for, done meanwhile
+        with pytest.raises(ModelNotReadyError, match="A model named 'race' exists already. Choose another name"):
+            second.result(timeout=120)
+    assert read_manifest(first).onnx_sha256 == read_manifest(tiny_encoder_folder).onnx_sha256
 
 
 def test_a_hub_id_is_fetched_through_huggingface_hub(settings, encoder_source, tmp_path, monkeypatch):

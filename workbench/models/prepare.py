@@ -80,14 +80,18 @@ def prepare_encoder(
     preset: str | None = None,
     progress: Progress = no_progress,
     check_files: bool = False,
+    check_in_turn: Callable[[], None] = lambda: None,
 ) -> Path:
     """The prepared folder for this model (encoder or generator), building it if it is missing or outdated, or with
     check_files if its files are not those prepared (a user asking to prepare it again after a "damaged" message).
+    check_in_turn runs once this build's turn has come: a new model's name may have been taken by the build it waited
+    for.
 
     An outdated folder is replaced only when the new build is complete, so a failure keeps the old one.
     """
     target = model_dir(settings, pack.name)
     with one_build_at_a_time(settings.models_dir, lambda: progress(0.0, "Waiting for another model's build to finish")):
+        check_in_turn()
         return _prepared(target, pack, source, preset, progress, check_files)
 
 

@@ -126,7 +126,14 @@ def add_model(settings: Settings, source: str, name: str | None = None, kind: st
     name = name or _name_from(path, origin)
     _check_free(settings, name)
     pack = BundledPack(name=name, kind=kind, package="", relative_path="", max_length=max_length(path, kind), origin=origin)
-    return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
+    return _prepare_new(settings, pack, path, preset, progress)
+
+
+def _prepare_new(settings: Settings, pack: BundledPack, source: Path, preset: str | None, progress: Progress) -> Path:
+    """Checked again once its build's turn comes: a build of the same name that it waited for had found the name free
+    too, and its model would have been taken for this one's."""
+    return prepare_encoder(settings, pack, source=source, preset=preset, progress=progress,
+                           check_in_turn=lambda: _check_free(settings, pack.name))
 
 
 def _name_from(path: Path, origin: str) -> str:
@@ -147,7 +154,7 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     _check_free(settings, new_name)
     pack = BundledPack(name=new_name, kind=manifest.kind, package="", relative_path="", max_length=manifest.max_length,
                        origin=manifest.source)
-    return prepare_encoder(settings, pack, source=path, preset=preset, progress=progress)
+    return _prepare_new(settings, pack, path, preset, progress)
 
 
 def source_of(manifest: Manifest) -> Path:
