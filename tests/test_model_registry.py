@@ -163,6 +163,39 @@ def test_a_build_that_waited_for_one_of_the_same_name_refuses_the_name(settings,
     assert read_manifest(first).onnx_sha256 == read_manifest(tiny_encoder_folder).onnx_sha256
 
 
+def _added_from_a_copy(settings, tiny_encoder_folder, tmp_path):
+    """The tiny encoder as if added from a folder of the user's own, which the test can then change or move."""
+    source = shutil.copytree(read_manifest(tiny_encoder_folder).source, tmp_path / "my-bert")
+    folder = _copy_as(settings, tiny_encoder_folder, "my-bert")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "source": str(source)}))
+    return source
+
+
+def test_quantizing_a_model_whose_source_changed_since_it_was_added_is_refused(settings, tiny_encoder_folder,
+                                                                                tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    weights = _added_from_a_copy(settings, tiny_encoder_folder, tmp_path) / "model.safetensors"
+    save_file({key: value * 2 for key, value in load_file(weights).items()}, weights, metadata={"format": "pt"})
+    with pytest.raises(ModelNotReadyError) as refused:
+        registry.quantize_model(settings, "my-bert", "none")
+    assert str(refused.value) == (
+        f"The source of 'my-bert' ({weights.parent}) has changed since the model was added, so quantizing it now would "
+        "make a copy of another model. Add the new source as a model of its own, under a new name, or put back the "
+        "original to quantize 'my-bert'.")
+    assert not registry.model_dir(settings, "my-bert-none").exists()
+
+
+def test_quantizing_a_model_whose_source_is_gone_says_where_it_was(settings, tiny_encoder_folder, tmp_path):
+    shutil.rmtree(_added_from_a_copy(settings, tiny_encoder_folder, tmp_path))
+    with pytest.raises(ModelNotReadyError) as refused:
+        registry.quantize_model(settings, "my-bert", "none")
+    assert str(refused.value) == (
+        f"Quantizing 'my-bert' needs the model's original source, which was at '{tmp_path / 'my-bert'}' and is not "
+        "there any more. Put it back there, or add it again from where it is now.")
+
+
 def test_a_hub_id_is_fetched_through_huggingface_hub(settings, encoder_source, tmp_path, monkeypatch):
     """Offline here: the hub's cache layout, filled from a local folder, stands in for the network."""
     from huggingface_hub import constants

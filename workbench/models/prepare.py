@@ -242,7 +242,7 @@ def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> 
         name=pack.name,
         kind=pack.kind,
         source=pack.origin or (f"package:{pack.package}" if pack.package else str(source)),
-        source_sha256=sha256_folder(source) if source.is_dir() else sha256_file(source),
+        source_sha256=source_digest(source),
         onnx_file=quantized.name,
         onnx_sha256=sha256_file(quantized),
         quantization={"preset": preset, **PRESETS[preset]},
@@ -251,3 +251,8 @@ def _manifest(pack: BundledPack, source: Path, quantized: Path, preset: str) -> 
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         export_revision=EXPORT_REVISIONS.get(pack.kind, 1),
     )
+
+
+def source_digest(source: Path) -> str:
+    """The fingerprint of a model's weights, folder or file, as its manifest records it."""
+    return sha256_folder(source) if source.is_dir() else sha256_file(source)

@@ -24,6 +24,7 @@ from workbench.models.prepare import (
     no_progress,
     prepare_encoder,
     readable_manifest,
+    source_digest,
 )
 from workbench.models.quantize import GGUF_ONLY, PRESETS
 from workbench.models.sentence_layout import model_folder, sentence_layout
@@ -148,13 +149,35 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     manifest = read_manifest(model_dir(settings, name))
     if manifest is None:
         raise ModelNotReadyError(f"There is no prepared model '{name}'. The Models page (or `workbench models list`) shows them.")
-    path = source_of(manifest)
+    path = _unchanged_source(manifest)
     _check_preset(preset, path)
     new_name = new_name or f"{name}-{preset}"
     _check_free(settings, new_name)
     pack = BundledPack(name=new_name, kind=manifest.kind, package="", relative_path="", max_length=manifest.max_length,
                        origin=manifest.source)
     return _prepare_new(settings, pack, path, preset, progress)
+
+
+def _unchanged_source(manifest: Manifest) -> Path:
+    """The weights the model was built from, as they were then: other weights at the same place would make a quantized
+    copy of another model, measured against its own export as if nothing had changed."""
+    _check_source_there(manifest)
+    path = source_of(manifest)
+    if manifest.source_sha256 and source_digest(path) != manifest.source_sha256:
+        raise ModelNotReadyError(f"The source of '{manifest.name}' ({manifest.source}) has changed since the model was "
+                                 "added, so quantizing it now would make a copy of another model. Add the new source "
+                                 f"as a model of its own, under a new name, or put back the original to quantize "
+                                 f"'{manifest.name}'.")
+    return path
+
+
+def _check_source_there(manifest: Manifest) -> None:
+    """A folder or file moved or deleted since the model was added: the generic "no folder or file" spoke of the hub."""
+    if manifest.source.startswith(("package:", "hub:", FINE_TUNED_SOURCE)) or Path(manifest.source).exists():
+        return
+    raise ModelNotReadyError(f"Quantizing '{manifest.name}' needs the model's original source, which was at "
+                             f"'{manifest.source}' and is not there any more. Put it back there, or add it again from "
+                             "where it is now.")
 
 
 def source_of(manifest: Manifest) -> Path:
