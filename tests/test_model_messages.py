@@ -226,3 +226,77 @@ def test_a_failed_build_keeps_the_library_words_for_the_log(settings, tiny_encod
     assert str(refused.value) == ("Preparing no-room failed. Nothing was kept; the disk is full: free some space on "
                                   "it, then run it again.")
     assert "No space left on device" in caplog.text
+
+
+# -- a models folder that cannot be written to -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def read_only_models(settings, tiny_encoder_folder, monkeypatch):
+    """A models folder this account cannot write to, holding the tiny encoder as 'tiny'. Root writes through chmod:
+    for root, the system's refusal of a read-only disk is made where the app opens a file or makes a folder in it."""
+    models = _copy_as(settings, tiny_encoder_folder, "tiny").parent
+    models.chmod(0o555)
+    if os.geteuid() == 0:
+        _refuse_writes_under(models, monkeypatch)
+    yield models
+    models.chmod(0o755)
+
+
+def _refuse_writes_under(models, monkeypatch) -> None:
+    import builtins
+    from pathlib import Path
+
+    real_open, real_mkdir = builtins.open, os.mkdir
+
+    def inside(path) -> bool:
+        return isinstance(path, (str, os.PathLike)) and Path(path).is_relative_to(models)
+
+    def refusing_open(file, mode="r", *args, **kwargs):
+        if inside(file) and set(mode) & set("wax+"):
+            raise OSError(errno.EROFS, "Read-only file system", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    def refusing_mkdir(path, *args, **kwargs):
+        if inside(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+
+
+def _cannot_be_written(models) -> str:
+    return (f"The models folder {models} cannot be written to: check its permissions, or set WORKBENCH_MODELS_DIR to "
+            "a folder that can be.")
+
+
+@pytest.mark.parametrize("command", [
+    ["models", "add", "{source}", "--name", "mine"],
+    ["models", "quantize", "tiny", "--preset", "none"],
+    ["models", "prepare", "all-MiniLM-L6-v2"],
+    ["run", str(SAMPLE_DIR / "support_emails.task.yaml"), str(SAMPLE_DIR / "support_emails.csv"), "-o", "{out}"],
+])
+def test_a_models_folder_that_cannot_be_written_to_says_so_on_the_command_line(settings, tiny_encoder_folder,
+                                                                               tmp_path, command, read_only_models):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    source = read_manifest(tiny_encoder_folder).source
+    result = CliRunner().invoke(cli, [part.format(source=source, out=tmp_path / "out.csv") for part in command])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert _cannot_be_written(read_only_models) in " ".join(result.output.split())
+
+
+def test_a_models_folder_that_cannot_be_written_to_says_so_on_the_models_page(settings, read_only_models):
+    from tests.app.test_pages import page
+    from workbench.ui.context import app_settings
+    from workbench.ui.widgets import plain
+
+    app_settings.clear()
+    app = page("models.py").run()
+    app.text_input[0].input("/some/model")
+    next(b for b in app.button if b.label == "Add").click().run()
+    assert not app.exception and [e.value for e in app.error] == [plain(_cannot_be_written(read_only_models))]
+    app_settings.clear()

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from workbench.config import Settings, get_settings
 from workbench.errors import WorkbenchError
 from workbench.models import registry
+from workbench.models.prepare import writing_to
 from workbench.processes import modified_at, pid_alive
 
 BUILDS_FOLDER = ".builds"
@@ -60,10 +61,12 @@ def start_build(settings: Settings, action: str, label: str, **arguments) -> Bui
     """Start ACTIONS[action](settings, **arguments) in a process of its own, and return its build as just started."""
     build = Build(id=_new_id(), action=action, arguments=arguments, label=label, host=socket.gethostname(),
                   started_at=_now().isoformat(timespec="seconds"))
-    builds_dir(settings).mkdir(parents=True, exist_ok=True)
-    _write(settings, build)
+    with writing_to(settings.models_dir):
+        builds_dir(settings).mkdir(parents=True, exist_ok=True)
+        _write(settings, build)
+        log = open(_log_path(settings, build.id), "w")
     env = {**os.environ, "WORKBENCH_DATA_DIR": str(settings.data_dir), "WORKBENCH_MODELS_DIR": str(settings.models_dir)}
-    with open(_log_path(settings, build.id), "w") as log:
+    with log:
         # A session of its own: Ctrl-C on `workbench serve`, or the page's script ending, does not reach it.
         subprocess.Popen([sys.executable, "-m", "workbench.models.builds", build.id], stdout=log, stderr=log, env=env,
                          start_new_session=True)

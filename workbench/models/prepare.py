@@ -104,19 +104,39 @@ def one_build_at_a_time(models_dir: Path, on_wait: Callable[[], None]) -> Iterat
     """Two jobs of a fresh install may both find the bundled model unprepared: the second waits for the first's build
     and then finds it done (building it too replaced the folder the first was loading from). One build at a time in
     all: each takes every core anyway."""
-    models_dir.mkdir(parents=True, exist_ok=True)
+    with writing_to(models_dir):
+        models_dir.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # Windows: no lock; two first builds at once stay possible there
         yield
         return
-    with open(models_dir / BUILDS_LOCK, "w") as lock:
+    with writing_to(models_dir):
+        lock = open(models_dir / BUILDS_LOCK, "w")
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             on_wait()
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+# What the system answers when a folder cannot be written to: a read-only disk, another account's folder.
+NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+@contextmanager
+def writing_to(models_dir: Path) -> Iterator[None]:
+    """Files made in the models folder, refused in words where it cannot be written to (a traceback naming
+    '.builds.lock' told a user nothing)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in NOT_WRITABLE:
+            raise
+        raise ModelNotReadyError(f"The models folder {models_dir} cannot be written to: check its permissions, or set "
+                                 "WORKBENCH_MODELS_DIR to a folder that can be.") from exc
 
 
 def _prepared(target: Path, pack: BundledPack, source: Path | None, preset: str | None, progress: Progress,
@@ -165,7 +185,8 @@ def new_staging(models_dir: Path, folder_name: str) -> Path:
     """A scratch folder to build `folder_name` in, named with this process's id, so that a later build can tell it was
     abandoned (and removes those that were)."""
     remove_abandoned_staging(models_dir)
-    return Path(tempfile.mkdtemp(prefix=f".staging-{folder_name}-{os.getpid()}-", dir=models_dir))
+    with writing_to(models_dir):
+        return Path(tempfile.mkdtemp(prefix=f".staging-{folder_name}-{os.getpid()}-", dir=models_dir))
 
 
 # As mkdtemp names them above: the model's folder name, the building process's id, 8 random characters.

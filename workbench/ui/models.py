@@ -9,7 +9,7 @@ import streamlit as st
 from workbench.models import builds, registry
 from workbench.models.quantize import PRESET_ADVICE, PRESETS
 from workbench.ui.context import app_settings
-from workbench.ui.widgets import plain
+from workbench.ui.widgets import plain, user_errors
 
 # The table's words, said once above it for readers who have not met them.
 KINDS_EXPLAINED = ("**Kind**: an *encoder* reads texts and compares their meaning (classify, route, and extract's "
@@ -56,8 +56,9 @@ BUILD_REFRESH_SECONDS = 2
 
 def start(action: str, label: str, **arguments) -> None:
     """Start a build in its own process and redraw the page, which then follows it (builds_section)."""
-    builds.start_build(app_settings(), action, label, **arguments)
-    st.rerun()
+    with user_errors():  # a models folder that cannot be written to: said in words, the page drawn on
+        builds.start_build(app_settings(), action, label, **arguments)
+        st.rerun()
 
 
 def builds_section() -> None:
