@@ -244,7 +244,27 @@ def test_a_model_whose_file_is_gone_is_not_listed_as_ready(settings, encoder_sou
     folder = registry.add_model(settings, str(encoder_source), preset="none")
     (folder / read_manifest(folder).onnx_file).unlink()
     row = next(row for row in registry.list_models(settings) if row["name"] == "tiny-bert")
-    assert not row["prepared"] and "is missing: delete the folder and add the model again" in registry.model_note(row)
+    assert not row["prepared"] and f"is missing: delete its folder {folder} and add the model again" in registry.model_note(row)
+
+
+def test_a_damaged_copy_of_a_model_folder_does_not_hide_the_model_and_is_named_by_its_folder(settings,
+                                                                                              tiny_encoder_folder):
+    healthy = _copy_as(settings, tiny_encoder_folder, "tiny_bert")
+    backup = shutil.copytree(healthy, settings.models_dir / "tiny_bert_backup")  # its manifest still says tiny_bert
+    (backup / read_manifest(backup).onnx_file).write_bytes(b"cut short")
+    rows = {row["name"]: row for row in registry.list_models(settings)}
+    assert rows["tiny_bert"]["prepared"] and rows["tiny_bert"]["folder"] == str(healthy)
+    assert registry.model_note(rows["tiny_bert"]) == "" and registry.encoder_folder(settings, "tiny_bert") == healthy
+    assert not rows["tiny_bert_backup"]["prepared"]
+    assert f"delete its folder {backup} and add" in registry.model_note(rows["tiny_bert_backup"])
+
+
+def test_a_copy_of_a_model_folder_is_listed_by_the_name_that_loads_it(settings, tiny_encoder_folder):
+    backup = shutil.copytree(_copy_as(settings, tiny_encoder_folder, "tiny_bert"), settings.models_dir / "old_bert")
+    row = next(row for row in registry.list_models(settings) if row["name"] == "old_bert")
+    assert row["prepared"] and registry.encoder_folder(settings, "old_bert") == backup
+    assert registry.model_note(row) == (f"a copy of the model 'tiny_bert' (its manifest names it so), in the folder "
+                                        f"{backup}: task files reach this copy as 'old_bert'")
 
 
 def _left(settings) -> list:

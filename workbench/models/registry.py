@@ -45,7 +45,8 @@ def resolve_name(name: str | None, kind: str = "encoder") -> str:
 
 
 def list_models(settings: Settings) -> list[dict]:
-    """Every bundled model with its state, plus any other prepared model folder."""
+    """Every bundled model with its state, plus any other prepared model folder, each under the name a task file
+    loads it by: its folder's (a copy of a folder kept its manifest's name, and its row replaced the original's)."""
     rows = {name: {"name": name, "kind": pack.kind, "prepared": False} for name, pack in BUNDLED.items()}
     for folder in sorted(p for p in settings.models_dir.glob("*") if p.is_dir() and not p.name.startswith(".")):
         try:
@@ -54,10 +55,18 @@ def list_models(settings: Settings) -> list[dict]:
             rows[folder.name] = {"name": folder.name, "kind": "unknown", "prepared": False, "problem": str(exc)}
             continue
         if manifest is not None:
-            problem = _missing_file(folder, manifest) or _steps_left_out(manifest)
-            rows[manifest.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(),
-                                   "outdated": is_outdated(manifest), **problem}
+            problem = _missing_file(folder, manifest) or _steps_left_out(manifest) or _copied(folder, manifest)
+            rows[folder.name] = {"prepared": True, "folder": str(folder), **manifest.model_dump(), "name": folder.name,
+                                 "outdated": is_outdated(manifest), **problem}
     return list(rows.values())
+
+
+def _copied(folder: Path, manifest: Manifest) -> dict:
+    """A folder whose manifest names another model: a copy of that model's folder (a backup, say)."""
+    if folder.name == folder_name(manifest.name):
+        return {}
+    return {"problem": f"a copy of the model '{manifest.name}' (its manifest names it so), in the folder {folder}: "
+                       f"task files reach this copy as '{folder.name}'"}
 
 
 def _steps_left_out(manifest: Manifest) -> dict:
@@ -83,8 +92,8 @@ def _missing_file(folder: Path, manifest: Manifest) -> dict:
         state = "is damaged (not of the size it was prepared with)"
     else:
         return {}
-    advice = ("`workbench models prepare` or the Models page builds it again" if manifest.name in BUNDLED
-              else "delete the folder and add the model again")
+    advice = ("`workbench models prepare` or the Models page builds it again" if folder.name in BUNDLED
+              else f"delete its folder {folder} and add the model again")
     return {"problem": f"its model file {manifest.onnx_file} {state}: {advice}", "prepared": False}
 
 
