@@ -42,6 +42,38 @@ def test_inference_path_does_not_import_torch(tiny_encoder_folder, tmp_path):
     assert json.loads(out.stdout) is False
 
 
+# A one-matrix model quantized block-wise, in a process of its own: onnxruntime's quantizer sets up logging when its
+# module is first imported, and pytest's own handlers on the root logger would have kept it from doing so here.
+BLOCKWISE_QUANTIZE = """
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from workbench.models.quantize import quantize
+
+folder = Path(sys.argv[1])
+weights = numpy_helper.from_array(np.ones((64, 64), dtype=np.float32), "W")
+graph = helper.make_graph([helper.make_node("MatMul", ["X", "W"], ["Y"])], "tiny",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 64])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 64])], [weights])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), folder / "float.onnx")
+quantize(folder / "float.onnx", folder / "quantized.onnx", "int8-block32")
+print(*[node.op_type for node in onnx.load(folder / "quantized.onnx").graph.node])
+"""
+
+
+def test_block_wise_quantization_prints_none_of_the_library_info_lines(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", BLOCKWISE_QUANTIZE, str(tmp_path)], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["MatMulNBits"] and "INFO" not in done.stderr, done.stderr
+
+
 def test_failed_preparation_leaves_nothing_behind(tmp_path):
     import pytest
 

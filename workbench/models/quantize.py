@@ -96,12 +96,24 @@ def _dynamic(model_path: Path, out_path: Path, options: dict[str, Any]) -> None:
 
 def _blockwise(model_path: Path, out_path: Path, options: dict[str, Any]) -> None:
     import onnx
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
-    quantizer = MatMulNBitsQuantizer(onnx.load(str(model_path)), bits=options["bits"], block_size=options["block_size"],
+    quantizer = _nbits_quantizer()(onnx.load(str(model_path)), bits=options["bits"], block_size=options["block_size"],
                                      is_symmetric=True, accuracy_level=options["accuracy_level"])
     quantizer.process()
     quantizer.model.save_model_to_file(str(out_path), use_external_data_format=False)
+
+
+def _nbits_quantizer() -> type:
+    """onnxruntime's MatMulNBitsQuantizer. Its module calls logging.basicConfig(level=INFO) as it is imported, and a
+    process that had set up no logging (the command line) printed thousands of INFO lines, one or two per matrix: the
+    root logger is put back as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return MatMulNBitsQuantizer
 
 
 def _is_large(model_path: Path) -> bool:
