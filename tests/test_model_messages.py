@@ -300,3 +300,33 @@ def test_a_models_folder_that_cannot_be_written_to_says_so_on_the_models_page(se
     next(b for b in app.button if b.label == "Add").click().run()
     assert not app.exception and [e.value for e in app.error] == [plain(_cannot_be_written(read_only_models))]
     app_settings.clear()
+
+
+# `workbench models add` with a build that fails in its library, in a process of its own: pytest's handlers on the root
+# logger would keep Python from printing the logged traceback on the terminal, as it did.
+FAILING_ADD = """
+import sys
+from workbench.cli import cli
+from workbench.models import prepare
+
+def broken(*_args, **_kwargs):
+    raise RuntimeError("the library's own words")
+
+prepare.quantize = broken
+cli(["models", "add", sys.argv[1], "--name", "broken"])
+"""
+
+
+def test_a_failed_build_on_the_command_line_shows_the_plain_message_and_where_the_details_are(settings,
+                                                                                             tiny_encoder_folder):
+    import subprocess
+    import sys
+
+    source = read_manifest(tiny_encoder_folder).source
+    failed = subprocess.run([sys.executable, "-c", FAILING_ADD, source], capture_output=True, text=True)
+    details = settings.data_dir / "model-builds.log"
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr and "own words" not in failed.stderr
+    assert ("Error: Preparing broken failed. Nothing was kept; run it again. If it fails the same way, the model's "
+            f"files are likely damaged or incomplete: copy or download them again. The details are in {details}."
+            ) in " ".join(failed.stderr.split())
+    assert "Traceback" in details.read_text() and "RuntimeError: the library's own words" in details.read_text()

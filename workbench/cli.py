@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import astuple
 from pathlib import Path
 
@@ -467,12 +469,38 @@ def models_quantize(name: str, preset: str, new_name: str | None) -> None:
 
 def _with_progress_bar(label: str, work):
     """Run work(progress) with a progress bar on stderr that shows the current step."""
-    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
+    with _details_in_file(get_settings()), click.progressbar(length=100, label=label, file=sys.stderr) as bar:
         def progress(fraction: float, message: str) -> None:
             bar.label = message
             bar.update(int(fraction * 100) - bar.pos)
 
         return work(progress)
+
+
+# Where a model build on the command line leaves what its libraries said, in the data folder.
+BUILD_DETAILS = "model-builds.log"
+
+
+@contextmanager
+def _details_in_file(settings):
+    """The app's logged details of a build (a library's traceback) go to a file, not to the terminal before the plain
+    message: no logging is set up here, so Python printed them as they came. A failure says where they are."""
+    path = settings.data_dir / BUILD_DETAILS
+    handler = logging.FileHandler(path, delay=True)  # made at the first record: no empty file for a build that went well
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger, level = logging.getLogger("workbench"), logging.getLogger("workbench").level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # the sources' checks log a library's words at INFO
+    try:
+        yield
+    except WorkbenchError as exc:
+        if handler.stream is None:  # nothing was written
+            raise
+        raise WorkbenchError(f"{exc} The details are in {path}.") from exc
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
 
 
 @cli.command()

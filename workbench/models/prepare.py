@@ -176,7 +176,7 @@ def _what_to_try(exc: Exception, pack: BundledPack, source: Path) -> str:
     if family:
         checked = ", ".join(CHECKED_FAMILIES[pack.kind])
         return (f"it is a '{family}' model, a family this version has not been checked with, and preparing it "
-                f"failed (the log has the library's words). Choose a model of a family checked: {checked}.")
+                f"failed. Choose a model of a family checked: {checked}.")
     return ("run it again. If it fails the same way, the model's files are likely damaged or incomplete: copy or "
             "download them again.")
 
