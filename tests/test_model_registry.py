@@ -163,6 +163,14 @@ def test_a_build_that_waited_for_one_of_the_same_name_refuses_the_name(settings,
     assert read_manifest(first).onnx_sha256 == read_manifest(tiny_encoder_folder).onnx_sha256
 
 
+def test_quantizing_with_the_quantization_a_model_has_is_refused(settings, tiny_encoder_folder, monkeypatch):
+    _copy_as(settings, tiny_encoder_folder, "tiny")
+    monkeypatch.setattr(prepare_module, "export_onnx", lambda *a, **k: pytest.fail("refused before exporting"))
+    with pytest.raises(ModelNotReadyError) as refused:
+        registry.quantize_model(settings, "tiny", "int8-per-channel")
+    assert str(refused.value) == "'tiny' is already quantized with int8-per-channel. Choose another quantization."
+
+
 def _added_from_a_copy(settings, tiny_encoder_folder, tmp_path):
     """The tiny encoder as if added from a folder of the user's own, which the test can then change or move."""
     source = shutil.copytree(read_manifest(tiny_encoder_folder).source, tmp_path / "my-bert")

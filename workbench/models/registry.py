@@ -158,6 +158,8 @@ def quantize_model(settings: Settings, name: str, preset: str, progress: Progres
     manifest = read_manifest(model_dir(settings, name))
     if manifest is None:
         raise ModelNotReadyError(f"There is no prepared model '{name}'. The Models page (or `workbench models list`) shows them.")
+    if manifest.quantization.get("preset") == preset:  # the copy would be the same model under another name
+        raise ModelNotReadyError(f"'{name}' is already quantized with {preset}. Choose another quantization.")
     path = _unchanged_source(manifest)
     _check_preset(preset, path)
     new_name = new_name or f"{name}-{preset}"
