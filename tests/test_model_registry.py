@@ -367,6 +367,13 @@ def test_a_name_taken_from_the_source_is_made_fit_for_a_task_file(settings, enco
     assert read_manifest(registry.add_model(settings, str(spaced))).name == "My_Model_v2"
 
 
+def test_a_folder_of_the_hub_cache_is_named_after_its_model_not_its_commit(settings, tiny_encoder_folder, tmp_path):
+    snapshot = tmp_path / "hub" / "models--acme--tiny-bert" / "snapshots" / ("0123abcd" * 5)
+    shutil.copytree(read_manifest(tiny_encoder_folder).source, snapshot)
+    manifest = read_manifest(registry.add_model(settings, str(snapshot), preset="none"))
+    assert (manifest.name, manifest.source) == ("tiny-bert", str(snapshot))
+
+
 def test_mistakes_that_would_fail_after_minutes_of_export_are_refused_at_once(settings, encoder_source, tmp_path,
                                                                                monkeypatch):
     monkeypatch.setattr(prepare_module, "export_onnx", lambda *a, **k: pytest.fail("refused before exporting"))

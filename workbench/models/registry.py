@@ -148,8 +148,17 @@ def _prepare_new(settings: Settings, pack: BundledPack, source: Path, preset: st
 
 def _name_from(path: Path, origin: str) -> str:
     """A folder "My Model (v2)" is named My_Model_v2: a name is written in task files and is its folder's name."""
-    stem = path.stem if path.suffix.lower() == ".gguf" else origin.rsplit("/", 1)[-1]
+    stem = path.stem if path.suffix.lower() == ".gguf" else _snapshot_repo(origin) or origin.rsplit("/", 1)[-1]
     return folder_name(stem).strip("_.-") or "model"
+
+
+def _snapshot_repo(origin: str) -> str | None:
+    """The model's name for a folder of the hub's cache, .../models--acme--tiny-bert/snapshots/<commit>: it was named
+    after the commit's 40-digit hash."""
+    parts = Path(origin).parts
+    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
+        return parts[-3].rsplit("--", 1)[-1]
+    return None
 
 
 def quantize_model(settings: Settings, name: str, preset: str, progress: Progress = no_progress,
