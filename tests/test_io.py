@@ -121,6 +121,19 @@ def test_row_texts_join_columns_with_names_and_enforce_cell_limit():
     assert rows[1].error and "limit is 40" in rows[1].error
 
 
+def test_cells_that_stand_for_no_text_are_not_read():
+    """Given "N/A" or "-", the generator summarised a text it made up; an emoji alone is a review's whole say."""
+    frame = pd.DataFrame({"Subject": ["N/A", "#N/A", "Late", "", "x"], "Body": ["Parcel late", " - ", "...", "\U0001F44D", ""]})
+    rows = row_texts(frame, ["Subject", "Body"], max_chars=100)
+    assert rows[0].text == "Body: Parcel late" and rows[0].text.cells == {"Subject": "", "Body": "Parcel late"}
+    assert rows[1].error == "The row is empty in Subject, Body: there is nothing to read (only '#N/A', '-')."
+    assert rows[2].text == "Subject: Late" and rows[3].text == "Body: \U0001F44D" and rows[4].text == "Subject: x"
+    assert [row.error for row in row_texts(frame, ["Body"], max_chars=100)][1:3] == [
+        "The row is empty in Body: there is nothing to read (only '-').",
+        "The row is empty in Body: there is nothing to read (only '...').",
+    ]
+
+
 def test_examples_skip_rows_without_a_label():
     frame = pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "", "y"]})
     assert examples_from_table(frame, ["text"], "label") == [{"text": "a", "label": "x"}, {"text": "c", "label": "y"}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -67,17 +68,34 @@ def row_texts(frame: pd.DataFrame, columns: list[str], max_chars: int) -> list[R
 
 
 def _row_text(index: int, cells: tuple, columns: list[str], max_chars: int) -> RowText:
+    values = {name: _readable(value.strip()) for name, value in zip(columns, cells, strict=True)}
     if len(columns) == 1:
-        text = cells[0].strip()
+        text = values[columns[0]]
     else:
-        values = {name: value.strip() for name, value in zip(columns, cells, strict=True)}
         text = JoinedText("\n".join(_labelled(name, value) for name, value in values.items() if value), values)
     if len(text) > max_chars:
         return RowText(index, "", f"{OVER_LENGTH_LIMIT}{len(text):,} characters long; the limit is {max_chars:,}. "
                                   "Shorten it in the file and run a new job.")
     if not text:  # a model given nothing still answers something (a queue at 0.30 confidence): say so instead
-        return RowText(index, "", f"{EMPTY_ROW}{', '.join(columns)}: there is nothing to read.")
+        return RowText(index, "", f"{EMPTY_ROW}{', '.join(columns)}: there is nothing to read{_only(cells)}.")
     return RowText(index, text)
+
+
+# Cells that stand for no text: given "N/A" or "-", the generator wrote a summary of a text it made up.
+NO_TEXT_MARKS = frozenset({"n/a", "na", "n.a.", "nan", "none", "null", "nil", "#n/a", "(blank)", "(empty)"})
+
+
+def _readable(value: str) -> str:
+    """The cell's text, or "" for a mark of no text: one of NO_TEXT_MARKS or punctuation alone ("-", "...").
+    An emoji alone is kept: "👍" is a review's whole sentiment."""
+    if value.casefold() in NO_TEXT_MARKS or all(unicodedata.category(c)[0] in "PZC" for c in value):
+        return ""
+    return value
+
+
+def _only(cells: tuple) -> str:
+    marks = sorted({cell.strip() for cell in cells if cell.strip()})
+    return f" (only {', '.join(map(repr, marks))})" if marks else ""
 
 
 def _labelled(column: str, value: str) -> str:
