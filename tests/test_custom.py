@@ -47,11 +47,37 @@ def test_a_line_naming_a_later_column_inside_a_value_stays_in_that_value():
     ("Here is the invoice. It is due on Friday.", "Here is the invoice. It is due on Friday."),  # a translation
     ("Okay, the customer wants a refund.", "The customer wants a refund."),
     ("Sure! Here is the translation: Bonjour", "Bonjour"),
+    ("Bien sûr ! Voici la traduction : Bonjour.", "Bonjour."), ("Claro, aquí está la traducción: Hola.", "Hola."),
+    ("Voici la facture.", "Voici la facture."),  # French for "Here is the invoice.": the answer itself
 ])
 def test_a_replys_opener_goes_never_its_answer(reply, answer):
     from workbench.tasks.generative import clean_reply
 
     assert clean_reply(reply) == answer
+
+
+@pytest.mark.parametrize(("reply", "answer"), [
+    ('```json\n{"sentiment": "negative"}\n```', '{"sentiment": "negative"}'),  # was 'json\n{…}'
+    ('Here is the JSON:\n```json\n{"a": 1}\n```\nThis JSON object holds a.', '{"a": 1}'),
+    ('{"a": 1} This JSON object holds a.', '{"a": 1}'), ('[{"a": 1}, {"a": 2}]\nTwo items.', '[{"a": 1}, {"a": 2}]'),
+    ('```json\n{"a": 1', '{"a": 1'),  # cut short before its closing marks
+    ("[1] Refund. [2] Apologise.", "[1] Refund. [2] Apologise."), ("Type ```ls``` to list", "Type ls to list"),
+])
+def test_a_code_blocks_marks_and_the_words_after_json_are_no_answer(reply, answer):
+    from workbench.tasks.generative import clean_reply
+
+    assert clean_reply(reply) == answer
+
+
+def test_sentences_said_again_and_an_echoed_column_name_are_left_out():
+    from workbench.tasks.custom import without_column_label, without_said_again
+
+    reply = "We apologise for the delay. Your parcel ships today. We apologise for the delay.\nWe apologise for the delay."
+    assert without_said_again(reply + "\nThanks. Thanks.") == "We apologise for the delay. Your parcel ships today.\nThanks. Thanks."
+    rows = '[\n{"type": "refund request issued"},\n{"type": "refund request issued"}\n]'
+    assert without_said_again(rows) == rows  # JSON's lines are no sentences
+    assert without_column_label("Body: Bonjour", ["Subject", "Body"]) == "Bonjour"
+    assert without_column_label("Body:", ["Body"]) == "Body:"  # nothing after it: left as it is
 
 
 def test_a_column_left_empty_fills_its_placeholder_with_nothing():
@@ -136,9 +162,9 @@ def test_a_resumed_generative_run_also_starts_with_a_small_batch(settings, tiny_
     from workbench.jobs import runner
 
     windows = [[RowText(i, "x") for i in range(3)], [RowText(i, "y") for i in range(3, 40)]]
-    assert [len(batch) for batch, _ in runner._run_batches(iter(windows), 16, 4)] == [3, 16, 16, 5]
+    assert [len(batch) for batch, _ in runner._run_batches(iter(windows), runner.BatchLimits(16, 4))] == [3, 16, 16, 5]
     resumed = [[], [RowText(i, "y") for i in range(3, 40)]]  # the first window was done before
-    assert [len(batch) for batch, _ in runner._run_batches(iter(resumed), 16, 4)] == [4, 16, 16, 1]
+    assert [len(batch) for batch, _ in runner._run_batches(iter(resumed), runner.BatchLimits(16, 4))] == [4, 16, 16, 1]
 
 
 def test_json_in_an_instruction_is_not_a_placeholder():

@@ -17,7 +17,7 @@ from workbench.io.rows import split_row_text
 from workbench.tasks.base import RowOutput, TaskConfig
 from workbench.tasks.generative import GenerativeTask
 from workbench.tasks.registry import register
-from workbench.tasks.summarize import within_words
+from workbench.tasks.summarize import SENTENCE_END, WORD, within_words
 
 # {Column}; braces holding a quote are JSON the instruction shows the model ({"sentiment": "positive"}), kept as written,
 # and doubled braces are braces the model is to see: "Answer {{yes/no}}" asks with "{yes/no}".
@@ -67,7 +67,12 @@ class CustomTask(GenerativeTask):
     def run_batch(self, texts: list[str]) -> list[RowOutput]:
         prompts = [self.chat(fill_instruction(self.config.instruction, text, self.text_columns)) for text in texts]
         replies = self.replies(prompts, self.config.max_words * 2 + 8, one_per_row=True)
-        return [RowOutput({"output": within_words(reply, self.config.max_words)}) for reply in replies]
+        return [RowOutput({"output": within_words(self.tidied(reply), self.config.max_words)}) for reply in replies]
+
+    def tidied(self, reply: str) -> str:
+        """The reply without a column's name it echoes ("Body: …", as the prompt showed the row) and without
+        sentences said again word for word."""
+        return without_said_again(without_column_label(reply, self.text_columns))
 
 
 def fill_instruction(instruction: str, text: str, columns: Sequence[str]) -> str:
@@ -84,3 +89,36 @@ def fill_instruction(instruction: str, text: str, columns: Sequence[str]) -> str
 def placeholders(instruction: str) -> list[str]:
     """The columns an instruction names, {Column}, in order (not its doubled braces, nor JSON it shows)."""
     return [m["column"] for m in BRACES.finditer(instruction) if m["column"] is not None]
+
+
+def without_column_label(reply: str, columns: Sequence[str]) -> str:
+    """The reply without a text column's name before it: shown "Subject: …\nBody: …", the model began its answer
+    with "Body:" as if it were another column."""
+    for column in columns:
+        if reply.startswith(f"{column}:") and (rest := reply[len(column) + 1:].strip()):
+            return rest
+    return reply
+
+
+# A sentence is dropped as said again when it has this many words at least: "Thank you." twice may be meant.
+SAID_AGAIN_WORDS = 4
+
+
+def without_said_again(reply: str) -> str:
+    """The reply without the sentences it already said word for word ("We apologise for the delay." three times in
+    one reply to a customer), its lines kept as they are; a line of JSON or a table's row is no sentence and stays."""
+    seen, lines = set(), []
+    for line in reply.split("\n"):
+        sentences = [s for s in SENTENCE_END.split(line) if not _said_before(s, seen)]
+        if sentences or not line.strip():
+            lines.append(" ".join(sentences))
+    return "\n".join(lines).strip()
+
+
+def _said_before(sentence: str, seen: set[str]) -> bool:
+    words = tuple(WORD.findall(sentence.casefold()))
+    if len(words) < SAID_AGAIN_WORDS or not sentence.rstrip().endswith((".", "!", "?")):
+        return False
+    said = words in seen
+    seen.add(words)
+    return said
