@@ -4,7 +4,7 @@ import pytest
 
 from workbench.io.rows import RowText
 from workbench.jobs.estimate import BatchCosts
-from workbench.jobs.runner import _batches
+from workbench.jobs.runner import BatchLimits, _batches
 
 
 def _costs(batches, per_row, per_char) -> BatchCosts:
@@ -49,6 +49,13 @@ def test_nothing_to_go_on_before_the_first_batch():
 
 def test_each_batch_knows_the_rows_and_characters_left_in_its_window():
     rows = [RowText(i, "x" * length) for i, length in enumerate([1, 2, 3, 4, 5])]
-    assert [(len(batch), rest) for batch, rest in _batches(rows, 2)] == [(2, (3, 12)), (2, (1, 5)), (1, (0, 0))]
-    assert [(len(batch), rest) for batch, rest in _batches(rows, 2, first=1)] == [
+    assert [(len(batch), rest) for batch, rest in _batches(rows, BatchLimits(2, 2))] == [(2, (3, 12)), (2, (1, 5)), (1, (0, 0))]
+    assert [(len(batch), rest) for batch, rest in _batches(rows, BatchLimits(2, 1))] == [
         (1, (4, 14)), (2, (2, 9)), (2, (0, 0))]
+
+
+def test_a_batch_of_long_texts_holds_fewer_rows():
+    """Nine texts of 3,000 to 20,000 characters were one first batch: 928 s before the job showed a row."""
+    rows = [RowText(i, "x" * length) for i, length in enumerate([3, 3, 5, 9, 20, 20])]
+    batches = [[len(r.text) for r in batch] for batch, _ in _batches(rows, BatchLimits(4, 2, chars=20))]
+    assert batches == [[3, 3], [5, 9], [20], [20]]  # the first batch's share is 10 characters; a longer row alone

@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 
@@ -108,8 +109,8 @@ def _prepare(settings: Settings, job_id: int, loader, generator_loader,
     _count_setup_time(settings, job_id, owner, loading + adapting, loading, task.notes)
     _record_model(settings, job_id, owner, loaded)
     windows = (_length_sorted([r for r in chunk if r.index not in done]) for chunk in _row_chunks(settings, job))
-    return task, _run_batches(windows, task.batch_size, task.first_batch_size or task.batch_size), _costs(task, sample,
-                                                                                                           adapting)
+    limits = BatchLimits(task.batch_size, task.first_batch_size or task.batch_size, task.batch_chars)
+    return task, _run_batches(windows, limits), _costs(task, sample, adapting)
 
 
 def _costs(task: Task, sample: list[str], adapting: float) -> BatchCosts:
@@ -130,13 +131,30 @@ def _row_chunks(settings: Settings, job: Job) -> Iterator[list[RowText]]:
         yield row_texts(frame, columns, settings.max_cell_chars)
 
 
-def _run_batches(windows: Iterator[list[RowText]], size: int, first: int) -> Iterator[tuple]:
-    """The batches of every window; the run's first batch has `first` rows, whichever window it is in (a resumed
-    run starts where the last one stopped)."""
+@dataclass(frozen=True)
+class BatchLimits:
+    """How much a batch holds: `rows`, the run's first `first_rows` (so that the first rows show early), and at most
+    `chars` characters, the first batch its share of them (a row longer than that is a batch alone)."""
+
+    rows: int
+    first_rows: int
+    chars: int | None = None
+
+    def after_the_first(self) -> BatchLimits:
+        return BatchLimits(self.rows, self.rows, self.chars)
+
+    def of_a_batch(self, first: bool) -> tuple[int, int | None]:
+        rows = self.first_rows if first else self.rows
+        return rows, self.chars and self.chars * rows // self.rows
+
+
+def _run_batches(windows: Iterator[list[RowText]], limits: BatchLimits) -> Iterator[tuple]:
+    """The batches of every window; the run's first batch is the smaller, whichever window it is in (a resumed run
+    starts where the last one stopped)."""
     for window in windows:
-        yield from _batches(window, size, first)
+        yield from _batches(window, limits)
         if window:
-            first = size
+            limits = limits.after_the_first()
 
 
 ADAPT_SAMPLE_ROWS = 5000
@@ -216,17 +234,27 @@ def _length_sorted(window: list[RowText]) -> list[RowText]:
     return sorted(window, key=lambda r: len(r.text))
 
 
-def _batches(rows: list[RowText], size: int, first: int | None = None) -> Iterator[tuple[list[RowText], tuple[int, int]]]:
-    """The window's batches (the first of `first` rows, if given), each with the rows and characters of the window
-    after it (for the time left)."""
+def _batches(rows: list[RowText], limits: BatchLimits) -> Iterator[tuple[list[RowText], tuple[int, int]]]:
+    """The window's batches within `limits`, each with the rows and characters of the window after it (for the time
+    left)."""
     chars_from = [0] * (len(rows) + 1)  # chars_from[i]: characters of rows[i:]
     for i in reversed(range(len(rows))):
         chars_from[i] = chars_from[i + 1] + len(rows[i].text)
     start = 0
     while start < len(rows):
-        end = min(start + (first if start == 0 and first else size), len(rows))
+        end = _batch_end(rows, start, *limits.of_a_batch(first=start == 0))
         yield rows[start:end], (len(rows) - end, chars_from[end])
         start = end
+
+
+def _batch_end(rows: list[RowText], start: int, size: int, chars: int | None) -> int:
+    """Where the batch from `start` ends: after `size` rows, or before the row that takes it over `chars`."""
+    end, held = min(start + size, len(rows)), 0
+    for position in range(start, end):
+        held += len(rows[position].text)
+        if chars is not None and held > chars and position > start:
+            return position
+    return end
 
 
 def _runner_pid(settings: Settings, job_id: int) -> int | None:

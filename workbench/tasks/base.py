@@ -47,6 +47,9 @@ class Task(ABC):
     batch_size: ClassVar[int] = 64
     # Rows in a run's first batch, when a full batch takes long: the first rows, rate and time left show early.
     first_batch_size: ClassVar[int | None] = None
+    # Characters a batch holds at most (a longer row is a batch alone), the first batch its share of them; None: no
+    # limit. A batch is saved whole, so rows of long texts in a full batch kept a job's progress still for minutes.
+    batch_chars: ClassVar[int | None] = None
     # The kind of model the spec's `model` names: an encoder (embeddings) or a generator (writes text).
     model_kind: ClassVar[str] = "encoder"
     # The output column the confidence is about, which examples teach (classify: label); None: no such answer.

@@ -111,7 +111,7 @@ class ExtractTask(GenerativeTask):
         if self.kind_of_model(self.config) == "generator":
             super().setup()
         else:  # the encoder alone: batches as classify's, no small first batch (a batch takes a fraction of a second)
-            self.batch_size, self.first_batch_size = Task.batch_size, Task.first_batch_size
+            self.batch_size, self.first_batch_size, self.batch_chars = Task.batch_size, Task.first_batch_size, None
         self.schema = {"type": "object", "properties": {f.name: schema_of(f) for f in written}}
         self.instruction = extraction_instruction(written, self.config.examples)
         self.choosers = {f.name: self._chooser(f) for f in self.config.fields if f.type == "choice"}
