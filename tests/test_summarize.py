@@ -114,6 +114,18 @@ class _WordsEncoder:
         return counts / np.linalg.norm(counts, axis=1, keepdims=True)
 
 
+def test_a_rows_draft_scores_do_not_depend_on_the_rows_beside_it(build_task, tiny_encoder):
+    """The 8-bit encoder shares one activation scale over the texts it embeds together: a row's chosen summary
+    changed with --limit or a retry."""
+    task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 2}})
+    task.encoder = tiny_encoder
+    row = ["My parcel is late.", [["A late parcel.", "The parcel never came."]]]
+    others = ["An invoice of 2,400 euros " * 12 + "is wrong.", [["A wrong invoice.", "The invoice is wrong by far."]]]
+    alone = task.nearness([row[0]], row[1])
+    beside = task.nearness([others[0], row[0]], others[1] + row[1])[2:]
+    assert np.array_equal(alone, beside)
+
+
 def test_of_the_drafts_the_one_closest_to_the_text_is_kept(build_task, tiny_generator, monkeypatch):
     task = build_task({"task": "summarize", "text": "Body", "summary": {"style": "one_sentence", "drafts": 3}})
     task.encoder = _WordsEncoder()
